@@ -1,0 +1,132 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// JWS algorithms the provider signs with. RS256 is mandatory for OpenID
+// Providers (OpenID Connect Core §15.1); ES256 gives smaller, cheaper tokens.
+const (
+	RS256 = "RS256"
+	ES256 = "ES256"
+)
+
+// Signer signs JWTs with the active key and publishes the key set.
+//
+// Implementations: a local in-process key (the embedded default) and AWS KMS.
+// Both MUST pass oidctest.TestSigner.
+type Signer interface {
+	// SigningKey returns the public half of the active key. Its KeyID and
+	// Algorithm go into the JWS header before Sign is called.
+	SigningKey(ctx context.Context) (PublicKey, error)
+
+	// Sign returns the JWS signature (RFC 7515 §5.1) of signingInput made with
+	// the active key, which MUST be the key named by kid; for ES256 that is the
+	// 64-byte R||S form of RFC 7518 §3.4, never ASN.1 DER. Safe for concurrent use.
+	Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error)
+
+	// PublicKeys returns every key relying parties may see signatures from:
+	// the active key first, then verification-only keys (rotation).
+	PublicKeys(ctx context.Context) ([]PublicKey, error)
+}
+
+// PublicKey is a published verification key.
+type PublicKey struct {
+	KeyID     string           // RFC 7638 JWK thumbprint, base64url
+	Algorithm string           // RS256 or ES256
+	Key       crypto.PublicKey // *rsa.PublicKey or *ecdsa.PublicKey
+}
+
+// NewPublicKey describes key for publication: the algorithm follows from the
+// key type and the kid is its RFC 7638 thumbprint, so every container and any
+// JOSE library compute the same kid for the same key.
+func NewPublicKey(key crypto.PublicKey) (PublicKey, error) {
+	jwk, err := jwkOf(key)
+	if err != nil {
+		return PublicKey{}, err
+	}
+	return PublicKey{KeyID: jwk.thumbprint(), Algorithm: jwk.Alg, Key: key}, nil
+}
+
+// JWK is the RFC 7517 JSON form of a PublicKey.
+type JWK struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid,omitempty"`
+	Use string `json:"use,omitempty"`
+	Alg string `json:"alg,omitempty"`
+	// RSA
+	N string `json:"n,omitempty"`
+	E string `json:"e,omitempty"`
+	// EC
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+// JWK returns the key as a signing JWK ("use": "sig").
+func (k PublicKey) JWK() (JWK, error) {
+	jwk, err := jwkOf(k.Key)
+	if err != nil {
+		return JWK{}, err
+	}
+	jwk.Kid, jwk.Use, jwk.Alg = k.KeyID, "sig", k.Algorithm
+	return jwk, nil
+}
+
+// errUnsupportedKey reports a key the provider cannot publish or sign with.
+var errUnsupportedKey = errors.New("oidc: unsupported key: want RSA (2048 bits or more) or ECDSA P-256")
+
+func jwkOf(key crypto.PublicKey) (JWK, error) {
+	b64 := base64.RawURLEncoding.EncodeToString
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return JWK{}, errUnsupportedKey
+		}
+		return JWK{Kty: "RSA", Alg: RS256, N: b64(k.N.Bytes()), E: b64(big.NewInt(int64(k.E)).Bytes())}, nil
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return JWK{}, errUnsupportedKey
+		}
+		ecdh, err := k.ECDH()
+		if err != nil {
+			return JWK{}, fmt.Errorf("oidc: %w", err)
+		}
+		raw := ecdh.Bytes() // 0x04 || X || Y, fixed width
+		return JWK{Kty: "EC", Alg: ES256, Crv: "P-256", X: b64(raw[1:33]), Y: b64(raw[33:])}, nil
+	}
+	return JWK{}, errUnsupportedKey
+}
+
+// thumbprint computes the RFC 7638 thumbprint: SHA-256 over the required
+// members in lexicographic order with no whitespace.
+func (j JWK) thumbprint() string {
+	var canonical []byte
+	switch j.Kty {
+	case "RSA":
+		canonical, _ = json.Marshal(struct {
+			E   string `json:"e"`
+			Kty string `json:"kty"`
+			N   string `json:"n"`
+		}{j.E, j.Kty, j.N})
+	case "EC":
+		canonical, _ = json.Marshal(struct {
+			Crv string `json:"crv"`
+			Kty string `json:"kty"`
+			X   string `json:"x"`
+			Y   string `json:"y"`
+		}{j.Crv, j.Kty, j.X, j.Y})
+	}
+	sum := sha256.Sum256(canonical)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}

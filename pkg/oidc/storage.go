@@ -1,0 +1,149 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Storage errors. Stores wrap their own failures with these so the protocol
+// core can answer with the right OAuth error; compare with errors.Is.
+var (
+	// ErrNotFound: the item does not exist, has expired, or was consumed.
+	ErrNotFound = errors.New("oidc: not found")
+	// ErrConflict: an optimistic update lost to a concurrent writer.
+	ErrConflict = errors.New("oidc: conflicting update")
+	// ErrUnavailable: a dependency (storage, signing) is throttled, timed out
+	// or failing. Answered as temporarily_unavailable, never with its text.
+	ErrUnavailable = errors.New("oidc: temporarily unavailable")
+)
+
+// Every secret the provider hands out (request handles, codes, refresh
+// tokens, session ids) is stored only as HashSecret of its value: a store
+// never sees, and a leaked table never reveals, a usable secret. Fields named
+// ID below hold such hashes.
+//
+// Every store MUST treat an item whose Expiry has passed (by the clock the
+// store was built with) as absent, whatever its backend does about deleting
+// it. Every store MUST pass the contract suite in package oidctest.
+
+// AuthRequest is a pending authorization request: validated at /authorize,
+// completed by the login and consent pages.
+type AuthRequest struct {
+	ID           string // HashSecret of the handle in the login form
+	ClientID     string
+	RedirectURI  string
+	ResponseType string
+	ResponseMode string
+	Scopes       []string
+	State        string
+	Nonce        string
+	// PKCE (RFC 7636). Method is always S256 when Challenge is set.
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              int // seconds; -1 when absent
+	LoginHint           string
+	// CSRFHash binds the login and consent forms; BrowserHash binds the
+	// request to the browser that started it (a cookie), defeating login CSRF.
+	CSRFHash    string
+	BrowserHash string
+	// Set once the user has authenticated.
+	Subject  string
+	AuthTime time.Time
+	AMR      []string
+	Expiry   time.Time
+	// Version is maintained by the store for optimistic concurrency.
+	Version int64
+}
+
+// AuthCode is an issued authorization code (RFC 6749 §4.1.2).
+type AuthCode struct {
+	ID                  string // HashSecret of the code
+	ClientID            string
+	RedirectURI         string
+	Subject             string
+	Scopes              []string
+	Nonce               string
+	AuthTime            time.Time
+	AMR                 []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Expiry              time.Time
+	// Consumed is set by RedeemCode. A consumed code stays readable until it
+	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
+	Consumed bool
+}
+
+// AuthRequestStore holds pending authorization requests.
+type AuthRequestStore interface {
+	// CreateAuthRequest stores r with Version 1.
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// AuthRequest returns the request, or ErrNotFound if it is unknown,
+	// completed or past its Expiry.
+	AuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// UpdateAuthRequest replaces the stored request with r if the stored
+	// Version still equals r.Version, and stores it with Version+1. It MUST
+	// fail with ErrConflict if another update came first and ErrNotFound if
+	// the request is gone or expired; of concurrent updates from the same
+	// version exactly one succeeds.
+	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
+	// CompleteAuthRequest deletes the request id, provided its Version still
+	// equals version, and stores code (if not nil), as one atomic step: of any
+	// number of concurrent callers exactly one succeeds; the others get
+	// ErrNotFound or ErrConflict and store nothing.
+	CompleteAuthRequest(ctx context.Context, id string, version int64, code *AuthCode) error
+}
+
+// CodeStore holds authorization codes.
+type CodeStore interface {
+	// Code returns the code, consumed or not, until its Expiry; ErrNotFound
+	// if unknown or expired.
+	Code(ctx context.Context, id string) (AuthCode, error)
+	// RedeemCode marks the code consumed. It is the single-use gate: of any
+	// number of concurrent callers for the same code exactly one succeeds;
+	// the others, and any caller after expiry, get ErrNotFound.
+	RedeemCode(ctx context.Context, id string) error
+}
+
+// User is an account of the password database.
+type User struct {
+	Subject       string // the stable "sub"; never reassigned (Dex's userID)
+	Email         string
+	EmailVerified bool
+	Username      string
+	Name          string
+	Groups        []string
+	// PasswordHash is a bcrypt hash (Dex-compatible).
+	PasswordHash []byte
+	Disabled     bool
+}
+
+// UserStore looks up accounts of the password database.
+type UserStore interface {
+	// UserByLogin finds a user by email (case-insensitive) or username;
+	// ErrNotFound if none.
+	UserByLogin(ctx context.Context, login string) (User, error)
+	// User finds a user by subject; ErrNotFound if none.
+	User(ctx context.Context, subject string) (User, error)
+}
+
+// Client is a registered relying party.
+type Client struct {
+	ID   string
+	Name string
+	// SecretHash is HashSecret of the client secret; empty for public clients.
+	SecretHash   string
+	Public       bool
+	RedirectURIs []string
+	TrustedPeers []string
+	// AllowedOrigins are web origins allowed to call the back-channel
+	// endpoints from a browser (CORS), beside the provider-wide list.
+	AllowedOrigins []string
+}
+
+// ClientStore looks up relying parties.
+type ClientStore interface {
+	// Client returns the client or ErrNotFound.
+	Client(ctx context.Context, id string) (Client, error)
+}
