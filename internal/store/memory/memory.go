@@ -1,0 +1,192 @@
+// Package memory is the embedded-default store: every item in process
+// memory, guarded by one mutex. It is what `make run` and most tests use, and
+// it passes the same contract suite (oidctest.TestStorage) as the DynamoDB
+// store, so the two cannot drift apart.
+package memory
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Store keeps items in maps keyed by their hashed ids.
+type Store struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	requests map[string]oidc.AuthRequest
+	codes    map[string]oidc.AuthCode
+	users    map[string]oidc.User // by subject
+	clients  map[string]oidc.Client
+}
+
+var (
+	_ oidc.AuthRequestStore = (*Store)(nil)
+	_ oidc.CodeStore        = (*Store)(nil)
+	_ oidc.UserStore        = (*Store)(nil)
+	_ oidc.ClientStore      = (*Store)(nil)
+)
+
+// New returns an empty store that reads time from now.
+func New(now func() time.Time) *Store {
+	return &Store{
+		now:      now,
+		requests: map[string]oidc.AuthRequest{},
+		codes:    map[string]oidc.AuthCode{},
+		users:    map[string]oidc.User{},
+		clients:  map[string]oidc.Client{},
+	}
+}
+
+// expired reports whether an item with this expiry is past it. Callers hold mu.
+func (s *Store) expired(expiry time.Time) bool { return !s.now().Before(expiry) }
+
+// CreateAuthRequest implements oidc.AuthRequestStore.
+func (s *Store) CreateAuthRequest(_ context.Context, r oidc.AuthRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Version = 1
+	s.requests[r.ID] = cloneRequest(r)
+	return nil
+}
+
+// AuthRequest implements oidc.AuthRequestStore.
+func (s *Store) AuthRequest(_ context.Context, id string) (oidc.AuthRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.requests[id]
+	if !ok || s.expired(r.Expiry) {
+		return oidc.AuthRequest{}, oidc.ErrNotFound
+	}
+	return cloneRequest(r), nil
+}
+
+// UpdateAuthRequest implements oidc.AuthRequestStore.
+func (s *Store) UpdateAuthRequest(_ context.Context, r oidc.AuthRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.requests[r.ID]
+	if !ok || s.expired(cur.Expiry) {
+		return oidc.ErrNotFound
+	}
+	if cur.Version != r.Version {
+		return oidc.ErrConflict
+	}
+	r.Version++
+	s.requests[r.ID] = cloneRequest(r)
+	return nil
+}
+
+// CompleteAuthRequest implements oidc.AuthRequestStore.
+func (s *Store) CompleteAuthRequest(_ context.Context, id string, version int64, code *oidc.AuthCode) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.requests[id]
+	if !ok || s.expired(cur.Expiry) {
+		return oidc.ErrNotFound
+	}
+	if cur.Version != version {
+		return oidc.ErrConflict
+	}
+	delete(s.requests, id)
+	if code != nil {
+		c := cloneCode(*code)
+		c.Consumed = false
+		s.codes[c.ID] = c
+	}
+	return nil
+}
+
+// Code implements oidc.CodeStore.
+func (s *Store) Code(_ context.Context, id string) (oidc.AuthCode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[id]
+	if !ok || s.expired(c.Expiry) {
+		return oidc.AuthCode{}, oidc.ErrNotFound
+	}
+	return cloneCode(c), nil
+}
+
+// RedeemCode implements oidc.CodeStore.
+func (s *Store) RedeemCode(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[id]
+	if !ok || c.Consumed || s.expired(c.Expiry) {
+		return oidc.ErrNotFound
+	}
+	c.Consumed = true
+	s.codes[id] = c
+	return nil
+}
+
+// PutUser adds or replaces a user of the password database.
+func (s *Store) PutUser(u oidc.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.Subject] = cloneUser(u)
+}
+
+// UserByLogin implements oidc.UserStore.
+func (s *Store) UserByLogin(_ context.Context, login string) (oidc.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if strings.EqualFold(u.Email, login) || (u.Username != "" && u.Username == login) {
+			return cloneUser(u), nil
+		}
+	}
+	return oidc.User{}, oidc.ErrNotFound
+}
+
+// User implements oidc.UserStore.
+func (s *Store) User(_ context.Context, subject string) (oidc.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[subject]
+	if !ok {
+		return oidc.User{}, oidc.ErrNotFound
+	}
+	return cloneUser(u), nil
+}
+
+// PutClient adds or replaces a client.
+func (s *Store) PutClient(c oidc.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[c.ID] = c
+}
+
+// Client implements oidc.ClientStore.
+func (s *Store) Client(_ context.Context, id string) (oidc.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return oidc.Client{}, oidc.ErrNotFound
+	}
+	return c, nil
+}
+
+// Copies keep callers from aliasing the slices held by the store.
+
+func cloneRequest(r oidc.AuthRequest) oidc.AuthRequest {
+	r.Scopes, r.Prompt, r.AMR = slices.Clone(r.Scopes), slices.Clone(r.Prompt), slices.Clone(r.AMR)
+	return r
+}
+
+func cloneCode(c oidc.AuthCode) oidc.AuthCode {
+	c.Scopes, c.AMR = slices.Clone(c.Scopes), slices.Clone(c.AMR)
+	return c
+}
+
+func cloneUser(u oidc.User) oidc.User {
+	u.Groups, u.PasswordHash = slices.Clone(u.Groups), slices.Clone(u.PasswordHash)
+	return u
+}

@@ -1,0 +1,14 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/serverless-oidc/op/internal/store/memory"
+	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
+)
+
+func TestContract(t *testing.T) {
+	oidctest.TestStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.Store {
+		return memory.New(clock.Now)
+	})
+}
