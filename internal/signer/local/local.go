@@ -128,3 +128,6 @@ func fixedRS(r, s *big.Int) []byte {
 	s.FillBytes(out[32:])
 	return out
 }
+
+// Algorithm is the JWS algorithm of the key (RS256 or ES256).
+func (s *Signer) Algorithm() string { return s.pub.Algorithm }

@@ -1,0 +1,120 @@
+// Package app is the composition root shared by the local server and the
+// Lambda functions: it turns a config.Config into an oidc.Provider by
+// choosing the store and the signer the config names.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer/local"
+	"github.com/serverless-oidc/op/internal/store/memory"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// New builds the provider cfg describes. It does no network I/O: AWS
+// clients connect on first use, so a cold start stays fast.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Provider, error) {
+	now := time.Now
+	static := memory.New(now)
+	for _, c := range cfg.StaticClients {
+		static.PutClient(clientFromConfig(c))
+	}
+	for _, u := range cfg.StaticPasswords {
+		static.PutUser(userFromConfig(u))
+	}
+
+	pc := oidc.Config{
+		Issuer:              cfg.Issuer,
+		Clients:             static,
+		Users:               static,
+		SkipApprovalScreen:  cfg.OAuth2.SkipApprovalScreen,
+		AllowedOrigins:      cfg.Web.AllowedOrigins,
+		IDTokenLifetime:     cfg.Expiry.IDTokens,
+		AuthRequestLifetime: cfg.Expiry.AuthRequests,
+		AuthCodeLifetime:    cfg.Extensions.AuthCodes,
+		Now:                 now,
+		Logger:              logger,
+	}
+
+	switch cfg.Storage.Type {
+	case "", "memory":
+		pc.AuthRequests, pc.Codes = static, static
+	default:
+		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
+	}
+
+	switch cfg.Signer.Type {
+	case "", "local":
+		s, err := localSigner(cfg.Signer.Local)
+		if err != nil {
+			return nil, err
+		}
+		pc.Signer = s
+		pc.SigningAlgorithms = []string{s.Algorithm()}
+	default:
+		return nil, fmt.Errorf("signer type %q is not supported", cfg.Signer.Type)
+	}
+	return oidc.New(pc)
+}
+
+func localSigner(c config.LocalSigner) (*local.Signer, error) {
+	if c.KeyFile != "" {
+		return local.LoadPEM(c.KeyFile)
+	}
+	return local.Generate(c.Algorithm)
+}
+
+func clientFromConfig(c config.Client) oidc.Client {
+	out := oidc.Client{
+		ID:             c.ID,
+		Name:           c.Name,
+		Public:         c.Public,
+		RedirectURIs:   c.RedirectURIs,
+		TrustedPeers:   c.TrustedPeers,
+		AllowedOrigins: c.AllowedOrigins,
+	}
+	if c.Secret != "" {
+		// Only the hash is kept in memory past start-up.
+		out.SecretHash = oidc.HashSecret(c.Secret)
+	}
+	return out
+}
+
+func userFromConfig(p config.Password) oidc.User {
+	verified := p.EmailVerified == nil || *p.EmailVerified
+	return oidc.User{
+		Subject:       p.UserID,
+		Email:         p.Email,
+		EmailVerified: verified,
+		Username:      p.Username,
+		Name:          p.Name,
+		Groups:        p.Groups,
+		PasswordHash:  []byte(p.Hash),
+	}
+}
+
+// NewLogger builds the structured logger the config asks for.
+func NewLogger(c config.Logger, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(c.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.ToLower(c.Format) == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,82 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// authorizationCodeGrant redeems a code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+//
+// Order matters (DESIGN "Nothing lost"): validate, sign, and only then
+// consume the code. A failure before the response (signing throttled, a
+// timeout) leaves the code redeemable; RedeemCode is the single-use gate, so
+// of concurrent redemptions exactly one gets its tokens out and the others'
+// signed tokens are discarded.
+func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+	raw := req.params.Get("code")
+	if raw == "" {
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "code is missing")
+	}
+	if req.params.Get("redirect_uri") == "" {
+		// Always sent at /authorize, so REQUIRED here (RFC 6749 §4.1.3).
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "redirect_uri is missing")
+	}
+	verifier := req.params.Get("code_verifier")
+	if verifier != "" && !validCodeVerifier(verifier) {
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "code_verifier is malformed")
+	}
+	code, err := p.cfg.Codes.Code(ctx, HashSecret(raw))
+	switch {
+	case isNotFound(err):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
+	case err != nil:
+		return tokenSet{}, internalError(err)
+	case code.Consumed:
+		// A replay: someone holds a used code (RFC 6749 §4.1.2).
+		p.log.WarnContext(ctx, "authorization code replayed", "client_id", req.client.ID, "request_id", RequestID(ctx))
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+	case code.ClientID != req.client.ID:
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
+	case code.RedirectURI != req.params.Get("redirect_uri"):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
+	}
+	switch {
+	case code.CodeChallenge == "" && verifier != "":
+		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier sent but no code_challenge was")
+	case code.CodeChallenge != "" && verifier == "":
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
+	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
+	}
+	user, err := p.cfg.Users.User(ctx, code.Subject)
+	switch {
+	case isNotFound(err) || (err == nil && user.Disabled):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists")
+	case err != nil:
+		return tokenSet{}, internalError(err)
+	}
+	set, err := p.mintTokens(ctx, grant{
+		ClientID: code.ClientID,
+		Subject:  code.Subject,
+		Scopes:   code.Scopes,
+		Nonce:    code.Nonce,
+		AuthTime: code.AuthTime,
+		AMR:      code.AMR,
+	}, user)
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	// The response must go out once the code is consumed, even if the
+	// client hangs up now; give the write its own deadline.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.cfg.Codes.RedeemCode(wctx, code.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+		}
+		return tokenSet{}, internalError(err)
+	}
+	return set, nil
+}

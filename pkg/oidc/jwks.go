@@ -1,0 +1,78 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+)
+
+// JWKSMaxAge is how long relying parties and caches may keep the JWKS, in
+// seconds. Key rotation must wait longer than this between publishing a new
+// key and signing with it (docs/kms.md).
+const JWKSMaxAge = 3600
+
+// keyCache holds the published keys, fetched from the signer on first need
+// and kept for the life of the process (a Lambda container): the key list
+// changes only with a deployment. A failed fetch is retried next time.
+type keyCache struct {
+	signer Signer
+	mu     sync.Mutex
+	keys   []PublicKey
+	jwks   []byte
+}
+
+func (c *keyCache) load(ctx context.Context) ([]PublicKey, []byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys != nil {
+		return c.keys, c.jwks, nil
+	}
+	keys, err := c.signer.PublicKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	set := struct {
+		Keys []JWK `json:"keys"`
+	}{Keys: make([]JWK, 0, len(keys))}
+	for _, k := range keys {
+		jwk, err := k.JWK()
+		if err != nil {
+			return nil, nil, err
+		}
+		set.Keys = append(set.Keys, jwk)
+	}
+	body, err := json.Marshal(set)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.keys, c.jwks = keys, body
+	return keys, body, nil
+}
+
+// key returns the published key with this kid.
+func (c *keyCache) key(ctx context.Context, kid string) (PublicKey, bool, error) {
+	keys, _, err := c.load(ctx)
+	if err != nil {
+		return PublicKey{}, false, err
+	}
+	for _, k := range keys {
+		if k.KeyID == kid {
+			return k, true, nil
+		}
+	}
+	return PublicKey{}, false, nil
+}
+
+// serveJWKS publishes the verification keys (RFC 7517), active key first.
+func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	_, body, err := p.keys.load(r.Context())
+	if err != nil {
+		p.writeError(w, r, internalError(err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(body)
+}

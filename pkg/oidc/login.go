@@ -1,0 +1,252 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The login and consent pages. A pending AuthRequest is reached through a
+// random handle carried in the forms; it is bound to the browser that
+// started it by a cookie, and each form carries a CSRF token, so neither a
+// cross-site post nor a handle planted by an attacker (login CSRF,
+// RFC 9700 §4.7) completes a login.
+
+// amrPassword is the RFC 8176 method reference for a password login.
+const amrPassword = "pwd"
+
+// startLogin stores the validated request and shows the login form.
+func (p *Provider) startLogin(w http.ResponseWriter, r *http.Request, req AuthRequest) {
+	handle, err := newSecret(p.rand)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	csrf, err := newSecret(p.rand)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	browser, err := p.browserBinding(w, r)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	req.ID = HashSecret(handle)
+	req.CSRFHash = HashSecret(csrf)
+	req.BrowserHash = HashSecret(browser)
+	req.Expiry = p.now().Add(p.cfg.AuthRequestLifetime)
+	if err := p.cfg.AuthRequests.CreateAuthRequest(r.Context(), req); err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	p.renderLogin(w, r, http.StatusOK, loginPage{Handle: handle, CSRF: csrf, Login: req.LoginHint}, req)
+}
+
+// frontChannelError sends an error back to the client's (already validated)
+// redirect URI.
+func (p *Provider) frontChannelError(req AuthRequest, e *Error) *Error {
+	e.redirect = &authResponse{redirectURI: req.RedirectURI, state: req.State}
+	return e
+}
+
+// pendingRequest loads the AuthRequest a login or consent form refers to and
+// checks that this browser started it and that the form is genuine.
+func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request) (AuthRequest, url.Values, string, error) {
+	form, err := p.readParams(w, r, true)
+	if err != nil {
+		return AuthRequest{}, nil, "", err
+	}
+	handle, csrf := form.Get("req"), form.Get("csrf")
+	if handle == "" {
+		return AuthRequest{}, nil, "", &Error{Code: ErrCodeInvalidRequest, Description: "This login form is incomplete. Return to the application and sign in again.", Page: true}
+	}
+	req, err := p.cfg.AuthRequests.AuthRequest(r.Context(), HashSecret(handle))
+	if err != nil {
+		if isNotFound(err) {
+			return AuthRequest{}, nil, "", &Error{Code: ErrCodeInvalidRequest, Description: "This login has expired or was already completed. Return to the application and sign in again.", Page: true}
+		}
+		e := internalError(err)
+		e.Page = true
+		return AuthRequest{}, nil, "", e
+	}
+	cookie, _ := r.Cookie(p.cookieName(browserCookie))
+	if csrf == "" || !secretMatches(csrf, req.CSRFHash) || cookie == nil || !secretMatches(cookie.Value, req.BrowserHash) {
+		return AuthRequest{}, nil, "", &Error{Code: ErrCodeInvalidRequest, Description: "This form could not be verified (CSRF check failed). Return to the application and sign in again.", Status: http.StatusForbidden, Page: true}
+	}
+	return req, form, handle, nil
+}
+
+// serveLogin checks the password of the login form.
+func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
+	req, form, handle, err := p.pendingRequest(w, r)
+	if err != nil {
+		p.writeError(w, r, err)
+		return
+	}
+	login, password := form.Get("login"), form.Get("password")
+	user, err := p.checkPassword(r.Context(), login, password)
+	if err != nil {
+		if errors.Is(err, errBadCredentials) {
+			// One generic message: never reveal which accounts exist.
+			p.renderLogin(w, r, http.StatusUnauthorized, loginPage{Handle: handle, CSRF: form.Get("csrf"), Login: login, Error: "Invalid email or password."}, req)
+			return
+		}
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	req.Subject = user.Subject
+	req.AuthTime = p.now()
+	req.AMR = []string{amrPassword}
+	if p.cfg.SkipApprovalScreen {
+		p.finish(w, r, req)
+		return
+	}
+	if err := p.cfg.AuthRequests.UpdateAuthRequest(r.Context(), req); err != nil {
+		p.writeError(w, r, p.pendingError(req, err))
+		return
+	}
+	p.renderConsent(w, r, req, handle, form.Get("csrf"))
+}
+
+// serveConsent records the user's decision on the approval page.
+func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
+	req, form, _, err := p.pendingRequest(w, r)
+	if err != nil {
+		p.writeError(w, r, err)
+		return
+	}
+	if req.Subject == "" {
+		p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "Sign in before approving access.", Page: true})
+		return
+	}
+	if form.Get("approve") == "" {
+		if err := p.cfg.AuthRequests.CompleteAuthRequest(r.Context(), req.ID, req.Version, nil); err != nil {
+			p.writeError(w, r, p.pendingError(req, err))
+			return
+		}
+		p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request")))
+		return
+	}
+	p.finish(w, r, req)
+}
+
+// finish issues the authorization code, completing the pending request in
+// the same atomic step, and redirects to the client (303: it answers a POST).
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, req AuthRequest) {
+	code, err := newSecret(p.rand)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	stored := AuthCode{
+		ID:                  HashSecret(code),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		Subject:             req.Subject,
+		Scopes:              grantedScopes(req.Scopes),
+		Nonce:               req.Nonce,
+		AuthTime:            req.AuthTime,
+		AMR:                 req.AMR,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		Expiry:              p.now().Add(p.cfg.AuthCodeLifetime),
+	}
+	if err := p.cfg.AuthRequests.CompleteAuthRequest(r.Context(), req.ID, req.Version, &stored); err != nil {
+		p.writeError(w, r, p.pendingError(req, err))
+		return
+	}
+	p.deliver(w, r, authResponse{redirectURI: req.RedirectURI, state: req.State, params: url.Values{"code": {code}}})
+}
+
+// pendingError explains a failed write of a pending request: a request
+// completed or changed by a concurrent submission is shown as a page (the
+// other submission already answered the client); anything else goes to the
+// client as an error.
+func (p *Provider) pendingError(req AuthRequest, err error) error {
+	if isNotFound(err) || errors.Is(err, ErrConflict) {
+		return &Error{Code: ErrCodeInvalidRequest, Description: "This login was already completed in another window. Return to the application.", Page: true, Cause: err}
+	}
+	return p.frontChannelError(req, internalError(err))
+}
+
+var errBadCredentials = errors.New("oidc: invalid credentials")
+
+// dummyHash is compared against when the account does not exist, so that a
+// login takes as long for unknown accounts as for known ones.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing equaliser"), bcrypt.DefaultCost)
+
+// checkPassword authenticates a user of the password database.
+func (p *Provider) checkPassword(ctx context.Context, login, password string) (User, error) {
+	if login == "" || password == "" || len(login) > maxParamLength || len(password) > 1024 {
+		return User{}, errBadCredentials
+	}
+	user, err := p.cfg.Users.UserByLogin(ctx, login)
+	if err != nil && !isNotFound(err) {
+		return User{}, err
+	}
+	hash := user.PasswordHash
+	if err != nil || len(hash) == 0 {
+		hash = dummyHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || user.Disabled {
+		return User{}, errBadCredentials
+	}
+	return user, nil
+}
+
+// Cookies. With an https issuer they carry the __Host- prefix (Secure,
+// Path=/, no Domain: no subdomain can set or read them); on a loopback http
+// issuer the prefix and Secure are dropped so local development works.
+const browserCookie = "oidc_browser"
+
+func (p *Provider) cookieName(base string) string {
+	if p.secureCookies {
+		return "__Host-" + base
+	}
+	return base
+}
+
+// browserBinding returns this browser's binding secret, setting the cookie
+// when the browser has none. One value per browser lets logins in several
+// tabs proceed side by side.
+func (p *Provider) browserBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(p.cookieName(browserCookie)); err == nil && len(c.Value) == 43 && isUnreserved(c.Value, false) {
+		return c.Value, nil
+	}
+	v, err := newSecret(p.rand)
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     p.cookieName(browserCookie),
+		Value:    v,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   p.secureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return v, nil
+}
+
+// scopeDescriptions are shown on the approval page.
+var scopeDescriptions = map[string]string{
+	ScopeOpenID:  "Sign you in",
+	ScopeEmail:   "See your email address",
+	ScopeProfile: "See your name and username",
+	ScopeGroups:  "See the groups you belong to",
+}
+
+func describeScopes(scopes []string) []string {
+	var out []string
+	for _, s := range grantedScopes(scopes) {
+		if d, ok := scopeDescriptions[s]; ok && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+package oidc
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageStyle is the only stylesheet, inline, allowed by its hash in the
+// Content-Security-Policy: pages load nothing from anywhere and run no script.
+const pageStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}
+main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)}
+h1{font-size:1.4rem;margin:0 0 .5rem}.sub{color:#555;margin:0 0 1.5rem}
+label{display:block;font-size:.9rem;margin:1rem 0 .3rem}
+input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #bbb;border-radius:4px;font-size:1rem}
+button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2457c5;color:#fff;font-size:1rem;cursor:pointer}
+button.secondary{background:#e3e6eb;color:#1d2330;margin-left:.5rem}
+.error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}
+ul{padding-left:1.2rem}code{word-break:break-all}`
+
+var (
+	styleHash = func() string {
+		sum := sha256.Sum256([]byte(pageStyle))
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}()
+	pages = map[string]*template.Template{
+		"login":   parsePage("login"),
+		"consent": parsePage("consent"),
+		"error":   parsePage("error"),
+	}
+)
+
+func parsePage(name string) *template.Template {
+	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+}
+
+type loginPage struct {
+	Handle, CSRF, Login, Error string
+}
+
+// renderLogin shows the login form for req.
+func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, page loginPage, req AuthRequest) {
+	p.render(w, r, status, "login", req.RedirectURI, map[string]any{
+		"Title": "Sign in", "Action": p.URL(PathLogin), "ClientName": p.clientName(r, req.ClientID),
+		"Handle": page.Handle, "CSRF": page.CSRF, "Login": page.Login, "Error": page.Error,
+	})
+}
+
+// renderConsent shows the approval page for req.
+func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
+	p.render(w, r, http.StatusOK, "consent", req.RedirectURI, map[string]any{
+		"Title": "Grant access", "Action": p.URL(PathConsent), "ClientName": p.clientName(r, req.ClientID),
+		"Scopes": describeScopes(req.Scopes), "Handle": handle, "CSRF": csrf,
+	})
+}
+
+// renderError shows an error page; used when the client cannot be trusted
+// with the error (unknown client, unregistered redirect URI).
+func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	p.render(w, r, status, "error", "", map[string]any{"Title": "Error", "Message": message})
+}
+
+func (p *Provider) clientName(r *http.Request, id string) string {
+	c, err := p.cfg.Clients.Client(r.Context(), id)
+	if err != nil || c.Name == "" {
+		return id
+	}
+	return c.Name
+}
+
+// render writes a page with the security headers of RFC 9700 §4.16
+// (framing), a CSP that allows only our inline style and form posts to us
+// and to the client's redirect URI (a form answered by a redirect is subject
+// to form-action in browsers), and no caching.
+func (p *Provider) render(w http.ResponseWriter, r *http.Request, status int, name, redirectURI string, data map[string]any) {
+	data["Style"] = template.CSS(pageStyle)
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		p.log.ErrorContext(r.Context(), "render page", "page", name, "error", err, "request_id", RequestID(r.Context()))
+		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
+	}
+	formAction := "'self'"
+	if src := cspSource(redirectURI); src != "" {
+		formAction += " " + src
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+"; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// cspSource is the CSP source expression for a redirect URI's origin, or
+// its scheme for private-use schemes (RFC 8252 §7.1).
+func cspSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	if u.Host == "" {
+		return strings.ToLower(u.Scheme) + ":"
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -1,0 +1,141 @@
+package oidc
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Grant types and client authentication methods.
+const (
+	grantAuthorizationCode = "authorization_code"
+
+	authClientSecretBasic = "client_secret_basic"
+	authClientSecretPost  = "client_secret_post"
+	authNone              = "none"
+)
+
+// tokenRequest is a parsed token endpoint request.
+type tokenRequest struct {
+	params url.Values
+	client Client
+}
+
+// grantHandler runs one grant type for an already authenticated client.
+type grantHandler func(ctx context.Context, req tokenRequest) (tokenSet, error)
+
+// serveToken is the token endpoint pipeline (RFC 6749 §3.2): parse once,
+// authenticate the client, then dispatch to the grant. No grant can skip
+// client authentication, and grants return errors instead of writing.
+func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
+	set, err := p.token(w, r)
+	if err != nil {
+		p.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, set)
+}
+
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	params, err := p.readParams(w, r, false)
+	if err != nil {
+		return tokenSet{}, err
+	}
+	grants := map[string]grantHandler{
+		grantAuthorizationCode: p.authorizationCodeGrant,
+	}
+	grantType := params.Get("grant_type")
+	if grantType == "" {
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "grant_type is missing")
+	}
+	run, ok := grants[grantType]
+	if !ok {
+		return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")
+	}
+	client, err := p.authenticateClient(r, params)
+	if err != nil {
+		return tokenSet{}, err
+	}
+	return run(r.Context(), tokenRequest{params: params, client: client})
+}
+
+// authenticateClient implements client_secret_basic, client_secret_post and
+// none (public clients, identified by client_id). A client uses exactly one
+// method (RFC 6749 §2.3).
+func (p *Provider) authenticateClient(r *http.Request, params url.Values) (Client, error) {
+	id, secret := params.Get("client_id"), params.Get("client_secret")
+	basic := r.Header.Get("Authorization") != ""
+	if basic {
+		bid, bsecret, err := parseBasicAuth(r.Header.Get("Authorization"))
+		if err != nil {
+			return Client{}, invalidClient(true, "malformed Authorization header")
+		}
+		if secret != "" {
+			return Client{}, errorf(ErrCodeInvalidRequest, "use only one client authentication method")
+		}
+		if id != "" && id != bid {
+			return Client{}, errorf(ErrCodeInvalidRequest, "client_id does not match the Authorization header")
+		}
+		id, secret = bid, bsecret
+	}
+	if id == "" {
+		return Client{}, invalidClient(basic, "client authentication is missing")
+	}
+	client, err := p.cfg.Clients.Client(r.Context(), id)
+	if err != nil {
+		if isNotFound(err) {
+			return Client{}, invalidClient(basic, "client authentication failed")
+		}
+		return Client{}, internalError(err)
+	}
+	if client.Public {
+		if secret != "" {
+			return Client{}, invalidClient(basic, "public clients do not use a secret")
+		}
+		return client, nil
+	}
+	if secret == "" || client.SecretHash == "" || !secretMatches(secret, client.SecretHash) {
+		return Client{}, invalidClient(basic, "client authentication failed")
+	}
+	return client, nil
+}
+
+// invalidClient is 401; after a Basic attempt it MUST carry a matching
+// WWW-Authenticate challenge (RFC 6749 §5.2).
+func invalidClient(basic bool, description string) *Error {
+	e := &Error{Code: ErrCodeInvalidClient, Description: description, Status: http.StatusUnauthorized}
+	if basic {
+		e.WWWAuthenticate = `Basic realm="token", charset="UTF-8"`
+	}
+	return e
+}
+
+// parseBasicAuth decodes client_secret_basic: the id and secret are
+// form-urlencoded before base64 (RFC 6749 §2.3.1).
+func parseBasicAuth(header string) (string, string, error) {
+	scheme, value, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", errMalformed
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return "", "", errMalformed
+	}
+	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errMalformed
+	}
+	id, err1 := url.QueryUnescape(encID)
+	secret, err2 := url.QueryUnescape(encSecret)
+	if err1 != nil || err2 != nil || id == "" {
+		return "", "", errMalformed
+	}
+	return id, secret, nil
+}
+
+var errMalformed = errorf(ErrCodeInvalidRequest, "malformed")
