@@ -1,0 +1,118 @@
+// Command oidc-local runs the whole OpenID Provider in one process: every
+// endpoint on one listener, with the storage and signer the config names
+// (in-memory storage and a generated key by default). It is `make run`.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+func main() {
+	configPath := flag.String("config", "examples/config.dev.yaml", "path of the YAML config file")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *configPath, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "oidc-local:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends. ready, if not nil, receives the bound address.
+func run(ctx context.Context, configPath string, out io.Writer, ready chan<- string) error {
+	cfg, err := config.Load(configPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger := app.NewLogger(cfg.Logger, out)
+	provider, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Web.HTTP)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           logRequests(logger, provider.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(out, "OpenID Provider listening on %s\n  issuer:    %s\n  discovery: %s\n", ln.Addr(), cfg.Issuer, provider.URL(oidc.PathDiscovery))
+	if configPath == "examples/config.dev.yaml" || filepath.Base(configPath) == "config.dev.yaml" {
+		fmt.Fprintf(out, "  demo login: admin@example.com / password; client example-app / ZXhhbXBsZS1hcHAtc2VjcmV0\n")
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// logRequests logs one structured line per request with a fresh request id.
+// It logs the path only: queries and bodies can carry codes and passwords.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		r = r.WithContext(oidc.WithRequestID(r.Context(), id))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+		)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
