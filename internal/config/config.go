@@ -101,7 +101,7 @@ type OAuth2 struct {
 // Expiry holds Dex's expiry settings. Zero values are replaced by defaults.
 type Expiry struct {
 	IDTokens       time.Duration `yaml:"idTokens"`       // ID and access tokens; default 1h
-	AuthRequests   time.Duration `yaml:"authRequests"`   // pending logins; default 24h as Dex
+	AuthRequests   time.Duration `yaml:"authRequests"`   // pending logins; default 30m (Dex: 24h)
 	DeviceRequests time.Duration `yaml:"deviceRequests"` // default 5m
 	RefreshTokens  RefreshTokens `yaml:"refreshTokens"`
 }

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Environment variables read by FromEnvironment. template.yaml and the CDK
+// app set exactly these names; EnvVars lists them all.
+const (
+	// EnvConfig is the path of the YAML configuration bundled with each
+	// Lambda function. Required.
+	EnvConfig = "OIDC_CONFIG"
+	// EnvIssuer replaces issuer, typically with the API Gateway URL.
+	EnvIssuer = "OIDC_ISSUER"
+	// EnvDynamoDBTable switches storage to type dynamodb with this table.
+	// Region and endpoint come from the AWS SDK's own variables (AWS_REGION,
+	// AWS_ENDPOINT_URL_DYNAMODB).
+	EnvDynamoDBTable = "OIDC_DYNAMODB_TABLE"
+	// EnvKMSKeyIDs switches the signer to type kms with these
+	// comma-separated key ids, ARNs or aliases; the first signs, the others
+	// only verify.
+	EnvKMSKeyIDs = "OIDC_KMS_KEY_IDS"
+)
+
+// EnvVars lists every environment variable this package reads, in the
+// order above.
+var EnvVars = []string{EnvConfig, EnvIssuer, EnvDynamoDBTable, EnvKMSKeyIDs}
+
+// FromEnvironment is what a Lambda function calls at cold start: it loads
+// the file named by OIDC_CONFIG, applies the overrides of OIDC_ISSUER,
+// OIDC_DYNAMODB_TABLE and OIDC_KMS_KEY_IDS, then applies defaults and
+// validates. A problem with an overriding value is reported on one line
+// that starts with the variable's name.
+func FromEnvironment(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	path := getenv(EnvConfig)
+	if path == "" {
+		return nil, &Error{Env: EnvConfig, Msg: "not set; it must name the YAML configuration file bundled with the function"}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Env: EnvConfig, Msg: err.Error()}
+	}
+	return parse(data, path, getenv, envOverrides)
+}
+
+// envOverrides applies the deployment settings that replace the file's.
+func envOverrides(d *decoder, c *Config) {
+	if v := d.getenv(EnvIssuer); v != "" {
+		c.Issuer = v
+		d.override("issuer", EnvIssuer)
+	}
+	if v := d.getenv(EnvDynamoDBTable); v != "" {
+		c.Storage = Storage{Type: "dynamodb", DynamoDB: DynamoDBStorage{Table: strings.TrimSpace(v)}}
+		d.override("storage", EnvDynamoDBTable)
+	}
+	if v := d.getenv(EnvKMSKeyIDs); v != "" {
+		parts := strings.Split(v, ",")
+		keys := make([]string, 0, len(parts))
+		for i, k := range parts {
+			k = strings.TrimSpace(k)
+			if k == "" {
+				d.addAt(where{env: EnvKMSKeyIDs}, "", fmt.Sprintf(
+					"entry %d of %d is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs", i+1, len(parts)))
+				continue
+			}
+			keys = append(keys, k)
+		}
+		c.Signer = Signer{Type: "kms", KMS: KMSSigner{Keys: keys}}
+		d.override("signer", EnvKMSKeyIDs)
+		if len(keys) < len(parts) {
+			d.bad["signer"] = true // reported above, once
+		}
+	}
+}

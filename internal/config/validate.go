@@ -1,0 +1,374 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// oob is the out-of-band redirect URI of native apps that cannot receive a
+// redirect; the user copies the code by hand.
+const oob = "urn:ietf:wg:oauth:2.0:oob"
+
+// fail reports a validation problem at path p unless p, or a value above
+// it, was already rejected while decoding.
+func (d *decoder) fail(p, format string, args ...any) {
+	if d.isBad(p) {
+		return
+	}
+	d.add(p, fmt.Sprintf(format, args...))
+}
+
+// validate checks the decoded configuration after overrides and defaults.
+// It reports every problem it finds; none of its messages shows a secret or
+// a password hash.
+func (d *decoder) validate(c *Config) {
+	d.validateIssuer(c.Issuer)
+	d.validateWeb(&c.Web)
+	d.validateStorage(&c.Storage)
+	d.validateSigner(&c.Signer)
+	d.validatePasswords(c)
+	d.validateClients(c.StaticClients)
+	d.validateOAuth2(&c.OAuth2)
+	d.validateExpiry(&c.Expiry)
+	d.validateLogger(&c.Logger)
+}
+
+// isLoopback reports whether host (without brackets) is localhost or a
+// loopback address (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+const loopbackHosts = "127.0.0.1, [::1], localhost"
+
+func (d *decoder) validateIssuer(s string) {
+	const p = "issuer"
+	if s == "" {
+		d.fail(p, "required: the URL at which clients reach this provider, like https://id.example.com")
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		d.fail(p, "%q is not an absolute URL like https://id.example.com", s)
+		return
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http":
+		if !isLoopback(u.Hostname()) {
+			d.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
+		}
+	default:
+		d.fail(p, "%q: the scheme must be https", s)
+	}
+	if u.User != nil {
+		d.fail(p, "%q must not contain user information", s)
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		d.fail(p, "%q must not have a query", s)
+	}
+	if u.Fragment != "" || strings.Contains(s, "#") {
+		d.fail(p, "%q must not have a fragment", s)
+	}
+	if strings.HasSuffix(u.Path, "/") {
+		d.fail(p, "%q must not end with a slash", s)
+	}
+}
+
+func (d *decoder) validateWeb(w *Web) {
+	if host, port, err := net.SplitHostPort(w.HTTP); err != nil || !validPort(port) || strings.ContainsAny(host, " /") {
+		d.fail("web.http", "%q is not a listen address host:port like 127.0.0.1:5556", w.HTTP)
+	}
+	for i, o := range w.AllowedOrigins {
+		d.checkOrigin(fmt.Sprintf("web.allowedOrigins[%d]", i), o)
+	}
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535 && s != "" && s[0] != '+' && s[0] != '-'
+}
+
+// Dex's storage types, named in errors so that a Dex user knows the key is
+// understood but not implemented.
+var dexStorageTypes = map[string]bool{
+	"etcd": true, "kubernetes": true, "sqlite3": true, "postgres": true, "mysql": true,
+}
+
+var dynamoDBTableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+
+func (d *decoder) validateStorage(s *Storage) {
+	switch s.Type {
+	case "memory":
+	case "dynamodb":
+		t := s.DynamoDB.Table
+		switch {
+		case t == "":
+			d.fail("storage.config.table", "required for storage type dynamodb")
+		case !dynamoDBTableName.MatchString(t):
+			d.fail("storage.config.table", "%q is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)", t)
+		}
+		d.checkEndpoint("storage.config.endpoint", s.DynamoDB.Endpoint)
+	default:
+		if dexStorageTypes[s.Type] {
+			d.fail("storage.type", "%q is not supported by this provider (memory or dynamodb)", s.Type)
+		} else {
+			d.fail("storage.type", "unknown storage type %q (memory or dynamodb)", s.Type)
+		}
+	}
+}
+
+func (d *decoder) validateSigner(s *Signer) {
+	switch s.Type {
+	case "local":
+		switch s.Local.Algorithm {
+		case "RS256", "ES256":
+		default:
+			d.fail("signer.config.algorithm", "unknown algorithm %q (RS256 or ES256)", s.Local.Algorithm)
+		}
+	case "kms":
+		if len(s.KMS.Keys) == 0 {
+			d.fail("signer.config.keys", "at least one KMS key id, ARN or alias is required (the first signs)")
+		}
+		for i, k := range s.KMS.Keys {
+			if strings.TrimSpace(k) == "" {
+				d.fail(fmt.Sprintf("signer.config.keys[%d]", i), "must not be empty")
+			}
+		}
+		d.checkEndpoint("signer.config.endpoint", s.KMS.Endpoint)
+	case "vault":
+		d.fail("signer.type", "%q is not supported by this provider (local or kms)", s.Type)
+	default:
+		d.fail("signer.type", "unknown signer type %q (local or kms)", s.Type)
+	}
+}
+
+// checkEndpoint accepts an empty value or an http(s) URL with a host.
+func (d *decoder) checkEndpoint(p, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.fail(p, "%q is not an http(s) URL like http://127.0.0.1:8000", s)
+	}
+}
+
+func (d *decoder) validatePasswords(c *Config) {
+	if len(c.StaticPasswords) > 0 && !c.EnablePasswordDB {
+		p := "staticPasswords"
+		if _, ok := d.pos["enablePasswordDB"]; ok {
+			p = "enablePasswordDB"
+		}
+		d.fail(p, "staticPasswords are listed but enablePasswordDB is false; set enablePasswordDB: true (the password database is the only way to log in)")
+	}
+	emails := map[string]int{}
+	userIDs := map[string]int{}
+	usernames := map[string]int{}
+	for i, pw := range c.StaticPasswords {
+		p := fmt.Sprintf("staticPasswords[%d]", i)
+		switch {
+		case pw.Email == "":
+			d.fail(p+".email", "required")
+		case !strings.Contains(pw.Email, "@") || strings.TrimSpace(pw.Email) != pw.Email:
+			d.fail(p+".email", "%q is not an email address", pw.Email)
+		default:
+			key := strings.ToLower(pw.Email)
+			if j, dup := emails[key]; dup {
+				d.fail(p+".email", "duplicate email %q (also staticPasswords[%d]; emails are compared ignoring case)", pw.Email, j)
+			} else {
+				emails[key] = i
+			}
+		}
+		switch {
+		case pw.Hash == "" && pw.HashFromEnv == "":
+			d.fail(p+".hash", "required: a bcrypt hash of the password (or hashFromEnv naming a variable that holds one)")
+		case pw.Hash == "":
+			// hashFromEnv named an unset variable: reported while decoding.
+		default:
+			if _, err := bcrypt.Cost([]byte(pw.Hash)); err != nil {
+				if pw.HashFromEnv != "" {
+					d.fail(p+".hashFromEnv", "environment variable %q does not hold a bcrypt hash", pw.HashFromEnv)
+				} else {
+					d.fail(p+".hash", "not a bcrypt hash (like $2a$10$ followed by 53 characters)")
+				}
+			}
+		}
+		if pw.UserID == "" {
+			d.fail(p+".userID", "required: a stable, unique user id (the sub claim)")
+		} else if j, dup := userIDs[pw.UserID]; dup {
+			d.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.UserID, j)
+		} else {
+			userIDs[pw.UserID] = i
+		}
+		if pw.Username != "" {
+			if j, dup := usernames[pw.Username]; dup {
+				d.fail(p+".username", "duplicate username %q (also staticPasswords[%d])", pw.Username, j)
+			} else {
+				usernames[pw.Username] = i
+			}
+		}
+	}
+}
+
+func (d *decoder) validateClients(cs []Client) {
+	ids := map[string]int{}
+	for i, c := range cs {
+		p := fmt.Sprintf("staticClients[%d]", i)
+		if c.ID == "" {
+			d.fail(p+".id", "required")
+		} else if j, dup := ids[c.ID]; dup {
+			d.fail(p+".id", "duplicate client id %q (also staticClients[%d])", c.ID, j)
+		} else {
+			ids[c.ID] = i
+		}
+		switch {
+		case c.Public && (c.Secret != "" || c.SecretEnv != ""):
+			k := ".secret"
+			if c.SecretEnv != "" {
+				k = ".secretEnv"
+			}
+			d.fail(p+k, "a public client must not have a secret; remove it, or remove public: true")
+		case c.Public:
+		case c.Secret == "": // a secretEnv naming an unset variable is reported while decoding
+			d.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
+		}
+		if len(c.RedirectURIs) == 0 {
+			d.fail(p+".redirectURIs", "at least one redirect URI is required")
+		}
+		for j, u := range c.RedirectURIs {
+			d.checkRedirectURI(fmt.Sprintf("%s.redirectURIs[%d]", p, j), u, c.Public, true)
+		}
+		for j, u := range c.PostLogoutRedirectURIs {
+			d.checkRedirectURI(fmt.Sprintf("%s.postLogoutRedirectURIs[%d]", p, j), u, c.Public, false)
+		}
+		for j, o := range c.AllowedOrigins {
+			d.checkOrigin(fmt.Sprintf("%s.allowedOrigins[%d]", p, j), o)
+		}
+	}
+	for i, c := range cs {
+		for j, peer := range c.TrustedPeers {
+			pp := fmt.Sprintf("staticClients[%d].trustedPeers[%d]", i, j)
+			if _, ok := ids[peer]; !ok {
+				d.fail(pp, "%q is not the id of a static client", peer)
+			} else if peer == c.ID {
+				d.fail(pp, "a client always trusts itself; remove %q", peer)
+			}
+		}
+	}
+}
+
+// checkRedirectURI applies RFC 6749 §3.1.2 and this provider's rules: an
+// absolute URI without fragment or wildcard; https with a host; http only
+// for loopback hosts (RFC 8252 §7.3); custom schemes (RFC 8252 §7.1) and
+// the out-of-band URI only for public clients.
+func (d *decoder) checkRedirectURI(p, s string, public, allowOOB bool) {
+	switch {
+	case s == "":
+		d.fail(p, "must not be empty")
+		return
+	case strings.TrimSpace(s) != s:
+		d.fail(p, "%q must not have leading or trailing spaces", s)
+		return
+	case s == oob:
+		if !allowOOB {
+			d.fail(p, "%s is not a place to return to", oob)
+		} else if !public {
+			d.fail(p, "%s is allowed for public clients only", oob)
+		}
+		return
+	case strings.Contains(s, "*"):
+		d.fail(p, "%q: wildcards are not allowed; list each URI", s)
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		d.fail(p, "%q is not a valid URI", s)
+		return
+	}
+	if u.Scheme == "" {
+		d.fail(p, "%q is not an absolute URI (RFC 6749 §3.1.2)", s)
+		return
+	}
+	if u.Fragment != "" || strings.Contains(s, "#") {
+		d.fail(p, "%q must not contain a fragment (RFC 6749 §3.1.2)", s)
+		return
+	}
+	switch scheme := strings.ToLower(u.Scheme); scheme {
+	case "https":
+		if u.Hostname() == "" {
+			d.fail(p, "%q needs a host", s)
+		}
+	case "http":
+		switch {
+		case u.Hostname() == "":
+			d.fail(p, "%q needs a host", s)
+		case !isLoopback(u.Hostname()):
+			d.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
+		}
+	case "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss":
+		d.fail(p, "%q: the scheme %s is not allowed", s, scheme)
+	default:
+		if !public {
+			d.fail(p, "%q: a custom scheme is allowed for public clients only (native apps, RFC 8252 §7.1)", s)
+		}
+	}
+}
+
+// checkOrigin accepts "*" or a web origin scheme://host[:port] with no path.
+func (d *decoder) checkOrigin(p, s string) {
+	if s == "*" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		d.fail(p, `%q is not "*" or an origin like https://app.example.com (scheme://host[:port], no path)`, s)
+	}
+}
+
+func (d *decoder) validateOAuth2(o *OAuth2) {
+	seen := map[string]bool{}
+	for i, rt := range o.ResponseTypes {
+		p := fmt.Sprintf("oauth2.responseTypes[%d]", i)
+		switch {
+		case rt != "code" && rt != "token" && rt != "id_token":
+			d.fail(p, "unknown response type %q (code, token or id_token)", rt)
+		case seen[rt]:
+			d.fail(p, "duplicate response type %q", rt)
+		}
+		seen[rt] = true
+	}
+}
+
+func (d *decoder) validateExpiry(e *Expiry) {
+	// Durations were checked while decoding: only explicit values can be
+	// out of range, and they are reported with the key as written.
+	const rt = "expiry.refreshTokens."
+	if e.RefreshTokens.DisableRotation && !d.set[rt+"validIfNotUsedFor"] && !d.set[rt+"validForIfNotUsed"] && !d.set[rt+"absoluteLifetime"] {
+		d.fail(rt+"disableRotation", "without rotation a leaked refresh token stays usable; also set validIfNotUsedFor or absoluteLifetime")
+	}
+}
+
+func (d *decoder) validateLogger(l *Logger) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		d.fail("logger.level", "unknown level %q (debug, info, warn or error)", l.Level)
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		d.fail("logger.format", "unknown format %q (text or json)", l.Format)
+	}
+}
