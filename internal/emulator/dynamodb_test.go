@@ -1,9 +1,13 @@
 package emulator
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,5 +82,57 @@ func TestDynamoDBLocalMissingJava(t *testing.T) {
 	_, err := LaunchDynamoDBLocal()
 	if err == nil || !strings.Contains(err.Error(), "apt-get install openjdk-17-jre-headless") {
 		t.Errorf("LaunchDynamoDBLocal without java = %v; want an error naming openjdk-17-jre-headless", err)
+	}
+}
+
+func TestSharedDynamoDBLocalIsShared(t *testing.T) {
+	a, b := SharedDynamoDBLocal(t), SharedDynamoDBLocal(t)
+	if a != b {
+		t.Errorf("SharedDynamoDBLocal returned %s, then %s; want one server", a, b)
+	}
+}
+
+// TestDynamoDBLocalOrphanChild is the child of
+// TestDynamoDBLocalNoLeakWhenBinaryDies: it starts DynamoDB Local, reports
+// the endpoint and exits without stopping it, as a test binary does when a
+// test times out.
+func TestDynamoDBLocalOrphanChild(t *testing.T) {
+	if os.Getenv("EMULATOR_TEST_DYNAMODB_ORPHAN") != "1" {
+		return
+	}
+	d, err := LaunchDynamoDBLocal()
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println(d.Endpoint)
+	os.Exit(0)
+}
+
+func TestDynamoDBLocalNoLeakWhenBinaryDies(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDynamoDBLocalOrphanChild$")
+	cmd.Env = append(os.Environ(), "EMULATOR_TEST_DYNAMODB_ORPHAN=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	_ = cmd.Wait()
+	endpoint := strings.TrimSpace(line)
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
+		t.Fatalf("child did not start DynamoDB Local: %q", line)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(endpoint, "http://"), time.Second)
+		if err != nil {
+			return
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("DynamoDB Local at %s outlived its test binary", endpoint)
+		}
 	}
 }
