@@ -1,0 +1,213 @@
+package oidc_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-oidc/op/internal/signer/local"
+	"github.com/serverless-oidc/op/internal/store/memory"
+	"github.com/serverless-oidc/op/pkg/oidc"
+	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The test harness: a provider on a loopback httptest server with the
+// memory store, a real RSA key, a controllable clock, and a browser-like
+// HTTP client that keeps cookies and stops at the client's redirect URI.
+
+const (
+	confidentialID     = "example-app"
+	confidentialSecret = "ZXhhbXBsZS1hcHAtc2VjcmV0"
+	publicID           = "example-cli"
+	otherID            = "other-app"
+	otherSecret        = "b3RoZXItYXBwLXNlY3JldA"
+	redirectURI        = "http://127.0.0.1:5555/callback"
+	userEmail          = "admin@example.com"
+	userPassword       = "password"
+	userSubject        = "08a8684b-db88-4b73-90a9-3cd1661f5466"
+)
+
+var passwordHash, _ = bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
+
+// testSigner is shared: RSA key generation is slow.
+var testSigner, _ = local.Generate(oidc.RS256)
+
+type env struct {
+	t        *testing.T
+	srv      *httptest.Server
+	issuer   string
+	clock    *oidctest.Clock
+	store    *memory.Store
+	provider *oidc.Provider
+}
+
+func newEnv(t *testing.T, opts ...func(*oidc.Config)) *env {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + srv.Listener.Addr().String()
+	clock := oidctest.NewClock()
+	store := memory.New(clock.Now)
+	store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}})
+	store.PutClient(oidc.Client{ID: publicID, Name: "Example CLI", Public: true, RedirectURIs: []string{redirectURI}})
+	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
+	store.PutUser(oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
+	cfg := oidc.Config{
+		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store,
+		Signer: testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p, err := oidc.New(cfg)
+	if err != nil {
+		t.Fatalf("oidc.New: %v", err)
+	}
+	srv.Config.Handler = p.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, issuer: issuer, clock: clock, store: store, provider: p}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so each step of a flow can be inspected.
+func (e *env) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// authParams is a valid authorization request for the confidential client.
+func authParams() url.Values {
+	return url.Values{
+		"client_id":     {confidentialID},
+		"redirect_uri":  {redirectURI},
+		"response_type": {"code"},
+		"scope":         {"openid email profile groups"},
+		"state":         {"xyz-state"},
+		"nonce":         {"n-0S6_WzA2Mj"},
+	}
+}
+
+func pkcePair() (verifier, challenge string) {
+	verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-pkce-verifier"
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (e *env) do(c *http.Client, req *http.Request) page {
+	e.t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+func (e *env) get(c *http.Client, path string, q url.Values) page {
+	e.t.Helper()
+	u := e.issuer + path
+	if q != nil {
+		u += "?" + q.Encode()
+	}
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return e.do(c, req)
+}
+
+func (e *env) postForm(c *http.Client, path string, form url.Values) page {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(c, req)
+}
+
+var hiddenField = regexp.MustCompile(`name="(req|csrf)" value="([^"]*)"`)
+
+// formFields extracts the hidden req and csrf fields of a login or consent page.
+func formFields(t *testing.T, p page) url.Values {
+	t.Helper()
+	v := url.Values{}
+	for _, m := range hiddenField.FindAllStringSubmatch(p.body, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if v.Get("req") == "" || v.Get("csrf") == "" {
+		t.Fatalf("no form fields in page (status %d):\n%s", p.status, p.body)
+	}
+	return v
+}
+
+// login walks the login form (and the consent page, if shown) and returns
+// the final redirect to the client.
+func (e *env) login(c *http.Client, params url.Values) *url.URL {
+	e.t.Helper()
+	p := e.get(c, oidc.PathAuthorize, params)
+	if p.status != http.StatusOK {
+		e.t.Fatalf("GET /authorize: status %d:\n%s", p.status, p.body)
+	}
+	form := formFields(e.t, p)
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	p = e.postForm(c, oidc.PathLogin, form)
+	if p.status == http.StatusOK { // consent page
+		consent := formFields(e.t, p)
+		consent.Set("approve", "1")
+		p = e.postForm(c, oidc.PathConsent, consent)
+	}
+	if p.status != http.StatusSeeOther {
+		e.t.Fatalf("login: status %d; want 303:\n%s", p.status, p.body)
+	}
+	return mustParse(e.t, p.header.Get("Location"))
+}
+
+// code runs a full login and returns the authorization code.
+func (e *env) code(params url.Values) string {
+	e.t.Helper()
+	loc := e.login(e.browser(), params)
+	code := loc.Query().Get("code")
+	if code == "" {
+		e.t.Fatalf("no code in redirect %s", loc)
+	}
+	return code
+}
+
+// token posts to the token endpoint; basic selects client_secret_basic.
+func (e *env) token(form url.Values, basicID, basicSecret string) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
+	}
+	p := e.do(http.DefaultClient, req)
+	return p.status, decodeJSON(e.t, p.body), p.header
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	return u
+}
+
