@@ -9,11 +9,13 @@ import (
 // TestParseErrors checks that each bad configuration is rejected with an
 // error naming the file, the line and the key path.
 func TestParseErrors(t *testing.T) {
-	const issuer = "issuer: https://id.example.com" // line 1 of most cases
-	client := func(lines ...string) []byte { // the client starts on line 3
+	// Most cases start with the issuer on line 1; client(...) starts the
+	// client on line 3 and user(...) the user on line 4.
+	const issuer = "issuer: https://id.example.com"
+	client := func(lines ...string) []byte {
 		return yml(append([]string{issuer, "staticClients:"}, lines...)...)
 	}
-	user := func(lines ...string) []byte { // the user starts on line 4
+	user := func(lines ...string) []byte {
 		return yml(append([]string{issuer, "enablePasswordDB: true", "staticPasswords:"}, lines...)...)
 	}
 	getenv := env(map[string]string{"SET": "value", "BAD_HASH": "$2a$10$tooShort"})

@@ -1,0 +1,157 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEnvVars(t *testing.T) {
+	want := []string{"OIDC_CONFIG", "OIDC_ISSUER", "OIDC_DYNAMODB_TABLE", "OIDC_KMS_KEY_IDS"}
+	if !reflect.DeepEqual(EnvVars, want) {
+		t.Errorf("got %q; want %q", EnvVars, want)
+	}
+}
+
+// writeConfig writes data to a temporary file and returns its path.
+func writeConfig(t *testing.T, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFromEnvironment(t *testing.T) {
+	path := writeConfig(t, yml(
+		"issuer: http://127.0.0.1:5556",
+		"storage:",
+		"  type: dynamodb",
+		"  config:",
+		"    table: local-table",
+		"    region: us-east-1",
+		"    endpoint: http://127.0.0.1:8000",
+		"    createTable: true",
+		"signer:",
+		"  type: local",
+		"  config:",
+		"    keyFile: /tmp/key.pem",
+		"staticClients:",
+		"  - id: a",
+		"    secret: s",
+		"    redirectURIs: [https://app.example.com/cb]",
+	))
+	tests := []struct {
+		name string
+		env  map[string]string
+		want func(*Config) any
+		val  any
+	}{
+		{"file only: issuer", nil, func(c *Config) any { return c.Issuer }, "http://127.0.0.1:5556"},
+		{"file only: storage", nil, func(c *Config) any { return c.Storage },
+			Storage{Type: "dynamodb", DynamoDB: DynamoDBStorage{Table: "local-table", Region: "us-east-1", Endpoint: "http://127.0.0.1:8000", CreateTable: true}}},
+		{"file only: signer", nil, func(c *Config) any { return c.Signer },
+			Signer{Type: "local", Local: LocalSigner{Algorithm: "RS256", KeyFile: "/tmp/key.pem"}}},
+		{"OIDC_ISSUER", map[string]string{EnvIssuer: "https://abc.execute-api.eu-west-1.amazonaws.com/prod"},
+			func(c *Config) any { return c.Issuer }, "https://abc.execute-api.eu-west-1.amazonaws.com/prod"},
+		{"OIDC_DYNAMODB_TABLE", map[string]string{EnvDynamoDBTable: "oidc-prod"},
+			func(c *Config) any { return c.Storage }, Storage{Type: "dynamodb", DynamoDB: DynamoDBStorage{Table: "oidc-prod"}}},
+		{"OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: " alias/oidc-new , arn:aws:kms:eu-west-1:111122223333:key/1234abcd "},
+			func(c *Config) any { return c.Signer },
+			Signer{Type: "kms", KMS: KMSSigner{Keys: []string{"alias/oidc-new", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd"}}}},
+		{"OIDC_KMS_KEY_IDS one key", map[string]string{EnvKMSKeyIDs: "alias/oidc"},
+			func(c *Config) any { return c.Signer.KMS.Keys }, []string{"alias/oidc"}},
+		{"clients kept", map[string]string{EnvIssuer: "https://id.example.com", EnvDynamoDBTable: "t1x", EnvKMSKeyIDs: "k"},
+			func(c *Config) any { return c.StaticClients[0].ID }, "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]string{EnvConfig: path}
+			for k, v := range tt.env {
+				m[k] = v
+			}
+			c, err := FromEnvironment(env(m))
+			if err != nil {
+				t.Fatalf("FromEnvironment: %v", err)
+			}
+			if got := tt.want(c); !reflect.DeepEqual(got, tt.val) {
+				t.Errorf("got %#v; want %#v", got, tt.val)
+			}
+		})
+	}
+}
+
+// TestFromEnvironmentFixesFile checks that validation runs after the
+// overrides: a file whose storage, signer and issuer are unusable in AWS
+// loads once the environment replaces them.
+func TestFromEnvironmentFixesFile(t *testing.T) {
+	path := writeConfig(t, yml(
+		"issuer: http://id.example.com",
+		"storage:",
+		"  type: postgres",
+		"signer:",
+		"  type: vault",
+	))
+	if _, err := Load(path, nil); err == nil {
+		t.Fatal("Load succeeded; want the file to be invalid on its own")
+	}
+	c, err := FromEnvironment(env(map[string]string{
+		EnvConfig:        path,
+		EnvIssuer:        "https://id.example.com",
+		EnvDynamoDBTable: "oidc",
+		EnvKMSKeyIDs:     "alias/oidc",
+	}))
+	if err != nil {
+		t.Fatalf("FromEnvironment: %v", err)
+	}
+	if c.Storage.Type != "dynamodb" || c.Signer.Type != "kms" {
+		t.Errorf("got storage %q, signer %q; want dynamodb, kms", c.Storage.Type, c.Signer.Type)
+	}
+}
+
+func TestFromEnvironmentErrors(t *testing.T) {
+	valid := writeConfig(t, yml("issuer: https://id.example.com"))
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // the whole, single-line message
+	}{
+		{"OIDC_CONFIG unset", map[string]string{},
+			"OIDC_CONFIG: not set; it must name the YAML configuration file bundled with the function"},
+		{"OIDC_CONFIG missing file", map[string]string{EnvConfig: missing},
+			"OIDC_CONFIG: open " + missing + ": no such file or directory"},
+		{"OIDC_ISSUER http", map[string]string{EnvConfig: valid, EnvIssuer: "http://id.example.com"},
+			`OIDC_ISSUER: issuer: "http://id.example.com": http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https`},
+		{"OIDC_ISSUER trailing slash", map[string]string{EnvConfig: valid, EnvIssuer: "https://id.example.com/"},
+			`OIDC_ISSUER: issuer: "https://id.example.com/" must not end with a slash`},
+		{"OIDC_DYNAMODB_TABLE invalid", map[string]string{EnvConfig: valid, EnvDynamoDBTable: "a/b"},
+			`OIDC_DYNAMODB_TABLE: storage.config.table: "a/b" is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)`},
+		{"OIDC_KMS_KEY_IDS empty entry", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "alias/a,,alias/b"},
+			"OIDC_KMS_KEY_IDS: entry 2 of 3 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
+		{"OIDC_KMS_KEY_IDS trailing comma", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "alias/a, "},
+			"OIDC_KMS_KEY_IDS: entry 2 of 2 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
+		{"OIDC_KMS_KEY_IDS blank", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: " "},
+			"OIDC_KMS_KEY_IDS: entry 1 of 1 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnvironment(env(tt.env))
+			if err == nil {
+				t.Fatalf("FromEnvironment succeeded; want %q", tt.want)
+			}
+			if c != nil {
+				t.Errorf("FromEnvironment returned a config with its error")
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got %q; want %q", got, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("got %d lines; want one", strings.Count(err.Error(), "\n")+1)
+			}
+		})
+	}
+}
