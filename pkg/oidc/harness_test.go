@@ -210,4 +210,3 @@ func mustParse(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
-
