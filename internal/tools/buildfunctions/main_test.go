@@ -1,0 +1,149 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"debug/elf"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+func TestWriteZip(t *testing.T) {
+	dir := t.TempDir()
+	bootstrap := filepath.Join(dir, "bootstrap")
+	if err := os.WriteFile(bootstrap, []byte("\x7fELF not really"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := []byte("issuer: https://id.example.com\n")
+	a, b := filepath.Join(dir, "a.zip"), filepath.Join(dir, "b.zip")
+	for _, p := range []string{a, b} {
+		if err := writeZip(p, bootstrap, config); err != nil {
+			t.Fatal(err)
+		}
+	}
+	za, _ := os.ReadFile(a)
+	zb, _ := os.ReadFile(b)
+	if !bytes.Equal(za, zb) {
+		t.Error("two zips of the same files differ; want reproducible zips")
+	}
+
+	zr, err := zip.OpenReader(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	want := []struct {
+		name string
+		mode os.FileMode
+		body string
+	}{
+		{"bootstrap", 0o755, "\x7fELF not really"},
+		{"config.yaml", 0o644, string(config)},
+	}
+	if len(zr.File) != len(want) {
+		t.Fatalf("zip has %d entries; want %d", len(zr.File), len(want))
+	}
+	for i, w := range want {
+		f := zr.File[i]
+		if f.Name != w.name {
+			t.Errorf("entry %d = %q; want %q", i, f.Name, w.name)
+		}
+		if got := f.Mode(); got != w.mode {
+			t.Errorf("%s: mode %v; want %v", f.Name, got, w.mode)
+		}
+		if got := f.CreatorVersion >> 8; got != 3 {
+			t.Errorf("%s: creator OS %d; want 3 (Unix), or Lambda ignores the mode", f.Name, got)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(body) != w.body {
+			t.Errorf("%s: body %q; want %q", f.Name, body, w.body)
+		}
+	}
+}
+
+func TestRunRejects(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(config, []byte("issuer: https://id.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		o    options
+		want string
+	}{
+		{"dir without function", options{config: config, dir: t.TempDir(), arch: "arm64"}, "-dir needs -function"},
+		{"unknown function", options{config: config, function: "tokens", arch: "arm64"}, `-function "tokens"`},
+		{"unknown arch", options{config: config, arch: "386"}, `-arch "386"`},
+		{"missing config", options{config: config + ".absent", arch: "arm64"}, "-config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(tt.o, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run = %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBuildForLambda cross-compiles one function as SAM's makefile builder
+// would and checks the result is what provided.al2023 on arm64 executes: a
+// static, stripped linux/arm64 ELF named bootstrap, with the config beside
+// it.
+func TestBuildForLambda(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles a function")
+	}
+	config := filepath.Join(t.TempDir(), "config.dev.yaml")
+	if err := os.WriteFile(config, []byte("issuer: https://id.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	var stdout, stderr bytes.Buffer
+	if err := run(options{config: config, function: oidc.FunctionJWKS, dir: dir, arch: "arm64"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "public") {
+		t.Errorf("no warning for a development config; stderr:\n%s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "jwks") || !strings.Contains(stdout.String(), "MiB") {
+		t.Errorf("no size report; stdout:\n%s", stdout.String())
+	}
+	bootstrap := filepath.Join(dir, "bootstrap")
+	st, err := os.Stat(bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("bootstrap mode %v is not executable", st.Mode())
+	}
+	f, err := elf.Open(bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 || f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
+		t.Errorf("machine %v, OS ABI %v; want EM_AARCH64 for Linux", f.Machine, f.OSABI)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("bootstrap is dynamically linked; want CGO_ENABLED=0")
+		}
+	}
+	if f.Section(".symtab") != nil {
+		t.Error("bootstrap has a symbol table; want -ldflags -s")
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err != nil || !strings.Contains(string(got), "id.example.com") {
+		t.Errorf("config.yaml = %q, %v", got, err)
+	}
+}
