@@ -1,0 +1,293 @@
+// Package kms signs JWTs with AWS KMS asymmetric keys (KeyUsage SIGN_VERIFY):
+// the private keys never leave KMS, every function signs through kms:Sign and
+// learns the public keys through kms:GetPublicKey. It owns the mapping from
+// KMS key specs to JWS algorithms, the DER-to-JOSE conversion of ECDSA
+// signatures, the per-container public key cache, and the translation of KMS
+// failures into oidc.ErrUnavailable.
+//
+// Rotation is a configuration change: the key list names the signing key
+// first and verification-only keys after it (docs/kms.md).
+package kms
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// API is the part of *kms.Client the signer uses. Tests pass the real client
+// pointed at moto_server or at an in-test handler.
+type API interface {
+	Sign(ctx context.Context, in *awskms.SignInput, optFns ...func(*awskms.Options)) (*awskms.SignOutput, error)
+	GetPublicKey(ctx context.Context, in *awskms.GetPublicKeyInput, optFns ...func(*awskms.Options)) (*awskms.GetPublicKeyOutput, error)
+}
+
+var (
+	_ API         = (*awskms.Client)(nil)
+	_ oidc.Signer = (*Signer)(nil)
+)
+
+// MaxRawMessage is the largest message KMS signs with MessageType RAW.
+// Larger signing inputs are hashed locally and sent as MessageType DIGEST.
+const MaxRawMessage = 4096
+
+// Signer signs with the first configured KMS key and publishes all of them.
+// It is safe for concurrent use; concurrent Sign calls run in parallel.
+type Signer struct {
+	client API
+	slots  []*slot // in configured order: the signing key first
+}
+
+// slot caches one configured key for the container's lifetime.
+type slot struct {
+	id string // as configured: key id, key ARN, alias name or alias ARN
+
+	mu       sync.Mutex
+	key      *key   // set by the first successful fetch, then never changed
+	inflight *fetch // the fetch concurrent first callers wait for
+}
+
+type fetch struct {
+	done chan struct{}
+	key  *key
+	err  error
+}
+
+// key is what GetPublicKey told us about a KMS key.
+type key struct {
+	arn string // the key's own id as KMS returned it; Sign is pinned to it
+	alg types.SigningAlgorithmSpec
+	pub oidc.PublicKey
+}
+
+// New returns a signer for keyIDs: the first signs, the others are published
+// for verification only. Each may be a key id, key ARN, alias name
+// (alias/NAME) or alias ARN.
+//
+// New does no network I/O, so that a cold start pays for KMS only when a
+// request needs a key. Each key's public half is fetched once, on first
+// need, and kept for the container's lifetime; after that SigningKey and
+// PublicKeys cost nothing and Sign costs one kms:Sign.
+func New(client API, keyIDs []string) (*Signer, error) {
+	if client == nil {
+		return nil, errors.New("kms signer: nil client")
+	}
+	if len(keyIDs) == 0 {
+		return nil, errors.New("kms signer: no keys configured (the first key signs, the others are verification-only)")
+	}
+	s := &Signer{client: client}
+	for i, id := range keyIDs {
+		if id == "" {
+			return nil, fmt.Errorf("kms signer: key %d is empty", i+1)
+		}
+		if slices.Index(keyIDs, id) != i {
+			return nil, fmt.Errorf("kms signer: key %q is listed twice", id)
+		}
+		s.slots = append(s.slots, &slot{id: id})
+	}
+	return s, nil
+}
+
+// SigningKey returns the public half of the first configured key, fetching
+// it from KMS on first use.
+func (s *Signer) SigningKey(ctx context.Context) (oidc.PublicKey, error) {
+	k, err := s.key(ctx, s.slots[0])
+	if err != nil {
+		return oidc.PublicKey{}, err
+	}
+	return k.pub, nil
+}
+
+// PublicKeys returns every configured key, the signing key first. Keys not
+// yet cached are fetched concurrently, so a cold JWKS costs one round trip,
+// not one per key. It fails if any key cannot be fetched: a key set missing
+// a key would make relying parties reject valid tokens.
+func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
+	keys := make([]*key, len(s.slots))
+	errs := make([]error, len(s.slots))
+	var wg sync.WaitGroup
+	for i, sl := range s.slots {
+		if k := sl.cached(); k != nil {
+			keys[i] = k
+			continue
+		}
+		wg.Go(func() { keys[i], errs[i] = s.key(ctx, sl) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make([]oidc.PublicKey, len(keys))
+	for i, k := range keys {
+		for j := range i {
+			if keys[j].pub.KeyID == k.pub.KeyID {
+				return nil, fmt.Errorf("kms signer: %q and %q name the same KMS key (kid %s); list each key once", s.slots[j].id, s.slots[i].id, k.pub.KeyID)
+			}
+		}
+		out[i] = k.pub
+	}
+	return out, nil
+}
+
+// Sign signs signingInput with the first configured key, which kid MUST
+// name. Inputs up to 4096 bytes go to KMS as MessageType RAW; longer ones
+// are hashed here with SHA-256 and sent as MessageType DIGEST (KMS's limit
+// for RAW). ES256 signatures come back from KMS as ASN.1 DER and are returned
+// as the 64-byte R||S of RFC 7518 §3.4.
+//
+// The signature is verified against the published key before it is
+// returned: a token relying parties cannot verify must never be issued, and
+// the check costs microseconds against a KMS round trip of milliseconds.
+//
+// KMS failures that a later retry may not see (throttling, outages, a
+// disabled or missing key, timeouts, network errors) are returned wrapping
+// oidc.ErrUnavailable, with the KMS error code in the message.
+func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error) {
+	k, err := s.key(ctx, s.slots[0])
+	if err != nil {
+		return nil, err
+	}
+	if kid != k.pub.KeyID {
+		return nil, fmt.Errorf("kms signer: kid %q is not the signing key (%s)", kid, k.pub.KeyID)
+	}
+	digest := sha256.Sum256(signingInput)
+	in := &awskms.SignInput{
+		// The ARN from GetPublicKey, not the configured alias: if the alias
+		// is moved to another key, this container keeps signing with the key
+		// whose kid it announces.
+		KeyId:            aws.String(k.arn),
+		SigningAlgorithm: k.alg,
+		Message:          signingInput,
+		MessageType:      types.MessageTypeRaw,
+	}
+	if len(signingInput) > MaxRawMessage {
+		in.Message, in.MessageType = digest[:], types.MessageTypeDigest
+	}
+	out, err := s.client.Sign(ctx, in)
+	if err != nil {
+		return nil, classify("Sign", k.arn, err)
+	}
+	sig := out.Signature
+	switch pub := k.pub.Key.(type) {
+	case *ecdsa.PublicKey:
+		if sig, err = joseES256(sig); err != nil {
+			return nil, fmt.Errorf("kms signer: Sign %s: %w", k.arn, err)
+		}
+		if !ecdsa.Verify(pub, digest[:], bigInt(sig[:32]), bigInt(sig[32:])) {
+			return nil, fmt.Errorf("kms signer: Sign %s (%s): the signature does not verify with the published key", k.arn, in.MessageType)
+		}
+	case *rsa.PublicKey:
+		if len(sig) != pub.Size() {
+			return nil, fmt.Errorf("kms signer: Sign %s: RSA signature is %d bytes; want %d", k.arn, len(sig), pub.Size())
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+			return nil, fmt.Errorf("kms signer: Sign %s (%s): the signature does not verify with the published key", k.arn, in.MessageType)
+		}
+	}
+	return sig, nil
+}
+
+// cached returns the key if it has been fetched.
+func (sl *slot) cached() *key {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	return sl.key
+}
+
+// key returns the slot's key, fetching it if needed. Concurrent first
+// callers share one GetPublicKey; a failed fetch is not cached, so the next
+// call tries again. Followers wait for the leader's result or their own
+// context, whichever comes first.
+func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
+	sl.mu.Lock()
+	if sl.key != nil {
+		defer sl.mu.Unlock()
+		return sl.key, nil
+	}
+	f := sl.inflight
+	if f == nil {
+		f = &fetch{done: make(chan struct{})}
+		sl.inflight = f
+		sl.mu.Unlock()
+		defer func() {
+			sl.mu.Lock()
+			if f.err == nil {
+				sl.key = f.key
+			}
+			sl.inflight = nil
+			sl.mu.Unlock()
+			close(f.done)
+		}()
+		f.key, f.err = s.fetch(ctx, sl.id)
+		return f.key, f.err
+	}
+	sl.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.key, f.err
+	case <-ctx.Done():
+		return nil, classify("GetPublicKey", sl.id, ctx.Err())
+	}
+}
+
+// fetch asks KMS for a key's public half and derives the JWS algorithm from
+// its KeySpec. GetPublicKey returns KeySpec and KeyUsage, so DescribeKey (and
+// its IAM permission) is not needed.
+func (s *Signer) fetch(ctx context.Context, id string) (*key, error) {
+	out, err := s.client.GetPublicKey(ctx, &awskms.GetPublicKeyInput{KeyId: aws.String(id)})
+	if err != nil {
+		return nil, classify("GetPublicKey", id, err)
+	}
+	if out.KeyUsage != types.KeyUsageTypeSignVerify {
+		return nil, fmt.Errorf("kms signer: key %s has KeyUsage %q; want SIGN_VERIFY (create it with --key-usage SIGN_VERIFY)", id, out.KeyUsage)
+	}
+	spec := out.KeySpec
+	if spec == "" {
+		// Only the deprecated CustomerMasterKeySpec (moto 5.2.1 sends no KeySpec).
+		spec = types.KeySpec(out.CustomerMasterKeySpec)
+	}
+	var (
+		alg     types.SigningAlgorithmSpec
+		joseAlg string
+	)
+	switch spec {
+	case types.KeySpecRsa2048, types.KeySpecRsa3072, types.KeySpecRsa4096:
+		alg, joseAlg = types.SigningAlgorithmSpecRsassaPkcs1V15Sha256, oidc.RS256
+	case types.KeySpecEccNistP256:
+		alg, joseAlg = types.SigningAlgorithmSpecEcdsaSha256, oidc.ES256
+	default:
+		return nil, fmt.Errorf("kms signer: key %s has KeySpec %q; want RSA_2048, RSA_3072, RSA_4096 (RS256) or ECC_NIST_P256 (ES256)", id, spec)
+	}
+	if len(out.SigningAlgorithms) > 0 && !slices.Contains(out.SigningAlgorithms, alg) {
+		return nil, fmt.Errorf("kms signer: key %s does not offer %s (offers %v)", id, alg, out.SigningAlgorithms)
+	}
+	parsed, err := x509.ParsePKIXPublicKey(out.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("kms signer: key %s: public key: %w", id, err)
+	}
+	pub, err := oidc.NewPublicKey(parsed)
+	if err != nil {
+		return nil, fmt.Errorf("kms signer: key %s: %w", id, err)
+	}
+	if pub.Algorithm != joseAlg {
+		return nil, fmt.Errorf("kms signer: key %s: KeySpec %s but the public key is for %s", id, spec, pub.Algorithm)
+	}
+	arn := aws.ToString(out.KeyId)
+	if arn == "" {
+		arn = id
+	}
+	return &key{arn: arn, alg: alg, pub: pub}, nil
+}
