@@ -78,7 +78,26 @@ func NewFunction(ctx context.Context, function string, getenv func(string) strin
 	if err != nil {
 		return misconfigured(ctx, logger, err)
 	}
+	if inLambda {
+		warnInstanceState(ctx, logger, cfg)
+	}
 	return Function{Handler: provider.FunctionHandler(function), Logger: logger}
+}
+
+// warnInstanceState warns, in Lambda, about settings whose state lives in
+// one execution environment: memory storage (a login started in one
+// instance cannot finish in another, and the authorize and token functions
+// never share codes) and a local key generated at start (each instance signs
+// with its own key, which the jwks function does not publish). They serve
+// single-instance smoke tests; a deployment sets OIDC_DYNAMODB_TABLE and
+// OIDC_KMS_KEY_IDS.
+func warnInstanceState(ctx context.Context, logger *slog.Logger, cfg *config.Config) {
+	if cfg.Storage.Type == "memory" {
+		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: memory storage lives in one Lambda instance: logins cannot complete across functions or instances; set "+config.EnvDynamoDBTable)
+	}
+	if cfg.Signer.Type == "local" && cfg.Signer.Local.KeyFile == "" {
+		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
+	}
 }
 
 // FunctionHandler is NewFunction(ctx, function, getenv, os.Stdout).Handler:

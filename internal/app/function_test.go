@@ -199,7 +199,12 @@ func TestFunctionLogging(t *testing.T) {
 			if w := serve(f.Handler, "GET", "/prod/not-here"); w.Code != http.StatusNotFound {
 				t.Fatalf("status %d; want 404", w.Code)
 			}
-			lines := logLines(&logs)
+			var lines []string
+			for _, l := range logLines(&logs) {
+				if strings.Contains(l, "oidc error") {
+					lines = append(lines, l)
+				}
+			}
 			if got := len(lines) > 0; got != tt.wantLine {
 				t.Fatalf("logged %v; want logged=%v:\n%s", lines, tt.wantLine, logs.String())
 			}
@@ -213,6 +218,43 @@ func TestFunctionLogging(t *testing.T) {
 			}
 			if !strings.Contains(lines[0], "jwks") {
 				t.Errorf("line does not name the function: %s", lines[0])
+			}
+		})
+	}
+}
+
+func TestFunctionWarnsAboutInstanceState(t *testing.T) {
+	memory := validConfig(t, "info", "json")
+	tests := []struct {
+		name string
+		env  env
+		want []string // in the WARN lines, in order
+	}{
+		{"local server", env{config.EnvConfig: memory}, nil},
+		{"lambda", env{config.EnvConfig: memory, EnvLambdaFunctionName: "f"}, []string{config.EnvDynamoDBTable, config.EnvKMSKeyIDs}},
+		{"lambda, level error", env{config.EnvConfig: memory, EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "ERROR"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			NewFunction(context.Background(), oidc.FunctionToken, tt.env.get, &logs)
+			var got []string
+			for _, l := range logLines(&logs) {
+				var e struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatalf("not JSON: %s", l)
+				}
+				if e.Level == "WARN" {
+					got = append(got, e.Msg)
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("warnings %q; want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %q does not mention %s", got[i], w)
+				}
 			}
 		})
 	}
