@@ -152,9 +152,10 @@ func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
 // returned: a token relying parties cannot verify must never be issued, and
 // the check costs microseconds against a KMS round trip of milliseconds.
 //
-// KMS failures that a later retry may not see (throttling, outages, a
+// KMS failures that are not the caller's fault (throttling, outages, a
 // disabled or missing key, timeouts, network errors) are returned wrapping
-// oidc.ErrUnavailable, with the KMS error code in the message.
+// oidc.ErrUnavailable, with the KMS error code in the message: the core
+// answers temporarily_unavailable and logs the text.
 func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error) {
 	k, err := s.key(ctx, s.slots[0])
 	if err != nil {
