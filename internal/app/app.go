@@ -22,8 +22,10 @@ import (
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Provider, error) {
 	now := time.Now
 	static := memory.New(now)
+	var clientOrigins []string
 	for _, c := range cfg.StaticClients {
 		static.PutClient(clientFromConfig(c))
+		clientOrigins = append(clientOrigins, c.AllowedOrigins...)
 	}
 	for _, u := range cfg.StaticPasswords {
 		static.PutUser(userFromConfig(u))
@@ -33,8 +35,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		Issuer:              cfg.Issuer,
 		Clients:             static,
 		Users:               static,
+		ResponseTypes:       cfg.OAuth2.ResponseTypes,
 		SkipApprovalScreen:  cfg.OAuth2.SkipApprovalScreen,
 		AllowedOrigins:      cfg.Web.AllowedOrigins,
+		ClientOrigins:       clientOrigins,
 		IDTokenLifetime:     cfg.Expiry.IDTokens,
 		AuthRequestLifetime: cfg.Expiry.AuthRequests,
 		AuthCodeLifetime:    cfg.Extensions.AuthCodes,
@@ -57,6 +61,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		}
 		pc.Signer = s
 		pc.SigningAlgorithms = []string{s.Algorithm()}
+	case "kms":
+		s, err := kmsSigner(ctx, cfg.Signer.KMS)
+		if err != nil {
+			return nil, err
+		}
+		pc.Signer = s
+		pc.SigningAlgorithms = []string{cfg.Signer.KMS.Algorithm}
 	default:
 		return nil, fmt.Errorf("signer type %q is not supported", cfg.Signer.Type)
 	}

@@ -59,7 +59,10 @@ type LocalSigner struct {
 
 // KMSSigner is signer.config for type kms.
 type KMSSigner struct {
-	Keys     []string `yaml:"keys"` // key ids, ARNs or aliases; the first signs, the rest verify only
+	Keys []string `yaml:"keys"` // key ids, ARNs or aliases; the first signs, the rest verify only
+	// Algorithm of the keys, RS256 (default: RSA_2048/3072/4096 keys) or
+	// ES256 (ECC_NIST_P256). Discovery advertises it without calling KMS.
+	Algorithm string `yaml:"algorithm"`
 	Region   string   `yaml:"region"`
 	Endpoint string   `yaml:"endpoint"` // optional, for moto
 }

@@ -61,7 +61,7 @@ func TestFromEnvironment(t *testing.T) {
 			func(c *Config) any { return c.Storage }, Storage{Type: "dynamodb", DynamoDB: DynamoDBStorage{Table: "oidc-prod"}}},
 		{"OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: " alias/oidc-new , arn:aws:kms:eu-west-1:111122223333:key/1234abcd "},
 			func(c *Config) any { return c.Signer },
-			Signer{Type: "kms", KMS: KMSSigner{Keys: []string{"alias/oidc-new", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd"}}}},
+			Signer{Type: "kms", KMS: KMSSigner{Keys: []string{"alias/oidc-new", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd"}, Algorithm: "RS256"}}},
 		{"OIDC_KMS_KEY_IDS one key", map[string]string{EnvKMSKeyIDs: "alias/oidc"},
 			func(c *Config) any { return c.Signer.KMS.Keys }, []string{"alias/oidc"}},
 		{"clients kept", map[string]string{EnvIssuer: "https://id.example.com", EnvDynamoDBTable: "t1x", EnvKMSKeyIDs: "k"},

@@ -72,8 +72,11 @@ func (d *decoder) applyDefaults(c *Config) {
 	setDefault(&c.Web.HTTP, defaultHTTP)
 	setDefault(&c.Storage.Type, defaultStorage)
 	setDefault(&c.Signer.Type, defaultSigner)
-	if c.Signer.Type == "local" {
+	switch c.Signer.Type {
+	case "local":
 		setDefault(&c.Signer.Local.Algorithm, defaultAlgorithm)
+	case "kms":
+		setDefault(&c.Signer.KMS.Algorithm, defaultAlgorithm)
 	}
 	if len(c.OAuth2.ResponseTypes) == 0 {
 		c.OAuth2.ResponseTypes = []string{"code"}

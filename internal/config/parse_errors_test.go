@@ -84,7 +84,8 @@ func TestParseErrors(t *testing.T) {
 		{"signer local unknown key", yml(issuer, "signer:", "  type: local", "  config:", "    keys: [a]"), `c.yaml:5: signer.config.keys: unknown key`},
 		{"signer kms no keys", yml(issuer, "signer:", "  type: kms", "  config:", "    region: eu-west-1"), `c.yaml:4: signer.config.keys: at least one KMS key id`},
 		{"signer kms empty key", yml(issuer, "signer:", "  type: kms", "  config:", "    keys:", "      - alias/oidc", "      - ''"), `c.yaml:7: signer.config.keys[1]: must not be empty`},
-		{"signer kms unknown key", yml(issuer, "signer:", "  type: kms", "  config:", "    keys: [alias/oidc]", "    algorithm: RS256"), `c.yaml:6: signer.config.algorithm: unknown key`},
+		{"signer kms unknown key", yml(issuer, "signer:", "  type: kms", "  config:", "    keys: [alias/oidc]", "    keyFile: k.pem"), `c.yaml:6: signer.config.keyFile: unknown key`},
+		{"signer kms algorithm", yml(issuer, "signer:", "  type: kms", "  config:", "    keys: [alias/oidc]", "    algorithm: PS256"), `c.yaml:6: signer.config.algorithm: unknown algorithm "PS256"`},
 
 		// staticClients.
 		{"client id missing", client("  - secret: s", "    redirectURIs: [https://a.example.com/cb]"), `c.yaml:3: staticClients[0].id: required`},

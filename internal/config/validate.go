@@ -137,6 +137,11 @@ func (d *decoder) validateSigner(s *Signer) {
 			d.fail("signer.config.algorithm", "unknown algorithm %q (RS256 or ES256)", s.Local.Algorithm)
 		}
 	case "kms":
+		switch s.KMS.Algorithm {
+		case "RS256", "ES256":
+		default:
+			d.fail("signer.config.algorithm", "unknown algorithm %q (RS256 or ES256)", s.KMS.Algorithm)
+		}
 		if len(s.KMS.Keys) == 0 {
 			d.fail("signer.config.keys", "at least one KMS key id, ARN or alias is required (the first signs)")
 		}

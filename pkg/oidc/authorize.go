@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -77,7 +78,8 @@ func tooLarge(err error) bool {
 // validateAuthorize checks the request in the order RFC 6749 §4.1.2.1
 // demands: until client_id and redirect_uri are proven, errors are shown to
 // the user and never redirected (no open redirector, RFC 9700 §4.11.1);
-// afterwards they go back to the client with state and iss.
+// afterwards they go back to the client, in the response mode a success
+// would use, with state and iss.
 func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
@@ -103,12 +105,23 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 
 	// From here on the client learns of errors at its redirect URI.
 	state := params.Get("state")
+	rawType := params.Get("response_type")
+	responseType, typeOK := parseResponseType(rawType)
+	mode := params.Get("response_mode")
+	modeOK := mode == "" || slices.Contains(responseModes, mode)
+	if !modeOK || mode == "" {
+		mode = defaultResponseMode(responseType, rawType)
+	}
 	fail := func(code, description string) (AuthRequest, error) {
 		return AuthRequest{}, &Error{Code: code, Description: description,
-			redirect: &authResponse{redirectURI: redirectURI, state: state, post: r.Method == http.MethodPost}}
+			redirect: &authResponse{redirectURI: redirectURI, mode: mode, state: state, post: r.Method == http.MethodPost}}
 	}
 	if len(state) > maxParamLength {
+		state = ""
 		return fail(ErrCodeInvalidRequest, "state is too long")
+	}
+	if !modeOK {
+		return fail(ErrCodeInvalidRequest, "unsupported response_mode")
 	}
 	if params.Has("request") {
 		return fail(ErrCodeRequestNotSupported, "request objects are not supported")
@@ -116,31 +129,47 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 	if params.Has("request_uri") {
 		return fail(ErrCodeRequestURINotSupported, "request_uri is not supported")
 	}
-	if mode := params.Get("response_mode"); mode != "" && mode != "query" {
-		return fail(ErrCodeInvalidRequest, "unsupported response_mode")
-	}
-	switch rt := params.Get("response_type"); rt {
-	case "":
+	switch {
+	case rawType == "":
 		return fail(ErrCodeInvalidRequest, "response_type is missing")
-	case "code":
-	default:
-		return fail(ErrCodeUnsupportedResponseType, "only response_type=code is supported")
+	case !typeOK || !p.responseTypeEnabled(responseType):
+		return fail(ErrCodeUnsupportedResponseType, "response_type is not supported")
+	case mode == responseModeQuery && responseType != "code":
+		// OAuth 2.0 Multiple Response Type Encoding §5: tokens never in the query.
+		return fail(ErrCodeInvalidRequest, "response_mode=query cannot carry tokens")
+	case redirectURI == redirectOOB && responseType != "code":
+		return fail(ErrCodeInvalidRequest, "the out-of-band redirect URI supports response_type=code only")
 	}
 	scopes := strings.Fields(params.Get("scope"))
 	if !slices.Contains(scopes, ScopeOpenID) {
 		return fail(ErrCodeInvalidScope, "scope must contain openid")
 	}
+	for _, peer := range peerAudiences(scopes) {
+		if !p.trustsPeer(r.Context(), peer, client.ID) {
+			return fail(ErrCodeInvalidScope, "client "+peer+" does not trust this client")
+		}
+	}
 	nonce, loginHint := params.Get("nonce"), params.Get("login_hint")
 	if len(nonce) > maxParamLength || len(loginHint) > maxParamLength {
 		return fail(ErrCodeInvalidRequest, "nonce or login_hint is too long")
 	}
+	if nonce == "" && strings.Contains(responseType, "id_token") {
+		// OpenID Connect Core §3.2.2.1, §3.3.2.11: an ID token from the
+		// authorization endpoint must be bound to the client's session.
+		return fail(ErrCodeInvalidRequest, "nonce is required when an ID token is returned from the authorization endpoint")
+	}
+	claims, err := parseClaimsRequest(params.Get("claims"))
+	if err != nil || len(claims) > maxParamLength {
+		return fail(ErrCodeInvalidRequest, errClaimsParameter.Error())
+	}
 
 	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
+	usesCode := strings.HasPrefix(responseType, "code")
 	switch {
 	case challenge == "" && method != "":
 		return fail(ErrCodeInvalidRequest, "code_challenge_method without code_challenge")
-	case challenge == "" && client.Public:
-		// RFC 9700 §2.1.1: public clients MUST use PKCE.
+	case challenge == "" && client.Public && usesCode:
+		// RFC 9700 §2.1.1, RFC 8252 §8.1: public clients MUST use PKCE.
 		return fail(ErrCodeInvalidRequest, "code_challenge is required for public clients")
 	case challenge != "" && method != pkceS256:
 		// RFC 7636 §4.3 defaults to plain, which is not offered.
@@ -174,8 +203,8 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 	return AuthRequest{
 		ClientID:            client.ID,
 		RedirectURI:         redirectURI,
-		ResponseType:        "code",
-		ResponseMode:        "query",
+		ResponseType:        responseType,
+		ResponseMode:        mode,
 		Scopes:              scopes,
 		State:               state,
 		Nonce:               nonce,
@@ -184,47 +213,17 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		Prompt:              prompts,
 		MaxAge:              maxAge,
 		LoginHint:           loginHint,
+		Claims:              claims,
 	}, nil
 }
 
-// redirectURIAllowed compares exactly, character for character, with the
-// registered URIs (RFC 9700 §4.1.3: no pattern or prefix matching).
-func redirectURIAllowed(c Client, uri string) bool {
-	return slices.Contains(c.RedirectURIs, uri)
-}
-
-// authResponse is a front-channel answer to the client's redirect URI.
-type authResponse struct {
-	redirectURI string
-	state       string
-	post        bool // answering a POST: use 303 (RFC 9700 §4.12)
-	params      url.Values
-}
-
-// deliver redirects the browser to the client with params, state and iss
-// (RFC 9207) in the query (response_mode=query, the default for code).
-func (p *Provider) deliver(w http.ResponseWriter, r *http.Request, resp authResponse) {
-	params := resp.params
-	if params == nil {
-		params = url.Values{}
+// trustsPeer reports whether client peer lists client in trustedPeers, so
+// that client may obtain ID tokens with peer in the audience (Dex's
+// cross-client trust).
+func (p *Provider) trustsPeer(ctx context.Context, peer, client string) bool {
+	if peer == client {
+		return true
 	}
-	if resp.state != "" {
-		params.Set("state", resp.state)
-	}
-	params.Set("iss", p.cfg.Issuer)
-	target := resp.redirectURI
-	if strings.Contains(target, "?") {
-		target += "&" + params.Encode()
-	} else {
-		target += "?" + params.Encode()
-	}
-	status := http.StatusFound
-	if resp.post || r.Method == http.MethodPost {
-		status = http.StatusSeeOther
-	}
-	h := w.Header()
-	h.Set("Location", target)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
+	c, err := p.cfg.Clients.Client(ctx, peer)
+	return err == nil && slices.Contains(c.TrustedPeers, client)
 }

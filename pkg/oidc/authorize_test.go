@@ -84,7 +84,7 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 				t.Fatalf("status = %d; want 302:\n%s", p.status, p.body)
 			}
 			loc := mustParse(t, p.header.Get("Location"))
-			q := loc.Query()
+			q := responseParams(t, loc)
 			if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirectURI {
 				t.Errorf("redirected to %q; want %q", got, redirectURI)
 			}
@@ -102,6 +102,20 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// responseParams reads an authorization response from the query or, for
+// fragment responses, the fragment.
+func responseParams(t *testing.T, loc *url.URL) url.Values {
+	t.Helper()
+	if loc.Fragment != "" {
+		v, err := url.ParseQuery(loc.Fragment)
+		if err != nil {
+			t.Fatalf("fragment %q: %v", loc.Fragment, err)
+		}
+		return v
+	}
+	return loc.Query()
 }
 
 func TestAuthorizeDuplicateParameter(t *testing.T) {

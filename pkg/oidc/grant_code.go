@@ -64,6 +64,7 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		Nonce:    code.Nonce,
 		AuthTime: code.AuthTime,
 		AMR:      code.AMR,
+		Claims:   code.Claims,
 	}, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -64,6 +65,7 @@ func newEnv(t *testing.T, opts ...func(*oidc.Config)) *env {
 	cfg := oidc.Config{
 		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store,
 		Signer: testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(&cfg)

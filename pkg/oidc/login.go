@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -50,7 +53,7 @@ func (p *Provider) startLogin(w http.ResponseWriter, r *http.Request, req AuthRe
 // frontChannelError sends an error back to the client's (already validated)
 // redirect URI.
 func (p *Provider) frontChannelError(req AuthRequest, e *Error) *Error {
-	e.redirect = &authResponse{redirectURI: req.RedirectURI, state: req.State}
+	e.redirect = &authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State}
 	return e
 }
 
@@ -135,32 +138,88 @@ func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
 	p.finish(w, r, req)
 }
 
-// finish issues the authorization code, completing the pending request in
-// the same atomic step, and redirects to the client (303: it answers a POST).
+// finish answers the client with what the response type asks for: a
+// code, an access token, an ID token, or a combination (OpenID Connect Core
+// §3.3.2.5). Tokens are signed first; completing the pending request (and
+// storing the code) is the single-use gate, so a failure leaves nothing
+// half-issued and a double submission yields one answer.
 func (p *Provider) finish(w http.ResponseWriter, r *http.Request, req AuthRequest) {
-	code, err := newSecret(p.rand)
-	if err != nil {
+	ctx := r.Context()
+	params := url.Values{}
+	var stored *AuthCode
+	if strings.HasPrefix(req.ResponseType, "code") {
+		code, err := newSecret(p.rand)
+		if err != nil {
+			p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+			return
+		}
+		params.Set("code", code)
+		stored = &AuthCode{
+			ID:                  HashSecret(code),
+			ClientID:            req.ClientID,
+			RedirectURI:         req.RedirectURI,
+			Subject:             req.Subject,
+			Scopes:              grantedScopes(req.Scopes),
+			Nonce:               req.Nonce,
+			AuthTime:            req.AuthTime,
+			AMR:                 req.AMR,
+			CodeChallenge:       req.CodeChallenge,
+			CodeChallengeMethod: req.CodeChallengeMethod,
+			Claims:              req.Claims,
+			Expiry:              p.now().Add(p.cfg.AuthCodeLifetime),
+		}
+	}
+	if err := p.frontChannelTokens(ctx, req, params); err != nil {
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
-	stored := AuthCode{
-		ID:                  HashSecret(code),
-		ClientID:            req.ClientID,
-		RedirectURI:         req.RedirectURI,
-		Subject:             req.Subject,
-		Scopes:              grantedScopes(req.Scopes),
-		Nonce:               req.Nonce,
-		AuthTime:            req.AuthTime,
-		AMR:                 req.AMR,
-		CodeChallenge:       req.CodeChallenge,
-		CodeChallengeMethod: req.CodeChallengeMethod,
-		Expiry:              p.now().Add(p.cfg.AuthCodeLifetime),
-	}
-	if err := p.cfg.AuthRequests.CompleteAuthRequest(r.Context(), req.ID, req.Version, &stored); err != nil {
+	if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
 		p.writeError(w, r, p.pendingError(req, err))
 		return
 	}
-	p.deliver(w, r, authResponse{redirectURI: req.RedirectURI, state: req.State, params: url.Values{"code": {code}}})
+	p.deliver(w, r, authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State, params: params})
+}
+
+// frontChannelTokens adds the access token and ID token that implicit and
+// hybrid response types return from the authorization endpoint. The ID
+// token carries at_hash and c_hash of the very token and code it travels
+// with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
+func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
+	wantToken := strings.HasSuffix(req.ResponseType, "token")
+	wantID := strings.Contains(req.ResponseType, "id_token")
+	if !wantToken && !wantID {
+		return nil
+	}
+	g := grant{
+		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
+		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
+	}
+	alg, err := p.signingAlgorithm(ctx)
+	if err != nil {
+		return err
+	}
+	if wantToken {
+		at, _, err := p.mintAccessToken(ctx, g)
+		if err != nil {
+			return err
+		}
+		params.Set("access_token", at)
+		params.Set("token_type", "Bearer")
+		params.Set("expires_in", strconv.FormatInt(int64(p.cfg.IDTokenLifetime/time.Second), 10))
+		params.Set("scope", strings.Join(g.Scopes, " "))
+	}
+	if wantID {
+		user, err := p.cfg.Users.User(ctx, req.Subject)
+		if err != nil {
+			return err
+		}
+		idt, err := p.mintIDToken(ctx, g, user, alg, params.Get("access_token"), params.Get("code"))
+		if err != nil {
+			return err
+		}
+		params.Set("id_token", idt)
+	}
+	return nil
 }
 
 // pendingError explains a failed write of a pending request: a request
@@ -235,18 +294,35 @@ func (p *Provider) browserBinding(w http.ResponseWriter, r *http.Request) (strin
 
 // scopeDescriptions are shown on the approval page.
 var scopeDescriptions = map[string]string{
-	ScopeOpenID:  "Sign you in",
-	ScopeEmail:   "See your email address",
-	ScopeProfile: "See your name and username",
-	ScopeGroups:  "See the groups you belong to",
+	ScopeOpenID:      "Sign you in",
+	ScopeEmail:       "See your email address",
+	ScopeProfile:     "See your name, username and profile details",
+	ScopeAddress:     "See your postal address",
+	ScopePhone:       "See your phone number",
+	ScopeGroups:      "See the groups you belong to",
+	ScopeFederatedID: "See your account identifier",
 }
 
-func describeScopes(scopes []string) []string {
+// describeScopes lists what the user is asked to approve: each granted
+// scope, each client that will also accept the ID token, and each claim
+// requested individually.
+func describeScopes(scopes []string, claims string) []string {
 	var out []string
-	for _, s := range grantedScopes(scopes) {
-		if d, ok := scopeDescriptions[s]; ok && !slices.Contains(out, d) {
+	add := func(d string) {
+		if !slices.Contains(out, d) {
 			out = append(out, d)
 		}
+	}
+	for _, s := range grantedScopes(scopes) {
+		if d, ok := scopeDescriptions[s]; ok {
+			add(d)
+		} else if isAudienceScope(s) {
+			add("Share your sign-in with " + strings.TrimPrefix(s, ScopeAudiencePrefix))
+		}
+	}
+	idClaims, userInfoClaims := requestedClaims(claims)
+	for _, c := range append(idClaims, userInfoClaims...) {
+		add("See your " + strings.ReplaceAll(c, "_", " "))
 	}
 	return out
 }

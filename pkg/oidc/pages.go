@@ -24,19 +24,28 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #bbb;borde
 button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2457c5;color:#fff;font-size:1rem;cursor:pointer}
 button.secondary{background:#e3e6eb;color:#1d2330;margin-left:.5rem}
 .error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}
-ul{padding-left:1.2rem}code{word-break:break-all}`
+ul{padding-left:1.2rem}code{word-break:break-all}
+.code{display:block;font-size:1.1rem;background:#eef1f6;padding:.8rem;border-radius:4px;user-select:all}`
+
+// formPostScript submits the form_post page; allowed by its hash.
+const formPostScript = `document.forms[0].submit()`
 
 var (
-	styleHash = func() string {
-		sum := sha256.Sum256([]byte(pageStyle))
-		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-	}()
-	pages = map[string]*template.Template{
-		"login":   parsePage("login"),
-		"consent": parsePage("consent"),
-		"error":   parsePage("error"),
+	styleHash  = cspHash(pageStyle)
+	scriptHash = cspHash(formPostScript)
+	pages      = map[string]*template.Template{
+		"login":    parsePage("login"),
+		"consent":  parsePage("consent"),
+		"error":    parsePage("error"),
+		"oob":      parsePage("oob"),
+		"formpost": parsePage("formpost"),
 	}
 )
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
 
 func parsePage(name string) *template.Template {
 	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
@@ -58,7 +67,27 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
 	p.render(w, r, http.StatusOK, "consent", req.RedirectURI, map[string]any{
 		"Title": "Grant access", "Action": p.URL(PathConsent), "ClientName": p.clientName(r, req.ClientID),
-		"Scopes": describeScopes(req.Scopes), "Handle": handle, "CSRF": csrf,
+		"Scopes": describeScopes(req.Scopes, req.Claims), "Handle": handle, "CSRF": csrf,
+	})
+}
+
+// renderOOB shows the code (or the error) of an out-of-band response.
+func (p *Provider) renderOOB(w http.ResponseWriter, r *http.Request, params url.Values) {
+	p.render(w, r, http.StatusOK, "oob", "", map[string]any{
+		"Title": "Sign-in code", "Code": params.Get("code"), "Error": params.Get("error"), "Description": params.Get("error_description"),
+	})
+}
+
+// renderFormPost answers with an auto-submitting form that POSTs params to
+// the redirect URI (OAuth 2.0 Form Post Response Mode §2); a button
+// remains for browsers without JavaScript.
+func (p *Provider) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	flat := map[string]string{}
+	for k := range params {
+		flat[k] = params.Get(k)
+	}
+	p.render(w, r, http.StatusOK, "formpost", redirectURI, map[string]any{
+		"Title": "Continue", "Action": redirectURI, "Params": flat, "Script": template.JS(formPostScript),
 	})
 }
 
@@ -93,7 +122,11 @@ func (p *Provider) render(w http.ResponseWriter, r *http.Request, status int, na
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+"; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	script := ""
+	if name == "formpost" {
+		script = "; script-src " + scriptHash
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+script+"; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")

@@ -30,11 +30,18 @@ type Config struct {
 	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
 	// discovery (which must not call the signer). Default [RS256].
 	SigningAlgorithms []string
+	// ResponseTypes are the response type parts allowed: code, token,
+	// id_token (Dex's oauth2.responseTypes). Default [code] (RFC 9700 §2.1.2).
+	ResponseTypes []string
 	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
 	SkipApprovalScreen bool
 	// AllowedOrigins are web origins (or "*") allowed to call discovery,
-	// JWKS, token and userinfo from a browser.
+	// JWKS, token and userinfo from a browser, for every client.
 	AllowedOrigins []string
+	// ClientOrigins is the union of every client's Client.AllowedOrigins.
+	// Discovery and JWKS accept them; token and userinfo narrow to the
+	// origins of the client they serve.
+	ClientOrigins []string
 
 	IDTokenLifetime     time.Duration // ID and access tokens; default 1h
 	AuthRequestLifetime time.Duration // pending logins; default 30m
@@ -71,6 +78,9 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Signer == nil {
 		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes and Signer are required")
+	}
+	if len(cfg.ResponseTypes) == 0 {
+		cfg.ResponseTypes = []string{"code"}
 	}
 	if len(cfg.SigningAlgorithms) == 0 {
 		cfg.SigningAlgorithms = []string{RS256}
@@ -203,12 +213,27 @@ func (p *Provider) cors(w http.ResponseWriter, r *http.Request, methods []string
 }
 
 func (p *Provider) originAllowed(origin string) bool {
-	for _, o := range p.cfg.AllowedOrigins {
+	return originIn(p.cfg.AllowedOrigins, origin) || originIn(p.cfg.ClientOrigins, origin)
+}
+
+func originIn(list []string, origin string) bool {
+	for _, o := range list {
 		if o == "*" || o == origin {
 			return true
 		}
 	}
 	return false
+}
+
+// narrowCORS withdraws the CORS grant of a response that serves one client
+// when the origin is allowed only for other clients.
+func (p *Provider) narrowCORS(w http.ResponseWriter, r *http.Request, client Client) {
+	origin := r.Header.Get("Origin")
+	if origin == "" || originIn(p.cfg.AllowedOrigins, origin) || originIn(client.AllowedOrigins, origin) {
+		return
+	}
+	w.Header().Del("Access-Control-Allow-Origin")
+	w.Header().Del("Access-Control-Expose-Headers")
 }
 
 // isLoopbackHost reports whether host names this machine's loopback

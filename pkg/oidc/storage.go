@@ -44,6 +44,9 @@ type AuthRequest struct {
 	Prompt              []string
 	MaxAge              int // seconds; -1 when absent
 	LoginHint           string
+	// Claims is the validated claims request parameter (OpenID Connect Core
+	// §5.5) as compact JSON, or "".
+	Claims string
 	// CSRFHash binds the login and consent forms; BrowserHash binds the
 	// request to the browser that started it (a cookie), defeating login CSRF.
 	CSRFHash    string
@@ -69,6 +72,7 @@ type AuthCode struct {
 	AMR                 []string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	Claims              string // as AuthRequest.Claims
 	Expiry              time.Time
 	// Consumed is set by RedeemCode. A consumed code stays readable until it
 	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
@@ -106,17 +110,45 @@ type CodeStore interface {
 	RedeemCode(ctx context.Context, id string) error
 }
 
-// User is an account of the password database.
+// User is an account of the password database. Besides Dex's fields it
+// carries the standard claims of OpenID Connect Core §5.1, released by the
+// profile, address and phone scopes or the claims parameter.
 type User struct {
 	Subject       string // the stable "sub"; never reassigned (Dex's userID)
 	Email         string
 	EmailVerified bool
-	Username      string
+	Username      string // preferred_username
 	Name          string
 	Groups        []string
 	// PasswordHash is a bcrypt hash (Dex-compatible).
 	PasswordHash []byte
 	Disabled     bool
+
+	GivenName           string
+	FamilyName          string
+	MiddleName          string
+	Nickname            string
+	Profile             string // URL
+	Picture             string // URL
+	Website             string // URL
+	Gender              string
+	Birthdate           string // YYYY-MM-DD or YYYY
+	Zoneinfo            string
+	Locale              string
+	PhoneNumber         string
+	PhoneNumberVerified bool
+	Address             *Address
+	UpdatedAt           time.Time // zero when unknown
+}
+
+// Address is the address claim (OpenID Connect Core §5.1.1).
+type Address struct {
+	Formatted     string `json:"formatted,omitempty"`
+	StreetAddress string `json:"street_address,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty"`
 }
 
 // UserStore looks up accounts of the password database.

@@ -61,6 +61,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) (tokenSet, erro
 	if err != nil {
 		return tokenSet{}, err
 	}
+	p.narrowCORS(w, r, client)
 	return run(r.Context(), tokenRequest{params: params, client: client})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type grant struct {
 	Nonce    string
 	AuthTime time.Time
 	AMR      []string
+	// Claims is the stored claims request (AuthRequest.Claims).
+	Claims string
 }
 
 // tokenSet is a token endpoint response body (RFC 6749 §5.1,
@@ -49,59 +52,24 @@ type accessTokenClaims struct {
 	Scope    string   `json:"scope"`
 	AuthTime int64    `json:"auth_time,omitempty"`
 	AMR      []string `json:"amr,omitempty"`
+	// UserInfoClaims are claims the claims parameter asked userinfo to
+	// release beyond the scopes (OpenID Connect Core §5.5).
+	UserInfoClaims []string `json:"userinfo_claims,omitempty"`
 }
 
-// mintTokens signs an access token and an ID token for g.
+// mintTokens signs an access token and an ID token for g, as the token
+// endpoint returns them.
 //
-// The ID token carries at_hash of the access token, so it must be signed
-// second: at_hash is OPTIONAL at the token endpoint (OpenID Connect Core
-// §3.1.3.6) but lets relying parties bind the pair, and it is REQUIRED
-// wherever both travel through the front channel.
+// The ID token carries at_hash of the access token, so it is signed second:
+// at_hash is OPTIONAL at the token endpoint (OpenID Connect Core §3.1.3.6)
+// but lets relying parties bind the pair, and go-oidc's VerifyAccessToken
+// requires it.
 func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
-	now := p.now().Truncate(time.Second)
-	exp := now.Add(p.cfg.IDTokenLifetime)
-	jti, err := newSecret(p.rand)
+	accessToken, alg, err := p.mintAccessToken(ctx, g)
 	if err != nil {
 		return tokenSet{}, err
 	}
-	scope := strings.Join(g.Scopes, " ")
-	at := accessTokenClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    p.cfg.Issuer,
-			Subject:   g.Subject,
-			Audience:  jwt.ClaimStrings{p.URL(PathUserInfo)},
-			ExpiresAt: jwt.NewNumericDate(exp),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        jti,
-		},
-		ClientID: g.ClientID,
-		Scope:    scope,
-		AuthTime: g.AuthTime.Unix(),
-		AMR:      g.AMR,
-	}
-	accessToken, alg, err := p.sign(ctx, typAccessToken, at)
-	if err != nil {
-		return tokenSet{}, err
-	}
-
-	claims := jwt.MapClaims{}
-	for k, v := range userClaims(user, g.Scopes) {
-		claims[k] = v
-	}
-	claims["iss"] = p.cfg.Issuer
-	claims["sub"] = g.Subject
-	claims["aud"] = g.ClientID
-	claims["exp"] = exp.Unix()
-	claims["iat"] = now.Unix()
-	claims["auth_time"] = g.AuthTime.Unix()
-	claims["at_hash"] = leftHalfHash(alg, accessToken)
-	if g.Nonce != "" {
-		claims["nonce"] = g.Nonce
-	}
-	if len(g.AMR) > 0 {
-		claims["amr"] = g.AMR
-	}
-	idToken, _, err := p.sign(ctx, typIDToken, claims)
+	idToken, err := p.mintIDToken(ctx, g, user, alg, accessToken, "")
 	if err != nil {
 		return tokenSet{}, err
 	}
@@ -110,8 +78,88 @@ func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(p.cfg.IDTokenLifetime / time.Second),
 		IDToken:     idToken,
-		Scope:       scope,
+		Scope:       strings.Join(g.Scopes, " "),
 	}, nil
+}
+
+// mintAccessToken signs an RFC 9068 access token; it returns the token and
+// the algorithm it was signed with.
+func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, string, error) {
+	now := p.now().Truncate(time.Second)
+	jti, err := newSecret(p.rand)
+	if err != nil {
+		return "", "", err
+	}
+	_, userInfoClaims := requestedClaims(g.Claims)
+	return p.sign(ctx, typAccessToken, accessTokenClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    p.cfg.Issuer,
+			Subject:   g.Subject,
+			Audience:  jwt.ClaimStrings{p.URL(PathUserInfo)},
+			ExpiresAt: jwt.NewNumericDate(now.Add(p.cfg.IDTokenLifetime)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        jti,
+		},
+		ClientID:       g.ClientID,
+		Scope:          strings.Join(g.Scopes, " "),
+		AuthTime:       g.AuthTime.Unix(),
+		AMR:            g.AMR,
+		UserInfoClaims: userInfoClaims,
+	})
+}
+
+// mintIDToken signs an ID token (OpenID Connect Core §2). accessToken and
+// code, when not empty, are bound by at_hash and c_hash (§3.3.2.11); alg is
+// the algorithm whose hash those use.
+func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, alg, accessToken, code string) (string, error) {
+	now := p.now().Truncate(time.Second)
+	idClaims, _ := requestedClaims(g.Claims)
+	claims := jwt.MapClaims{}
+	for k, v := range userClaims(user, g.Scopes, idClaims) {
+		claims[k] = v
+	}
+	aud := []string{g.ClientID}
+	for _, peer := range peerAudiences(g.Scopes) {
+		if !slices.Contains(aud, peer) {
+			aud = append(aud, peer)
+		}
+	}
+	if len(aud) == 1 {
+		claims["aud"] = g.ClientID
+	} else {
+		// Several audiences: azp names the party the token was issued to
+		// (OpenID Connect Core §2).
+		claims["aud"] = aud
+		claims["azp"] = g.ClientID
+	}
+	claims["iss"] = p.cfg.Issuer
+	claims["sub"] = g.Subject
+	claims["exp"] = now.Add(p.cfg.IDTokenLifetime).Unix()
+	claims["iat"] = now.Unix()
+	claims["auth_time"] = g.AuthTime.Unix()
+	if accessToken != "" {
+		claims["at_hash"] = leftHalfHash(alg, accessToken)
+	}
+	if code != "" {
+		claims["c_hash"] = leftHalfHash(alg, code)
+	}
+	if g.Nonce != "" {
+		claims["nonce"] = g.Nonce
+	}
+	if len(g.AMR) > 0 {
+		claims["amr"] = g.AMR
+	}
+	token, _, err := p.sign(ctx, typIDToken, claims)
+	return token, err
+}
+
+// signingAlgorithm is the algorithm of the active key.
+func (p *Provider) signingAlgorithm(ctx context.Context) (string, error) {
+	key, err := p.cfg.Signer.SigningKey(ctx)
+	if err != nil {
+		return "", fmt.Errorf("signing key: %w", err)
+	}
+	return key.Algorithm, nil
 }
 
 // sign makes a compact JWS of claims with the signer's active key; it
@@ -122,8 +170,10 @@ func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (str
 		return "", "", fmt.Errorf("signing key: %w", err)
 	}
 	method := jwt.GetSigningMethod(key.Algorithm)
-	if method == nil {
-		return "", "", fmt.Errorf("signing key: unsupported algorithm %q", key.Algorithm)
+	if method == nil || !slices.Contains(p.cfg.SigningAlgorithms, key.Algorithm) {
+		// Discovery advertises SigningAlgorithms; a token in another
+		// algorithm would fail at every relying party.
+		return "", "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, p.cfg.SigningAlgorithms)
 	}
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header["kid"] = key.KeyID

@@ -33,7 +33,13 @@ func (p *Provider) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, internalError(err))
 		return
 	}
-	body := userClaims(user, strings.Fields(claims.Scope))
+	if r.Header.Get("Origin") != "" {
+		client, err := p.cfg.Clients.Client(r.Context(), claims.ClientID)
+		if err == nil {
+			p.narrowCORS(w, r, client)
+		}
+	}
+	body := userClaims(user, strings.Fields(claims.Scope), claims.UserInfoClaims)
 	body["sub"] = claims.Subject
 	writeJSON(w, http.StatusOK, body)
 }

@@ -1,0 +1,60 @@
+package oidc
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// redirectOOB is the out-of-band redirect URI: the code is shown on a page
+// for the user to copy into a CLI, as Dex does.
+const redirectOOB = "urn:ietf:wg:oauth:2.0:oob"
+
+// redirectURIAllowed matches a requested redirect URI against the client's
+// registered ones: character for character (RFC 9700 §4.1.3: no patterns,
+// no prefixes), except that a public client's loopback redirect matches a
+// registered loopback URI on any port, never on any other path or query
+// (RFC 8252 §7.3: native apps bind an ephemeral port).
+func redirectURIAllowed(c Client, uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	if !c.Public {
+		return false
+	}
+	got, ok := parseLoopback(uri)
+	if !ok {
+		return false
+	}
+	for _, registered := range c.RedirectURIs {
+		want, ok := parseLoopback(registered)
+		if ok && got.Hostname() == want.Hostname() && got.EscapedPath() == want.EscapedPath() && got.RawQuery == want.RawQuery {
+			return true
+		}
+	}
+	return false
+}
+
+// parseLoopback parses an http URI whose host is a loopback literal
+// (127.0.0.1, [::1]) or localhost, with no userinfo, no fragment, a numeric
+// port if any, and nothing a browser might parse differently.
+func parseLoopback(uri string) (*url.URL, bool) {
+	if strings.ContainsAny(uri, "\\\t\r\n @") {
+		return nil, false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, false
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+	default:
+		return nil, false
+	}
+	for _, c := range u.Port() {
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+	}
+	return u, true
+}
