@@ -63,8 +63,8 @@ type KMSSigner struct {
 	// Algorithm of the keys, RS256 (default: RSA_2048/3072/4096 keys) or
 	// ES256 (ECC_NIST_P256). Discovery advertises it without calling KMS.
 	Algorithm string `yaml:"algorithm"`
-	Region   string   `yaml:"region"`
-	Endpoint string   `yaml:"endpoint"` // optional, for moto
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"` // optional, for moto
 }
 
 // Password is a user of the static password database. Groups, Name and

@@ -117,8 +117,8 @@ func (d *decoder) signer(f field, s *Signer) {
 		d.object(cfg.val, cfg.path, handlers{
 			"keys":      func(f field) { d.strs(f, &k.Keys, true) },
 			"algorithm": func(f field) { d.str(f, &k.Algorithm, true) },
-			"region":   func(f field) { d.str(f, &k.Region, true) },
-			"endpoint": func(f field) { d.str(f, &k.Endpoint, true) },
+			"region":    func(f field) { d.str(f, &k.Region, true) },
+			"endpoint":  func(f field) { d.str(f, &k.Endpoint, true) },
 		}, nil)
 	}
 }
