@@ -107,7 +107,30 @@ func userFromConfig(p config.Password) oidc.User {
 		Name:          p.Name,
 		Groups:        p.Groups,
 		PasswordHash:  []byte(p.Hash),
+
+		GivenName:           p.GivenName,
+		FamilyName:          p.FamilyName,
+		MiddleName:          p.MiddleName,
+		Nickname:            p.Nickname,
+		Profile:             p.Profile,
+		Picture:             p.Picture,
+		Website:             p.Website,
+		Gender:              p.Gender,
+		Birthdate:           p.Birthdate,
+		Zoneinfo:            p.Zoneinfo,
+		Locale:              p.Locale,
+		PhoneNumber:         p.PhoneNumber,
+		PhoneNumberVerified: p.PhoneNumberVerified,
+		Address:             address(p.Address),
 	}
+}
+
+func address(a *config.Address) *oidc.Address {
+	if a == nil {
+		return nil
+	}
+	out := oidc.Address(*a)
+	return &out
 }
 
 // NewLogger builds the structured logger the config asks for.

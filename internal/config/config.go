@@ -78,6 +78,33 @@ type Password struct {
 	Groups        []string `yaml:"groups"`
 	Name          string   `yaml:"name"`
 	EmailVerified *bool    `yaml:"emailVerified"` // default true, as Dex asserts for its password DB
+
+	// Standard claims (OpenID Connect Core §5.1), released by the profile,
+	// address and phone scopes or the claims parameter. All optional.
+	GivenName           string   `yaml:"givenName"`
+	FamilyName          string   `yaml:"familyName"`
+	MiddleName          string   `yaml:"middleName"`
+	Nickname            string   `yaml:"nickname"`
+	Profile             string   `yaml:"profile"`
+	Picture             string   `yaml:"picture"`
+	Website             string   `yaml:"website"`
+	Gender              string   `yaml:"gender"`
+	Birthdate           string   `yaml:"birthdate"`
+	Zoneinfo            string   `yaml:"zoneinfo"`
+	Locale              string   `yaml:"locale"`
+	PhoneNumber         string   `yaml:"phoneNumber"`
+	PhoneNumberVerified bool     `yaml:"phoneNumberVerified"`
+	Address             *Address `yaml:"address"`
+}
+
+// Address is a postal address (OpenID Connect Core §5.1.1).
+type Address struct {
+	Formatted     string `yaml:"formatted"`
+	StreetAddress string `yaml:"streetAddress"`
+	Locality      string `yaml:"locality"`
+	Region        string `yaml:"region"`
+	PostalCode    string `yaml:"postalCode"`
+	Country       string `yaml:"country"`
 }
 
 // Client is a statically registered relying party. AllowedOrigins and

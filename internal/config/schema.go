@@ -156,11 +156,39 @@ func (d *decoder) passwords(f field, out *[]Password) {
 			"groups":        func(f field) { d.strs(f, &pw.Groups, false) },
 			"name":          func(f field) { d.str(f, &pw.Name, false) },
 			"emailVerified": func(f field) { d.boolPtr(f, &pw.EmailVerified) },
+			// Standard claims: our extension.
+			"givenName":           func(f field) { d.str(f, &pw.GivenName, false) },
+			"familyName":          func(f field) { d.str(f, &pw.FamilyName, false) },
+			"middleName":          func(f field) { d.str(f, &pw.MiddleName, false) },
+			"nickname":            func(f field) { d.str(f, &pw.Nickname, false) },
+			"profile":             func(f field) { d.str(f, &pw.Profile, false) },
+			"picture":             func(f field) { d.str(f, &pw.Picture, false) },
+			"website":             func(f field) { d.str(f, &pw.Website, false) },
+			"gender":              func(f field) { d.str(f, &pw.Gender, false) },
+			"birthdate":           func(f field) { d.str(f, &pw.Birthdate, false) },
+			"zoneinfo":            func(f field) { d.str(f, &pw.Zoneinfo, false) },
+			"locale":              func(f field) { d.str(f, &pw.Locale, false) },
+			"phoneNumber":         func(f field) { d.str(f, &pw.PhoneNumber, false) },
+			"phoneNumberVerified": func(f field) { d.boolean(f, &pw.PhoneNumberVerified) },
+			"address":             func(f field) { d.address(f, &pw.Address) },
 		}, nil)
 		d.fromEnv(p, "hash", "hashFromEnv", &pw.Hash, pw.HashFromEnv)
 		pw.Hash = decodeHash(pw.Hash)
 		*out = append(*out, pw)
 	})
+}
+
+func (d *decoder) address(f field, out **Address) {
+	a := &Address{}
+	d.object(f.val, f.path, handlers{
+		"formatted":     func(f field) { d.str(f, &a.Formatted, false) },
+		"streetAddress": func(f field) { d.str(f, &a.StreetAddress, false) },
+		"locality":      func(f field) { d.str(f, &a.Locality, false) },
+		"region":        func(f field) { d.str(f, &a.Region, false) },
+		"postalCode":    func(f field) { d.str(f, &a.PostalCode, false) },
+		"country":       func(f field) { d.str(f, &a.Country, false) },
+	}, nil)
+	*out = a
 }
 
 // decodeHash accepts a bcrypt hash as is or, as Dex does for backwards

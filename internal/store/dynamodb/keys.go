@@ -1,0 +1,80 @@
+package dynamodb
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Key patterns. Every item's pk starts with its type and '#'; ids after the
+// '#' are the hashed secrets the core passes (base64url, never containing
+// '#'), or names the provider assigns. Items that stand alone use their type
+// as sk; item collections (several items under one pk, read with one Query)
+// put the child's type and id in sk.
+//
+//	item                   pk                          sk                  ttl
+//	pending auth request   AUTHREQ#<HashSecret>        AUTHREQ             yes
+//	authorization code     CODE#<HashSecret>           CODE                yes
+//	user                   USER#<subject>              USER                no
+//	login name (email)     LOGIN#EMAIL#<folded email>  LOGIN               no
+//	login name (username)  LOGIN#NAME#<username>       LOGIN               no
+//
+// Reserved for the item types of later issues (see docs/dynamodb.md):
+//
+//	refresh token          REFRESH#<HashSecret>        REFRESH             yes
+//	refresh token family   FAMILY#<family id>          FAMILY              yes
+//	browser session        SESSION#<HashSecret>        SESSION             yes
+//	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
+//	consent record         USER#<subject>              CONSENT#<client id> optional
+//	client (registered)    CLIENT#<client id>          CLIENT              optional
+//	device code            DEVICE#<HashSecret>         DEVICE              yes
+//	device user code       USERCODE#<user code>        USERCODE            yes
+const (
+	typeAuthRequest = "AUTHREQ"
+	typeCode        = "CODE"
+	typeUser        = "USER"
+	typeLogin       = "LOGIN"
+)
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: pk},
+		AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func authRequestPK(id string) string { return typeAuthRequest + "#" + id }
+func codePK(id string) string        { return typeCode + "#" + id }
+func userPK(subject string) string   { return typeUser + "#" + subject }
+
+// emailLoginPK is the key of the login item of an email address; equal for
+// any two addresses that strings.EqualFold considers equal.
+func emailLoginPK(email string) string { return typeLogin + "#EMAIL#" + foldCase(email) }
+
+// usernameLoginPK is the key of the login item of a username, which is
+// matched exactly (as the memory store does).
+func usernameLoginPK(username string) string { return typeLogin + "#NAME#" + username }
+
+// foldCase maps s to a canonical member of its case-folding class: every
+// rune becomes the smallest rune of its Unicode simple-folding orbit, which
+// is exactly the equivalence strings.EqualFold tests ("K", "k" and the
+// Kelvin sign all become "K"). strings.ToLower would not do: it leaves
+// pairs such as "ſ" (long s) and "s" apart that EqualFold matches.
+func foldCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == utf8.RuneError {
+			b.WriteRune(r)
+			continue
+		}
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}

@@ -1,0 +1,221 @@
+package dynamodb
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Store keeps the provider's items in one DynamoDB table.
+type Store struct {
+	client API
+	table  string
+	now    func() time.Time
+}
+
+var (
+	_ oidc.AuthRequestStore = (*Store)(nil)
+	_ oidc.CodeStore        = (*Store)(nil)
+	_ oidc.UserStore        = (*Store)(nil)
+)
+
+// New returns a store of the items in table, read and written through
+// client, that reads time from now. The table must exist (CreateTable, or
+// the deployment's template).
+func New(client API, table string, now func() time.Time) *Store {
+	return &Store{client: client, table: table, now: now}
+}
+
+// Attribute names besides the keys. Expression attribute names (#name)
+// are used for all of them, so reserved words are no concern.
+const (
+	attrType    = "type"    // S: the item type, for people reading the table
+	attrExpiry  = "exp"     // N: expiry in epoch milliseconds; conditions use it
+	attrVersion = "version" // N: optimistic concurrency
+	attrWriteID = "write_id"
+	attrSubject = "subject"
+)
+
+// Times are stored as epoch milliseconds (N) and read back in UTC. The zero
+// time is stored as an absent attribute.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// ttlSeconds is the TTL for an item expiring at expiry: the epoch second at
+// or after it, so DynamoDB never reclaims an item before it expires.
+func ttlSeconds(expiry time.Time) int64 {
+	ms := expiry.UnixMilli()
+	return (ms + 999) / 1000
+}
+
+// nowMillis is the store's clock in epoch milliseconds. An item is live
+// while its exp is greater than nowMillis: an item whose expiry equals now
+// has expired, as in the memory store.
+func (s *Store) nowMillis() int64 { return s.now().UnixMilli() }
+
+func numberAV(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
+}
+
+func stringAV(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// newWriteID returns a random value that marks one logical write, so that a
+// conditional write which the SDK retried after its first attempt had in
+// fact succeeded (a lost response) recognises its own result instead of
+// reporting a conflict.
+func newWriteID() string {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(crand.Reader, b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// unavailableCodes are the AWS error codes that mean "try again later".
+var unavailableCodes = map[string]bool{
+	"ProvisionedThroughputExceededException": true,
+	"ThrottlingException":                    true,
+	"Throttling":                             true,
+	"RequestLimitExceeded":                   true,
+	"InternalServerError":                    true,
+	"InternalFailure":                        true,
+	"ServiceUnavailable":                     true,
+	"RequestTimeout":                         true,
+	"RequestTimeoutException":                true,
+	"TransactionInProgressException":         true,
+	"TransactionConflictException":           true,
+	// Cancellation reason codes of TransactWriteItems.
+	"ThrottlingError":               true,
+	"ProvisionedThroughputExceeded": true,
+	"TransactionConflict":           true,
+}
+
+// unavailable reports whether err is transient: throttling, a server-side
+// failure, a timeout, or a network error.
+func unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (unavailableCodes[apiErr.ErrorCode()] || apiErr.ErrorFault() == smithy.FaultServer) {
+		return true
+	}
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var sendErr *smithyhttp.RequestSendError
+	var netErr net.Error
+	return errors.As(err, &sendErr) || errors.As(err, &netErr)
+}
+
+// wrapErr prefixes err with the operation and, when it is transient, makes
+// it match oidc.ErrUnavailable. The AWS error code stays in the text for the
+// log; the core never shows it to a client.
+func wrapErr(op string, err error) error {
+	if unavailable(err) {
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, oidc.ErrUnavailable, err)
+	}
+	return fmt.Errorf("dynamodb: %s: %w", op, err)
+}
+
+// conditionFailed returns the item a failed condition check returned
+// (ReturnValuesOnConditionCheckFailure ALL_OLD; nil if there was none) and
+// whether err is such a failure.
+func conditionFailed(err error) (old map[string]types.AttributeValue, ok bool) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ccf.Item, true
+	}
+	return nil, false
+}
+
+// cancellationReasons returns the reasons of a cancelled transaction, one
+// per item in request order, and whether err is such a cancellation.
+func cancellationReasons(err error) ([]types.CancellationReason, bool) {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return tce.CancellationReasons, true
+	}
+	return nil, false
+}
+
+// transactionConflict reports whether err says another transaction was in
+// progress on one of the items: the outcome is undecided, and the write is
+// worth trying again.
+func transactionConflict(err error) bool {
+	var tc *types.TransactionConflictException
+	if errors.As(err, &tc) {
+		return true
+	}
+	reasons, ok := cancellationReasons(err)
+	if !ok {
+		return false
+	}
+	for _, r := range reasons {
+		if r.Code != nil && *r.Code == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
+}
+
+// conflictRetries bounds how often a write that met another transaction in
+// progress is tried again; backoff is short since transactions take
+// milliseconds.
+const conflictRetries = 5
+
+// retryConflicts runs write until it does not fail with a transaction
+// conflict, at most conflictRetries+1 times.
+func retryConflicts(ctx context.Context, write func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := write()
+		if err == nil || attempt == conflictRetries || !transactionConflict(err) {
+			return err
+		}
+		backoff := time.Duration(5<<attempt) * time.Millisecond
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1)) // jitter breaks lockstep
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
