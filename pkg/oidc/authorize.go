@@ -107,9 +107,12 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 	state := params.Get("state")
 	rawType := params.Get("response_type")
 	responseType, typeOK := parseResponseType(rawType)
-	mode := params.Get("response_mode")
-	modeOK := mode == "" || slices.Contains(responseModes, mode)
-	if !modeOK || mode == "" {
+	requestedMode := params.Get("response_mode")
+	modeOK := requestedMode == "" || slices.Contains(responseModes, requestedMode)
+	mode := requestedMode
+	if !modeOK || mode == "" || (mode == responseModeQuery && responseType != "code" && typeOK) {
+		// Errors go where a success would: fragment for anything that
+		// returns a token, even when the query was asked for.
 		mode = defaultResponseMode(responseType, rawType)
 	}
 	fail := func(code, description string) (AuthRequest, error) {
@@ -134,7 +137,7 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		return fail(ErrCodeInvalidRequest, "response_type is missing")
 	case !typeOK || !p.responseTypeEnabled(responseType):
 		return fail(ErrCodeUnsupportedResponseType, "response_type is not supported")
-	case mode == responseModeQuery && responseType != "code":
+	case requestedMode == responseModeQuery && responseType != "code":
 		// OAuth 2.0 Multiple Response Type Encoding §5: tokens never in the query.
 		return fail(ErrCodeInvalidRequest, "response_mode=query cannot carry tokens")
 	case redirectURI == redirectOOB && responseType != "code":

@@ -212,3 +212,10 @@ func mustParse(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+var (
+	formInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	oobCode   = regexp.MustCompile(`<code class="code">([^<]+)</code>`)
+)
+
+func htmlUnescape(s string) string { return html.UnescapeString(s) }
