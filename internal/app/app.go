@@ -32,10 +32,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	}
 
 	pc := oidc.Config{
-		Issuer:              cfg.Issuer,
-		Clients:             static,
-		Users:               static,
-		ResponseTypes:       cfg.OAuth2.ResponseTypes,
+		Issuer:        cfg.Issuer,
+		Clients:       static,
+		Users:         static,
+		ResponseTypes: cfg.OAuth2.ResponseTypes,
+		GrantTypes:    cfg.OAuth2.GrantTypes,
+		RefreshTokens: oidc.RefreshPolicy{
+			ValidIfNotUsedFor: cfg.Expiry.RefreshTokens.ValidIfNotUsedFor,
+			AbsoluteLifetime:  cfg.Expiry.RefreshTokens.AbsoluteLifetime,
+			ReuseInterval:     cfg.Expiry.RefreshTokens.ReuseInterval,
+			DisableRotation:   cfg.Expiry.RefreshTokens.DisableRotation,
+		},
 		SkipApprovalScreen:  cfg.OAuth2.SkipApprovalScreen,
 		AllowedOrigins:      cfg.Web.AllowedOrigins,
 		ClientOrigins:       clientOrigins,
@@ -48,7 +55,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 
 	switch cfg.Storage.Type {
 	case "", "memory":
-		pc.AuthRequests, pc.Codes = static, static
+		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = static, static, static, static
 	default:
 		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
 	}

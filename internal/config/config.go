@@ -125,6 +125,7 @@ type Client struct {
 // OAuth2 holds Dex's oauth2 settings.
 type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
+	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token; default both
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
 }
 

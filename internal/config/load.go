@@ -81,6 +81,9 @@ func (d *decoder) applyDefaults(c *Config) {
 	if len(c.OAuth2.ResponseTypes) == 0 {
 		c.OAuth2.ResponseTypes = []string{"code"}
 	}
+	if len(c.OAuth2.GrantTypes) == 0 {
+		c.OAuth2.GrantTypes = []string{"authorization_code", "refresh_token"}
+	}
 	e := &c.Expiry
 	setDefault(&e.IDTokens, defaultIDTokens)
 	setDefault(&e.AuthRequests, defaultAuthRequests)

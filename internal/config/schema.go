@@ -31,7 +31,6 @@ var (
 		"clientRemoteIP": "",
 	}
 	unsupportedOAuth2 = map[string]string{
-		"grantTypes":            "",
 		"alwaysShowLoginScreen": "there is only one way to log in",
 		"passwordConnector":     "there are no connectors",
 		"pkce":                  "",
@@ -213,6 +212,7 @@ func decodeHash(h string) string {
 func (d *decoder) oauth2(f field, o *OAuth2) {
 	d.object(f.val, f.path, handlers{
 		"responseTypes":      func(f field) { d.strs(f, &o.ResponseTypes, false) },
+		"grantTypes":         func(f field) { d.strs(f, &o.GrantTypes, false) },
 		"skipApprovalScreen": func(f field) { d.boolean(f, &o.SkipApprovalScreen) },
 	}, unsupportedOAuth2)
 }

@@ -354,6 +354,20 @@ func (d *decoder) validateOAuth2(o *OAuth2) {
 		}
 		seen[rt] = true
 	}
+	seen = map[string]bool{}
+	for i, gt := range o.GrantTypes {
+		p := fmt.Sprintf("oauth2.grantTypes[%d]", i)
+		switch {
+		case gt != "authorization_code" && gt != "refresh_token":
+			d.fail(p, "grant type %q is not supported (authorization_code or refresh_token)", gt)
+		case seen[gt]:
+			d.fail(p, "duplicate grant type %q", gt)
+		}
+		seen[gt] = true
+	}
+	if len(o.GrantTypes) > 0 && !seen["authorization_code"] {
+		d.fail("oauth2.grantTypes", "authorization_code is required: it is how every login ends")
+	}
 }
 
 func (d *decoder) validateExpiry(e *Expiry) {

@@ -17,13 +17,24 @@ const (
 	ScopePhone       = "phone"
 	ScopeGroups      = "groups"       // Dex
 	ScopeFederatedID = "federated:id" // Dex: federated_claims
+	// ScopeOfflineAccess asks for a refresh token (OpenID Connect Core §11).
+	ScopeOfflineAccess = "offline_access"
 	// ScopeAudiencePrefix + a client id asks for an ID token that client
 	// also accepts (Dex's cross-client trust); that client must list the
 	// requester in trustedPeers.
 	ScopeAudiencePrefix = "audience:server:client_id:"
 )
 
-var supportedScopes = []string{ScopeOpenID, ScopeEmail, ScopeProfile, ScopeAddress, ScopePhone, ScopeGroups, ScopeFederatedID}
+var supportedScopes = []string{ScopeOpenID, ScopeEmail, ScopeProfile, ScopeAddress, ScopePhone, ScopeGroups, ScopeFederatedID, ScopeOfflineAccess}
+
+// supportedScopes lists the scopes discovery advertises: offline_access
+// only when the refresh_token grant is enabled.
+func (p *Provider) supportedScopes() []string {
+	if slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
+		return supportedScopes
+	}
+	return supportedScopes[:len(supportedScopes)-1]
+}
 
 // scopeClaims are the claims each scope releases (OpenID Connect Core §5.4).
 var scopeClaims = map[string][]string{

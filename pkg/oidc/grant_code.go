@@ -3,7 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
-	"time"
+	"slices"
 )
 
 // authorizationCodeGrant redeems a code (RFC 6749 §4.1.3, RFC 7636 §4.6).
@@ -33,8 +33,14 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 	case err != nil:
 		return tokenSet{}, internalError(err)
 	case code.Consumed:
-		// A replay: someone holds a used code (RFC 6749 §4.1.2).
+		// A replay: someone else holds a used code. RFC 6749 §4.1.2: revoke
+		// what it issued.
 		p.log.WarnContext(ctx, "authorization code replayed", "client_id", req.client.ID, "request_id", RequestID(ctx))
+		if code.GrantID != "" {
+			if err := p.cfg.Refresh.RevokeRefreshGrant(ctx, code.GrantID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
+				return tokenSet{}, internalError(err)
+			}
+		}
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
 	case code.ClientID != req.client.ID:
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
@@ -57,7 +63,7 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 	case err != nil:
 		return tokenSet{}, internalError(err)
 	}
-	set, err := p.mintTokens(ctx, grant{
+	g := grant{
 		ClientID: code.ClientID,
 		Subject:  code.Subject,
 		Scopes:   code.Scopes,
@@ -65,19 +71,61 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		AuthTime: code.AuthTime,
 		AMR:      code.AMR,
 		Claims:   code.Claims,
-	}, user)
+	}
+	refresh, refreshToken, err := p.newRefreshGrant(g)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
+	if refresh != nil {
+		g.GrantID = refresh.ID
+	}
+	set, err := p.mintTokens(ctx, g, user)
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	set.RefreshToken = refreshToken
 	// The response must go out once the code is consumed, even if the
 	// client hangs up now; give the write its own deadline.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := p.cfg.Codes.RedeemCode(wctx, code.ID); err != nil {
+	if err := p.cfg.Codes.RedeemCode(wctx, code.ID, refresh); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
 		}
 		return tokenSet{}, internalError(err)
 	}
 	return set, nil
+}
+
+// newRefreshGrant starts a refresh token family when the grant asked for
+// offline_access (approved on the consent page unless it is skipped) and the
+// refresh_token grant is enabled; otherwise it returns nil.
+func (p *Provider) newRefreshGrant(g grant) (*RefreshGrant, string, error) {
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
+		return nil, "", nil
+	}
+	family, err := newSecret(p.rand)
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := newRefreshToken(p.rand, family)
+	if err != nil {
+		return nil, "", err
+	}
+	now := p.now()
+	return &RefreshGrant{
+		ID:         HashSecret(family),
+		ClientID:   g.ClientID,
+		Subject:    g.Subject,
+		Scopes:     g.Scopes,
+		AuthTime:   g.AuthTime,
+		AMR:        g.AMR,
+		Claims:     g.Claims,
+		TokenHash:  HashSecret(token),
+		RotatedAt:  now,
+		Generation: 1,
+		CreatedAt:  now,
+		LastUsed:   now,
+		Expiry:     p.cfg.RefreshTokens.expiry(now, now),
+	}, token, nil
 }

@@ -63,8 +63,9 @@ func newEnv(t *testing.T, opts ...func(*oidc.Config)) *env {
 	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
 	store.PutUser(oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
-		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store,
-		Signer: testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
+		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store, Refresh: store, Revocations: store,
+		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second},
+		Signer:        testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {

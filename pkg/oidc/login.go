@@ -294,13 +294,14 @@ func (p *Provider) browserBinding(w http.ResponseWriter, r *http.Request) (strin
 
 // scopeDescriptions are shown on the approval page.
 var scopeDescriptions = map[string]string{
-	ScopeOpenID:      "Sign you in",
-	ScopeEmail:       "See your email address",
-	ScopeProfile:     "See your name, username and profile details",
-	ScopeAddress:     "See your postal address",
-	ScopePhone:       "See your phone number",
-	ScopeGroups:      "See the groups you belong to",
-	ScopeFederatedID: "See your account identifier",
+	ScopeOpenID:        "Sign you in",
+	ScopeEmail:         "See your email address",
+	ScopeProfile:       "See your name, username and profile details",
+	ScopeAddress:       "See your postal address",
+	ScopePhone:         "See your phone number",
+	ScopeGroups:        "See the groups you belong to",
+	ScopeFederatedID:   "See your account identifier",
+	ScopeOfflineAccess: "Stay signed in and access your data while you are away (offline access)",
 }
 
 // describeScopes lists what the user is asked to approve: each granted

@@ -25,6 +25,8 @@ type Config struct {
 	Users        UserStore
 	AuthRequests AuthRequestStore
 	Codes        CodeStore
+	Refresh      RefreshStore
+	Revocations  RevocationStore
 	Signer       Signer
 
 	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
@@ -33,6 +35,11 @@ type Config struct {
 	// ResponseTypes are the response type parts allowed: code, token,
 	// id_token (Dex's oauth2.responseTypes). Default [code] (RFC 9700 §2.1.2).
 	ResponseTypes []string
+	// GrantTypes are the token endpoint grants allowed (Dex's
+	// oauth2.grantTypes). Default: authorization_code and refresh_token.
+	GrantTypes []string
+	// RefreshTokens are Dex's expiry.refreshTokens settings.
+	RefreshTokens RefreshPolicy
 	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
 	SkipApprovalScreen bool
 	// AllowedOrigins are web origins (or "*") allowed to call discovery,
@@ -76,8 +83,16 @@ func New(cfg Config) (*Provider, error) {
 	if iss.Scheme != "https" && !(iss.Scheme == "http" && isLoopbackHost(iss.Hostname())) {
 		return nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", cfg.Issuer)
 	}
-	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Signer == nil {
-		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes and Signer are required")
+	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Refresh == nil || cfg.Revocations == nil || cfg.Signer == nil {
+		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes, Refresh, Revocations and Signer are required")
+	}
+	if len(cfg.GrantTypes) == 0 {
+		cfg.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
+	}
+	for _, g := range cfg.GrantTypes {
+		if g != grantAuthorizationCode && g != grantRefreshToken {
+			return nil, fmt.Errorf("oidc: unsupported grant type %q", g)
+		}
 	}
 	if len(cfg.ResponseTypes) == 0 {
 		cfg.ResponseTypes = []string{"code"}
@@ -117,6 +132,8 @@ func New(cfg Config) (*Provider, error) {
 		PathLogin:         http.HandlerFunc(p.serveLogin),
 		PathConsent:       http.HandlerFunc(p.serveConsent),
 		PathToken:         http.HandlerFunc(p.serveToken),
+		PathRevoke:        http.HandlerFunc(p.serveRevoke),
+		PathIntrospect:    http.HandlerFunc(p.serveIntrospect),
 		PathUserInfo:      http.HandlerFunc(p.serveUserInfo),
 	}
 	return p, nil

@@ -21,6 +21,8 @@ const (
 	PathLogin         = "/login"
 	PathConsent       = "/consent"
 	PathToken         = "/token"
+	PathRevoke        = "/revoke"     // RFC 7009
+	PathIntrospect    = "/introspect" // RFC 7662
 	PathUserInfo      = "/userinfo"
 )
 
@@ -47,6 +49,9 @@ var Routes = []Route{
 	{FunctionAuthorize, "POST", PathConsent},
 	{FunctionToken, "POST", PathToken},
 	{FunctionToken, "OPTIONS", PathToken},
+	{FunctionToken, "POST", PathRevoke},
+	{FunctionToken, "OPTIONS", PathRevoke},
+	{FunctionToken, "POST", PathIntrospect},
 	{FunctionUserInfo, "GET", PathUserInfo},
 	{FunctionUserInfo, "POST", PathUserInfo},
 	{FunctionUserInfo, "OPTIONS", PathUserInfo},

@@ -77,6 +77,8 @@ type AuthCode struct {
 	// Consumed is set by RedeemCode. A consumed code stays readable until it
 	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
 	Consumed bool
+	// GrantID is set by RedeemCode: the refresh family the code started.
+	GrantID string
 }
 
 // AuthRequestStore holds pending authorization requests.
@@ -104,10 +106,13 @@ type CodeStore interface {
 	// Code returns the code, consumed or not, until its Expiry; ErrNotFound
 	// if unknown or expired.
 	Code(ctx context.Context, id string) (AuthCode, error)
-	// RedeemCode marks the code consumed. It is the single-use gate: of any
-	// number of concurrent callers for the same code exactly one succeeds;
-	// the others, and any caller after expiry, get ErrNotFound.
-	RedeemCode(ctx context.Context, id string) error
+	// RedeemCode marks the code consumed and, when grant is not nil, creates
+	// that refresh token family, as one atomic step (one conditional write or
+	// transaction). It is the single-use gate: of any number of concurrent
+	// callers for the same code exactly one succeeds; the others, and any
+	// caller after expiry, get ErrNotFound and store nothing. The consumed
+	// code records grant.ID as its GrantID, so a replay can revoke it.
+	RedeemCode(ctx context.Context, id string, grant *RefreshGrant) error
 }
 
 // User is an account of the password database. Besides Dex's fields it
@@ -178,4 +183,60 @@ type Client struct {
 type ClientStore interface {
 	// Client returns the client or ErrNotFound.
 	Client(ctx context.Context, id string) (Client, error)
+}
+
+// RefreshGrant is a refresh token family (RFC 9700 §4.14.2): the grant a
+// code started, carried forward by each rotation. One item per family, so a
+// refresh costs one read and one conditional write.
+type RefreshGrant struct {
+	ID       string // HashSecret of the family secret in every token of the family
+	ClientID string
+	Subject  string
+	Scopes   []string
+	AuthTime time.Time
+	AMR      []string
+	Claims   string // the claims request the grant was approved with
+	// TokenHash is HashSecret of the current token; PreviousHash of the one
+	// it replaced, accepted until RotatedAt+reuseInterval, when the same
+	// successor is returned again: Successor is that token, AES-GCM sealed
+	// under a key derived from the previous token, so only its holder can
+	// open it and the table never holds a usable token.
+	TokenHash    string
+	PreviousHash string
+	Successor    []byte
+	RotatedAt    time.Time
+	Generation   int64
+	CreatedAt    time.Time // first issue of the family (absoluteLifetime)
+	LastUsed     time.Time // last refresh (validIfNotUsedFor)
+	Expiry       time.Time
+	Revoked      bool
+	// Version is maintained by the store for optimistic concurrency.
+	Version int64
+}
+
+// RefreshStore holds refresh token families.
+type RefreshStore interface {
+	// RefreshGrant returns the family, revoked or not, until its Expiry;
+	// ErrNotFound if unknown or expired.
+	RefreshGrant(ctx context.Context, id string) (RefreshGrant, error)
+	// UpdateRefreshGrant replaces the family with g if the stored Version
+	// still equals g.Version, storing Version+1. It MUST fail with
+	// ErrConflict if another update came first and ErrNotFound if the family
+	// is gone or expired: of concurrent updates from one version exactly one
+	// succeeds, so a token is rotated at most once.
+	UpdateRefreshGrant(ctx context.Context, g RefreshGrant) error
+	// RevokeRefreshGrant marks the family revoked and keeps it at least
+	// until keepUntil (so access tokens it issued can be checked against it).
+	// It is idempotent; ErrNotFound if unknown or expired.
+	RevokeRefreshGrant(ctx context.Context, id string, keepUntil time.Time) error
+}
+
+// RevocationStore records revoked access tokens (RFC 7009).
+type RevocationStore interface {
+	// RevokeAccessToken records jti as revoked until expiry (the token's exp).
+	RevokeAccessToken(ctx context.Context, jti string, expiry time.Time) error
+	// AccessTokenRevoked reports whether the access token jti was revoked,
+	// or the refresh family grantID it came from (when not "") was revoked,
+	// in ONE round trip: userinfo pays it on every call.
+	AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error)
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
 // Grant types and client authentication methods.
 const (
 	grantAuthorizationCode = "authorization_code"
+	grantRefreshToken      = "refresh_token"
 
 	authClientSecretBasic = "client_secret_basic"
 	authClientSecretPost  = "client_secret_post"
@@ -39,29 +41,21 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-		return tokenSet{}, errorf(ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
-	}
-	params, err := p.readParams(w, r, false)
+	params, client, err := p.backChannelRequest(w, r)
 	if err != nil {
 		return tokenSet{}, err
 	}
 	grants := map[string]grantHandler{
 		grantAuthorizationCode: p.authorizationCodeGrant,
+		grantRefreshToken:      p.refreshTokenGrant,
 	}
-	grantType := params.Get("grant_type")
-	if grantType == "" {
+	run, ok := grants[params.Get("grant_type")]
+	switch {
+	case params.Get("grant_type") == "":
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "grant_type is missing")
-	}
-	run, ok := grants[grantType]
-	if !ok {
+	case !ok || !slices.Contains(p.cfg.GrantTypes, params.Get("grant_type")):
 		return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")
 	}
-	client, err := p.authenticateClient(r, params)
-	if err != nil {
-		return tokenSet{}, err
-	}
-	p.narrowCORS(w, r, client)
 	return run(r.Context(), tokenRequest{params: params, client: client})
 }
 

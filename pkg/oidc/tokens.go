@@ -31,16 +31,20 @@ type grant struct {
 	AMR      []string
 	// Claims is the stored claims request (AuthRequest.Claims).
 	Claims string
+	// GrantID is the refresh family the tokens come from, if any: revoking
+	// the family revokes its access tokens too (RFC 7009 §2.1).
+	GrantID string
 }
 
 // tokenSet is a token endpoint response body (RFC 6749 §5.1,
 // OpenID Connect Core §3.1.3.3).
 type tokenSet struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	IDToken     string `json:"id_token,omitempty"`
-	Scope       string `json:"scope,omitempty"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
 }
 
 // accessTokenClaims are the claims of an RFC 9068 access token. Its audience
@@ -55,6 +59,8 @@ type accessTokenClaims struct {
 	// UserInfoClaims are claims the claims parameter asked userinfo to
 	// release beyond the scopes (OpenID Connect Core §5.5).
 	UserInfoClaims []string `json:"userinfo_claims,omitempty"`
+	// GrantID is grant.GrantID.
+	GrantID string `json:"grant_id,omitempty"`
 }
 
 // mintTokens signs an access token and an ID token for g, as the token
@@ -105,6 +111,7 @@ func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, string
 		AuthTime:       g.AuthTime.Unix(),
 		AMR:            g.AMR,
 		UserInfoClaims: userInfoClaims,
+		GrantID:        g.GrantID,
 	})
 }
 
@@ -198,6 +205,8 @@ func leftHalfHash(_ string, token string) string {
 }
 
 var errInvalidToken = errors.New("oidc: invalid access token")
+
+func isInvalidToken(err error) bool { return errors.Is(err, errInvalidToken) }
 
 // verifyAccessToken checks an access token this provider issued: signature
 // by a published key, RFC 9068 type, issuer, audience and lifetime. It makes

@@ -24,6 +24,16 @@ func (p *Provider) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// One read: the token or its refresh family may have been revoked.
+	revoked, err := p.cfg.Revocations.AccessTokenRevoked(r.Context(), claims.ID, claims.GrantID)
+	switch {
+	case err != nil:
+		p.writeError(w, r, internalError(err))
+		return
+	case revoked:
+		p.writeError(w, r, invalidToken("the access token was revoked"))
+		return
+	}
 	user, err := p.cfg.Users.User(r.Context(), claims.Subject)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):

@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,7 +95,10 @@ func (s *Store) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
 // with it, so that if the SDK retried a first attempt whose response was
 // lost, the retry recognises the consumption as its own and succeeds
 // rather than report the code gone.
-func (s *Store) RedeemCode(ctx context.Context, id string) error {
+func (s *Store) RedeemCode(ctx context.Context, id string, grant *oidc.RefreshGrant) error {
+	if grant != nil {
+		return errors.New("dynamodb: refresh token families are not implemented yet")
+	}
 	writeID := newWriteID()
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),

@@ -305,8 +305,8 @@ func TestRoundTrips(t *testing.T) {
 		{"CompleteAuthRequest", func() error { return s.CompleteAuthRequest(ctx, req.ID, 2, &code) }, nil, map[string]int{"TransactWriteItems": 1}},
 		{"CompleteAuthRequest gone", func() error { return s.CompleteAuthRequest(ctx, req.ID, 2, nil) }, oidc.ErrNotFound, map[string]int{"DeleteItem": 1}},
 		{"Code", func() error { _, err := s.Code(ctx, code.ID); return err }, nil, map[string]int{"GetItem": 1}},
-		{"RedeemCode", func() error { return s.RedeemCode(ctx, code.ID) }, nil, map[string]int{"UpdateItem": 1}},
-		{"RedeemCode replayed", func() error { return s.RedeemCode(ctx, code.ID) }, oidc.ErrNotFound, map[string]int{"UpdateItem": 1}},
+		{"RedeemCode", func() error { return s.RedeemCode(ctx, code.ID, nil) }, nil, map[string]int{"UpdateItem": 1}},
+		{"RedeemCode replayed", func() error { return s.RedeemCode(ctx, code.ID, nil) }, oidc.ErrNotFound, map[string]int{"UpdateItem": 1}},
 		{"UserByLogin email", func() error { _, err := s.UserByLogin(ctx, "RT@example.com"); return err }, nil, map[string]int{"BatchGetItem": 1}},
 		{"UserByLogin username", func() error { _, err := s.UserByLogin(ctx, "rt"); return err }, nil, map[string]int{"BatchGetItem": 1}},
 		{"UserByLogin unknown", func() error { _, err := s.UserByLogin(ctx, "nobody"); return err }, oidc.ErrNotFound, map[string]int{"BatchGetItem": 1}},
@@ -379,13 +379,13 @@ func TestLostResponses(t *testing.T) {
 			if err := s.CompleteAuthRequest(ctx, r.ID, 2, &code); err != nil {
 				t.Fatalf("CompleteAuthRequest: %v", err)
 			}
-			if err := s.RedeemCode(ctx, code.ID); err != nil {
+			if err := s.RedeemCode(ctx, code.ID, nil); err != nil {
 				t.Fatalf("RedeemCode: %v", err)
 			}
 			if n := lost.attempts.Load(); n < 2 || n%2 != 0 {
 				t.Fatalf("%s attempts = %d; want each call's first attempt lost and retried", op, n)
 			}
-			if err := s.RedeemCode(ctx, code.ID); !errors.Is(err, oidc.ErrNotFound) {
+			if err := s.RedeemCode(ctx, code.ID, nil); !errors.Is(err, oidc.ErrNotFound) {
 				t.Errorf("second RedeemCode: got %v; want ErrNotFound", err)
 			}
 		})
@@ -412,7 +412,7 @@ var storeOps = []struct {
 	}},
 	{"CompleteAuthRequest without code", func(ctx context.Context, s *store.Store) error { return s.CompleteAuthRequest(ctx, "x", 1, nil) }},
 	{"Code", func(ctx context.Context, s *store.Store) error { _, err := s.Code(ctx, "x"); return err }},
-	{"RedeemCode", func(ctx context.Context, s *store.Store) error { return s.RedeemCode(ctx, "x") }},
+	{"RedeemCode", func(ctx context.Context, s *store.Store) error { return s.RedeemCode(ctx, "x", nil) }},
 	{"UserByLogin", func(ctx context.Context, s *store.Store) error { _, err := s.UserByLogin(ctx, "x"); return err }},
 	{"User", func(ctx context.Context, s *store.Store) error { _, err := s.User(ctx, "x"); return err }},
 	{"PutUser", func(ctx context.Context, s *store.Store) error {
@@ -447,7 +447,7 @@ func TestUnavailableOnTimeout(t *testing.T) {
 	s := store.New(clientAt(srv.URL, noRetries), "t", time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := s.RedeemCode(ctx, "x"); !errors.Is(err, oidc.ErrUnavailable) {
+	if err := s.RedeemCode(ctx, "x", nil); !errors.Is(err, oidc.ErrUnavailable) {
 		t.Errorf("RedeemCode past its deadline: got %v; want ErrUnavailable", err)
 	}
 }

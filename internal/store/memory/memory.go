@@ -21,6 +21,8 @@ type Store struct {
 	mu       sync.Mutex
 	requests map[string]oidc.AuthRequest
 	codes    map[string]oidc.AuthCode
+	grants   map[string]oidc.RefreshGrant
+	revoked  map[string]time.Time // access token jti → its expiry
 	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
 }
@@ -28,6 +30,8 @@ type Store struct {
 var (
 	_ oidc.AuthRequestStore = (*Store)(nil)
 	_ oidc.CodeStore        = (*Store)(nil)
+	_ oidc.RefreshStore     = (*Store)(nil)
+	_ oidc.RevocationStore  = (*Store)(nil)
 	_ oidc.UserStore        = (*Store)(nil)
 	_ oidc.ClientStore      = (*Store)(nil)
 )
@@ -38,6 +42,8 @@ func New(now func() time.Time) *Store {
 		now:      now,
 		requests: map[string]oidc.AuthRequest{},
 		codes:    map[string]oidc.AuthCode{},
+		grants:   map[string]oidc.RefreshGrant{},
+		revoked:  map[string]time.Time{},
 		users:    map[string]oidc.User{},
 		clients:  map[string]oidc.Client{},
 	}
@@ -114,16 +120,92 @@ func (s *Store) Code(_ context.Context, id string) (oidc.AuthCode, error) {
 }
 
 // RedeemCode implements oidc.CodeStore.
-func (s *Store) RedeemCode(_ context.Context, id string) error {
+func (s *Store) RedeemCode(_ context.Context, id string, grant *oidc.RefreshGrant) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.codes[id]
 	if !ok || c.Consumed || s.expired(c.Expiry) {
 		return oidc.ErrNotFound
 	}
+	if grant != nil {
+		if _, exists := s.grants[grant.ID]; exists {
+			return oidc.ErrConflict
+		}
+		g := cloneGrant(*grant)
+		g.Version = 1
+		s.grants[g.ID] = g
+		c.GrantID = g.ID
+	}
 	c.Consumed = true
 	s.codes[id] = c
 	return nil
+}
+
+// RefreshGrant implements oidc.RefreshStore.
+func (s *Store) RefreshGrant(_ context.Context, id string) (oidc.RefreshGrant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok || s.expired(g.Expiry) {
+		return oidc.RefreshGrant{}, oidc.ErrNotFound
+	}
+	return cloneGrant(g), nil
+}
+
+// UpdateRefreshGrant implements oidc.RefreshStore.
+func (s *Store) UpdateRefreshGrant(_ context.Context, g oidc.RefreshGrant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.grants[g.ID]
+	if !ok || s.expired(cur.Expiry) {
+		return oidc.ErrNotFound
+	}
+	if cur.Version != g.Version {
+		return oidc.ErrConflict
+	}
+	g.Version++
+	s.grants[g.ID] = cloneGrant(g)
+	return nil
+}
+
+// RevokeRefreshGrant implements oidc.RefreshStore.
+func (s *Store) RevokeRefreshGrant(_ context.Context, id string, keepUntil time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok || s.expired(g.Expiry) {
+		return oidc.ErrNotFound
+	}
+	g.Revoked = true
+	if keepUntil.After(g.Expiry) {
+		g.Expiry = keepUntil
+	}
+	g.Version++
+	s.grants[id] = g
+	return nil
+}
+
+// RevokeAccessToken implements oidc.RevocationStore.
+func (s *Store) RevokeAccessToken(_ context.Context, jti string, expiry time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[jti] = expiry
+	return nil
+}
+
+// AccessTokenRevoked implements oidc.RevocationStore.
+func (s *Store) AccessTokenRevoked(_ context.Context, jti, grantID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if exp, ok := s.revoked[jti]; ok && !s.expired(exp) {
+		return true, nil
+	}
+	if grantID != "" {
+		if g, ok := s.grants[grantID]; ok && g.Revoked && !s.expired(g.Expiry) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // PutUser adds or replaces a user of the password database.
@@ -186,7 +268,16 @@ func cloneCode(c oidc.AuthCode) oidc.AuthCode {
 	return c
 }
 
+func cloneGrant(g oidc.RefreshGrant) oidc.RefreshGrant {
+	g.Scopes, g.AMR, g.Successor = slices.Clone(g.Scopes), slices.Clone(g.AMR), slices.Clone(g.Successor)
+	return g
+}
+
 func cloneUser(u oidc.User) oidc.User {
 	u.Groups, u.PasswordHash = slices.Clone(u.Groups), slices.Clone(u.PasswordHash)
+	if u.Address != nil {
+		a := *u.Address
+		u.Address = &a
+	}
 	return u
 }

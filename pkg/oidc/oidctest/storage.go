@@ -308,10 +308,10 @@ func testCodeRedeemOnce(t *testing.T, s Store, clock *Clock) {
 	if err := s.CompleteAuthRequest(ctx, r.ID, 1, &code); err != nil {
 		t.Fatalf("CompleteAuthRequest: %v", err)
 	}
-	if err := s.RedeemCode(ctx, code.ID); err != nil {
+	if err := s.RedeemCode(ctx, code.ID, nil); err != nil {
 		t.Fatalf("RedeemCode: %v", err)
 	}
-	wantErr(t, "second RedeemCode", s.RedeemCode(ctx, code.ID), oidc.ErrNotFound)
+	wantErr(t, "second RedeemCode", s.RedeemCode(ctx, code.ID, nil), oidc.ErrNotFound)
 	got, err := s.Code(ctx, code.ID)
 	if err != nil {
 		t.Fatalf("Code after redemption (kept to detect replay): %v", err)
@@ -319,7 +319,7 @@ func testCodeRedeemOnce(t *testing.T, s Store, clock *Clock) {
 	if !got.Consumed {
 		t.Errorf("Code after redemption: Consumed = false; want true")
 	}
-	wantErr(t, "RedeemCode(unknown)", s.RedeemCode(ctx, uniqueID("none")), oidc.ErrNotFound)
+	wantErr(t, "RedeemCode(unknown)", s.RedeemCode(ctx, uniqueID("none"), nil), oidc.ErrNotFound)
 	_, err = s.Code(ctx, uniqueID("none"))
 	wantErr(t, "Code(unknown)", err, oidc.ErrNotFound)
 }
@@ -340,7 +340,7 @@ func testCodeExpiry(t *testing.T, s Store, clock *Clock) {
 	clock.Advance(time.Second)
 	_, err := s.Code(ctx, code.ID)
 	wantErr(t, "Code at expiry", err, oidc.ErrNotFound)
-	wantErr(t, "RedeemCode at expiry", s.RedeemCode(ctx, code.ID), oidc.ErrNotFound)
+	wantErr(t, "RedeemCode at expiry", s.RedeemCode(ctx, code.ID, nil), oidc.ErrNotFound)
 }
 
 // testCodeRedeemConcurrent: 50 goroutines redeem one code; exactly one wins.
@@ -359,7 +359,7 @@ func testCodeRedeemConcurrent(t *testing.T, s Store, clock *Clock) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			switch err := s.RedeemCode(ctx, code.ID); {
+			switch err := s.RedeemCode(ctx, code.ID, nil); {
 			case err == nil:
 				wins.Add(1)
 			case errors.Is(err, oidc.ErrNotFound):

@@ -1,0 +1,178 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// refreshTokenGrant redeems a refresh token (RFC 6749 §6) with rotation and
+// reuse detection (RFC 9700 §4.14.2). Every failure is invalid_grant.
+//
+// One read (the family), the signatures, then one conditional write (the
+// rotation): signing first means a failure leaves the presented token
+// valid, and the conditional write means concurrent refreshes with one token
+// rotate it once; the losers find their token is now the previous one and,
+// within the reuse interval, get the same successor.
+func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+	raw := req.params.Get("refresh_token")
+	if raw == "" {
+		return tokenSet{}, errorf(ErrCodeInvalidRequest, "refresh_token is missing")
+	}
+	family, ok := refreshFamily(raw)
+	if !ok {
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid")
+	}
+	g, err := p.cfg.Refresh.RefreshGrant(ctx, HashSecret(family))
+	switch {
+	case isNotFound(err):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid or expired")
+	case err != nil:
+		return tokenSet{}, internalError(err)
+	case g.Revoked:
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token was revoked")
+	case g.ClientID != req.client.ID:
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token was issued to another client")
+	}
+	now := p.now()
+	if !now.Before(p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token expired")
+	}
+	if p.classify(raw, g, now) == tokenReused {
+		return tokenSet{}, p.reuseDetected(ctx, g, req.client.ID)
+	}
+
+	scopes := g.Scopes
+	if s := req.params.Get("scope"); s != "" {
+		// RFC 6749 §6: the scope may narrow, never widen, the grant.
+		scopes = strings.Fields(s)
+		for _, sc := range scopes {
+			if !slices.Contains(g.Scopes, sc) {
+				return tokenSet{}, errorf(ErrCodeInvalidScope, "the requested scope exceeds the original grant")
+			}
+		}
+	}
+	user, err := p.cfg.Users.User(ctx, g.Subject)
+	switch {
+	case isNotFound(err) || (err == nil && user.Disabled):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists or is disabled")
+	case err != nil:
+		return tokenSet{}, internalError(err)
+	}
+	// OpenID Connect Core §12.2: same sub and auth_time, no nonce.
+	set, err := p.mintTokens(ctx, grant{
+		ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
+		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
+	}, user)
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	successor, err := p.rotate(ctx, raw, g, now)
+	if err != nil {
+		return tokenSet{}, err
+	}
+	set.RefreshToken = successor
+	return set, nil
+}
+
+type tokenState int
+
+const (
+	tokenCurrent  tokenState = iota
+	tokenPrevious            // rotated within the reuse interval
+	tokenReused              // rotated earlier: a copy exists elsewhere
+)
+
+// classify places a token of family g. Hashes are compared in constant time.
+func (p *Provider) classify(raw string, g RefreshGrant, now time.Time) tokenState {
+	switch {
+	case secretMatches(raw, g.TokenHash):
+		return tokenCurrent
+	case g.PreviousHash != "" && secretMatches(raw, g.PreviousHash) && now.Before(g.RotatedAt.Add(p.cfg.RefreshTokens.ReuseInterval)):
+		return tokenPrevious
+	}
+	return tokenReused
+}
+
+// rotate returns the token the client should use next, storing the rotation.
+func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time) (string, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		state := p.classify(raw, g, now)
+		switch {
+		case state == tokenReused:
+			return "", p.reuseDetected(ctx, g, g.ClientID)
+		case state == tokenPrevious:
+			// A retry or a parallel request: the same successor again,
+			// without a write.
+			successor, err := openSuccessor(raw, g.Successor)
+			if err != nil {
+				return "", errorf(ErrCodeInvalidGrant, "the refresh token was already used")
+			}
+			return successor, nil
+		}
+		next := g
+		next.LastUsed = now
+		next.Expiry = p.cfg.RefreshTokens.expiry(g.CreatedAt, now)
+		successor := raw
+		if !p.cfg.RefreshTokens.DisableRotation {
+			var err error
+			if successor, err = newRefreshToken(p.rand, strings.SplitN(raw, ".", 2)[0]); err != nil {
+				return "", internalError(err)
+			}
+			sealed, err := sealSuccessor(p.rand, raw, successor)
+			if err != nil {
+				return "", internalError(err)
+			}
+			next.PreviousHash, next.TokenHash, next.Successor = g.TokenHash, HashSecret(successor), sealed
+			next.RotatedAt = now
+			next.Generation++
+		}
+		wctx, cancel := detach(ctx)
+		err := p.cfg.Refresh.UpdateRefreshGrant(wctx, next)
+		cancel()
+		switch {
+		case err == nil:
+			return successor, nil
+		case errors.Is(err, ErrConflict) && p.cfg.RefreshTokens.DisableRotation:
+			// Someone else recorded the use; the token is unchanged.
+			return raw, nil
+		case errors.Is(err, ErrConflict):
+			if g, err = p.cfg.Refresh.RefreshGrant(ctx, g.ID); err != nil {
+				if isNotFound(err) {
+					return "", errorf(ErrCodeInvalidGrant, "the refresh token is invalid or expired")
+				}
+				return "", internalError(err)
+			}
+			if g.Revoked {
+				return "", errorf(ErrCodeInvalidGrant, "the refresh token was revoked")
+			}
+		case isNotFound(err):
+			return "", errorf(ErrCodeInvalidGrant, "the refresh token is invalid or expired")
+		default:
+			return "", internalError(err)
+		}
+	}
+	return "", internalError(errors.New("refresh rotation: too many concurrent updates"))
+}
+
+// reuseDetected revokes the whole family: a rotated token came back, so
+// both the client and an attacker may hold tokens of it. The current token
+// stops working too, and access tokens of the family fail at userinfo.
+func (p *Provider) reuseDetected(ctx context.Context, g RefreshGrant, clientID string) error {
+	p.log.WarnContext(ctx, "refresh token reuse detected: family revoked",
+		"client_id", clientID, "subject", g.Subject, "generation", g.Generation, "request_id", RequestID(ctx))
+	wctx, cancel := detach(ctx)
+	defer cancel()
+	if err := p.cfg.Refresh.RevokeRefreshGrant(wctx, g.ID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
+		return internalError(err)
+	}
+	return errorf(ErrCodeInvalidGrant, "the refresh token was already used; the grant is revoked")
+}
+
+// detach keeps a write going when the client hangs up: once tokens are
+// signed, the state change must land or fail on its own deadline.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
