@@ -1,9 +1,13 @@
-// Command token is the token Lambda function: the token endpoint.
+// Command token is the token Lambda function: the token endpoint, token
+// revocation (RFC 7009) and token introspection (RFC 7662).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionToken):
 //
 //   - POST /token
 //   - OPTIONS /token
+//   - POST /revoke
+//   - OPTIONS /revoke
+//   - POST /introspect
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
