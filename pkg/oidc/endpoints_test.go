@@ -46,16 +46,23 @@ func TestDiscovery(t *testing.T) {
 				}
 			}
 			wantLists := map[string][]string{
-				"code_challenge_methods_supported":      {"S256"},
-				"response_types_supported":              {"code"},
-				"grant_types_supported":                 {"authorization_code"},
-				"id_token_signing_alg_values_supported": {"RS256"},
-				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
+				"code_challenge_methods_supported":              {"S256"},
+				"response_types_supported":                      {"code"},
+				"grant_types_supported":                         {"authorization_code", "refresh_token"},
+				"response_modes_supported":                      {"query", "fragment", "form_post"},
+				"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "none"},
+				"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
+				"scopes_supported":                              {"openid", "email", "profile", "address", "phone", "groups", "federated:id", "offline_access"},
+				"id_token_signing_alg_values_supported":         {"RS256"},
+				"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "none"},
 			}
 			for k, want := range wantLists {
 				if got := stringList(m[k]); !slices.Equal(got, want) {
 					t.Errorf("%s = %v; want %v", k, got, want)
 				}
+			}
+			if m["revocation_endpoint"] != e.issuer+"/revoke" || m["introspection_endpoint"] != e.issuer+"/introspect" || m["claims_parameter_supported"] != true {
+				t.Errorf("revocation/introspection endpoints or claims_parameter_supported wrong: %v", m)
 			}
 			if m["authorization_response_iss_parameter_supported"] != true || m["request_uri_parameter_supported"] != false {
 				t.Errorf("iss parameter / request_uri flags wrong: %v %v", m["authorization_response_iss_parameter_supported"], m["request_uri_parameter_supported"])
