@@ -12,3 +12,9 @@ func TestContract(t *testing.T) {
 		return memory.New(clock.Now)
 	})
 }
+
+func TestRefreshContract(t *testing.T) {
+	oidctest.TestRefreshStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.RefreshStore {
+		return memory.New(clock.Now)
+	})
+}
