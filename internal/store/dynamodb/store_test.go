@@ -440,10 +440,12 @@ func TestUnavailableWhenDown(t *testing.T) {
 }
 
 func TestUnavailableOnTimeout(t *testing.T) {
+	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done() // never answers
+		<-release // answers only when the test is over
 	}))
 	defer srv.Close()
+	defer close(release)
 	s := store.New(clientAt(srv.URL, noRetries), "t", time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
