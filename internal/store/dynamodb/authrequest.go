@@ -30,6 +30,7 @@ type authRequestItem struct {
 	Prompt              []string `dynamodbav:"prompt,omitempty"`
 	MaxAge              int      `dynamodbav:"max_age"`
 	LoginHint           string   `dynamodbav:"login_hint,omitempty"`
+	Claims              string   `dynamodbav:"claims,omitempty"`
 	CSRFHash            string   `dynamodbav:"csrf_hash,omitempty"`
 	BrowserHash         string   `dynamodbav:"browser_hash,omitempty"`
 	Subject             string   `dynamodbav:"subject,omitempty"`
@@ -48,7 +49,7 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		Scopes: r.Scopes, State: r.State, Nonce: r.Nonce,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod,
-		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint,
+		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims,
 		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash,
 		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR,
 		Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
@@ -63,7 +64,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		ResponseType: it.ResponseType, ResponseMode: it.ResponseMode,
 		Scopes: it.Scopes, State: it.State, Nonce: it.Nonce,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
-		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint,
+		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims,
 		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash,
 		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		Expiry:  fromMillis(it.Expiry),
@@ -134,15 +135,16 @@ func (s *Store) decodeAuthRequest(av map[string]types.AttributeValue) (it authRe
 	return it, it.Expiry > s.nowMillis(), nil
 }
 
-// requestCondition holds a request to its version and to not having
-// expired; exp is in epoch milliseconds.
-const requestCondition = "#version = :version AND #exp > :now"
+// versionCondition holds an item (a request, a refresh token family) to
+// its version and to not having expired; exp is in epoch milliseconds. It
+// fails on an absent item too.
+const versionCondition = "#version = :version AND #exp > :now"
 
-func requestConditionValues(version, now int64) map[string]types.AttributeValue {
+func versionConditionValues(version, now int64) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{":version": numberAV(version), ":now": numberAV(now)}
 }
 
-var requestConditionNames = map[string]string{"#version": attrVersion, "#exp": attrExpiry}
+var versionConditionNames = map[string]string{"#version": attrVersion, "#exp": attrExpiry}
 
 // UpdateAuthRequest implements oidc.AuthRequestStore: one PutItem of the
 // whole request with Version+1, on condition that the stored version is
@@ -161,9 +163,9 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           aws.String(s.table),
 		Item:                                item,
-		ConditionExpression:                 aws.String(requestCondition),
-		ExpressionAttributeNames:            requestConditionNames,
-		ExpressionAttributeValues:           requestConditionValues(expected, s.nowMillis()),
+		ConditionExpression:                 aws.String(versionCondition),
+		ExpressionAttributeNames:            versionConditionNames,
+		ExpressionAttributeValues:           versionConditionValues(expected, s.nowMillis()),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
@@ -216,9 +218,9 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, version int6
 				{Delete: &types.Delete{
 					TableName:                           aws.String(s.table),
 					Key:                                 key(authRequestPK(id), typeAuthRequest),
-					ConditionExpression:                 aws.String(requestCondition),
-					ExpressionAttributeNames:            requestConditionNames,
-					ExpressionAttributeValues:           requestConditionValues(version, s.nowMillis()),
+					ConditionExpression:                 aws.String(versionCondition),
+					ExpressionAttributeNames:            versionConditionNames,
+					ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
 					ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 				}},
 				{Put: &types.Put{
@@ -255,9 +257,9 @@ func (s *Store) deleteAuthRequest(ctx context.Context, id string, version int64)
 		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName:                           aws.String(s.table),
 			Key:                                 key(authRequestPK(id), typeAuthRequest),
-			ConditionExpression:                 aws.String(requestCondition),
-			ExpressionAttributeNames:            requestConditionNames,
-			ExpressionAttributeValues:           requestConditionValues(version, s.nowMillis()),
+			ConditionExpression:                 aws.String(versionCondition),
+			ExpressionAttributeNames:            versionConditionNames,
+			ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		return err

@@ -2,7 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,17 +28,21 @@ type codeItem struct {
 	AMR                 []string `dynamodbav:"amr,omitempty"`
 	CodeChallenge       string   `dynamodbav:"code_challenge,omitempty"`
 	CodeChallengeMethod string   `dynamodbav:"code_challenge_method,omitempty"`
+	Claims              string   `dynamodbav:"claims,omitempty"`
 	Expiry              int64    `dynamodbav:"exp"` // epoch ms
 	TTL                 int64    `dynamodbav:"ttl"` // epoch s
 	// Consumed is always present: RedeemCode's condition compares it.
 	Consumed bool `dynamodbav:"consumed"`
 	// RedeemedBy is the write id of the RedeemCode call that consumed it.
 	RedeemedBy string `dynamodbav:"redeemed_by,omitempty"`
+	// GrantID is the refresh token family the redemption started.
+	GrantID string `dynamodbav:"grant_id,omitempty"`
 }
 
 const (
 	attrConsumed   = "consumed"
 	attrRedeemedBy = "redeemed_by"
+	attrGrantID    = "grant_id"
 )
 
 func toCodeItem(c oidc.AuthCode) codeItem {
@@ -48,8 +51,9 @@ func toCodeItem(c oidc.AuthCode) codeItem {
 		ClientID: c.ClientID, RedirectURI: c.RedirectURI, Subject: c.Subject,
 		Scopes: c.Scopes, Nonce: c.Nonce, AuthTime: millis(c.AuthTime), AMR: c.AMR,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
+		Claims: c.Claims,
 		Expiry: millis(c.Expiry), TTL: ttlSeconds(c.Expiry),
-		Consumed: c.Consumed,
+		Consumed: c.Consumed, GrantID: c.GrantID,
 	}
 }
 
@@ -59,8 +63,10 @@ func (it codeItem) code(id string) oidc.AuthCode {
 		ClientID: it.ClientID, RedirectURI: it.RedirectURI, Subject: it.Subject,
 		Scopes: it.Scopes, Nonce: it.Nonce, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
+		Claims:   it.Claims,
 		Expiry:   fromMillis(it.Expiry),
 		Consumed: it.Consumed,
+		GrantID:  it.GrantID,
 	}
 }
 
@@ -88,42 +94,131 @@ func (s *Store) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
 	return it.code(id), nil
 }
 
-// RedeemCode implements oidc.CodeStore: one UpdateItem that sets consumed
-// on condition that the code exists, is not consumed and has not expired.
-// DynamoDB serialises conditional writes to one item, so of concurrent
-// callers exactly one meets the condition. The winner's write id is stored
-// with it, so that if the SDK retried a first attempt whose response was
-// lost, the retry recognises the consumption as its own and succeeds
-// rather than report the code gone.
+// RedeemCode implements oidc.CodeStore. Without a grant it is one
+// UpdateItem that sets consumed on condition that the code exists, is not
+// consumed and has not expired: DynamoDB serialises conditional writes to
+// one item, so of concurrent callers exactly one meets the condition. With
+// a grant it is one TransactWriteItems of that update (which also records
+// grant_id) and the put of the new refresh token family, on condition that
+// its key is unused.
+//
+// The winner's write id is stored with the code, so that if the SDK retried
+// a first attempt whose response was lost, the retry recognises the
+// consumption as its own and succeeds rather than report the code gone.
+// (Transactions are idempotent on the SDK's retries anyway, through the
+// ClientRequestToken it fills in.)
 func (s *Store) RedeemCode(ctx context.Context, id string, grant *oidc.RefreshGrant) error {
-	if grant != nil {
-		return errors.New("dynamodb: refresh token families are not implemented yet")
-	}
 	writeID := newWriteID()
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 key(codePK(id), typeCode),
-		UpdateExpression:    aws.String("SET #consumed = :true, #redeemed_by = :write_id"),
-		ConditionExpression: aws.String("attribute_exists(#pk) AND #consumed = :false AND #exp > :now"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": AttrPK, "#consumed": attrConsumed, "#redeemed_by": attrRedeemedBy, "#exp": attrExpiry,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":true":     &types.AttributeValueMemberBOOL{Value: true},
-			":false":    &types.AttributeValueMemberBOOL{Value: false},
-			":write_id": stringAV(writeID),
-			":now":      numberAV(s.nowMillis()),
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if by, ok := old[attrRedeemedBy].(*types.AttributeValueMemberS); ok && by.Value == writeID {
-			return nil // our own first attempt succeeded; the SDK retried
+	update := "SET #consumed = :true, #redeemed_by = :write_id"
+	names := map[string]string{
+		"#pk": AttrPK, "#consumed": attrConsumed, "#redeemed_by": attrRedeemedBy, "#exp": attrExpiry,
+	}
+	values := map[string]types.AttributeValue{
+		":true":     &types.AttributeValueMemberBOOL{Value: true},
+		":false":    &types.AttributeValueMemberBOOL{Value: false},
+		":write_id": stringAV(writeID),
+		":now":      numberAV(s.nowMillis()),
+	}
+	const cond = "attribute_exists(#pk) AND #consumed = :false AND #exp > :now"
+	if grant == nil {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(s.table),
+			Key:                                 key(codePK(id), typeCode),
+			UpdateExpression:                    aws.String(update),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            names,
+			ExpressionAttributeValues:           values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if old, ok := conditionFailed(err); ok {
+			if redeemedBy(old, writeID) {
+				return nil // our own first attempt succeeded; the SDK retried
+			}
+			return oidc.ErrNotFound
 		}
-		return oidc.ErrNotFound
+		if err != nil {
+			return wrapErr("RedeemCode", err)
+		}
+		return nil
+	}
+
+	g := *grant
+	g.Version = 1
+	grantAV, err := attributevalue.MarshalMap(toGrantItem(g, writeID))
+	if err != nil {
+		return fmt.Errorf("dynamodb: RedeemCode: %w", err)
+	}
+	update += ", #grant_id = :grant_id"
+	names["#grant_id"] = attrGrantID
+	values[":grant_id"] = stringAV(g.ID)
+	err = retryConflicts(ctx, func() error {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: []types.TransactWriteItem{
+				{Update: &types.Update{
+					TableName:                           aws.String(s.table),
+					Key:                                 key(codePK(id), typeCode),
+					UpdateExpression:                    aws.String(update),
+					ConditionExpression:                 aws.String(cond),
+					ExpressionAttributeNames:            names,
+					ExpressionAttributeValues:           values,
+					ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+				}},
+				{Put: &types.Put{
+					TableName:                aws.String(s.table),
+					Item:                     grantAV,
+					ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+					ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+				}},
+			},
+		})
+		return err
+	})
+	if err == nil {
+		return nil
+	}
+	if reasons, ok := cancellationReasons(err); ok && len(reasons) == 2 {
+		switch {
+		case reasonIs(reasons[0], "ConditionalCheckFailed"):
+			if redeemedBy(reasons[0].Item, writeID) {
+				return nil
+			}
+			return oidc.ErrNotFound
+		case reasonIs(reasons[1], "ConditionalCheckFailed"):
+			return fmt.Errorf("dynamodb: RedeemCode: grant id already in use: %w", oidc.ErrConflict)
+		}
+	}
+	if transactionConflict(err) {
+		// Still undecided after retries: another redemption is in flight.
+		return fmt.Errorf("dynamodb: RedeemCode: %w: %w", oidc.ErrUnavailable, err)
+	}
+	return wrapTransactionErr("RedeemCode", err)
+}
+
+// redeemedBy reports whether a code item was consumed by the RedeemCode
+// call that used writeID.
+func redeemedBy(item map[string]types.AttributeValue, writeID string) bool {
+	by, ok := item[attrRedeemedBy].(*types.AttributeValueMemberS)
+	return ok && by.Value == writeID
+}
+
+// CreateCode implements oidc.CodeStore: one PutItem of a fresh code.
+func (s *Store) CreateCode(ctx context.Context, c oidc.AuthCode) error {
+	c.Consumed = false
+	item, err := attributevalue.MarshalMap(toCodeItem(c))
+	if err != nil {
+		return fmt.Errorf("dynamodb: CreateCode: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return oidc.ErrConflict
 	}
 	if err != nil {
-		return wrapErr("RedeemCode", err)
+		return wrapErr("CreateCode", err)
 	}
 	return nil
 }

@@ -20,11 +20,11 @@ import (
 //	user                   USER#<subject>              USER                no
 //	login name (email)     LOGIN#EMAIL#<folded email>  LOGIN               no
 //	login name (username)  LOGIN#NAME#<username>       LOGIN               no
+//	refresh token family   GRANT#<HashSecret>          GRANT               yes
+//	revoked access token   REVOKED#<jti>               REVOKED             yes
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
-//	refresh token          REFRESH#<HashSecret>        REFRESH             yes
-//	refresh token family   FAMILY#<family id>          FAMILY              yes
 //	browser session        SESSION#<HashSecret>        SESSION             yes
 //	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
 //	consent record         USER#<subject>              CONSENT#<client id> optional
@@ -36,6 +36,8 @@ const (
 	typeCode        = "CODE"
 	typeUser        = "USER"
 	typeLogin       = "LOGIN"
+	typeGrant       = "GRANT"
+	typeRevoked     = "REVOKED"
 )
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -48,6 +50,8 @@ func key(pk, sk string) map[string]types.AttributeValue {
 func authRequestPK(id string) string { return typeAuthRequest + "#" + id }
 func codePK(id string) string        { return typeCode + "#" + id }
 func userPK(subject string) string   { return typeUser + "#" + subject }
+func grantPK(id string) string       { return typeGrant + "#" + id }
+func revokedPK(jti string) string    { return typeRevoked + "#" + jti }
 
 // emailLoginPK is the key of the login item of an email address; equal for
 // any two addresses that strings.EqualFold considers equal.

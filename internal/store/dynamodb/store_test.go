@@ -96,6 +96,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestRefreshContract(t *testing.T) {
+	oidctest.TestRefreshStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.RefreshStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	testUserStore(t, func(t *testing.T) userStore {
 		return contractStore(t, oidctest.NewClock())
@@ -289,6 +295,12 @@ func TestRoundTrips(t *testing.T) {
 	if err := s.PutUser(ctx, user); err != nil {
 		t.Fatal(err)
 	}
+	req2 := oidc.AuthRequest{ID: oidc.HashSecret("rt-req2"), ClientID: "c", MaxAge: -1, Expiry: clock.Now().Add(time.Minute)}
+	code2 := oidc.AuthCode{ID: oidc.HashSecret("rt-code2"), ClientID: "c", Expiry: clock.Now().Add(time.Minute)}
+	grant := oidc.RefreshGrant{ID: oidc.HashSecret("rt-grant"), ClientID: "c", Generation: 1, Expiry: clock.Now().Add(24 * time.Hour)}
+	if err := s.CreateAuthRequest(ctx, req2); err != nil {
+		t.Fatal(err)
+	}
 	counter.take()
 
 	tests := []struct {
@@ -311,6 +323,17 @@ func TestRoundTrips(t *testing.T) {
 		{"UserByLogin username", func() error { _, err := s.UserByLogin(ctx, "rt"); return err }, nil, map[string]int{"BatchGetItem": 1}},
 		{"UserByLogin unknown", func() error { _, err := s.UserByLogin(ctx, "nobody"); return err }, oidc.ErrNotFound, map[string]int{"BatchGetItem": 1}},
 		{"User", func() error { _, err := s.User(ctx, user.Subject); return err }, nil, map[string]int{"GetItem": 1}},
+		{"CompleteAuthRequest 2", func() error { return s.CompleteAuthRequest(ctx, req2.ID, 1, &code2) }, nil, map[string]int{"TransactWriteItems": 1}},
+		{"RedeemCode with grant", func() error { return s.RedeemCode(ctx, code2.ID, &grant) }, nil, map[string]int{"TransactWriteItems": 1}},
+		{"RedeemCode with grant replayed", func() error { return s.RedeemCode(ctx, code2.ID, &grant) }, oidc.ErrNotFound, map[string]int{"TransactWriteItems": 1}},
+		{"RefreshGrant", func() error { _, err := s.RefreshGrant(ctx, grant.ID); return err }, nil, map[string]int{"GetItem": 1}},
+		{"UpdateRefreshGrant", func() error { g := grant; g.Version = 1; return s.UpdateRefreshGrant(ctx, g) }, nil, map[string]int{"PutItem": 1}},
+		{"UpdateRefreshGrant stale", func() error { g := grant; g.Version = 1; return s.UpdateRefreshGrant(ctx, g) }, oidc.ErrConflict, map[string]int{"PutItem": 1}},
+		{"AccessTokenRevoked", func() error { _, err := s.AccessTokenRevoked(ctx, "jti-1", ""); return err }, nil, map[string]int{"GetItem": 1}},
+		{"AccessTokenRevoked with grant", func() error { _, err := s.AccessTokenRevoked(ctx, "jti-1", grant.ID); return err }, nil, map[string]int{"BatchGetItem": 1}},
+		{"RevokeAccessToken", func() error { return s.RevokeAccessToken(ctx, "jti-1", clock.Now().Add(time.Minute)) }, nil, map[string]int{"PutItem": 1}},
+		{"RevokeRefreshGrant", func() error { return s.RevokeRefreshGrant(ctx, grant.ID, clock.Now().Add(time.Minute)) }, nil, map[string]int{"UpdateItem": 1}},
+		{"RevokeRefreshGrant extending", func() error { return s.RevokeRefreshGrant(ctx, grant.ID, clock.Now().Add(48*time.Hour)) }, nil, map[string]int{"UpdateItem": 2}},
 	}
 	for _, tt := range tests {
 		err := tt.call()
@@ -419,6 +442,19 @@ var storeOps = []struct {
 		return s.PutUser(ctx, oidc.User{Subject: "x", Email: "x@example.com"})
 	}},
 	{"DeleteUser", func(ctx context.Context, s *store.Store) error { return s.DeleteUser(ctx, "x") }},
+	{"RedeemCode with grant", func(ctx context.Context, s *store.Store) error {
+		return s.RedeemCode(ctx, "x", &oidc.RefreshGrant{ID: "g", Expiry: time.Now().Add(time.Minute)})
+	}},
+	{"RefreshGrant", func(ctx context.Context, s *store.Store) error { _, err := s.RefreshGrant(ctx, "g"); return err }},
+	{"UpdateRefreshGrant", func(ctx context.Context, s *store.Store) error {
+		return s.UpdateRefreshGrant(ctx, oidc.RefreshGrant{ID: "g", Version: 1, Expiry: time.Now().Add(time.Minute)})
+	}},
+	{"RevokeRefreshGrant", func(ctx context.Context, s *store.Store) error { return s.RevokeRefreshGrant(ctx, "g", time.Now()) }},
+	{"RevokeAccessToken", func(ctx context.Context, s *store.Store) error { return s.RevokeAccessToken(ctx, "j", time.Now()) }},
+	{"AccessTokenRevoked", func(ctx context.Context, s *store.Store) error {
+		_, err := s.AccessTokenRevoked(ctx, "j", "g")
+		return err
+	}},
 }
 
 func TestUnavailableWhenDown(t *testing.T) {

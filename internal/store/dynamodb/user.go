@@ -40,27 +40,77 @@ type userItem struct {
 	Groups        []string `dynamodbav:"groups,omitempty"`
 	PasswordHash  []byte   `dynamodbav:"password_hash,omitempty"`
 	Disabled      bool     `dynamodbav:"disabled,omitempty"`
+	// Standard claims (OpenID Connect Core §5.1).
+	GivenName           string       `dynamodbav:"given_name,omitempty"`
+	FamilyName          string       `dynamodbav:"family_name,omitempty"`
+	MiddleName          string       `dynamodbav:"middle_name,omitempty"`
+	Nickname            string       `dynamodbav:"nickname,omitempty"`
+	Profile             string       `dynamodbav:"profile,omitempty"`
+	Picture             string       `dynamodbav:"picture,omitempty"`
+	Website             string       `dynamodbav:"website,omitempty"`
+	Gender              string       `dynamodbav:"gender,omitempty"`
+	Birthdate           string       `dynamodbav:"birthdate,omitempty"`
+	Zoneinfo            string       `dynamodbav:"zoneinfo,omitempty"`
+	Locale              string       `dynamodbav:"locale,omitempty"`
+	PhoneNumber         string       `dynamodbav:"phone_number,omitempty"`
+	PhoneNumberVerified bool         `dynamodbav:"phone_number_verified,omitempty"`
+	Address             *addressItem `dynamodbav:"address,omitempty"`
+	UpdatedAt           int64        `dynamodbav:"updated_at,omitempty"` // epoch ms
 	// Version counts the user's writes; PutUser and DeleteUser condition on
 	// it. Login items carry the version they were copied at.
 	Version int64 `dynamodbav:"version"`
 }
 
+// addressItem is the address claim, a map attribute.
+type addressItem struct {
+	Formatted     string `dynamodbav:"formatted,omitempty"`
+	StreetAddress string `dynamodbav:"street_address,omitempty"`
+	Locality      string `dynamodbav:"locality,omitempty"`
+	Region        string `dynamodbav:"region,omitempty"`
+	PostalCode    string `dynamodbav:"postal_code,omitempty"`
+	Country       string `dynamodbav:"country,omitempty"`
+}
+
 func toUserItem(u oidc.User, version int64) userItem {
-	return userItem{
+	it := userItem{
 		PK: userPK(u.Subject), SK: typeUser, Type: typeUser,
 		Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified,
 		Username: u.Username, Name: u.Name, Groups: u.Groups,
 		PasswordHash: u.PasswordHash, Disabled: u.Disabled,
-		Version: version,
+		GivenName: u.GivenName, FamilyName: u.FamilyName, MiddleName: u.MiddleName,
+		Nickname: u.Nickname, Profile: u.Profile, Picture: u.Picture, Website: u.Website,
+		Gender: u.Gender, Birthdate: u.Birthdate, Zoneinfo: u.Zoneinfo, Locale: u.Locale,
+		PhoneNumber: u.PhoneNumber, PhoneNumberVerified: u.PhoneNumberVerified,
+		UpdatedAt: millis(u.UpdatedAt),
+		Version:   version,
 	}
+	if a := u.Address; a != nil {
+		it.Address = &addressItem{
+			Formatted: a.Formatted, StreetAddress: a.StreetAddress, Locality: a.Locality,
+			Region: a.Region, PostalCode: a.PostalCode, Country: a.Country,
+		}
+	}
+	return it
 }
 
 func (it userItem) user() oidc.User {
-	return oidc.User{
+	u := oidc.User{
 		Subject: it.Subject, Email: it.Email, EmailVerified: it.EmailVerified,
 		Username: it.Username, Name: it.Name, Groups: it.Groups,
 		PasswordHash: it.PasswordHash, Disabled: it.Disabled,
+		GivenName: it.GivenName, FamilyName: it.FamilyName, MiddleName: it.MiddleName,
+		Nickname: it.Nickname, Profile: it.Profile, Picture: it.Picture, Website: it.Website,
+		Gender: it.Gender, Birthdate: it.Birthdate, Zoneinfo: it.Zoneinfo, Locale: it.Locale,
+		PhoneNumber: it.PhoneNumber, PhoneNumberVerified: it.PhoneNumberVerified,
+		UpdatedAt: fromMillis(it.UpdatedAt),
 	}
+	if a := it.Address; a != nil {
+		u.Address = &oidc.Address{
+			Formatted: a.Formatted, StreetAddress: a.StreetAddress, Locality: a.Locality,
+			Region: a.Region, PostalCode: a.PostalCode, Country: a.Country,
+		}
+	}
+	return u
 }
 
 // loginKeys are the pks of the login items of u: its email, if any, then
@@ -116,35 +166,17 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (oidc.User, error
 		return oidc.User{}, oidc.ErrNotFound
 	}
 	emailPK, namePK := emailLoginPK(login), usernameLoginPK(login)
-	request := map[string]types.KeysAndAttributes{s.table: {
-		Keys:           []map[string]types.AttributeValue{key(emailPK, typeLogin), key(namePK, typeLogin)},
-		ConsistentRead: aws.Bool(true),
-	}}
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(emailPK, typeLogin), key(namePK, typeLogin)}, nil)
+	if err != nil {
+		return oidc.User{}, wrapErr("UserByLogin", err)
+	}
 	found := map[string]userItem{}
-	for attempt := 0; ; attempt++ {
-		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
-		if err != nil {
-			return oidc.User{}, wrapErr("UserByLogin", err)
+	for _, av := range items {
+		var it userItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return oidc.User{}, fmt.Errorf("dynamodb: UserByLogin: %w", err)
 		}
-		for _, av := range out.Responses[s.table] {
-			var it userItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return oidc.User{}, fmt.Errorf("dynamodb: UserByLogin: %w", err)
-			}
-			found[it.PK] = it
-		}
-		if len(out.UnprocessedKeys[s.table].Keys) == 0 {
-			break
-		}
-		if attempt == 2 {
-			return oidc.User{}, fmt.Errorf("dynamodb: UserByLogin: keys left unprocessed: %w", oidc.ErrUnavailable)
-		}
-		request = out.UnprocessedKeys
-		select {
-		case <-ctx.Done():
-			return oidc.User{}, wrapErr("UserByLogin", ctx.Err())
-		case <-time.After(time.Duration(20<<attempt) * time.Millisecond):
-		}
+		found[it.PK] = it
 	}
 	for _, pk := range []string{emailPK, namePK} {
 		if it, ok := found[pk]; ok {
