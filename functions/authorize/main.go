@@ -1,4 +1,6 @@
-// Command authorize is the authorize Lambda function: the authorization endpoint and the pages a browser posts to while signing in.
+// Command authorize is the authorize Lambda function: the authorization
+// endpoint, the pages a browser posts to while signing in, and RP-initiated
+// logout.
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionAuthorize):
 //
@@ -6,6 +8,8 @@
 //   - POST /authorize
 //   - POST /login
 //   - POST /consent
+//   - GET /logout
+//   - POST /logout
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
