@@ -56,6 +56,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	switch cfg.Storage.Type {
 	case "", "memory":
 		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = static, static, static, static
+		pc.Sessions, pc.Consents = static, static
 	default:
 		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
 	}
@@ -96,6 +97,8 @@ func clientFromConfig(c config.Client) oidc.Client {
 		RedirectURIs:   c.RedirectURIs,
 		TrustedPeers:   c.TrustedPeers,
 		AllowedOrigins: c.AllowedOrigins,
+
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 	}
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.

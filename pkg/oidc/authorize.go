@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // prompt values (OpenID Connect Core §3.1.2.1).
@@ -32,12 +33,12 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, err)
 		return
 	}
-	req, err := p.validateAuthorize(r, params)
+	req, hint, err := p.validateAuthorize(r, params)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
 	}
-	p.startLogin(w, r, req)
+	p.authorize(w, r, req, hint)
 }
 
 // readParams returns the parameters of a GET query or a POSTed form; a
@@ -80,27 +81,27 @@ func tooLarge(err error) bool {
 // the user and never redirected (no open redirector, RFC 9700 §4.11.1);
 // afterwards they go back to the client, in the response mode a success
 // would use, with state and iss.
-func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, error) {
+func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, string, error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
-		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
+		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
 	}
 	client, err := p.cfg.Clients.Client(r.Context(), clientID)
 	if err != nil {
 		if isNotFound(err) {
-			return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
+			return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
 		}
 		e := internalError(err)
 		e.Page = true
-		return AuthRequest{}, e
+		return AuthRequest{}, "", e
 	}
 	redirectURI := params.Get("redirect_uri")
 	if redirectURI == "" {
 		// OpenID Connect Core §3.1.2.1: redirect_uri is REQUIRED.
-		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
+		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
 	}
 	if !redirectURIAllowed(client, redirectURI) {
-		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
+		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
 	}
 
 	// From here on the client learns of errors at its redirect URI.
@@ -115,8 +116,8 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		// returns a token, even when the query was asked for.
 		mode = defaultResponseMode(responseType, rawType)
 	}
-	fail := func(code, description string) (AuthRequest, error) {
-		return AuthRequest{}, &Error{Code: code, Description: description,
+	fail := func(code, description string) (AuthRequest, string, error) {
+		return AuthRequest{}, "", &Error{Code: code, Description: description,
 			redirect: &authResponse{redirectURI: redirectURI, mode: mode, state: state, post: r.Method == http.MethodPost}}
 	}
 	if len(state) > maxParamLength {
@@ -187,13 +188,19 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 			return fail(ErrCodeInvalidRequest, "unknown prompt value")
 		}
 	}
-	if slices.Contains(prompts, promptNone) {
-		if len(prompts) > 1 {
-			return fail(ErrCodeInvalidRequest, "prompt=none cannot be combined with other values")
+	if slices.Contains(prompts, promptNone) && len(prompts) > 1 {
+		return fail(ErrCodeInvalidRequest, "prompt=none cannot be combined with other values")
+	}
+	var hintSubject string
+	if raw := params.Get("id_token_hint"); raw != "" {
+		hint, err := p.parseIDTokenHint(r.Context(), raw)
+		if err != nil {
+			if !isInvalidToken(err) {
+				return fail(ErrCodeServerError, "internal error")
+			}
+			return fail(ErrCodeInvalidRequest, "id_token_hint is not an ID token issued by this provider")
 		}
-		// No single sign-on session exists without a login page, so a
-		// silent request cannot succeed (OpenID Connect Core §3.1.2.6).
-		return fail(ErrCodeLoginRequired, "the user must log in")
+		hintSubject = hint.Subject
 	}
 	maxAge := -1
 	if v := params.Get("max_age"); v != "" {
@@ -217,7 +224,56 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		MaxAge:              maxAge,
 		LoginHint:           loginHint,
 		Claims:              claims,
-	}, nil
+	}, hintSubject, nil
+}
+
+// authorize answers a valid request: silently from the single sign-on
+// session when it suffices (OpenID Connect Core §3.1.2.3), otherwise with
+// the login or the approval page; prompt=none never shows a page and
+// answers login_required or consent_required instead (§3.1.2.6).
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest, hintSubject string) {
+	ctx := r.Context()
+	session, _, ok, err := p.currentSession(ctx, r)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	silent := slices.Contains(req.Prompt, promptNone)
+	login := !ok || slices.Contains(req.Prompt, promptLogin) || slices.Contains(req.Prompt, promptSelectAccount) ||
+		(req.MaxAge == 0) || (req.MaxAge > 0 && p.now().Sub(session.AuthTime) > time.Duration(req.MaxAge)*time.Second) ||
+		(hintSubject != "" && hintSubject != session.Subject)
+	if login {
+		if silent {
+			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in")))
+			return
+		}
+		p.startLogin(w, r, req)
+		return
+	}
+	req.Subject, req.AuthTime, req.AMR = session.Subject, session.AuthTime, session.AMR
+	consent, err := p.needsConsent(ctx, req)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	if consent {
+		if silent {
+			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client")))
+			return
+		}
+		p.startConsent(w, r, req)
+		return
+	}
+	var resp authResponse
+	err = run2(
+		func() error { return p.touch(ctx, session) },
+		func() (err error) { resp, err = p.issue(ctx, req); return err },
+	)
+	if err != nil {
+		p.writeError(w, r, p.issueError(req, err))
+		return
+	}
+	p.deliver(w, r, resp)
 }
 
 // trustsPeer reports whether client peer lists client in trustedPeers, so

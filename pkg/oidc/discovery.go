@@ -15,6 +15,7 @@ type discoveryMetadata struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
@@ -45,6 +46,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		JWKSURI:                                    p.URL(PathJWKS),
 		RevocationEndpoint:                         p.URL(PathRevoke),
 		IntrospectionEndpoint:                      p.URL(PathIntrospect),
+		EndSessionEndpoint:                         p.URL(PathLogout),
 		ResponseTypesSupported:                     p.enabledResponseTypes(),
 		ResponseModesSupported:                     responseModes,
 		GrantTypesSupported:                        p.cfg.GrantTypes,

@@ -24,6 +24,7 @@ const (
 	ErrCodeTemporarilyUnavailable  = "temporarily_unavailable"
 	ErrCodeInvalidToken            = "invalid_token"
 	ErrCodeLoginRequired           = "login_required"
+	ErrCodeConsentRequired         = "consent_required"
 	ErrCodeRequestNotSupported     = "request_not_supported"
 	ErrCodeRequestURINotSupported  = "request_uri_not_supported"
 	ErrCodeNotFound                = "not_found"

@@ -64,6 +64,7 @@ func newEnv(t *testing.T, opts ...func(*oidc.Config)) *env {
 	store.PutUser(oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
 		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store, Refresh: store, Revocations: store,
+		Sessions: store, Consents: store,
 		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second},
 		Signer:        testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
 		Logger: slog.New(slog.DiscardHandler),
@@ -167,19 +168,27 @@ func (e *env) login(c *http.Client, params url.Values) *url.URL {
 	if p.status != http.StatusOK {
 		e.t.Fatalf("GET /authorize: status %d:\n%s", p.status, p.body)
 	}
-	form := formFields(e.t, p)
-	form.Set("login", userEmail)
-	form.Set("password", userPassword)
-	p = e.postForm(c, oidc.PathLogin, form)
-	if p.status == http.StatusOK { // consent page
-		consent := formFields(e.t, p)
-		consent.Set("approve", "1")
-		p = e.postForm(c, oidc.PathConsent, consent)
-	}
+	p = e.completeLogin(c, p)
 	if p.status != http.StatusSeeOther {
 		e.t.Fatalf("login: status %d; want 303:\n%s", p.status, p.body)
 	}
 	return mustParse(e.t, p.header.Get("Location"))
+}
+
+// completeLogin submits the login form of page p and approves the consent
+// page if one follows; it returns the final answer.
+func (e *env) completeLogin(c *http.Client, p page) page {
+	e.t.Helper()
+	form := formFields(e.t, p)
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	p = e.postForm(c, oidc.PathLogin, form)
+	if p.status == http.StatusOK && strings.Contains(p.body, `name="approve"`) {
+		consent := formFields(e.t, p)
+		consent.Set("approve", "1")
+		p = e.postForm(c, oidc.PathConsent, consent)
+	}
+	return p
 }
 
 // code runs a full login and returns the authorization code.

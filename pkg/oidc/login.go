@@ -22,32 +22,46 @@ import (
 // amrPassword is the RFC 8176 method reference for a password login.
 const amrPassword = "pwd"
 
-// startLogin stores the validated request and shows the login form.
-func (p *Provider) startLogin(w http.ResponseWriter, r *http.Request, req AuthRequest) {
-	handle, err := newSecret(p.rand)
-	if err != nil {
-		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
-		return
+// storePending stores the validated request for the login or consent
+// form and returns the form's handle and CSRF token.
+func (p *Provider) storePending(w http.ResponseWriter, r *http.Request, req *AuthRequest) (handle, csrf string, err error) {
+	if handle, err = newSecret(p.rand); err != nil {
+		return "", "", err
 	}
-	csrf, err := newSecret(p.rand)
-	if err != nil {
-		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
-		return
+	if csrf, err = newSecret(p.rand); err != nil {
+		return "", "", err
 	}
 	browser, err := p.browserBinding(w, r)
 	if err != nil {
-		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
-		return
+		return "", "", err
 	}
 	req.ID = HashSecret(handle)
 	req.CSRFHash = HashSecret(csrf)
 	req.BrowserHash = HashSecret(browser)
 	req.Expiry = p.now().Add(p.cfg.AuthRequestLifetime)
-	if err := p.cfg.AuthRequests.CreateAuthRequest(r.Context(), req); err != nil {
+	req.Version = 1
+	return handle, csrf, p.cfg.AuthRequests.CreateAuthRequest(r.Context(), *req)
+}
+
+// startLogin stores the validated request and shows the login form.
+func (p *Provider) startLogin(w http.ResponseWriter, r *http.Request, req AuthRequest) {
+	handle, csrf, err := p.storePending(w, r, &req)
+	if err != nil {
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
 	p.renderLogin(w, r, http.StatusOK, loginPage{Handle: handle, CSRF: csrf, Login: req.LoginHint}, req)
+}
+
+// startConsent stores a request whose user is known from the session and
+// shows the approval page.
+func (p *Provider) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest) {
+	handle, csrf, err := p.storePending(w, r, &req)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	p.renderConsent(w, r, req, handle, csrf)
 }
 
 // frontChannelError sends an error back to the client's (already validated)
@@ -84,15 +98,23 @@ func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request) (AuthR
 	return req, form, handle, nil
 }
 
-// serveLogin checks the password of the login form.
+// serveLogin checks the password of the login form, starts the single
+// sign-on session and continues to the approval page, or straight to the
+// client when no approval is needed. The session write runs beside the
+// request's own write: one round trip of latency.
 func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 	req, form, handle, err := p.pendingRequest(w, r)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
 	}
+	if req.Subject != "" {
+		p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "You are already signed in. Return to the application.", Page: true})
+		return
+	}
+	ctx := r.Context()
 	login, password := form.Get("login"), form.Get("password")
-	user, err := p.checkPassword(r.Context(), login, password)
+	user, err := p.checkPassword(ctx, login, password)
 	if err != nil {
 		if errors.Is(err, errBadCredentials) {
 			// One generic message: never reveal which accounts exist.
@@ -105,18 +127,37 @@ func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 	req.Subject = user.Subject
 	req.AuthTime = p.now()
 	req.AMR = []string{amrPassword}
-	if p.cfg.SkipApprovalScreen {
-		p.finish(w, r, req)
+	consent, err := p.needsConsent(ctx, req)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
-	if err := p.cfg.AuthRequests.UpdateAuthRequest(r.Context(), req); err != nil {
-		p.writeError(w, r, p.pendingError(req, err))
+	var resp authResponse
+	err = run2(
+		func() error { return p.newSession(ctx, w, r, req.Subject, req.AuthTime, req.AMR) },
+		func() (err error) {
+			if consent {
+				return p.cfg.AuthRequests.UpdateAuthRequest(ctx, req)
+			}
+			resp, err = p.issue(ctx, req)
+			return err
+		},
+	)
+	if err != nil {
+		p.writeError(w, r, p.issueError(req, err))
 		return
 	}
-	p.renderConsent(w, r, req, handle, form.Get("csrf"))
+	if consent {
+		req.Version++
+		p.renderConsent(w, r, req, handle, form.Get("csrf"))
+		return
+	}
+	p.deliver(w, r, resp)
 }
 
-// serveConsent records the user's decision on the approval page.
+// serveConsent records the user's decision on the approval page. An
+// approval is remembered (beside issuing, concurrently); a denial answers
+// access_denied.
 func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
 	req, form, _, err := p.pendingRequest(w, r)
 	if err != nil {
@@ -127,31 +168,40 @@ func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "Sign in before approving access.", Page: true})
 		return
 	}
+	ctx := r.Context()
 	if form.Get("approve") == "" {
-		if err := p.cfg.AuthRequests.CompleteAuthRequest(r.Context(), req.ID, req.Version, nil); err != nil {
+		if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, nil); err != nil {
 			p.writeError(w, r, p.pendingError(req, err))
 			return
 		}
 		p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request")))
 		return
 	}
-	p.finish(w, r, req)
+	var resp authResponse
+	err = run2(
+		func() (err error) { resp, err = p.issue(ctx, req); return err },
+		func() error { return p.rememberConsent(ctx, req) },
+	)
+	if err != nil {
+		p.writeError(w, r, p.issueError(req, err))
+		return
+	}
+	p.deliver(w, r, resp)
 }
 
-// finish answers the client with what the response type asks for: a
-// code, an access token, an ID token, or a combination (OpenID Connect Core
-// §3.3.2.5). Tokens are signed first; completing the pending request (and
-// storing the code) is the single-use gate, so a failure leaves nothing
-// half-issued and a double submission yields one answer.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, req AuthRequest) {
-	ctx := r.Context()
+// issue prepares the answer to the client: a code, an access token, an ID
+// token, or a combination (OpenID Connect Core §3.3.2.5). Tokens are signed
+// first; then one write completes the pending request and stores the code
+// (or, for a silent answer from the session, stores the code alone).
+// Completing the request is the single-use gate, so a failure leaves
+// nothing half-issued and a double submission yields one answer.
+func (p *Provider) issue(ctx context.Context, req AuthRequest) (authResponse, error) {
 	params := url.Values{}
 	var stored *AuthCode
 	if strings.HasPrefix(req.ResponseType, "code") {
 		code, err := newSecret(p.rand)
 		if err != nil {
-			p.writeError(w, r, p.frontChannelError(req, internalError(err)))
-			return
+			return authResponse{}, err
 		}
 		params.Set("code", code)
 		stored = &AuthCode{
@@ -170,56 +220,31 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, req AuthReques
 		}
 	}
 	if err := p.frontChannelTokens(ctx, req, params); err != nil {
-		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
-		return
+		return authResponse{}, err
 	}
-	if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
-		p.writeError(w, r, p.pendingError(req, err))
-		return
+	switch {
+	case req.ID != "":
+		if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
+			return authResponse{}, err
+		}
+	case stored != nil:
+		if err := p.cfg.Codes.CreateCode(ctx, *stored); err != nil {
+			return authResponse{}, err
+		}
 	}
-	p.deliver(w, r, authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State, params: params})
+	return authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State, params: params}, nil
 }
 
-// frontChannelTokens adds the access token and ID token that implicit and
-// hybrid response types return from the authorization endpoint. The ID
-// token carries at_hash and c_hash of the very token and code it travels
-// with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
-func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
-	wantToken := strings.HasSuffix(req.ResponseType, "token")
-	wantID := strings.Contains(req.ResponseType, "id_token")
-	if !wantToken && !wantID {
-		return nil
-	}
-	g := grant{
-		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
-		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
-	}
-	alg, err := p.signingAlgorithm(ctx)
-	if err != nil {
+// issueError explains a failure of issue or of the writes beside it.
+func (p *Provider) issueError(req AuthRequest, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
 		return err
 	}
-	if wantToken {
-		at, _, err := p.mintAccessToken(ctx, g)
-		if err != nil {
-			return err
-		}
-		params.Set("access_token", at)
-		params.Set("token_type", "Bearer")
-		params.Set("expires_in", strconv.FormatInt(int64(p.cfg.IDTokenLifetime/time.Second), 10))
-		params.Set("scope", strings.Join(g.Scopes, " "))
+	if req.ID != "" {
+		return p.pendingError(req, err)
 	}
-	if wantID {
-		user, err := p.cfg.Users.User(ctx, req.Subject)
-		if err != nil {
-			return err
-		}
-		idt, err := p.mintIDToken(ctx, g, user, alg, params.Get("access_token"), params.Get("code"))
-		if err != nil {
-			return err
-		}
-		params.Set("id_token", idt)
-	}
-	return nil
+	return p.frontChannelError(req, internalError(err))
 }
 
 // pendingError explains a failed write of a pending request: a request
@@ -326,4 +351,46 @@ func describeScopes(scopes []string, claims string) []string {
 		add("See your " + strings.ReplaceAll(c, "_", " "))
 	}
 	return out
+}
+
+// frontChannelTokens adds the access token and ID token that implicit and
+// hybrid response types return from the authorization endpoint. The ID
+// token carries at_hash and c_hash of the very token and code it travels
+// with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
+func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
+	parts := strings.Fields(req.ResponseType)
+	wantToken, wantID := slices.Contains(parts, "token"), slices.Contains(parts, "id_token")
+	if !wantToken && !wantID {
+		return nil
+	}
+	g := grant{
+		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
+		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
+	}
+	alg, err := p.signingAlgorithm(ctx)
+	if err != nil {
+		return err
+	}
+	if wantToken {
+		at, _, err := p.mintAccessToken(ctx, g)
+		if err != nil {
+			return err
+		}
+		params.Set("access_token", at)
+		params.Set("token_type", "Bearer")
+		params.Set("expires_in", strconv.FormatInt(int64(p.cfg.IDTokenLifetime/time.Second), 10))
+		params.Set("scope", strings.Join(g.Scopes, " "))
+	}
+	if wantID {
+		user, err := p.cfg.Users.User(ctx, req.Subject)
+		if err != nil {
+			return err
+		}
+		idt, err := p.mintIDToken(ctx, g, user, alg, params.Get("access_token"), params.Get("code"))
+		if err != nil {
+			return err
+		}
+		params.Set("id_token", idt)
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ var (
 		"error":    parsePage("error"),
 		"oob":      parsePage("oob"),
 		"formpost": parsePage("formpost"),
+		"logout":   parsePage("logout"),
 	}
 )
 

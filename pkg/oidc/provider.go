@@ -27,6 +27,8 @@ type Config struct {
 	Codes        CodeStore
 	Refresh      RefreshStore
 	Revocations  RevocationStore
+	Sessions     SessionStore
+	Consents     ConsentStore
 	Signer       Signer
 
 	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
@@ -53,6 +55,9 @@ type Config struct {
 	IDTokenLifetime     time.Duration // ID and access tokens; default 1h
 	AuthRequestLifetime time.Duration // pending logins; default 30m
 	AuthCodeLifetime    time.Duration // default 1m
+	SessionIdleTimeout  time.Duration // single sign-on session unused this long ends; default 24h
+	SessionLifetime     time.Duration // single sign-on session ends this long after login; default 168h
+	ConsentLifetime     time.Duration // approvals are remembered this long; default 2160h
 
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand
@@ -83,8 +88,9 @@ func New(cfg Config) (*Provider, error) {
 	if iss.Scheme != "https" && !(iss.Scheme == "http" && isLoopbackHost(iss.Hostname())) {
 		return nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", cfg.Issuer)
 	}
-	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Refresh == nil || cfg.Revocations == nil || cfg.Signer == nil {
-		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes, Refresh, Revocations and Signer are required")
+	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Refresh == nil ||
+		cfg.Revocations == nil || cfg.Sessions == nil || cfg.Consents == nil || cfg.Signer == nil {
+		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes, Refresh, Revocations, Sessions, Consents and Signer are required")
 	}
 	if len(cfg.GrantTypes) == 0 {
 		cfg.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
@@ -103,6 +109,9 @@ func New(cfg Config) (*Provider, error) {
 	setDefault(&cfg.IDTokenLifetime, time.Hour)
 	setDefault(&cfg.AuthRequestLifetime, 30*time.Minute)
 	setDefault(&cfg.AuthCodeLifetime, time.Minute)
+	setDefault(&cfg.SessionIdleTimeout, 24*time.Hour)
+	setDefault(&cfg.SessionLifetime, 7*24*time.Hour)
+	setDefault(&cfg.ConsentLifetime, 90*24*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -131,6 +140,7 @@ func New(cfg Config) (*Provider, error) {
 		PathAuthorize:     http.HandlerFunc(p.serveAuthorize),
 		PathLogin:         http.HandlerFunc(p.serveLogin),
 		PathConsent:       http.HandlerFunc(p.serveConsent),
+		PathLogout:        http.HandlerFunc(p.serveLogout),
 		PathToken:         http.HandlerFunc(p.serveToken),
 		PathRevoke:        http.HandlerFunc(p.serveRevoke),
 		PathIntrospect:    http.HandlerFunc(p.serveIntrospect),

@@ -20,6 +20,7 @@ const (
 	PathAuthorize     = "/authorize"
 	PathLogin         = "/login"
 	PathConsent       = "/consent"
+	PathLogout        = "/logout" // RP-Initiated Logout 1.0 end_session_endpoint
 	PathToken         = "/token"
 	PathRevoke        = "/revoke"     // RFC 7009
 	PathIntrospect    = "/introspect" // RFC 7662
@@ -47,6 +48,8 @@ var Routes = []Route{
 	{FunctionAuthorize, "POST", PathAuthorize},
 	{FunctionAuthorize, "POST", PathLogin},
 	{FunctionAuthorize, "POST", PathConsent},
+	{FunctionAuthorize, "GET", PathLogout},
+	{FunctionAuthorize, "POST", PathLogout},
 	{FunctionToken, "POST", PathToken},
 	{FunctionToken, "OPTIONS", PathToken},
 	{FunctionToken, "POST", PathRevoke},

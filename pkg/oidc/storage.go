@@ -106,6 +106,9 @@ type CodeStore interface {
 	// Code returns the code, consumed or not, until its Expiry; ErrNotFound
 	// if unknown or expired.
 	Code(ctx context.Context, id string) (AuthCode, error)
+	// CreateCode stores a code issued without a pending request (a silent
+	// authorization from a single sign-on session).
+	CreateCode(ctx context.Context, code AuthCode) error
 	// RedeemCode marks the code consumed and, when grant is not nil, creates
 	// that refresh token family, as one atomic step (one conditional write or
 	// transaction). It is the single-use gate: of any number of concurrent
@@ -177,6 +180,9 @@ type Client struct {
 	// AllowedOrigins are web origins allowed to call the back-channel
 	// endpoints from a browser (CORS), beside the provider-wide list.
 	AllowedOrigins []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the
+	// browser (exact match).
+	PostLogoutRedirectURIs []string
 }
 
 // ClientStore looks up relying parties.
@@ -239,4 +245,53 @@ type RevocationStore interface {
 	// or the refresh family grantID it came from (when not "") was revoked,
 	// in ONE round trip: userinfo pays it on every call.
 	AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error)
+}
+
+// Session is a browser's single sign-on session: the user signed in once,
+// and later authorization requests from any client are answered without a
+// password while it lives.
+type Session struct {
+	ID       string // HashSecret of the session cookie's value
+	Subject  string
+	AuthTime time.Time
+	AMR      []string
+	// CreatedAt bounds the absolute lifetime; LastSeen the idle timeout.
+	CreatedAt time.Time
+	LastSeen  time.Time
+	Expiry    time.Time
+}
+
+// SessionStore holds browser sessions.
+type SessionStore interface {
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session or ErrNotFound if unknown, ended or expired.
+	Session(ctx context.Context, id string) (Session, error)
+	// TouchSession records activity: it sets LastSeen and Expiry of a live
+	// session (ErrNotFound otherwise). Last writer wins; both are monotonic
+	// in practice, and an idle timeout needs no stronger guarantee.
+	TouchSession(ctx context.Context, id string, lastSeen, expiry time.Time) error
+	// DeleteSession ends a session. Deleting an unknown session is not an error.
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// Consent is what a user approved for a client, remembered so the approval
+// page appears again only for something new.
+type Consent struct {
+	Subject  string
+	ClientID string
+	// Scopes approved, plus "claim:<name>" for claims approved through the
+	// claims parameter.
+	Scopes []string
+	Expiry time.Time
+}
+
+// ConsentStore remembers approvals.
+type ConsentStore interface {
+	// Consent returns the approval of subject for clientID, or ErrNotFound
+	// if none or expired.
+	Consent(ctx context.Context, subject, clientID string) (Consent, error)
+	// PutConsent stores c, replacing any earlier approval of the same
+	// subject and client.
+	PutConsent(ctx context.Context, c Consent) error
 }

@@ -243,3 +243,40 @@ func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*accessTo
 	}
 	return claims, nil
 }
+
+// idTokenHint is what an id_token_hint tells: an ID token this provider
+// issued, expired or not (OpenID Connect Core §3.1.2.1).
+type idTokenHint struct {
+	Subject  string
+	Audience []string
+}
+
+// parseIDTokenHint verifies the signature and issuer of an ID token this
+// provider issued, accepting expired tokens: a hint names a user, it
+// grants nothing.
+func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, error) {
+	claims := jwt.RegisteredClaims{}
+	var keyErr error
+	tok, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken) {
+			return nil, errors.New("an access token is not an ID token")
+		}
+		kid, _ := t.Header["kid"].(string)
+		key, ok, err := p.keys.key(ctx, kid)
+		if err != nil {
+			keyErr = err
+			return nil, err
+		}
+		if !ok || key.Algorithm != t.Method.Alg() {
+			return nil, errors.New("unknown key")
+		}
+		return key.Key, nil
+	}, jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithIssuer(p.cfg.Issuer), jwt.WithoutClaimsValidation())
+	if keyErr != nil {
+		return idTokenHint{}, keyErr
+	}
+	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != p.cfg.Issuer {
+		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)
+	}
+	return idTokenHint{Subject: claims.Subject, Audience: claims.Audience}, nil
+}

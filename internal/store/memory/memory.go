@@ -22,6 +22,8 @@ type Store struct {
 	requests map[string]oidc.AuthRequest
 	codes    map[string]oidc.AuthCode
 	grants   map[string]oidc.RefreshGrant
+	sessions map[string]oidc.Session
+	consents map[[2]string]oidc.Consent // by subject, client
 	revoked  map[string]time.Time // access token jti → its expiry
 	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
@@ -32,6 +34,8 @@ var (
 	_ oidc.CodeStore        = (*Store)(nil)
 	_ oidc.RefreshStore     = (*Store)(nil)
 	_ oidc.RevocationStore  = (*Store)(nil)
+	_ oidc.SessionStore     = (*Store)(nil)
+	_ oidc.ConsentStore     = (*Store)(nil)
 	_ oidc.UserStore        = (*Store)(nil)
 	_ oidc.ClientStore      = (*Store)(nil)
 )
@@ -43,6 +47,8 @@ func New(now func() time.Time) *Store {
 		requests: map[string]oidc.AuthRequest{},
 		codes:    map[string]oidc.AuthCode{},
 		grants:   map[string]oidc.RefreshGrant{},
+		sessions: map[string]oidc.Session{},
+		consents: map[[2]string]oidc.Consent{},
 		revoked:  map[string]time.Time{},
 		users:    map[string]oidc.User{},
 		clients:  map[string]oidc.Client{},
@@ -117,6 +123,19 @@ func (s *Store) Code(_ context.Context, id string) (oidc.AuthCode, error) {
 		return oidc.AuthCode{}, oidc.ErrNotFound
 	}
 	return cloneCode(c), nil
+}
+
+// CreateCode implements oidc.CodeStore.
+func (s *Store) CreateCode(_ context.Context, c oidc.AuthCode) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, exists := s.codes[c.ID]; exists {
+		return oidc.ErrConflict
+	}
+	c = cloneCode(c)
+	c.Consumed, c.GrantID = false, ""
+	s.codes[c.ID] = c
+	return nil
 }
 
 // RedeemCode implements oidc.CodeStore.
@@ -206,6 +225,69 @@ func (s *Store) AccessTokenRevoked(_ context.Context, jti, grantID string) (bool
 		}
 	}
 	return false, nil
+}
+
+// CreateSession implements oidc.SessionStore.
+func (s *Store) CreateSession(_ context.Context, sess oidc.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.AMR = slices.Clone(sess.AMR)
+	s.sessions[sess.ID] = sess
+	return nil
+}
+
+// Session implements oidc.SessionStore.
+func (s *Store) Session(_ context.Context, id string) (oidc.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok || s.expired(sess.Expiry) {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	sess.AMR = slices.Clone(sess.AMR)
+	return sess, nil
+}
+
+// TouchSession implements oidc.SessionStore.
+func (s *Store) TouchSession(_ context.Context, id string, lastSeen, expiry time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok || s.expired(sess.Expiry) {
+		return oidc.ErrNotFound
+	}
+	sess.LastSeen, sess.Expiry = lastSeen, expiry
+	s.sessions[id] = sess
+	return nil
+}
+
+// DeleteSession implements oidc.SessionStore.
+func (s *Store) DeleteSession(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, id)
+	return nil
+}
+
+// Consent implements oidc.ConsentStore.
+func (s *Store) Consent(_ context.Context, subject, clientID string) (oidc.Consent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.consents[[2]string{subject, clientID}]
+	if !ok || s.expired(c.Expiry) {
+		return oidc.Consent{}, oidc.ErrNotFound
+	}
+	c.Scopes = slices.Clone(c.Scopes)
+	return c, nil
+}
+
+// PutConsent implements oidc.ConsentStore.
+func (s *Store) PutConsent(_ context.Context, c oidc.Consent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Scopes = slices.Clone(c.Scopes)
+	s.consents[[2]string{c.Subject, c.ClientID}] = c
+	return nil
 }
 
 // PutUser adds or replaces a user of the password database.
