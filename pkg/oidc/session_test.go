@@ -1,0 +1,389 @@
+package oidc_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+const (
+	otherEmail   = "bob@example.com"
+	otherSubject = "bob-subject"
+	logoutURI    = "http://127.0.0.1:5555/logged-out"
+)
+
+// sessionEnv has a second user and a client with a post-logout URI.
+func sessionEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.store.PutUser(oidc.User{Subject: otherSubject, Email: otherEmail, PasswordHash: passwordHash})
+	e.store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret),
+		RedirectURIs: []string{redirectURI}, PostLogoutRedirectURIs: []string{logoutURI}})
+	return e
+}
+
+// signIn logs the browser in through client_id and returns the ID token.
+func (e *env) signIn(c *http.Client, clientID, email string) string {
+	e.t.Helper()
+	params := authParams()
+	params.Set("client_id", clientID)
+	p := e.get(c, oidc.PathAuthorize, params)
+	form := formFields(e.t, p)
+	form.Set("login", email)
+	form.Set("password", userPassword)
+	p = e.postForm(c, oidc.PathLogin, form)
+	if strings.Contains(p.body, `name="approve"`) {
+		consent := formFields(e.t, p)
+		consent.Set("approve", "1")
+		p = e.postForm(c, oidc.PathConsent, consent)
+	}
+	code := mustParse(e.t, p.header.Get("Location")).Query().Get("code")
+	secret := confidentialSecret
+	if clientID == otherID {
+		secret = otherSecret
+	}
+	status, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, clientID, secret)
+	if status != 200 {
+		e.t.Fatalf("token: %d %v", status, body)
+	}
+	return body["id_token"].(string)
+}
+
+// outcome classifies an authorization answer: "code" (silent success),
+// "login" or "consent" (a page), or the error code sent to the client.
+func outcome(t *testing.T, p page) string {
+	t.Helper()
+	switch {
+	case p.status == http.StatusOK && strings.Contains(p.body, `name="password"`):
+		return "login"
+	case p.status == http.StatusOK && strings.Contains(p.body, `name="approve"`):
+		return "consent"
+	case p.status == http.StatusFound || p.status == http.StatusSeeOther:
+		q := mustParse(t, p.header.Get("Location")).Query()
+		if q.Has("code") {
+			return "code"
+		}
+		return q.Get("error")
+	}
+	return "status " + p.header.Get("Content-Type") + " " + p.body
+}
+
+func TestSingleSignOn(t *testing.T) {
+	e := sessionEnv(t)
+	c := e.browser()
+	loginTime := e.clock.Now()
+	e.signIn(c, confidentialID, userEmail)
+
+	// A second client signs in without a password; only its own approval is asked.
+	params := authParams()
+	params.Set("client_id", otherID)
+	p := e.get(c, oidc.PathAuthorize, params)
+	if got := outcome(t, p); got != "consent" {
+		t.Fatalf("second client: %s; want the approval page only", got)
+	}
+	consent := formFields(t, p)
+	consent.Set("approve", "1")
+	p = e.postForm(c, oidc.PathConsent, consent)
+	if got := outcome(t, p); got != "code" {
+		t.Fatalf("second client after approval: %s", got)
+	}
+	// Both clients now get silent answers, prompt=none included.
+	for _, client := range []string{confidentialID, otherID} {
+		params.Set("client_id", client)
+		params.Set("prompt", "none")
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
+			t.Errorf("%s, prompt=none: %s; want code", client, got)
+		}
+	}
+	// The silent code works, and its ID token keeps the original auth_time.
+	params.Set("client_id", confidentialID)
+	e.clock.Advance(time.Minute)
+	claims, _ := e.idTokenClaimsFrom(c, params)
+	if claims["sub"] != userSubject {
+		t.Errorf("silent ID token sub = %v", claims["sub"])
+	}
+	if at := int64(claims["auth_time"].(float64)); at != loginTime.Unix() {
+		t.Errorf("auth_time = %d; want the login time %d", at, loginTime.Unix())
+	}
+	// Cookie attributes.
+	u, _ := url.Parse(e.issuer)
+	var found bool
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "oidc_session" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no session cookie")
+	}
+}
+
+// idTokenClaimsFrom runs an authorization in browser c that must answer
+// silently, and redeems the code.
+func (e *env) idTokenClaimsFrom(c *http.Client, params url.Values) (map[string]any, map[string]any) {
+	e.t.Helper()
+	p := e.get(c, oidc.PathAuthorize, params)
+	code := mustParse(e.t, p.header.Get("Location")).Query().Get("code")
+	if code == "" {
+		e.t.Fatalf("no silent code: %d %s", p.status, p.header.Get("Location"))
+	}
+	status, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, confidentialID, confidentialSecret)
+	if status != 200 {
+		e.t.Fatalf("token: %d %v", status, body)
+	}
+	return e.verifyIDToken(body["id_token"].(string), confidentialID), body
+}
+
+// TestPromptAndMaxAge covers the prompt, max_age and id_token_hint cases of
+// the OpenID Connect Basic OP certification plan.
+func TestPromptAndMaxAge(t *testing.T) {
+	e := sessionEnv(t)
+	signedIn := e.browser()
+	ownHint := e.signIn(signedIn, confidentialID, userEmail)
+	bob := e.browser()
+	foreignHint := e.signIn(bob, confidentialID, otherEmail)
+	e.clock.Advance(10 * time.Minute)
+
+	tests := []struct {
+		name    string
+		browser *http.Client
+		params  map[string]string
+		want    string
+	}{
+		{"no session", e.browser(), nil, "login"},
+		{"no session, prompt=none", e.browser(), map[string]string{"prompt": "none"}, oidc.ErrCodeLoginRequired},
+		{"session", signedIn, nil, "code"},
+		{"session, prompt=none", signedIn, map[string]string{"prompt": "none"}, "code"},
+		{"session, prompt=login", signedIn, map[string]string{"prompt": "login"}, "login"},
+		{"session, prompt=select_account", signedIn, map[string]string{"prompt": "select_account"}, "login"},
+		{"session, prompt=consent", signedIn, map[string]string{"prompt": "consent"}, "consent"},
+		{"session, prompt=none login", signedIn, map[string]string{"prompt": "none login"}, oidc.ErrCodeInvalidRequest},
+		{"session, unknown prompt", signedIn, map[string]string{"prompt": "bogus"}, oidc.ErrCodeInvalidRequest},
+		{"session, prompt=none, new client without consent", signedIn, map[string]string{"prompt": "none", "client_id": otherID}, oidc.ErrCodeConsentRequired},
+		{"max_age within", signedIn, map[string]string{"max_age": "3600"}, "code"},
+		{"max_age exceeded", signedIn, map[string]string{"max_age": "60"}, "login"},
+		{"max_age exceeded, prompt=none", signedIn, map[string]string{"max_age": "60", "prompt": "none"}, oidc.ErrCodeLoginRequired},
+		{"max_age=0", signedIn, map[string]string{"max_age": "0"}, "login"},
+		{"id_token_hint of the session user", signedIn, map[string]string{"id_token_hint": ownHint, "prompt": "none"}, "code"},
+		{"id_token_hint of another user", signedIn, map[string]string{"id_token_hint": foreignHint}, "login"},
+		{"id_token_hint of another user, prompt=none", signedIn, map[string]string{"id_token_hint": foreignHint, "prompt": "none"}, oidc.ErrCodeLoginRequired},
+		{"tampered id_token_hint", signedIn, map[string]string{"id_token_hint": tamper(ownHint)}, oidc.ErrCodeInvalidRequest},
+		{"id_token_hint without session, prompt=none", e.browser(), map[string]string{"id_token_hint": ownHint, "prompt": "none"}, oidc.ErrCodeLoginRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params := authParams()
+			for k, v := range tt.params {
+				params.Set(k, v)
+			}
+			if got := outcome(t, e.get(tt.browser, oidc.PathAuthorize, params)); got != tt.want {
+				t.Errorf("got %s; want %s", got, tt.want)
+			}
+		})
+	}
+	t.Run("expired id_token_hint is accepted", func(t *testing.T) {
+		e.clock.Advance(2 * time.Hour) // past the ID token's exp, within the session's idle timeout
+		params := authParams()
+		params.Set("id_token_hint", ownHint)
+		params.Set("prompt", "none")
+		if got := outcome(t, e.get(signedIn, oidc.PathAuthorize, params)); got != "code" {
+			t.Errorf("got %s; want code", got)
+		}
+	})
+	t.Run("auth_time is the login's when max_age is sent", func(t *testing.T) {
+		params := authParams()
+		params.Set("max_age", "86400")
+		claims, _ := e.idTokenClaimsFrom(signedIn, params)
+		if claims["auth_time"] == nil {
+			t.Errorf("no auth_time")
+		}
+	})
+}
+
+func TestSessionExpiry(t *testing.T) {
+	e := sessionEnv(t)
+	t.Run("idle timeout", func(t *testing.T) {
+		c := e.browser()
+		e.signIn(c, confidentialID, userEmail)
+		e.clock.Advance(24 * time.Hour)
+		params := authParams()
+		params.Set("prompt", "none")
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != oidc.ErrCodeLoginRequired {
+			t.Errorf("after the idle timeout: %s", got)
+		}
+	})
+	t.Run("activity extends the idle timeout, not the absolute lifetime", func(t *testing.T) {
+		c := e.browser()
+		e.signIn(c, confidentialID, userEmail)
+		params := authParams()
+		params.Set("prompt", "none")
+		for day := 1; day <= 8; day++ { // 160h in all
+			e.clock.Advance(20 * time.Hour)
+			if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
+				t.Fatalf("day %d: %s; want code", day, got)
+			}
+		}
+		e.clock.Advance(20 * time.Hour) // 180h > 168h
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != oidc.ErrCodeLoginRequired {
+			t.Errorf("past the absolute lifetime: %s", got)
+		}
+	})
+	t.Run("unknown cookie is ignored", func(t *testing.T) {
+		c := e.browser()
+		u, _ := url.Parse(e.issuer)
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "oidc_session", Value: strings.Repeat("A", 43), Path: "/"}})
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, authParams())); got != "login" {
+			t.Errorf("got %s; want login", got)
+		}
+	})
+	t.Run("disabled user's session ends", func(t *testing.T) {
+		c := e.browser()
+		e.signIn(c, confidentialID, otherEmail)
+		u, _ := e.store.User(t.Context(), otherSubject)
+		u.Disabled = true
+		e.store.PutUser(u)
+		params := authParams()
+		params.Set("prompt", "none")
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != oidc.ErrCodeLoginRequired {
+			t.Errorf("got %s; want login_required", got)
+		}
+	})
+}
+
+func TestConsentMemory(t *testing.T) {
+	e := sessionEnv(t)
+	c := e.browser()
+	e.signIn(c, confidentialID, userEmail)
+	params := authParams()
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
+		t.Errorf("approved scopes again: %s; want code", got)
+	}
+	params.Set("scope", "openid email offline_access")
+	p := e.get(c, oidc.PathAuthorize, params)
+	if got := outcome(t, p); got != "consent" {
+		t.Fatalf("a new scope: %s; want consent", got)
+	}
+	// Denying returns access_denied, and nothing new is remembered.
+	form := formFields(t, p)
+	form.Set("deny", "1")
+	if got := outcome(t, e.postForm(c, oidc.PathConsent, form)); got != oidc.ErrCodeAccessDenied {
+		t.Errorf("deny: %s", got)
+	}
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent" {
+		t.Errorf("after a denial: %s; want consent again", got)
+	}
+	// Remembered approvals expire.
+	d := sessionEnv(t)
+	c2 := d.browser()
+	d.signIn(c2, confidentialID, userEmail)
+	for range 20 {
+		d.clock.Advance(5 * 24 * time.Hour)
+		u, _ := d.store.User(t.Context(), userSubject)
+		d.store.PutUser(u)
+	}
+	c3 := d.browser()
+	p = d.get(c3, oidc.PathAuthorize, authParams())
+	form = formFields(t, p)
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	if got := outcome(t, d.postForm(c3, oidc.PathLogin, form)); got != "consent" {
+		t.Errorf("after 100 days: %s; want consent", got)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	e := sessionEnv(t)
+	silent := func(c *http.Client) string {
+		params := authParams()
+		params.Set("prompt", "none")
+		return outcome(t, e.get(c, oidc.PathAuthorize, params))
+	}
+	t.Run("with id_token_hint and a registered URI", func(t *testing.T) {
+		c := e.browser()
+		hint := e.signIn(c, confidentialID, userEmail)
+		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {logoutURI}, "state": {"bye"}})
+		if p.status != http.StatusFound || p.header.Get("Location") != logoutURI+"?state=bye" {
+			t.Fatalf("logout: %d %q", p.status, p.header.Get("Location"))
+		}
+		if got := silent(c); got != oidc.ErrCodeLoginRequired {
+			t.Errorf("after logout: %s; want login_required", got)
+		}
+	})
+	t.Run("unregistered URI shows a page", func(t *testing.T) {
+		c := e.browser()
+		hint := e.signIn(c, confidentialID, userEmail)
+		for _, uri := range []string{"https://evil.example/", logoutURI + "/", redirectURI} {
+			p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {uri}})
+			if p.header.Get("Location") != "" || !strings.Contains(p.body, "signed out") {
+				t.Errorf("%s: %d %q; want the signed-out page", uri, p.status, p.header.Get("Location"))
+			}
+			assertPageHeaders(t, p)
+		}
+	})
+	t.Run("client_id names the client", func(t *testing.T) {
+		c := e.browser()
+		e.signIn(c, confidentialID, userEmail)
+		// Without a hint the user confirms first.
+		p := e.get(c, oidc.PathLogout, url.Values{"client_id": {confidentialID}, "post_logout_redirect_uri": {logoutURI}})
+		if !strings.Contains(p.body, `name="confirm"`) {
+			t.Fatalf("no confirmation page: %d %s", p.status, p.body)
+		}
+		form := url.Values{}
+		for _, m := range formInput.FindAllStringSubmatch(p.body, -1) {
+			form.Set(m[1], htmlUnescape(m[2]))
+		}
+		// A forged confirmation (no CSRF token) signs nobody out.
+		forged := url.Values{"confirm": {"1"}, "client_id": {confidentialID}}
+		if p := e.postForm(c, oidc.PathLogout, forged); !strings.Contains(p.body, `name="confirm"`) {
+			t.Errorf("a confirmation without the CSRF token was accepted")
+		}
+		form.Set("confirm", "1")
+		p = e.postForm(c, oidc.PathLogout, form)
+		if p.status != http.StatusSeeOther || p.header.Get("Location") != logoutURI {
+			t.Fatalf("confirmed logout: %d %q", p.status, p.header.Get("Location"))
+		}
+		if got := silent(c); got != oidc.ErrCodeLoginRequired {
+			t.Errorf("after logout: %s", got)
+		}
+	})
+	t.Run("foreign id_token_hint asks for confirmation", func(t *testing.T) {
+		c := e.browser()
+		e.signIn(c, confidentialID, userEmail)
+		foreign := e.signIn(e.browser(), confidentialID, otherEmail)
+		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {foreign}})
+		if !strings.Contains(p.body, `name="confirm"`) {
+			t.Errorf("no confirmation for a foreign hint: %s", p.body)
+		}
+		if got := silent(c); got != "code" {
+			t.Errorf("the session ended without confirmation: %s", got)
+		}
+	})
+	t.Run("tampered id_token_hint", func(t *testing.T) {
+		c := e.browser()
+		hint := e.signIn(c, confidentialID, userEmail)
+		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {tamper(hint)}, "post_logout_redirect_uri": {logoutURI}})
+		if p.status != http.StatusBadRequest || p.header.Get("Location") != "" {
+			t.Errorf("%d %q; want a 400 page", p.status, p.header.Get("Location"))
+		}
+		if got := silent(c); got != "code" {
+			t.Errorf("a tampered hint ended the session: %s", got)
+		}
+	})
+	t.Run("hint and client_id disagree", func(t *testing.T) {
+		c := e.browser()
+		hint := e.signIn(c, confidentialID, userEmail)
+		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "client_id": {otherID}})
+		if p.status != http.StatusBadRequest {
+			t.Errorf("status %d; want 400", p.status)
+		}
+	})
+	t.Run("no session", func(t *testing.T) {
+		p := e.get(e.browser(), oidc.PathLogout, nil)
+		if p.status != 200 || !strings.Contains(p.body, "signed out") {
+			t.Errorf("%d %s", p.status, p.body)
+		}
+	})
+}
