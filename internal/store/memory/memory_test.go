@@ -18,3 +18,9 @@ func TestRefreshContract(t *testing.T) {
 		return memory.New(clock.Now)
 	})
 }
+
+func TestSessionContract(t *testing.T) {
+	oidctest.TestSessionStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.SessionStore {
+		return memory.New(clock.Now)
+	})
+}

@@ -1,0 +1,133 @@
+package oidctest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// SessionStore is everything the session part of the contract covers.
+type SessionStore interface {
+	oidc.SessionStore
+	oidc.ConsentStore
+}
+
+// NewSessionStore returns an empty store that reads time from clock.Now.
+type NewSessionStore func(t *testing.T, clock *Clock) SessionStore
+
+// TestSessionStorage is the single sign-on part of the storage contract:
+// sessions and remembered consent. Every store MUST pass it.
+func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s SessionStore, clock *Clock)
+	}{
+		{"SessionLifecycle", testSessionLifecycle},
+		{"SessionExpiry", testSessionExpiry},
+		{"ConsentLifecycle", testConsentLifecycle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := NewClock()
+			tt.run(t, newStore(t, clock), clock)
+		})
+	}
+}
+
+func sampleSession(clock *Clock) oidc.Session {
+	now := clock.Now()
+	return oidc.Session{ID: uniqueID("session"), Subject: "user-1", AuthTime: now, AMR: []string{"pwd"},
+		CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour)}
+}
+
+func equalSessions(a, b oidc.Session) bool {
+	return a.ID == b.ID && a.Subject == b.Subject && a.AuthTime.Equal(b.AuthTime) && equalStrings(emptyNil(a.AMR), emptyNil(b.AMR)) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.LastSeen.Equal(b.LastSeen) && a.Expiry.Equal(b.Expiry)
+}
+
+func testSessionLifecycle(t *testing.T, s SessionStore, clock *Clock) {
+	ctx := context.Background()
+	want := sampleSession(clock)
+	if err := s.CreateSession(ctx, want); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	got, err := s.Session(ctx, want.ID)
+	if err != nil || !equalSessions(got, want) {
+		t.Fatalf("Session:\n got %+v, %v\nwant %+v", got, err, want)
+	}
+	clock.Advance(time.Minute)
+	want.LastSeen, want.Expiry = clock.Now(), clock.Now().Add(time.Hour)
+	if err := s.TouchSession(ctx, want.ID, want.LastSeen, want.Expiry); err != nil {
+		t.Fatalf("TouchSession: %v", err)
+	}
+	if got, err = s.Session(ctx, want.ID); err != nil || !equalSessions(got, want) {
+		t.Errorf("after TouchSession:\n got %+v, %v\nwant %+v", got, err, want)
+	}
+	if err := s.DeleteSession(ctx, want.ID); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	_, err = s.Session(ctx, want.ID)
+	wantErr(t, "Session after DeleteSession", err, oidc.ErrNotFound)
+	wantErr(t, "TouchSession after DeleteSession", s.TouchSession(ctx, want.ID, clock.Now(), clock.Now().Add(time.Hour)), oidc.ErrNotFound)
+	if err := s.DeleteSession(ctx, want.ID); err != nil {
+		t.Errorf("DeleteSession of a deleted session: %v; want nil", err)
+	}
+	_, err = s.Session(ctx, uniqueID("none"))
+	wantErr(t, "Session(unknown)", err, oidc.ErrNotFound)
+}
+
+func testSessionExpiry(t *testing.T, s SessionStore, clock *Clock) {
+	ctx := context.Background()
+	sess := sampleSession(clock)
+	sess.Expiry = clock.Now().Add(10 * time.Second)
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(9 * time.Second)
+	if _, err := s.Session(ctx, sess.ID); err != nil {
+		t.Fatalf("one second before expiry: %v", err)
+	}
+	clock.Advance(time.Second)
+	_, err := s.Session(ctx, sess.ID)
+	wantErr(t, "Session at expiry", err, oidc.ErrNotFound)
+	// An expired session cannot be revived by a touch.
+	wantErr(t, "TouchSession at expiry", s.TouchSession(ctx, sess.ID, clock.Now(), clock.Now().Add(time.Hour)), oidc.ErrNotFound)
+	_, err = s.Session(ctx, sess.ID)
+	wantErr(t, "Session after a refused touch", err, oidc.ErrNotFound)
+}
+
+func testConsentLifecycle(t *testing.T, s SessionStore, clock *Clock) {
+	ctx := context.Background()
+	subject := uniqueID("subject")
+	_, err := s.Consent(ctx, subject, "example-app")
+	wantErr(t, "Consent(none)", err, oidc.ErrNotFound)
+	c := oidc.Consent{Subject: subject, ClientID: "example-app", Scopes: []string{"openid", "email", "claim:picture"}, Expiry: clock.Now().Add(time.Hour)}
+	if err := s.PutConsent(ctx, c); err != nil {
+		t.Fatalf("PutConsent: %v", err)
+	}
+	other := oidc.Consent{Subject: subject, ClientID: "other-app", Scopes: []string{"openid"}, Expiry: clock.Now().Add(time.Hour)}
+	if err := s.PutConsent(ctx, other); err != nil {
+		t.Fatalf("PutConsent: %v", err)
+	}
+	got, err := s.Consent(ctx, subject, "example-app")
+	if err != nil || !slices.Equal(got.Scopes, c.Scopes) || !got.Expiry.Equal(c.Expiry) || got.Subject != subject || got.ClientID != "example-app" {
+		t.Errorf("Consent = %+v, %v; want %+v", got, err, c)
+	}
+	c.Scopes = []string{"openid", "email", "profile"}
+	c.Expiry = clock.Now().Add(2 * time.Hour)
+	if err := s.PutConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Consent(ctx, subject, "example-app"); !slices.Equal(got.Scopes, c.Scopes) {
+		t.Errorf("after replacement: %v; want %v", got.Scopes, c.Scopes)
+	}
+	if got, _ := s.Consent(ctx, subject, "other-app"); !slices.Equal(got.Scopes, []string{"openid"}) {
+		t.Errorf("another client's consent changed: %v", got.Scopes)
+	}
+	clock.Advance(time.Hour)
+	_, err = s.Consent(ctx, subject, "other-app")
+	wantErr(t, "Consent at expiry", err, oidc.ErrNotFound)
+}
