@@ -5,7 +5,8 @@ GO ?= go
 CONFIG ?= examples/config.dev.yaml
 PKGS := ./...
 
-.PHONY: run test bench build lint tools check-imports vet fmt-check clean
+.PHONY: run test bench build lint tools check-imports vet fmt-check clean \
+	build-AuthorizeFunction build-TokenFunction build-UserInfoFunction build-DiscoveryFunction build-JWKSFunction
 
 ## run: the whole provider in one process, memory storage, generated key
 run:
@@ -41,6 +42,22 @@ fmt-check:
 check-imports:
 	@bad=$$($(GO) list -deps ./pkg/oidc/... | grep -E '^github.com/aws/|^github.com/serverless-oidc/op/internal/' || true); \
 	if [ -n "$$bad" ]; then echo "pkg/oidc must not import:"; echo "$$bad"; exit 1; fi
+
+## build: the five Lambda functions for linux/arm64 (build/<name>/bootstrap, build/<name>.zip)
+build:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -out build
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
+build-AuthorizeFunction:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function authorize -dir $(ARTIFACTS_DIR)
+build-TokenFunction:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function token -dir $(ARTIFACTS_DIR)
+build-UserInfoFunction:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function userinfo -dir $(ARTIFACTS_DIR)
+build-DiscoveryFunction:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function discovery -dir $(ARTIFACTS_DIR)
+build-JWKSFunction:
+	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function jwks -dir $(ARTIFACTS_DIR)
 
 clean:
 	rm -rf build
