@@ -37,6 +37,8 @@ type codeItem struct {
 	RedeemedBy string `dynamodbav:"redeemed_by,omitempty"`
 	// GrantID is the refresh token family the redemption started.
 	GrantID string `dynamodbav:"grant_id,omitempty"`
+	// WriteID marks the CreateCode call that wrote the code.
+	WriteID string `dynamodbav:"write_id,omitempty"`
 }
 
 const (
@@ -201,21 +203,29 @@ func redeemedBy(item map[string]types.AttributeValue, writeID string) bool {
 	return ok && by.Value == writeID
 }
 
-// CreateCode implements oidc.CodeStore: one PutItem of a fresh code.
+// CreateCode implements oidc.CodeStore: one PutItem of a fresh code, on
+// condition that its key is unused (ErrConflict otherwise; codes are random,
+// so it only guards against bugs).
 func (s *Store) CreateCode(ctx context.Context, c oidc.AuthCode) error {
-	c.Consumed = false
-	item, err := attributevalue.MarshalMap(toCodeItem(c))
+	c.Consumed, c.GrantID = false, ""
+	it := toCodeItem(c)
+	it.WriteID = newWriteID()
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return fmt.Errorf("dynamodb: CreateCode: %w", err)
 	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
-		return oidc.ErrConflict
+	if old, ok := conditionFailed(err); ok {
+		if writtenBy(old, it.WriteID) {
+			return nil // our own first attempt succeeded; the SDK retried
+		}
+		return fmt.Errorf("dynamodb: CreateCode: id already in use: %w", oidc.ErrConflict)
 	}
 	if err != nil {
 		return wrapErr("CreateCode", err)

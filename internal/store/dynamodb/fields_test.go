@@ -99,6 +99,17 @@ func TestEveryFieldSurvives(t *testing.T) {
 		t.Errorf("RefreshGrant:\n got %+v, %v\nwant %+v", gotG, err, g)
 	}
 
+	var c2 oidc.AuthCode
+	fill(t, &c2)
+	c2.ID, c2.Expiry, c2.Consumed, c2.GrantID = oidc.HashSecret("every-created-code"), expiry, false, ""
+	if err := s.CreateCode(ctx, c2); err != nil {
+		t.Fatal(err)
+	}
+	gotC, err = s.Code(ctx, c2.ID)
+	if err != nil || !reflect.DeepEqual(gotC, c2) {
+		t.Errorf("Code (CreateCode):\n got %+v, %v\nwant %+v", gotC, err, c2)
+	}
+
 	var u oidc.User
 	fill(t, &u)
 	if err := s.PutUser(ctx, u); err != nil {

@@ -22,12 +22,12 @@ import (
 //	login name (username)  LOGIN#NAME#<username>       LOGIN               no
 //	refresh token family   GRANT#<HashSecret>          GRANT               yes
 //	revoked access token   REVOKED#<jti>               REVOKED             yes
+//	browser session        SESSION#<HashSecret>        SESSION             yes
+//	consent record         USER#<subject>              CONSENT#<client id> yes
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
-//	browser session        SESSION#<HashSecret>        SESSION             yes
 //	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
-//	consent record         USER#<subject>              CONSENT#<client id> optional
 //	client (registered)    CLIENT#<client id>          CLIENT              optional
 //	device code            DEVICE#<HashSecret>         DEVICE              yes
 //	device user code       USERCODE#<user code>        USERCODE            yes
@@ -38,6 +38,8 @@ const (
 	typeLogin       = "LOGIN"
 	typeGrant       = "GRANT"
 	typeRevoked     = "REVOKED"
+	typeSession     = "SESSION"
+	typeConsent     = "CONSENT"
 )
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -47,11 +49,13 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-func authRequestPK(id string) string { return typeAuthRequest + "#" + id }
-func codePK(id string) string        { return typeCode + "#" + id }
-func userPK(subject string) string   { return typeUser + "#" + subject }
-func grantPK(id string) string       { return typeGrant + "#" + id }
-func revokedPK(jti string) string    { return typeRevoked + "#" + jti }
+func authRequestPK(id string) string   { return typeAuthRequest + "#" + id }
+func codePK(id string) string          { return typeCode + "#" + id }
+func userPK(subject string) string     { return typeUser + "#" + subject }
+func grantPK(id string) string         { return typeGrant + "#" + id }
+func revokedPK(jti string) string      { return typeRevoked + "#" + jti }
+func sessionPK(id string) string       { return typeSession + "#" + id }
+func consentSK(clientID string) string { return typeConsent + "#" + clientID }
 
 // emailLoginPK is the key of the login item of an email address; equal for
 // any two addresses that strings.EqualFold considers equal.

@@ -301,6 +301,9 @@ func TestRoundTrips(t *testing.T) {
 	if err := s.CreateAuthRequest(ctx, req2); err != nil {
 		t.Fatal(err)
 	}
+	code3 := oidc.AuthCode{ID: oidc.HashSecret("rt-code3"), ClientID: "c", Expiry: clock.Now().Add(time.Minute)}
+	session := oidc.Session{ID: oidc.HashSecret("rt-session"), Subject: user.Subject, Expiry: clock.Now().Add(time.Hour)}
+	consent := oidc.Consent{Subject: user.Subject, ClientID: "c", Scopes: []string{"openid"}, Expiry: clock.Now().Add(time.Hour)}
 	counter.take()
 
 	tests := []struct {
@@ -334,6 +337,13 @@ func TestRoundTrips(t *testing.T) {
 		{"RevokeAccessToken", func() error { return s.RevokeAccessToken(ctx, "jti-1", clock.Now().Add(time.Minute)) }, nil, map[string]int{"PutItem": 1}},
 		{"RevokeRefreshGrant", func() error { return s.RevokeRefreshGrant(ctx, grant.ID, clock.Now().Add(time.Minute)) }, nil, map[string]int{"UpdateItem": 1}},
 		{"RevokeRefreshGrant extending", func() error { return s.RevokeRefreshGrant(ctx, grant.ID, clock.Now().Add(48*time.Hour)) }, nil, map[string]int{"UpdateItem": 2}},
+		{"CreateCode", func() error { return s.CreateCode(ctx, code3) }, nil, map[string]int{"PutItem": 1}},
+		{"CreateSession", func() error { return s.CreateSession(ctx, session) }, nil, map[string]int{"PutItem": 1}},
+		{"Session", func() error { _, err := s.Session(ctx, session.ID); return err }, nil, map[string]int{"GetItem": 1}},
+		{"TouchSession", func() error { return s.TouchSession(ctx, session.ID, clock.Now(), clock.Now().Add(time.Hour)) }, nil, map[string]int{"UpdateItem": 1}},
+		{"DeleteSession", func() error { return s.DeleteSession(ctx, session.ID) }, nil, map[string]int{"DeleteItem": 1}},
+		{"PutConsent", func() error { return s.PutConsent(ctx, consent) }, nil, map[string]int{"PutItem": 1}},
+		{"Consent", func() error { _, err := s.Consent(ctx, consent.Subject, consent.ClientID); return err }, nil, map[string]int{"GetItem": 1}},
 	}
 	for _, tt := range tests {
 		err := tt.call()
@@ -454,6 +464,21 @@ var storeOps = []struct {
 	{"AccessTokenRevoked", func(ctx context.Context, s *store.Store) error {
 		_, err := s.AccessTokenRevoked(ctx, "j", "g")
 		return err
+	}},
+	{"CreateCode", func(ctx context.Context, s *store.Store) error {
+		return s.CreateCode(ctx, oidc.AuthCode{ID: "c", Expiry: time.Now().Add(time.Minute)})
+	}},
+	{"CreateSession", func(ctx context.Context, s *store.Store) error {
+		return s.CreateSession(ctx, oidc.Session{ID: "s", Expiry: time.Now().Add(time.Minute)})
+	}},
+	{"Session", func(ctx context.Context, s *store.Store) error { _, err := s.Session(ctx, "s"); return err }},
+	{"TouchSession", func(ctx context.Context, s *store.Store) error {
+		return s.TouchSession(ctx, "s", time.Now(), time.Now())
+	}},
+	{"DeleteSession", func(ctx context.Context, s *store.Store) error { return s.DeleteSession(ctx, "s") }},
+	{"Consent", func(ctx context.Context, s *store.Store) error { _, err := s.Consent(ctx, "u", "c"); return err }},
+	{"PutConsent", func(ctx context.Context, s *store.Store) error {
+		return s.PutConsent(ctx, oidc.Consent{Subject: "u", ClientID: "c", Expiry: time.Now().Add(time.Minute)})
 	}},
 }
 
