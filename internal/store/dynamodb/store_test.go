@@ -102,6 +102,12 @@ func TestRefreshContract(t *testing.T) {
 	})
 }
 
+func TestSessionContract(t *testing.T) {
+	oidctest.TestSessionStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.SessionStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	testUserStore(t, func(t *testing.T) userStore {
 		return contractStore(t, oidctest.NewClock())
