@@ -1,0 +1,274 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+)
+
+// installChromium is how CI and developers get the browser on Debian.
+const installChromium = "apt-get update && apt-get install -y chromium"
+
+// Time limits: every wait is bounded.
+const (
+	browserLifetime = 2 * time.Minute  // the whole browser, whatever happens
+	startTimeout    = 20 * time.Second // launching chromium
+	stepTimeout     = 10 * time.Second // one step: a navigation, a click, a wait
+)
+
+// artifactsDir receives screenshots (git-ignored: /e2e/artifacts/).
+var artifactsDir = filepath.Join("..", "artifacts")
+
+// chromiumPath finds chromium. A missing browser fails the test, never
+// skips it: CI must not pass without running the browser tests.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("chromium is not installed: the browser tests need Debian's chromium package.\n"+
+		"Install it with:\n\n\t%s\n\n(as root; this test fails rather than skips so CI cannot pass without a browser)", installChromium)
+	return ""
+}
+
+// browser is a tab of a headless chromium with a fresh profile: the first
+// tab (newBrowser) or one in a browser context of its own (newContext).
+type browser struct {
+	t   *testing.T
+	ctx context.Context // the tab; chromium lives as long as the first tab
+
+	output  *lockedBuffer // chromium's stdout and stderr
+	mu      sync.Mutex
+	console []string // the tab's console and browser log, in order
+}
+
+// newBrowser starts chromium with the flags these machines need: headless,
+// no sandbox (root in a container), no GPU, and no background networking,
+// QUIC, component updates or sync, whose connections the closed network
+// refuses. The profile is a fresh directory. Closing happens at cleanup.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath(t)
+	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
+	b := &browser{t: t, output: &lockedBuffer{}}
+
+	lifetime, cancelLifetime := context.WithTimeout(context.Background(), browserLifetime)
+	t.Cleanup(cancelLifetime)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1024, 768),
+		chromedp.CombinedOutput(b.output),
+	)
+	t.Cleanup(cancelAlloc) // waits for chromium to exit
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	// The first Do launches chromium and binds it to ctx.
+	b.attach(ctx, cancelTab, "start chromium ("+path+")")
+
+	vctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.CallBrowser(vctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("Browser.getVersion: %v", err)
+	}
+	t.Logf("chromium: %s (%s), protocol %s, %s", v.Product, path, v.ProtocolVersion, v.UserAgent)
+	return b
+}
+
+// newContext opens a tab in a new browser context of the same chromium: its
+// own cookies and storage, as a second browser profile would have. The
+// provider sees a browser that has never signed in.
+func (b *browser) newContext() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	nb := &browser{t: b.t, output: b.output}
+	nb.attach(ctx, cancel, "open a tab in a new browser context")
+	return nb
+}
+
+// attach runs the first Do on ctx, which opens its tab (and, for the first
+// tab, launches chromium) and binds it to ctx, so ctx carries no step
+// timeout: a watchdog bounds the wait instead. Then it collects the tab's
+// console.
+func (b *browser) attach(ctx context.Context, cancel context.CancelFunc, what string) {
+	b.t.Helper()
+	b.ctx = ctx
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			b.t.Fatalf("%s: %v\nchromium output:\n%s", what, err, b.output.tail(40))
+		}
+	case <-time.After(startTimeout):
+		cancel()
+		b.t.Fatalf("%s: not done within %s\nchromium output:\n%s", what, startTimeout, b.output.tail(40))
+	}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			line := m.String()
+			if m.URL != "" && !strings.Contains(m.Text, m.URL) {
+				line += " (" + m.URL + ")"
+			}
+			b.mu.Lock()
+			b.console = append(b.console, line)
+			b.mu.Unlock()
+		}
+	}()
+}
+
+// do runs steps as one named step within stepTimeout; a failure ends the
+// test with what the page showed.
+func (b *browser) do(step string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail(step, err)
+	}
+}
+
+// run is do for an action with a value.
+func run[T any](b *browser, step string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.fail(step, err)
+	}
+	return v
+}
+
+// fail ends the test with the step, the error, the page's address and
+// text, a screenshot, the console and the end of chromium's output.
+func (b *browser) fail(step string, err error) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	shot := "(none)"
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		if p, err := writeArtifact("failure-"+fileName(b.t.Name()+"-"+step)+".png", png); err == nil {
+			shot = p
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w (step limit %s)", err, stepTimeout)
+	}
+	b.t.Fatalf("browser step %q: %v\n  page: %s\n  screenshot: %s\n  text:\n%s\n  console:\n%s\n  chromium output (end, without D-Bus noise):\n%s",
+		step, err, loc, shot, indent(text), indent(strings.Join(b.consoleLines(), "\n")), indent(b.output.tail(20)))
+}
+
+// screenshot saves the visible page as an artifact and logs its path.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png := run(b, "screenshot "+name, chromedp.CaptureScreenshot())
+	path, err := writeArtifact(name, png)
+	if err != nil {
+		b.t.Fatalf("save screenshot: %v", err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+// consoleLines returns what the tab wrote to its console so far.
+func (b *browser) consoleLines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.console...)
+}
+
+// waitConsole waits until a console line matches re, and returns it.
+func (b *browser) waitConsole(re *regexp.Regexp) (string, bool) {
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		for _, l := range b.consoleLines() {
+			if re.MatchString(l) {
+				return l, true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "", false
+}
+
+func writeArtifact(name string, data []byte) (string, error) {
+	if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
+		return "", err
+	}
+	path, err := filepath.Abs(filepath.Join(artifactsDir, name))
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, data, 0o644)
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func fileName(s string) string { return unsafeFileChars.ReplaceAllString(s, "_") }
+
+func indent(s string) string {
+	if s == "" {
+		return "    (empty)"
+	}
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// lockedBuffer collects chromium's output, written from another goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// tail returns the last n lines, without chromium's complaints about the
+// missing D-Bus, which every run has in a container.
+func (l *lockedBuffer) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n") {
+		if !strings.Contains(line, "dbus/") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

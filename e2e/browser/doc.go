@@ -1,0 +1,19 @@
+// Package browser holds the real-browser end-to-end tests: Debian's
+// chromium, headless, driven from Go with chromedp against the provider
+// built in-process by app.New, as `make run` builds it. It has no code of
+// its own.
+//
+// The helpers are steps that later tests reuse:
+//   - provider_test.go starts the provider from a YAML config (config.Parse)
+//     on a loopback port;
+//   - site_test.go reserves loopback origins and serves the test SPA
+//     (testdata/spa) and the CORS probe page on them;
+//   - chromium_test.go starts chromium, opens tabs, and turns every failed
+//     step into a message with the page's address, text, console and a
+//     screenshot under e2e/artifacts;
+//   - spa_test.go signs in to a public client from a single-page app on
+//     another origin and checks that per-client allowedOrigins are enforced.
+//
+// The tests fail, never skip, when chromium is missing: CI must not pass
+// without running them. See docs/browser-test.md.
+package browser

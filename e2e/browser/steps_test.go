@@ -1,0 +1,154 @@
+package browser
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The steps of a browser login, each usable on its own: a later test can
+// open a second SPA in the same browser and expect no login page (single
+// sign-on), or start at the provider's login page directly.
+
+// openSPA loads the SPA's start page; query ("?hold=1") is passed on.
+func (b *browser) openSPA(s *site, query string) {
+	b.t.Helper()
+	b.do("open the SPA at "+s.Origin, chromedp.Navigate(s.Origin+"/"+query), chromedp.WaitVisible(chromedp.ID("signin")))
+}
+
+// clickSignIn presses the SPA's Sign in button, which reads the discovery
+// document (CORS) and navigates to the authorization endpoint, and waits
+// for the next page: the provider's login page or, when the provider needs
+// no login (prompt=none, single sign-on), the SPA's callback.
+func (b *browser) clickSignIn() {
+	b.t.Helper()
+	b.do("click Sign in", chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitReady(chromedp.CSS(`#login, #held, body[data-state=error]`)))
+}
+
+// expectLoginPage checks that the tab shows p's login page.
+func (b *browser) expectLoginPage(p *provider) {
+	b.t.Helper()
+	b.expectPage("the login page", p.Issuer+"/authorize?")
+}
+
+// login fills the provider's login form and submits it, then waits for the
+// next page: consent, an error, or the SPA's callback.
+func (b *browser) login(email, password string) {
+	b.t.Helper()
+	b.do("submit the login form",
+		chromedp.SendKeys(chromedp.ID("login"), email),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[name=approve], p.error, body[data-state]`)),
+	)
+	if errText := run(b, "read the login result", chromedp.Evaluate[string](`(document.querySelector("p.error") || {}).textContent || ""`)); errText != "" {
+		b.fail("login", errorString("the provider says: "+errText))
+	}
+}
+
+// approve presses Allow on the provider's consent page and waits for the
+// SPA's callback page.
+func (b *browser) approve() {
+	b.t.Helper()
+	b.do("approve on the consent page",
+		chromedp.WaitVisible(chromedp.CSS(`button[name=approve]`)),
+		chromedp.Click(chromedp.CSS(`button[name=approve]`)),
+		chromedp.WaitReady(chromedp.CSS(`#held, p.error`)),
+	)
+}
+
+// approveIfAsked approves when the provider shows the consent page, and
+// otherwise (consent remembered, or skipApprovalScreen) does nothing.
+func (b *browser) approveIfAsked() {
+	b.t.Helper()
+	if run(b, "look for the consent page", chromedp.Evaluate[bool](`!!document.querySelector("button[name=approve]")`)) {
+		b.approve()
+	}
+}
+
+// appResult is what the SPA's callback page ended with.
+type appResult struct {
+	State string // done, held or error
+	Email string
+	Error string
+	Held  heldCode // with ?hold=1
+}
+
+type heldCode struct {
+	Code     string `json:"code"`
+	Verifier string `json:"verifier"`
+}
+
+// callbackResult waits for the SPA's callback page on s to finish and
+// reads what it shows.
+func (b *browser) callbackResult(s *site) appResult {
+	b.t.Helper()
+	b.expectPage("the callback", s.callbackURI())
+	state := run(b, "wait for the SPA callback to finish", chromedp.Poll[string](
+		`["done", "held", "error"].includes(document.body.dataset.state) && document.body.dataset.state`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	text := func(id string) string {
+		return run(b, "read #"+id, chromedp.Evaluate[string](`document.getElementById("`+id+`").textContent`))
+	}
+	res := appResult{State: state, Email: text("email"), Error: text("error")}
+	if held := text("held"); held != "" {
+		if err := json.Unmarshal([]byte(held), &res.Held); err != nil {
+			b.fail("read the held code", err)
+		}
+	}
+	return res
+}
+
+// expectPage checks that the tab shows a URL starting with prefix.
+func (b *browser) expectPage(what, prefix string) {
+	b.t.Helper()
+	loc := run(b, "read the location", chromedp.Location())
+	if !strings.HasPrefix(loc, prefix) {
+		b.fail(what, errorString("the tab shows "+loc+"; want "+prefix+"…"))
+	}
+}
+
+// probeRequest is one fetch the CORS probe page makes (testdata/spa/probe.js).
+type probeRequest struct {
+	Name    string            `json:"name"`
+	URL     string            `json:"url"`
+	Method  string            `json:"method,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+}
+
+// probeResult is the page's report: Read says whether the page could read
+// the response (then Status and Body are what it read); when it could not,
+// Error is the fetch error.
+type probeResult struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Origin string `json:"origin"`
+	Read   bool   `json:"read"`
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+	Error  string `json:"error"`
+}
+
+// probe opens the probe page on s and makes the requests from its origin.
+func (b *browser) probe(s *site, reqs ...probeRequest) map[string]probeResult {
+	b.t.Helper()
+	b.do("open the probe page at "+s.Origin, chromedp.Navigate(s.Origin+"/probe.html"), chromedp.WaitReady(chromedp.ID("report")))
+	arg, err := json.Marshal(reqs)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	results := run(b, "probe from "+s.Origin, chromedp.Evaluate[[]probeResult](`probe(`+string(arg)+`)`, chromedp.EvalAwaitPromise))
+	out := map[string]probeResult{}
+	for _, r := range results {
+		out[r.Name] = r
+	}
+	return out
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
