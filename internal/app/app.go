@@ -49,6 +49,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		IDTokenLifetime:     cfg.Expiry.IDTokens,
 		AuthRequestLifetime: cfg.Expiry.AuthRequests,
 		AuthCodeLifetime:    cfg.Extensions.AuthCodes,
+		SessionIdleTimeout:  cfg.Extensions.Sessions.IdleTimeout,
+		SessionLifetime:     cfg.Extensions.Sessions.AbsoluteLifetime,
+		ConsentLifetime:     cfg.Extensions.Sessions.RememberConsent,
 		Now:                 now,
 		Logger:              logger,
 	}

@@ -156,4 +156,13 @@ type Extensions struct {
 	// AuthCodes is how long an authorization code stays redeemable; default 1m
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	AuthCodes time.Duration `yaml:"authCodes"`
+	// Sessions configures single sign-on sessions and remembered consent.
+	Sessions Sessions `yaml:"sessions"`
+}
+
+// Sessions configures the browser's single sign-on session.
+type Sessions struct {
+	IdleTimeout      time.Duration `yaml:"idleTimeout"`      // a session unused this long ends; default 24h
+	AbsoluteLifetime time.Duration `yaml:"absoluteLifetime"` // a session ends this long after login; default 168h
+	RememberConsent  time.Duration `yaml:"rememberConsent"`  // approvals are remembered this long; default 2160h
 }

@@ -94,6 +94,9 @@ func (d *decoder) applyDefaults(c *Config) {
 		setDefault(&e.RefreshTokens.ReuseInterval, defaultReuseInterval)
 	}
 	setDefault(&c.Extensions.AuthCodes, defaultAuthCodes)
+	setDefault(&c.Extensions.Sessions.IdleTimeout, 24*time.Hour)
+	setDefault(&c.Extensions.Sessions.AbsoluteLifetime, 7*24*time.Hour)
+	setDefault(&c.Extensions.Sessions.RememberConsent, 90*24*time.Hour)
 	// Dex reads the level as a slog.Level, which ignores case.
 	c.Logger.Level = strings.ToLower(c.Logger.Level)
 	setDefault(&c.Logger.Level, defaultLogLevel)

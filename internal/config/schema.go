@@ -256,5 +256,14 @@ func (d *decoder) logger(f field, l *Logger) {
 func (d *decoder) extensions(f field, e *Extensions) {
 	d.object(f.val, f.path, handlers{
 		"authCodes": func(f field) { d.duration(f, &e.AuthCodes, false) },
+		"sessions":  func(f field) { d.sessions(f, &e.Sessions) },
+	}, nil)
+}
+
+func (d *decoder) sessions(f field, s *Sessions) {
+	d.object(f.val, f.path, handlers{
+		"idleTimeout":      func(f field) { d.duration(f, &s.IdleTimeout, false) },
+		"absoluteLifetime": func(f field) { d.duration(f, &s.AbsoluteLifetime, false) },
+		"rememberConsent":  func(f field) { d.duration(f, &s.RememberConsent, false) },
 	}, nil)
 }
