@@ -12,7 +12,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-func decodeJSON(t *testing.T, body string) map[string]any {
+func decodeJSON(t testing.TB, body string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {

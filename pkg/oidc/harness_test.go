@@ -44,7 +44,7 @@ var passwordHash, _ = bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.M
 var testSigner, _ = local.Generate(oidc.RS256)
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	issuer   string
 	clock    *oidctest.Clock
@@ -52,7 +52,7 @@ type env struct {
 	provider *oidc.Provider
 }
 
-func newEnv(t *testing.T, opts ...func(*oidc.Config)) *env {
+func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
@@ -148,7 +148,7 @@ func (e *env) postForm(c *http.Client, path string, form url.Values) page {
 var hiddenField = regexp.MustCompile(`name="(req|csrf)" value="([^"]*)"`)
 
 // formFields extracts the hidden req and csrf fields of a login or consent page.
-func formFields(t *testing.T, p page) url.Values {
+func formFields(t testing.TB, p page) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, m := range hiddenField.FindAllStringSubmatch(p.body, -1) {
@@ -214,7 +214,7 @@ func (e *env) token(form url.Values, basicID, basicSecret string) (int, map[stri
 	return p.status, decodeJSON(e.t, p.body), p.header
 }
 
-func mustParse(t *testing.T, raw string) *url.URL {
+func mustParse(t testing.TB, raw string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {

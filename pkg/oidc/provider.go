@@ -189,6 +189,11 @@ func (p *Provider) router(functions ...string) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if RequestID(r.Context()) == "" {
+			// Transports set their own id (API Gateway's); otherwise make one
+			// so every log line of this request can be found together.
+			r = r.WithContext(WithRequestID(r.Context(), newRequestID()))
+		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rt := table[r.URL.Path]
 		if rt == nil {

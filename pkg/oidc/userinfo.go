@@ -44,10 +44,10 @@ func (p *Provider) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Header.Get("Origin") != "" {
-		client, err := p.cfg.Clients.Client(r.Context(), claims.ClientID)
-		if err == nil {
-			p.narrowCORS(w, r, client)
-		}
+		// An unknown client (removed, or the store failing) gets only the
+		// provider-wide origins.
+		client, _ := p.cfg.Clients.Client(r.Context(), claims.ClientID)
+		p.narrowCORS(w, r, client)
 	}
 	body := userClaims(user, strings.Fields(claims.Scope), claims.UserInfoClaims)
 	body["sub"] = claims.Subject
