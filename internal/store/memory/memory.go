@@ -24,8 +24,8 @@ type Store struct {
 	grants   map[string]oidc.RefreshGrant
 	sessions map[string]oidc.Session
 	consents map[[2]string]oidc.Consent // by subject, client
-	revoked  map[string]time.Time // access token jti → its expiry
-	users    map[string]oidc.User // by subject
+	revoked  map[string]time.Time       // access token jti → its expiry
+	users    map[string]oidc.User       // by subject
 	clients  map[string]oidc.Client
 }
 
