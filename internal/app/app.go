@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,6 +61,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	case "", "memory":
 		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = static, static, static, static
 		pc.Sessions, pc.Consents = static, static
+	case "dynamodb":
+		store, err := dynamoStore(ctx, cfg.Storage.DynamoDB, now)
+		if err != nil {
+			return nil, err
+		}
+		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = store, store, store, store
+		pc.Sessions, pc.Consents = store, store
+		// staticPasswords stay in memory (no round trip); other users of
+		// the password database live in the table.
+		pc.Users = users{static, store}
 	default:
 		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
 	}
@@ -164,4 +175,25 @@ func NewLogger(c config.Logger, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// users looks a user up in the static list first, then in the table.
+type users struct {
+	static, stored oidc.UserStore
+}
+
+func (u users) UserByLogin(ctx context.Context, login string) (oidc.User, error) {
+	user, err := u.static.UserByLogin(ctx, login)
+	if errors.Is(err, oidc.ErrNotFound) {
+		return u.stored.UserByLogin(ctx, login)
+	}
+	return user, err
+}
+
+func (u users) User(ctx context.Context, subject string) (oidc.User, error) {
+	user, err := u.static.User(ctx, subject)
+	if errors.Is(err, oidc.ErrNotFound) {
+		return u.stored.User(ctx, subject)
+	}
+	return user, err
 }

@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/signer/kms"
+	"github.com/serverless-oidc/op/internal/store/dynamodb"
 )
 
 // awsConfig loads the SDK's settings (region, credentials, and the
@@ -42,4 +45,26 @@ func kmsSigner(ctx context.Context, c config.KMSSigner) (*kms.Signer, error) {
 		}
 	})
 	return kms.New(client, c.Keys)
+}
+
+// dynamoStore builds the DynamoDB store of storage.config (type dynamodb).
+// createTable (local use only) creates the table if it is missing: the one
+// network call New may make, and never in Lambda, where the table comes
+// from the deployment.
+func dynamoStore(ctx context.Context, c config.DynamoDBStorage, now func() time.Time) (*dynamodb.Store, error) {
+	awsCfg, err := awsConfig(ctx, c.Region)
+	if err != nil {
+		return nil, err
+	}
+	client := awsdynamodb.NewFromConfig(awsCfg, func(o *awsdynamodb.Options) {
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
+		}
+	})
+	if c.CreateTable {
+		if err := dynamodb.CreateTable(ctx, client, c.Table); err != nil {
+			return nil, err
+		}
+	}
+	return dynamodb.New(client, c.Table, now), nil
 }

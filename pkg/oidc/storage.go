@@ -25,7 +25,10 @@ var (
 //
 // Every store MUST treat an item whose Expiry has passed (by the clock the
 // store was built with) as absent, whatever its backend does about deleting
-// it. Every store MUST pass the contract suite in package oidctest.
+// it, and keep times to at least the millisecond. A write whose outcome is
+// unknown (a transaction still contended after retries) fails with
+// ErrUnavailable: the caller answers "retry", and nothing it holds is lost.
+// Every store MUST pass the contract suites in package oidctest.
 
 // AuthRequest is a pending authorization request: validated at /authorize,
 // completed by the login and consent pages.
@@ -83,7 +86,7 @@ type AuthCode struct {
 
 // AuthRequestStore holds pending authorization requests.
 type AuthRequestStore interface {
-	// CreateAuthRequest stores r with Version 1.
+	// CreateAuthRequest stores r with Version 1; ErrConflict if the id exists.
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	// AuthRequest returns the request, or ErrNotFound if it is unknown,
 	// completed or past its Expiry.
@@ -107,7 +110,8 @@ type CodeStore interface {
 	// if unknown or expired.
 	Code(ctx context.Context, id string) (AuthCode, error)
 	// CreateCode stores a code issued without a pending request (a silent
-	// authorization from a single sign-on session).
+	// authorization from a single sign-on session); ErrConflict if the id
+	// exists.
 	CreateCode(ctx context.Context, code AuthCode) error
 	// RedeemCode marks the code consumed and, when grant is not nil, creates
 	// that refresh token family, as one atomic step (one conditional write or
@@ -263,7 +267,7 @@ type Session struct {
 
 // SessionStore holds browser sessions.
 type SessionStore interface {
-	// CreateSession stores a new session.
+	// CreateSession stores a new session; ErrConflict if the id exists.
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns the session or ErrNotFound if unknown, ended or expired.
 	Session(ctx context.Context, id string) (Session, error)

@@ -62,6 +62,9 @@ func (s *Store) expired(expiry time.Time) bool { return !s.now().Before(expiry) 
 func (s *Store) CreateAuthRequest(_ context.Context, r oidc.AuthRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cur, exists := s.requests[r.ID]; exists && !s.expired(cur.Expiry) {
+		return oidc.ErrConflict
+	}
 	r.Version = 1
 	s.requests[r.ID] = cloneRequest(r)
 	return nil
@@ -231,6 +234,9 @@ func (s *Store) AccessTokenRevoked(_ context.Context, jti, grantID string) (bool
 func (s *Store) CreateSession(_ context.Context, sess oidc.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cur, exists := s.sessions[sess.ID]; exists && !s.expired(cur.Expiry) {
+		return oidc.ErrConflict
+	}
 	sess.AMR = slices.Clone(sess.AMR)
 	s.sessions[sess.ID] = sess
 	return nil
@@ -301,8 +307,11 @@ func (s *Store) PutUser(u oidc.User) {
 func (s *Store) UserByLogin(_ context.Context, login string) (oidc.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if login == "" {
+		return oidc.User{}, oidc.ErrNotFound
+	}
 	for _, u := range s.users {
-		if strings.EqualFold(u.Email, login) || (u.Username != "" && u.Username == login) {
+		if (u.Email != "" && strings.EqualFold(u.Email, login)) || (u.Username != "" && u.Username == login) {
 			return cloneUser(u), nil
 		}
 	}

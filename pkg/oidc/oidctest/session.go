@@ -58,6 +58,7 @@ func testSessionLifecycle(t *testing.T, s SessionStore, clock *Clock) {
 	if err != nil || !equalSessions(got, want) {
 		t.Fatalf("Session:\n got %+v, %v\nwant %+v", got, err, want)
 	}
+	wantErr(t, "CreateSession of an existing id", s.CreateSession(ctx, want), oidc.ErrConflict)
 	clock.Advance(time.Minute)
 	want.LastSeen, want.Expiry = clock.Now(), clock.Now().Add(time.Hour)
 	if err := s.TouchSession(ctx, want.ID, want.LastSeen, want.Expiry); err != nil {

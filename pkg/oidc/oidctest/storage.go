@@ -71,6 +71,7 @@ func sampleRequest(clock *Clock) oidc.AuthRequest {
 		Prompt:              []string{"login"},
 		MaxAge:              300,
 		LoginHint:           "admin@example.com",
+		Claims:              `{"id_token":{"email":{"essential":true}}}`,
 		CSRFHash:            oidc.HashSecret("csrf"),
 		BrowserHash:         oidc.HashSecret("browser"),
 		Expiry:              clock.Now().Add(30 * time.Minute),
@@ -89,6 +90,7 @@ func sampleCode(clock *Clock) oidc.AuthCode {
 		AMR:                 []string{"pwd"},
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
+		Claims:              `{"userinfo":{"picture":null}}`,
 		Expiry:              clock.Now().Add(time.Minute),
 	}
 }
@@ -119,6 +121,7 @@ func testAuthRequestRoundTrip(t *testing.T, s Store, clock *Clock) {
 	if !equalRequests(got, want) {
 		t.Errorf("AuthRequest:\n got %+v\nwant %+v", got, want)
 	}
+	wantErr(t, "CreateAuthRequest of an existing id", s.CreateAuthRequest(ctx, want), oidc.ErrConflict)
 	// Empty optional fields survive too.
 	bare := oidc.AuthRequest{ID: uniqueID("bare"), ClientID: "c", MaxAge: -1, Expiry: clock.Now().Add(time.Minute)}
 	mustCreate(t, s, bare)
