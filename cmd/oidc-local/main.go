@@ -60,7 +60,7 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(out, "OpenID Provider listening on %s\n  issuer:    %s\n  discovery: %s\n", ln.Addr(), cfg.Issuer, provider.URL(oidc.PathDiscovery))
-	if configPath == "examples/config.dev.yaml" || filepath.Base(configPath) == "config.dev.yaml" {
+	if filepath.Base(filepath.Dir(configPath)) == "examples" {
 		fmt.Fprintf(out, "  demo login: admin@example.com / password; client example-app / ZXhhbXBsZS1hcHAtc2VjcmV0\n")
 	}
 	if ready != nil {
