@@ -1,0 +1,260 @@
+// Package iac owns what the infrastructure definitions (template.yaml and
+// the CDK app in infra/) must agree on with the code, and the reader their
+// tests use:
+//
+//   - the logical id of each function (the Makefile's build-<LogicalId>
+//     targets, SAM's and CDK's resource ids), FunctionLogicalID;
+//   - the environment variables every function gets, FunctionEnv;
+//   - the KMS actions each function needs, KMSActions;
+//   - a reader of CloudFormation YAML that understands the short-form tags
+//     (!Ref, !Sub, !GetAtt, …), LoadTemplate.
+//
+// The tests of this package check template.yaml against oidc.Routes,
+// config.EnvVars and dynamodb.TableSchema, and record the DynamoDB and KMS
+// calls each function makes to compare them with its IAM policy. The
+// package imports no AWS package, so the CDK app can use it.
+package iac
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// FunctionLogicalID is the CloudFormation logical id of each function
+// (oidc.Functions): the Makefile's build-<LogicalId> targets, which
+// `sam build` calls, and the ids of template.yaml and the CDK stack.
+var FunctionLogicalID = map[string]string{
+	oidc.FunctionAuthorize: "AuthorizeFunction",
+	oidc.FunctionToken:     "TokenFunction",
+	oidc.FunctionUserInfo:  "UserInfoFunction",
+	oidc.FunctionDiscovery: "DiscoveryFunction",
+	oidc.FunctionJWKS:      "JWKSFunction",
+}
+
+// Environment variables of the AWS SDK that template.yaml declares, empty,
+// on every function so that `sam local start-api --env-vars` can set them
+// (SAM CLI overrides only declared variables). The SDK ignores empty values.
+const (
+	EnvEndpointDynamoDB = "AWS_ENDPOINT_URL_DYNAMODB"
+	EnvEndpointKMS      = "AWS_ENDPOINT_URL_KMS"
+)
+
+// BundledConfig is OIDC_CONFIG in Lambda: the build bundles the YAML next
+// to bootstrap, and Lambda unpacks the zip into /var/task.
+const BundledConfig = "/var/task/config.yaml"
+
+// FunctionEnv lists the environment variables every function gets in
+// template.yaml: config.EnvVars, then the SDK endpoint overrides. The CDK
+// stack sets config.EnvVars only (it has no sam local).
+func FunctionEnv() []string {
+	return append(slices.Clone(config.EnvVars), EnvEndpointDynamoDB, EnvEndpointKMS)
+}
+
+// KMSActions are the KMS actions each function needs on every signing key
+// (docs/kms.md, "IAM permissions per function"): the signer reads a key's
+// public half for its kid and algorithm before it signs, so signing
+// functions need both. authorize signs ID tokens and access tokens for the
+// implicit and hybrid response types and verifies id_token_hint.
+var KMSActions = map[string][]string{
+	oidc.FunctionAuthorize: {"kms:GetPublicKey", "kms:Sign"},
+	oidc.FunctionToken:     {"kms:GetPublicKey", "kms:Sign"},
+	oidc.FunctionUserInfo:  {"kms:GetPublicKey"},
+	oidc.FunctionDiscovery: nil,
+	oidc.FunctionJWKS:      {"kms:GetPublicKey"},
+}
+
+// Template is a CloudFormation template as generic values: maps
+// (map[string]any), lists ([]any), strings, numbers, booleans and nil.
+// Short-form tags become the long form: !Ref x is {"Ref": x}, !GetAtt a.b
+// is {"Fn::GetAtt": [a, b]}, !Sub s is {"Fn::Sub": s}, !Condition c is
+// {"Condition": c}.
+type Template map[string]any
+
+// LoadTemplate reads a CloudFormation or SAM template in YAML.
+func LoadTemplate(path string) (Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTemplate(data)
+}
+
+// ParseTemplate parses a CloudFormation or SAM template in YAML (JSON is
+// YAML too).
+func ParseTemplate(data []byte) (Template, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Docs) != 1 {
+		return nil, fmt.Errorf("iac: want one YAML document, got %d", len(f.Docs))
+	}
+	v, err := value(f.Docs[0].Body)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("iac: the template is a %T, not a mapping", v)
+	}
+	return Template(m), nil
+}
+
+// intrinsics maps the short-form tags to their long-form keys.
+var intrinsics = map[string]string{
+	"!Ref": "Ref", "!Condition": "Condition",
+	"!Base64": "Fn::Base64", "!Cidr": "Fn::Cidr", "!FindInMap": "Fn::FindInMap",
+	"!GetAtt": "Fn::GetAtt", "!GetAZs": "Fn::GetAZs", "!ImportValue": "Fn::ImportValue",
+	"!Join": "Fn::Join", "!Select": "Fn::Select", "!Split": "Fn::Split", "!Sub": "Fn::Sub",
+	"!Transform": "Fn::Transform", "!Length": "Fn::Length", "!ToJsonString": "Fn::ToJsonString",
+	"!And": "Fn::And", "!Equals": "Fn::Equals", "!If": "Fn::If", "!Not": "Fn::Not", "!Or": "Fn::Or",
+}
+
+func value(n ast.Node) (any, error) {
+	switch n := n.(type) {
+	case nil:
+		return nil, nil
+	case *ast.NullNode:
+		return nil, nil
+	case *ast.StringNode:
+		return n.Value, nil
+	case *ast.LiteralNode:
+		return n.Value.Value, nil
+	case *ast.IntegerNode:
+		return n.Value, nil
+	case *ast.FloatNode:
+		return n.Value, nil
+	case *ast.BoolNode:
+		return n.Value, nil
+	case *ast.InfinityNode:
+		return n.Value, nil
+	case *ast.NanNode:
+		return n.String(), nil
+	case *ast.AnchorNode:
+		return value(n.Value)
+	case *ast.MappingNode:
+		m := make(map[string]any, len(n.Values))
+		for _, kv := range n.Values {
+			if err := put(m, kv); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	case *ast.MappingValueNode:
+		m := map[string]any{}
+		if err := put(m, n); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case *ast.SequenceNode:
+		l := make([]any, 0, len(n.Values))
+		for _, e := range n.Values {
+			v, err := value(e)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	case *ast.TagNode:
+		v, err := value(n.Value)
+		if err != nil {
+			return nil, err
+		}
+		tag := n.Start.Value
+		key, ok := intrinsics[tag]
+		if !ok {
+			if strings.HasPrefix(tag, "!!") {
+				return v, nil // a standard YAML tag such as !!str
+			}
+			return nil, fmt.Errorf("iac: line %d: unknown tag %s", n.Start.Position.Line, tag)
+		}
+		if s, isString := v.(string); isString && key == "Fn::GetAtt" {
+			res, attr, found := strings.Cut(s, ".")
+			if !found {
+				return nil, fmt.Errorf("iac: line %d: !GetAtt %s: want Resource.Attribute", n.Start.Position.Line, s)
+			}
+			v = []any{res, attr}
+		}
+		return map[string]any{key: v}, nil
+	}
+	return nil, fmt.Errorf("iac: line %d: unsupported YAML node %T", n.GetToken().Position.Line, n)
+}
+
+func put(m map[string]any, kv *ast.MappingValueNode) error {
+	k, err := value(kv.Key)
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprint(k)
+	if _, dup := m[key]; dup {
+		return fmt.Errorf("iac: line %d: duplicate key %q", kv.Key.GetToken().Position.Line, key)
+	}
+	v, err := value(kv.Value)
+	if err != nil {
+		return err
+	}
+	m[key] = v
+	return nil
+}
+
+// Resources returns the template's resources by logical id.
+func (t Template) Resources() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	rs, _ := t["Resources"].(map[string]any)
+	for id, r := range rs {
+		if m, ok := r.(map[string]any); ok {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+// Path walks maps by key and lists by decimal index; nil if absent.
+func Path(v any, keys ...string) any {
+	for _, k := range keys {
+		switch c := v.(type) {
+		case Template:
+			v = c[k]
+		case map[string]any:
+			v = c[k]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(k, &i); err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			v = c[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// Strings returns v as a list of strings: a string is a list of one; nil
+// if v holds anything else.
+func Strings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}

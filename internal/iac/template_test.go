@@ -1,0 +1,549 @@
+package iac_test
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/internal/store/dynamodb"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// repoRoot is the repository root (this file is internal/iac/…).
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func loadSAM(t testing.TB) iac.Template {
+	t.Helper()
+	tpl, err := iac.LoadTemplate(filepath.Join(repoRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	return tpl
+}
+
+func ref(name string) map[string]any    { return map[string]any{"Ref": name} }
+func getAtt(r, a string) map[string]any { return map[string]any{"Fn::GetAtt": []any{r, a}} }
+func sub(s string) map[string]any       { return map[string]any{"Fn::Sub": s} }
+
+func wantEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %#v; want %#v", what, got, want)
+	}
+}
+
+// function returns a function's resource with the Globals applied, as SAM
+// applies them (a function's own value wins; maps merge).
+func function(t *testing.T, tpl iac.Template, name string) map[string]any {
+	t.Helper()
+	id := iac.FunctionLogicalID[name]
+	r := tpl.Resources()[id]
+	if r == nil {
+		t.Fatalf("template.yaml has no resource %s (function %s)", id, name)
+	}
+	props := map[string]any{}
+	if g, ok := iac.Path(tpl, "Globals", "Function").(map[string]any); ok {
+		maps.Copy(props, g)
+	}
+	own, _ := r["Properties"].(map[string]any)
+	for k, v := range own {
+		if gm, ok := props[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				merged := maps.Clone(gm)
+				maps.Copy(merged, om)
+				v = merged
+			}
+		}
+		props[k] = v
+	}
+	out := maps.Clone(r)
+	out["Properties"] = props
+	return out
+}
+
+func TestTemplateTransform(t *testing.T) {
+	tpl := loadSAM(t)
+	wantEqual(t, "Transform", tpl["Transform"], "AWS::Serverless-2016-10-31")
+}
+
+// TestTemplateFunctions checks each function: runtime, architecture,
+// handler, build method, name, logging, role, environment, and that no
+// function has API events (routes come from the API's body; see
+// TestTemplateNoCycle).
+func TestTemplateFunctions(t *testing.T) {
+	tpl := loadSAM(t)
+	var ids []string
+	for id, r := range tpl.Resources() {
+		if r["Type"] == "AWS::Serverless::Function" || r["Type"] == "AWS::Lambda::Function" {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	want := slices.Sorted(maps.Values(iac.FunctionLogicalID))
+	wantEqual(t, "function resources", ids, want)
+
+	for _, name := range oidc.Functions {
+		t.Run(name, func(t *testing.T) {
+			fn := function(t, tpl, name)
+			p := fn["Properties"].(map[string]any)
+			wantEqual(t, "Type", fn["Type"], "AWS::Serverless::Function")
+			wantEqual(t, "Runtime", p["Runtime"], "provided.al2023")
+			wantEqual(t, "Handler", p["Handler"], "bootstrap")
+			wantEqual(t, "Architectures", p["Architectures"], []any{"arm64"})
+			wantEqual(t, "CodeUri", p["CodeUri"], ".")
+			wantEqual(t, "Metadata.BuildMethod", iac.Path(fn, "Metadata", "BuildMethod"), "makefile")
+			wantEqual(t, "FunctionName", p["FunctionName"], sub("${AWS::StackName}-"+name))
+			if p["Events"] != nil {
+				t.Errorf("Events = %v; routes belong to HttpApi's body (events would make the API depend on the function)", p["Events"])
+			}
+			mem, _ := p["MemorySize"].(uint64)
+			if mem < 128 || mem > 3008 {
+				t.Errorf("MemorySize = %v; want 128..3008", p["MemorySize"])
+			}
+			timeout, _ := p["Timeout"].(uint64)
+			if timeout < 3 || timeout > 29 {
+				t.Errorf("Timeout = %v; want 3..29 s (API Gateway gives up at 30 s)", p["Timeout"])
+			}
+
+			// Logging: JSON, into its own log group with a retention.
+			wantEqual(t, "LoggingConfig.LogFormat", iac.Path(p, "LoggingConfig", "LogFormat"), "JSON")
+			wantEqual(t, "LoggingConfig.ApplicationLogLevel", iac.Path(p, "LoggingConfig", "ApplicationLogLevel"), ref("LogLevel"))
+			lg, _ := iac.Path(p, "LoggingConfig", "LogGroup", "Ref").(string)
+			group := tpl.Resources()[lg]
+			wantEqual(t, "log group type", group["Type"], "AWS::Logs::LogGroup")
+			wantEqual(t, "log group name", iac.Path(group, "Properties", "LogGroupName"), sub("/aws/lambda/${AWS::StackName}-"+name))
+			wantEqual(t, "log group retention", iac.Path(group, "Properties", "RetentionInDays"), ref("LogRetentionDays"))
+
+			// Environment: exactly config.EnvVars and the SDK endpoints.
+			env, _ := iac.Path(p, "Environment", "Variables").(map[string]any)
+			wantEqual(t, "environment variables", slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(iac.FunctionEnv())))
+			wantEqual(t, config.EnvConfig, env[config.EnvConfig], iac.BundledConfig)
+			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], map[string]any{"Fn::If": []any{
+				"HasDomain",
+				sub("https://${DomainName}"),
+				sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+			}})
+			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
+			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], map[string]any{"Fn::If": []any{
+				"CreateSigningKey", getAtt("SigningKey", "Arn"), ref("SigningKeyArns"),
+			}})
+			wantEqual(t, iac.EnvEndpointDynamoDB, env[iac.EnvEndpointDynamoDB], "")
+			wantEqual(t, iac.EnvEndpointKMS, env[iac.EnvEndpointKMS], "")
+
+			// Its own role, used by no other function.
+			role, _ := iac.Path(p, "Role", "Fn::GetAtt", "0").(string)
+			wantEqual(t, "Role", p["Role"], getAtt(role, "Arn"))
+			wantEqual(t, "role type", iac.Path(tpl.Resources()[role], "Type"), "AWS::IAM::Role")
+			for _, other := range oidc.Functions {
+				if other != name && reflect.DeepEqual(function(t, tpl, other)["Properties"].(map[string]any)["Role"], p["Role"]) {
+					t.Errorf("shares role %s with %s", role, other)
+				}
+			}
+
+			// The API may invoke it.
+			var perms []string
+			for id, r := range tpl.Resources() {
+				if r["Type"] == "AWS::Lambda::Permission" && reflect.DeepEqual(iac.Path(r, "Properties", "FunctionName"), ref(iac.FunctionLogicalID[name])) {
+					perms = append(perms, id)
+					wantEqual(t, id+" Principal", iac.Path(r, "Properties", "Principal"), "apigateway.amazonaws.com")
+					wantEqual(t, id+" Action", iac.Path(r, "Properties", "Action"), "lambda:InvokeFunction")
+					wantEqual(t, id+" SourceArn", iac.Path(r, "Properties", "SourceArn"),
+						sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*"))
+				}
+			}
+			if len(perms) != 1 {
+				t.Errorf("lambda permissions for the API = %v; want one", perms)
+			}
+		})
+	}
+}
+
+// TestMakefileBuildTargets checks that `sam build` finds a
+// build-<LogicalId> target for each function and that it builds that
+// function.
+func TestMakefileBuildTargets(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range oidc.Functions {
+		target := regexp.MustCompile(`(?m)^build-` + iac.FunctionLogicalID[name] + `:\n\t(.*)$`).FindStringSubmatch(string(data))
+		if target == nil {
+			t.Errorf("Makefile: no target build-%s", iac.FunctionLogicalID[name])
+			continue
+		}
+		if !strings.Contains(target[1], "-function "+name+" ") || !strings.Contains(target[1], "$(ARTIFACTS_DIR)") {
+			t.Errorf("Makefile: build-%s runs %q; want -function %s and $(ARTIFACTS_DIR)", iac.FunctionLogicalID[name], target[1], name)
+		}
+	}
+}
+
+// integrationURI matches the integration URIs of the API's body: a
+// function named by its FunctionName, never by a reference.
+var integrationURI = regexp.MustCompile(`^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS::Region\}:lambda:path/2015-03-31/functions/arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:\$\{AWS::StackName\}-([a-z]+)/invocations$`)
+
+// SAMRoutes reads the route→function map of template.yaml's HttpApi.
+func SAMRoutes(t *testing.T, tpl iac.Template) []oidc.Route {
+	t.Helper()
+	api := tpl.Resources()["HttpApi"]
+	paths, _ := iac.Path(api, "Properties", "DefinitionBody", "paths").(map[string]any)
+	if len(paths) == 0 {
+		t.Fatal("HttpApi has no DefinitionBody paths")
+	}
+	var routes []oidc.Route
+	for path, ops := range paths {
+		for method, op := range ops.(map[string]any) {
+			in, _ := iac.Path(op, "x-amazon-apigateway-integration").(map[string]any)
+			what := strings.ToUpper(method) + " " + path
+			wantEqual(t, what+" type", in["type"], "aws_proxy")
+			wantEqual(t, what+" httpMethod", in["httpMethod"], "POST")
+			wantEqual(t, what+" payloadFormatVersion", in["payloadFormatVersion"], "2.0")
+			uri, _ := iac.Path(in, "uri", "Fn::Sub").(string)
+			m := integrationURI.FindStringSubmatch(uri)
+			if m == nil {
+				t.Errorf("%s: integration uri %v does not name a function as ${AWS::StackName}-<name>", what, in["uri"])
+				continue
+			}
+			routes = append(routes, oidc.Route{Function: m[1], Method: strings.ToUpper(method), Path: path})
+		}
+	}
+	return routes
+}
+
+func sortRoutes(rs []oidc.Route) []oidc.Route {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b oidc.Route) int {
+		return strings.Compare(a.Path+" "+a.Method+" "+a.Function, b.Path+" "+b.Method+" "+b.Function)
+	})
+	return rs
+}
+
+// TestTemplateRoutes: the API's routes are exactly oidc.Routes, each to
+// its function, with payload format 2.0.
+func TestTemplateRoutes(t *testing.T) {
+	tpl := loadSAM(t)
+	got, want := sortRoutes(SAMRoutes(t, tpl)), sortRoutes(oidc.Routes)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("template.yaml routes differ from oidc.Routes:\n%s", routeDiff(got, want))
+	}
+	api := tpl.Resources()["HttpApi"]
+	wantEqual(t, "HttpApi type", api["Type"], "AWS::Serverless::HttpApi")
+	p := api["Properties"].(map[string]any)
+	if p["StageName"] != nil {
+		t.Errorf("StageName = %v; want none: the $default stage serves at the root, so the issuer has no path", p["StageName"])
+	}
+	if p["CorsConfiguration"] != nil {
+		t.Error("CorsConfiguration set: API Gateway would answer preflights itself; the functions answer them per client")
+	}
+	for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+		if iac.Path(p, "DefaultRouteSettings", k) == nil {
+			t.Errorf("DefaultRouteSettings.%s not set", k)
+		}
+	}
+	wantEqual(t, "disableExecuteApiEndpoint", iac.Path(p, "DefinitionBody", "x-amazon-apigateway-endpoint-configuration", "disableExecuteApiEndpoint"),
+		map[string]any{"Fn::If": []any{"HasDomain", true, false}})
+}
+
+func routeDiff(got, want []oidc.Route) string {
+	var b strings.Builder
+	for _, r := range want {
+		if !slices.Contains(got, r) {
+			fmt.Fprintf(&b, "  missing %s %s → %s\n", r.Method, r.Path, r.Function)
+		}
+	}
+	for _, r := range got {
+		if !slices.Contains(want, r) {
+			fmt.Fprintf(&b, "  extra   %s %s → %s\n", r.Method, r.Path, r.Function)
+		}
+	}
+	return b.String()
+}
+
+// TestTemplateNoCycle: the functions reference the API (OIDC_ISSUER), so
+// nothing the API is made of may reference a function.
+func TestTemplateNoCycle(t *testing.T) {
+	tpl := loadSAM(t)
+	refs := references(tpl.Resources()["HttpApi"])
+	for _, id := range iac.FunctionLogicalID {
+		if refs[id] {
+			t.Errorf("HttpApi references %s: with OIDC_ISSUER referencing HttpApi that is a circular dependency", id)
+		}
+	}
+}
+
+// references collects the logical ids a value refers to (Ref, GetAtt and
+// ${X} or ${X.Attr} in Sub).
+func references(v any) map[string]bool {
+	out := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				switch k {
+				case "Ref":
+					if s, ok := e.(string); ok {
+						out[s] = true
+					}
+				case "Fn::GetAtt":
+					if l := iac.Strings(e); len(l) > 0 {
+						out[l[0]] = true
+					}
+				case "Fn::Sub":
+					s, _ := e.(string)
+					if l, ok := e.([]any); ok && len(l) > 0 {
+						s, _ = l[0].(string)
+					}
+					for _, m := range regexp.MustCompile(`\$\{([A-Za-z0-9]+)[.}]`).FindAllStringSubmatch(s, -1) {
+						out[m[1]] = true
+					}
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// TestTemplateTable: the table is dynamodb.TableSchema, with TTL on
+// AttrTTL, point-in-time recovery and configurable deletion protection.
+func TestTemplateTable(t *testing.T) {
+	tpl := loadSAM(t)
+	tbl := tpl.Resources()["Table"]
+	wantEqual(t, "Type", tbl["Type"], "AWS::DynamoDB::Table")
+	p := tbl["Properties"].(map[string]any)
+	schema := dynamodb.TableSchema("x")
+	var attrs, keys []any
+	for _, a := range schema.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": aws.ToString(a.AttributeName), "AttributeType": string(a.AttributeType)})
+	}
+	for _, k := range schema.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": aws.ToString(k.AttributeName), "KeyType": string(k.KeyType)})
+	}
+	wantEqual(t, "AttributeDefinitions", p["AttributeDefinitions"], attrs)
+	wantEqual(t, "KeySchema", p["KeySchema"], keys)
+	wantEqual(t, "BillingMode", p["BillingMode"], string(schema.BillingMode))
+	if schema.GlobalSecondaryIndexes != nil || schema.LocalSecondaryIndexes != nil || p["GlobalSecondaryIndexes"] != nil || p["LocalSecondaryIndexes"] != nil {
+		t.Error("secondary indexes: TableSchema has none and the template must match it (and IAM would need the index ARNs)")
+	}
+	wantEqual(t, "TimeToLiveSpecification", p["TimeToLiveSpecification"], map[string]any{"AttributeName": dynamodb.AttrTTL, "Enabled": true})
+	wantEqual(t, "PointInTimeRecoverySpecification", p["PointInTimeRecoverySpecification"], map[string]any{"PointInTimeRecoveryEnabled": true})
+	wantEqual(t, "DeletionProtectionEnabled", p["DeletionProtectionEnabled"], ref("TableDeletionProtection"))
+	wantEqual(t, "TableDeletionProtection default", iac.Path(tpl, "Parameters", "TableDeletionProtection", "Default"), "true")
+	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "Retain")
+}
+
+// TestTemplateSigningKey: an RSA SIGN_VERIFY key with an alias unless
+// SigningKeyArns names existing keys.
+func TestTemplateSigningKey(t *testing.T) {
+	tpl := loadSAM(t)
+	key := tpl.Resources()["SigningKey"]
+	wantEqual(t, "Type", key["Type"], "AWS::KMS::Key")
+	wantEqual(t, "Condition", key["Condition"], "CreateSigningKey")
+	wantEqual(t, "KeySpec", iac.Path(key, "Properties", "KeySpec"), ref("SigningKeySpec"))
+	wantEqual(t, "KeyUsage", iac.Path(key, "Properties", "KeyUsage"), "SIGN_VERIFY")
+	wantEqual(t, "SigningKeySpec default", iac.Path(tpl, "Parameters", "SigningKeySpec", "Default"), "RSA_2048")
+	for _, spec := range iac.Strings(iac.Path(tpl, "Parameters", "SigningKeySpec", "AllowedValues")) {
+		if !strings.HasPrefix(spec, "RSA_") {
+			t.Errorf("SigningKeySpec allows %s: the KMS signer's algorithm comes from config (RS256 unless the file says otherwise)", spec)
+		}
+	}
+	wantEqual(t, "CreateSigningKey", iac.Path(tpl, "Conditions", "CreateSigningKey"), map[string]any{"Fn::Equals": []any{ref("SigningKeyArns"), ""}})
+	alias := tpl.Resources()["SigningKeyAlias"]
+	wantEqual(t, "alias type", alias["Type"], "AWS::KMS::Alias")
+	wantEqual(t, "alias target", iac.Path(alias, "Properties", "TargetKeyId"), ref("SigningKey"))
+}
+
+// signingKeys is the resource of every KMS statement: the created key, or
+// the keys of SigningKeyArns.
+var signingKeys = map[string]any{"Fn::If": []any{
+	"CreateSigningKey",
+	[]any{getAtt("SigningKey", "Arn")},
+	map[string]any{"Fn::Split": []any{",", ref("SigningKeyArns")}},
+}}
+
+// SAMPolicy is the IAM statements of a function's role in template.yaml.
+func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
+	t.Helper()
+	fn := function(t, tpl, name)
+	role, _ := iac.Path(fn, "Properties", "Role", "Fn::GetAtt", "0").(string)
+	r := tpl.Resources()[role]
+	p := r["Properties"].(map[string]any)
+	for _, k := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
+		if p[k] != nil {
+			t.Errorf("role %s: %s set; every permission must be an inline statement checked here", role, k)
+		}
+	}
+	wantEqual(t, role+" trust", iac.Path(p, "AssumeRolePolicyDocument", "Statement"), []any{map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+	}})
+	var out []map[string]any
+	for _, pol := range p["Policies"].([]any) {
+		for _, s := range iac.Path(pol, "PolicyDocument", "Statement").([]any) {
+			out = append(out, s.(map[string]any))
+		}
+	}
+	// Other resources must not attach policies to the role either.
+	for id, other := range tpl.Resources() {
+		if other["Type"] == "AWS::IAM::Policy" || other["Type"] == "AWS::IAM::ManagedPolicy" {
+			t.Errorf("%s (%s): policies outside the roles escape these checks", id, other["Type"])
+		}
+	}
+	return out
+}
+
+// SAMActions returns the actions a function's role grants for one service
+// prefix ("dynamodb"), sorted.
+func SAMActions(t *testing.T, tpl iac.Template, name, service string) []string {
+	var out []string
+	for _, s := range SAMPolicy(t, tpl, name) {
+		for _, a := range iac.Strings(s["Action"]) {
+			if strings.HasPrefix(a, service+":") {
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestTemplateIAM: each role grants its log group, its KMS actions on the
+// signing keys and DynamoDB actions on the table, nothing else, never a
+// wildcard. Which DynamoDB actions: TestIAMActionsCoverCalls.
+func TestTemplateIAM(t *testing.T) {
+	tpl := loadSAM(t)
+	for _, name := range oidc.Functions {
+		t.Run(name, func(t *testing.T) {
+			logGroup, _ := iac.Path(function(t, tpl, name), "Properties", "LoggingConfig", "LogGroup", "Ref").(string)
+			var kms []string
+			for _, s := range SAMPolicy(t, tpl, name) {
+				wantEqual(t, "Effect", s["Effect"], "Allow")
+				if s["NotAction"] != nil || s["NotResource"] != nil || s["Condition"] != nil {
+					t.Errorf("statement %v: NotAction, NotResource and Condition are not expected", s["Sid"])
+				}
+				actions := iac.Strings(s["Action"])
+				if len(actions) == 0 {
+					t.Errorf("statement %v: no actions", s["Sid"])
+				}
+				for _, a := range actions {
+					if strings.Contains(a, "*") {
+						t.Errorf("statement %v: wildcard action %s", s["Sid"], a)
+					}
+				}
+				if res := iac.Strings(s["Resource"]); slices.Contains(res, "*") || s["Resource"] == nil {
+					t.Errorf("statement %v: Resource %v; want named resources", s["Sid"], s["Resource"])
+				}
+				service, _, _ := strings.Cut(actions[0], ":")
+				for _, a := range actions {
+					if !strings.HasPrefix(a, service+":") {
+						t.Errorf("statement %v mixes services: %v", s["Sid"], actions)
+					}
+				}
+				switch service {
+				case "logs":
+					wantEqual(t, "logs actions", slices.Sorted(slices.Values(actions)), []string{"logs:CreateLogStream", "logs:PutLogEvents"})
+					wantEqual(t, "logs resource", s["Resource"], getAtt(logGroup, "Arn"))
+				case "kms":
+					kms = append(kms, actions...)
+					wantEqual(t, "kms resource", s["Resource"], signingKeys)
+				case "dynamodb":
+					wantEqual(t, "dynamodb resource", s["Resource"], getAtt("Table", "Arn"))
+					for _, a := range actions {
+						if !slices.Contains(tableActions, a) {
+							t.Errorf("dynamodb action %s: not an item action the store may use", a)
+						}
+					}
+				default:
+					t.Errorf("statement %v: unexpected service %s", s["Sid"], service)
+				}
+			}
+			sort.Strings(kms)
+			wantEqual(t, "kms actions", kms, iac.KMSActions[name])
+		})
+	}
+	if got := SAMActions(t, tpl, oidc.FunctionDiscovery, "dynamodb"); got != nil {
+		t.Errorf("discovery: dynamodb actions %v; it reads nothing", got)
+	}
+	if got := SAMActions(t, tpl, oidc.FunctionJWKS, "dynamodb"); got != nil {
+		t.Errorf("jwks: dynamodb actions %v; it reads nothing", got)
+	}
+}
+
+// tableActions are the item-level actions a store function may be granted;
+// table management (CreateTable, UpdateTimeToLive, …) is never granted.
+var tableActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+}
+
+// TestTemplateOutputs: the values the README tells readers to look up.
+func TestTemplateOutputs(t *testing.T) {
+	tpl := loadSAM(t)
+	for _, k := range []string{"IssuerUrl", "DiscoveryUrl", "TableName", "SigningKeyArns"} {
+		if iac.Path(tpl, "Outputs", k, "Value") == nil {
+			t.Errorf("output %s missing", k)
+		}
+	}
+	// The issuer output is the functions' OIDC_ISSUER.
+	env := iac.Path(function(t, tpl, oidc.FunctionToken), "Properties", "Environment", "Variables", config.EnvIssuer)
+	wantEqual(t, "IssuerUrl", iac.Path(tpl, "Outputs", "IssuerUrl", "Value"), env)
+}
+
+// TestParseTemplateTags: the short-form tags become the long form.
+func TestParseTemplateTags(t *testing.T) {
+	tpl, err := iac.ParseTemplate([]byte(`
+A: !Ref X
+B: !GetAtt R.Arn
+C: !Sub "${AWS::StackName}-x"
+D: !If [Cond, !Split [",", !Ref P], [1, 2]]
+E: !Condition Other
+F: !Join
+  - ""
+  - [a, !Ref B]
+G: |
+  text
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := iac.Template{
+		"A": ref("X"),
+		"B": getAtt("R", "Arn"),
+		"C": sub("${AWS::StackName}-x"),
+		"D": map[string]any{"Fn::If": []any{"Cond", map[string]any{"Fn::Split": []any{",", ref("P")}}, []any{uint64(1), uint64(2)}}},
+		"E": map[string]any{"Condition": "Other"},
+		"F": map[string]any{"Fn::Join": []any{"", []any{"a", ref("B")}}},
+		"G": "text\n",
+	}
+	wantEqual(t, "parsed", tpl, want)
+	if _, err := iac.ParseTemplate([]byte("A: !Bogus x\n")); err == nil {
+		t.Error("unknown tag accepted")
+	}
+	if _, err := iac.ParseTemplate([]byte("A: 1\nA: 2\n")); err == nil {
+		t.Error("duplicate key accepted")
+	}
+}
