@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,8 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -52,9 +55,11 @@ type browser struct {
 	t   *testing.T
 	ctx context.Context // the tab; chromium lives as long as the first tab
 
-	output  *lockedBuffer // chromium's stdout and stderr
-	mu      sync.Mutex
-	console []string // the tab's console and browser log, in order
+	output    *lockedBuffer // chromium's stdout and stderr
+	mu        sync.Mutex
+	console   []string // the tab's console and browser log, in order
+	requests  []string // the main frame's document requests, redirects included, in order
+	documents []string // the URLs of the documents the main frame committed (showed), in order
 }
 
 // newBrowser starts chromium with the flags these machines need: headless,
@@ -115,7 +120,8 @@ func (b *browser) newContext() *browser {
 // attach runs the first Do on ctx, which opens its tab (and, for the first
 // tab, launches chromium) and binds it to ctx, so ctx carries no step
 // timeout: a watchdog bounds the wait instead. Then it collects the tab's
-// console.
+// console, and the main frame's document requests and committed documents
+// (see navigations).
 func (b *browser) attach(ctx context.Context, cancel context.CancelFunc, what string) {
 	b.t.Helper()
 	b.ctx = ctx
@@ -129,6 +135,32 @@ func (b *browser) attach(ctx context.Context, cancel context.CancelFunc, what st
 	case <-time.After(startTimeout):
 		cancel()
 		b.t.Fatalf("%s: not done within %s\nchromium output:\n%s", what, startTimeout, b.output.tail(40))
+	}
+	// Listen delivers events in order, before the reply to a command that
+	// follows them: a step that waited for a page has its navigation here.
+	// A tab's main frame has the tab's target id.
+	mainFrame := cdp.FrameID(chromedp.FromContext(ctx).Target.TargetID)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if e.Type == network.ResourceTypeDocument && e.Request != nil && e.FrameID == mainFrame {
+				line := e.Request.Method + " " + e.Request.URL
+				if e.RedirectResponse != nil {
+					line = "(" + strconv.FormatInt(e.RedirectResponse.Status, 10) + ") " + line
+				}
+				b.mu.Lock()
+				b.requests = append(b.requests, line)
+				b.mu.Unlock()
+			}
+		case *page.EventFrameNavigated:
+			if e.Frame != nil && e.Frame.ParentID == "" {
+				b.mu.Lock()
+				b.documents = append(b.documents, e.Frame.URL)
+				b.mu.Unlock()
+			}
+		}
+	}); err != nil {
+		b.t.Fatalf("%s: listen for navigations: %v", what, err)
 	}
 	go func() {
 		for m, err := range chromedp.Console(ctx) {
@@ -186,8 +218,17 @@ func (b *browser) fail(step string, err error) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("%w (step limit %s)", err, stepTimeout)
 	}
-	b.t.Fatalf("browser step %q: %v\n  page: %s\n  screenshot: %s\n  text:\n%s\n  console:\n%s\n  chromium output (end, without D-Bus noise):\n%s",
-		step, err, loc, shot, indent(text), indent(strings.Join(b.consoleLines(), "\n")), indent(b.output.tail(20)))
+	requests, _ := b.navigations(navMark{})
+	if len(requests) > 12 {
+		requests = requests[len(requests)-12:]
+	}
+	for i, r := range requests {
+		if len(r) > 300 {
+			requests[i] = r[:300] + "…"
+		}
+	}
+	b.t.Fatalf("browser step %q: %v\n  page: %s\n  screenshot: %s\n  text:\n%s\n  console:\n%s\n  navigations (end):\n%s\n  chromium output (end, without D-Bus noise):\n%s",
+		step, err, loc, shot, indent(text), indent(strings.Join(b.consoleLines(), "\n")), indent(strings.Join(requests, "\n")), indent(b.output.tail(20)))
 }
 
 // screenshot saves the visible page as an artifact and logs its path.
@@ -206,6 +247,27 @@ func (b *browser) consoleLines() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.console...)
+}
+
+// navMark is a point in the tab's history of navigations.
+type navMark struct{ requests, documents int }
+
+// mark returns the present point of the tab's navigations.
+func (b *browser) mark() navMark {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return navMark{len(b.requests), len(b.documents)}
+}
+
+// navigations returns what the main frame did since m: each document
+// request, a redirect's target with the status that led to it, and each
+// document it committed, that is, showed. A redirect commits nothing, so a
+// provider that answers at once (a silent sign-in) has requests and no
+// documents.
+func (b *browser) navigations(m navMark) (requests, documents []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.requests[m.requests:]...), append([]string(nil), b.documents[m.documents:]...)
 }
 
 // waitConsole waits until a console line matches re, and returns it.

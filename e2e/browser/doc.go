@@ -12,7 +12,10 @@
 //     step into a message with the page's address, text, console and a
 //     screenshot under e2e/artifacts;
 //   - spa_test.go signs in to a public client from a single-page app on
-//     another origin and checks that per-client allowedOrigins are enforced.
+//     another origin and checks that per-client allowedOrigins are enforced;
+//   - sso_test.go signs in to a second client without a password (single
+//     sign-on, prompt=none by a top-level redirect), then signs out through
+//     the first (RP-Initiated Logout) and checks that both are signed out.
 //
 // The tests fail, never skip, when chromium is missing: CI must not pass
 // without running them. See docs/browser-test.md.

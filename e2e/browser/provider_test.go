@@ -28,6 +28,9 @@ type client struct {
 	Name           string // shown on the login and consent pages
 	RedirectURIs   []string
 	AllowedOrigins []string // per-client CORS origins (staticClients[].allowedOrigins)
+	// PostLogoutRedirectURIs are where RP-Initiated Logout may return
+	// (staticClients[].postLogoutRedirectURIs); none when empty.
+	PostLogoutRedirectURIs []string
 }
 
 // providerConfig is the YAML the provider is built from, in the format a
@@ -54,6 +57,9 @@ staticClients:
     public: true
     redirectURIs: {{json .RedirectURIs}}
     allowedOrigins: {{json .AllowedOrigins}}
+{{- with .PostLogoutRedirectURIs}}
+    postLogoutRedirectURIs: {{json .}}
+{{- end}}
 {{- end}}
 oauth2:
   skipApprovalScreen: false

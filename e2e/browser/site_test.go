@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -20,11 +21,29 @@ type site struct {
 }
 
 // reserveSite listens on a fresh 127.0.0.1 port; serve starts answering.
+// Its origin, http://127.0.0.1:port, is same-site with the provider's (a
+// site ignores the port), as every origin of TestSPAPublicClient is.
 func reserveSite(t *testing.T) *site {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	t.Cleanup(srv.Close)
 	return &site{Origin: "http://" + srv.Listener.Addr().String(), srv: srv}
+}
+
+// reserveCrossSite is reserveSite with the origin http://localhost:port:
+// the same listener on 127.0.0.1, but for chromium another site than the
+// provider's http://127.0.0.1:port, as an app on its own domain would be.
+// SameSite cookie rules apply between them; localhost is still a secure
+// context, so Web Crypto works, and chromium resolves it without DNS.
+func reserveCrossSite(t *testing.T) *site {
+	t.Helper()
+	s := reserveSite(t)
+	_, port, err := net.SplitHostPort(s.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Origin = "http://" + net.JoinHostPort("localhost", port)
+	return s
 }
 
 // spaConfig is what the SPA reads from /config.js.
@@ -33,13 +52,19 @@ type spaConfig struct {
 	ClientID    string `json:"clientID"`
 	RedirectURI string `json:"redirectURI"`
 	Scope       string `json:"scope"`
+	// PostLogoutRedirectURI is where the SPA's Sign out asks the provider
+	// to return (RP-Initiated Logout); it must be registered for the client.
+	PostLogoutRedirectURI string `json:"postLogoutRedirectURI"`
 }
 
 // callbackURI is the redirect URI of the SPA served on s.
 func (s *site) callbackURI() string { return s.Origin + "/callback.html" }
 
+// loggedOutURI is the post-logout redirect URI of the SPA served on s.
+func (s *site) loggedOutURI() string { return s.Origin + "/logged-out.html" }
+
 // serveSPA serves the test SPA (testdata/spa: index.html, callback.html,
-// app.js, and the CORS probe page probe.html) as client clientID of the
+// logged-out.html, app.js, and the CORS probe page probe.html) as client clientID of the
 // provider at issuer. clientID may be empty on a site that only probes.
 func (s *site) serveSPA(t *testing.T, issuer, clientID string) {
 	t.Helper()
@@ -47,7 +72,8 @@ func (s *site) serveSPA(t *testing.T, issuer, clientID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := json.Marshal(spaConfig{Issuer: issuer, ClientID: clientID, RedirectURI: s.callbackURI(), Scope: "openid email profile"})
+	cfg, err := json.Marshal(spaConfig{Issuer: issuer, ClientID: clientID, RedirectURI: s.callbackURI(),
+		Scope: "openid email profile", PostLogoutRedirectURI: s.loggedOutURI()})
 	if err != nil {
 		t.Fatal(err)
 	}

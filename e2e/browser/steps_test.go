@@ -1,10 +1,13 @@
 package browser
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -20,12 +23,23 @@ func (b *browser) openSPA(s *site, query string) {
 
 // clickSignIn presses the SPA's Sign in button, which reads the discovery
 // document (CORS) and navigates to the authorization endpoint, and waits
-// for the next page: the provider's login page or, when the provider needs
-// no login (prompt=none, single sign-on), the SPA's callback.
+// for the next page: the provider's login page, its approval page (single
+// sign-on for a client not yet approved) or, when the provider shows no
+// page (prompt=none, single sign-on), the SPA's callback.
 func (b *browser) clickSignIn() {
 	b.t.Helper()
 	b.do("click Sign in", chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitReady(chromedp.CSS(`#login, #held, body[data-state=error]`)))
+		chromedp.WaitReady(chromedp.CSS(`#login, button[name=approve], #held, body[data-state=error]`)))
+}
+
+// frameResult presses Sign in on an SPA opened with ?frame=1, which sends
+// the authorization request from a hidden iframe, and reads the result the
+// iframe's callback reported to the page.
+func (b *browser) frameResult(s *site) appResult {
+	b.t.Helper()
+	b.expectPage("the SPA", s.Origin+"/?")
+	b.do("click Sign in (hidden iframe)", chromedp.Click(chromedp.ID("signin")))
+	return b.pageResult(s.Origin + "/?")
 }
 
 // expectLoginPage checks that the tab shows p's login page.
@@ -46,6 +60,29 @@ func (b *browser) login(email, password string) {
 	)
 	if errText := run(b, "read the login result", chromedp.Evaluate[string](`(document.querySelector("p.error") || {}).textContent || ""`)); errText != "" {
 		b.fail("login", errorString("the provider says: "+errText))
+	}
+}
+
+// expectApprovalOnly checks that the tab shows p's approval page for the
+// named client and no password field: single sign-on asks only for the
+// approval of a client the user has not approved yet.
+func (b *browser) expectApprovalOnly(p *provider, clientName string) {
+	b.t.Helper()
+	b.expectPage("the approval page", p.Issuer+"/")
+	page := run(b, "read the approval page", chromedp.Evaluate[struct {
+		Approve  bool   `json:"approve"`
+		Password bool   `json:"password"`
+		Text     string `json:"text"`
+	}](`({approve: !!document.querySelector("button[name=approve]"),
+		password: !!document.querySelector("input[type=password]"),
+		text: document.body.innerText})`))
+	switch {
+	case page.Password:
+		b.fail("expect the approval page only", errorString("the provider shows a password field"))
+	case !page.Approve:
+		b.fail("expect the approval page only", errorString("no Allow button"))
+	case !strings.Contains(page.Text, clientName):
+		b.fail("expect the approval page only", errorString("the page does not name the client "+clientName))
 	}
 }
 
@@ -71,10 +108,11 @@ func (b *browser) approveIfAsked() {
 
 // appResult is what the SPA's callback page ended with.
 type appResult struct {
-	State string // done, held or error
-	Email string
-	Error string
-	Held  heldCode // with ?hold=1
+	State      string // done, held or error
+	Email      string
+	Error      string
+	OAuthError string   // the error code of an authorization error response
+	Held       heldCode // with ?hold=1
 }
 
 type heldCode struct {
@@ -86,20 +124,58 @@ type heldCode struct {
 // reads what it shows.
 func (b *browser) callbackResult(s *site) appResult {
 	b.t.Helper()
-	b.expectPage("the callback", s.callbackURI())
-	state := run(b, "wait for the SPA callback to finish", chromedp.Poll[string](
+	return b.pageResult(s.callbackURI())
+}
+
+// pageResult waits for the SPA page at prefix to finish and reads what it
+// shows.
+func (b *browser) pageResult(prefix string) appResult {
+	b.t.Helper()
+	b.expectPage("the SPA", prefix)
+	state := run(b, "wait for the SPA to finish", chromedp.Poll[string](
 		`["done", "held", "error"].includes(document.body.dataset.state) && document.body.dataset.state`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
 	text := func(id string) string {
-		return run(b, "read #"+id, chromedp.Evaluate[string](`document.getElementById("`+id+`").textContent`))
+		return run(b, "read #"+id, chromedp.Evaluate[string](`(document.getElementById("`+id+`") || {}).textContent || ""`))
 	}
-	res := appResult{State: state, Email: text("email"), Error: text("error")}
+	res := appResult{State: state, Email: text("email"), Error: text("error"),
+		OAuthError: run(b, "read the OAuth error", chromedp.Evaluate[string](`document.body.dataset.oauthError || ""`))}
 	if held := text("held"); held != "" {
 		if err := json.Unmarshal([]byte(held), &res.Held); err != nil {
 			b.fail("read the held code", err)
 		}
 	}
 	return res
+}
+
+// clickSignOut presses the SPA's Sign out button, which sends the browser
+// to the end_session_endpoint with the ID token as id_token_hint, and waits
+// for the next page: the SPA's logged-out page or a page of the provider
+// (a confirmation, an error).
+func (b *browser) clickSignOut() {
+	b.t.Helper()
+	b.do("click Sign out", chromedp.Click(chromedp.ID("signout")),
+		chromedp.WaitReady(chromedp.CSS(`#logged-out, main, body[data-state=error]`)))
+}
+
+// loggedOutResult waits for the SPA's logged-out page on s and reads the
+// state it received; State is done when it matches the one the SPA sent.
+func (b *browser) loggedOutResult(s *site) (result, state string) {
+	b.t.Helper()
+	res := b.pageResult(s.loggedOutURI())
+	if res.State != "done" {
+		return res.State + ": " + res.Error, ""
+	}
+	return res.State, run(b, "read #state", chromedp.Evaluate[string](`document.getElementById("state").textContent`))
+}
+
+// cookies returns the cookies the browser context holds for url.
+func (b *browser) cookies(url string) []*network.Cookie {
+	b.t.Helper()
+	return run(b, "read the cookies for "+url, func(ctx context.Context, t *chromedp.Target) ([]*network.Cookie, error) {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{url}})
+		return res.Cookies, err
+	})
 }
 
 // expectPage checks that the tab shows a URL starting with prefix.

@@ -1,8 +1,14 @@
 // The test SPA: OpenID Connect authorization code flow with PKCE (S256) for
-// a public client, in plain JavaScript. SPA (from config.js) holds issuer,
-// clientID, redirectURI and scope. Progress and errors go into the page:
-// body[data-state] is "ready", "working", "done", "held" or "error", and
-// #error holds what went wrong.
+// a public client, and RP-Initiated Logout, in plain JavaScript. SPA (from
+// config.js) holds issuer, clientID, redirectURI, scope and
+// postLogoutRedirectURI. Progress and errors go into the page:
+// body[data-state] is "ready", "working", "done", "held" or "error", #error
+// holds what went wrong, and body[data-oauth-error] the error code of an
+// authorization error response (login_required, consent_required, …).
+//
+// sessionStorage (per origin and tab) holds the login in progress ("oidc"),
+// the ID token of the signed-in user ("id_token", the logout's
+// id_token_hint) and the logout in progress ("logout").
 'use strict';
 
 function show(id, text) {
@@ -62,6 +68,13 @@ async function discover() {
 // signIn starts the authorization code flow with PKCE, keeping the
 // verifier, state and nonce in sessionStorage for the callback. opts.hold
 // makes the callback stop at the code; opts.prompt is sent as prompt.
+//
+// The browser goes to the authorization endpoint by a top-level navigation,
+// for a silent sign-in (prompt=none) too. The provider's session cookie is
+// SameSite=Lax: a browser sends it on a top-level GET navigation from
+// another site, but not on a request from a frame that another site embeds.
+// opts.frame makes that request from a hidden iframe instead, only to show
+// that it does not work; the callback then reports to this page.
 async function signIn(opts) {
   document.body.dataset.state = 'working';
   show('status', 'Reading the discovery document…');
@@ -84,7 +97,42 @@ async function signIn(opts) {
   });
   if (opts && opts.prompt) params.set('prompt', opts.prompt);
   url.search = params.toString();
+  if (opts && opts.frame) {
+    signInInFrame(url.toString());
+    return;
+  }
   location.assign(url.toString());
+}
+
+// signInInFrame loads the authorization URL in a hidden iframe and shows
+// what its callback reports (see reportToParent) as this page's result.
+function signInInFrame(url) {
+  show('status', 'Waiting for the silent sign-in in a hidden iframe…');
+  window.addEventListener('message', (ev) => {
+    if (ev.origin !== location.origin || !ev.data || ev.data.type !== 'callback') return;
+    show('email', ev.data.email);
+    show('error', ev.data.error);
+    if (ev.data.oauthError) document.body.dataset.oauthError = ev.data.oauthError;
+    document.body.dataset.state = ev.data.state;
+  });
+  const frame = document.createElement('iframe');
+  frame.id = 'silent';
+  frame.hidden = true;
+  frame.src = url;
+  document.body.appendChild(frame);
+}
+
+// reportToParent sends the callback's result to the page that framed it,
+// on this origin only.
+function reportToParent() {
+  if (window.parent === window) return;
+  window.parent.postMessage({
+    type: 'callback',
+    state: document.body.dataset.state,
+    email: document.getElementById('email').textContent,
+    error: document.getElementById('error').textContent,
+    oauthError: document.body.dataset.oauthError || '',
+  }, location.origin);
 }
 
 // callback checks the authorization response (state, then iss: RFC 9207),
@@ -98,7 +146,10 @@ async function callback() {
   if (!saved) throw new Error('no login in progress (nothing in sessionStorage)');
   if (q.get('state') !== saved.state) throw new Error('state mismatch');
   if (q.get('iss') !== SPA.issuer) throw new Error('iss mismatch: got ' + q.get('iss') + ', want ' + SPA.issuer);
-  if (q.has('error')) throw new Error('authorization error: ' + q.get('error') + ': ' + (q.get('error_description') || ''));
+  if (q.has('error')) {
+    document.body.dataset.oauthError = q.get('error');
+    throw new Error('authorization error: ' + q.get('error') + ': ' + (q.get('error_description') || ''));
+  }
   const code = q.get('code');
   if (!code) throw new Error('no code in the authorization response');
   if (saved.hold) {
@@ -129,6 +180,7 @@ async function callback() {
   });
   if (info.sub !== claims.sub) throw new Error('userinfo sub ' + info.sub + ' differs from the ID token sub ' + claims.sub);
   window.spaResult = {access_token: tokens.access_token, id_token: claims, userinfo: info};
+  sessionStorage.setItem('id_token', tokens.id_token);
   show('email', info.email);
   show('status', 'Signed in.');
   document.body.dataset.state = 'done';
@@ -161,4 +213,43 @@ async function verifyIDToken(d, jwt, nonce) {
   if (claims.nonce !== nonce) throw new Error('ID token nonce mismatch');
   if (!(claims.exp * 1000 > Date.now())) throw new Error('ID token expired');
   return claims;
+}
+
+// signOut sends the browser to the end_session_endpoint from discovery
+// (OpenID Connect RP-Initiated Logout 1.0 §2) with the ID token as
+// id_token_hint, which ties the request to the provider's session, the
+// registered post_logout_redirect_uri, and a fresh state kept for
+// loggedOut.
+async function signOut() {
+  document.body.dataset.state = 'working';
+  const idToken = sessionStorage.getItem('id_token');
+  if (!idToken) throw new Error('not signed in: no ID token in sessionStorage');
+  show('status', 'Reading the discovery document…');
+  const d = await discover();
+  if (!d.end_session_endpoint) throw new Error('discovery: no end_session_endpoint');
+  const state = randomString(16);
+  sessionStorage.setItem('logout', state);
+  const url = new URL(d.end_session_endpoint);
+  url.search = new URLSearchParams({
+    id_token_hint: idToken,
+    client_id: SPA.clientID,
+    post_logout_redirect_uri: SPA.postLogoutRedirectURI,
+    state: state,
+  }).toString();
+  location.assign(url.toString());
+}
+
+// loggedOut is the post_logout_redirect_uri: it shows the state it
+// received, checks it against the one signOut kept, and forgets the ID
+// token.
+function loggedOut() {
+  const q = new URLSearchParams(location.search);
+  const saved = sessionStorage.getItem('logout');
+  sessionStorage.removeItem('logout');
+  sessionStorage.removeItem('id_token');
+  show('state', q.get('state') || '');
+  if (!saved) throw new Error('no logout in progress (nothing in sessionStorage)');
+  if (q.get('state') !== saved) throw new Error('state mismatch: got ' + q.get('state') + ', want ' + saved);
+  show('status', 'Signed out.');
+  document.body.dataset.state = 'done';
 }
