@@ -255,8 +255,9 @@ func (d *decoder) logger(f field, l *Logger) {
 
 func (d *decoder) extensions(f field, e *Extensions) {
 	d.object(f.val, f.path, handlers{
-		"authCodes": func(f field) { d.duration(f, &e.AuthCodes, false) },
-		"sessions":  func(f field) { d.sessions(f, &e.Sessions) },
+		"authCodes":           func(f field) { d.duration(f, &e.AuthCodes, false) },
+		"sessions":            func(f field) { d.sessions(f, &e.Sessions) },
+		"tokenEndpointAtHash": func(f field) { d.boolPtr(f, &e.TokenEndpointAtHash) },
 	}, nil)
 }
 

@@ -42,6 +42,11 @@ type Config struct {
 	GrantTypes []string
 	// RefreshTokens are Dex's expiry.refreshTokens settings.
 	RefreshTokens RefreshPolicy
+	// OmitTokenEndpointAtHash leaves at_hash out of ID tokens from the token
+	// endpoint (where OpenID Connect Core §3.1.3.6 makes it OPTIONAL), so the
+	// ID token and access token are signed concurrently: one KMS round trip
+	// of latency instead of two. Front-channel ID tokens always carry it.
+	OmitTokenEndpointAtHash bool
 	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
 	SkipApprovalScreen bool
 	// AllowedOrigins are web origins (or "*") allowed to call discovery,

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -323,4 +324,54 @@ func TestRefreshWithRelyingParty(t *testing.T) {
 	if err != nil || info.Email != userEmail {
 		t.Errorf("userinfo with the refreshed token: %v %v", info, err)
 	}
+}
+
+// TestConcurrentSigning: with OmitTokenEndpointAtHash the token endpoint
+// signs both tokens at once; a signer that lets two signatures overlap
+// proves it.
+func TestConcurrentSigning(t *testing.T) {
+	signer := &overlapSigner{Signer: testSigner, release: make(chan struct{})}
+	e := newEnv(t, func(c *oidc.Config) { c.OmitTokenEndpointAtHash = true; c.Signer = signer })
+	code, verifier := e.pkceCode(confidentialID)
+	signer.armed.Store(true)
+	status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if status != 200 {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	if signer.maxInFlight.Load() != 2 {
+		t.Errorf("at most %d signatures in flight; want 2 (concurrent)", signer.maxInFlight.Load())
+	}
+	claims := e.verifyIDToken(body["id_token"].(string), confidentialID)
+	if claims["at_hash"] != nil {
+		t.Errorf("at_hash present with OmitTokenEndpointAtHash")
+	}
+}
+
+// overlapSigner holds each signature until a second one arrives (or a
+// short timeout passes), recording how many overlapped.
+type overlapSigner struct {
+	oidc.Signer
+	armed       atomic.Bool
+	inFlight    atomic.Int32
+	maxInFlight atomic.Int32
+	release     chan struct{}
+	once        sync.Once
+}
+
+func (s *overlapSigner) Sign(ctx context.Context, kid string, input []byte) ([]byte, error) {
+	if s.armed.Load() {
+		n := s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		if n > s.maxInFlight.Load() {
+			s.maxInFlight.Store(n)
+		}
+		if n >= 2 {
+			s.once.Do(func() { close(s.release) })
+		}
+		select {
+		case <-s.release:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return s.Signer.Sign(ctx, kid, input)
 }

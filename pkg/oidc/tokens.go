@@ -66,18 +66,32 @@ type accessTokenClaims struct {
 // mintTokens signs an access token and an ID token for g, as the token
 // endpoint returns them.
 //
-// The ID token carries at_hash of the access token, so it is signed second:
-// at_hash is OPTIONAL at the token endpoint (OpenID Connect Core §3.1.3.6)
-// but lets relying parties bind the pair, and go-oidc's VerifyAccessToken
-// requires it.
+// By default the ID token carries at_hash of the access token, so it is
+// signed second: at_hash is OPTIONAL at the token endpoint (OpenID Connect
+// Core §3.1.3.6) but lets relying parties bind the pair, and go-oidc's
+// VerifyAccessToken requires it. With Config.OmitTokenEndpointAtHash the two
+// are signed concurrently instead: one signing round trip (KMS) of latency,
+// not two.
 func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
-	accessToken, alg, err := p.mintAccessToken(ctx, g)
-	if err != nil {
-		return tokenSet{}, err
-	}
-	idToken, err := p.mintIDToken(ctx, g, user, alg, accessToken, "")
-	if err != nil {
-		return tokenSet{}, err
+	var accessToken, idToken string
+	if p.cfg.OmitTokenEndpointAtHash {
+		var errID error
+		err := run2(
+			func() (err error) { accessToken, _, err = p.mintAccessToken(ctx, g); return err },
+			func() error { idToken, errID = p.mintIDToken(ctx, g, user, "", "", ""); return errID },
+		)
+		if err != nil {
+			return tokenSet{}, err
+		}
+	} else {
+		var alg string
+		var err error
+		if accessToken, alg, err = p.mintAccessToken(ctx, g); err != nil {
+			return tokenSet{}, err
+		}
+		if idToken, err = p.mintIDToken(ctx, g, user, alg, accessToken, ""); err != nil {
+			return tokenSet{}, err
+		}
 	}
 	return tokenSet{
 		AccessToken: accessToken,
