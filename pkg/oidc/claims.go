@@ -56,7 +56,7 @@ var userClaimNames = func() []string {
 	return out
 }()
 
-var supportedClaims = append([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp", "amr"}, userClaimNames...)
+var supportedClaims = append([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp", "amr", "acr"}, userClaimNames...)
 
 // isAudienceScope reports whether s is a cross-client audience scope.
 func isAudienceScope(s string) bool {

@@ -28,6 +28,7 @@ type discoveryMetadata struct {
 	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	PromptValuesSupported             []string `json:"prompt_values_supported"`
+	ACRValuesSupported                []string `json:"acr_values_supported"`
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	// Defaults to true when absent (Discovery §3), so it must be sent.
@@ -59,6 +60,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		IntrospectionAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost},
 		CodeChallengeMethodsSupported:              []string{pkceS256},
 		PromptValuesSupported:                      []string{promptNone, promptLogin, promptConsent, promptSelectAccount},
+		ACRValuesSupported:                         []string{acrPassword},
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
 	})

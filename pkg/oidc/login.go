@@ -22,6 +22,11 @@ import (
 // amrPassword is the RFC 8176 method reference for a password login.
 const amrPassword = "pwd"
 
+// acrPassword is the authentication context class of a password login:
+// single-factor, ISO/IEC 29115 level 1 ("0" would mean below level 1,
+// OpenID Connect Core §2). acr_values are accepted; this is the only class.
+const acrPassword = "1"
+
 // storePending stores the validated request for the login or consent
 // form and returns the form's handle and CSRF token.
 func (p *Provider) storePending(w http.ResponseWriter, r *http.Request, req *AuthRequest) (handle, csrf string, err error) {

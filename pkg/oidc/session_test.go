@@ -102,8 +102,8 @@ func TestSingleSignOn(t *testing.T) {
 	params.Set("client_id", confidentialID)
 	e.clock.Advance(time.Minute)
 	claims, _ := e.idTokenClaimsFrom(c, params)
-	if claims["sub"] != userSubject {
-		t.Errorf("silent ID token sub = %v", claims["sub"])
+	if claims["sub"] != userSubject || claims["acr"] != "1" || stringList(claims["amr"])[0] != "pwd" {
+		t.Errorf("silent ID token sub %v acr %v amr %v", claims["sub"], claims["acr"], claims["amr"])
 	}
 	if at := int64(claims["auth_time"].(float64)); at != loginTime.Unix() {
 		t.Errorf("auth_time = %d; want the login time %d", at, loginTime.Unix())

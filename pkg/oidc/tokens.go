@@ -170,6 +170,9 @@ func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, alg, acc
 	if len(g.AMR) > 0 {
 		claims["amr"] = g.AMR
 	}
+	if slices.Contains(g.AMR, amrPassword) {
+		claims["acr"] = acrPassword
+	}
 	token, _, err := p.sign(ctx, typIDToken, claims)
 	return token, err
 }
