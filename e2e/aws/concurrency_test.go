@@ -33,7 +33,9 @@ func dynamoProvider(t *testing.T) string {
 	store := dynamodb.New(ddb, table, time.Now)
 	static := memory.New(time.Now)
 	static.PutClient(oidc.Client{ID: clientID, SecretHash: oidc.HashSecret(secret), RedirectURIs: []string{"http://127.0.0.1:5555/callback"}})
-	static.PutUser(oidc.User{Subject: "ada", Email: email, PasswordHash: []byte(passwordHash)})
+	if err := static.PutUser(t.Context(), oidc.User{Subject: "ada", Email: email, PasswordHash: []byte(passwordHash)}); err != nil {
+		t.Fatal(err)
+	}
 	signer, err := local.Generate(oidc.RS256)
 	if err != nil {
 		t.Fatal(err)

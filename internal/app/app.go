@@ -29,7 +29,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		clientOrigins = append(clientOrigins, c.AllowedOrigins...)
 	}
 	for _, u := range cfg.StaticPasswords {
-		static.PutUser(userFromConfig(u))
+		if err := static.PutUser(ctx, userFromConfig(u)); err != nil {
+			return nil, fmt.Errorf("staticPasswords: %s: %w", u.Email, err)
+		}
 	}
 
 	pc := oidc.Config{

@@ -32,7 +32,7 @@ func clientsEnv(t *testing.T) *env {
 	e.store.PutClient(oidc.Client{ID: peerID, SecretHash: oidc.HashSecret("p"), RedirectURIs: []string{redirectURI}, TrustedPeers: []string{confidentialID}})
 	e.store.PutClient(oidc.Client{ID: peer2ID, SecretHash: oidc.HashSecret("p"), RedirectURIs: []string{redirectURI}, TrustedPeers: []string{confidentialID}})
 	e.store.PutClient(oidc.Client{ID: untrusted, SecretHash: oidc.HashSecret("p"), RedirectURIs: []string{redirectURI}})
-	e.store.PutUser(oidc.User{
+	putUser(e.t, e.store, oidc.User{
 		Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins", "ops"},
 		PasswordHash: passwordHash, GivenName: "Ada", FamilyName: "Min", Nickname: "root", Picture: "https://img.example/a.png",
 		Locale: "en-GB", PhoneNumber: "+44 20 7946 0000", PhoneNumberVerified: true, UpdatedAt: time.Unix(1700000000, 0),

@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"html"
@@ -61,7 +62,7 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}})
 	store.PutClient(oidc.Client{ID: publicID, Name: "Example CLI", Public: true, RedirectURIs: []string{redirectURI}})
 	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
-	store.PutUser(oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
+	putUser(t, store, oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
 		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store, Refresh: store, Revocations: store,
 		Sessions: store, Consents: store,
@@ -229,3 +230,11 @@ var (
 )
 
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+// putUser adds or replaces a user of the memory store.
+func putUser(t testing.TB, s *memory.Store, u oidc.User) {
+	t.Helper()
+	if err := s.PutUser(context.Background(), u); err != nil {
+		t.Fatalf("PutUser: %v", err)
+	}
+}

@@ -176,7 +176,7 @@ func TestRefreshErrors(t *testing.T) {
 	// A disabled user's refresh tokens stop working.
 	u, _ := e.store.User(context.Background(), userSubject)
 	u.Disabled = true
-	e.store.PutUser(u)
+	putUser(e.t, e.store, u)
 	if status, body := e.refresh(rt, nil); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
 		t.Errorf("disabled user: %d %v", status, body)
 	}

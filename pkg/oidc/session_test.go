@@ -19,7 +19,7 @@ const (
 // sessionEnv has a second user and a client with a post-logout URI.
 func sessionEnv(t *testing.T) *env {
 	e := newEnv(t)
-	e.store.PutUser(oidc.User{Subject: otherSubject, Email: otherEmail, PasswordHash: passwordHash})
+	putUser(e.t, e.store, oidc.User{Subject: otherSubject, Email: otherEmail, PasswordHash: passwordHash})
 	e.store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret),
 		RedirectURIs: []string{redirectURI}, PostLogoutRedirectURIs: []string{logoutURI}})
 	return e
@@ -244,7 +244,7 @@ func TestSessionExpiry(t *testing.T) {
 		e.signIn(c, confidentialID, otherEmail)
 		u, _ := e.store.User(t.Context(), otherSubject)
 		u.Disabled = true
-		e.store.PutUser(u)
+		putUser(e.t, e.store, u)
 		params := authParams()
 		params.Set("prompt", "none")
 		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != oidc.ErrCodeLoginRequired {
@@ -282,7 +282,7 @@ func TestConsentMemory(t *testing.T) {
 	for range 20 {
 		d.clock.Advance(5 * 24 * time.Hour)
 		u, _ := d.store.User(t.Context(), userSubject)
-		d.store.PutUser(u)
+		putUser(d.t, d.store, u)
 	}
 	c3 := d.browser()
 	p = d.get(c3, oidc.PathAuthorize, authParams())

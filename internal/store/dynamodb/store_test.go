@@ -109,7 +109,7 @@ func TestSessionContract(t *testing.T) {
 }
 
 func TestUserContract(t *testing.T) {
-	testUserStore(t, func(t *testing.T) userStore {
+	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
 		return contractStore(t, oidctest.NewClock())
 	})
 }

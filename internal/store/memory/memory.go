@@ -296,11 +296,33 @@ func (s *Store) PutConsent(_ context.Context, c oidc.Consent) error {
 	return nil
 }
 
-// PutUser adds or replaces a user of the password database.
-func (s *Store) PutUser(u oidc.User) {
+// PutUser adds or replaces the user u.Subject. It fails with ErrConflict,
+// storing nothing, if u's email (case-insensitively) or username belongs to
+// another user.
+func (s *Store) PutUser(_ context.Context, u oidc.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, other := range s.users {
+		if other.Subject == u.Subject {
+			continue
+		}
+		if (u.Email != "" && strings.EqualFold(other.Email, u.Email)) || (u.Username != "" && other.Username == u.Username) {
+			return oidc.ErrConflict
+		}
+	}
 	s.users[u.Subject] = cloneUser(u)
+	return nil
+}
+
+// DeleteUser removes the user; ErrNotFound if there is none.
+func (s *Store) DeleteUser(_ context.Context, subject string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[subject]; !ok {
+		return oidc.ErrNotFound
+	}
+	delete(s.users, subject)
+	return nil
 }
 
 // UserByLogin implements oidc.UserStore.

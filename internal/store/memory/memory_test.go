@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/serverless-oidc/op/internal/store/memory"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
@@ -22,5 +23,11 @@ func TestRefreshContract(t *testing.T) {
 func TestSessionContract(t *testing.T) {
 	oidctest.TestSessionStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.SessionStore {
 		return memory.New(clock.Now)
+	})
+}
+
+func TestUserContract(t *testing.T) {
+	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
+		return memory.New(time.Now)
 	})
 }

@@ -1,4 +1,4 @@
-package dynamodb_test
+package oidctest
 
 import (
 	"context"
@@ -13,13 +13,9 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// The user contract below is written to move into package oidctest as
-// TestUserStore, next to TestStorage, once the memory store has the same
-// write methods (PutUser(ctx, u) error and DeleteUser(ctx, subject) error).
-
-// userStore is what the user contract covers: oidc.UserStore and the
+// UserStore is what the user contract covers: oidc.UserStore and the
 // writes of the password database.
-type userStore interface {
+type UserStore interface {
 	oidc.UserStore
 	// PutUser adds or replaces the user u.Subject. It MUST fail with
 	// ErrConflict, storing nothing, if u's email (case-insensitively) or
@@ -29,12 +25,13 @@ type userStore interface {
 	DeleteUser(ctx context.Context, subject string) error
 }
 
-// testUserStore is the user contract. Stores may share a backend: every
-// subtest uses subjects, emails and usernames of its own.
-func testUserStore(t *testing.T, newStore func(t *testing.T) userStore) {
+// TestUserStorage is the contract of the password database: every store
+// of users MUST pass it. Stores may share a backend: every subtest uses
+// subjects, emails and usernames of its own.
+func TestUserStorage(t *testing.T, newStore func(t *testing.T) UserStore) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s userStore, p string)
+		run  func(t *testing.T, s UserStore, p string)
 	}{
 		{"RoundTrip", testUserRoundTrip},
 		{"Unknown", testUserUnknown},
@@ -72,7 +69,7 @@ func sampleUser(p string) oidc.User {
 	}
 }
 
-func mustPutUser(t *testing.T, s userStore, u oidc.User) {
+func mustPutUser(t *testing.T, s UserStore, u oidc.User) {
 	t.Helper()
 	if err := s.PutUser(context.Background(), u); err != nil {
 		t.Fatalf("PutUser(%s): %v", u.Subject, err)
@@ -106,7 +103,7 @@ func normalizeUser(u oidc.User) oidc.User {
 	return u
 }
 
-func testUserRoundTrip(t *testing.T, s userStore, p string) {
+func testUserRoundTrip(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -122,7 +119,7 @@ func testUserRoundTrip(t *testing.T, s userStore, p string) {
 	wantUser(t, "UserByLogin(bare)", got, err, bare)
 }
 
-func testUserUnknown(t *testing.T, s userStore, p string) {
+func testUserUnknown(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	_, err := s.User(ctx, p+"nobody")
 	wantUserErr(t, "User(unknown)", err, oidc.ErrNotFound)
@@ -136,7 +133,7 @@ func testUserUnknown(t *testing.T, s userStore, p string) {
 	wantUserErr(t, `User("")`, err, oidc.ErrNotFound)
 }
 
-func testUserLoginByEmail(t *testing.T, s userStore, p string) {
+func testUserLoginByEmail(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -152,7 +149,7 @@ func testUserLoginByEmail(t *testing.T, s userStore, p string) {
 	wantUser(t, "UserByLogin(Kelvin sign)", got, err, k)
 }
 
-func testUserLoginByUsername(t *testing.T, s userStore, p string) {
+func testUserLoginByUsername(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -162,7 +159,7 @@ func testUserLoginByUsername(t *testing.T, s userStore, p string) {
 	wantUserErr(t, "UserByLogin(username in other case)", err, oidc.ErrNotFound)
 }
 
-func testUserReplace(t *testing.T, s userStore, p string) {
+func testUserReplace(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -192,7 +189,7 @@ func testUserReplace(t *testing.T, s userStore, p string) {
 	wantUser(t, "UserByLogin(reused username)", got, err, other)
 }
 
-func testUserLoginNamesUnique(t *testing.T, s userStore, p string) {
+func testUserLoginNamesUnique(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -215,7 +212,7 @@ func testUserLoginNamesUnique(t *testing.T, s userStore, p string) {
 	wantUser(t, "UserByLogin(username) after refused claims", got, err, u)
 }
 
-func testUserDelete(t *testing.T, s userStore, p string) {
+func testUserDelete(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	u := sampleUser(p)
 	mustPutUser(t, s, u)
@@ -235,7 +232,7 @@ func testUserDelete(t *testing.T, s userStore, p string) {
 
 // testUserConcurrentClaims: of 10 users created concurrently with one
 // email, exactly one gets it.
-func testUserConcurrentClaims(t *testing.T, s userStore, p string) {
+func testUserConcurrentClaims(t *testing.T, s UserStore, p string) {
 	ctx := context.Background()
 	const n = 10
 	var wins, conflicts atomic.Int32
