@@ -225,35 +225,44 @@ var errInvalidToken = errors.New("oidc: invalid access token")
 
 func isInvalidToken(err error) bool { return errors.Is(err, errInvalidToken) }
 
-// verifyAccessToken checks an access token this provider issued: signature
-// by a published key, RFC 9068 type, issuer, audience and lifetime. It makes
-// no storage call.
-func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*accessTokenClaims, error) {
-	claims := &accessTokenClaims{}
-	var keyErr error
-	tok, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken) {
-			return nil, errors.New("not an access token")
+// ownKeys is a jwt.Keyfunc that accepts only this provider's published keys,
+// each only with its own algorithm, and only tokens whose "typ" is (access)
+// or is not (ID token) RFC 9068's at+jwt. A failure to load the key set is
+// recorded in *loadErr: it is not the token's fault.
+func (p *Provider) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		typ, _ := t.Header["typ"].(string)
+		if isAccess := strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken); isAccess != access {
+			return nil, errors.New("wrong token type")
 		}
 		kid, _ := t.Header["kid"].(string)
 		key, ok, err := p.keys.key(ctx, kid)
 		if err != nil {
-			keyErr = err
+			*loadErr = err
 			return nil, err
 		}
 		if !ok || key.Algorithm != t.Method.Alg() {
 			return nil, errors.New("unknown key")
 		}
 		return key.Key, nil
-	},
+	}
+}
+
+// verifyAccessToken checks an access token this provider issued: signature
+// by a published key, RFC 9068 type, issuer, audience and lifetime. It makes
+// no storage call.
+func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*accessTokenClaims, error) {
+	claims := &accessTokenClaims{}
+	var loadErr error
+	tok, err := jwt.ParseWithClaims(raw, claims, p.ownKeys(ctx, true, &loadErr),
 		jwt.WithValidMethods([]string{RS256, ES256}),
 		jwt.WithIssuer(p.cfg.Issuer),
 		jwt.WithAudience(p.URL(PathUserInfo)),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(p.now),
 	)
-	if keyErr != nil {
-		return nil, keyErr // the key set could not be loaded: not the token's fault
+	if loadErr != nil {
+		return nil, loadErr
 	}
 	if err != nil || !tok.Valid || claims.Subject == "" {
 		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
@@ -273,24 +282,11 @@ type idTokenHint struct {
 // grants nothing.
 func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, error) {
 	claims := jwt.RegisteredClaims{}
-	var keyErr error
-	tok, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken) {
-			return nil, errors.New("an access token is not an ID token")
-		}
-		kid, _ := t.Header["kid"].(string)
-		key, ok, err := p.keys.key(ctx, kid)
-		if err != nil {
-			keyErr = err
-			return nil, err
-		}
-		if !ok || key.Algorithm != t.Method.Alg() {
-			return nil, errors.New("unknown key")
-		}
-		return key.Key, nil
-	}, jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithIssuer(p.cfg.Issuer), jwt.WithoutClaimsValidation())
-	if keyErr != nil {
-		return idTokenHint{}, keyErr
+	var loadErr error
+	tok, err := jwt.ParseWithClaims(raw, &claims, p.ownKeys(ctx, false, &loadErr),
+		jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithoutClaimsValidation())
+	if loadErr != nil {
+		return idTokenHint{}, loadErr
 	}
 	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != p.cfg.Issuer {
 		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)

@@ -24,10 +24,7 @@ type NewRefreshStore func(t *testing.T, clock *Clock) RefreshStore
 // TestRefreshStorage is the refresh token and revocation part of the
 // storage contract; every store MUST pass it.
 func TestRefreshStorage(t *testing.T, newStore NewRefreshStore) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s RefreshStore, clock *Clock)
-	}{
+	runSuite(t, newStore, []subtest[RefreshStore]{
 		{"RedeemCodeCreatesGrant", testRedeemCodeCreatesGrant},
 		{"RedeemCodeConcurrentCreatesOneGrant", testRedeemCodeConcurrentCreatesOneGrant},
 		{"RefreshGrantExpiry", testRefreshGrantExpiry},
@@ -35,13 +32,7 @@ func TestRefreshStorage(t *testing.T, newStore NewRefreshStore) {
 		{"UpdateRefreshGrantConcurrent", testUpdateRefreshGrantConcurrent},
 		{"RevokeRefreshGrant", testRevokeRefreshGrant},
 		{"AccessTokenRevocation", testAccessTokenRevocation},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := NewClock()
-			tt.run(t, newStore(t, clock), clock)
-		})
-	}
+	})
 }
 
 func sampleGrant(clock *Clock) oidc.RefreshGrant {

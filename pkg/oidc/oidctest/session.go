@@ -21,20 +21,11 @@ type NewSessionStore func(t *testing.T, clock *Clock) SessionStore
 // TestSessionStorage is the single sign-on part of the storage contract:
 // sessions and remembered consent. Every store MUST pass it.
 func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s SessionStore, clock *Clock)
-	}{
+	runSuite(t, newStore, []subtest[SessionStore]{
 		{"SessionLifecycle", testSessionLifecycle},
 		{"SessionExpiry", testSessionExpiry},
 		{"ConsentLifecycle", testConsentLifecycle},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := NewClock()
-			tt.run(t, newStore(t, clock), clock)
-		})
-	}
+	})
 }
 
 func sampleSession(clock *Clock) oidc.Session {

@@ -26,10 +26,7 @@ type NewStore func(t *testing.T, clock *Clock) Store
 // TestStorage is the contract every store MUST pass, identically for the
 // memory store and DynamoDB.
 func TestStorage(t *testing.T, newStore NewStore) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s Store, clock *Clock)
-	}{
+	runSuite(t, newStore, []subtest[Store]{
 		{"AuthRequestRoundTrip", testAuthRequestRoundTrip},
 		{"AuthRequestUnknown", testAuthRequestUnknown},
 		{"AuthRequestExpiry", testAuthRequestExpiry},
@@ -40,7 +37,17 @@ func TestStorage(t *testing.T, newStore NewStore) {
 		{"CodeRedeemOnce", testCodeRedeemOnce},
 		{"CodeExpiry", testCodeExpiry},
 		{"CodeRedeemConcurrent", testCodeRedeemConcurrent},
-	}
+	})
+}
+
+// subtest is one case of a contract suite.
+type subtest[S any] struct {
+	name string
+	run  func(t *testing.T, s S, clock *Clock)
+}
+
+// runSuite runs each case against a fresh store with its own clock.
+func runSuite[S any, F ~func(*testing.T, *Clock) S](t *testing.T, newStore F, tests []subtest[S]) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := NewClock()
