@@ -258,3 +258,19 @@ func Strings(v any) []string {
 	}
 	return nil
 }
+
+// DynamoDBActions are the DynamoDB actions each function needs on the
+// table, as TestIAMActionsCoverCalls records them from the code: template.yaml
+// grants exactly these (tested) and the CDK stack uses this map.
+// TransactWriteItems is authorised per item (PutItem, UpdateItem,
+// DeleteItem, ConditionCheckItem); there is no IAM action of that name.
+var DynamoDBActions = map[string][]string{
+	// pending requests, codes, sessions, consent; logins of table users
+	oidc.FunctionAuthorize: {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	// codes, refresh families, revocations, table users' claims
+	oidc.FunctionToken: {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	// the revocation check of each access token; table users' claims
+	oidc.FunctionUserInfo:  {"dynamodb:BatchGetItem", "dynamodb:GetItem"},
+	oidc.FunctionDiscovery: nil,
+	oidc.FunctionJWKS:      nil,
+}

@@ -547,3 +547,13 @@ G: |
 		t.Error("duplicate key accepted")
 	}
 }
+
+// TestTemplateDynamoDBActions: template.yaml grants iac.DynamoDBActions,
+// which the CDK stack uses (TestIAMActionsCoverCalls compares both with the
+// calls the code makes).
+func TestTemplateDynamoDBActions(t *testing.T) {
+	tpl := loadSAM(t)
+	for _, name := range oidc.Functions {
+		wantEqual(t, name+" dynamodb actions", SAMActions(t, tpl, name, "dynamodb"), iac.DynamoDBActions[name])
+	}
+}

@@ -1,0 +1,94 @@
+// Command infra is the CDK app that deploys the provider: the same
+// topology as template.yaml, from the zips `make build` writes
+// (build/<function>.zip, each with the YAML config bundled). Settings come
+// from the CDK context (cdk.json or -c name=value); docs/deploy.md
+// describes each.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	props, err := propsFromContext(func(k string) string {
+		if v, ok := app.Node().TryGetContext(jsii.String(k)).(string); ok {
+			return v
+		}
+		return ""
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		os.Exit(2)
+	}
+	name := "serverless-oidc"
+	if v, ok := app.Node().TryGetContext(jsii.String("stackName")).(string); ok && v != "" {
+		name = v
+	}
+	props.Env = &awscdk.Environment{
+		Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")),
+		Region:  jsii.String(os.Getenv("CDK_DEFAULT_REGION")),
+	}
+	if *props.Env.Account == "" || *props.Env.Region == "" {
+		props.Env = nil // environment-agnostic (cdk synth without credentials)
+	}
+	NewOIDCStack(app, name, props)
+	app.Synth(nil)
+}
+
+var retention = map[string]awslogs.RetentionDays{
+	"1": awslogs.RetentionDays_ONE_DAY, "3": awslogs.RetentionDays_THREE_DAYS, "5": awslogs.RetentionDays_FIVE_DAYS,
+	"7": awslogs.RetentionDays_ONE_WEEK, "14": awslogs.RetentionDays_TWO_WEEKS, "30": awslogs.RetentionDays_ONE_MONTH,
+	"60": awslogs.RetentionDays_TWO_MONTHS, "90": awslogs.RetentionDays_THREE_MONTHS, "180": awslogs.RetentionDays_SIX_MONTHS,
+	"365": awslogs.RetentionDays_ONE_YEAR, "731": awslogs.RetentionDays_TWO_YEARS, "1827": awslogs.RetentionDays_FIVE_YEARS,
+	"3653": awslogs.RetentionDays_TEN_YEARS,
+}
+
+// propsFromContext reads the stack's settings from CDK context values.
+func propsFromContext(get func(string) string) (OIDCStackProps, error) {
+	p := OIDCStackProps{
+		BuildDir:                get("buildDir"),
+		DomainName:              get("domainName"),
+		CertificateArn:          get("certificateArn"),
+		HostedZoneID:            get("hostedZoneId"),
+		TableDeletionProtection: get("tableDeletionProtection") != "false",
+		LogLevel:                awslambda.ApplicationLogLevel(strings.ToUpper(get("logLevel"))),
+	}
+	for _, a := range strings.Split(get("signingKeyArns"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":key/") {
+				return p, fmt.Errorf("signingKeyArns: %q is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", a)
+			}
+			p.SigningKeyArns = append(p.SigningKeyArns, a)
+		}
+	}
+	if (p.DomainName == "") != (p.CertificateArn == "") {
+		return p, fmt.Errorf("domainName and certificateArn go together")
+	}
+	if v := get("logRetentionDays"); v != "" {
+		r, ok := retention[v]
+		if !ok {
+			return p, fmt.Errorf("logRetentionDays: %q; want one of 1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653", v)
+		}
+		p.LogRetention = r
+	}
+	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit} {
+		if v := get(key); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 {
+				return p, fmt.Errorf("%s: %q is not a positive number", key, v)
+			}
+			*dst = n
+		}
+	}
+	return p, nil
+}

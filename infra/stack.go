@@ -1,0 +1,294 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Table attributes: dynamodb.AttrPK, AttrSK and AttrTTL. They are repeated
+// here so that the app does not link the AWS SDK; the tests compare them
+// with dynamodb.TableSchema.
+const (
+	attrPK  = "pk"
+	attrSK  = "sk"
+	attrTTL = "ttl"
+)
+
+// OIDCStackProps are the deployment's settings; main reads them from the
+// CDK context (cdk deploy -c name=value).
+type OIDCStackProps struct {
+	awscdk.StackProps
+	// BuildDir holds <function>.zip for every function, as `make build`
+	// writes them (default ../build). The zips carry the YAML config.
+	BuildDir string
+	// DomainName, with CertificateArn (ACM, the stack's Region), makes the
+	// issuer https://DomainName and disables the execute-api endpoint.
+	DomainName     string
+	CertificateArn string
+	// HostedZoneID, when set with DomainName, creates the alias record.
+	HostedZoneID string
+	// SigningKeyArns are existing KMS key ARNs, the first signs; empty
+	// creates an RSA_2048 key.
+	SigningKeyArns []string
+	// TableDeletionProtection is DynamoDB deletion protection (default on
+	// in main).
+	TableDeletionProtection bool
+	// LogRetention of the log groups (default one month).
+	LogRetention awslogs.RetentionDays
+	// LogLevel is the application log level (default INFO).
+	LogLevel awslambda.ApplicationLogLevel
+	// Throttling of every route (defaults 50 rps, burst 100).
+	ThrottlingRateLimit, ThrottlingBurstLimit float64
+}
+
+// accessLogFormat is the API's access log line: no path or query (codes
+// and tokens never reach the log), the route instead.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage"}`
+
+// function is the configuration of one Lambda function.
+type function struct {
+	memory      float64
+	description string
+}
+
+var functions = map[string]function{
+	oidc.FunctionAuthorize: {512, "OIDC authorization endpoint, login and consent pages, logout"},
+	oidc.FunctionToken:     {256, "OIDC token endpoint, revocation and introspection"},
+	oidc.FunctionUserInfo:  {256, "OIDC UserInfo endpoint"},
+	oidc.FunctionDiscovery: {256, "OIDC discovery and RFC 8414 metadata"},
+	oidc.FunctionJWKS:      {256, "OIDC JSON Web Key Set"},
+}
+
+// NewOIDCStack is the provider: the same topology as template.yaml. Here
+// the API's routes and integrations are separate resources, so the API
+// itself depends on no function and the functions can take the issuer from
+// it (OIDC_ISSUER = the API's endpoint) without a circular dependency.
+func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &p.StackProps)
+	if p.BuildDir == "" {
+		p.BuildDir = filepath.Join("..", "build")
+	}
+	if p.LogRetention == "" {
+		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if p.LogLevel == "" {
+		p.LogLevel = awslambda.ApplicationLogLevel_INFO
+	}
+	if p.ThrottlingRateLimit == 0 {
+		p.ThrottlingRateLimit = 50
+	}
+	if p.ThrottlingBurstLimit == 0 {
+		p.ThrottlingBurstLimit = 100
+	}
+	hasDomain := p.DomainName != ""
+	if hasDomain && p.CertificateArn == "" {
+		panic("infra: domainName needs certificateArn")
+	}
+
+	// ------------------------------------------------------------ state
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(attrPK), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(attrSK), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(attrTTL),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(p.TableDeletionProtection),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN, // users and grants live only here
+	})
+	logicalID(table, "Table")
+
+	var keyArns []*string
+	if len(p.SigningKeyArns) == 0 {
+		key := awskms.NewKey(stack, jsii.String("SigningKey"), &awskms.KeyProps{
+			Description:   jsii.String(fmt.Sprintf("OIDC token signing key of stack %s", *stack.StackName())),
+			KeySpec:       awskms.KeySpec_RSA_2048,
+			KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
+			Alias:         jsii.String("alias/" + *stack.StackName() + "-oidc-signing"),
+			PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN, // deleting a key is irreversible
+		})
+		logicalID(key, "SigningKey")
+		keyArns = []*string{key.KeyArn()}
+	} else {
+		for _, a := range p.SigningKeyArns {
+			keyArns = append(keyArns, jsii.String(a))
+		}
+	}
+
+	// ------------------------------------------------------------ API
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:                   jsii.String(*stack.StackName() + "-oidc"),
+		CreateDefaultStage:        jsii.Bool(false),
+		DisableExecuteApiEndpoint: jsii.Bool(hasDomain),
+		// No CorsPreflight: the functions answer preflights, per client.
+	})
+	logicalID(api, "HttpApi")
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogGroup"), &awslogs.LogGroupProps{
+		Retention:     p.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	stage := &awsapigatewayv2.HttpStageOptions{
+		StageName:  jsii.String("$default"), // serves at the root: the issuer has no path
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(p.ThrottlingRateLimit),
+			BurstLimit: jsii.Number(p.ThrottlingBurstLimit),
+		},
+	}
+	var issuer *string
+	if !hasDomain {
+		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
+	} else {
+		domain := awsapigatewayv2.NewDomainName(stack, jsii.String("ApiDomain"), &awsapigatewayv2.DomainNameProps{
+			DomainName:     jsii.String(p.DomainName),
+			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(p.CertificateArn)),
+			EndpointType:   awsapigatewayv2.EndpointType_REGIONAL,
+			SecurityPolicy: awsapigatewayv2.SecurityPolicy_TLS_1_2,
+		})
+		stage.DomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
+		issuer = jsii.String("https://" + p.DomainName)
+		awscdk.NewCfnOutput(stack, jsii.String("DomainTarget"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Point DomainName here (CNAME, or a Route 53 alias) unless a hosted zone was given."),
+			Value:       domain.RegionalDomainName(),
+		})
+		if p.HostedZoneID != "" {
+			awsroute53.NewCfnRecordSet(stack, jsii.String("ApiDomainRecord"), &awsroute53.CfnRecordSetProps{
+				HostedZoneId: jsii.String(p.HostedZoneID),
+				Name:         jsii.String(p.DomainName),
+				Type:         jsii.String("A"),
+				AliasTarget: &awsroute53.CfnRecordSet_AliasTargetProperty{
+					DnsName:      domain.RegionalDomainName(),
+					HostedZoneId: domain.RegionalHostedZoneId(),
+				},
+			})
+		}
+	}
+	cfnStage := api.AddStage(jsii.String("DefaultStage"), stage).Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat),
+	})
+
+	// ------------------------------------------------------------ functions
+	env := map[string]*string{
+		config.EnvConfig:        jsii.String(iac.BundledConfig),
+		config.EnvIssuer:        issuer,
+		config.EnvDynamoDBTable: table.TableName(),
+		config.EnvKMSKeyIDs:     awscdk.Fn_Join(jsii.String(","), &keyArns),
+	}
+	integrations := map[string]awsapigatewayv2.HttpRouteIntegration{}
+	for _, name := range oidc.Functions {
+		integrations[name] = newFunction(stack, name, p, env, table, keyArns)
+	}
+	for _, rt := range oidc.Routes {
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(rt.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(rt.Method)},
+			Integration: integrations[rt.Function],
+		})
+	}
+
+	// ------------------------------------------------------------ outputs
+	awscdk.NewCfnOutput(stack, jsii.String("IssuerUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The issuer (OIDC_ISSUER of every function); relying parties use it."),
+		Value:       issuer,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DiscoveryUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The OpenID Connect discovery document."),
+		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{issuer, jsii.String(oidc.PathDiscovery)}),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The DynamoDB table (retained on stack deletion)."),
+		Value:       table.TableName(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("SigningKeyArns"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The KMS keys of OIDC_KMS_KEY_IDS; the first signs."),
+		Value:       env[config.EnvKMSKeyIDs],
+	})
+	return stack
+}
+
+// newFunction creates one function with its log group and its own role,
+// which grants only its log group, its KMS actions on the signing keys
+// and its DynamoDB actions on the table (iac.KMSActions, iac.DynamoDBActions).
+func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[string]*string,
+	table awsdynamodb.Table, keyArns []*string) awsapigatewayv2.HttpRouteIntegration {
+	id := iac.FunctionLogicalID[name]
+	base := strings.TrimSuffix(id, "Function")
+	logGroup := awslogs.NewLogGroup(stack, jsii.String(base+"LogGroup"), &awslogs.LogGroupProps{
+		Retention:     p.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	role := awsiam.NewRole(stack, jsii.String(base+"Role"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("Logs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{logGroup.LogGroupArn()},
+	}))
+	if actions := iac.KMSActions[name]; len(actions) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SigningKeys"),
+			Actions:   jsii.Strings(actions...),
+			Resources: &keyArns,
+		}))
+	}
+	if actions := iac.DynamoDBActions[name]; len(actions) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("Table"),
+			Actions:   jsii.Strings(actions...),
+			Resources: &[]*string{table.TableArn()},
+		}))
+	}
+	variables := map[string]*string{}
+	for k, v := range env {
+		variables[k] = v
+	}
+	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:           jsii.String(functions[name].description),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(p.BuildDir, name+".zip")), nil),
+		MemorySize:            jsii.Number(functions[name].memory),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(10)),
+		Role:                  role,
+		Environment:           &variables,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: p.LogLevel,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		LogGroup:              logGroup,
+	})
+	logicalID(fn, id)
+	return awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(base+"Integration"), fn,
+		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+		})
+}
+
+// logicalID gives a construct's CloudFormation resource the logical id
+// template.yaml uses, instead of a generated one.
+func logicalID(c constructs.IConstruct, id string) {
+	c.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(id))
+}
