@@ -30,6 +30,7 @@ var buildDir string
 func TestMain(m *testing.M) {
 	// Node 20 works; jsii only warns that it prefers newer releases.
 	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	dir, err := os.MkdirTemp("", "infra-build-")
 	if err != nil {
 		panic(err)

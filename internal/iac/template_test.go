@@ -1,9 +1,11 @@
 package iac_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -555,5 +557,47 @@ func TestTemplateDynamoDBActions(t *testing.T) {
 	tpl := loadSAM(t)
 	for _, name := range oidc.Functions {
 		wantEqual(t, name+" dynamodb actions", SAMActions(t, tpl, name, "dynamodb"), iac.DynamoDBActions[name])
+	}
+}
+
+// TestTemplateCfnLint runs cfn-lint (with SAM's transform) on template.yaml:
+// no error, no warning.
+func TestTemplateCfnLint(t *testing.T) {
+	if _, err := exec.LookPath("cfn-lint"); err != nil {
+		t.Fatal("cfn-lint is required: pip install cfn-lint")
+	}
+	out, err := exec.Command("cfn-lint", "--", filepath.Join(repoRoot(t), "template.yaml")).CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
+
+// TestSAMLocalEnv: examples/sam-local-env.json sets only variables the
+// template declares (SAM CLI ignores the others), with a loopback issuer
+// and both emulator endpoints.
+func TestSAMLocalEnv(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "sam-local-env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ Parameters map[string]string }
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	for k := range file.Parameters {
+		if !slices.Contains(iac.FunctionEnv(), k) {
+			t.Errorf("%s is not declared on the functions: sam local would ignore it", k)
+		}
+	}
+	for _, k := range []string{config.EnvIssuer, config.EnvDynamoDBTable, config.EnvKMSKeyIDs, iac.EnvEndpointDynamoDB, iac.EnvEndpointKMS} {
+		if file.Parameters[k] == "" {
+			t.Errorf("%s not set", k)
+		}
+	}
+	if _, ok := file.Parameters[config.EnvConfig]; ok {
+		t.Errorf("%s set: the bundled /var/task/config.yaml is what sam local runs", config.EnvConfig)
+	}
+	if iss := file.Parameters[config.EnvIssuer]; !strings.HasPrefix(iss, "http://127.0.0.1:") {
+		t.Errorf("%s = %q; want sam local's loopback address", config.EnvIssuer, iss)
 	}
 }
