@@ -5,7 +5,7 @@ GO ?= go
 CONFIG ?= examples/config.dev.yaml
 PKGS := ./...
 
-.PHONY: run run-dynamodb test bench build lint tools check-imports vet fmt-check clean \
+.PHONY: run run-dynamodb test infra-test bench build lint tools check-imports vet fmt-check clean \
 	build-AuthorizeFunction build-TokenFunction build-UserInfoFunction build-DiscoveryFunction build-JWKSFunction
 
 ## run: the whole provider in one process, memory storage, generated key
@@ -23,11 +23,20 @@ tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.jso
 	@command -v npm >/dev/null || { echo "npm is required: apt-get install -y nodejs npm"; exit 1; }
 	npm ci --prefix tools --no-audit --no-fund
 
-## test: every test, against DynamoDB Local and moto_server (started by the tests)
+## test: every test, against DynamoDB Local and moto_server (started by the tests), and the CDK app's
 test: tools check-imports vet
 	@command -v java >/dev/null || { echo "Java 17 is required for DynamoDB Local: apt-get install -y openjdk-17-jre-headless"; exit 1; }
 	@command -v moto_server >/dev/null || { echo "moto_server is required for the KMS tests: pip install 'moto[server]'"; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required for the template tests: pip install cfn-lint"; exit 1; }
+	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests: apt-get install -y chromium"; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) infra-test
+
+## infra-test: the CDK app's tests (its own module; synthesises with Node, runs cfn-lint)
+infra-test:
+	@command -v node >/dev/null || { echo "Node.js is required to synthesise the CDK app: apt-get install -y nodejs"; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required: pip install cfn-lint"; exit 1; }
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 ## bench: benchmarks (never timed unit tests)
 bench: tools
