@@ -111,7 +111,8 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 	requestedMode := params.Get("response_mode")
 	modeOK := requestedMode == "" || slices.Contains(responseModes, requestedMode)
 	mode := requestedMode
-	if !modeOK || mode == "" || (mode == responseModeQuery && responseType != "code" && typeOK) {
+	if !modeOK || mode == "" || (mode == responseModeQuery && responseType != "code" && typeOK) ||
+		(mode == responseModeFormPost && !isHTTPURL(redirectURI)) {
 		// Errors go where a success would: fragment for anything that
 		// returns a token, even when the query was asked for.
 		mode = defaultResponseMode(responseType, rawType)
@@ -143,6 +144,10 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		return fail(ErrCodeInvalidRequest, "response_mode=query cannot carry tokens")
 	case redirectURI == redirectOOB && responseType != "code":
 		return fail(ErrCodeInvalidRequest, "the out-of-band redirect URI supports response_type=code only")
+	case requestedMode == responseModeFormPost && !isHTTPURL(redirectURI):
+		// A browser can only POST a form to http(s); a private-use scheme
+		// would leave the code on our own page.
+		return fail(ErrCodeInvalidRequest, "response_mode=form_post needs an http or https redirect URI")
 	}
 	scopes := strings.Fields(params.Get("scope"))
 	if !slices.Contains(scopes, ScopeOpenID) {
@@ -150,7 +155,7 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 	}
 	for _, peer := range peerAudiences(scopes) {
 		if !p.trustsPeer(r.Context(), peer, client.ID) {
-			return fail(ErrCodeInvalidScope, "client "+peer+" does not trust this client")
+			return fail(ErrCodeInvalidScope, "an audience:server:client_id scope names a client that does not trust this client")
 		}
 	}
 	nonce, loginHint := params.Get("nonce"), params.Get("login_hint")

@@ -50,7 +50,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		EndSessionEndpoint:                         p.URL(PathLogout),
 		ResponseTypesSupported:                     p.enabledResponseTypes(),
 		ResponseModesSupported:                     responseModes,
-		GrantTypesSupported:                        p.cfg.GrantTypes,
+		GrantTypesSupported:                        p.grantTypesSupported(),
 		SubjectTypesSupported:                      []string{"public"},
 		IDTokenSigningAlgValuesSupported:           p.cfg.SigningAlgorithms,
 		ScopesSupported:                            p.supportedScopes(),

@@ -69,7 +69,7 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	successor, err := p.rotate(ctx, raw, g, now)
+	successor, err := p.rotate(ctx, raw, g, now, req.client.Public)
 	if err != nil {
 		return tokenSet{}, err
 	}
@@ -97,7 +97,11 @@ func (p *Provider) classify(raw string, g RefreshGrant, now time.Time) tokenStat
 }
 
 // rotate returns the token the client should use next, storing the rotation.
-func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time) (string, error) {
+//
+// Public clients are always rotated, whatever DisableRotation says: their
+// refresh tokens are not sender-constrained (RFC 9700 §4.14.2).
+func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time, public bool) (string, error) {
+	disableRotation := p.cfg.RefreshTokens.DisableRotation && !public
 	for attempt := 0; attempt < 3; attempt++ {
 		state := p.classify(raw, g, now)
 		switch {
@@ -116,7 +120,7 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 		next.LastUsed = now
 		next.Expiry = p.cfg.RefreshTokens.expiry(g.CreatedAt, now)
 		successor := raw
-		if !p.cfg.RefreshTokens.DisableRotation {
+		if !disableRotation {
 			var err error
 			if successor, err = newRefreshToken(p.rand, strings.SplitN(raw, ".", 2)[0]); err != nil {
 				return "", internalError(err)
@@ -135,7 +139,7 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 		switch {
 		case err == nil:
 			return successor, nil
-		case errors.Is(err, ErrConflict) && p.cfg.RefreshTokens.DisableRotation:
+		case errors.Is(err, ErrConflict) && disableRotation:
 			// Someone else recorded the use; the token is unchanged.
 			return raw, nil
 		case errors.Is(err, ErrConflict):

@@ -142,7 +142,9 @@ func cspSource(uri string) string {
 	if err != nil || u.Scheme == "" {
 		return ""
 	}
-	if u.Host == "" {
+	if u.Host == "" || strings.HasPrefix(u.Host, "[") {
+		// Private-use schemes (RFC 8252 §7.1) and IPv6 literals, which CSP
+		// host-sources cannot express: allow the scheme.
 		return strings.ToLower(u.Scheme) + ":"
 	}
 	return u.Scheme + "://" + u.Host

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -279,5 +280,6 @@ func isLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
-	return strings.HasPrefix(host, "127.") && strings.Count(host, ".") == 3 || host == "::1"
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

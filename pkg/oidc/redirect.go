@@ -35,6 +35,12 @@ func redirectURIAllowed(c Client, uri string) bool {
 	return false
 }
 
+// isHTTPURL reports whether uri is an absolute http or https URL.
+func isHTTPURL(uri string) bool {
+	u, err := url.Parse(uri)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 // parseLoopback parses an http URI whose host is a loopback literal
 // (127.0.0.1, [::1]) or localhost, with no userinfo, no fragment, a numeric
 // port if any, and nothing a browser might parse differently.

@@ -50,6 +50,17 @@ func (p *Provider) responseTypeEnabled(t string) bool {
 	return true
 }
 
+// grantTypesSupported lists the grants for discovery: the token endpoint's,
+// and "implicit" when a response type returns tokens from the
+// authorization endpoint (OpenID Connect Discovery §3).
+func (p *Provider) grantTypesSupported() []string {
+	out := slices.Clone(p.cfg.GrantTypes)
+	if slices.Contains(p.cfg.ResponseTypes, "token") || slices.Contains(p.cfg.ResponseTypes, "id_token") {
+		out = append(out, "implicit")
+	}
+	return out
+}
+
 // enabledResponseTypes lists the response types discovery advertises.
 func (p *Provider) enabledResponseTypes() []string {
 	var out []string
