@@ -33,12 +33,12 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, err)
 		return
 	}
-	req, hint, err := p.validateAuthorize(r, params)
+	req, ctx, err := p.validateAuthorize(r, params)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
 	}
-	p.authorize(w, r, req, hint)
+	p.authorize(w, r, req, ctx)
 }
 
 // readParams returns the parameters of a GET query or a POSTed form; a
@@ -81,27 +81,38 @@ func tooLarge(err error) bool {
 // the user and never redirected (no open redirector, RFC 9700 §4.11.1);
 // afterwards they go back to the client, in the response mode a success
 // would use, with state and iss.
-func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, string, error) {
+// requestContext is what validation learns beyond the stored request.
+type requestContext struct {
+	// hintSubject is the sub of a valid id_token_hint.
+	hintSubject string
+	// unverifiableClient: a public client redirecting out of band or to a
+	// private-use scheme, which any app on the device could claim. RFC 8252
+	// §8.6: such requests are never answered without the user, even from a
+	// session with remembered consent.
+	unverifiableClient bool
+}
+
+func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, requestContext, error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
-		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
+		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
 	}
 	client, err := p.cfg.Clients.Client(r.Context(), clientID)
 	if err != nil {
 		if isNotFound(err) {
-			return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
+			return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
 		}
 		e := internalError(err)
 		e.Page = true
-		return AuthRequest{}, "", e
+		return AuthRequest{}, requestContext{}, e
 	}
 	redirectURI := params.Get("redirect_uri")
 	if redirectURI == "" {
 		// OpenID Connect Core §3.1.2.1: redirect_uri is REQUIRED.
-		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
+		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
 	}
 	if !redirectURIAllowed(client, redirectURI) {
-		return AuthRequest{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
+		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
 	}
 
 	// From here on the client learns of errors at its redirect URI.
@@ -117,8 +128,8 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		// returns a token, even when the query was asked for.
 		mode = defaultResponseMode(responseType, rawType)
 	}
-	fail := func(code, description string) (AuthRequest, string, error) {
-		return AuthRequest{}, "", &Error{Code: code, Description: description,
+	fail := func(code, description string) (AuthRequest, requestContext, error) {
+		return AuthRequest{}, requestContext{}, &Error{Code: code, Description: description,
 			redirect: &authResponse{redirectURI: redirectURI, mode: mode, state: state, post: r.Method == http.MethodPost}}
 	}
 	if len(state) > maxParamLength {
@@ -216,27 +227,31 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		maxAge = n
 	}
 	return AuthRequest{
-		ClientID:            client.ID,
-		RedirectURI:         redirectURI,
-		ResponseType:        responseType,
-		ResponseMode:        mode,
-		Scopes:              scopes,
-		State:               state,
-		Nonce:               nonce,
-		CodeChallenge:       challenge,
-		CodeChallengeMethod: method,
-		Prompt:              prompts,
-		MaxAge:              maxAge,
-		LoginHint:           loginHint,
-		Claims:              claims,
-	}, hintSubject, nil
+			HintSubject:         hintSubject,
+			ClientID:            client.ID,
+			RedirectURI:         redirectURI,
+			ResponseType:        responseType,
+			ResponseMode:        mode,
+			Scopes:              scopes,
+			State:               state,
+			Nonce:               nonce,
+			CodeChallenge:       challenge,
+			CodeChallengeMethod: method,
+			Prompt:              prompts,
+			MaxAge:              maxAge,
+			LoginHint:           loginHint,
+			Claims:              claims,
+		}, requestContext{
+			hintSubject:        hintSubject,
+			unverifiableClient: client.Public && (redirectURI == redirectOOB || !isHTTPURL(redirectURI)),
+		}, nil
 }
 
 // authorize answers a valid request: silently from the single sign-on
 // session when it suffices (OpenID Connect Core §3.1.2.3), otherwise with
 // the login or the approval page; prompt=none never shows a page and
 // answers login_required or consent_required instead (§3.1.2.6).
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest, hintSubject string) {
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest, rc requestContext) {
 	ctx := r.Context()
 	session, _, ok, err := p.currentSession(ctx, r)
 	if err != nil {
@@ -246,7 +261,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthReq
 	silent := slices.Contains(req.Prompt, promptNone)
 	login := !ok || slices.Contains(req.Prompt, promptLogin) || slices.Contains(req.Prompt, promptSelectAccount) ||
 		(req.MaxAge == 0) || (req.MaxAge > 0 && p.now().Sub(session.AuthTime) > time.Duration(req.MaxAge)*time.Second) ||
-		(hintSubject != "" && hintSubject != session.Subject)
+		(rc.hintSubject != "" && rc.hintSubject != session.Subject)
 	if login {
 		if silent {
 			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in")))
@@ -261,7 +276,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthReq
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
-	if consent {
+	if consent || rc.unverifiableClient {
 		if silent {
 			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client")))
 			return

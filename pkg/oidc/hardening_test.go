@@ -74,3 +74,58 @@ func TestDiscoveryImplicitGrant(t *testing.T) {
 		t.Errorf("grant_types_supported = %v; want implicit with token/id_token response types", got)
 	}
 }
+
+// TestNativeClientsNeverSilent: RFC 8252 §8.6. A public client redirecting
+// out of band or to a private-use scheme cannot be told from another app
+// claiming it, so even a session with remembered consent shows the page.
+func TestNativeClientsNeverSilent(t *testing.T) {
+	e := clientsEnv(t)
+	_, challenge := pkcePair()
+	var c *http.Client
+	for _, uri := range []string{"urn:ietf:wg:oauth:2.0:oob", "com.example.app:/callback"} {
+		c = e.browser()
+		params := authParams()
+		params.Set("client_id", nativeID)
+		params.Set("redirect_uri", uri)
+		params.Set("code_challenge", challenge)
+		params.Set("code_challenge_method", "S256")
+		p := e.completeLogin(c, e.get(c, oidc.PathAuthorize, params)) // first time: login and approval
+		if p.status != http.StatusOK && p.status != http.StatusSeeOther {
+			t.Fatalf("%s: first sign-in: %d", uri, p.status)
+		}
+		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent" {
+			t.Errorf("%s with a session and remembered consent: %s; want the approval page", uri, got)
+		}
+		params.Set("prompt", "none")
+		p = e.get(c, oidc.PathAuthorize, params)
+		if strings.Contains(p.body, `class="code"`) || !strings.Contains(p.body+p.header.Get("Location"), "consent_required") {
+			t.Errorf("%s with prompt=none: %d %q; want consent_required, no code", uri, p.status, p.header.Get("Location"))
+		}
+	}
+	// A loopback redirect of the same client still signs in silently.
+	params := authParams()
+	params.Set("client_id", nativeID)
+	params.Set("redirect_uri", "http://127.0.0.1:51000/callback")
+	params.Set("code_challenge", challenge)
+	params.Set("code_challenge_method", "S256")
+	params.Set("prompt", "none")
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
+		t.Errorf("loopback redirect: %s; want code", got)
+	}
+}
+
+// TestHintedUserMustSignIn: OpenID Connect Core §3.1.2.1: a login as
+// someone other than the id_token_hint's user answers login_required.
+func TestHintedUserMustSignIn(t *testing.T) {
+	e := sessionEnv(t)
+	bobHint := e.signIn(e.browser(), confidentialID, otherEmail)
+	c := e.browser()
+	params := authParams()
+	params.Set("id_token_hint", bobHint)
+	form := formFields(t, e.get(c, oidc.PathAuthorize, params))
+	form.Set("login", userEmail) // not bob
+	form.Set("password", userPassword)
+	if got := outcome(t, e.postForm(c, oidc.PathLogin, form)); got != oidc.ErrCodeLoginRequired {
+		t.Errorf("login as another user: %s; want login_required", got)
+	}
+}

@@ -129,6 +129,15 @@ func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
+	if req.HintSubject != "" && req.HintSubject != user.Subject {
+		// The id_token_hint named someone else (OpenID Connect Core
+		// §3.1.2.1): the client asked about that user, not this one.
+		wctx, cancel := detach(ctx)
+		defer cancel()
+		_ = p.cfg.AuthRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil)
+		p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names")))
+		return
+	}
 	req.Subject = user.Subject
 	req.AuthTime = p.now()
 	req.AMR = []string{amrPassword}

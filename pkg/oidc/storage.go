@@ -50,6 +50,9 @@ type AuthRequest struct {
 	// Claims is the validated claims request parameter (OpenID Connect Core
 	// §5.5) as compact JSON, or "".
 	Claims string
+	// HintSubject is the sub of the request's id_token_hint: the login must
+	// be that user's (OpenID Connect Core §3.1.2.1).
+	HintSubject string
 	// CSRFHash binds the login and consent forms; BrowserHash binds the
 	// request to the browser that started it (a cookie), defeating login CSRF.
 	CSRFHash    string

@@ -31,6 +31,7 @@ type authRequestItem struct {
 	MaxAge              int      `dynamodbav:"max_age"`
 	LoginHint           string   `dynamodbav:"login_hint,omitempty"`
 	Claims              string   `dynamodbav:"claims,omitempty"`
+	HintSubject         string   `dynamodbav:"hint_subject,omitempty"`
 	CSRFHash            string   `dynamodbav:"csrf_hash,omitempty"`
 	BrowserHash         string   `dynamodbav:"browser_hash,omitempty"`
 	Subject             string   `dynamodbav:"subject,omitempty"`
@@ -49,7 +50,7 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		Scopes: r.Scopes, State: r.State, Nonce: r.Nonce,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod,
-		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims,
+		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, HintSubject: r.HintSubject,
 		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash,
 		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR,
 		Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
@@ -64,7 +65,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		ResponseType: it.ResponseType, ResponseMode: it.ResponseMode,
 		Scopes: it.Scopes, State: it.State, Nonce: it.Nonce,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
-		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims,
+		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, HintSubject: it.HintSubject,
 		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash,
 		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		Expiry:  fromMillis(it.Expiry),

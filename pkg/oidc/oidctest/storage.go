@@ -79,6 +79,7 @@ func sampleRequest(clock *Clock) oidc.AuthRequest {
 		MaxAge:              300,
 		LoginHint:           "admin@example.com",
 		Claims:              `{"id_token":{"email":{"essential":true}}}`,
+		HintSubject:         "user-1",
 		CSRFHash:            oidc.HashSecret("csrf"),
 		BrowserHash:         oidc.HashSecret("browser"),
 		Expiry:              clock.Now().Add(30 * time.Minute),
