@@ -32,20 +32,21 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
 	case err != nil:
 		return tokenSet{}, internalError(err)
+	case code.ClientID != req.client.ID:
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
+	case code.RedirectURI != req.params.Get("redirect_uri"):
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
 	case code.Consumed:
-		// A replay: someone else holds a used code. RFC 6749 §4.1.2: revoke
-		// what it issued.
-		p.log.WarnContext(ctx, "authorization code replayed", "client_id", req.client.ID, "request_id", RequestID(ctx))
+		// A replay by the code's own client: someone else may hold the
+		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
+		// code starts; access tokens name it, so userinfo refuses them too).
+		p.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
 		if code.GrantID != "" {
 			if err := p.cfg.Refresh.RevokeRefreshGrant(ctx, code.GrantID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
 				return tokenSet{}, internalError(err)
 			}
 		}
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
-	case code.ClientID != req.client.ID:
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
-	case code.RedirectURI != req.params.Get("redirect_uri"):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
 	}
 	switch {
 	case code.CodeChallenge == "" && verifier != "":
@@ -72,13 +73,11 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		AMR:      code.AMR,
 		Claims:   code.Claims,
 	}
-	refresh, refreshToken, err := p.newRefreshGrant(g)
+	refresh, refreshToken, err := p.newGrant(g)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	if refresh != nil {
-		g.GrantID = refresh.ID
-	}
+	g.GrantID = refresh.ID
 	set, err := p.mintTokens(ctx, g, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)
@@ -97,22 +96,29 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 	return set, nil
 }
 
-// newRefreshGrant starts a refresh token family when the grant asked for
-// offline_access (approved on the consent page unless it is skipped) and the
-// refresh_token grant is enabled; otherwise it returns nil.
-func (p *Provider) newRefreshGrant(g grant) (*RefreshGrant, string, error) {
-	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
-		return nil, "", nil
-	}
+// newGrant starts the grant a redeemed code creates. Every code starts one,
+// so that a replay can revoke what the code issued (its access tokens name
+// the grant). It is a refresh token family, with the token returned, when
+// the request asked for offline_access (approved on the consent page unless
+// it is skipped) and the refresh_token grant is enabled; otherwise no
+// refresh token exists for it and it lives as long as its access tokens.
+func (p *Provider) newGrant(g grant) (*RefreshGrant, string, error) {
 	family, err := newSecret(p.rand)
 	if err != nil {
 		return nil, "", err
+	}
+	now := p.now()
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
+		return &RefreshGrant{
+			ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
+			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
+			RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(p.cfg.IDTokenLifetime),
+		}, "", nil
 	}
 	token, err := newRefreshToken(p.rand, family)
 	if err != nil {
 		return nil, "", err
 	}
-	now := p.now()
 	return &RefreshGrant{
 		ID:         HashSecret(family),
 		ClientID:   g.ClientID,

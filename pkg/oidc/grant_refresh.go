@@ -35,6 +35,9 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token was revoked")
 	case g.ClientID != req.client.ID:
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token was issued to another client")
+	case g.TokenHash == "":
+		// A grant without refresh tokens; no token of it can be genuine.
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid")
 	}
 	now := p.now()
 	if !now.Before(p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {

@@ -129,3 +129,41 @@ func TestHintedUserMustSignIn(t *testing.T) {
 		t.Errorf("login as another user: %s; want login_required", got)
 	}
 }
+
+// TestCodeReplayRevokesAccessTokens: RFC 6749 §4.1.2 — a replayed code
+// revokes the tokens it issued, refresh token or not.
+func TestCodeReplayRevokesAccessTokens(t *testing.T) {
+	e := newEnv(t)
+	code, verifier := e.pkceCode(confidentialID)
+	status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if status != 200 {
+		t.Fatal(status)
+	}
+	at := body["access_token"].(string)
+	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != 200 {
+		t.Fatalf("userinfo before the replay: %d", p.status)
+	}
+	// Another client replaying the code revokes nothing.
+	e.token(codeForm(code, verifier), otherID, otherSecret)
+	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != 200 {
+		t.Errorf("a foreign client's replay revoked the tokens: %d", p.status)
+	}
+	e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != http.StatusUnauthorized {
+		t.Errorf("userinfo after the replay: %d; want 401", p.status)
+	}
+}
+
+func TestIntrospectDisabledUser(t *testing.T) {
+	e := newEnv(t)
+	tok := e.offlineTokens(confidentialID, confidentialSecret)
+	u, _ := e.store.User(t.Context(), userSubject)
+	u.Disabled = true
+	putUser(t, e.store, u)
+	for _, kind := range []string{"access_token", "refresh_token"} {
+		_, body, _ := e.postBack(oidc.PathIntrospect, map[string][]string{"token": {tok[kind].(string)}}, confidentialID, confidentialSecret)
+		if body["active"] != false {
+			t.Errorf("%s of a disabled user: %v; want inactive", kind, body)
+		}
+	}
+}

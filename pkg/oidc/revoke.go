@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,8 +102,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 		case err != nil:
 			return nil, internalError(err)
 		}
-		if g.Revoked || g.ClientID != client.ID || p.classify(token, g, now) == tokenReused ||
+		if g.Revoked || g.ClientID != client.ID || g.TokenHash == "" || p.classify(token, g, now) == tokenReused ||
 			!now.Before(p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
+			return inactive, nil
+		}
+		if !p.userActive(ctx, g.Subject) {
 			return inactive, nil
 		}
 		return map[string]any{
@@ -124,7 +128,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 	if err != nil {
 		return nil, internalError(err)
 	}
-	if revoked {
+	if revoked || !p.userActive(ctx, claims.Subject) {
 		return inactive, nil
 	}
 	return map[string]any{
@@ -132,6 +136,14 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 		"scope": claims.Scope, "iss": claims.Issuer, "aud": claims.Audience, "jti": claims.ID,
 		"iat": claims.IssuedAt.Unix(), "exp": claims.ExpiresAt.Unix(),
 	}, nil
+}
+
+// userActive reports whether the user exists and is enabled; a store
+// failure counts as inactive (introspection answers "not active" rather
+// than vouching for a token it could not check).
+func (p *Provider) userActive(ctx context.Context, subject string) bool {
+	u, err := p.cfg.Users.User(ctx, subject)
+	return err == nil && !u.Disabled
 }
 
 // backChannelRequest parses a form POST and authenticates the client, as the
