@@ -232,7 +232,7 @@ func TestRoundTrips(t *testing.T) {
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	p, err := oidc.New(oidc.Config{Issuer: issuer, Clients: static, Users: static, AuthRequests: store, Codes: store,
-		Refresh: store, Revocations: store, Sessions: store, Consents: store, Signer: signer,
+		Refresh: store, Revocations: store, Sessions: store, Consents: store, Attempts: store, Signer: signer,
 		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, ReuseInterval: 3 * time.Second},
 		Logger:        slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -280,9 +280,9 @@ func TestRoundTrips(t *testing.T) {
 	form.Set("login", email)
 	form.Set("password", password)
 	resp, body = post(t, b, issuer+"/login", form)
-	// Read the request, read remembered consent, then create the session
-	// beside the request update: three sequential round trips.
-	step("login POST", map[string]int{"DynamoDB.GetItem": 2, "DynamoDB.PutItem": 2})
+	// Read the request, the failed-login counters (one batch), remembered
+	// consent, then create the session beside the request update.
+	step("login POST", map[string]int{"DynamoDB.GetItem": 2, "DynamoDB.BatchGetItem": 1, "DynamoDB.PutItem": 2})
 	consent := hidden(body)
 	consent.Set("approve", "1")
 	resp, _ = post(t, b, issuer+"/consent", consent)

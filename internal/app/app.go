@@ -63,14 +63,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	switch cfg.Storage.Type {
 	case "", "memory":
 		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = static, static, static, static
-		pc.Sessions, pc.Consents = static, static
+		pc.Sessions, pc.Consents, pc.Attempts = static, static, static
 	case "dynamodb":
 		store, err := dynamoStore(ctx, cfg.Storage.DynamoDB, now)
 		if err != nil {
 			return nil, err
 		}
 		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = store, store, store, store
-		pc.Sessions, pc.Consents = store, store
+		pc.Sessions, pc.Consents, pc.Attempts = store, store, store
 		// staticPasswords stay in memory (no round trip); other users of
 		// the password database live in the table.
 		pc.Users = users{static, store}

@@ -61,7 +61,7 @@ func TestIssuerLoopbackIsAnAddress(t *testing.T) {
 	e := newEnv(t)
 	for _, issuer := range []string{"http://127.attacker.example.com", "http://127.0.0.1.nip.io:8080"} {
 		if _, err := oidc.New(oidc.Config{Issuer: issuer, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store,
-			Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Signer: testSigner}); err == nil {
+			Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner}); err == nil {
 			t.Errorf("http issuer %q accepted as loopback", issuer)
 		}
 	}
@@ -165,5 +165,38 @@ func TestIntrospectDisabledUser(t *testing.T) {
 		if body["active"] != false {
 			t.Errorf("%s of a disabled user: %v; want inactive", kind, body)
 		}
+	}
+}
+
+// TestLoginThrottle: after PerAccountAndIP failures the password is not
+// checked until the window passes; other accounts are unaffected.
+func TestLoginThrottle(t *testing.T) {
+	e := sessionEnv(t)
+	c := e.browser()
+	form := formFields(t, e.get(c, oidc.PathAuthorize, authParams()))
+	try := func(login, password string) page {
+		form.Set("login", login)
+		form.Set("password", password)
+		return e.postForm(c, oidc.PathLogin, form)
+	}
+	for i := range 5 {
+		if p := try(userEmail, "wrong"); p.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, p.status)
+		}
+	}
+	p := try(userEmail, userPassword)
+	if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many failed sign-in attempts") {
+		t.Fatalf("the right password after 5 failures: %d; want 429 and the throttle message", p.status)
+	}
+	if p := try(otherEmail, userPassword); p.status == http.StatusTooManyRequests {
+		t.Errorf("another account was throttled")
+	}
+	e.clock.Advance(15 * time.Minute)
+	c2 := e.browser()
+	form = formFields(t, e.get(c2, oidc.PathAuthorize, authParams()))
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	if p := e.postForm(c2, oidc.PathLogin, form); p.status == http.StatusTooManyRequests || p.status == http.StatusUnauthorized {
+		t.Errorf("after the window: %d; want the login to proceed", p.status)
 	}
 }

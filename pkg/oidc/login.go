@@ -119,9 +119,24 @@ func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	login, password := form.Get("login"), form.Get("password")
+	keys := throttleKeys(login, clientIP(r))
+	blocked, err := p.loginBlocked(ctx, keys)
+	if err != nil {
+		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
+		return
+	}
+	if blocked {
+		p.log.WarnContext(ctx, "login throttled", "client_id", req.ClientID, "request_id", RequestID(ctx))
+		p.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Handle: handle, CSRF: form.Get("csrf"), Login: login,
+			Error: "Too many failed sign-in attempts. Wait a few minutes and try again."}, req)
+		return
+	}
 	user, err := p.checkPassword(ctx, login, password)
 	if err != nil {
 		if errors.Is(err, errBadCredentials) {
+			if login != "" {
+				p.recordLoginFailure(ctx, keys)
+			}
 			// One generic message: never reveal which accounts exist.
 			p.renderLogin(w, r, http.StatusUnauthorized, loginPage{Handle: handle, CSRF: form.Get("csrf"), Login: login, Error: "Invalid email or password."}, req)
 			return

@@ -30,6 +30,7 @@ type Config struct {
 	Revocations  RevocationStore
 	Sessions     SessionStore
 	Consents     ConsentStore
+	Attempts     LoginAttempts
 	Signer       Signer
 
 	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
@@ -43,6 +44,8 @@ type Config struct {
 	GrantTypes []string
 	// RefreshTokens are Dex's expiry.refreshTokens settings.
 	RefreshTokens RefreshPolicy
+	// LoginThrottle limits password guessing; zero fields take defaults.
+	LoginThrottle LoginThrottle
 	// OmitTokenEndpointAtHash leaves at_hash out of ID tokens from the token
 	// endpoint (where OpenID Connect Core §3.1.3.6 makes it OPTIONAL), so the
 	// ID token and access token are signed concurrently: one KMS round trip
@@ -95,9 +98,10 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", cfg.Issuer)
 	}
 	if cfg.Clients == nil || cfg.Users == nil || cfg.AuthRequests == nil || cfg.Codes == nil || cfg.Refresh == nil ||
-		cfg.Revocations == nil || cfg.Sessions == nil || cfg.Consents == nil || cfg.Signer == nil {
-		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes, Refresh, Revocations, Sessions, Consents and Signer are required")
+		cfg.Revocations == nil || cfg.Sessions == nil || cfg.Consents == nil || cfg.Attempts == nil || cfg.Signer == nil {
+		return nil, errors.New("oidc: Clients, Users, AuthRequests, Codes, Refresh, Revocations, Sessions, Consents, Attempts and Signer are required")
 	}
+	cfg.LoginThrottle = cfg.LoginThrottle.withDefaults()
 	if len(cfg.GrantTypes) == 0 {
 		cfg.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
 	}

@@ -302,3 +302,16 @@ type ConsentStore interface {
 	// subject and client.
 	PutConsent(ctx context.Context, c Consent) error
 }
+
+// LoginAttempts counts failed password attempts in fixed windows, for
+// throttling password guessing (RFC 9700 §4.9 is silent on it; every
+// demanding deployment needs it). Keys are opaque to the store.
+type LoginAttempts interface {
+	// FailedLogins returns, for each key, the failures recorded in its open
+	// window (0 when none is open), in ONE round trip.
+	FailedLogins(ctx context.Context, keys ...string) ([]int, error)
+	// RecordFailedLogin adds one failure to key's open window, or opens a
+	// window ending at windowEnd with a count of 1, atomically, and returns
+	// the count. Concurrent calls never lose a failure.
+	RecordFailedLogin(ctx context.Context, key string, windowEnd time.Time) (int, error)
+}

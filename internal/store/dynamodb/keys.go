@@ -24,6 +24,7 @@ import (
 //	revoked access token   REVOKED#<jti>               REVOKED             yes
 //	browser session        SESSION#<HashSecret>        SESSION             yes
 //	consent record         USER#<subject>              CONSENT#<client id> yes
+//	failed-login counter   ATTEMPTS#<hashed key>       ATTEMPTS            yes
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //

@@ -24,8 +24,9 @@ type Store struct {
 	grants   map[string]oidc.RefreshGrant
 	sessions map[string]oidc.Session
 	consents map[[2]string]oidc.Consent // by subject, client
-	revoked  map[string]time.Time       // access token jti → its expiry
-	users    map[string]oidc.User       // by subject
+	attempts map[string]attempts
+	revoked  map[string]time.Time // access token jti → its expiry
+	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
 }
 
@@ -36,6 +37,7 @@ var (
 	_ oidc.RevocationStore  = (*Store)(nil)
 	_ oidc.SessionStore     = (*Store)(nil)
 	_ oidc.ConsentStore     = (*Store)(nil)
+	_ oidc.LoginAttempts    = (*Store)(nil)
 	_ oidc.UserStore        = (*Store)(nil)
 	_ oidc.ClientStore      = (*Store)(nil)
 )
@@ -49,6 +51,7 @@ func New(now func() time.Time) *Store {
 		grants:   map[string]oidc.RefreshGrant{},
 		sessions: map[string]oidc.Session{},
 		consents: map[[2]string]oidc.Consent{},
+		attempts: map[string]attempts{},
 		revoked:  map[string]time.Time{},
 		users:    map[string]oidc.User{},
 		clients:  map[string]oidc.Client{},
@@ -294,6 +297,37 @@ func (s *Store) PutConsent(_ context.Context, c oidc.Consent) error {
 	c.Scopes = slices.Clone(c.Scopes)
 	s.consents[[2]string{c.Subject, c.ClientID}] = c
 	return nil
+}
+
+type attempts struct {
+	count int
+	end   time.Time
+}
+
+// FailedLogins implements oidc.LoginAttempts.
+func (s *Store) FailedLogins(_ context.Context, keys ...string) ([]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		if a, ok := s.attempts[k]; ok && !s.expired(a.end) {
+			out[i] = a.count
+		}
+	}
+	return out, nil
+}
+
+// RecordFailedLogin implements oidc.LoginAttempts.
+func (s *Store) RecordFailedLogin(_ context.Context, key string, windowEnd time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.attempts[key]
+	if !ok || s.expired(a.end) {
+		a = attempts{end: windowEnd}
+	}
+	a.count++
+	s.attempts[key] = a
+	return a.count, nil
 }
 
 // PutUser adds or replaces the user u.Subject. It fails with ErrConflict,

@@ -3,6 +3,7 @@ package oidctest
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 type SessionStore interface {
 	oidc.SessionStore
 	oidc.ConsentStore
+	oidc.LoginAttempts
 }
 
 // NewSessionStore returns an empty store that reads time from clock.Now.
@@ -25,6 +27,8 @@ func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 		{"SessionLifecycle", testSessionLifecycle},
 		{"SessionExpiry", testSessionExpiry},
 		{"ConsentLifecycle", testConsentLifecycle},
+		{"LoginAttemptWindows", testLoginAttemptWindows},
+		{"LoginAttemptsConcurrent", testLoginAttemptsConcurrent},
 	})
 }
 
@@ -122,4 +126,55 @@ func testConsentLifecycle(t *testing.T, s SessionStore, clock *Clock) {
 	clock.Advance(time.Hour)
 	_, err = s.Consent(ctx, subject, "other-app")
 	wantErr(t, "Consent at expiry", err, oidc.ErrNotFound)
+}
+
+func testLoginAttemptWindows(t *testing.T, s SessionStore, clock *Clock) {
+	ctx := context.Background()
+	a, b := uniqueID("attempts"), uniqueID("attempts")
+	counts, err := s.FailedLogins(ctx, a, b)
+	if err != nil || !slices.Equal(counts, []int{0, 0}) {
+		t.Fatalf("FailedLogins before any failure = %v, %v; want [0 0]", counts, err)
+	}
+	end := clock.Now().Add(time.Minute)
+	for want := 1; want <= 3; want++ {
+		if n, err := s.RecordFailedLogin(ctx, a, end); err != nil || n != want {
+			t.Fatalf("RecordFailedLogin #%d = %d, %v", want, n, err)
+		}
+	}
+	if n, _ := s.RecordFailedLogin(ctx, b, end); n != 1 {
+		t.Errorf("another key's count = %d; want 1", n)
+	}
+	counts, err = s.FailedLogins(ctx, a, b, uniqueID("none"))
+	if err != nil || !slices.Equal(counts, []int{3, 1, 0}) {
+		t.Errorf("FailedLogins = %v, %v; want [3 1 0]", counts, err)
+	}
+	// A later window end does not extend the open window.
+	if n, _ := s.RecordFailedLogin(ctx, a, end.Add(time.Hour)); n != 4 {
+		t.Errorf("count in the open window = %d; want 4", n)
+	}
+	clock.Advance(time.Minute)
+	if counts, _ := s.FailedLogins(ctx, a); counts[0] != 0 {
+		t.Errorf("after the window: %d; want 0", counts[0])
+	}
+	if n, err := s.RecordFailedLogin(ctx, a, clock.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Errorf("first failure of a new window = %d, %v; want 1", n, err)
+	}
+}
+
+func testLoginAttemptsConcurrent(t *testing.T, s SessionStore, clock *Clock) {
+	ctx := context.Background()
+	k := uniqueID("attempts")
+	const n = 20
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if _, err := s.RecordFailedLogin(ctx, k, clock.Now().Add(time.Minute)); err != nil {
+				t.Errorf("RecordFailedLogin: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if counts, _ := s.FailedLogins(ctx, k); counts[0] != n {
+		t.Errorf("%d concurrent failures counted as %d", n, counts[0])
+	}
 }
