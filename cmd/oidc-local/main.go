@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -60,8 +59,8 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(out, "OpenID Provider listening on %s\n  issuer:    %s\n  discovery: %s\n", ln.Addr(), cfg.Issuer, provider.URL(oidc.PathDiscovery))
-	if filepath.Base(filepath.Dir(configPath)) == "examples" {
-		fmt.Fprintf(out, "  demo login: admin@example.com / password; client example-app / ZXhhbXBsZS1hcHAtc2VjcmV0\n")
+	if usesDemoCredentials(cfg) {
+		fmt.Fprintf(out, "  demo login: %s / password; client %s / %s (public demo values: never deploy them)\n", demoUser, demoClient, demoSecret)
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()
@@ -84,6 +83,24 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// The familiar demo values of examples/config.dev.yaml (Dex's).
+const (
+	demoUser   = "admin@example.com"
+	demoClient = "example-app"
+	demoSecret = "ZXhhbXBsZS1hcHAtc2VjcmV0"
+)
+
+// usesDemoCredentials reports whether cfg is the demo: then the banner shows
+// how to log in.
+func usesDemoCredentials(cfg *config.Config) bool {
+	for _, c := range cfg.StaticClients {
+		if c.ID == demoClient && c.Secret == demoSecret {
+			return true
+		}
+	}
+	return false
 }
 
 // logRequests logs one structured line per request with a fresh request id.
