@@ -157,13 +157,28 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 	expected := r.Version
 	r.Version++
 	writeID := newWriteID()
-	item, err := attributevalue.MarshalMap(toAuthRequestItem(r, writeID))
+	return s.putVersioned(ctx, "UpdateAuthRequest", toAuthRequestItem(r, writeID), expected, writeID,
+		func(old map[string]types.AttributeValue) (bool, error) {
+			_, live, err := s.decodeAuthRequest(old)
+			return live, err
+		})
+}
+
+// putVersioned writes item (whose write id is writeID) with one PutItem on
+// condition that the stored item has version expected and has not expired.
+// When the condition fails, DynamoDB returns the stored item
+// (ReturnValuesOnConditionCheckFailure), which live decodes to tell
+// ErrNotFound (absent or expired) from ErrConflict (another version) without
+// a second read; a stored item carrying writeID is our own first attempt,
+// which succeeded before the SDK retried.
+func (s *Store) putVersioned(ctx context.Context, op string, item any, expected int64, writeID string, live func(map[string]types.AttributeValue) (bool, error)) error {
+	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
-		return fmt.Errorf("dynamodb: UpdateAuthRequest: %w", err)
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
 	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           aws.String(s.table),
-		Item:                                item,
+		Item:                                av,
 		ConditionExpression:                 aws.String(versionCondition),
 		ExpressionAttributeNames:            versionConditionNames,
 		ExpressionAttributeValues:           versionConditionValues(expected, s.nowMillis()),
@@ -171,12 +186,20 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 	})
 	if old, ok := conditionFailed(err); ok {
 		if writtenBy(old, writeID) {
-			return nil // our own first attempt succeeded; the SDK retried
+			return nil
 		}
-		return s.requestCheckFailed("UpdateAuthRequest", old)
+		isLive, err := live(old)
+		switch {
+		case err != nil:
+			return fmt.Errorf("dynamodb: %s: %w", op, err)
+		case !isLive:
+			return oidc.ErrNotFound
+		default:
+			return oidc.ErrConflict
+		}
 	}
 	if err != nil {
-		return wrapErr("UpdateAuthRequest", err)
+		return wrapErr(op, err)
 	}
 	return nil
 }

@@ -116,36 +116,11 @@ func (s *Store) UpdateRefreshGrant(ctx context.Context, g oidc.RefreshGrant) err
 	expected := g.Version
 	g.Version++
 	writeID := newWriteID()
-	item, err := attributevalue.MarshalMap(toGrantItem(g, writeID))
-	if err != nil {
-		return fmt.Errorf("dynamodb: UpdateRefreshGrant: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(versionCondition),
-		ExpressionAttributeNames:            versionConditionNames,
-		ExpressionAttributeValues:           versionConditionValues(expected, s.nowMillis()),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, writeID) {
-			return nil // our own first attempt succeeded; the SDK retried
-		}
-		_, live, err := s.decodeGrant(old)
-		switch {
-		case err != nil:
-			return fmt.Errorf("dynamodb: UpdateRefreshGrant: %w", err)
-		case !live:
-			return oidc.ErrNotFound
-		default:
-			return oidc.ErrConflict
-		}
-	}
-	if err != nil {
-		return wrapErr("UpdateRefreshGrant", err)
-	}
-	return nil
+	return s.putVersioned(ctx, "UpdateRefreshGrant", toGrantItem(g, writeID), expected, writeID,
+		func(old map[string]types.AttributeValue) (bool, error) {
+			_, live, err := s.decodeGrant(old)
+			return live, err
+		})
 }
 
 // RevokeRefreshGrant implements oidc.RefreshStore: one UpdateItem that sets
