@@ -13,6 +13,7 @@ import (
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/signer/kms"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // awsConfig loads the SDK's settings (region, credentials, and the
@@ -67,4 +68,20 @@ func dynamoStore(ctx context.Context, c config.DynamoDBStorage, now func() time.
 		}
 	}
 	return dynamodb.New(client, c.Table, now), nil
+}
+
+// UserWriter is the password database a store keeps: what oidcctl manages.
+type UserWriter interface {
+	oidc.UserStore
+	PutUser(ctx context.Context, u oidc.User) error
+	DeleteUser(ctx context.Context, subject string) error
+}
+
+// UserStore opens the user table of cfg's storage (type dynamodb only: the
+// memory store lives and dies with one process).
+func UserStore(ctx context.Context, cfg *config.Config) (UserWriter, error) {
+	if cfg.Storage.Type != "dynamodb" {
+		return nil, fmt.Errorf("storage type %q keeps no users outside the process; use staticPasswords", cfg.Storage.Type)
+	}
+	return dynamoStore(ctx, cfg.Storage.DynamoDB, time.Now)
 }
