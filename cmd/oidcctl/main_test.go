@@ -52,6 +52,7 @@ func TestUserLifecycle(t *testing.T) {
 storage:
   type: dynamodb
   config: {table: ctl-%d, endpoint: %s, createTable: true}
+enablePasswordDB: true
 oauth2: {skipApprovalScreen: true}
 staticClients:
   - id: web

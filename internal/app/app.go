@@ -34,10 +34,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		}
 	}
 
+	// enablePasswordDB: false turns password login off (Dex's meaning): no
+	// user is found, from the config or the table.
+	var users oidc.UserStore = static
+	if !cfg.EnablePasswordDB {
+		users = memory.New(now)
+	}
 	pc := oidc.Config{
 		Issuer:        cfg.Issuer,
 		Clients:       static,
-		Users:         static,
+		Users:         users,
 		ResponseTypes: cfg.OAuth2.ResponseTypes,
 		GrantTypes:    cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{
@@ -73,7 +79,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		pc.Sessions, pc.Consents, pc.Attempts = store, store, store
 		// staticPasswords stay in memory (no round trip); other users of
 		// the password database live in the table.
-		pc.Users = users{static, store}
+		if cfg.EnablePasswordDB {
+			pc.Users = chainedUsers{static, store}
+		}
 	default:
 		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
 	}
@@ -180,15 +188,15 @@ func NewLogger(c config.Logger, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// users looks a user up in the static list first, then in the table.
-type users struct {
+// chainedUsers looks a user up in the static list first, then in the table.
+type chainedUsers struct {
 	static, stored oidc.UserStore
 }
 
 // UserByLogin asks both, side by side, so that a login takes as long for a
 // static user as for any other name: the timing tells nothing about which
 // accounts are in the config.
-func (u users) UserByLogin(ctx context.Context, login string) (oidc.User, error) {
+func (u chainedUsers) UserByLogin(ctx context.Context, login string) (oidc.User, error) {
 	var stored oidc.User
 	var storedErr error
 	done := make(chan struct{})
@@ -204,7 +212,7 @@ func (u users) UserByLogin(ctx context.Context, login string) (oidc.User, error)
 	return user, err
 }
 
-func (u users) User(ctx context.Context, subject string) (oidc.User, error) {
+func (u chainedUsers) User(ctx context.Context, subject string) (oidc.User, error) {
 	user, err := u.static.User(ctx, subject)
 	if errors.Is(err, oidc.ErrNotFound) {
 		return u.stored.User(ctx, subject)

@@ -85,11 +85,6 @@ func tooLarge(err error) bool {
 type requestContext struct {
 	// hintSubject is the sub of a valid id_token_hint.
 	hintSubject string
-	// unverifiableClient: a public client redirecting out of band or to a
-	// private-use scheme, which any app on the device could claim. RFC 8252
-	// §8.6: such requests are never answered without the user, even from a
-	// session with remembered consent.
-	unverifiableClient bool
 }
 
 func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, requestContext, error) {
@@ -242,9 +237,15 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 			LoginHint:           loginHint,
 			Claims:              claims,
 		}, requestContext{
-			hintSubject:        hintSubject,
-			unverifiableClient: client.Public && (redirectURI == redirectOOB || !isHTTPURL(redirectURI)),
+			hintSubject: hintSubject,
 		}, nil
+}
+
+// unverifiable reports whether a request of client with redirectURI could
+// come from any app on the device (RFC 8252 §8.6): a public client
+// redirecting out of band or to a private-use scheme.
+func unverifiable(client Client, redirectURI string) bool {
+	return client.Public && (redirectURI == redirectOOB || !isHTTPURL(redirectURI))
 }
 
 // authorize answers a valid request: silently from the single sign-on
@@ -276,7 +277,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthReq
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
 	}
-	if consent || rc.unverifiableClient {
+	if consent {
 		if silent {
 			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client")))
 			return

@@ -96,6 +96,14 @@ func TestNativeClientsNeverSilent(t *testing.T) {
 		if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent" {
 			t.Errorf("%s with a session and remembered consent: %s; want the approval page", uri, got)
 		}
+		// After a password login too, the approval page is shown again.
+		fresh := e.browser()
+		form := formFields(t, e.get(fresh, oidc.PathAuthorize, params))
+		form.Set("login", userEmail)
+		form.Set("password", userPassword)
+		if got := outcome(t, e.postForm(fresh, oidc.PathLogin, form)); got != "consent" {
+			t.Errorf("%s after a login with remembered consent: %s; want the approval page", uri, got)
+		}
 		params.Set("prompt", "none")
 		p = e.get(c, oidc.PathAuthorize, params)
 		if strings.Contains(p.body, `class="code"`) || !strings.Contains(p.body+p.header.Get("Location"), "consent_required") {

@@ -137,10 +137,18 @@ func consentScopes(req AuthRequest) []string {
 	return out
 }
 
-// needsConsent reports whether the approval page must be shown: never with
-// oauth2.skipApprovalScreen, always with prompt=consent, otherwise unless a
-// remembered approval covers everything asked for.
+// needsConsent reports whether the approval page must be shown: always for
+// a client that cannot be told from another app on the device (RFC 8252
+// §8.6), never with oauth2.skipApprovalScreen, always with prompt=consent,
+// otherwise unless a remembered approval covers everything asked for.
 func (p *Provider) needsConsent(ctx context.Context, req AuthRequest) (bool, error) {
+	client, err := p.cfg.Clients.Client(ctx, req.ClientID)
+	if err != nil {
+		return false, err
+	}
+	if unverifiable(client, req.RedirectURI) {
+		return true, nil
+	}
 	if p.cfg.SkipApprovalScreen {
 		return false, nil
 	}

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
+)
+
+// TestEnablePasswordDB: Dex's enablePasswordDB turns password login on and
+// off; with it off nobody signs in.
+func TestEnablePasswordDB(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		srv := httptest.NewUnstartedServer(nil)
+		issuer := "http://" + srv.Listener.Addr().String()
+		cfg, err := config.Parse([]byte(`issuer: `+issuer+`
+oauth2: {skipApprovalScreen: true}
+staticClients:
+  - id: web
+    secret: s
+    redirectURIs: ["http://127.0.0.1:5555/callback"]
+`), "c.yaml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Set after parsing: the loader refuses staticPasswords without
+		// enablePasswordDB, and this test is about the provider.
+		cfg.EnablePasswordDB = enabled
+		cfg.StaticPasswords = []config.Password{{Email: "admin@example.com", UserID: "admin",
+			Hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"}} // "password"
+		p, err := New(t.Context(), cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Config.Handler = p.Handler()
+		srv.Start()
+		params := url.Values{"client_id": {"web"}, "redirect_uri": {"http://127.0.0.1:5555/callback"}, "response_type": {"code"}, "scope": {"openid"}}
+		loc, err := oidctest.NewBrowser().Authorize(issuer+"/authorize?"+params.Encode(), "admin@example.com", "password")
+		signedIn := err == nil && loc.Query().Get("code") != ""
+		if signedIn != enabled {
+			t.Errorf("enablePasswordDB %v: signed in = %v (%v)", enabled, signedIn, err)
+		}
+		srv.Close()
+	}
+}
