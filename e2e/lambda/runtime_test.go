@@ -60,7 +60,7 @@ func binaries(tb testing.TB) string {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		tb.Skip("no go tool in PATH")
+		tb.Fatalf("the go tool is not in PATH: the function binaries cannot be built (%v)", err)
 	}
 	buildOnce.Do(func() {
 		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", binDir + string(filepath.Separator)}

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/serverless-oidc/op/internal/store/memory"
 	"net/http"
 	"net/url"
 	"testing"
@@ -111,27 +112,32 @@ func TestRelyingPartyFlow(t *testing.T) {
 // TestConcurrentRedemption: 50 goroutines redeem one code; exactly one gets
 // tokens, the rest invalid_grant.
 func TestConcurrentRedemption(t *testing.T) {
-	e := newEnv(t)
+	const n = 50
+	race := newBarrier(n)
+	e := newEnv(t, func(c *oidc.Config) {
+		rs := racingStore{Store: c.Codes.(*memory.Store), codes: race}
+		c.Codes = rs
+	})
 	verifier, challenge := pkcePair()
 	params := authParams()
 	params.Set("code_challenge", challenge)
 	params.Set("code_challenge_method", "S256")
 	code := e.code(params)
 
-	const n = 50
 	type result struct {
 		status int
 		body   map[string]any
+		err    error
 	}
 	results := make(chan result, n)
 	start := make(chan struct{})
 	for range n {
 		go func() {
 			<-start
-			status, body, _ := e.token(url.Values{
+			status, body, _, err := e.tryToken(url.Values{
 				"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier},
 			}, confidentialID, confidentialSecret)
-			results <- result{status, body}
+			results <- result{status, body, err}
 		}()
 	}
 	close(start)
@@ -139,6 +145,8 @@ func TestConcurrentRedemption(t *testing.T) {
 	for range n {
 		r := <-results
 		switch {
+		case r.err != nil:
+			t.Errorf("token request: %v", r.err)
 		case r.status == http.StatusOK && r.body["access_token"] != nil:
 			ok++
 		case r.status == http.StatusBadRequest && r.body["error"] == oidc.ErrCodeInvalidGrant && r.body["access_token"] == nil:

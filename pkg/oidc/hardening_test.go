@@ -152,11 +152,15 @@ func TestCodeReplayRevokesAccessTokens(t *testing.T) {
 		t.Fatalf("userinfo before the replay: %d", p.status)
 	}
 	// Another client replaying the code revokes nothing.
-	e.token(codeForm(code, verifier), otherID, otherSecret)
+	if status, body, _ := e.token(codeForm(code, verifier), otherID, otherSecret); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
+		t.Errorf("replay by another client: %d %v; want invalid_grant", status, body)
+	}
 	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != 200 {
 		t.Errorf("a foreign client's replay revoked the tokens: %d", p.status)
 	}
-	e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
+		t.Errorf("replay: %d %v; want invalid_grant", status, body)
+	}
 	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != http.StatusUnauthorized {
 		t.Errorf("userinfo after the replay: %d; want 401", p.status)
 	}

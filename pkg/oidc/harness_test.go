@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -13,6 +15,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,13 +210,32 @@ func (e *env) code(params url.Values) string {
 // token posts to the token endpoint; basic selects client_secret_basic.
 func (e *env) token(form url.Values, basicID, basicSecret string) (int, map[string]any, http.Header) {
 	e.t.Helper()
+	status, body, header, err := e.tryToken(form, basicID, basicSecret)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return status, body, header
+}
+
+// tryToken is token for other goroutines than the test's: it returns
+// errors instead of failing the test (FailNow must not run off the test's
+// goroutine).
+func (e *env) tryToken(form url.Values, basicID, basicSecret string) (int, map[string]any, http.Header, error) {
 	req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if basicID != "" {
 		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
 	}
-	p := e.do(http.DefaultClient, req)
-	return p.status, decodeJSON(e.t, p.body), p.header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, nil, nil, fmt.Errorf("token response is not JSON: %w", err)
+	}
+	return resp.StatusCode, body, resp.Header, nil
 }
 
 func mustParse(t testing.TB, raw string) *url.URL {
@@ -237,4 +260,46 @@ func putUser(t testing.TB, s *memory.Store, u oidc.User) {
 	if err := s.PutUser(context.Background(), u); err != nil {
 		t.Fatalf("PutUser: %v", err)
 	}
+}
+
+// barrier holds its first n arrivals until all n have arrived, then lets
+// everyone through: it makes concurrent requests read the same state before
+// any of them writes, so a race the code must win is really run.
+type barrier struct {
+	n       int32
+	arrived atomic.Int32
+	open    chan struct{}
+	once    sync.Once
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: int32(n), open: make(chan struct{})} }
+
+func (b *barrier) arrive() {
+	if b.arrived.Add(1) >= b.n {
+		b.once.Do(func() { close(b.open) })
+	}
+	select {
+	case <-b.open:
+	case <-time.After(20 * time.Second): // a failsafe, never the expected path
+	}
+}
+
+// racingStore makes Code and RefreshGrant wait at a barrier.
+type racingStore struct {
+	*memory.Store
+	codes, grants *barrier
+}
+
+func (s racingStore) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
+	if s.codes != nil {
+		s.codes.arrive()
+	}
+	return s.Store.Code(ctx, id)
+}
+
+func (s racingStore) RefreshGrant(ctx context.Context, id string) (oidc.RefreshGrant, error) {
+	if s.grants != nil {
+		s.grants.arrive()
+	}
+	return s.Store.RefreshGrant(ctx, id)
 }

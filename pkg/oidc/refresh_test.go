@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"github.com/serverless-oidc/op/internal/store/memory"
 	"net/http"
 	"net/url"
 	"strings"
@@ -244,19 +245,25 @@ func TestRefreshExpirySettings(t *testing.T) {
 // TestRefreshConcurrent: 100 concurrent refreshes with one token yield one
 // successor, returned to all (reuse interval), and the family lives on.
 func TestRefreshConcurrent(t *testing.T) {
-	e := newEnv(t)
-	rt := e.offlineTokens(confidentialID, confidentialSecret)["refresh_token"].(string)
 	const n = 100
+	race := newBarrier(n)
+	var rs *racingStore
+	e := newEnv(t, func(c *oidc.Config) {
+		rs = &racingStore{Store: c.Refresh.(*memory.Store)}
+		c.Refresh = rs
+	})
+	rt := e.offlineTokens(confidentialID, confidentialSecret)["refresh_token"].(string)
+	rs.grants = race // every request reads the family before any rotates it
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	successors := map[string]int{}
 	failures := 0
 	for range n {
 		wg.Go(func() {
-			status, body := e.refresh(rt, nil)
+			status, body, _, err := e.tryToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, confidentialID, confidentialSecret)
 			mu.Lock()
 			defer mu.Unlock()
-			if status != 200 {
+			if err != nil || status != 200 {
 				failures++
 				return
 			}
@@ -286,7 +293,9 @@ func TestCodeReplayRevokesFamily(t *testing.T) {
 	if status != 200 {
 		t.Fatal(status)
 	}
-	e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
+		t.Errorf("replay: %d %v; want invalid_grant", status, body)
+	}
 	if status, _ := e.refresh(body["refresh_token"].(string), nil); status != 400 {
 		t.Errorf("refresh token of a replayed code still works: %d", status)
 	}
@@ -362,15 +371,16 @@ func (s *overlapSigner) Sign(ctx context.Context, kid string, input []byte) ([]b
 	if s.armed.Load() {
 		n := s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
-		if n > s.maxInFlight.Load() {
-			s.maxInFlight.Store(n)
+		for m := s.maxInFlight.Load(); n > m && !s.maxInFlight.CompareAndSwap(m, n); m = s.maxInFlight.Load() {
 		}
 		if n >= 2 {
 			s.once.Do(func() { close(s.release) })
 		}
+		// Hold until the second signature arrives; the timer only keeps a
+		// sequential (broken) provider from hanging the test.
 		select {
 		case <-s.release:
-		case <-time.After(2 * time.Second):
+		case <-time.After(20 * time.Second):
 		}
 	}
 	return s.Signer.Sign(ctx, kid, input)

@@ -55,6 +55,10 @@ func TestRevoke(t *testing.T) {
 		if status, _, _ := e.postBack(oidc.PathRevoke, url.Values{"token": {tok["refresh_token"].(string)}, "client_id": {publicID}}, "", ""); status != 200 {
 			t.Fatalf("revoke: %d", status)
 		}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "client_id": {publicID}}
+		if status, body, _ := e.token(form, "", ""); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
+			t.Errorf("refresh after the public client revoked: %d %v; want invalid_grant", status, body)
+		}
 	})
 	t.Run("unknown and malformed tokens are 200", func(t *testing.T) {
 		for _, tok := range []string{"nonsense", strings.Repeat("A", 43) + "." + strings.Repeat("B", 43), "a.b.c"} {

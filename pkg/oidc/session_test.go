@@ -142,6 +142,7 @@ func (e *env) idTokenClaimsFrom(c *http.Client, params url.Values) (map[string]a
 func TestPromptAndMaxAge(t *testing.T) {
 	e := sessionEnv(t)
 	signedIn := e.browser()
+	loginTime := e.clock.Now()
 	ownHint := e.signIn(signedIn, confidentialID, userEmail)
 	bob := e.browser()
 	foreignHint := e.signIn(bob, confidentialID, otherEmail)
@@ -197,8 +198,8 @@ func TestPromptAndMaxAge(t *testing.T) {
 		params := authParams()
 		params.Set("max_age", "86400")
 		claims, _ := e.idTokenClaimsFrom(signedIn, params)
-		if claims["auth_time"] == nil {
-			t.Errorf("no auth_time")
+		if at, _ := claims["auth_time"].(float64); int64(at) != loginTime.Unix() {
+			t.Errorf("auth_time = %v; want the login's %d", claims["auth_time"], loginTime.Unix())
 		}
 	})
 }

@@ -427,6 +427,26 @@ func TestLostResponses(t *testing.T) {
 			if err := s.RedeemCode(ctx, code.ID, nil); !errors.Is(err, oidc.ErrNotFound) {
 				t.Errorf("second RedeemCode: got %v; want ErrNotFound", err)
 			}
+			// The path the provider takes: every code starts a grant, so
+			// redemption is a transaction.
+			r2 := oidc.AuthRequest{ID: oidc.HashSecret("lost2-" + op), ClientID: "c", MaxAge: -1, Expiry: clock.Now().Add(time.Minute)}
+			code2 := oidc.AuthCode{ID: oidc.HashSecret("lost2-code-" + op), ClientID: "c", Expiry: clock.Now().Add(time.Minute)}
+			grant := oidc.RefreshGrant{ID: oidc.HashSecret("lost2-grant-" + op), ClientID: "c", Subject: "user-1", Expiry: clock.Now().Add(time.Hour)}
+			if err := s.CreateAuthRequest(ctx, r2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CompleteAuthRequest(ctx, r2.ID, 1, &code2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RedeemCode(ctx, code2.ID, &grant); err != nil {
+				t.Fatalf("RedeemCode with a grant: %v", err)
+			}
+			if got, err := s.Code(ctx, code2.ID); err != nil || !got.Consumed || got.GrantID != grant.ID {
+				t.Errorf("after RedeemCode with a grant: %+v %v", got, err)
+			}
+			if err := s.RedeemCode(ctx, code2.ID, &oidc.RefreshGrant{ID: oidc.HashSecret("other"), Expiry: clock.Now().Add(time.Hour)}); !errors.Is(err, oidc.ErrNotFound) {
+				t.Errorf("second RedeemCode with a grant: got %v; want ErrNotFound", err)
+			}
 		})
 	}
 }
