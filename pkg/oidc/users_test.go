@@ -228,3 +228,41 @@ func basicAuth(id, secret string) string {
 	req.SetBasicAuth(id, secret)
 	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
 }
+
+// TestShorterPoliciesApplyToStoredState: sessions and refresh families are
+// judged by the provider's current settings, not only by the expiry stored
+// when they were written (a deployment that shortens a lifetime takes effect
+// at once).
+func TestShorterPoliciesApplyToStoredState(t *testing.T) {
+	e := sessionEnv(t)
+	c := e.browser()
+	e.signIn(c, confidentialID, userEmail)
+	rt := e.offlineTokens(confidentialID, confidentialSecret)["refresh_token"].(string)
+
+	strict := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + strict.Listener.Addr().String()
+	p, err := oidc.New(oidc.Config{Issuer: issuer, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store,
+		Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner,
+		Now: e.clock.Now, SessionIdleTimeout: time.Hour, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict.Config.Handler = p.Handler()
+	strict.Start()
+	defer strict.Close()
+	e.clock.Advance(2 * time.Hour)
+
+	params := authParams()
+	params.Set("prompt", "none")
+	req, _ := http.NewRequest(http.MethodGet, issuer+oidc.PathAuthorize+"?"+params.Encode(), nil)
+	if got := outcome(t, e.do(c, req)); got != oidc.ErrCodeLoginRequired {
+		t.Errorf("a session idle for 2h under a 1h idle timeout: %s; want login_required", got)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	req, _ = http.NewRequest(http.MethodPost, issuer+oidc.PathToken, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(confidentialID, confidentialSecret)
+	if pg := e.do(http.DefaultClient, req); pg.status != 400 {
+		t.Errorf("a refresh token unused for 2h under a 1h limit: %d; want 400", pg.status)
+	}
+}
