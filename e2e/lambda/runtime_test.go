@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/serverless-oidc/op/internal/app"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,14 +64,17 @@ func binaries(tb testing.TB) string {
 		tb.Fatalf("the go tool is not in PATH: the function binaries cannot be built (%v)", err)
 	}
 	buildOnce.Do(func() {
-		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", binDir + string(filepath.Separator)}
+		// Each function with its own build tags, as make build ships it.
 		for _, fn := range oidc.Functions {
-			args = append(args, "github.com/serverless-oidc/op/functions/"+fn)
-		}
-		cmd := exec.Command(goTool, args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			tags := strings.Join(append([]string{"lambda.norpc"}, app.BuildTags(fn)...), ",")
+			args := []string{"build", "-tags", tags, "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(binDir, fn),
+				"github.com/serverless-oidc/op/functions/" + fn}
+			cmd := exec.Command(goTool, args...)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", fn, err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {
@@ -627,4 +631,29 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/op")
 	})
+}
+
+// TestTrimmedFunctionsOnAWSSettings: the discovery and jwks binaries are
+// built without the AWS clients their routes never use (app.BuildTags).
+// With the deployment's AWS settings they still start and answer their
+// routes; discovery advertises the configured algorithm without KMS.
+func TestTrimmedFunctionsOnAWSSettings(t *testing.T) {
+	awsEnv := []string{
+		config.EnvConfig + "=" + testConfig,
+		config.EnvDynamoDBTable + "=oidc-table",
+		config.EnvKMSKeyIDs + "=alias/oidc-signing",
+		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test",
+		// Nothing listens here: a call to DynamoDB or KMS would fail.
+		"AWS_ENDPOINT_URL=http://127.0.0.1:9",
+	}
+	p := startFunction(t, oidc.FunctionDiscovery, awsEnv...)
+	res, r := p.invoke(t, event(t, http.MethodGet, oidc.PathDiscovery, nil, ""))
+	if r.failed || res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `"id_token_signing_alg_values_supported":["RS256"]`) {
+		t.Errorf("discovery on AWS settings: %d %s", res.StatusCode, res.Body)
+	}
+	j := startFunction(t, oidc.FunctionJWKS, awsEnv...)
+	res, _ = j.invoke(t, event(t, http.MethodGet, "/nothing-here", nil, ""))
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("jwks binary on AWS settings, foreign route: %d %s; want the JSON 404 of a configured function", res.StatusCode, res.Body)
+	}
 }

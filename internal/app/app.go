@@ -219,3 +219,22 @@ func (u chainedUsers) User(ctx context.Context, subject string) (oidc.User, erro
 	}
 	return user, err
 }
+
+// UserWriter is the password database a store keeps: what oidcctl manages.
+type UserWriter interface {
+	oidc.UserStore
+	PutUser(ctx context.Context, u oidc.User) error
+	DeleteUser(ctx context.Context, subject string) error
+}
+
+// tableStore is everything the DynamoDB store provides.
+type tableStore interface {
+	oidc.AuthRequestStore
+	oidc.CodeStore
+	oidc.RefreshStore
+	oidc.RevocationStore
+	oidc.SessionStore
+	oidc.ConsentStore
+	oidc.LoginAttempts
+	UserWriter
+}

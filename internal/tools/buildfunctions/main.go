@@ -28,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/serverless-oidc/op/internal/app"
 	"io"
 	"os"
 	"os/exec"
@@ -133,8 +134,9 @@ func buildInto(name, dir, arch string, config []byte) (built, error) {
 	return built{name: name, bootstrap: bootstrap}, nil
 }
 
-// buildAll builds names with one go build (the shared packages compile
-// once), then lays out out/<name>/ and zips each to out/<name>.zip.
+// buildAll builds names (one go build per set of build tags; the shared
+// packages compile once), then lays out out/<name>/ and zips each to
+// out/<name>.zip.
 func buildAll(names []string, out, arch string, config []byte) ([]built, error) {
 	bin := filepath.Join(out, ".bin")
 	if err := os.RemoveAll(bin); err != nil {
@@ -144,8 +146,15 @@ func buildAll(names []string, out, arch string, config []byte) ([]built, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(bin)
-	if err := goBuild(arch, bin+string(filepath.Separator), names...); err != nil {
-		return nil, err
+	byTags := map[string][]string{}
+	for _, n := range names {
+		tags := strings.Join(app.BuildTags(n), ",")
+		byTags[tags] = append(byTags[tags], n)
+	}
+	for _, group := range byTags {
+		if err := goBuild(arch, bin+string(filepath.Separator), group...); err != nil {
+			return nil, err
+		}
 	}
 	var res []built
 	for _, name := range names {
@@ -172,10 +181,12 @@ func buildAll(names []string, out, arch string, config []byte) ([]built, error) 
 	return res, nil
 }
 
-// goBuild cross-compiles the named functions to output (a file for one
-// function, a directory ending in a separator for several).
+// goBuild cross-compiles the named functions, which share their build tags
+// (app.BuildTags), to output (a file for one function, a directory ending
+// in a separator for several).
 func goBuild(arch, output string, names ...string) error {
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", output}
+	tags := append([]string{"lambda.norpc"}, app.BuildTags(names[0])...)
+	args := []string{"build", "-tags", strings.Join(tags, ","), "-trimpath", "-ldflags", "-s -w", "-o", output}
 	for _, n := range names {
 		args = append(args, modulePath+"/functions/"+n)
 	}

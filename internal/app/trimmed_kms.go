@@ -1,0 +1,28 @@
+//go:build oidc_no_kms
+
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// kmsSigner, in a function built without KMS (see BuildTags), gives a
+// signer its routes never call: discovery advertises the algorithm from the
+// config and signs nothing.
+func kmsSigner(context.Context, config.KMSSigner) (oidc.Signer, error) {
+	return absentSigner{}, nil
+}
+
+var errNoKMS = errors.New("app: this function is built without KMS")
+
+type absentSigner struct{}
+
+func (absentSigner) SigningKey(context.Context) (oidc.PublicKey, error) {
+	return oidc.PublicKey{}, errNoKMS
+}
+func (absentSigner) Sign(context.Context, string, []byte) ([]byte, error) { return nil, errNoKMS }
+func (absentSigner) PublicKeys(context.Context) ([]oidc.PublicKey, error) { return nil, errNoKMS }
