@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -218,64 +216,6 @@ func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
 	p.deliver(w, r, resp)
 }
 
-// issue prepares the answer to the client: a code, an access token, an ID
-// token, or a combination (OpenID Connect Core §3.3.2.5). Tokens are signed
-// first; then one write completes the pending request and stores the code
-// (or, for a silent answer from the session, stores the code alone).
-// Completing the request is the single-use gate, so a failure leaves
-// nothing half-issued and a double submission yields one answer.
-func (p *Provider) issue(ctx context.Context, req AuthRequest) (authResponse, error) {
-	params := url.Values{}
-	var stored *AuthCode
-	if strings.HasPrefix(req.ResponseType, "code") {
-		code, err := newSecret(p.rand)
-		if err != nil {
-			return authResponse{}, err
-		}
-		params.Set("code", code)
-		stored = &AuthCode{
-			ID:                  HashSecret(code),
-			ClientID:            req.ClientID,
-			RedirectURI:         req.RedirectURI,
-			Subject:             req.Subject,
-			Scopes:              grantedScopes(req.Scopes),
-			Nonce:               req.Nonce,
-			AuthTime:            req.AuthTime,
-			AMR:                 req.AMR,
-			CodeChallenge:       req.CodeChallenge,
-			CodeChallengeMethod: req.CodeChallengeMethod,
-			Claims:              req.Claims,
-			Expiry:              p.now().Add(p.cfg.AuthCodeLifetime),
-		}
-	}
-	if err := p.frontChannelTokens(ctx, req, params); err != nil {
-		return authResponse{}, err
-	}
-	switch {
-	case req.ID != "":
-		if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
-			return authResponse{}, err
-		}
-	case stored != nil:
-		if err := p.cfg.Codes.CreateCode(ctx, *stored); err != nil {
-			return authResponse{}, err
-		}
-	}
-	return authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State, params: params}, nil
-}
-
-// issueError explains a failure of issue or of the writes beside it.
-func (p *Provider) issueError(req AuthRequest, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if req.ID != "" {
-		return p.pendingError(req, err)
-	}
-	return p.frontChannelError(req, internalError(err))
-}
-
 // pendingError explains a failed write of a pending request: a request
 // completed or changed by a concurrent submission is shown as a page (the
 // other submission already answered the client); anything else goes to the
@@ -382,46 +322,4 @@ func describeScopes(scopes []string, claims string) []string {
 		add("See your " + strings.ReplaceAll(c, "_", " "))
 	}
 	return out
-}
-
-// frontChannelTokens adds the access token and ID token that implicit and
-// hybrid response types return from the authorization endpoint. The ID
-// token carries at_hash and c_hash of the very token and code it travels
-// with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
-func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
-	parts := strings.Fields(req.ResponseType)
-	wantToken, wantID := slices.Contains(parts, "token"), slices.Contains(parts, "id_token")
-	if !wantToken && !wantID {
-		return nil
-	}
-	g := grant{
-		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
-		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
-	}
-	alg, err := p.signingAlgorithm(ctx)
-	if err != nil {
-		return err
-	}
-	if wantToken {
-		at, _, err := p.mintAccessToken(ctx, g)
-		if err != nil {
-			return err
-		}
-		params.Set("access_token", at)
-		params.Set("token_type", "Bearer")
-		params.Set("expires_in", strconv.FormatInt(int64(p.cfg.IDTokenLifetime/time.Second), 10))
-		params.Set("scope", strings.Join(g.Scopes, " "))
-	}
-	if wantID {
-		user, err := p.cfg.Users.User(ctx, req.Subject)
-		if err != nil {
-			return err
-		}
-		idt, err := p.mintIDToken(ctx, g, user, alg, params.Get("access_token"), params.Get("code"))
-		if err != nil {
-			return err
-		}
-		params.Set("id_token", idt)
-	}
-	return nil
 }

@@ -134,3 +134,30 @@ func parseBasicAuth(header string) (string, string, error) {
 }
 
 var errMalformed = errorf(ErrCodeInvalidRequest, "malformed")
+
+// backChannelRequest parses a form POST and authenticates the client, as the
+// token endpoint does.
+//
+// The answer is readable cross-origin only by the origins of the client
+// that authenticated (and the provider-wide ones): until then, by the
+// provider-wide origins alone.
+func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
+	params, client, err := p.parseBackChannel(w, r)
+	p.narrowCORS(w, r, client)
+	return params, client, err
+}
+
+func (p *Provider) parseBackChannel(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return nil, Client{}, errorf(ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	params, err := p.readParams(w, r, false)
+	if err != nil {
+		return nil, Client{}, err
+	}
+	client, err := p.authenticateClient(r, params)
+	if err != nil {
+		return nil, Client{}, err
+	}
+	return params, client, nil
+}
