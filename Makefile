@@ -5,7 +5,7 @@ GO ?= go
 CONFIG ?= examples/config.dev.yaml
 PKGS := ./...
 
-.PHONY: run run-dynamodb test infra-test bench build lint tools check-imports vet fmt-check clean \
+.PHONY: run run-dynamodb test infra-test fuzz bench build lint tools check-imports vet fmt-check clean \
 	build-AuthorizeFunction build-TokenFunction build-UserInfoFunction build-DiscoveryFunction build-JWKSFunction
 
 ## run: the whole provider in one process, memory storage, generated key
@@ -41,6 +41,12 @@ infra-test:
 ## bench: benchmarks (never timed unit tests)
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+## fuzz: each fuzz target of the protocol core for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	@for f in $$($(GO) test -list '^Fuzz' ./pkg/oidc/ | grep ^Fuzz); do \
+		echo "== $$f"; $(GO) test ./pkg/oidc/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 ## lint: formatting, vet and the dependency rule
 lint: fmt-check vet check-imports
