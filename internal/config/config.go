@@ -158,10 +158,22 @@ type Extensions struct {
 	AuthCodes time.Duration `yaml:"authCodes"`
 	// Sessions configures single sign-on sessions and remembered consent.
 	Sessions Sessions `yaml:"sessions"`
+	// LoginThrottle limits password guessing; zero values take the
+	// provider's defaults (15m window; 5 per account and address, 50 per
+	// address, 100 per account).
+	LoginThrottle LoginThrottle `yaml:"loginThrottle"`
 	// TokenEndpointAtHash puts at_hash in ID tokens from the token endpoint
 	// (default true). false lets the ID and access tokens be signed
 	// concurrently: one KMS round trip of latency instead of two.
 	TokenEndpointAtHash *bool `yaml:"tokenEndpointAtHash"`
+}
+
+// LoginThrottle limits failed password attempts per window.
+type LoginThrottle struct {
+	Window          time.Duration `yaml:"window"`
+	PerAccountAndIP int           `yaml:"perAccountAndIP"`
+	PerIP           int           `yaml:"perIP"`
+	PerAccount      int           `yaml:"perAccount"`
 }
 
 // Sessions configures the browser's single sign-on session.

@@ -468,6 +468,26 @@ func (d *decoder) boolPtr(f field, dst **bool) {
 	d.set[f.path] = true
 }
 
+// positiveInt decodes a whole number greater than zero.
+func (d *decoder) positiveInt(f field, dst *int) {
+	n := d.value(f)
+	if n == nil {
+		return
+	}
+	i, ok := n.(*ast.IntegerNode)
+	if !ok {
+		d.errorf(f.path, "must be a whole number, not %s", kind(n))
+		return
+	}
+	v, ok := i.Value.(uint64)
+	if !ok || v == 0 || v > 1<<31 {
+		d.errorf(f.path, "must be a whole number greater than zero")
+		return
+	}
+	*dst = int(v)
+	d.set[f.path] = true
+}
+
 // duration decodes a Go duration string such as "10m". Negative values
 // are errors; so is zero unless allowZero.
 func (d *decoder) duration(f field, dst *time.Duration, allowZero bool) {

@@ -26,7 +26,19 @@ func TestSessionsAndProfileClaims(t *testing.T) {
 		"  sessions:",
 		"    idleTimeout: 2h",
 		"    absoluteLifetime: 48h",
+		"  loginThrottle:",
+		"    window: 10m",
+		"    perIP: 20",
 	), nil)
+	if lt := c.Extensions.LoginThrottle; lt.Window != 10*time.Minute || lt.PerIP != 20 || lt.PerAccount != 0 {
+		t.Errorf("loginThrottle = %+v", lt)
+	}
+	for _, bad := range []string{"0", "-1", "many", "1.5"} {
+		_, err := Parse(yml("issuer: https://id.example.com", "extensions:", "  loginThrottle:", "    perIP: "+bad), "c.yaml", nil)
+		if err == nil || !strings.Contains(err.Error(), "c.yaml:4: extensions.loginThrottle.perIP:") {
+			t.Errorf("perIP %s: got %v", bad, err)
+		}
+	}
 	u := c.StaticPasswords[0]
 	if u.GivenName != "Ada" || u.FamilyName != "Lovelace" || !u.PhoneNumberVerified || u.Address == nil || u.Address.Locality != "London" || u.Address.Country != "GB" {
 		t.Errorf("profile claims = %+v", u)

@@ -255,8 +255,17 @@ func (d *decoder) logger(f field, l *Logger) {
 
 func (d *decoder) extensions(f field, e *Extensions) {
 	d.object(f.val, f.path, handlers{
-		"authCodes":           func(f field) { d.duration(f, &e.AuthCodes, false) },
-		"sessions":            func(f field) { d.sessions(f, &e.Sessions) },
+		"authCodes": func(f field) { d.duration(f, &e.AuthCodes, false) },
+		"sessions":  func(f field) { d.sessions(f, &e.Sessions) },
+		"loginThrottle": func(f field) {
+			t := &e.LoginThrottle
+			d.object(f.val, f.path, handlers{
+				"window":          func(f field) { d.duration(f, &t.Window, false) },
+				"perAccountAndIP": func(f field) { d.positiveInt(f, &t.PerAccountAndIP) },
+				"perIP":           func(f field) { d.positiveInt(f, &t.PerIP) },
+				"perAccount":      func(f field) { d.positiveInt(f, &t.PerAccount) },
+			}, nil)
+		},
 		"tokenEndpointAtHash": func(f field) { d.boolPtr(f, &e.TokenEndpointAtHash) },
 	}, nil)
 }
