@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,12 +34,12 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, r, err)
 		return
 	}
-	req, ctx, err := p.validateAuthorize(r, params)
+	req, err := p.validateAuthorize(r, params)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
 	}
-	p.authorize(w, r, req, ctx)
+	p.authorize(w, r, req)
 }
 
 // readParams returns the parameters of a GET query or a POSTed form; a
@@ -73,7 +74,7 @@ func (p *Provider) readParams(w http.ResponseWriter, r *http.Request, page bool)
 
 func tooLarge(err error) bool {
 	var mbe *http.MaxBytesError
-	return asError(err, &mbe)
+	return errors.As(err, &mbe)
 }
 
 // validateAuthorize checks the request in the order RFC 6749 §4.1.2.1
@@ -81,33 +82,25 @@ func tooLarge(err error) bool {
 // the user and never redirected (no open redirector, RFC 9700 §4.11.1);
 // afterwards they go back to the client, in the response mode a success
 // would use, with state and iss.
-// requestContext is what validation learns beyond the stored request.
-type requestContext struct {
-	// hintSubject is the sub of a valid id_token_hint.
-	hintSubject string
-}
-
-func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, requestContext, error) {
+func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
-		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
+		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
 	}
 	client, err := p.cfg.Clients.Client(r.Context(), clientID)
 	if err != nil {
 		if isNotFound(err) {
-			return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
+			return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "unknown client", Page: true}
 		}
-		e := internalError(err)
-		e.Page = true
-		return AuthRequest{}, requestContext{}, e
+		return AuthRequest{}, internalPageError(err)
 	}
 	redirectURI := params.Get("redirect_uri")
 	if redirectURI == "" {
 		// OpenID Connect Core §3.1.2.1: redirect_uri is REQUIRED.
-		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
+		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is missing", Page: true}
 	}
 	if !redirectURIAllowed(client, redirectURI) {
-		return AuthRequest{}, requestContext{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
+		return AuthRequest{}, &Error{Code: ErrCodeInvalidRequest, Description: "redirect_uri is not registered for this client", Page: true}
 	}
 
 	// From here on the client learns of errors at its redirect URI.
@@ -123,10 +116,11 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		// returns a token, even when the query was asked for.
 		mode = defaultResponseMode(responseType, rawType)
 	}
-	fail := func(code, description string) (AuthRequest, requestContext, error) {
-		return AuthRequest{}, requestContext{}, &Error{Code: code, Description: description,
-			redirect: &authResponse{redirectURI: redirectURI, mode: mode, state: state, post: r.Method == http.MethodPost}}
+	failWith := func(e *Error) (AuthRequest, error) {
+		e.redirect = &authResponse{redirectURI: redirectURI, mode: mode, state: state, post: r.Method == http.MethodPost}
+		return AuthRequest{}, e
 	}
+	fail := func(code, description string) (AuthRequest, error) { return failWith(errorf(code, description)) }
 	if len(state) > maxParamLength {
 		state = ""
 		return fail(ErrCodeInvalidRequest, "state is too long")
@@ -207,7 +201,7 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		hint, err := p.parseIDTokenHint(r.Context(), raw)
 		if err != nil {
 			if !isInvalidToken(err) {
-				return fail(ErrCodeServerError, "internal error")
+				return failWith(internalError(err)) // the key set could not be loaded
 			}
 			return fail(ErrCodeInvalidRequest, "id_token_hint is not an ID token issued by this provider")
 		}
@@ -222,23 +216,21 @@ func (p *Provider) validateAuthorize(r *http.Request, params url.Values) (AuthRe
 		maxAge = n
 	}
 	return AuthRequest{
-			HintSubject:         hintSubject,
-			ClientID:            client.ID,
-			RedirectURI:         redirectURI,
-			ResponseType:        responseType,
-			ResponseMode:        mode,
-			Scopes:              scopes,
-			State:               state,
-			Nonce:               nonce,
-			CodeChallenge:       challenge,
-			CodeChallengeMethod: method,
-			Prompt:              prompts,
-			MaxAge:              maxAge,
-			LoginHint:           loginHint,
-			Claims:              claims,
-		}, requestContext{
-			hintSubject: hintSubject,
-		}, nil
+		HintSubject:         hintSubject,
+		ClientID:            client.ID,
+		RedirectURI:         redirectURI,
+		ResponseType:        responseType,
+		ResponseMode:        mode,
+		Scopes:              scopes,
+		State:               state,
+		Nonce:               nonce,
+		CodeChallenge:       challenge,
+		CodeChallengeMethod: method,
+		Prompt:              prompts,
+		MaxAge:              maxAge,
+		LoginHint:           loginHint,
+		Claims:              claims,
+	}, nil
 }
 
 // unverifiable reports whether a request of client with redirectURI could
@@ -252,9 +244,9 @@ func unverifiable(client Client, redirectURI string) bool {
 // session when it suffices (OpenID Connect Core §3.1.2.3), otherwise with
 // the login or the approval page; prompt=none never shows a page and
 // answers login_required or consent_required instead (§3.1.2.6).
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest, rc requestContext) {
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest) {
 	ctx := r.Context()
-	session, _, ok, err := p.currentSession(ctx, r)
+	session, ok, err := p.currentSession(ctx, r)
 	if err != nil {
 		p.writeError(w, r, p.frontChannelError(req, internalError(err)))
 		return
@@ -262,7 +254,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthReq
 	silent := slices.Contains(req.Prompt, promptNone)
 	login := !ok || slices.Contains(req.Prompt, promptLogin) || slices.Contains(req.Prompt, promptSelectAccount) ||
 		(req.MaxAge == 0) || (req.MaxAge > 0 && p.now().Sub(session.AuthTime) > time.Duration(req.MaxAge)*time.Second) ||
-		(rc.hintSubject != "" && rc.hintSubject != session.Subject)
+		(req.HintSubject != "" && req.HintSubject != session.Subject)
 	if login {
 		if silent {
 			p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in")))
@@ -286,7 +278,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req AuthReq
 		return
 	}
 	var resp authResponse
-	err = run2(
+	err = p.besides(ctx, "recording session activity",
 		func() error { return p.touch(ctx, session) },
 		func() (err error) { resp, err = p.issue(ctx, req); return err },
 	)

@@ -33,7 +33,7 @@ func (p *Provider) supportedScopes() []string {
 	if slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
 		return supportedScopes
 	}
-	return supportedScopes[:len(supportedScopes)-1]
+	return slices.DeleteFunc(slices.Clone(supportedScopes), func(s string) bool { return s == ScopeOfflineAccess })
 }
 
 // scopeClaims are the claims each scope releases (OpenID Connect Core §5.4).

@@ -71,6 +71,6 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Cache-Control", publicCache)
 	_, _ = w.Write(p.discovery)
 }

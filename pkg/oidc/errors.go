@@ -156,4 +156,10 @@ func bearerChallenge(code, description string) string {
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-func asError(err error, target any) bool { return errors.As(err, target) }
+// internalPageError is internalError for the front channel when the client
+// cannot be told: shown as a page (503 when a dependency is down).
+func internalPageError(cause error) *Error {
+	e := internalError(cause)
+	e.Page = true
+	return e
+}

@@ -128,3 +128,41 @@ type failingKeys struct{ oidc.Signer }
 func (failingKeys) PublicKeys(context.Context) ([]oidc.PublicKey, error) {
 	return nil, errors.Join(oidc.ErrUnavailable, errors.New("KMS KeyUnavailableException"))
 }
+
+// failingConsents cannot remember approvals.
+type failingConsents struct{ *memory.Store }
+
+func (failingConsents) PutConsent(context.Context, oidc.Consent) error {
+	return errors.Join(oidc.ErrUnavailable, errors.New("throttled"))
+}
+
+// TestSideWritesDoNotFailAnswers: remembering consent (like touching the
+// session or starting it) is a convenience; its failure must not withhold
+// a code that was already stored.
+func TestSideWritesDoNotFailAnswers(t *testing.T) {
+	e := newEnv(t, func(c *oidc.Config) { c.Consents = failingConsents{c.Consents.(*memory.Store)} })
+	loc := e.login(e.browser(), authParams())
+	if loc.Query().Get("code") == "" {
+		t.Fatalf("no code when remembering consent failed: %s", loc)
+	}
+}
+
+// TestHintWithKeysUnavailable: an id_token_hint that cannot be checked
+// because the key set cannot be loaded is temporarily_unavailable, sent to
+// the client, not a server_error.
+func TestHintWithKeysUnavailable(t *testing.T) {
+	hint := newEnv(t).signInToken(t)
+	e := newEnv(t, func(c *oidc.Config) { c.Signer = failingKeys{c.Signer} })
+	params := authParams()
+	params.Set("id_token_hint", hint)
+	p := e.get(e.browser(), oidc.PathAuthorize, params)
+	if q := mustParse(t, p.header.Get("Location")).Query(); q.Get("error") != oidc.ErrCodeTemporarilyUnavailable || q.Get("state") != "xyz-state" {
+		t.Errorf("got %d %v; want temporarily_unavailable at the client", p.status, q)
+	}
+}
+
+// signInToken returns an ID token of this environment's provider.
+func (e *env) signInToken(t *testing.T) string {
+	t.Helper()
+	return e.tokens()["id_token"].(string)
+}

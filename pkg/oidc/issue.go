@@ -82,12 +82,8 @@ func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, para
 		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
 		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
 	}
-	alg, err := p.signingAlgorithm(ctx)
-	if err != nil {
-		return err
-	}
 	if wantToken {
-		at, _, err := p.mintAccessToken(ctx, g)
+		at, err := p.mintAccessToken(ctx, g)
 		if err != nil {
 			return err
 		}
@@ -101,7 +97,7 @@ func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, para
 		if err != nil {
 			return err
 		}
-		idt, err := p.mintIDToken(ctx, g, user, alg, params.Get("access_token"), params.Get("code"))
+		idt, err := p.mintIDToken(ctx, g, user, params.Get("access_token"), params.Get("code"))
 		if err != nil {
 			return err
 		}

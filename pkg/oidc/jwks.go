@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 )
 
-// JWKSMaxAge is how long relying parties and caches may keep the JWKS, in
-// seconds. Key rotation must wait longer than this between publishing a new
-// key and signing with it (docs/kms.md).
+// JWKSMaxAge is how long relying parties and caches may keep the JWKS (and
+// the discovery document), in seconds. Key rotation must wait longer than
+// this between publishing a new key and signing with it (docs/kms.md).
 const JWKSMaxAge = 3600
+
+// publicCache is the Cache-Control of the public, deployment-scoped documents.
+var publicCache = "public, max-age=" + strconv.Itoa(JWKSMaxAge)
 
 // keyCache holds the published keys, fetched from the signer on first need
 // and kept for the life of the process (a Lambda container): the key list
@@ -73,6 +77,6 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Cache-Control", publicCache)
 	_, _ = w.Write(body)
 }

@@ -90,9 +90,7 @@ func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request) (AuthR
 		if isNotFound(err) {
 			return AuthRequest{}, nil, "", &Error{Code: ErrCodeInvalidRequest, Description: "This login has expired or was already completed. Return to the application and sign in again.", Page: true}
 		}
-		e := internalError(err)
-		e.Page = true
-		return AuthRequest{}, nil, "", e
+		return AuthRequest{}, nil, "", internalPageError(err)
 	}
 	cookie, _ := r.Cookie(p.cookieName(browserCookie))
 	if csrf == "" || !secretMatches(csrf, req.CSRFHash) || cookie == nil || !secretMatches(cookie.Value, req.BrowserHash) {
@@ -147,7 +145,9 @@ func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 		// §3.1.2.1): the client asked about that user, not this one.
 		wctx, cancel := detach(ctx)
 		defer cancel()
-		_ = p.cfg.AuthRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil)
+		if err := p.cfg.AuthRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil); err != nil && !isNotFound(err) {
+			p.log.WarnContext(ctx, "ending the pending request failed", "error", err, "request_id", RequestID(ctx))
+		}
 		p.writeError(w, r, p.frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names")))
 		return
 	}
@@ -160,7 +160,7 @@ func (p *Provider) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp authResponse
-	err = run2(
+	err = p.besides(ctx, "starting the single sign-on session",
 		func() error { return p.newSession(ctx, w, r, req.Subject, req.AuthTime, req.AMR) },
 		func() (err error) {
 			if consent {
@@ -205,9 +205,9 @@ func (p *Provider) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp authResponse
-	err = run2(
-		func() (err error) { resp, err = p.issue(ctx, req); return err },
+	err = p.besides(ctx, "remembering consent",
 		func() error { return p.rememberConsent(ctx, req) },
+		func() (err error) { resp, err = p.issue(ctx, req); return err },
 	)
 	if err != nil {
 		p.writeError(w, r, p.issueError(req, err))

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,7 +32,7 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 			if isInvalidToken(err) {
 				p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "The id_token_hint was not issued by this provider.", Page: true})
 			} else {
-				p.writeError(w, r, &Error{Code: ErrCodeServerError, Description: "internal error", Status: http.StatusInternalServerError, Page: true, Cause: err})
+				p.writeError(w, r, internalPageError(err))
 			}
 			return
 		}
@@ -50,7 +51,7 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	var client Client
 	if clientID != "" {
 		if client, err = p.cfg.Clients.Client(ctx, clientID); err != nil && !isNotFound(err) {
-			p.writeError(w, r, &Error{Code: ErrCodeServerError, Description: "internal error", Status: http.StatusInternalServerError, Page: true, Cause: err})
+			p.writeError(w, r, internalPageError(err))
 			return
 		}
 	}
@@ -64,17 +65,18 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		state = ""
 	}
 
-	session, _, ok, err := p.currentSession(ctx, r)
+	session, ok, err := p.currentSession(ctx, r)
 	if err != nil {
-		p.writeError(w, r, &Error{Code: ErrCodeServerError, Description: "internal error", Status: http.StatusInternalServerError, Page: true, Cause: err})
+		p.writeError(w, r, internalPageError(err))
 		return
 	}
 	if ok {
 		cookie, _ := r.Cookie(p.cookieName(sessionCookie))
 		csrf := HashSecret("logout\x00" + cookie.Value)
-		confirmed := r.Method == http.MethodPost && params.Get("confirm") != "" && secretMatches("logout\x00"+cookie.Value, params.Get("csrf"))
+		genuine := r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(params.Get("csrf")), []byte(csrf)) == 1
+		confirmed := genuine && params.Get("confirm") != ""
 		tied := hint != nil && hint.Subject == session.Subject
-		if r.Method == http.MethodPost && params.Get("cancel") != "" && secretMatches("logout\x00"+cookie.Value, params.Get("csrf")) {
+		if genuine && params.Get("cancel") != "" {
 			p.render(w, r, http.StatusOK, "logout", "", map[string]any{"Title": "Signed in", "Cancelled": true})
 			return
 		}
@@ -86,7 +88,7 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := p.cfg.Sessions.DeleteSession(ctx, session.ID); err != nil {
-			p.writeError(w, r, &Error{Code: ErrCodeServerError, Description: "internal error", Status: http.StatusInternalServerError, Page: true, Cause: err})
+			p.writeError(w, r, internalPageError(err))
 			return
 		}
 		p.log.InfoContext(ctx, "session ended", "client_id", clientID, "request_id", RequestID(ctx))

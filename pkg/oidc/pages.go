@@ -15,7 +15,8 @@ import (
 var templateFS embed.FS
 
 // pageStyle is the only stylesheet, inline, allowed by its hash in the
-// Content-Security-Policy: pages load nothing from anywhere and run no script.
+// Content-Security-Policy: pages load nothing from anywhere, and only the
+// form_post page runs a script (formPostScript, also by hash).
 const pageStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}
 main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)}
 h1{font-size:1.4rem;margin:0 0 .5rem}.sub{color:#555;margin:0 0 1.5rem}

@@ -16,37 +16,37 @@ import (
 
 const sessionCookie = "oidc_session"
 
-// touchEvery: activity is recorded at most this often relative to the idle
+// touchFraction: activity is recorded at most this often relative to the idle
 // timeout, so a busy session does not cost a write per request.
 const touchFraction = 10
 
 // currentSession returns the live session this browser's cookie names, if
-// any, and its user. Unknown, expired and malformed cookies are ignored, as
-// is a session whose user was disabled or deleted.
-func (p *Provider) currentSession(ctx context.Context, r *http.Request) (Session, User, bool, error) {
+// any. Unknown, expired and malformed cookies are ignored, as is a session
+// whose user was disabled or deleted.
+func (p *Provider) currentSession(ctx context.Context, r *http.Request) (Session, bool, error) {
 	c, err := r.Cookie(p.cookieName(sessionCookie))
 	if err != nil || len(c.Value) != 43 || !isUnreserved(c.Value, false) {
-		return Session{}, User{}, false, nil
+		return Session{}, false, nil
 	}
 	s, err := p.cfg.Sessions.Session(ctx, HashSecret(c.Value))
 	if isNotFound(err) {
-		return Session{}, User{}, false, nil
+		return Session{}, false, nil
 	}
 	if err != nil {
-		return Session{}, User{}, false, err
+		return Session{}, false, err
 	}
 	now := p.now()
 	if !now.Before(s.LastSeen.Add(p.cfg.SessionIdleTimeout)) || !now.Before(s.CreatedAt.Add(p.cfg.SessionLifetime)) {
-		return Session{}, User{}, false, nil
+		return Session{}, false, nil
 	}
 	u, err := p.cfg.Users.User(ctx, s.Subject)
 	if isNotFound(err) || (err == nil && u.Disabled) {
-		return Session{}, User{}, false, nil
+		return Session{}, false, nil
 	}
 	if err != nil {
-		return Session{}, User{}, false, err
+		return Session{}, false, err
 	}
-	return s, u, true, nil
+	return s, true, nil
 }
 
 // sessionExpiry is when a session created at created and last seen at
@@ -73,8 +73,9 @@ func (p *Provider) touch(ctx context.Context, s Session) error {
 }
 
 // newSession starts a session for a user who just logged in and sets the
-// cookie; the session the browser had before, if any, is ended. Both writes
-// run beside the caller's own write (see run2).
+// cookie; the session the browser had before, if any, is ended. It runs
+// beside the login's own write (see besides): without it the user is only
+// asked for the password again next time.
 func (p *Provider) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, subject string, authTime time.Time, amr []string) error {
 	value, err := newSecret(p.rand)
 	if err != nil {
@@ -111,8 +112,8 @@ func (p *Provider) clearSessionCookie(w http.ResponseWriter) {
 	})
 }
 
-// run2 runs two independent storage calls concurrently, so that a request
-// pays one round trip of latency for both, and returns the first error.
+// run2 runs two independent calls concurrently, so that a request pays one
+// round trip of latency for both, and returns the first error.
 func run2(a, b func() error) error {
 	errc := make(chan error, 1)
 	go func() { errc <- b() }()
@@ -122,6 +123,19 @@ func run2(a, b func() error) error {
 		return errA
 	}
 	return errB
+}
+
+// besides runs main and, concurrently, side: a write whose failure costs a
+// convenience only (a session's idle clock, the single sign-on cookie,
+// remembered consent). Its failure is logged; it never fails a request
+// whose main write landed and whose answer must then reach the client.
+func (p *Provider) besides(ctx context.Context, what string, side, main func() error) error {
+	return run2(main, func() error {
+		if err := side(); err != nil {
+			p.log.WarnContext(ctx, what+" failed", "error", err, "request_id", RequestID(ctx))
+		}
+		return nil
+	})
 }
 
 // consentScopes is what an approval covers: the granted scopes and the

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -133,7 +134,7 @@ func parseBasicAuth(header string) (string, string, error) {
 	return id, secret, nil
 }
 
-var errMalformed = errorf(ErrCodeInvalidRequest, "malformed")
+var errMalformed = errors.New("oidc: malformed Basic credentials")
 
 // backChannelRequest parses a form POST and authenticates the client, as the
 // token endpoint does.

@@ -31,8 +31,8 @@ type grant struct {
 	AMR      []string
 	// Claims is the stored claims request (AuthRequest.Claims).
 	Claims string
-	// GrantID is the refresh family the tokens come from, if any: revoking
-	// the family revokes its access tokens too (RFC 7009 §2.1).
+	// GrantID is the grant the tokens come from (every redeemed code starts
+	// one): revoking it revokes its access tokens too (RFC 7009 §2.1).
 	GrantID string
 }
 
@@ -74,24 +74,17 @@ type accessTokenClaims struct {
 // not two.
 func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
 	var accessToken, idToken string
+	var err error
 	if p.cfg.OmitTokenEndpointAtHash {
-		var errID error
-		err := run2(
-			func() (err error) { accessToken, _, err = p.mintAccessToken(ctx, g); return err },
-			func() error { idToken, errID = p.mintIDToken(ctx, g, user, "", "", ""); return errID },
+		err = run2(
+			func() (err error) { accessToken, err = p.mintAccessToken(ctx, g); return err },
+			func() (err error) { idToken, err = p.mintIDToken(ctx, g, user, "", ""); return err },
 		)
-		if err != nil {
-			return tokenSet{}, err
-		}
-	} else {
-		var alg string
-		var err error
-		if accessToken, alg, err = p.mintAccessToken(ctx, g); err != nil {
-			return tokenSet{}, err
-		}
-		if idToken, err = p.mintIDToken(ctx, g, user, alg, accessToken, ""); err != nil {
-			return tokenSet{}, err
-		}
+	} else if accessToken, err = p.mintAccessToken(ctx, g); err == nil {
+		idToken, err = p.mintIDToken(ctx, g, user, accessToken, "")
+	}
+	if err != nil {
+		return tokenSet{}, err
 	}
 	return tokenSet{
 		AccessToken: accessToken,
@@ -102,13 +95,12 @@ func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet
 	}, nil
 }
 
-// mintAccessToken signs an RFC 9068 access token; it returns the token and
-// the algorithm it was signed with.
-func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, string, error) {
+// mintAccessToken signs an RFC 9068 access token.
+func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, error) {
 	now := p.now().Truncate(time.Second)
 	jti, err := newSecret(p.rand)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	_, userInfoClaims := requestedClaims(g.Claims)
 	return p.sign(ctx, typAccessToken, accessTokenClaims{
@@ -130,9 +122,8 @@ func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, string
 }
 
 // mintIDToken signs an ID token (OpenID Connect Core §2). accessToken and
-// code, when not empty, are bound by at_hash and c_hash (§3.3.2.11); alg is
-// the algorithm whose hash those use.
-func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, alg, accessToken, code string) (string, error) {
+// code, when not empty, are bound by at_hash and c_hash (§3.3.2.11).
+func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, accessToken, code string) (string, error) {
 	now := p.now().Truncate(time.Second)
 	idClaims, _ := requestedClaims(g.Claims)
 	claims := jwt.MapClaims{}
@@ -159,10 +150,10 @@ func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, alg, acc
 	claims["iat"] = now.Unix()
 	claims["auth_time"] = g.AuthTime.Unix()
 	if accessToken != "" {
-		claims["at_hash"] = leftHalfHash(alg, accessToken)
+		claims["at_hash"] = leftHalfHash(accessToken)
 	}
 	if code != "" {
-		claims["c_hash"] = leftHalfHash(alg, code)
+		claims["c_hash"] = leftHalfHash(code)
 	}
 	if g.Nonce != "" {
 		claims["nonce"] = g.Nonce
@@ -173,50 +164,40 @@ func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, alg, acc
 	if slices.Contains(g.AMR, amrPassword) {
 		claims["acr"] = acrPassword
 	}
-	token, _, err := p.sign(ctx, typIDToken, claims)
-	return token, err
+	return p.sign(ctx, typIDToken, claims)
 }
 
-// signingAlgorithm is the algorithm of the active key.
-func (p *Provider) signingAlgorithm(ctx context.Context) (string, error) {
+// sign makes a compact JWS of claims with the signer's active key.
+func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (string, error) {
 	key, err := p.cfg.Signer.SigningKey(ctx)
 	if err != nil {
 		return "", fmt.Errorf("signing key: %w", err)
-	}
-	return key.Algorithm, nil
-}
-
-// sign makes a compact JWS of claims with the signer's active key; it
-// returns the token and its algorithm.
-func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (string, string, error) {
-	key, err := p.cfg.Signer.SigningKey(ctx)
-	if err != nil {
-		return "", "", fmt.Errorf("signing key: %w", err)
 	}
 	method := jwt.GetSigningMethod(key.Algorithm)
 	if method == nil || !slices.Contains(p.cfg.SigningAlgorithms, key.Algorithm) {
 		// Discovery advertises SigningAlgorithms; a token in another
 		// algorithm would fail at every relying party.
-		return "", "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, p.cfg.SigningAlgorithms)
+		return "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, p.cfg.SigningAlgorithms)
 	}
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header["kid"] = key.KeyID
 	tok.Header["typ"] = typ
 	input, err := tok.SigningString()
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	sig, err := p.cfg.Signer.Sign(ctx, key.KeyID, []byte(input))
 	if err != nil {
-		return "", "", fmt.Errorf("sign: %w", err)
+		return "", fmt.Errorf("sign: %w", err)
 	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig), key.Algorithm, nil
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
 // leftHalfHash is at_hash / c_hash (OpenID Connect Core §3.1.3.6): the
-// base64url left half of the hash that matches the JWS algorithm; SHA-256
-// for RS256 and ES256, the only algorithms the provider signs with.
-func leftHalfHash(_ string, token string) string {
+// base64url left half of the hash that matches the JWS algorithm, SHA-256
+// for RS256 and ES256, the only algorithms the provider signs with (sign
+// refuses any other).
+func leftHalfHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }
