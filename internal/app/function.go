@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
@@ -98,12 +97,6 @@ func warnInstanceState(ctx context.Context, logger *slog.Logger, cfg *config.Con
 	if cfg.Signer.Type == "local" && cfg.Signer.Local.KeyFile == "" {
 		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
 	}
-}
-
-// FunctionHandler is NewFunction(ctx, function, getenv, os.Stdout).Handler:
-// the handler of one Lambda function, built at cold start.
-func FunctionHandler(ctx context.Context, function string, getenv func(string) string) http.Handler {
-	return NewFunction(ctx, function, getenv, os.Stdout).Handler
 }
 
 // functionLogger builds a function's logger; see NewFunction.

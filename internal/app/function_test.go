@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -260,9 +261,9 @@ func TestFunctionWarnsAboutInstanceState(t *testing.T) {
 	}
 }
 
-func TestFunctionHandler(t *testing.T) {
+func TestFunctionServesDiscovery(t *testing.T) {
 	path := validConfig(t, "error", "text")
-	h := FunctionHandler(context.Background(), oidc.FunctionDiscovery, env{config.EnvConfig: path}.get)
+	h := NewFunction(context.Background(), oidc.FunctionDiscovery, env{config.EnvConfig: path}.get, io.Discard).Handler
 	w := serve(h, "GET", "/prod"+oidc.PathDiscovery)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d; want 200: %s", w.Code, w.Body.String())

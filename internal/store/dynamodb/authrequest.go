@@ -80,27 +80,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 func (s *Store) CreateAuthRequest(ctx context.Context, r oidc.AuthRequest) error {
 	r.Version = 1
 	writeID := newWriteID()
-	item, err := attributevalue.MarshalMap(toAuthRequestItem(r, writeID))
-	if err != nil {
-		return fmt.Errorf("dynamodb: CreateAuthRequest: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, writeID) {
-			return nil // our own first attempt succeeded; the SDK retried
-		}
-		return fmt.Errorf("dynamodb: CreateAuthRequest: id already in use: %w", oidc.ErrConflict)
-	}
-	if err != nil {
-		return wrapErr("CreateAuthRequest", err)
-	}
-	return nil
+	return s.create(ctx, "CreateAuthRequest", toAuthRequestItem(r, writeID), writeID)
 }
 
 // AuthRequest implements oidc.AuthRequestStore: one strongly consistent

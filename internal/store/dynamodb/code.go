@@ -210,25 +210,5 @@ func (s *Store) CreateCode(ctx context.Context, c oidc.AuthCode) error {
 	c.Consumed, c.GrantID = false, ""
 	it := toCodeItem(c)
 	it.WriteID = newWriteID()
-	item, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return fmt.Errorf("dynamodb: CreateCode: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, it.WriteID) {
-			return nil // our own first attempt succeeded; the SDK retried
-		}
-		return fmt.Errorf("dynamodb: CreateCode: id already in use: %w", oidc.ErrConflict)
-	}
-	if err != nil {
-		return wrapErr("CreateCode", err)
-	}
-	return nil
+	return s.create(ctx, "CreateCode", it, it.WriteID)
 }

@@ -31,6 +31,7 @@ type sessionItem struct {
 	LastSeen  int64    `dynamodbav:"last_seen,omitempty"`  // epoch ms
 	Expiry    int64    `dynamodbav:"exp"`                  // epoch ms
 	TTL       int64    `dynamodbav:"ttl"`                  // epoch s
+	WriteID   string   `dynamodbav:"write_id"`
 }
 
 const attrLastSeen = "last_seen"
@@ -38,28 +39,13 @@ const attrLastSeen = "last_seen"
 // CreateSession implements oidc.SessionStore: one PutItem, on condition
 // that the id is unused (ids are random; it only guards against bugs).
 func (s *Store) CreateSession(ctx context.Context, sess oidc.Session) error {
-	item, err := attributevalue.MarshalMap(sessionItem{
+	writeID := newWriteID()
+	return s.create(ctx, "CreateSession", sessionItem{
 		PK: sessionPK(sess.ID), SK: typeSession, Type: typeSession,
 		Subject: sess.Subject, AuthTime: millis(sess.AuthTime), AMR: sess.AMR,
 		CreatedAt: millis(sess.CreatedAt), LastSeen: millis(sess.LastSeen),
-		Expiry: millis(sess.Expiry), TTL: ttlSeconds(sess.Expiry),
-	})
-	if err != nil {
-		return fmt.Errorf("dynamodb: CreateSession: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
-	})
-	if _, ok := conditionFailed(err); ok {
-		return fmt.Errorf("dynamodb: CreateSession: id already in use: %w", oidc.ErrConflict)
-	}
-	if err != nil {
-		return wrapErr("CreateSession", err)
-	}
-	return nil
+		Expiry: millis(sess.Expiry), TTL: ttlSeconds(sess.Expiry), WriteID: writeID,
+	}, writeID)
 }
 
 // Session implements oidc.SessionStore: one strongly consistent GetItem (a

@@ -11,6 +11,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -105,6 +107,34 @@ func newWriteID() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// create writes a new item (whose write id is writeID) with one PutItem on
+// condition that its key is unused: ErrConflict if it is. An item carrying
+// writeID is this call's own first attempt, which succeeded before the SDK
+// retried (a lost response), so the call succeeds.
+func (s *Store) create(ctx context.Context, op string, item any, writeID string) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                av,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		if writtenBy(old, writeID) {
+			return nil
+		}
+		return fmt.Errorf("dynamodb: %s: id already in use: %w", op, oidc.ErrConflict)
+	}
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	return nil
 }
 
 // unavailableCodes are the AWS error codes that mean "try again later".

@@ -447,6 +447,14 @@ func TestLostResponses(t *testing.T) {
 			if err := s.RedeemCode(ctx, code2.ID, &oidc.RefreshGrant{ID: oidc.HashSecret("other"), Expiry: clock.Now().Add(time.Hour)}); !errors.Is(err, oidc.ErrNotFound) {
 				t.Errorf("second RedeemCode with a grant: got %v; want ErrNotFound", err)
 			}
+			// Sessions and silently issued codes are created the same way.
+			sess := oidc.Session{ID: oidc.HashSecret("lost-session-" + op), Subject: "user-1", Expiry: clock.Now().Add(time.Hour)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Errorf("CreateSession: %v", err)
+			}
+			if err := s.CreateCode(ctx, oidc.AuthCode{ID: oidc.HashSecret("lost3-code-" + op), Expiry: clock.Now().Add(time.Minute)}); err != nil {
+				t.Errorf("CreateCode: %v", err)
+			}
 		})
 	}
 }
