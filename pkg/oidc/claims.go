@@ -25,15 +25,16 @@ const (
 	ScopeAudiencePrefix = "audience:server:client_id:"
 )
 
-var supportedScopes = []string{ScopeOpenID, ScopeEmail, ScopeProfile, ScopeAddress, ScopePhone, ScopeGroups, ScopeFederatedID, ScopeOfflineAccess}
+// Scopes lists the scopes the provider understands, in discovery order.
+var Scopes = []string{ScopeOpenID, ScopeEmail, ScopeProfile, ScopeAddress, ScopePhone, ScopeGroups, ScopeFederatedID, ScopeOfflineAccess}
 
 // supportedScopes lists the scopes discovery advertises: offline_access
 // only when the refresh_token grant is enabled.
 func (p *Provider) supportedScopes() []string {
-	if slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
-		return supportedScopes
+	if slices.Contains(p.cfg.GrantTypes, GrantRefreshToken) {
+		return Scopes
 	}
-	return slices.DeleteFunc(slices.Clone(supportedScopes), func(s string) bool { return s == ScopeOfflineAccess })
+	return slices.DeleteFunc(slices.Clone(Scopes), func(s string) bool { return s == ScopeOfflineAccess })
 }
 
 // scopeClaims are the claims each scope releases (OpenID Connect Core §5.4).
@@ -50,7 +51,7 @@ var scopeClaims = map[string][]string{
 // userClaimNames are every claim about the user the provider can release.
 var userClaimNames = func() []string {
 	var out []string
-	for _, s := range supportedScopes {
+	for _, s := range Scopes {
 		out = append(out, scopeClaims[s]...)
 	}
 	return out
@@ -68,7 +69,7 @@ func isAudienceScope(s string) bool {
 func grantedScopes(requested []string) []string {
 	var out []string
 	for _, s := range requested {
-		if (slices.Contains(supportedScopes, s) || isAudienceScope(s)) && !slices.Contains(out, s) {
+		if (slices.Contains(Scopes, s) || isAudienceScope(s)) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

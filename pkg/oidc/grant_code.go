@@ -108,7 +108,7 @@ func (p *Provider) newGrant(g grant) (*RefreshGrant, string, error) {
 		return nil, "", err
 	}
 	now := p.now()
-	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, grantRefreshToken) {
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, GrantRefreshToken) {
 		return &RefreshGrant{
 			ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,

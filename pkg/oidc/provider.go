@@ -103,10 +103,10 @@ func New(cfg Config) (*Provider, error) {
 	}
 	cfg.LoginThrottle = cfg.LoginThrottle.withDefaults()
 	if len(cfg.GrantTypes) == 0 {
-		cfg.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
+		cfg.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
 	}
 	for _, g := range cfg.GrantTypes {
-		if g != grantAuthorizationCode && g != grantRefreshToken {
+		if g != GrantAuthorizationCode && g != GrantRefreshToken {
 			return nil, fmt.Errorf("oidc: unsupported grant type %q", g)
 		}
 	}

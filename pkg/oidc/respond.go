@@ -17,6 +17,10 @@ const (
 
 var responseModes = []string{responseModeQuery, responseModeFragment, responseModeFormPost}
 
+// ResponseTypeParts are the response type values oauth2.responseTypes may
+// name (Dex's form); a combination is enabled when all its parts are.
+var ResponseTypeParts = []string{"code", "token", "id_token"}
+
 // responseTypes are the supported response types in canonical order
 // (OpenID Connect Core §3; OAuth 2.0 Multiple Response Type Encoding).
 var responseTypes = []string{"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"}

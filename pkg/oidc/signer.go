@@ -21,6 +21,10 @@ const (
 	ES256 = "ES256"
 )
 
+// SigningAlgorithms lists the JWS algorithms a signer may use: the values
+// signer.config.algorithm may name.
+var SigningAlgorithms = []string{RS256, ES256}
+
 // Signer signs JWTs with the active key and publishes the key set.
 //
 // Implementations: a local in-process key (the embedded default) and AWS KMS.

@@ -125,56 +125,6 @@ type CodeStore interface {
 	RedeemCode(ctx context.Context, id string, grant *RefreshGrant) error
 }
 
-// User is an account of the password database. Besides Dex's fields it
-// carries the standard claims of OpenID Connect Core §5.1, released by the
-// profile, address and phone scopes or the claims parameter.
-type User struct {
-	Subject       string // the stable "sub"; never reassigned (Dex's userID)
-	Email         string
-	EmailVerified bool
-	Username      string // preferred_username
-	Name          string
-	Groups        []string
-	// PasswordHash is a bcrypt hash (Dex-compatible).
-	PasswordHash []byte
-	Disabled     bool
-
-	GivenName           string
-	FamilyName          string
-	MiddleName          string
-	Nickname            string
-	Profile             string // URL
-	Picture             string // URL
-	Website             string // URL
-	Gender              string
-	Birthdate           string // YYYY-MM-DD or YYYY
-	Zoneinfo            string
-	Locale              string
-	PhoneNumber         string
-	PhoneNumberVerified bool
-	Address             *Address
-	UpdatedAt           time.Time // zero when unknown
-}
-
-// Address is the address claim (OpenID Connect Core §5.1.1).
-type Address struct {
-	Formatted     string `json:"formatted,omitempty"`
-	StreetAddress string `json:"street_address,omitempty"`
-	Locality      string `json:"locality,omitempty"`
-	Region        string `json:"region,omitempty"`
-	PostalCode    string `json:"postal_code,omitempty"`
-	Country       string `json:"country,omitempty"`
-}
-
-// UserStore looks up accounts of the password database.
-type UserStore interface {
-	// UserByLogin finds a user by email (case-insensitive) or username;
-	// ErrNotFound if none.
-	UserByLogin(ctx context.Context, login string) (User, error)
-	// User finds a user by subject; ErrNotFound if none.
-	User(ctx context.Context, subject string) (User, error)
-}
-
 // Client is a registered relying party.
 type Client struct {
 	ID   string

@@ -10,11 +10,19 @@ import (
 	"strings"
 )
 
-// Grant types and client authentication methods.
+// Grant types of the token endpoint (RFC 6749 §4.1.3, §6).
 const (
-	grantAuthorizationCode = "authorization_code"
-	grantRefreshToken      = "refresh_token"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
 
+// GrantTypes lists every grant type the token endpoint implements, in the
+// order discovery lists them: the values oauth2.grantTypes may name.
+var GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+
+// Client authentication methods (RFC 6749 §2.3, OAuth 2.0 Dynamic Client
+// Registration §2).
+const (
 	authClientSecretBasic = "client_secret_basic"
 	authClientSecretPost  = "client_secret_post"
 	authNone              = "none"
@@ -47,8 +55,8 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) (tokenSet, erro
 		return tokenSet{}, err
 	}
 	grants := map[string]grantHandler{
-		grantAuthorizationCode: p.authorizationCodeGrant,
-		grantRefreshToken:      p.refreshTokenGrant,
+		GrantAuthorizationCode: p.authorizationCodeGrant,
+		GrantRefreshToken:      p.refreshTokenGrant,
 	}
 	run, ok := grants[params.Get("grant_type")]
 	switch {

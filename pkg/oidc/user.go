@@ -1,0 +1,64 @@
+package oidc
+
+import (
+	"context"
+	"time"
+)
+
+// User is an account of the password database: the one user type of the
+// provider. The YAML keys are those of Dex's staticPasswords entries (and
+// this provider's documented extensions), so the config decodes users
+// straight into it; a new claim is one field here, its case in userClaim,
+// and its storage mapping.
+//
+// Besides Dex's fields it carries the standard claims of OpenID Connect
+// Core §5.1, released by the profile, address and phone scopes or the
+// claims parameter.
+type User struct {
+	Subject       string   `yaml:"userID"` // the stable "sub"; never reassigned (Dex's userID)
+	Email         string   `yaml:"email"`
+	EmailVerified bool     `yaml:"-"` // staticPasswords: emailVerified, default true
+	Username      string   `yaml:"username"`
+	Name          string   `yaml:"name"`
+	Groups        []string `yaml:"groups"`
+	// PasswordHash is a bcrypt hash (Dex-compatible). staticPasswords:
+	// hash or hashFromEnv.
+	PasswordHash []byte `yaml:"-"`
+	Disabled     bool   `yaml:"-"`
+
+	GivenName           string    `yaml:"givenName"`
+	FamilyName          string    `yaml:"familyName"`
+	MiddleName          string    `yaml:"middleName"`
+	Nickname            string    `yaml:"nickname"`
+	Profile             string    `yaml:"profile"` // URL
+	Picture             string    `yaml:"picture"` // URL
+	Website             string    `yaml:"website"` // URL
+	Gender              string    `yaml:"gender"`
+	Birthdate           string    `yaml:"birthdate"` // YYYY-MM-DD or YYYY
+	Zoneinfo            string    `yaml:"zoneinfo"`
+	Locale              string    `yaml:"locale"`
+	PhoneNumber         string    `yaml:"phoneNumber"`
+	PhoneNumberVerified bool      `yaml:"phoneNumberVerified"`
+	Address             *Address  `yaml:"address"`
+	UpdatedAt           time.Time `yaml:"-"` // zero when unknown
+}
+
+// Address is the address claim (OpenID Connect Core §5.1.1). The JSON names
+// are the claim's members; the YAML names are the config's.
+type Address struct {
+	Formatted     string `json:"formatted,omitempty" yaml:"formatted"`
+	StreetAddress string `json:"street_address,omitempty" yaml:"streetAddress"`
+	Locality      string `json:"locality,omitempty" yaml:"locality"`
+	Region        string `json:"region,omitempty" yaml:"region"`
+	PostalCode    string `json:"postal_code,omitempty" yaml:"postalCode"`
+	Country       string `json:"country,omitempty" yaml:"country"`
+}
+
+// UserStore looks up accounts of the password database.
+type UserStore interface {
+	// UserByLogin finds a user by email (case-insensitive) or username;
+	// ErrNotFound if none.
+	UserByLogin(ctx context.Context, login string) (User, error)
+	// User finds a user by subject; ErrNotFound if none.
+	User(ctx context.Context, subject string) (User, error)
+}
