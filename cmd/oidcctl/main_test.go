@@ -16,13 +16,13 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	emulator.StopSharedDynamoDBLocal()
+	emulatortest.StopSharedDynamoDBLocal()
 	os.Exit(code)
 }
 
@@ -58,7 +58,7 @@ staticClients:
   - id: web
     secret: s
     redirectURIs: ["http://127.0.0.1:5555/callback"]
-`, issuer, time.Now().UnixNano(), emulator.SharedDynamoDBLocal(t))
+`, issuer, time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t))
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

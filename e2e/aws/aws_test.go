@@ -27,7 +27,7 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/signer/kms"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/internal/store/memory"
@@ -37,8 +37,8 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	emulator.StopSharedDynamoDBLocal()
-	emulator.StopSharedMoto()
+	emulatortest.StopSharedDynamoDBLocal()
+	emulatortest.StopSharedMoto()
 	os.Exit(code)
 }
 
@@ -75,7 +75,7 @@ func createKMSKey(t *testing.T, endpoint string) string {
 // KMS signing key, then logs in with go-oidc and x/oauth2, refreshes,
 // calls userinfo, revokes and logs out.
 func TestLocalServerOnAWS(t *testing.T) {
-	ddb, moto := emulator.SharedDynamoDBLocal(t), emulator.SharedMoto(t)
+	ddb, moto := emulatortest.SharedDynamoDBLocal(t), emulatortest.SharedMoto(t)
 	keyID := createKMSKey(t, moto)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -208,7 +208,7 @@ func (c *callCounter) middleware(stack *middleware.Stack) error {
 // TestRoundTrips asserts the AWS calls of each protocol step on the
 // critical path. Steps that may run two calls side by side say so.
 func TestRoundTrips(t *testing.T) {
-	ddbEndpoint, motoEndpoint := emulator.SharedDynamoDBLocal(t), emulator.SharedMoto(t)
+	ddbEndpoint, motoEndpoint := emulatortest.SharedDynamoDBLocal(t), emulatortest.SharedMoto(t)
 	counter := &callCounter{calls: map[string]int{}}
 	ddb := awsdynamodb.New(awsdynamodb.Options{Region: region, BaseEndpoint: aws.String(ddbEndpoint), Credentials: staticCreds(),
 		APIOptions: []func(*middleware.Stack) error{counter.middleware}})

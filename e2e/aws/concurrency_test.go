@@ -14,7 +14,7 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/oauth2"
 
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/internal/store/memory"
@@ -25,7 +25,7 @@ import (
 // dynamoProvider serves a provider on a fresh DynamoDB Local table.
 func dynamoProvider(t *testing.T) string {
 	t.Helper()
-	ddb := awsdynamodb.New(awsdynamodb.Options{Region: region, BaseEndpoint: aws.String(emulator.SharedDynamoDBLocal(t)), Credentials: staticCreds()})
+	ddb := awsdynamodb.New(awsdynamodb.Options{Region: region, BaseEndpoint: aws.String(emulatortest.SharedDynamoDBLocal(t)), Credentials: staticCreds()})
 	table := "conc-" + strings.ReplaceAll(t.Name(), "/", "-")
 	if err := dynamodb.CreateTable(t.Context(), ddb, table); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/iac"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -41,8 +41,8 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	emulator.StopSharedDynamoDBLocal()
-	emulator.StopSharedMoto()
+	emulatortest.StopSharedDynamoDBLocal()
+	emulatortest.StopSharedMoto()
 	os.Exit(code)
 }
 
@@ -179,8 +179,8 @@ type deployment struct {
 
 func newDeployment(t *testing.T) *deployment {
 	ctx := context.Background()
-	ddbEndpoint := emulator.SharedDynamoDBLocal(t)
-	motoEndpoint := emulator.SharedMoto(t)
+	ddbEndpoint := emulatortest.SharedDynamoDBLocal(t)
+	motoEndpoint := emulatortest.SharedMoto(t)
 	d := &deployment{
 		dynamo: newRecorder(t, "dynamodb", ddbEndpoint),
 		kms:    newRecorder(t, "kms", motoEndpoint),

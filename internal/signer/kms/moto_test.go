@@ -22,7 +22,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/signer/kms"
 	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
@@ -31,7 +31,7 @@ import (
 // One moto_server for the whole test binary (startup is about a second).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	emulator.StopSharedMoto()
+	emulatortest.StopSharedMoto()
 	os.Exit(code)
 }
 
@@ -42,7 +42,7 @@ func motoClient(t *testing.T, opts ...func(*awskms.Options)) *awskms.Client {
 	t.Helper()
 	return awskms.New(awskms.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(emulator.SharedMoto(t)),
+		BaseEndpoint: aws.String(emulatortest.SharedMoto(t)),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDMOTO", "moto-secret", ""),
 	}, opts...)
 }

@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/serverless-oidc/op/internal/emulator"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	store "github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
@@ -35,14 +35,14 @@ import (
 // test that asks) and create their own tables.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	emulator.StopSharedDynamoDBLocal()
+	emulatortest.StopSharedDynamoDBLocal()
 	os.Exit(code)
 }
 
 // newClient returns a client of the shared DynamoDB Local.
 func newClient(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
-	endpoint := emulator.SharedDynamoDBLocal(t)
+	endpoint := emulatortest.SharedDynamoDBLocal(t)
 	return clientAt(endpoint, optFns...)
 }
 
