@@ -137,20 +137,21 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 	expected := r.Version
 	r.Version++
 	writeID := newWriteID()
-	return s.putVersioned(ctx, "UpdateAuthRequest", toAuthRequestItem(r, writeID), expected, writeID,
-		func(old map[string]types.AttributeValue) (bool, error) {
-			_, live, err := s.decodeAuthRequest(old)
-			return live, err
-		})
+	return s.putVersioned(ctx, "UpdateAuthRequest", toAuthRequestItem(r, writeID), expected, writeID, s.authRequestLive)
+}
+
+// authRequestLive reports whether a stored request (nil if none) is live.
+func (s *Store) authRequestLive(av map[string]types.AttributeValue) (bool, error) {
+	_, live, err := s.decodeAuthRequest(av)
+	return live, err
 }
 
 // putVersioned writes item (whose write id is writeID) with one PutItem on
 // condition that the stored item has version expected and has not expired.
 // When the condition fails, DynamoDB returns the stored item
-// (ReturnValuesOnConditionCheckFailure), which live decodes to tell
-// ErrNotFound (absent or expired) from ErrConflict (another version) without
-// a second read; a stored item carrying writeID is our own first attempt,
-// which succeeded before the SDK retried.
+// (ReturnValuesOnConditionCheckFailure), which versionCheckFailed maps to
+// the contract's error without a second read; a stored item carrying
+// writeID is our own first attempt, which succeeded before the SDK retried.
 func (s *Store) putVersioned(ctx context.Context, op string, item any, expected int64, writeID string, live func(map[string]types.AttributeValue) (bool, error)) error {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
@@ -165,18 +166,10 @@ func (s *Store) putVersioned(ctx context.Context, op string, item any, expected 
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, writeID) {
+		if writtenBy(old, attrWriteID, writeID) {
 			return nil
 		}
-		isLive, err := live(old)
-		switch {
-		case err != nil:
-			return fmt.Errorf("dynamodb: %s: %w", op, err)
-		case !isLive:
-			return oidc.ErrNotFound
-		default:
-			return oidc.ErrConflict
-		}
+		return versionCheckFailed(op, old, live)
 	}
 	if err != nil {
 		return wrapErr(op, err)
@@ -184,14 +177,16 @@ func (s *Store) putVersioned(ctx context.Context, op string, item any, expected 
 	return nil
 }
 
-// requestCheckFailed maps a failed request condition to the contract's
-// error, given the stored item DynamoDB returned (nil if none).
-func (s *Store) requestCheckFailed(op string, old map[string]types.AttributeValue) error {
-	_, live, err := s.decodeAuthRequest(old)
+// versionCheckFailed maps a failed versionCondition to the contract's
+// error, given the stored item DynamoDB returned (nil if none) and live,
+// which decodes it: ErrNotFound if it is absent or expired, ErrConflict if
+// it has another version.
+func versionCheckFailed(op string, old map[string]types.AttributeValue, live func(map[string]types.AttributeValue) (bool, error)) error {
+	isLive, err := live(old)
 	switch {
 	case err != nil:
 		return fmt.Errorf("dynamodb: %s: %w", op, err)
-	case !live:
+	case !isLive:
 		return oidc.ErrNotFound
 	default:
 		return oidc.ErrConflict
@@ -199,12 +194,14 @@ func (s *Store) requestCheckFailed(op string, old map[string]types.AttributeValu
 }
 
 // CompleteAuthRequest implements oidc.AuthRequestStore. With a code it is
-// one TransactWriteItems: delete the request on condition of its version
-// and expiry, and put the code on condition that its key is unused; without
-// one, a single conditional DeleteItem. A write that meets another
-// transaction in progress on the request is tried again (the outcome was
-// undecided), up to conflictRetries times, then fails with ErrConflict.
+// one TransactWriteItems (writePair): delete the request on condition of
+// its version and expiry, and put the code on condition that its key is
+// unused; without one, a single conditional DeleteItem. A write that meets
+// another transaction in progress on the request is tried again (the
+// outcome was undecided), up to conflictRetries times, then fails with
+// ErrConflict.
 func (s *Store) CompleteAuthRequest(ctx context.Context, id string, version int64, code *oidc.AuthCode) error {
+	const op = "CompleteAuthRequest"
 	if code == nil {
 		return s.deleteAuthRequest(ctx, id, version)
 	}
@@ -212,94 +209,53 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, version int6
 	c.Consumed = false
 	codeAV, err := attributevalue.MarshalMap(toCodeItem(c))
 	if err != nil {
-		return fmt.Errorf("dynamodb: CompleteAuthRequest: %w", err)
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
 	}
-	err = retryConflicts(ctx, func() error {
-		// The SDK fills in ClientRequestToken once per call, so its own
-		// retries of a transaction that in fact succeeded are idempotent.
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{
-				{Delete: &types.Delete{
-					TableName:                           aws.String(s.table),
-					Key:                                 key(authRequestPK(id), typeAuthRequest),
-					ConditionExpression:                 aws.String(versionCondition),
-					ExpressionAttributeNames:            versionConditionNames,
-					ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
-					ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-				}},
-				{Put: &types.Put{
-					TableName:                aws.String(s.table),
-					Item:                     codeAV,
-					ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-					ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
-				}},
-			},
-		})
-		return err
-	})
-	if err == nil {
-		return nil
-	}
-	reasons, ok := cancellationReasons(err)
-	if ok && len(reasons) == 2 {
-		switch {
-		case reasonIs(reasons[0], "ConditionalCheckFailed"):
-			return s.requestCheckFailed("CompleteAuthRequest", reasons[0].Item)
-		case reasonIs(reasons[1], "ConditionalCheckFailed"):
-			return fmt.Errorf("dynamodb: CompleteAuthRequest: code id already in use: %w", oidc.ErrConflict)
-		}
-	}
-	if transactionConflict(err) {
-		return fmt.Errorf("dynamodb: CompleteAuthRequest: %w: %w", oidc.ErrConflict, err)
-	}
-	return wrapTransactionErr("CompleteAuthRequest", err)
+	return s.writePair(ctx, op, types.TransactWriteItem{Delete: s.authRequestDelete(id, version)}, s.putNew(codeAV),
+		func(i int, old map[string]types.AttributeValue) error {
+			if i == 0 {
+				return versionCheckFailed(op, old, s.authRequestLive)
+			}
+			return fmt.Errorf("dynamodb: %s: code id already in use: %w", op, oidc.ErrConflict)
+		}, oidc.ErrConflict)
 }
 
-// deleteAuthRequest is CompleteAuthRequest without a code.
+// authRequestDelete deletes request id on condition that it has version and
+// has not expired, returning it if the condition fails.
+func (s *Store) authRequestDelete(id string, version int64) *types.Delete {
+	return &types.Delete{
+		TableName:                           aws.String(s.table),
+		Key:                                 key(authRequestPK(id), typeAuthRequest),
+		ConditionExpression:                 aws.String(versionCondition),
+		ExpressionAttributeNames:            versionConditionNames,
+		ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// deleteAuthRequest is CompleteAuthRequest without a code: the write of
+// authRequestDelete as one DeleteItem.
 func (s *Store) deleteAuthRequest(ctx context.Context, id string, version int64) error {
+	const op = "CompleteAuthRequest"
 	err := retryConflicts(ctx, func() error {
+		d := s.authRequestDelete(id, version)
 		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 key(authRequestPK(id), typeAuthRequest),
-			ConditionExpression:                 aws.String(versionCondition),
-			ExpressionAttributeNames:            versionConditionNames,
-			ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			TableName: d.TableName, Key: d.Key,
+			ConditionExpression:                 d.ConditionExpression,
+			ExpressionAttributeNames:            d.ExpressionAttributeNames,
+			ExpressionAttributeValues:           d.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: d.ReturnValuesOnConditionCheckFailure,
 		})
 		return err
 	})
 	if old, ok := conditionFailed(err); ok {
-		return s.requestCheckFailed("CompleteAuthRequest", old)
+		return versionCheckFailed(op, old, s.authRequestLive)
 	}
 	if transactionConflict(err) {
-		return fmt.Errorf("dynamodb: CompleteAuthRequest: %w: %w", oidc.ErrConflict, err)
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, oidc.ErrConflict, err)
 	}
 	if err != nil {
-		return wrapErr("CompleteAuthRequest", err)
+		return wrapErr(op, err)
 	}
 	return nil
-}
-
-// writtenBy reports whether a stored item carries writeID, i.e. is the
-// result of the very write that now failed its condition.
-func writtenBy(item map[string]types.AttributeValue, writeID string) bool {
-	w, ok := item[attrWriteID].(*types.AttributeValueMemberS)
-	return ok && w.Value == writeID
-}
-
-func reasonIs(r types.CancellationReason, code string) bool {
-	return r.Code != nil && *r.Code == code
-}
-
-// wrapTransactionErr is wrapErr for TransactWriteItems: a transaction
-// cancelled for throttling says so only in its cancellation reasons.
-func wrapTransactionErr(op string, err error) error {
-	if reasons, ok := cancellationReasons(err); ok {
-		for _, r := range reasons {
-			if r.Code != nil && unavailableCodes[*r.Code] {
-				return fmt.Errorf("dynamodb: %s: %w: %s: %w", op, oidc.ErrUnavailable, *r.Code, err)
-			}
-		}
-	}
-	return wrapErr(op, err)
 }

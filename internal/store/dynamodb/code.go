@@ -100,9 +100,9 @@ func (s *Store) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
 // UpdateItem that sets consumed on condition that the code exists, is not
 // consumed and has not expired: DynamoDB serialises conditional writes to
 // one item, so of concurrent callers exactly one meets the condition. With
-// a grant it is one TransactWriteItems of that update (which also records
-// grant_id) and the put of the new refresh token family, on condition that
-// its key is unused.
+// a grant it is one TransactWriteItems (writePair) of that update (which
+// also records grant_id) and the put of the new refresh token family, on
+// condition that its key is unused.
 //
 // The winner's write id is stored with the code, so that if the SDK retried
 // a first attempt whose response was lost, the retry recognises the
@@ -110,7 +110,54 @@ func (s *Store) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
 // (Transactions are idempotent on the SDK's retries anyway, through the
 // ClientRequestToken it fills in.)
 func (s *Store) RedeemCode(ctx context.Context, id string, grant *oidc.RefreshGrant) error {
+	const op = "RedeemCode"
 	writeID := newWriteID()
+	// gone maps the code's failed condition, given the stored code.
+	gone := func(old map[string]types.AttributeValue) error {
+		if writtenBy(old, attrRedeemedBy, writeID) {
+			return nil // our own first attempt succeeded; the SDK retried
+		}
+		return oidc.ErrNotFound
+	}
+	if grant == nil {
+		u := s.redeemUpdate(id, writeID, "")
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+			ConditionExpression:                 u.ConditionExpression,
+			ExpressionAttributeNames:            u.ExpressionAttributeNames,
+			ExpressionAttributeValues:           u.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
+		})
+		if old, ok := conditionFailed(err); ok {
+			return gone(old)
+		}
+		if err != nil {
+			return wrapErr(op, err)
+		}
+		return nil
+	}
+
+	g := *grant
+	g.Version = 1
+	grantAV, err := attributevalue.MarshalMap(toGrantItem(g, writeID))
+	if err != nil {
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
+	}
+	return s.writePair(ctx, op, types.TransactWriteItem{Update: s.redeemUpdate(id, writeID, g.ID)}, s.putNew(grantAV),
+		func(i int, old map[string]types.AttributeValue) error {
+			if i == 0 {
+				return gone(old)
+			}
+			return fmt.Errorf("dynamodb: %s: grant id already in use: %w", op, oidc.ErrConflict)
+		},
+		oidc.ErrUnavailable) // still undecided: another redemption is in flight
+}
+
+// redeemUpdate consumes code id for the RedeemCode call writeID, recording
+// grantID unless it is empty, on condition that the code exists, is not
+// consumed and has not expired; the stored code comes back when the
+// condition fails.
+func (s *Store) redeemUpdate(id, writeID, grantID string) *types.Update {
 	update := "SET #consumed = :true, #redeemed_by = :write_id"
 	names := map[string]string{
 		"#pk": AttrPK, "#consumed": attrConsumed, "#redeemed_by": attrRedeemedBy, "#exp": attrExpiry,
@@ -121,86 +168,20 @@ func (s *Store) RedeemCode(ctx context.Context, id string, grant *oidc.RefreshGr
 		":write_id": stringAV(writeID),
 		":now":      numberAV(s.nowMillis()),
 	}
-	const cond = "attribute_exists(#pk) AND #consumed = :false AND #exp > :now"
-	if grant == nil {
-		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 key(codePK(id), typeCode),
-			UpdateExpression:                    aws.String(update),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            names,
-			ExpressionAttributeValues:           values,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		if old, ok := conditionFailed(err); ok {
-			if redeemedBy(old, writeID) {
-				return nil // our own first attempt succeeded; the SDK retried
-			}
-			return oidc.ErrNotFound
-		}
-		if err != nil {
-			return wrapErr("RedeemCode", err)
-		}
-		return nil
+	if grantID != "" {
+		update += ", #grant_id = :grant_id"
+		names["#grant_id"] = attrGrantID
+		values[":grant_id"] = stringAV(grantID)
 	}
-
-	g := *grant
-	g.Version = 1
-	grantAV, err := attributevalue.MarshalMap(toGrantItem(g, writeID))
-	if err != nil {
-		return fmt.Errorf("dynamodb: RedeemCode: %w", err)
+	return &types.Update{
+		TableName:                           aws.String(s.table),
+		Key:                                 key(codePK(id), typeCode),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #consumed = :false AND #exp > :now"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	update += ", #grant_id = :grant_id"
-	names["#grant_id"] = attrGrantID
-	values[":grant_id"] = stringAV(g.ID)
-	err = retryConflicts(ctx, func() error {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{
-				{Update: &types.Update{
-					TableName:                           aws.String(s.table),
-					Key:                                 key(codePK(id), typeCode),
-					UpdateExpression:                    aws.String(update),
-					ConditionExpression:                 aws.String(cond),
-					ExpressionAttributeNames:            names,
-					ExpressionAttributeValues:           values,
-					ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-				}},
-				{Put: &types.Put{
-					TableName:                aws.String(s.table),
-					Item:                     grantAV,
-					ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-					ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
-				}},
-			},
-		})
-		return err
-	})
-	if err == nil {
-		return nil
-	}
-	if reasons, ok := cancellationReasons(err); ok && len(reasons) == 2 {
-		switch {
-		case reasonIs(reasons[0], "ConditionalCheckFailed"):
-			if redeemedBy(reasons[0].Item, writeID) {
-				return nil
-			}
-			return oidc.ErrNotFound
-		case reasonIs(reasons[1], "ConditionalCheckFailed"):
-			return fmt.Errorf("dynamodb: RedeemCode: grant id already in use: %w", oidc.ErrConflict)
-		}
-	}
-	if transactionConflict(err) {
-		// Still undecided after retries: another redemption is in flight.
-		return fmt.Errorf("dynamodb: RedeemCode: %w: %w", oidc.ErrUnavailable, err)
-	}
-	return wrapTransactionErr("RedeemCode", err)
-}
-
-// redeemedBy reports whether a code item was consumed by the RedeemCode
-// call that used writeID.
-func redeemedBy(item map[string]types.AttributeValue, writeID string) bool {
-	by, ok := item[attrRedeemedBy].(*types.AttributeValueMemberS)
-	return ok && by.Value == writeID
 }
 
 // CreateCode implements oidc.CodeStore: one PutItem of a fresh code, on

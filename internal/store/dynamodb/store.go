@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -109,6 +108,15 @@ func newWriteID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// writtenBy reports whether the stored item's attribute attr (write_id, or
+// an attribute such as redeemed_by that a write sets) holds writeID, i.e.
+// whether the item is the result of the very write that now failed its
+// condition: its first attempt succeeded and the SDK retried.
+func writtenBy(item map[string]types.AttributeValue, attr, writeID string) bool {
+	w, ok := item[attr].(*types.AttributeValueMemberS)
+	return ok && w.Value == writeID
+}
+
 // create writes a new item (whose write id is writeID) with one PutItem on
 // condition that its key is unused: ErrConflict if it is. An item carrying
 // writeID is this call's own first attempt, which succeeded before the SDK
@@ -126,7 +134,7 @@ func (s *Store) create(ctx context.Context, op string, item any, writeID string)
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, writeID) {
+		if writtenBy(old, attrWriteID, writeID) {
 			return nil
 		}
 		return fmt.Errorf("dynamodb: %s: id already in use: %w", op, oidc.ErrConflict)
@@ -194,58 +202,4 @@ func conditionFailed(err error) (old map[string]types.AttributeValue, ok bool) {
 		return ccf.Item, true
 	}
 	return nil, false
-}
-
-// cancellationReasons returns the reasons of a cancelled transaction, one
-// per item in request order, and whether err is such a cancellation.
-func cancellationReasons(err error) ([]types.CancellationReason, bool) {
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		return tce.CancellationReasons, true
-	}
-	return nil, false
-}
-
-// transactionConflict reports whether err says another transaction was in
-// progress on one of the items: the outcome is undecided, and the write is
-// worth trying again.
-func transactionConflict(err error) bool {
-	var tc *types.TransactionConflictException
-	if errors.As(err, &tc) {
-		return true
-	}
-	reasons, ok := cancellationReasons(err)
-	if !ok {
-		return false
-	}
-	for _, r := range reasons {
-		if r.Code != nil && *r.Code == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
-}
-
-// conflictRetries bounds how often a write that met another transaction in
-// progress is tried again; backoff is short since transactions take
-// milliseconds.
-const conflictRetries = 5
-
-// retryConflicts runs write until it does not fail with a transaction
-// conflict, at most conflictRetries+1 times.
-func retryConflicts(ctx context.Context, write func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := write()
-		if err == nil || attempt == conflictRetries || !transactionConflict(err) {
-			return err
-		}
-		backoff := time.Duration(5<<attempt) * time.Millisecond
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1)) // jitter breaks lockstep
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-	}
 }
