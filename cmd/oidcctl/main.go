@@ -25,8 +25,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -82,7 +83,7 @@ func user(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return err
 	}
-	users, err := app.UserStore(ctx, cfg)
+	users, err := openUsers(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -133,6 +134,15 @@ func user(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 		return users.DeleteUser(ctx, *subject)
 	}
 	return errors.New(usage)
+}
+
+// openUsers opens the password database of cfg's storage. The memory store
+// lives and dies with one process, so it has none to manage.
+func openUsers(ctx context.Context, cfg *config.Config) (backend.UserWriter, error) {
+	if cfg.Storage.Type == "memory" {
+		return nil, fmt.Errorf("storage type %q keeps no users outside the process; use staticPasswords", cfg.Storage.Type)
+	}
+	return backend.OpenStorage(ctx, store.Backends, cfg.Storage, backend.Env{})
 }
 
 // readPassword reads the first line of stdin: a password never appears in

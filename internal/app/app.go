@@ -1,6 +1,7 @@
 // Package app is the composition root shared by the local server and the
 // Lambda functions: it turns a config.Config into an oidc.Provider by
-// choosing the store and the signer the config names.
+// opening the store and the signer the config names, from the tables of
+// backends the binary links (storages and signers; see BuildTags).
 package app
 
 import (
@@ -12,14 +13,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/internal/store/memory"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // New builds the provider cfg describes. It does no network I/O: AWS
-// clients connect on first use, so a cold start stays fast.
+// clients connect on first use, so a cold start stays fast. Problems with
+// the storage and signer sections are reported together.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Provider, error) {
 	now := time.Now
 	static := memory.New(now)
@@ -29,7 +31,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		clientOrigins = append(clientOrigins, c.AllowedOrigins...)
 	}
 	for _, u := range cfg.StaticPasswords {
-		if err := static.PutUser(ctx, userFromConfig(u)); err != nil {
+		if err := static.PutUser(ctx, u.OIDCUser()); err != nil {
 			return nil, fmt.Errorf("staticPasswords: %s: %w", u.Email, err)
 		}
 	}
@@ -72,52 +74,22 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 		Logger:                  logger,
 	}
 
-	switch cfg.Storage.Type {
-	case "", "memory":
-		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = static, static, static, static
-		pc.Sessions, pc.Consents, pc.Attempts = static, static, static
-	case "dynamodb":
-		store, err := dynamoStore(ctx, cfg.Storage.DynamoDB, now)
-		if err != nil {
-			return nil, err
-		}
-		pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = store, store, store, store
-		pc.Sessions, pc.Consents, pc.Attempts = store, store, store
-		// staticPasswords stay in memory (no round trip); other users of
-		// the password database live in the table.
-		if cfg.EnablePasswordDB {
-			pc.Users = chainedUsers{static, store}
-		}
-	default:
-		return nil, fmt.Errorf("storage type %q is not supported", cfg.Storage.Type)
+	env := backend.Env{Now: now}
+	store, storeErr := backend.OpenStorage(ctx, storages, cfg.Storage, env)
+	signer, signerErr := backend.OpenSigner(ctx, signers, cfg.Signer, env)
+	if err := errors.Join(storeErr, signerErr); err != nil {
+		return nil, err
 	}
-
-	switch cfg.Signer.Type {
-	case "", "local":
-		s, err := localSigner(cfg.Signer.Local)
-		if err != nil {
-			return nil, err
-		}
-		pc.Signer = s
-		pc.SigningAlgorithms = []string{s.Algorithm()}
-	case "kms":
-		s, err := kmsSigner(ctx, cfg.Signer.KMS)
-		if err != nil {
-			return nil, err
-		}
-		pc.Signer = s
-		pc.SigningAlgorithms = []string{cfg.Signer.KMS.Algorithm}
-	default:
-		return nil, fmt.Errorf("signer type %q is not supported", cfg.Signer.Type)
+	pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = store, store, store, store
+	pc.Sessions, pc.Consents, pc.Attempts = store, store, store
+	// staticPasswords stay in memory (no round trip); other users of the
+	// password database live in the store.
+	if cfg.EnablePasswordDB {
+		pc.Users = chainedUsers{static, store}
 	}
+	pc.Signer = signer
+	pc.SigningAlgorithms = []string{cfg.SigningAlgorithm()}
 	return oidc.New(pc)
-}
-
-func localSigner(c config.LocalSigner) (*local.Signer, error) {
-	if c.KeyFile != "" {
-		return local.LoadPEM(c.KeyFile)
-	}
-	return local.Generate(c.Algorithm)
 }
 
 func clientFromConfig(c config.Client) oidc.Client {
@@ -136,42 +108,6 @@ func clientFromConfig(c config.Client) oidc.Client {
 		out.SecretHash = oidc.HashSecret(c.Secret)
 	}
 	return out
-}
-
-func userFromConfig(p config.Password) oidc.User {
-	verified := p.EmailVerified == nil || *p.EmailVerified
-	return oidc.User{
-		Subject:       p.UserID,
-		Email:         p.Email,
-		EmailVerified: verified,
-		Username:      p.Username,
-		Name:          p.Name,
-		Groups:        p.Groups,
-		PasswordHash:  []byte(p.Hash),
-
-		GivenName:           p.GivenName,
-		FamilyName:          p.FamilyName,
-		MiddleName:          p.MiddleName,
-		Nickname:            p.Nickname,
-		Profile:             p.Profile,
-		Picture:             p.Picture,
-		Website:             p.Website,
-		Gender:              p.Gender,
-		Birthdate:           p.Birthdate,
-		Zoneinfo:            p.Zoneinfo,
-		Locale:              p.Locale,
-		PhoneNumber:         p.PhoneNumber,
-		PhoneNumberVerified: p.PhoneNumberVerified,
-		Address:             address(p.Address),
-	}
-}
-
-func address(a *config.Address) *oidc.Address {
-	if a == nil {
-		return nil
-	}
-	out := oidc.Address(*a)
-	return &out
 }
 
 // NewLogger builds the structured logger the config asks for.
@@ -224,23 +160,4 @@ func (u chainedUsers) User(ctx context.Context, subject string) (oidc.User, erro
 		return u.stored.User(ctx, subject)
 	}
 	return user, err
-}
-
-// UserWriter is the password database a store keeps: what oidcctl manages.
-type UserWriter interface {
-	oidc.UserStore
-	PutUser(ctx context.Context, u oidc.User) error
-	DeleteUser(ctx context.Context, subject string) error
-}
-
-// tableStore is everything the DynamoDB store provides.
-type tableStore interface {
-	oidc.AuthRequestStore
-	oidc.CodeStore
-	oidc.RefreshStore
-	oidc.RevocationStore
-	oidc.SessionStore
-	oidc.ConsentStore
-	oidc.LoginAttempts
-	UserWriter
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
@@ -29,7 +30,7 @@ staticClients:
 		// Set after parsing: the loader refuses staticPasswords without
 		// enablePasswordDB, and this test is about the provider.
 		cfg.EnablePasswordDB = enabled
-		cfg.StaticPasswords = []config.Password{{Email: "admin@example.com", UserID: "admin",
+		cfg.StaticPasswords = []config.Password{{User: oidc.User{Email: "admin@example.com", Subject: "admin"},
 			Hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"}} // "password"
 		p, err := New(t.Context(), cfg, slog.New(slog.DiscardHandler))
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -94,7 +95,8 @@ func warnInstanceState(ctx context.Context, logger *slog.Logger, cfg *config.Con
 	if cfg.Storage.Type == "memory" {
 		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: memory storage lives in one Lambda instance: logins cannot complete across functions or instances; set "+config.EnvDynamoDBTable)
 	}
-	if cfg.Signer.Type == "local" && cfg.Signer.Local.KeyFile == "" {
+	var lc local.Config
+	if cfg.Signer.Type == "local" && cfg.Signer.Config.Decode(&lc) == nil && lc.KeyFile == "" {
 		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
 	}
 }

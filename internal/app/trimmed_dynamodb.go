@@ -4,21 +4,18 @@ package app
 
 import (
 	"context"
-	"errors"
-	"time"
 
+	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/store/memory"
 )
 
-// dynamoStore, in a function built without DynamoDB (see BuildTags), gives
-// a process-local store that its routes never reach: they serve discovery
-// or keys only.
-func dynamoStore(_ context.Context, _ config.DynamoDBStorage, now func() time.Time) (tableStore, error) {
-	return memory.New(now), nil
-}
-
-// UserStore is not available without DynamoDB.
-func UserStore(context.Context, *config.Config) (UserWriter, error) {
-	return nil, errors.New("this binary is built without DynamoDB")
+// storages, in a function built without DynamoDB (see BuildTags), open
+// type dynamodb as a process-local store that its routes never reach: they
+// serve discovery or keys only.
+var storages = map[string]backend.StorageOpener{
+	"memory": memory.Open,
+	"dynamodb": func(_ context.Context, _ config.Section, env backend.Env) (backend.Storage, error) {
+		return memory.New(env.Now), nil
+	},
 }

@@ -6,15 +6,20 @@ import (
 	"context"
 	"errors"
 
+	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// kmsSigner, in a function built without KMS (see BuildTags), gives a
-// signer its routes never call: discovery advertises the algorithm from the
-// config and signs nothing.
-func kmsSigner(context.Context, config.KMSSigner) (oidc.Signer, error) {
-	return absentSigner{}, nil
+// signers, in a function built without KMS (see BuildTags), open type kms
+// as a signer its routes never call: discovery advertises the algorithm
+// from the config (Config.SigningAlgorithm) and signs nothing.
+var signers = map[string]backend.SignerOpener{
+	"local": local.Open,
+	"kms": func(context.Context, config.Section, backend.Env) (oidc.Signer, error) {
+		return absentSigner{}, nil
+	},
 }
 
 var errNoKMS = errors.New("app: this function is built without KMS")

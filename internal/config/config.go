@@ -5,16 +5,20 @@
 // and the CDK app use the same names (tests check that they agree).
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
 
 // Config is the whole configuration file. YAML keys are Dex's where Dex has
 // the concept; settings Dex has no concept for live under Extensions
 // ("extensions:" in YAML) or as documented extra fields of Dex's structures.
 type Config struct {
-	Issuer           string     `yaml:"issuer"`
+	Issuer           string     `yaml:"issuer" config:"expand"`
 	Web              Web        `yaml:"web"`
-	Storage          Storage    `yaml:"storage"`
-	Signer           Signer     `yaml:"signer"`
+	Storage          Backend    `yaml:"storage"` // type memory (default) or a storage backend's name
+	Signer           Backend    `yaml:"signer"`  // type local (default) or a signer backend's name
 	EnablePasswordDB bool       `yaml:"enablePasswordDB"`
 	StaticPasswords  []Password `yaml:"staticPasswords"`
 	StaticClients    []Client   `yaml:"staticClients"`
@@ -22,89 +26,47 @@ type Config struct {
 	Expiry           Expiry     `yaml:"expiry"`
 	Logger           Logger     `yaml:"logger"`
 	Extensions       Extensions `yaml:"extensions"`
+
+	algorithm string // signer.config.algorithm; see SigningAlgorithm
+}
+
+// SigningAlgorithm is signer.config.algorithm, the JWS algorithm of the
+// signer's keys (one of oidc.SigningAlgorithms; default RS256). It is the
+// one key of a backend's section this package reads itself, so that
+// discovery can advertise it without the signer.
+func (c *Config) SigningAlgorithm() string {
+	if c.algorithm == "" {
+		return defaultAlgorithm
+	}
+	return c.algorithm
 }
 
 // Web configures the local listener and browser access.
 type Web struct {
-	HTTP           string   `yaml:"http"`           // local listen address, e.g. 127.0.0.1:5556
-	AllowedOrigins []string `yaml:"allowedOrigins"` // CORS origins for back-channel endpoints; "*" for any
+	HTTP           string   `yaml:"http" config:"expand"` // local listen address, e.g. 127.0.0.1:5556
+	AllowedOrigins []string `yaml:"allowedOrigins"`       // CORS origins for back-channel endpoints; "*" for any
 }
 
-// Storage selects the store: type "memory" (default) or "dynamodb".
-type Storage struct {
-	Type     string          `yaml:"type"`
-	DynamoDB DynamoDBStorage `yaml:"-"` // decoded from "config" when Type is dynamodb
-}
-
-// DynamoDBStorage is storage.config for type dynamodb.
-type DynamoDBStorage struct {
-	Table       string `yaml:"table"`
-	Region      string `yaml:"region"`
-	Endpoint    string `yaml:"endpoint"`    // optional, for DynamoDB Local
-	CreateTable bool   `yaml:"createTable"` // local use only
-}
-
-// Signer selects the signing keys: type "local" (default) or "kms".
-type Signer struct {
-	Type  string      `yaml:"type"`
-	Local LocalSigner `yaml:"-"` // decoded from "config" when Type is local
-	KMS   KMSSigner   `yaml:"-"` // decoded from "config" when Type is kms
-}
-
-// LocalSigner is signer.config for type local.
-type LocalSigner struct {
-	Algorithm string `yaml:"algorithm"` // RS256 (default) or ES256
-	KeyFile   string `yaml:"keyFile"`   // optional PEM private key; generated at start when empty
-}
-
-// KMSSigner is signer.config for type kms.
-type KMSSigner struct {
-	Keys []string `yaml:"keys"` // key ids, ARNs or aliases; the first signs, the rest verify only
-	// Algorithm of the keys, RS256 (default: RSA_2048/3072/4096 keys) or
-	// ES256 (ECC_NIST_P256). Discovery advertises it without calling KMS.
-	Algorithm string `yaml:"algorithm"`
-	Region    string `yaml:"region"`
-	Endpoint  string `yaml:"endpoint"` // optional, for moto
-}
-
-// Password is a user of the static password database. Groups, Name and
-// EmailVerified are extensions of Dex's format.
+// Password is a user of the static password database: the user's own keys
+// (oidc.User's yaml tags: userID, email, username, name, groups and the
+// standard claims), the bcrypt hash and whether the email is verified.
+// Groups, Name, EmailVerified and the standard claims are extensions of
+// Dex's format.
 type Password struct {
-	Email         string   `yaml:"email"`
-	Hash          string   `yaml:"hash"` // bcrypt
-	HashFromEnv   string   `yaml:"hashFromEnv"`
-	Username      string   `yaml:"username"`
-	UserID        string   `yaml:"userID"`
-	Groups        []string `yaml:"groups"`
-	Name          string   `yaml:"name"`
-	EmailVerified *bool    `yaml:"emailVerified"` // default true, as Dex asserts for its password DB
-
-	// Standard claims (OpenID Connect Core §5.1), released by the profile,
-	// address and phone scopes or the claims parameter. All optional.
-	GivenName           string   `yaml:"givenName"`
-	FamilyName          string   `yaml:"familyName"`
-	MiddleName          string   `yaml:"middleName"`
-	Nickname            string   `yaml:"nickname"`
-	Profile             string   `yaml:"profile"`
-	Picture             string   `yaml:"picture"`
-	Website             string   `yaml:"website"`
-	Gender              string   `yaml:"gender"`
-	Birthdate           string   `yaml:"birthdate"`
-	Zoneinfo            string   `yaml:"zoneinfo"`
-	Locale              string   `yaml:"locale"`
-	PhoneNumber         string   `yaml:"phoneNumber"`
-	PhoneNumberVerified bool     `yaml:"phoneNumberVerified"`
-	Address             *Address `yaml:"address"`
+	oidc.User   `yaml:",inline"`
+	Hash        string `yaml:"hash"` // bcrypt; never expanded (it contains $)
+	HashFromEnv string `yaml:"hashFromEnv"`
+	// EmailVerified defaults to true, as Dex asserts for its password DB.
+	EmailVerified *bool `yaml:"emailVerified"`
 }
 
-// Address is a postal address (OpenID Connect Core §5.1.1).
-type Address struct {
-	Formatted     string `yaml:"formatted"`
-	StreetAddress string `yaml:"streetAddress"`
-	Locality      string `yaml:"locality"`
-	Region        string `yaml:"region"`
-	PostalCode    string `yaml:"postalCode"`
-	Country       string `yaml:"country"`
+// OIDCUser returns the user the entry describes, with its password hash
+// and EmailVerified true unless the entry says false.
+func (p Password) OIDCUser() oidc.User {
+	u := p.User
+	u.PasswordHash = []byte(p.Hash)
+	u.EmailVerified = p.EmailVerified == nil || *p.EmailVerified
+	return u
 }
 
 // Client is a statically registered relying party. AllowedOrigins and
@@ -139,9 +101,9 @@ type Expiry struct {
 
 // RefreshTokens holds Dex's refresh token expiry settings.
 type RefreshTokens struct {
-	ValidIfNotUsedFor time.Duration `yaml:"validIfNotUsedFor"` // also accepted as validForIfNotUsed
+	ValidIfNotUsedFor time.Duration `yaml:"validIfNotUsedFor" config:"alias=validForIfNotUsed"` // Dex's docs spell it validForIfNotUsed
 	AbsoluteLifetime  time.Duration `yaml:"absoluteLifetime"`
-	ReuseInterval     time.Duration `yaml:"reuseInterval"`
+	ReuseInterval     time.Duration `yaml:"reuseInterval" config:"zero"` // 0s turns it off
 	DisableRotation   bool          `yaml:"disableRotation"`
 }
 

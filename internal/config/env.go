@@ -55,7 +55,8 @@ func envOverrides(d *decoder, c *Config) {
 		d.override("issuer", EnvIssuer)
 	}
 	if v := d.getenv(EnvDynamoDBTable); v != "" {
-		c.Storage = Storage{Type: "dynamodb", DynamoDB: DynamoDBStorage{Table: strings.TrimSpace(v)}}
+		c.Storage = Backend{Type: "dynamodb", Config: envSection("storage.config", EnvDynamoDBTable,
+			map[string]any{"table": strings.TrimSpace(v)})}
 		d.override("storage", EnvDynamoDBTable)
 	}
 	if v := d.getenv(EnvKMSKeyIDs); v != "" {
@@ -70,10 +71,25 @@ func envOverrides(d *decoder, c *Config) {
 			}
 			keys = append(keys, k)
 		}
-		c.Signer = Signer{Type: "kms", KMS: KMSSigner{Keys: keys}}
+		c.Signer = Backend{Type: "kms", Config: envSection("signer.config", EnvKMSKeyIDs, map[string]any{"keys": keys})}
 		d.override("signer", EnvKMSKeyIDs)
-		if len(keys) < len(parts) {
-			d.bad["signer"] = true // reported above, once
+	}
+}
+
+// override records that the value at prefix now comes from environment
+// variable env, forgetting what the file said below it.
+func (d *decoder) override(prefix, env string) {
+	for _, m := range []map[string]bool{d.set, d.bad} {
+		for p := range m {
+			if hasPrefixPath(p, prefix) {
+				delete(m, p)
+			}
 		}
 	}
+	for p := range d.pos {
+		if hasPrefixPath(p, prefix) {
+			delete(d.pos, p)
+		}
+	}
+	d.pos[prefix] = where{env: env}
 }

@@ -1,10 +1,18 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // Defaults applied by Parse to settings left out of the file.
@@ -12,7 +20,7 @@ const (
 	defaultHTTP              = "127.0.0.1:5556"
 	defaultStorage           = "memory"
 	defaultSigner            = "local"
-	defaultAlgorithm         = "RS256"
+	defaultAlgorithm         = oidc.RS256
 	defaultIDTokens          = time.Hour
 	defaultAuthRequests      = 30 * time.Minute
 	defaultDeviceRequests    = 5 * time.Minute
@@ -51,13 +59,20 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 		getenv = func(string) string { return "" }
 	}
 	d := newDecoder(filename, getenv)
-	c := d.decodeFile(data)
+	c := new(Config)
+	if body := d.parseDocument(data); body != nil {
+		d.decode(body, "", reflect.ValueOf(c).Elem(), field{})
+	}
 	if d.fatal {
 		return nil, joinErrors(d.errs)
 	}
+	d.resolveRefs(c)
 	if override != nil {
 		override(d, c)
 	}
+	d.bindBackend(&c.Storage, "storage", defaultStorage)
+	d.bindBackend(&c.Signer, "signer", defaultSigner)
+	d.readAlgorithm(c)
 	d.applyDefaults(c)
 	d.validate(c)
 	if err := joinErrors(d.errs); err != nil {
@@ -66,23 +81,93 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	return c, nil
 }
 
+// resolveRefs takes the values that idEnv, secretEnv and hashFromEnv name
+// from the environment, and decodes base64-encoded password hashes.
+func (d *decoder) resolveRefs(c *Config) {
+	for i := range c.StaticClients {
+		cl := &c.StaticClients[i]
+		p := fmt.Sprintf("staticClients[%d]", i)
+		d.fromEnv(p, "id", "idEnv", &cl.ID, cl.IDEnv)
+		d.fromEnv(p, "secret", "secretEnv", &cl.Secret, cl.SecretEnv)
+	}
+	for i := range c.StaticPasswords {
+		pw := &c.StaticPasswords[i]
+		d.fromEnv(fmt.Sprintf("staticPasswords[%d]", i), "hash", "hashFromEnv", &pw.Hash, pw.HashFromEnv)
+		pw.Hash = decodeHash(pw.Hash)
+	}
+}
+
+// fromEnv resolves a "...Env" key naming an environment variable that
+// holds the value of key (idEnv for id, secretEnv for secret, hashFromEnv
+// for hash). p is the path of the enclosing item.
+func (d *decoder) fromEnv(p, key, envKey string, dst *string, name string) {
+	if name == "" {
+		return
+	}
+	ep := p + "." + envKey
+	if *dst != "" {
+		d.errorf(ep, "set %s or %s, not both", key, envKey)
+		return
+	}
+	v := d.getenv(name)
+	if v == "" {
+		d.errorf(ep, "environment variable %q is unset or empty", name)
+		d.bad[p+"."+key] = true
+		return
+	}
+	*dst = v
+	d.pos[p+"."+key] = d.pos[ep] // problems with the value point at the line naming the variable
+}
+
+// decodeHash accepts a bcrypt hash as is or, as Dex does for backwards
+// compatibility, base64-encoded.
+func decodeHash(h string) string {
+	if h == "" {
+		return h
+	}
+	if _, err := bcrypt.Cost([]byte(h)); err == nil {
+		return h
+	}
+	b, err := base64.StdEncoding.DecodeString(h)
+	if err != nil {
+		return h
+	}
+	if _, err := bcrypt.Cost(b); err != nil {
+		return h
+	}
+	return string(b)
+}
+
+// readAlgorithm reads signer.config.algorithm, the one key of a backend's
+// section this package reads itself (see Config.SigningAlgorithm); the
+// signer decodes the whole section when it opens.
+func (d *decoder) readAlgorithm(c *Config) {
+	s := c.Signer.Config
+	m, ok := s.node.(*ast.MappingNode)
+	if !ok || s.at.env != "" {
+		return
+	}
+	for _, e := range d.entries(m, s.path, 0) {
+		if e.key == "algorithm" {
+			p := join(s.path, e.key)
+			d.pos[p] = d.where(e.line)
+			d.decode(e.val, p, reflect.ValueOf(&c.algorithm).Elem(), field{expand: true})
+		}
+	}
+}
+
 // applyDefaults fills settings left at their zero value. reuseInterval is
 // the exception: an explicit "0s" turns the reuse interval off.
 func (d *decoder) applyDefaults(c *Config) {
 	setDefault(&c.Web.HTTP, defaultHTTP)
 	setDefault(&c.Storage.Type, defaultStorage)
 	setDefault(&c.Signer.Type, defaultSigner)
-	switch c.Signer.Type {
-	case "local":
-		setDefault(&c.Signer.Local.Algorithm, defaultAlgorithm)
-	case "kms":
-		setDefault(&c.Signer.KMS.Algorithm, defaultAlgorithm)
-	}
+	setDefault(&c.algorithm, defaultAlgorithm)
 	if len(c.OAuth2.ResponseTypes) == 0 {
 		c.OAuth2.ResponseTypes = []string{"code"}
 	}
 	if len(c.OAuth2.GrantTypes) == 0 {
-		c.OAuth2.GrantTypes = []string{"authorization_code", "refresh_token"}
+		c.OAuth2.GrantTypes = slices.Clone(oidc.GrantTypes)
 	}
 	e := &c.Expiry
 	setDefault(&e.IDTokens, defaultIDTokens)

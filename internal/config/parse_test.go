@@ -26,7 +26,7 @@ func TestDevConfig(t *testing.T) {
 		{"web.http", c.Web.HTTP, "127.0.0.1:5556"},
 		{"storage.type", c.Storage.Type, "memory"},
 		{"signer.type", c.Signer.Type, "local"},
-		{"signer algorithm", c.Signer.Local.Algorithm, "RS256"},
+		{"signer algorithm", c.SigningAlgorithm(), "RS256"},
 		{"enablePasswordDB", c.EnablePasswordDB, true},
 		{"clients", len(c.StaticClients), 2},
 		{"app id", c.StaticClients[0].ID, "example-app"},
@@ -41,7 +41,7 @@ func TestDevConfig(t *testing.T) {
 		{"users", len(c.StaticPasswords), 1},
 		{"email", c.StaticPasswords[0].Email, "admin@example.com"},
 		{"username", c.StaticPasswords[0].Username, "admin"},
-		{"userID", c.StaticPasswords[0].UserID, "08a8684b-db88-4b73-90a9-3cd1661f5466"},
+		{"userID", c.StaticPasswords[0].Subject, "08a8684b-db88-4b73-90a9-3cd1661f5466"},
 		{"name", c.StaticPasswords[0].Name, "Admin"},
 		{"groups", c.StaticPasswords[0].Groups, []string{"admins"}},
 		{"emailVerified", *c.StaticPasswords[0].EmailVerified, true},
@@ -82,7 +82,7 @@ func TestDefaults(t *testing.T) {
 		{"web.http", c.Web.HTTP, "127.0.0.1:5556"},
 		{"storage.type", c.Storage.Type, "memory"},
 		{"signer.type", c.Signer.Type, "local"},
-		{"signer.config.algorithm", c.Signer.Local.Algorithm, "RS256"},
+		{"signer.config.algorithm", c.SigningAlgorithm(), "RS256"},
 		{"oauth2.responseTypes", c.OAuth2.ResponseTypes, []string{"code"}},
 		{"oauth2.skipApprovalScreen", c.OAuth2.SkipApprovalScreen, false},
 		{"expiry.idTokens", c.Expiry.IDTokens, time.Hour},
@@ -144,8 +144,7 @@ func TestExplicitValues(t *testing.T) {
 		{"issuer with path", c.Issuer, "https://id.example.com/tenant"},
 		{"web.http", c.Web.HTTP, "0.0.0.0:8080"},
 		{"web.allowedOrigins", c.Web.AllowedOrigins, []string{"*", "https://spa.example.com:8443"}},
-		{"algorithm", c.Signer.Local.Algorithm, "ES256"},
-		{"keyFile", c.Signer.Local.KeyFile, "/etc/oidc/key.pem"},
+		{"algorithm", c.SigningAlgorithm(), "ES256"},
 		{"responseTypes", c.OAuth2.ResponseTypes, []string{"code", "id_token", "token"}},
 		{"skipApprovalScreen", c.OAuth2.SkipApprovalScreen, true},
 		{"idTokens", c.Expiry.IDTokens, 10 * time.Minute},
@@ -227,6 +226,8 @@ func TestIssuerAccepted(t *testing.T) {
 }
 
 // TestExpansion checks where $VAR and ${VAR} are expanded, and where not.
+// The storage and signer sections expand too; the backends own those keys
+// (internal/store and internal/signer test them).
 func TestExpansion(t *testing.T) {
 	getenv := env(map[string]string{
 		"HOST":   "id.example.com",
@@ -271,17 +272,12 @@ func TestExpansion(t *testing.T) {
 	}{
 		{"issuer", c.Issuer, "https://id.example.com/tenant"},
 		{"web.http", c.Web.HTTP, "127.0.0.1:8080"},
-		{"storage table", c.Storage.DynamoDB.Table, "oidc-prod"},
-		{"storage region", c.Storage.DynamoDB.Region, "eu-west-1"},
-		{"storage endpoint", c.Storage.DynamoDB.Endpoint, "http://127.0.0.1:8000"},
-		{"signer keys", c.Signer.KMS.Keys, []string{"alias/oidc-2026", "arn:aws:kms:eu-west-1:111122223333:key/id.example.com"}},
-		{"signer region", c.Signer.KMS.Region, "eu-west-1"},
 		{"client id not expanded", c.StaticClients[0].ID, "app-$S"},
 		{"client name not expanded", c.StaticClients[0].Name, "$S"},
 		{"client secret not expanded", c.StaticClients[0].Secret, "pa$$word-$S"},
 		{"redirect URI not expanded", c.StaticClients[0].RedirectURIs[0], "https://app.example.com/$S"},
 		{"hash never expanded", c.StaticPasswords[0].Hash, adminHash},
-		{"userID not expanded", c.StaticPasswords[0].UserID, "$S"},
+		{"userID not expanded", c.StaticPasswords[0].Subject, "$S"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

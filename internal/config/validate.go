@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // oob is the out-of-band redirect URI of native apps that cannot receive a
@@ -30,8 +32,7 @@ func (d *decoder) fail(p, format string, args ...any) {
 func (d *decoder) validate(c *Config) {
 	d.validateIssuer(c.Issuer)
 	d.validateWeb(&c.Web)
-	d.validateStorage(&c.Storage)
-	d.validateSigner(&c.Signer)
+	d.validateAlgorithm(c.algorithm)
 	d.validatePasswords(c)
 	d.validateClients(c.StaticClients)
 	d.validateOAuth2(&c.OAuth2)
@@ -99,73 +100,11 @@ func validPort(s string) bool {
 	return err == nil && n >= 0 && n <= 65535 && s != "" && s[0] != '+' && s[0] != '-'
 }
 
-// Dex's storage types, named in errors so that a Dex user knows the key is
-// understood but not implemented.
-var dexStorageTypes = map[string]bool{
-	"etcd": true, "kubernetes": true, "sqlite3": true, "postgres": true, "mysql": true,
-}
-
-var dynamoDBTableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
-
-func (d *decoder) validateStorage(s *Storage) {
-	switch s.Type {
-	case "memory":
-	case "dynamodb":
-		t := s.DynamoDB.Table
-		switch {
-		case t == "":
-			d.fail("storage.config.table", "required for storage type dynamodb")
-		case !dynamoDBTableName.MatchString(t):
-			d.fail("storage.config.table", "%q is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)", t)
-		}
-		d.checkEndpoint("storage.config.endpoint", s.DynamoDB.Endpoint)
-	default:
-		if dexStorageTypes[s.Type] {
-			d.fail("storage.type", "%q is not supported by this provider (memory or dynamodb)", s.Type)
-		} else {
-			d.fail("storage.type", "unknown storage type %q (memory or dynamodb)", s.Type)
-		}
-	}
-}
-
-func (d *decoder) validateSigner(s *Signer) {
-	switch s.Type {
-	case "local":
-		switch s.Local.Algorithm {
-		case "RS256", "ES256":
-		default:
-			d.fail("signer.config.algorithm", "unknown algorithm %q (RS256 or ES256)", s.Local.Algorithm)
-		}
-	case "kms":
-		switch s.KMS.Algorithm {
-		case "RS256", "ES256":
-		default:
-			d.fail("signer.config.algorithm", "unknown algorithm %q (RS256 or ES256)", s.KMS.Algorithm)
-		}
-		if len(s.KMS.Keys) == 0 {
-			d.fail("signer.config.keys", "at least one KMS key id, ARN or alias is required (the first signs)")
-		}
-		for i, k := range s.KMS.Keys {
-			if strings.TrimSpace(k) == "" {
-				d.fail(fmt.Sprintf("signer.config.keys[%d]", i), "must not be empty")
-			}
-		}
-		d.checkEndpoint("signer.config.endpoint", s.KMS.Endpoint)
-	case "vault":
-		d.fail("signer.type", "%q is not supported by this provider (local or kms)", s.Type)
-	default:
-		d.fail("signer.type", "unknown signer type %q (local or kms)", s.Type)
-	}
-}
-
-// checkEndpoint accepts an empty value or an http(s) URL with a host.
-func (d *decoder) checkEndpoint(p, s string) {
-	if s == "" {
-		return
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		d.fail(p, "%q is not an http(s) URL like http://127.0.0.1:8000", s)
+// validateAlgorithm checks signer.config.algorithm, the one backend key
+// this package reads (see Config.SigningAlgorithm).
+func (d *decoder) validateAlgorithm(alg string) {
+	if !slices.Contains(oidc.SigningAlgorithms, alg) {
+		d.fail("signer.config.algorithm", "unknown algorithm %q (%s)", alg, orList(oidc.SigningAlgorithms))
 	}
 }
 
@@ -209,12 +148,12 @@ func (d *decoder) validatePasswords(c *Config) {
 				}
 			}
 		}
-		if pw.UserID == "" {
+		if pw.Subject == "" {
 			d.fail(p+".userID", "required: a stable, unique user id (the sub claim)")
-		} else if j, dup := userIDs[pw.UserID]; dup {
-			d.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.UserID, j)
+		} else if j, dup := userIDs[pw.Subject]; dup {
+			d.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.Subject, j)
 		} else {
-			userIDs[pw.UserID] = i
+			userIDs[pw.Subject] = i
 		}
 		if pw.Username != "" {
 			if j, dup := usernames[pw.Username]; dup {
@@ -347,8 +286,8 @@ func (d *decoder) validateOAuth2(o *OAuth2) {
 	for i, rt := range o.ResponseTypes {
 		p := fmt.Sprintf("oauth2.responseTypes[%d]", i)
 		switch {
-		case rt != "code" && rt != "token" && rt != "id_token":
-			d.fail(p, "unknown response type %q (code, token or id_token)", rt)
+		case !slices.Contains(oidc.ResponseTypeParts, rt):
+			d.fail(p, "unknown response type %q (%s)", rt, orList(oidc.ResponseTypeParts))
 		case seen[rt]:
 			d.fail(p, "duplicate response type %q", rt)
 		}
@@ -358,15 +297,15 @@ func (d *decoder) validateOAuth2(o *OAuth2) {
 	for i, gt := range o.GrantTypes {
 		p := fmt.Sprintf("oauth2.grantTypes[%d]", i)
 		switch {
-		case gt != "authorization_code" && gt != "refresh_token":
-			d.fail(p, "grant type %q is not supported (authorization_code or refresh_token)", gt)
+		case !slices.Contains(oidc.GrantTypes, gt):
+			d.fail(p, "grant type %q is not supported (%s)", gt, orList(oidc.GrantTypes))
 		case seen[gt]:
 			d.fail(p, "duplicate grant type %q", gt)
 		}
 		seen[gt] = true
 	}
-	if len(o.GrantTypes) > 0 && !seen["authorization_code"] {
-		d.fail("oauth2.grantTypes", "authorization_code is required: it is how every login ends")
+	if len(o.GrantTypes) > 0 && !seen[oidc.GrantAuthorizationCode] {
+		d.fail("oauth2.grantTypes", "%s is required: it is how every login ends", oidc.GrantAuthorizationCode)
 	}
 }
 

@@ -1,0 +1,95 @@
+// Package backend is what storage and signer backends have in common: the
+// composite store a storage backend provides, what an opener gets, and the
+// lookup of a backend by the type name of its config section.
+//
+// A backend is a package that owns its config struct (decoded strictly from
+// its section with config.Section.Decode) and an opener; the tables that
+// map type names to openers are internal/store.Backends and
+// internal/signer.Backends. A new backend is one package and one table
+// line. The tables are passed in by the composition roots, so that a binary
+// links only the backends it may open.
+package backend
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Storage is everything a storage backend provides: the provider's state
+// and the password database kept beside the static users.
+type Storage interface {
+	oidc.AuthRequestStore
+	oidc.CodeStore
+	oidc.RefreshStore
+	oidc.RevocationStore
+	oidc.SessionStore
+	oidc.ConsentStore
+	oidc.LoginAttempts
+	UserWriter
+}
+
+// UserWriter is the password database a store keeps: what oidcctl manages.
+type UserWriter interface {
+	oidc.UserStore
+	// PutUser adds or replaces the user u.Subject. It fails with an error
+	// matching oidc.ErrConflict, storing nothing, if u's email
+	// (case-insensitively) or username belongs to another user.
+	PutUser(ctx context.Context, u oidc.User) error
+	// DeleteUser removes the user; oidc.ErrNotFound if there is none.
+	DeleteUser(ctx context.Context, subject string) error
+}
+
+// Env is what an opener gets besides its config section.
+type Env struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// StorageOpener opens a storage backend from its section. It decodes the
+// section with section.Decode and returns those errors as they are. It
+// does no network I/O unless its config asks for it (DynamoDB's
+// createTable, for local use).
+type StorageOpener func(ctx context.Context, section config.Section, env Env) (Storage, error)
+
+// SignerOpener opens a signer backend from its section, as StorageOpener.
+type SignerOpener func(ctx context.Context, section config.Section, env Env) (oidc.Signer, error)
+
+// OpenStorage opens the storage backend that b's type names in table. An
+// unknown type is an error at the line of storage.type.
+func OpenStorage(ctx context.Context, table map[string]StorageOpener, b config.Backend, env Env) (Storage, error) {
+	open, err := lookup(table, b)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, b.Config, env.withDefaults())
+}
+
+// OpenSigner opens the signer backend that b's type names in table. An
+// unknown type is an error at the line of signer.type.
+func OpenSigner(ctx context.Context, table map[string]SignerOpener, b config.Backend, env Env) (oidc.Signer, error) {
+	open, err := lookup(table, b)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, b.Config, env.withDefaults())
+}
+
+func lookup[T any](table map[string]T, b config.Backend) (T, error) {
+	open, ok := table[b.Type]
+	if !ok {
+		return open, b.CheckType(slices.Collect(maps.Keys(table)))
+	}
+	return open, nil
+}
+
+func (e Env) withDefaults() Env {
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return e
+}

@@ -1,0 +1,16 @@
+// Package signer is the table of signer backends: signer.type names one of
+// them. A new backend is a package with a config struct and an opener (see
+// internal/backend), and one line here.
+package signer
+
+import (
+	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/signer/kms"
+	"github.com/serverless-oidc/op/internal/signer/local"
+)
+
+// Backends maps each signer type to its opener.
+var Backends = map[string]backend.SignerOpener{
+	"local": local.Open,
+	"kms":   kms.Open,
+}

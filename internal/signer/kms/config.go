@@ -1,0 +1,66 @@
+package kms
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/backend/awssdk"
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Config is signer.config for type kms. Region and endpoint default to the
+// AWS SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_KMS).
+type Config struct {
+	// Keys are key ids, ARNs or aliases: the first signs, the rest are
+	// published for verification only.
+	Keys []string `yaml:"keys" config:"expand"`
+	// Algorithm of the keys, RS256 (default: RSA_2048/3072/4096 keys) or
+	// ES256 (ECC_NIST_P256). The config package validates it
+	// (Config.SigningAlgorithm) and discovery advertises it without
+	// calling KMS; a key of another kind is refused at signing time.
+	Algorithm string `yaml:"algorithm" config:"expand"`
+	Region    string `yaml:"region" config:"expand"`
+	Endpoint  string `yaml:"endpoint" config:"expand"` // optional, for moto
+}
+
+var (
+	_ config.Validator     = Config{}
+	_ backend.SignerOpener = Open
+)
+
+// Validate implements config.Validator.
+func (c Config) Validate(report func(key, msg string)) {
+	if len(c.Keys) == 0 {
+		report("keys", "at least one KMS key id, ARN or alias is required (the first signs)")
+	}
+	for i, k := range c.Keys {
+		if strings.TrimSpace(k) == "" {
+			report(fmt.Sprintf("keys[%d]", i), "must not be empty")
+		}
+	}
+	awssdk.CheckEndpoint(report, "endpoint", c.Endpoint)
+}
+
+// Open is the opener of signer type kms. It does no network I/O (see New).
+func Open(ctx context.Context, section config.Section, _ backend.Env) (oidc.Signer, error) {
+	var c Config
+	if err := section.Decode(&c); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awssdk.Config(ctx, c.Region)
+	if err != nil {
+		return nil, err
+	}
+	client := awskms.NewFromConfig(awsCfg, func(o *awskms.Options) {
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
+		}
+	})
+	return New(client, c.Keys)
+}
