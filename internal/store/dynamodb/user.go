@@ -8,123 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
-
-// Users of the password database are stored as one user item,
-// pk USER#<subject> sk USER, and one login item per login name:
-// pk LOGIN#EMAIL#<case-folded email> and pk LOGIN#NAME#<username>, sk LOGIN.
-// A login item is a complete copy of the user (password hash included), so
-// that the login path, UserByLogin, costs one read. All of a user's items
-// are written in one transaction, conditioned so that a login name belongs
-// to one subject at most; they never disagree.
-//
-// Why not a global secondary index on email and username: a GSI is only
-// eventually consistent (a password change or a disabled account could be
-// missed for a moment), and it cannot make a login name unique. Users are
-// written rarely (admin tasks, config load), so two or three extra writes
-// per change cost nothing that matters.
-type userItem struct {
-	PK            string   `dynamodbav:"pk"`
-	SK            string   `dynamodbav:"sk"`
-	Type          string   `dynamodbav:"type"`
-	Subject       string   `dynamodbav:"subject"`
-	Email         string   `dynamodbav:"email,omitempty"`
-	EmailVerified bool     `dynamodbav:"email_verified,omitempty"`
-	Username      string   `dynamodbav:"username,omitempty"`
-	Name          string   `dynamodbav:"name,omitempty"`
-	Groups        []string `dynamodbav:"groups,omitempty"`
-	PasswordHash  []byte   `dynamodbav:"password_hash,omitempty"`
-	Disabled      bool     `dynamodbav:"disabled,omitempty"`
-	// Standard claims (OpenID Connect Core §5.1).
-	GivenName           string       `dynamodbav:"given_name,omitempty"`
-	FamilyName          string       `dynamodbav:"family_name,omitempty"`
-	MiddleName          string       `dynamodbav:"middle_name,omitempty"`
-	Nickname            string       `dynamodbav:"nickname,omitempty"`
-	Profile             string       `dynamodbav:"profile,omitempty"`
-	Picture             string       `dynamodbav:"picture,omitempty"`
-	Website             string       `dynamodbav:"website,omitempty"`
-	Gender              string       `dynamodbav:"gender,omitempty"`
-	Birthdate           string       `dynamodbav:"birthdate,omitempty"`
-	Zoneinfo            string       `dynamodbav:"zoneinfo,omitempty"`
-	Locale              string       `dynamodbav:"locale,omitempty"`
-	PhoneNumber         string       `dynamodbav:"phone_number,omitempty"`
-	PhoneNumberVerified bool         `dynamodbav:"phone_number_verified,omitempty"`
-	Address             *addressItem `dynamodbav:"address,omitempty"`
-	UpdatedAt           int64        `dynamodbav:"updated_at,omitempty"` // epoch ms
-	// Version counts the user's writes; PutUser and DeleteUser condition on
-	// it. Login items carry the version they were copied at.
-	Version int64 `dynamodbav:"version"`
-}
-
-// addressItem is the address claim, a map attribute.
-type addressItem struct {
-	Formatted     string `dynamodbav:"formatted,omitempty"`
-	StreetAddress string `dynamodbav:"street_address,omitempty"`
-	Locality      string `dynamodbav:"locality,omitempty"`
-	Region        string `dynamodbav:"region,omitempty"`
-	PostalCode    string `dynamodbav:"postal_code,omitempty"`
-	Country       string `dynamodbav:"country,omitempty"`
-}
-
-func toUserItem(u oidc.User, version int64) userItem {
-	it := userItem{
-		PK: userPK(u.Subject), SK: typeUser, Type: typeUser,
-		Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified,
-		Username: u.Username, Name: u.Name, Groups: u.Groups,
-		PasswordHash: u.PasswordHash, Disabled: u.Disabled,
-		GivenName: u.GivenName, FamilyName: u.FamilyName, MiddleName: u.MiddleName,
-		Nickname: u.Nickname, Profile: u.Profile, Picture: u.Picture, Website: u.Website,
-		Gender: u.Gender, Birthdate: u.Birthdate, Zoneinfo: u.Zoneinfo, Locale: u.Locale,
-		PhoneNumber: u.PhoneNumber, PhoneNumberVerified: u.PhoneNumberVerified,
-		UpdatedAt: millis(u.UpdatedAt),
-		Version:   version,
-	}
-	if a := u.Address; a != nil {
-		it.Address = &addressItem{
-			Formatted: a.Formatted, StreetAddress: a.StreetAddress, Locality: a.Locality,
-			Region: a.Region, PostalCode: a.PostalCode, Country: a.Country,
-		}
-	}
-	return it
-}
-
-func (it userItem) user() oidc.User {
-	u := oidc.User{
-		Subject: it.Subject, Email: it.Email, EmailVerified: it.EmailVerified,
-		Username: it.Username, Name: it.Name, Groups: it.Groups,
-		PasswordHash: it.PasswordHash, Disabled: it.Disabled,
-		GivenName: it.GivenName, FamilyName: it.FamilyName, MiddleName: it.MiddleName,
-		Nickname: it.Nickname, Profile: it.Profile, Picture: it.Picture, Website: it.Website,
-		Gender: it.Gender, Birthdate: it.Birthdate, Zoneinfo: it.Zoneinfo, Locale: it.Locale,
-		PhoneNumber: it.PhoneNumber, PhoneNumberVerified: it.PhoneNumberVerified,
-		UpdatedAt: fromMillis(it.UpdatedAt),
-	}
-	if a := it.Address; a != nil {
-		u.Address = &oidc.Address{
-			Formatted: a.Formatted, StreetAddress: a.StreetAddress, Locality: a.Locality,
-			Region: a.Region, PostalCode: a.PostalCode, Country: a.Country,
-		}
-	}
-	return u
-}
-
-// loginKeys are the pks of the login items of u: its email, if any, then
-// its username, if any.
-func loginKeys(u userItem) []string {
-	var keys []string
-	if u.Email != "" {
-		keys = append(keys, emailLoginPK(u.Email))
-	}
-	if u.Username != "" {
-		keys = append(keys, usernameLoginPK(u.Username))
-	}
-	return keys
-}
 
 // User implements oidc.UserStore: one strongly consistent GetItem.
 func (s *Store) User(ctx context.Context, subject string) (oidc.User, error) {
@@ -135,7 +23,7 @@ func (s *Store) User(ctx context.Context, subject string) (oidc.User, error) {
 	if !found {
 		return oidc.User{}, oidc.ErrNotFound
 	}
-	return it.user(), nil
+	return it.User, nil
 }
 
 func (s *Store) userItem(ctx context.Context, subject string) (it userItem, found bool, err error) {
@@ -150,10 +38,8 @@ func (s *Store) userItem(ctx context.Context, subject string) (it userItem, foun
 	if err != nil || out.Item == nil {
 		return it, false, err
 	}
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return it, false, err
-	}
-	return it, true, nil
+	it, err = decodeUser(out.Item)
+	return it, err == nil, err
 }
 
 // UserByLogin implements oidc.UserStore: one strongly consistent
@@ -172,15 +58,15 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (oidc.User, error
 	}
 	found := map[string]userItem{}
 	for _, av := range items {
-		var it userItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		it, err := decodeUser(av)
+		if err != nil {
 			return oidc.User{}, fmt.Errorf("dynamodb: UserByLogin: %w", err)
 		}
 		found[it.PK] = it
 	}
 	for _, pk := range []string{emailPK, namePK} {
 		if it, ok := found[pk]; ok {
-			return it.user(), nil
+			return it.User, nil
 		}
 	}
 	return oidc.User{}, oidc.ErrNotFound
@@ -299,14 +185,14 @@ func (s *Store) userWrites(subject string, old userItem, found bool, u *oidc.Use
 			ConditionExpression: userCond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		}})
 	} else {
-		next := toUserItem(*u, old.Version+1)
+		next := userItem{PK: userPK(subject), SK: typeUser, Type: typeUser, Version: old.Version + 1, User: *u}
 		av := mustMarshal(next)
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: table, Item: av,
 			ConditionExpression: userCond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		}})
 		keep = map[string]bool{}
-		for _, pk := range loginKeys(next) {
+		for _, pk := range loginKeys(next.User) {
 			login := next
 			login.PK, login.SK, login.Type = pk, typeLogin, typeLogin
 			items = append(items, types.TransactWriteItem{Put: &types.Put{
@@ -318,7 +204,7 @@ func (s *Store) userWrites(subject string, old userItem, found bool, u *oidc.Use
 		}
 	}
 	if found {
-		for _, pk := range loginKeys(old) {
+		for _, pk := range loginKeys(old.User) {
 			if keep[pk] {
 				continue
 			}
@@ -329,13 +215,4 @@ func (s *Store) userWrites(subject string, old userItem, found bool, u *oidc.Use
 		}
 	}
 	return items, puts
-}
-
-// mustMarshal encodes an item struct of this package, which cannot fail.
-func mustMarshal(it userItem) map[string]types.AttributeValue {
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		panic(fmt.Sprintf("dynamodb: encoding %T: %v", it, err))
-	}
-	return av
 }
