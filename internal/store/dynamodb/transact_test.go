@@ -50,3 +50,17 @@ func TestTransactionCancellations(t *testing.T) {
 		})
 	}
 }
+
+// TestThrottledTransaction: a transaction cancelled because an item was
+// throttled says so only in its cancellation reasons.
+func TestThrottledTransaction(t *testing.T) {
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",` +
+		`"Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [ThrottlingError, None]",` +
+		`"CancellationReasons":[{"Code":"ThrottlingError","Message":"Throughput exceeds the current capacity for one or more global secondary indexes."},{"Code":"None"}]}`
+	url, _ := errorServer(t, 400, "", body)
+	s := store.New(clientAt(url, noRetries), "t", time.Now)
+	err := s.CompleteAuthRequest(context.Background(), "x", 1, &oidc.AuthCode{ID: "y", Expiry: time.Now().Add(time.Minute)})
+	if !errors.Is(err, oidc.ErrUnavailable) || !strings.Contains(err.Error(), "ThrottlingError") {
+		t.Errorf("CompleteAuthRequest throttled: got %v; want ErrUnavailable naming ThrottlingError", err)
+	}
+}
