@@ -46,17 +46,8 @@ func TestUserAttributes(t *testing.T) {
 		{"LOGIN#EMAIL#" + strings.ToUpper(u.Email), "LOGIN"},
 		{"LOGIN#NAME#" + u.Username, "LOGIN"},
 	} {
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(table),
-			Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: k.pk},
-				"sk": &types.AttributeValueMemberS{Value: k.sk},
-			},
-		})
-		if err != nil || out.Item == nil {
-			t.Fatalf("GetItem(%s): %v, %v", k.pk, out, err)
-		}
-		got := attributeTypes(out.Item, "")
+		item := storedItem(t, client, table, k.pk, k.sk)
+		got := attributeTypes(item, "")
 		if !maps.Equal(got, want) {
 			t.Errorf("%s attributes:\n got %v\nwant %v", k.pk, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 			for name, typ := range want {
@@ -65,10 +56,26 @@ func TestUserAttributes(t *testing.T) {
 				}
 			}
 		}
-		if ms := out.Item["updated_at"].(*types.AttributeValueMemberN).Value; ms != fmt.Sprint(u.UpdatedAt.UnixMilli()) {
+		if ms := item["updated_at"].(*types.AttributeValueMemberN).Value; ms != fmt.Sprint(u.UpdatedAt.UnixMilli()) {
 			t.Errorf("%s: updated_at = %s; want epoch milliseconds %d", k.pk, ms, u.UpdatedAt.UnixMilli())
 		}
 	}
+}
+
+// storedItem reads the item pk, sk as stored.
+func storedItem(t *testing.T, client *dynamodb.Client, table, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk},
+			"sk": &types.AttributeValueMemberS{Value: sk},
+		},
+	})
+	if err != nil || out.Item == nil {
+		t.Fatalf("GetItem(%s, %s): %v, %v", pk, sk, out, err)
+	}
+	return out.Item
 }
 
 // attributeTypes lists the DynamoDB type of each attribute of item, and of
@@ -107,17 +114,7 @@ func TestEmptyUserAttributesOmitted(t *testing.T) {
 	if err := s.PutUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#sparse"},
-			"sk": &types.AttributeValueMemberS{Value: "USER"},
-		},
-	})
-	if err != nil || out.Item == nil {
-		t.Fatalf("GetItem: %v, %v", out, err)
-	}
-	got := slices.Sorted(maps.Keys(attributeTypes(out.Item, "")))
+	got := slices.Sorted(maps.Keys(attributeTypes(storedItem(t, client, table, "USER#sparse", "USER"), "")))
 	want := []string{"address", "address.locality", "email", "pk", "sk", "subject", "type", "version"}
 	if !slices.Equal(got, want) {
 		t.Errorf("attributes %v; want %v", got, want)
