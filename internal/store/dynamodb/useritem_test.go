@@ -83,22 +83,9 @@ func storedItem(t *testing.T, client *dynamodb.Client, table, pk, sk string) map
 func attributeTypes(item map[string]types.AttributeValue, prefix string) map[string]string {
 	got := map[string]string{}
 	for name, av := range item {
-		switch av := av.(type) {
-		case *types.AttributeValueMemberS:
-			got[prefix+name] = "S"
-		case *types.AttributeValueMemberN:
-			got[prefix+name] = "N"
-		case *types.AttributeValueMemberB:
-			got[prefix+name] = "B"
-		case *types.AttributeValueMemberBOOL:
-			got[prefix+name] = "BOOL"
-		case *types.AttributeValueMemberL:
-			got[prefix+name] = "L"
-		case *types.AttributeValueMemberM:
-			got[prefix+name] = "M"
-			maps.Copy(got, attributeTypes(av.Value, prefix+name+"."))
-		default:
-			got[prefix+name] = fmt.Sprintf("%T", av)
+		got[prefix+name] = strings.TrimPrefix(fmt.Sprintf("%T", av), "*types.AttributeValueMember")
+		if m, ok := av.(*types.AttributeValueMemberM); ok {
+			maps.Copy(got, attributeTypes(m.Value, prefix+name+"."))
 		}
 	}
 	return got
