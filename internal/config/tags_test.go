@@ -65,11 +65,11 @@ func TestTagErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"bad base64", client("    secret: !!binary '"+secret+"!'"), `c.yaml:4: staticClients[0].secret: the !!binary value is not valid base64`},
+		{"bad base64", client("    secret: !!binary '" + secret + "!'"), `c.yaml:4: staticClients[0].secret: the !!binary value is not valid base64`},
 		{"binary of a number", client("    secret: !!binary 1234"), `c.yaml:4: staticClients[0].secret: !!binary needs base64 text, not a number`},
 		{"!!int on a word", yml("issuer: https://id.example.com", "extensions:", "  loginThrottle:", "    perIP: !!int many"), `c.yaml:4: extensions.loginThrottle.perIP: the value is not a valid !!int`},
 		{"!!str on a bool field", yml("issuer: https://id.example.com", "enablePasswordDB: !!str true"), `c.yaml:2: enablePasswordDB: must be true or false, not a string`},
-		{"local tag", client("    secret: !vault "+secret), `c.yaml:4: staticClients[0].secret: tag !vault is not supported (standard tags only`},
+		{"local tag", client("    secret: !vault " + secret), `c.yaml:4: staticClients[0].secret: tag !vault is not supported (standard tags only`},
 		{"timestamp", yml("issuer: !!timestamp 2001-12-14"), `c.yaml:1: issuer: tag !!timestamp is not supported`},
 	}
 	for _, tt := range tests {
