@@ -265,7 +265,7 @@ func (d *decoder) list(n ast.Node, path string, v reflect.Value, f field) {
 	out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
 	for i, item := range seq.Values {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		line := lineOf(d.follow(item))
+		line := lineOf(d.deref(item))
 		if line == 0 {
 			line = lineOf(item)
 		}
@@ -274,24 +274,6 @@ func (d *decoder) list(n ast.Node, path string, v reflect.Value, f field) {
 	}
 	v.Set(out)
 	d.set[path] = true
-}
-
-// follow is where n's value is written: through anchors, aliases and tags,
-// without interpreting them.
-func (d *decoder) follow(n ast.Node) ast.Node {
-	for range 32 {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.AliasNode:
-			n = d.anchors[aliasName(v)]
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-	return nil
 }
 
 // str decodes a string; with expand, $VAR and ${VAR} are replaced from the

@@ -114,24 +114,15 @@ func aliasName(a *ast.AliasNode) string {
 	return a.Value.GetToken().Value
 }
 
-// resolve looks through anchors, aliases and tags to the value they denote;
-// nil stands for null (or a missing alias, reported by collectAnchors). A
-// tag that cannot apply is reported at path, which is then bad.
-func (d *decoder) resolve(n ast.Node, path string) ast.Node {
+// deref looks through anchors and aliases to the node they denote; nil
+// for an alias that names no anchor (reported by collectAnchors).
+func (d *decoder) deref(n ast.Node) ast.Node {
 	for range 32 {
 		switch v := n.(type) {
 		case *ast.AnchorNode:
 			n = v.Value
 		case *ast.AliasNode:
 			n = d.anchors[aliasName(v)]
-		case *ast.TagNode:
-			var err error
-			if n, err = applyTag(v); err != nil {
-				d.errorf(path, "%s", err)
-				return nil
-			}
-		case *ast.NullNode, nil:
-			return nil
 		default:
 			return n
 		}
@@ -139,17 +130,38 @@ func (d *decoder) resolve(n ast.Node, path string) ast.Node {
 	return nil
 }
 
-// applyTag gives a tagged value the meaning YAML's standard tags give it:
-// !!str makes any scalar a string, !!binary decodes base64 to the bytes,
-// and !!int, !!float, !!bool, !!null, !!map and !!seq read a quoted scalar
-// as a plain one and otherwise only confirm the kind. Other tags are
-// errors. Messages never show the value (it may be a secret).
-func applyTag(t *ast.TagNode) (ast.Node, error) {
-	tag := ""
-	if t.Start != nil {
-		tag = t.Start.Value
+// resolve looks through anchors, aliases and tags to the value they denote;
+// nil stands for null. A tag that cannot apply is reported at path, which
+// is then bad.
+func (d *decoder) resolve(n ast.Node, path string) ast.Node {
+	for range 32 {
+		n = d.deref(n)
+		t, ok := n.(*ast.TagNode)
+		if !ok {
+			break
+		}
+		tag := ""
+		if t.Start != nil {
+			tag = t.Start.Value
+		}
+		var err error
+		if n, err = applyTag(tag, d.deref(t.Value)); err != nil {
+			d.errorf(path, "%s", err)
+			return nil
+		}
 	}
-	v := t.Value
+	if _, null := n.(*ast.NullNode); null {
+		return nil
+	}
+	return n
+}
+
+// applyTag gives value v the meaning YAML's standard tag gives it: !!str
+// makes any scalar a string, !!binary decodes base64 to the bytes, and
+// !!int, !!float, !!bool, !!null, !!map and !!seq read a quoted scalar as a
+// plain one and otherwise only confirm the kind. Other tags are errors.
+// Messages never show the value (it may be a secret).
+func applyTag(tag string, v ast.Node) (ast.Node, error) {
 	switch token.ReservedTagKeyword(tag) {
 	case token.StringTag:
 		switch v.(type) {
