@@ -285,6 +285,11 @@ func TestSections(t *testing.T) {
 			kms.Config{Keys: []string{"alias/oidc-new", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd"}}},
 		{"OIDC_KMS_KEY_IDS one key", fromEnvironment(t, path, map[string]string{config.EnvKMSKeyIDs: "alias/oidc"}), signing,
 			kms.Config{Keys: []string{"alias/oidc"}}},
+		// Values from the environment are taken as they are, never read as YAML.
+		{"OIDC_DYNAMODB_TABLE as written", fromEnvironment(t, path, map[string]string{config.EnvDynamoDBTable: "null"}), storage,
+			dynamodb.Config{Table: "null"}},
+		{"OIDC_KMS_KEY_IDS as written", fromEnvironment(t, path, map[string]string{config.EnvKMSKeyIDs: "1234,true,*a,$KEY"}), signing,
+			kms.Config{Keys: []string{"1234", "true", "*a", "$KEY"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

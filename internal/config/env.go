@@ -56,7 +56,7 @@ func envOverrides(d *decoder, c *Config) {
 	}
 	if v := d.getenv(EnvDynamoDBTable); v != "" {
 		c.Storage = Backend{Type: "dynamodb", Config: envSection("storage.config", EnvDynamoDBTable,
-			map[string]any{"table": strings.TrimSpace(v)})}
+			"table", plainString(strings.TrimSpace(v)))}
 		d.override("storage", EnvDynamoDBTable)
 	}
 	if v := d.getenv(EnvKMSKeyIDs); v != "" {
@@ -71,7 +71,7 @@ func envOverrides(d *decoder, c *Config) {
 			}
 			keys = append(keys, k)
 		}
-		c.Signer = Backend{Type: "kms", Config: envSection("signer.config", EnvKMSKeyIDs, map[string]any{"keys": keys})}
+		c.Signer = Backend{Type: "kms", Config: envSection("signer.config", EnvKMSKeyIDs, "keys", plainStrings(keys))}
 		d.override("signer", EnvKMSKeyIDs)
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Backend is a storage: or signer: section: the type names a backend in a
@@ -100,13 +100,26 @@ func (s Section) Decode(v any) error {
 	return joinErrors(d.errs)
 }
 
-// envSection is a section whose values come from environment variable env.
-func envSection(path, env string, values map[string]any) Section {
-	n, err := yaml.ValueToNode(values)
-	if err != nil {
-		panic("config: " + err.Error()) // values are strings and lists of strings
+// envSection is a section whose one key comes from environment variable
+// env. The value is built as a syntax tree, never parsed: it is exactly
+// what the variable says.
+func envSection(path, env, key string, value ast.Node) Section {
+	m := &ast.MappingNode{BaseNode: &ast.BaseNode{}, Values: []*ast.MappingValueNode{
+		{BaseNode: &ast.BaseNode{}, Key: plainString(key), Value: value},
+	}}
+	return Section{node: m, path: path, at: where{env: env}}
+}
+
+func plainString(s string) *ast.StringNode {
+	return stringNode(&token.Token{Type: token.StringType, Value: s, Origin: s}, s)
+}
+
+func plainStrings(list []string) *ast.SequenceNode {
+	seq := &ast.SequenceNode{BaseNode: &ast.BaseNode{}}
+	for _, s := range list {
+		seq.Values = append(seq.Values, plainString(s))
 	}
-	return Section{node: n, path: path, at: where{env: env}}
+	return seq
 }
 
 // bindBackend tells b, after decoding and overrides, where its parts came
