@@ -19,10 +19,25 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// New builds the provider cfg describes. It does no network I/O: AWS
-// clients connect on first use, so a cold start stays fast. Problems with
-// the storage and signer sections are reported together.
+// Backends are the tables of backends a provider's storage and signer are
+// opened from (store.Backends and signer.Backends, or fewer in a trimmed
+// binary).
+type Backends struct {
+	Storage map[string]backend.StorageOpener
+	Signer  map[string]backend.SignerOpener
+}
+
+// New builds the provider cfg describes from the backends this binary
+// links (see BuildTags).
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Provider, error) {
+	return NewWith(ctx, cfg, logger, Backends{Storage: storages, Signer: signers})
+}
+
+// NewWith builds the provider cfg describes, opening its storage and
+// signer from backends. It does no network I/O: AWS clients connect on
+// first use, so a cold start stays fast. Problems with the storage and
+// signer sections are reported together.
+func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends) (*oidc.Provider, error) {
 	now := time.Now
 	static := memory.New(now)
 	var clientOrigins []string
@@ -75,8 +90,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	}
 
 	env := backend.Env{Now: now}
-	store, storeErr := backend.OpenStorage(ctx, storages, cfg.Storage, env)
-	signer, signerErr := backend.OpenSigner(ctx, signers, cfg.Signer, env)
+	store, storeErr := backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
+	signer, signerErr := backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
 	if err := errors.Join(storeErr, signerErr); err != nil {
 		return nil, err
 	}

@@ -47,3 +47,28 @@ staticClients:
 		srv.Close()
 	}
 }
+
+// TestNewWithBackends: the storage and signer are opened from the tables
+// passed in, and problems with both sections are reported together.
+func TestNewWithBackends(t *testing.T) {
+	cfg, err := config.Parse([]byte(`issuer: https://id.example.com
+storage:
+  type: memory
+  config: {table: x}
+signer:
+  type: kms
+`), "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewWith(t.Context(), cfg, slog.New(slog.DiscardHandler), Backends{Storage: storages, Signer: signers})
+	want := "c.yaml:4: storage.config.table: unknown key\nc.yaml:5: signer.config.keys: at least one KMS key id, ARN or alias is required (the first signs)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v; want:\n%s", err, want)
+	}
+	_, err = NewWith(t.Context(), cfg, slog.New(slog.DiscardHandler), Backends{})
+	want = `c.yaml:3: storage.type: unknown storage type "memory"` + "\n" + `c.yaml:6: signer.type: unknown signer type "kms"`
+	if err == nil || err.Error() != want {
+		t.Errorf("empty tables: got %v; want:\n%s", err, want)
+	}
+}

@@ -34,9 +34,13 @@ func (b Backend) CheckType(known []string) error {
 	if i := slices.Index(names, b.def); i > 0 {
 		names = append([]string{b.def}, slices.Delete(names, i, i+1)...)
 	}
-	msg := fmt.Sprintf("unknown %s type %q (%s)", b.kind(), b.Type, orList(names))
+	list := ""
+	if len(names) > 0 {
+		list = " (" + orList(names) + ")"
+	}
+	msg := fmt.Sprintf("unknown %s type %q%s", b.kind(), b.Type, list)
 	if _, ok := unsupported[join(b.key, "type")+"="+b.Type]; ok {
-		msg = fmt.Sprintf("%q is not supported by this provider (%s)", b.Type, orList(names))
+		msg = fmt.Sprintf("%q is not supported by this provider%s", b.Type, list)
 	}
 	e := &Error{Path: join(b.key, "type"), Msg: msg}
 	if b.typeAt.env != "" {
