@@ -3,6 +3,11 @@
 // and the deployment settings that Lambda functions take from environment
 // variables. It is the single list of those variable names; template.yaml
 // and the CDK app use the same names (tests check that they agree).
+//
+// The file is decoded strictly into the tagged structs below (decode.go
+// says how tags drive the keys). The config blocks of storage and signer
+// are kept as Sections: each backend decodes its own, with the same
+// strictness and error format (see internal/backend).
 package config
 
 import (
