@@ -40,10 +40,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Pr
 	if !cfg.EnablePasswordDB {
 		users = memory.New(now)
 	}
-	pc := oidc.Config{
+	pc := oidc.Config{Clients: static, Users: users}
+	pc.Settings = oidc.Settings{
 		Issuer:        cfg.Issuer,
-		Clients:       static,
-		Users:         users,
 		ResponseTypes: cfg.OAuth2.ResponseTypes,
 		GrantTypes:    cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{

@@ -73,7 +73,7 @@ func TestDiscovery(t *testing.T) {
 
 func TestIssuerWithPath(t *testing.T) {
 	e := newEnv(t)
-	p, err := oidc.New(oidc.Config{Issuer: e.issuer + "/tenant", Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner})
+	p, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: e.issuer + "/tenant"}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestIssuerWithPath(t *testing.T) {
 		t.Errorf("URL = %q", got)
 	}
 	for _, bad := range []string{"http://id.example.com", "https://id.example.com/", "https://id.example.com?x=1", "id.example.com", "https://id.example.com#f"} {
-		if _, err := oidc.New(oidc.Config{Issuer: bad, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner}); err == nil {
+		if _, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: bad}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner}); err == nil {
 			t.Errorf("issuer %q accepted", bad)
 		}
 	}

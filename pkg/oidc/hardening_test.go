@@ -60,8 +60,19 @@ func TestPublicClientsAlwaysRotate(t *testing.T) {
 func TestIssuerLoopbackIsAnAddress(t *testing.T) {
 	e := newEnv(t)
 	for _, issuer := range []string{"http://127.attacker.example.com", "http://127.0.0.1.nip.io:8080"} {
-		if _, err := oidc.New(oidc.Config{Issuer: issuer, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store,
-			Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner}); err == nil {
+		if _, err := oidc.New(oidc.Config{
+			Settings:     oidc.Settings{Issuer: issuer},
+			Clients:      e.store,
+			Users:        e.store,
+			AuthRequests: e.store,
+			Codes:        e.store,
+			Refresh:      e.store,
+			Revocations:  e.store,
+			Sessions:     e.store,
+			Consents:     e.store,
+			Attempts:     e.store,
+			Signer:       testSigner,
+		}); err == nil {
 			t.Errorf("http issuer %q accepted as loopback", issuer)
 		}
 	}

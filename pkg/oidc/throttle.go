@@ -49,12 +49,12 @@ func throttleKeys(login, ip string) []string {
 func (t LoginThrottle) limits() []int { return []int{t.PerAccountAndIP, t.PerIP, t.PerAccount} }
 
 // loginBlocked reports whether any counter of this attempt is at its limit.
-func (p *Provider) loginBlocked(ctx context.Context, keys []string) (bool, error) {
-	counts, err := p.cfg.Attempts.FailedLogins(ctx, keys...)
+func (a *Authorize) loginBlocked(ctx context.Context, keys []string) (bool, error) {
+	counts, err := a.attempts.FailedLogins(ctx, keys...)
 	if err != nil {
 		return false, err
 	}
-	for i, limit := range p.cfg.LoginThrottle.limits() {
+	for i, limit := range a.s.LoginThrottle.limits() {
 		if i < len(counts) && counts[i] >= limit {
 			return true, nil
 		}
@@ -64,18 +64,18 @@ func (p *Provider) loginBlocked(ctx context.Context, keys []string) (bool, error
 
 // recordLoginFailure counts a failed attempt on every counter, side by side.
 // A failure to count is logged, not shown: the user's answer is the same.
-func (p *Provider) recordLoginFailure(ctx context.Context, keys []string) {
-	end := p.now().Add(p.cfg.LoginThrottle.Window)
+func (a *Authorize) recordLoginFailure(ctx context.Context, keys []string) {
+	end := a.now().Add(a.s.LoginThrottle.Window)
 	done := make(chan error, len(keys))
 	for _, k := range keys {
 		go func() {
-			_, err := p.cfg.Attempts.RecordFailedLogin(ctx, k, end)
+			_, err := a.attempts.RecordFailedLogin(ctx, k, end)
 			done <- err
 		}()
 	}
 	for range keys {
 		if err := <-done; err != nil {
-			p.log.WarnContext(ctx, "counting a failed login failed", "error", err, "request_id", RequestID(ctx))
+			a.log.WarnContext(ctx, "counting a failed login failed", "error", err, "request_id", RequestID(ctx))
 		}
 	}
 }

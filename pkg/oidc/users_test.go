@@ -67,8 +67,19 @@ func TestSessionCookieAttributes(t *testing.T) {
 // prefix and Secure.
 func TestHostPrefixOnHTTPS(t *testing.T) {
 	e := newEnv(t)
-	p, err := oidc.New(oidc.Config{Issuer: "https://id.example.com", Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store,
-		Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner})
+	p, err := oidc.New(oidc.Config{
+		Settings:     oidc.Settings{Issuer: "https://id.example.com"},
+		Clients:      e.store,
+		Users:        e.store,
+		AuthRequests: e.store,
+		Codes:        e.store,
+		Refresh:      e.store,
+		Revocations:  e.store,
+		Sessions:     e.store,
+		Consents:     e.store,
+		Attempts:     e.store,
+		Signer:       testSigner,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,9 +252,19 @@ func TestShorterPoliciesApplyToStoredState(t *testing.T) {
 
 	strict := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + strict.Listener.Addr().String()
-	p, err := oidc.New(oidc.Config{Issuer: issuer, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store,
-		Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner,
-		Now: e.clock.Now, SessionIdleTimeout: time.Hour, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour}})
+	p, err := oidc.New(oidc.Config{
+		Settings:     oidc.Settings{Issuer: issuer, Now: e.clock.Now, SessionIdleTimeout: time.Hour, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour}},
+		Clients:      e.store,
+		Users:        e.store,
+		AuthRequests: e.store,
+		Codes:        e.store,
+		Refresh:      e.store,
+		Revocations:  e.store,
+		Sessions:     e.store,
+		Consents:     e.store,
+		Attempts:     e.store,
+		Signer:       testSigner,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
