@@ -22,9 +22,9 @@ type Authorize struct {
 	users        UserStore
 	authRequests AuthRequestStore
 	codes        CodeStore
-	sessions     SessionStore
 	consents     ConsentStore
-	attempts     LoginAttempts
+	sessions     *browserSessions
+	throttle     *throttle
 	handler      http.Handler
 }
 
@@ -50,8 +50,9 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Authorize{base: base, clients: b.Clients, users: b.Users, authRequests: b.AuthRequests, codes: b.Codes,
-		sessions: b.Sessions, consents: b.Consents, attempts: b.Attempts}
+	a := &Authorize{base: base, clients: b.Clients, users: b.Users, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
+	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: b.Users}
+	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
 	a.handler = a.router(a.handlers(), FunctionAuthorize)
 	return a, nil
 }
@@ -97,35 +98,35 @@ func (a *Authorize) serveAuthorize(w http.ResponseWriter, r *http.Request) error
 // answers login_required or consent_required instead (§3.1.2.6).
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	ctx := r.Context()
-	session, ok, err := a.currentSession(ctx, r)
+	session, ok, err := a.sessions.current(ctx, r)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	silent := slices.Contains(req.Prompt, promptNone)
 	if !ok || a.loginRequired(req, session) {
 		if silent {
-			return a.frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in"))
+			return frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in"))
 		}
 		return a.startLogin(w, r, req)
 	}
 	req.Subject, req.AuthTime, req.AMR = session.Subject, session.AuthTime, session.AMR
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	if consent {
 		if silent {
-			return a.frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
+			return frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
 		}
 		return a.startConsent(w, r, req)
 	}
 	var resp authResponse
 	err = a.besides(ctx, "recording session activity",
-		func() error { return a.touch(ctx, session) },
+		func() error { return a.sessions.touch(ctx, session) },
 		func() (err error) { resp, err = a.issue(ctx, req); return err },
 	)
 	if err != nil {
-		return a.issueError(req, err)
+		return issueError(req, err)
 	}
 	a.deliver(w, r, resp)
 	return nil

@@ -21,9 +21,9 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if form.Get("approve") == "" {
 		if err := a.authRequests.CompleteAuthRequest(ctx, req.ID, req.Version, nil); err != nil {
-			return a.pendingError(req, err)
+			return pendingError(req, err)
 		}
-		return a.frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
+		return frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
 	}
 	var resp authResponse
 	err = a.besides(ctx, "remembering consent",
@@ -31,7 +31,7 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 		func() (err error) { resp, err = a.issue(ctx, req); return err },
 	)
 	if err != nil {
-		return a.issueError(req, err)
+		return issueError(req, err)
 	}
 	a.deliver(w, r, resp)
 	return nil

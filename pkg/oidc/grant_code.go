@@ -22,40 +22,9 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		// Always sent at /authorize, so REQUIRED here (RFC 6749 §4.1.3).
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "redirect_uri is missing")
 	}
-	verifier := req.params.Get("code_verifier")
-	if verifier != "" && !validCodeVerifier(verifier) {
-		return tokenSet{}, errorf(ErrCodeInvalidRequest, "code_verifier is malformed")
-	}
-	code, err := t.codes.Code(ctx, HashSecret(raw))
-	switch {
-	case isNotFound(err):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
-	case err != nil:
-		return tokenSet{}, internalError(err)
-	case code.ClientID != req.client.ID:
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
-	case code.RedirectURI != req.params.Get("redirect_uri"):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
-	case code.Consumed:
-		// A replay by the code's own client: someone else may hold the
-		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
-		// code starts; access tokens name it, so userinfo refuses them too).
-		t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
-		if code.GrantID != "" {
-			if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
-				return tokenSet{}, internalError(err)
-			}
-		}
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
-	}
-	switch {
-	case code.CodeChallenge == "" && verifier != "":
-		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier sent but no code_challenge was")
-	case code.CodeChallenge != "" && verifier == "":
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
-	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
+	code, err := t.redeemable(ctx, req, raw)
+	if err != nil {
+		return tokenSet{}, err
 	}
 	user, err := t.users.User(ctx, code.Subject)
 	switch {
@@ -94,6 +63,48 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		return tokenSet{}, internalError(err)
 	}
 	return set, nil
+}
+
+// redeemable loads the code and checks it was issued to this client, for
+// this redirect URI, is unused, and matches the PKCE verifier. A replay by
+// the code's own client revokes what the code issued.
+func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (AuthCode, error) {
+	verifier := req.params.Get("code_verifier")
+	if verifier != "" && !validCodeVerifier(verifier) {
+		return AuthCode{}, errorf(ErrCodeInvalidRequest, "code_verifier is malformed")
+	}
+	code, err := t.codes.Code(ctx, HashSecret(raw))
+	switch {
+	case isNotFound(err):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
+	case err != nil:
+		return AuthCode{}, internalError(err)
+	case code.ClientID != req.client.ID:
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
+	case code.RedirectURI != req.params.Get("redirect_uri"):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
+	case code.Consumed:
+		// A replay by the code's own client: someone else may hold the
+		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
+		// code starts; access tokens name it, so userinfo refuses them too).
+		t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
+		if code.GrantID != "" {
+			if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+				return AuthCode{}, internalError(err)
+			}
+		}
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+	}
+	switch {
+	case code.CodeChallenge == "" && verifier != "":
+		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier sent but no code_challenge was")
+	case code.CodeChallenge != "" && verifier == "":
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
+	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
+	}
+	return code, nil
 }
 
 // newGrant starts the grant a redeemed code creates. Every code starts one,

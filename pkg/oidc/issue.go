@@ -57,15 +57,15 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest) (authResponse, e
 }
 
 // issueError explains a failure of issue or of the writes beside it.
-func (a *Authorize) issueError(req AuthRequest, err error) error {
+func issueError(req AuthRequest, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err
 	}
 	if req.ID != "" {
-		return a.pendingError(req, err)
+		return pendingError(req, err)
 	}
-	return a.frontChannelError(req, internalError(err))
+	return frontChannelError(req, internalError(err))
 }
 
 // frontChannelTokens adds the access token and ID token that implicit and

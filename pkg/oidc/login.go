@@ -32,7 +32,7 @@ func (a *Authorize) storePending(w http.ResponseWriter, r *http.Request, req *Au
 	if csrf, err = newSecret(a.rand); err != nil {
 		return "", "", err
 	}
-	browser, err := a.browserBinding(w, r)
+	browser, err := a.sessions.browserBinding(w, r)
 	if err != nil {
 		return "", "", err
 	}
@@ -48,7 +48,7 @@ func (a *Authorize) storePending(w http.ResponseWriter, r *http.Request, req *Au
 func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	handle, csrf, err := a.storePending(w, r, &req)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	a.renderLogin(w, r, http.StatusOK, req, loginForm{Handle: handle, CSRF: csrf, Login: req.LoginHint})
 	return nil
@@ -59,7 +59,7 @@ func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthR
 func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	handle, csrf, err := a.storePending(w, r, &req)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	a.renderConsent(w, r, req, handle, csrf)
 	return nil
@@ -67,7 +67,7 @@ func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req Aut
 
 // frontChannelError sends an error back to the client's (already validated)
 // redirect URI.
-func (a *Authorize) frontChannelError(req AuthRequest, e *Error) *Error {
+func frontChannelError(req AuthRequest, e *Error) *Error {
 	e.redirect = &authResponse{redirectURI: req.RedirectURI, mode: req.ResponseMode, state: req.State}
 	return e
 }
@@ -111,9 +111,9 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	retry := loginForm{Handle: handle, CSRF: form.Get("csrf"), Login: form.Get("login")}
 	keys := throttleKeys(retry.Login, clientIP(r))
-	blocked, err := a.loginBlocked(ctx, keys)
+	blocked, err := a.throttle.blocked(ctx, keys)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	if blocked {
 		a.log.WarnContext(ctx, "login throttled", "client_id", req.ClientID, "request_id", RequestID(ctx))
@@ -125,13 +125,13 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.Is(err, errBadCredentials):
 		if retry.Login != "" {
-			a.recordLoginFailure(ctx, keys)
+			a.throttle.recordFailure(ctx, keys)
 		}
 		retry.Error = "Invalid email or password."
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
 	case err != nil:
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	return a.signIn(w, r, req, user, handle, retry.CSRF)
 }
@@ -150,16 +150,16 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		if err := a.authRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil); err != nil && !isNotFound(err) {
 			a.log.WarnContext(ctx, "ending the pending request failed", "error", err, "request_id", RequestID(ctx))
 		}
-		return a.frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names"))
+		return frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names"))
 	}
 	req.Subject, req.AuthTime, req.AMR = user.Subject, a.now(), []string{amrPassword}
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
-		return a.frontChannelError(req, internalError(err))
+		return frontChannelError(req, internalError(err))
 	}
 	var resp authResponse
 	err = a.besides(ctx, "starting the single sign-on session",
-		func() error { return a.newSession(ctx, w, r, req.Subject, req.AuthTime, req.AMR) },
+		func() error { return a.sessions.start(ctx, w, r, req.Subject, req.AuthTime, req.AMR) },
 		func() (err error) {
 			if consent {
 				return a.authRequests.UpdateAuthRequest(ctx, req)
@@ -169,7 +169,7 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		},
 	)
 	if err != nil {
-		return a.issueError(req, err)
+		return issueError(req, err)
 	}
 	if consent {
 		req.Version++
@@ -184,11 +184,11 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 // completed or changed by a concurrent submission is shown as a page (the
 // other submission already answered the client); anything else goes to the
 // client as an error.
-func (a *Authorize) pendingError(req AuthRequest, err error) error {
+func pendingError(req AuthRequest, err error) error {
 	if isNotFound(err) || errors.Is(err, ErrConflict) {
 		return &Error{Code: ErrCodeInvalidRequest, Description: "This login was already completed in another window. Return to the application.", Page: true, Cause: err}
 	}
-	return a.frontChannelError(req, internalError(err))
+	return frontChannelError(req, internalError(err))
 }
 
 var errBadCredentials = errors.New("oidc: invalid credentials")

@@ -29,7 +29,7 @@ func (a *Authorize) serveLogout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	session, ok, err := a.currentSession(ctx, r)
+	session, ok, err := a.sessions.current(ctx, r)
 	if err != nil {
 		return internalPageError(err)
 	}
@@ -50,12 +50,12 @@ func (a *Authorize) serveLogout(w http.ResponseWriter, r *http.Request) error {
 			})
 			return nil
 		}
-		if err := a.sessions.DeleteSession(ctx, session.ID); err != nil {
+		if err := a.sessions.store.DeleteSession(ctx, session.ID); err != nil {
 			return internalPageError(err)
 		}
 		a.log.InfoContext(ctx, "session ended", "client_id", req.client.ID, "request_id", RequestID(ctx))
 	}
-	a.clearSessionCookie(w)
+	a.sessions.clearCookie(w)
 	if req.redirectURI == "" {
 		a.render(w, r, http.StatusOK, "", logoutPage{Title: "Signed out"})
 		return nil
