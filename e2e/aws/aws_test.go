@@ -231,10 +231,19 @@ func TestRoundTrips(t *testing.T) {
 
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	p, err := oidc.New(oidc.Config{Issuer: issuer, Clients: static, Users: static, AuthRequests: store, Codes: store,
-		Refresh: store, Revocations: store, Sessions: store, Consents: store, Attempts: store, Signer: signer,
-		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, ReuseInterval: 3 * time.Second},
-		Logger:        slog.New(slog.DiscardHandler)})
+	p, err := oidc.New(oidc.Config{
+		Settings:     oidc.Settings{Issuer: issuer, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, ReuseInterval: 3 * time.Second}, Logger: slog.New(slog.DiscardHandler)},
+		Clients:      static,
+		Users:        static,
+		AuthRequests: store,
+		Codes:        store,
+		Refresh:      store,
+		Revocations:  store,
+		Sessions:     store,
+		Consents:     store,
+		Attempts:     store,
+		Signer:       signer,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,10 +42,19 @@ func dynamoProvider(t *testing.T) string {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	p, err := oidc.New(oidc.Config{Issuer: issuer, Clients: static, Users: static, AuthRequests: store, Codes: store,
-		Refresh: store, Revocations: store, Sessions: store, Consents: store, Attempts: store, Signer: signer, SkipApprovalScreen: true,
-		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, ReuseInterval: 30 * time.Second},
-		Logger:        slog.New(slog.DiscardHandler)})
+	p, err := oidc.New(oidc.Config{
+		Settings:     oidc.Settings{Issuer: issuer, SkipApprovalScreen: true, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, ReuseInterval: 30 * time.Second}, Logger: slog.New(slog.DiscardHandler)},
+		Clients:      static,
+		Users:        static,
+		AuthRequests: store,
+		Codes:        store,
+		Refresh:      store,
+		Revocations:  store,
+		Sessions:     store,
+		Consents:     store,
+		Attempts:     store,
+		Signer:       signer,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,9 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	if !cfg.EnablePasswordDB {
 		users = memory.New(now)
 	}
-	pc := oidc.Config{
+	pc := oidc.Config{Clients: static, Users: users}
+	pc.Settings = oidc.Settings{
 		Issuer:        cfg.Issuer,
-		Clients:       static,
-		Users:         users,
 		ResponseTypes: cfg.OAuth2.ResponseTypes,
 		GrantTypes:    cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{

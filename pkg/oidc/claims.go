@@ -28,15 +28,6 @@ const (
 // Scopes lists the scopes the provider understands, in discovery order.
 var Scopes = []string{ScopeOpenID, ScopeEmail, ScopeProfile, ScopeAddress, ScopePhone, ScopeGroups, ScopeFederatedID, ScopeOfflineAccess}
 
-// supportedScopes lists the scopes discovery advertises: offline_access
-// only when the refresh_token grant is enabled.
-func (p *Provider) supportedScopes() []string {
-	if slices.Contains(p.cfg.GrantTypes, GrantRefreshToken) {
-		return Scopes
-	}
-	return slices.DeleteFunc(slices.Clone(Scopes), func(s string) bool { return s == ScopeOfflineAccess })
-}
-
 // scopeClaims are the claims each scope releases (OpenID Connect Core §5.4).
 var scopeClaims = map[string][]string{
 	ScopeProfile: {"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",

@@ -289,15 +289,6 @@ func (e *env) frontChannel(t *testing.T, p page, mode, rt string) url.Values {
 	return responseParams(t, loc)
 }
 
-func TestDiscoveryListsEnabledResponseTypes(t *testing.T) {
-	e := clientsEnv(t)
-	m := decodeJSON(t, e.get(http.DefaultClient, oidc.PathDiscovery, nil).body)
-	want := []string{"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"}
-	if got := stringList(m["response_types_supported"]); !slices.Equal(got, want) {
-		t.Errorf("response_types_supported = %v; want %v", got, want)
-	}
-}
-
 func TestImplicitRequiresNonce(t *testing.T) {
 	e := clientsEnv(t)
 	for _, rt := range []string{"id_token", "id_token token", "code id_token", "code id_token token"} {

@@ -3,7 +3,37 @@ package oidc
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 )
+
+// Discovery serves the discovery documents (OpenID Connect Discovery 1.0,
+// RFC 8414): the discovery function. It needs nothing but the settings.
+type Discovery struct {
+	base
+	document []byte // marshalled once
+	handler  http.Handler
+}
+
+// NewDiscovery builds the discovery endpoints. It does no I/O.
+func NewDiscovery(s Settings) (*Discovery, error) {
+	b, err := newBase(s, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := &Discovery{base: b}
+	if d.document, err = d.metadata(); err != nil {
+		return nil, err
+	}
+	d.handler = d.router(d.handlers(), FunctionDiscovery)
+	return d, nil
+}
+
+// Handler serves the discovery function's routes.
+func (d *Discovery) Handler() http.Handler { return d.handler }
+
+func (d *Discovery) handlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{PathDiscovery: d.serveDiscovery, PathOAuthMetadata: d.serveDiscovery}
+}
 
 // discoveryMetadata is OpenID Connect Discovery 1.0 §3 (also served as
 // RFC 8414 metadata). It lists exactly what is implemented.
@@ -37,29 +67,29 @@ type discoveryMetadata struct {
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
-// discoveryDocument is built once from the same settings that gate behaviour.
-func (p *Provider) discoveryDocument() ([]byte, error) {
+// metadata is built once from the same settings that gate behaviour.
+func (d *Discovery) metadata() ([]byte, error) {
 	return json.Marshal(discoveryMetadata{
-		Issuer:                                     p.cfg.Issuer,
-		AuthorizationEndpoint:                      p.URL(PathAuthorize),
-		TokenEndpoint:                              p.URL(PathToken),
-		UserInfoEndpoint:                           p.URL(PathUserInfo),
-		JWKSURI:                                    p.URL(PathJWKS),
-		RevocationEndpoint:                         p.URL(PathRevoke),
-		IntrospectionEndpoint:                      p.URL(PathIntrospect),
-		EndSessionEndpoint:                         p.URL(PathLogout),
-		ResponseTypesSupported:                     p.enabledResponseTypes(),
+		Issuer:                                     d.s.Issuer,
+		AuthorizationEndpoint:                      d.URL(PathAuthorize),
+		TokenEndpoint:                              d.URL(PathToken),
+		UserInfoEndpoint:                           d.URL(PathUserInfo),
+		JWKSURI:                                    d.URL(PathJWKS),
+		RevocationEndpoint:                         d.URL(PathRevoke),
+		IntrospectionEndpoint:                      d.URL(PathIntrospect),
+		EndSessionEndpoint:                         d.URL(PathLogout),
+		ResponseTypesSupported:                     enabledResponseTypes(d.s.ResponseTypes),
 		ResponseModesSupported:                     responseModes,
-		GrantTypesSupported:                        p.grantTypesSupported(),
+		GrantTypesSupported:                        grantTypesSupported(d.s),
 		SubjectTypesSupported:                      []string{"public"},
-		IDTokenSigningAlgValuesSupported:           p.cfg.SigningAlgorithms,
-		ScopesSupported:                            p.supportedScopes(),
+		IDTokenSigningAlgValuesSupported:           d.s.SigningAlgorithms,
+		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
 		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authNone},
 		RevocationAuthMethodsSupported:             []string{authClientSecretBasic, authClientSecretPost, authNone},
 		IntrospectionAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost},
 		CodeChallengeMethodsSupported:              []string{pkceS256},
-		PromptValuesSupported:                      []string{promptNone, promptLogin, promptConsent, promptSelectAccount},
+		PromptValuesSupported:                      prompts,
 		ACRValuesSupported:                         []string{acrPassword},
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
@@ -68,9 +98,40 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 
 // serveDiscovery answers both well-known metadata paths. The document is
 // public and changes only with a deployment.
-func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+func (d *Discovery) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", publicCache)
-	_, _ = w.Write(p.discovery)
+	_, _ = w.Write(d.document)
+}
+
+// grantTypesSupported lists the grants for discovery: the token endpoint's,
+// and "implicit" when a response type returns tokens from the
+// authorization endpoint (OpenID Connect Discovery §3).
+func grantTypesSupported(s Settings) []string {
+	out := slices.Clone(s.GrantTypes)
+	if slices.Contains(s.ResponseTypes, "token") || slices.Contains(s.ResponseTypes, "id_token") {
+		out = append(out, "implicit")
+	}
+	return out
+}
+
+// enabledResponseTypes lists the response types discovery advertises.
+func enabledResponseTypes(parts []string) []string {
+	var out []string
+	for _, t := range responseTypes {
+		if responseTypeEnabled(parts, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// scopesSupported lists the scopes discovery advertises: offline_access
+// only when the refresh_token grant is enabled.
+func scopesSupported(grantTypes []string) []string {
+	if slices.Contains(grantTypes, GrantRefreshToken) {
+		return Scopes
+	}
+	return slices.DeleteFunc(slices.Clone(Scopes), func(s string) bool { return s == ScopeOfflineAccess })
 }

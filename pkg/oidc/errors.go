@@ -86,7 +86,7 @@ func internalError(cause error) *Error {
 const retryAfterSeconds = "2"
 
 // writeError is the one function that writes protocol errors.
-func (p *Provider) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (b *base) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = internalError(err)
@@ -104,7 +104,7 @@ func (p *Provider) writeError(w http.ResponseWriter, r *http.Request, err error)
 	if e.Cause != nil {
 		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
 	}
-	p.log.LogAttrs(r.Context(), level, "oidc error", attrs...)
+	b.log.LogAttrs(r.Context(), level, "oidc error", attrs...)
 
 	switch {
 	case e.redirect != nil:
@@ -113,9 +113,9 @@ func (p *Provider) writeError(w http.ResponseWriter, r *http.Request, err error)
 		if e.Description != "" {
 			resp.params.Set("error_description", e.Description)
 		}
-		p.deliver(w, r, resp)
+		b.deliver(w, r, resp)
 	case e.Page:
-		p.renderError(w, r, e.status(), e.Description)
+		b.renderError(w, r, e.status(), e.Description)
 	default:
 		h := w.Header()
 		if e.WWWAuthenticate != "" {

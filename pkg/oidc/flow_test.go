@@ -3,13 +3,9 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/serverless-oidc/op/internal/store/memory"
-	"net/http"
-	"net/url"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"github.com/serverless-oidc/op/pkg/oidc"
 	"golang.org/x/oauth2"
 )
 
@@ -106,55 +102,5 @@ func TestRelyingPartyFlow(t *testing.T) {
 				t.Errorf("userinfo = %+v", info)
 			}
 		})
-	}
-}
-
-// TestConcurrentRedemption: 50 goroutines redeem one code; exactly one gets
-// tokens, the rest invalid_grant.
-func TestConcurrentRedemption(t *testing.T) {
-	const n = 50
-	race := newBarrier(n)
-	e := newEnv(t, func(c *oidc.Config) {
-		rs := racingStore{Store: c.Codes.(*memory.Store), codes: race}
-		c.Codes = rs
-	})
-	verifier, challenge := pkcePair()
-	params := authParams()
-	params.Set("code_challenge", challenge)
-	params.Set("code_challenge_method", "S256")
-	code := e.code(params)
-
-	type result struct {
-		status int
-		body   map[string]any
-		err    error
-	}
-	results := make(chan result, n)
-	start := make(chan struct{})
-	for range n {
-		go func() {
-			<-start
-			status, body, _, err := e.tryToken(url.Values{
-				"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier},
-			}, confidentialID, confidentialSecret)
-			results <- result{status, body, err}
-		}()
-	}
-	close(start)
-	ok := 0
-	for range n {
-		r := <-results
-		switch {
-		case r.err != nil:
-			t.Errorf("token request: %v", r.err)
-		case r.status == http.StatusOK && r.body["access_token"] != nil:
-			ok++
-		case r.status == http.StatusBadRequest && r.body["error"] == oidc.ErrCodeInvalidGrant && r.body["access_token"] == nil:
-		default:
-			t.Errorf("unexpected answer %d %v", r.status, r.body)
-		}
-	}
-	if ok != 1 {
-		t.Errorf("%d redemptions succeeded; want exactly 1", ok)
 	}
 }

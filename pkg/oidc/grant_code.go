@@ -13,7 +13,7 @@ import (
 // timeout) leaves the code redeemable; RedeemCode is the single-use gate, so
 // of concurrent redemptions exactly one gets its tokens out and the others'
 // signed tokens are discarded.
-func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
 	raw := req.params.Get("code")
 	if raw == "" {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "code is missing")
@@ -22,42 +22,11 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		// Always sent at /authorize, so REQUIRED here (RFC 6749 §4.1.3).
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "redirect_uri is missing")
 	}
-	verifier := req.params.Get("code_verifier")
-	if verifier != "" && !validCodeVerifier(verifier) {
-		return tokenSet{}, errorf(ErrCodeInvalidRequest, "code_verifier is malformed")
+	code, err := t.redeemable(ctx, req, raw)
+	if err != nil {
+		return tokenSet{}, err
 	}
-	code, err := p.cfg.Codes.Code(ctx, HashSecret(raw))
-	switch {
-	case isNotFound(err):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
-	case err != nil:
-		return tokenSet{}, internalError(err)
-	case code.ClientID != req.client.ID:
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
-	case code.RedirectURI != req.params.Get("redirect_uri"):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
-	case code.Consumed:
-		// A replay by the code's own client: someone else may hold the
-		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
-		// code starts; access tokens name it, so userinfo refuses them too).
-		p.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
-		if code.GrantID != "" {
-			if err := p.cfg.Refresh.RevokeRefreshGrant(ctx, code.GrantID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
-				return tokenSet{}, internalError(err)
-			}
-		}
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
-	}
-	switch {
-	case code.CodeChallenge == "" && verifier != "":
-		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier sent but no code_challenge was")
-	case code.CodeChallenge != "" && verifier == "":
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
-	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
-	}
-	user, err := p.cfg.Users.User(ctx, code.Subject)
+	user, err := t.users.User(ctx, code.Subject)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists")
@@ -73,12 +42,12 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 		AMR:      code.AMR,
 		Claims:   code.Claims,
 	}
-	refresh, refreshToken, err := p.newGrant(g)
+	refresh, refreshToken, err := t.newGrant(g)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
 	g.GrantID = refresh.ID
-	set, err := p.mintTokens(ctx, g, user)
+	set, err := t.mintTokens(ctx, g, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -87,7 +56,7 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 	// client hangs up now; give the write its own deadline.
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := p.cfg.Codes.RedeemCode(wctx, code.ID, refresh); err != nil {
+	if err := t.codes.RedeemCode(wctx, code.ID, refresh); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
 		}
@@ -96,26 +65,68 @@ func (p *Provider) authorizationCodeGrant(ctx context.Context, req tokenRequest)
 	return set, nil
 }
 
+// redeemable loads the code and checks it was issued to this client, for
+// this redirect URI, is unused, and matches the PKCE verifier. A replay by
+// the code's own client revokes what the code issued.
+func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (AuthCode, error) {
+	verifier := req.params.Get("code_verifier")
+	if verifier != "" && !validCodeVerifier(verifier) {
+		return AuthCode{}, errorf(ErrCodeInvalidRequest, "code_verifier is malformed")
+	}
+	code, err := t.codes.Code(ctx, HashSecret(raw))
+	switch {
+	case isNotFound(err):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
+	case err != nil:
+		return AuthCode{}, internalError(err)
+	case code.ClientID != req.client.ID:
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code was issued to another client")
+	case code.RedirectURI != req.params.Get("redirect_uri"):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
+	case code.Consumed:
+		// A replay by the code's own client: someone else may hold the
+		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
+		// code starts; access tokens name it, so userinfo refuses them too).
+		t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
+		if code.GrantID != "" {
+			if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+				return AuthCode{}, internalError(err)
+			}
+		}
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+	}
+	switch {
+	case code.CodeChallenge == "" && verifier != "":
+		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier sent but no code_challenge was")
+	case code.CodeChallenge != "" && verifier == "":
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
+	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
+	}
+	return code, nil
+}
+
 // newGrant starts the grant a redeemed code creates. Every code starts one,
 // so that a replay can revoke what the code issued (its access tokens name
 // the grant). It is a refresh token family, with the token returned, when
 // the request asked for offline_access (approved on the consent page unless
 // it is skipped) and the refresh_token grant is enabled; otherwise no
 // refresh token exists for it and it lives as long as its access tokens.
-func (p *Provider) newGrant(g grant) (*RefreshGrant, string, error) {
-	family, err := newSecret(p.rand)
+func (t *Token) newGrant(g grant) (*RefreshGrant, string, error) {
+	family, err := newSecret(t.rand)
 	if err != nil {
 		return nil, "", err
 	}
-	now := p.now()
-	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(p.cfg.GrantTypes, GrantRefreshToken) {
+	now := t.now()
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(t.s.GrantTypes, GrantRefreshToken) {
 		return &RefreshGrant{
 			ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
-			RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(p.cfg.IDTokenLifetime),
+			RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.IDTokenLifetime),
 		}, "", nil
 	}
-	token, err := newRefreshToken(p.rand, family)
+	token, err := newRefreshToken(t.rand, family)
 	if err != nil {
 		return nil, "", err
 	}
@@ -132,6 +143,6 @@ func (p *Provider) newGrant(g grant) (*RefreshGrant, string, error) {
 		Generation: 1,
 		CreatedAt:  now,
 		LastUsed:   now,
-		Expiry:     p.cfg.RefreshTokens.expiry(now, now),
+		Expiry:     t.s.RefreshTokens.expiry(now, now),
 	}, token, nil
 }

@@ -16,7 +16,7 @@ import (
 // valid, and the conditional write means concurrent refreshes with one token
 // rotate it once; the losers find their token is now the previous one and,
 // within the reuse interval, get the same successor.
-func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
 	raw := req.params.Get("refresh_token")
 	if raw == "" {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "refresh_token is missing")
@@ -25,7 +25,7 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 	if !ok {
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid")
 	}
-	g, err := p.cfg.Refresh.RefreshGrant(ctx, HashSecret(family))
+	g, err := t.refresh.RefreshGrant(ctx, HashSecret(family))
 	switch {
 	case isNotFound(err):
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid or expired")
@@ -39,12 +39,12 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 		// A grant without refresh tokens; no token of it can be genuine.
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid")
 	}
-	now := p.now()
-	if !now.Before(p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
+	now := t.now()
+	if !now.Before(t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token expired")
 	}
-	if p.classify(raw, g, now) == tokenReused {
-		return tokenSet{}, p.reuseDetected(ctx, g, req.client.ID)
+	if t.classify(raw, g, now) == tokenReused {
+		return tokenSet{}, t.reuseDetected(ctx, g, req.client.ID)
 	}
 
 	scopes := g.Scopes
@@ -57,7 +57,7 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 			}
 		}
 	}
-	user, err := p.cfg.Users.User(ctx, g.Subject)
+	user, err := t.users.User(ctx, g.Subject)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists or is disabled")
@@ -65,14 +65,14 @@ func (p *Provider) refreshTokenGrant(ctx context.Context, req tokenRequest) (tok
 		return tokenSet{}, internalError(err)
 	}
 	// OpenID Connect Core §12.2: same sub and auth_time, no nonce.
-	set, err := p.mintTokens(ctx, grant{
+	set, err := t.mintTokens(ctx, grant{
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
 		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
 	}, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	successor, err := p.rotate(ctx, raw, g, now, req.client.Public)
+	successor, err := t.rotate(ctx, raw, g, now, req.client.Public)
 	if err != nil {
 		return tokenSet{}, err
 	}
@@ -89,11 +89,11 @@ const (
 )
 
 // classify places a token of family g. Hashes are compared in constant time.
-func (p *Provider) classify(raw string, g RefreshGrant, now time.Time) tokenState {
+func (t *Token) classify(raw string, g RefreshGrant, now time.Time) tokenState {
 	switch {
 	case secretMatches(raw, g.TokenHash):
 		return tokenCurrent
-	case g.PreviousHash != "" && secretMatches(raw, g.PreviousHash) && now.Before(g.RotatedAt.Add(p.cfg.RefreshTokens.ReuseInterval)):
+	case g.PreviousHash != "" && secretMatches(raw, g.PreviousHash) && now.Before(g.RotatedAt.Add(t.s.RefreshTokens.ReuseInterval)):
 		return tokenPrevious
 	}
 	return tokenReused
@@ -103,13 +103,13 @@ func (p *Provider) classify(raw string, g RefreshGrant, now time.Time) tokenStat
 //
 // Public clients are always rotated, whatever DisableRotation says: their
 // refresh tokens are not sender-constrained (RFC 9700 §4.14.2).
-func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time, public bool) (string, error) {
-	disableRotation := p.cfg.RefreshTokens.DisableRotation && !public
+func (t *Token) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time, public bool) (string, error) {
+	disableRotation := t.s.RefreshTokens.DisableRotation && !public
 	for attempt := 0; attempt < 3; attempt++ {
-		state := p.classify(raw, g, now)
+		state := t.classify(raw, g, now)
 		switch {
 		case state == tokenReused:
-			return "", p.reuseDetected(ctx, g, g.ClientID)
+			return "", t.reuseDetected(ctx, g, g.ClientID)
 		case state == tokenPrevious:
 			// A retry or a parallel request: the same successor again,
 			// without a write.
@@ -121,14 +121,14 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 		}
 		next := g
 		next.LastUsed = now
-		next.Expiry = p.cfg.RefreshTokens.expiry(g.CreatedAt, now)
+		next.Expiry = t.s.RefreshTokens.expiry(g.CreatedAt, now)
 		successor := raw
 		if !disableRotation {
 			var err error
-			if successor, err = newRefreshToken(p.rand, strings.SplitN(raw, ".", 2)[0]); err != nil {
+			if successor, err = newRefreshToken(t.rand, strings.SplitN(raw, ".", 2)[0]); err != nil {
 				return "", internalError(err)
 			}
-			sealed, err := sealSuccessor(p.rand, raw, successor)
+			sealed, err := sealSuccessor(t.rand, raw, successor)
 			if err != nil {
 				return "", internalError(err)
 			}
@@ -137,7 +137,7 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 			next.Generation++
 		}
 		wctx, cancel := detach(ctx)
-		err := p.cfg.Refresh.UpdateRefreshGrant(wctx, next)
+		err := t.refresh.UpdateRefreshGrant(wctx, next)
 		cancel()
 		switch {
 		case err == nil:
@@ -146,7 +146,7 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 			// Someone else recorded the use; the token is unchanged.
 			return raw, nil
 		case errors.Is(err, ErrConflict):
-			if g, err = p.cfg.Refresh.RefreshGrant(ctx, g.ID); err != nil {
+			if g, err = t.refresh.RefreshGrant(ctx, g.ID); err != nil {
 				if isNotFound(err) {
 					return "", errorf(ErrCodeInvalidGrant, "the refresh token is invalid or expired")
 				}
@@ -167,19 +167,13 @@ func (p *Provider) rotate(ctx context.Context, raw string, g RefreshGrant, now t
 // reuseDetected revokes the whole family: a rotated token came back, so
 // both the client and an attacker may hold tokens of it. The current token
 // stops working too, and access tokens of the family fail at userinfo.
-func (p *Provider) reuseDetected(ctx context.Context, g RefreshGrant, clientID string) error {
-	p.log.WarnContext(ctx, "refresh token reuse detected: family revoked",
+func (t *Token) reuseDetected(ctx context.Context, g RefreshGrant, clientID string) error {
+	t.log.WarnContext(ctx, "refresh token reuse detected: family revoked",
 		"client_id", clientID, "subject", g.Subject, "generation", g.Generation, "request_id", RequestID(ctx))
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := p.cfg.Refresh.RevokeRefreshGrant(wctx, g.ID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
+	if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
 		return internalError(err)
 	}
 	return errorf(ErrCodeInvalidGrant, "the refresh token was already used; the grant is revoked")
-}
-
-// detach keeps a write going when the client hangs up: once tokens are
-// signed, the state change must land or fail on its own deadline.
-func detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }

@@ -2,6 +2,8 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/internal/store/memory"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -68,11 +71,17 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
 	putUser(t, store, oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
-		Issuer: issuer, Clients: store, Users: store, AuthRequests: store, Codes: store, Refresh: store, Revocations: store,
-		Sessions: store, Consents: store, Attempts: store,
-		RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second},
-		Signer:        testSigner, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"},
-		Logger: slog.New(slog.DiscardHandler),
+		Settings:     oidc.Settings{Issuer: issuer, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second}, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"}, Logger: slog.New(slog.DiscardHandler)},
+		Clients:      store,
+		Users:        store,
+		AuthRequests: store,
+		Codes:        store,
+		Refresh:      store,
+		Revocations:  store,
+		Sessions:     store,
+		Consents:     store,
+		Attempts:     store,
+		Signer:       testSigner,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -303,3 +312,73 @@ func (s racingStore) RefreshGrant(ctx context.Context, id string) (oidc.RefreshG
 	}
 	return s.Store.RefreshGrant(ctx, id)
 }
+
+func stringList(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, x := range list {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// accessToken runs a login and code exchange and returns the token response.
+func (e *env) tokens() map[string]any {
+	code, verifier := e.pkceCode(confidentialID)
+	status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
+	if status != 200 {
+		e.t.Fatalf("token: %d %v", status, body)
+	}
+	return body
+}
+
+func (e *env) userinfo(method, header, formToken string) page {
+	var req *http.Request
+	if method == http.MethodPost {
+		req, _ = http.NewRequest(method, e.issuer+oidc.PathUserInfo, strings.NewReader(url.Values{"access_token": {formToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req, _ = http.NewRequest(method, e.issuer+oidc.PathUserInfo, nil)
+	}
+	if header != "" {
+		req.Header.Set("Authorization", header)
+	}
+	return e.do(http.DefaultClient, req)
+}
+
+// forgeToken signs a well-formed access token with a key the provider never
+// published.
+func forgeToken(t *testing.T, issuer, sub string) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": issuer, "sub": sub, "aud": issuer + "/userinfo", "exp": time.Now().Add(time.Hour).Unix(), "scope": "openid email",
+	})
+	tok.Header["typ"] = "at+jwt"
+	tok.Header["kid"] = "forged"
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func tamper(token string) string {
+	parts := strings.Split(token, ".")
+	parts[1] = parts[1][:len(parts[1])-2] + "AA"
+	return strings.Join(parts, ".")
+}
+
+type recorder struct {
+	header http.Header
+	status int
+}
+
+func newRecorder() *recorder                    { return &recorder{header: http.Header{}, status: 200} }
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) WriteHeader(s int)           { r.status = s }

@@ -10,10 +10,10 @@ import (
 // confidential clients only (Dex answers anyone). A token is active only
 // for the client it was issued to; anything expired, revoked, malformed or
 // foreign is just {"active": false}.
-func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	body, err := p.introspect(w, r)
+func (t *Token) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	body, err := t.introspect(w, r)
 	if err != nil {
-		p.writeError(w, r, err)
+		t.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -21,8 +21,8 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 
 var inactive = map[string]any{"active": false}
 
-func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
-	params, client, err := p.backChannelRequest(w, r)
+func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	params, client, err := t.backChannelRequest(w, r)
 	if err != nil {
 		return nil, err
 	}
@@ -34,28 +34,28 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 		return nil, errorf(ErrCodeInvalidRequest, "token is missing")
 	}
 	ctx := r.Context()
-	now := p.now()
+	now := t.now()
 	if family, ok := refreshFamily(token); ok {
-		g, err := p.cfg.Refresh.RefreshGrant(ctx, HashSecret(family))
+		g, err := t.refresh.RefreshGrant(ctx, HashSecret(family))
 		switch {
 		case isNotFound(err):
 			return inactive, nil
 		case err != nil:
 			return nil, internalError(err)
 		}
-		if g.Revoked || g.ClientID != client.ID || g.TokenHash == "" || p.classify(token, g, now) == tokenReused ||
-			!now.Before(p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
+		if g.Revoked || g.ClientID != client.ID || g.TokenHash == "" || t.classify(token, g, now) == tokenReused ||
+			!now.Before(t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
 			return inactive, nil
 		}
-		if !p.userActive(ctx, g.Subject) {
+		if !t.userActive(ctx, g.Subject) {
 			return inactive, nil
 		}
 		return map[string]any{
 			"active": true, "client_id": g.ClientID, "sub": g.Subject, "scope": strings.Join(g.Scopes, " "),
-			"iss": p.cfg.Issuer, "iat": g.RotatedAt.Unix(), "exp": p.cfg.RefreshTokens.expiry(g.CreatedAt, g.LastUsed).Unix(),
+			"iss": t.s.Issuer, "iat": g.RotatedAt.Unix(), "exp": t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed).Unix(),
 		}, nil
 	}
-	claims, err := p.verifyAccessToken(ctx, token)
+	claims, err := t.verifyAccessToken(ctx, token)
 	if err != nil {
 		if isInvalidToken(err) {
 			return inactive, nil
@@ -65,11 +65,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 	if claims.ClientID != client.ID {
 		return inactive, nil
 	}
-	revoked, err := p.cfg.Revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
+	revoked, err := t.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
 	if err != nil {
 		return nil, internalError(err)
 	}
-	if revoked || !p.userActive(ctx, claims.Subject) {
+	if revoked || !t.userActive(ctx, claims.Subject) {
 		return inactive, nil
 	}
 	return map[string]any{
@@ -82,7 +82,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) (map[strin
 // userActive reports whether the user exists and is enabled; a store
 // failure counts as inactive (introspection answers "not active" rather
 // than vouching for a token it could not check).
-func (p *Provider) userActive(ctx context.Context, subject string) bool {
-	u, err := p.cfg.Users.User(ctx, subject)
+func (t *Token) userActive(ctx context.Context, subject string) bool {
+	u, err := t.users.User(ctx, subject)
 	return err == nil && !u.Disabled
 }

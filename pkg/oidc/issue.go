@@ -16,11 +16,11 @@ import (
 // (or, for a silent answer from the session, stores the code alone).
 // Completing the request is the single-use gate, so a failure leaves
 // nothing half-issued and a double submission yields one answer.
-func (p *Provider) issue(ctx context.Context, req AuthRequest) (authResponse, error) {
+func (a *Authorize) issue(ctx context.Context, req AuthRequest) (authResponse, error) {
 	params := url.Values{}
 	var stored *AuthCode
 	if strings.HasPrefix(req.ResponseType, "code") {
-		code, err := newSecret(p.rand)
+		code, err := newSecret(a.rand)
 		if err != nil {
 			return authResponse{}, err
 		}
@@ -30,26 +30,26 @@ func (p *Provider) issue(ctx context.Context, req AuthRequest) (authResponse, er
 			ClientID:            req.ClientID,
 			RedirectURI:         req.RedirectURI,
 			Subject:             req.Subject,
-			Scopes:              grantedScopes(req.Scopes),
+			Scopes:              req.Scopes,
 			Nonce:               req.Nonce,
 			AuthTime:            req.AuthTime,
 			AMR:                 req.AMR,
 			CodeChallenge:       req.CodeChallenge,
 			CodeChallengeMethod: req.CodeChallengeMethod,
 			Claims:              req.Claims,
-			Expiry:              p.now().Add(p.cfg.AuthCodeLifetime),
+			Expiry:              a.now().Add(a.s.AuthCodeLifetime),
 		}
 	}
-	if err := p.frontChannelTokens(ctx, req, params); err != nil {
+	if err := a.frontChannelTokens(ctx, req, params); err != nil {
 		return authResponse{}, err
 	}
 	switch {
 	case req.ID != "":
-		if err := p.cfg.AuthRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
+		if err := a.authRequests.CompleteAuthRequest(ctx, req.ID, req.Version, stored); err != nil {
 			return authResponse{}, err
 		}
 	case stored != nil:
-		if err := p.cfg.Codes.CreateCode(ctx, *stored); err != nil {
+		if err := a.codes.CreateCode(ctx, *stored); err != nil {
 			return authResponse{}, err
 		}
 	}
@@ -57,47 +57,47 @@ func (p *Provider) issue(ctx context.Context, req AuthRequest) (authResponse, er
 }
 
 // issueError explains a failure of issue or of the writes beside it.
-func (p *Provider) issueError(req AuthRequest, err error) error {
+func issueError(req AuthRequest, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err
 	}
 	if req.ID != "" {
-		return p.pendingError(req, err)
+		return pendingError(req, err)
 	}
-	return p.frontChannelError(req, internalError(err))
+	return frontChannelError(req, internalError(err))
 }
 
 // frontChannelTokens adds the access token and ID token that implicit and
 // hybrid response types return from the authorization endpoint. The ID
 // token carries at_hash and c_hash of the very token and code it travels
 // with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
-func (p *Provider) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
+func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
 	parts := strings.Fields(req.ResponseType)
 	wantToken, wantID := slices.Contains(parts, "token"), slices.Contains(parts, "id_token")
 	if !wantToken && !wantID {
 		return nil
 	}
 	g := grant{
-		ClientID: req.ClientID, Subject: req.Subject, Scopes: grantedScopes(req.Scopes),
+		ClientID: req.ClientID, Subject: req.Subject, Scopes: req.Scopes,
 		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
 	}
 	if wantToken {
-		at, err := p.mintAccessToken(ctx, g)
+		at, err := a.mintAccessToken(ctx, g)
 		if err != nil {
 			return err
 		}
 		params.Set("access_token", at)
 		params.Set("token_type", "Bearer")
-		params.Set("expires_in", strconv.FormatInt(int64(p.cfg.IDTokenLifetime/time.Second), 10))
+		params.Set("expires_in", strconv.FormatInt(int64(a.s.IDTokenLifetime/time.Second), 10))
 		params.Set("scope", strings.Join(g.Scopes, " "))
 	}
 	if wantID {
-		user, err := p.cfg.Users.User(ctx, req.Subject)
+		user, err := a.users.User(ctx, req.Subject)
 		if err != nil {
 			return err
 		}
-		idt, err := p.mintIDToken(ctx, g, user, params.Get("access_token"), params.Get("code"))
+		idt, err := a.mintIDToken(ctx, g, user, params.Get("access_token"), params.Get("code"))
 		if err != nil {
 			return err
 		}

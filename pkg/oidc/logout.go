@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -18,93 +19,54 @@ import (
 // another user) is confirmed by the user first, through a form whose CSRF
 // token derives from the session cookie, so a third-party page cannot sign
 // users out.
-func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
-	params, err := p.readParams(w, r, true)
+func (a *Authorize) serveLogout(w http.ResponseWriter, r *http.Request) error {
+	params, err := readParams(w, r, true)
 	if err != nil {
-		p.writeError(w, r, err)
-		return
+		return err
 	}
 	ctx := r.Context()
-	var hint *idTokenHint
-	if raw := params.Get("id_token_hint"); raw != "" {
-		h, err := p.parseIDTokenHint(ctx, raw)
-		if err != nil {
-			if isInvalidToken(err) {
-				p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "The id_token_hint was not issued by this provider.", Page: true})
-			} else {
-				p.writeError(w, r, internalPageError(err))
-			}
-			return
-		}
-		hint = &h
-	}
-	clientID := params.Get("client_id")
-	if hint != nil {
-		switch {
-		case clientID == "" && len(hint.Audience) > 0:
-			clientID = hint.Audience[0] // the client the ID token was issued to
-		case clientID != "" && !slices.Contains(hint.Audience, clientID):
-			p.writeError(w, r, &Error{Code: ErrCodeInvalidRequest, Description: "client_id does not match the id_token_hint.", Page: true})
-			return
-		}
-	}
-	var client Client
-	if clientID != "" {
-		if client, err = p.cfg.Clients.Client(ctx, clientID); err != nil && !isNotFound(err) {
-			p.writeError(w, r, internalPageError(err))
-			return
-		}
-	}
-	redirectURI := params.Get("post_logout_redirect_uri")
-	if redirectURI != "" && (client.ID == "" || !slices.Contains(client.PostLogoutRedirectURIs, redirectURI)) {
-		p.log.InfoContext(ctx, "post_logout_redirect_uri not registered: not redirecting", "client_id", clientID, "request_id", RequestID(ctx))
-		redirectURI = ""
-	}
-	state := params.Get("state")
-	if len(state) > maxParamLength {
-		state = ""
-	}
-
-	session, ok, err := p.currentSession(ctx, r)
+	req, err := a.logoutRequest(ctx, params)
 	if err != nil {
-		p.writeError(w, r, internalPageError(err))
-		return
+		return err
+	}
+	session, ok, err := a.sessions.current(ctx, r)
+	if err != nil {
+		return internalPageError(err)
 	}
 	if ok {
-		cookie, _ := r.Cookie(p.cookieName(sessionCookie))
+		cookie, _ := r.Cookie(a.cookieName(sessionCookie))
 		csrf := HashSecret("logout\x00" + cookie.Value)
 		genuine := r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(params.Get("csrf")), []byte(csrf)) == 1
 		confirmed := genuine && params.Get("confirm") != ""
-		tied := hint != nil && hint.Subject == session.Subject
+		tied := req.hint != nil && req.hint.Subject == session.Subject
 		if genuine && params.Get("cancel") != "" {
-			p.render(w, r, http.StatusOK, "logout", "", map[string]any{"Title": "Signed in", "Cancelled": true})
-			return
+			a.render(w, r, http.StatusOK, "", logoutPage{Title: "Signed in", Cancelled: true})
+			return nil
 		}
 		if !tied && !confirmed {
-			p.render(w, r, http.StatusOK, "logout", redirectURI, map[string]any{
-				"Title": "Sign out", "Confirm": true, "Action": p.URL(PathLogout), "CSRF": csrf,
-				"ClientName": client.Name, "ClientID": client.ID, "RedirectURI": redirectURI, "State": state,
+			a.render(w, r, http.StatusOK, req.redirectURI, logoutPage{
+				Title: "Sign out", Confirm: true, Action: a.URL(PathLogout), CSRF: csrf,
+				ClientName: req.client.Name, ClientID: req.client.ID, RedirectURI: req.redirectURI, State: req.state,
 			})
-			return
+			return nil
 		}
-		if err := p.cfg.Sessions.DeleteSession(ctx, session.ID); err != nil {
-			p.writeError(w, r, internalPageError(err))
-			return
+		if err := a.sessions.store.DeleteSession(ctx, session.ID); err != nil {
+			return internalPageError(err)
 		}
-		p.log.InfoContext(ctx, "session ended", "client_id", clientID, "request_id", RequestID(ctx))
+		a.log.InfoContext(ctx, "session ended", "client_id", req.client.ID, "request_id", RequestID(ctx))
 	}
-	p.clearSessionCookie(w)
-	if redirectURI == "" {
-		p.render(w, r, http.StatusOK, "logout", "", map[string]any{"Title": "Signed out"})
-		return
+	a.sessions.clearCookie(w)
+	if req.redirectURI == "" {
+		a.render(w, r, http.StatusOK, "", logoutPage{Title: "Signed out"})
+		return nil
 	}
-	target := redirectURI
-	if state != "" {
+	target := req.redirectURI
+	if req.state != "" {
 		sep := "?"
 		if strings.Contains(target, "?") {
 			sep = "&"
 		}
-		target += sep + url.Values{"state": {state}}.Encode()
+		target += sep + url.Values{"state": {req.state}}.Encode()
 	}
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
@@ -113,4 +75,55 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", target)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
+	return nil
+}
+
+// logoutRequest is a validated logout request.
+type logoutRequest struct {
+	hint        *idTokenHint
+	client      Client // zero when no client is named or it is unknown
+	redirectURI string // "" unless registered for client
+	state       string
+}
+
+// logoutRequest reads the id_token_hint, the client it or client_id names,
+// and keeps post_logout_redirect_uri only when it is registered, exactly,
+// for that client.
+func (a *Authorize) logoutRequest(ctx context.Context, params url.Values) (logoutRequest, error) {
+	var req logoutRequest
+	if raw := params.Get("id_token_hint"); raw != "" {
+		h, err := a.parseIDTokenHint(ctx, raw)
+		if err != nil {
+			if isInvalidToken(err) {
+				return req, &Error{Code: ErrCodeInvalidRequest, Description: "The id_token_hint was not issued by this provider.", Page: true}
+			}
+			return req, internalPageError(err)
+		}
+		req.hint = &h
+	}
+	clientID := params.Get("client_id")
+	if req.hint != nil {
+		switch {
+		case clientID == "" && len(req.hint.Audience) > 0:
+			clientID = req.hint.Audience[0] // the client the ID token was issued to
+		case clientID != "" && !slices.Contains(req.hint.Audience, clientID):
+			return req, &Error{Code: ErrCodeInvalidRequest, Description: "client_id does not match the id_token_hint.", Page: true}
+		}
+	}
+	if clientID != "" {
+		c, err := a.clients.Client(ctx, clientID)
+		if err != nil && !isNotFound(err) {
+			return req, internalPageError(err)
+		}
+		req.client = c
+	}
+	req.redirectURI = params.Get("post_logout_redirect_uri")
+	if req.redirectURI != "" && (req.client.ID == "" || !slices.Contains(req.client.PostLogoutRedirectURIs, req.redirectURI)) {
+		a.log.InfoContext(ctx, "post_logout_redirect_uri not registered: not redirecting", "client_id", clientID, "request_id", RequestID(ctx))
+		req.redirectURI = ""
+	}
+	if req.state = params.Get("state"); len(req.state) > maxParamLength {
+		req.state = ""
+	}
+	return req, nil
 }

@@ -53,54 +53,92 @@ func parsePage(name string) *template.Template {
 	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 }
 
-type loginPage struct {
+// page is the data of one page: its template (templates/<name>.html, shown
+// inside templates/layout.html) and the fields that template reads.
+type page interface{ templateName() string }
+
+// loginForm is what the login form shows and posts back.
+type loginForm struct {
 	Handle, CSRF, Login, Error string
 }
 
+type loginPage struct {
+	Title, Action, ClientName string
+	loginForm
+}
+
+type consentPage struct {
+	Title, Action, ClientName string
+	Scopes                    []string
+	Handle, CSRF              string
+}
+
+type errorPage struct{ Title, Message string }
+
+type oobPage struct{ Title, Code, Error, Description string }
+
+type formPostPage struct {
+	Title, Action string
+	Params        map[string]string
+	Script        template.JS
+}
+
+type logoutPage struct {
+	Title                                                  string
+	Confirm, Cancelled                                     bool
+	Action, CSRF, ClientName, ClientID, RedirectURI, State string
+}
+
+func (loginPage) templateName() string    { return "login" }
+func (consentPage) templateName() string  { return "consent" }
+func (errorPage) templateName() string    { return "error" }
+func (oobPage) templateName() string      { return "oob" }
+func (formPostPage) templateName() string { return "formpost" }
+func (logoutPage) templateName() string   { return "logout" }
+
+// layout is what templates/layout.html reads.
+type layout struct {
+	Style template.CSS
+	Page  page
+}
+
 // renderLogin shows the login form for req.
-func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, page loginPage, req AuthRequest) {
-	p.render(w, r, status, "login", req.RedirectURI, map[string]any{
-		"Title": "Sign in", "Action": p.URL(PathLogin), "ClientName": p.clientName(r, req.ClientID),
-		"Handle": page.Handle, "CSRF": page.CSRF, "Login": page.Login, "Error": page.Error,
-	})
+func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status int, req AuthRequest, form loginForm) {
+	a.render(w, r, status, req.RedirectURI, loginPage{Title: "Sign in", Action: a.URL(PathLogin),
+		ClientName: a.clientName(r, req.ClientID), loginForm: form})
 }
 
 // renderConsent shows the approval page for req.
-func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
-	p.render(w, r, http.StatusOK, "consent", req.RedirectURI, map[string]any{
-		"Title": "Grant access", "Action": p.URL(PathConsent), "ClientName": p.clientName(r, req.ClientID),
-		"Scopes": describeScopes(req.Scopes, req.Claims), "Handle": handle, "CSRF": csrf,
-	})
+func (a *Authorize) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
+	a.render(w, r, http.StatusOK, req.RedirectURI, consentPage{Title: "Grant access", Action: a.URL(PathConsent),
+		ClientName: a.clientName(r, req.ClientID), Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf})
 }
 
 // renderOOB shows the code (or the error) of an out-of-band response.
-func (p *Provider) renderOOB(w http.ResponseWriter, r *http.Request, params url.Values) {
-	p.render(w, r, http.StatusOK, "oob", "", map[string]any{
-		"Title": "Sign-in code", "Code": params.Get("code"), "Error": params.Get("error"), "Description": params.Get("error_description"),
-	})
+func (b *base) renderOOB(w http.ResponseWriter, r *http.Request, params url.Values) {
+	b.render(w, r, http.StatusOK, "", oobPage{Title: "Sign-in code",
+		Code: params.Get("code"), Error: params.Get("error"), Description: params.Get("error_description")})
 }
 
 // renderFormPost answers with an auto-submitting form that POSTs params to
 // the redirect URI (OAuth 2.0 Form Post Response Mode §2); a button
 // remains for browsers without JavaScript.
-func (p *Provider) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+func (b *base) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
 	flat := map[string]string{}
 	for k := range params {
 		flat[k] = params.Get(k)
 	}
-	p.render(w, r, http.StatusOK, "formpost", redirectURI, map[string]any{
-		"Title": "Continue", "Action": redirectURI, "Params": flat, "Script": template.JS(formPostScript),
-	})
+	b.render(w, r, http.StatusOK, redirectURI, formPostPage{Title: "Continue", Action: redirectURI, Params: flat, Script: template.JS(formPostScript)})
 }
 
 // renderError shows an error page; used when the client cannot be trusted
 // with the error (unknown client, unregistered redirect URI).
-func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
-	p.render(w, r, status, "error", "", map[string]any{"Title": "Error", "Message": message})
+func (b *base) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	b.render(w, r, status, "", errorPage{Title: "Error", Message: message})
 }
 
-func (p *Provider) clientName(r *http.Request, id string) string {
-	c, err := p.cfg.Clients.Client(r.Context(), id)
+func (a *Authorize) clientName(r *http.Request, id string) string {
+	c, err := a.clients.Client(r.Context(), id)
 	if err != nil || c.Name == "" {
 		return id
 	}
@@ -111,11 +149,11 @@ func (p *Provider) clientName(r *http.Request, id string) string {
 // (framing), a CSP that allows only our inline style and form posts to us
 // and to the client's redirect URI (a form answered by a redirect is subject
 // to form-action in browsers), and no caching.
-func (p *Provider) render(w http.ResponseWriter, r *http.Request, status int, name, redirectURI string, data map[string]any) {
-	data["Style"] = template.CSS(pageStyle)
+func (b *base) render(w http.ResponseWriter, r *http.Request, status int, redirectURI string, p page) {
+	name := p.templateName()
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		p.log.ErrorContext(r.Context(), "render page", "page", name, "error", err, "request_id", RequestID(r.Context()))
+	if err := pages[name].ExecuteTemplate(&buf, "layout", layout{Style: template.CSS(pageStyle), Page: p}); err != nil {
+		b.log.ErrorContext(r.Context(), "render page", "page", name, "error", err, "request_id", RequestID(r.Context()))
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
 	}
 	formAction := "'self'"

@@ -4,7 +4,56 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
 )
+
+// Request parsing shared by every endpoint: size limits, parameters read
+// once (a parameter given twice is an error), and the request id every log
+// line carries.
+
+// maxFormBytes bounds every request body the provider parses.
+const maxFormBytes = 64 << 10
+
+// maxParamLength bounds free-form parameters echoed or stored (state, nonce,
+// login_hint), so one request cannot bloat a stored item.
+const maxParamLength = 2048
+
+// readParams returns the parameters of a GET query or a POSTed form; a
+// parameter given twice is an error (RFC 6749 §3.1). page says whether
+// errors are shown as a page (front channel) or as JSON.
+func readParams(w http.ResponseWriter, r *http.Request, page bool) (url.Values, error) {
+	var params url.Values
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			e := errorf(ErrCodeInvalidRequest, "the request body is not a valid form or is too large")
+			if tooLarge(err) {
+				e.Status = http.StatusRequestEntityTooLarge
+			}
+			e.Page = page
+			return nil, e
+		}
+		params = r.PostForm
+	} else {
+		var err error
+		if params, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return nil, &Error{Code: ErrCodeInvalidRequest, Description: "the query string is malformed", Page: page}
+		}
+	}
+	for name, values := range params {
+		if len(values) > 1 {
+			return nil, &Error{Code: ErrCodeInvalidRequest, Description: "parameter " + name + " given more than once", Page: page}
+		}
+	}
+	return params, nil
+}
+
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
 
 type requestIDKey struct{}
 

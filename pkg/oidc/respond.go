@@ -45,35 +45,13 @@ func parseResponseType(raw string) (string, bool) {
 
 // responseTypeEnabled applies oauth2.responseTypes (Dex's form: the parts
 // allowed; a combination is allowed when all its parts are).
-func (p *Provider) responseTypeEnabled(t string) bool {
+func responseTypeEnabled(parts []string, t string) bool {
 	for _, part := range strings.Fields(t) {
-		if !slices.Contains(p.cfg.ResponseTypes, part) {
+		if !slices.Contains(parts, part) {
 			return false
 		}
 	}
 	return true
-}
-
-// grantTypesSupported lists the grants for discovery: the token endpoint's,
-// and "implicit" when a response type returns tokens from the
-// authorization endpoint (OpenID Connect Discovery §3).
-func (p *Provider) grantTypesSupported() []string {
-	out := slices.Clone(p.cfg.GrantTypes)
-	if slices.Contains(p.cfg.ResponseTypes, "token") || slices.Contains(p.cfg.ResponseTypes, "id_token") {
-		out = append(out, "implicit")
-	}
-	return out
-}
-
-// enabledResponseTypes lists the response types discovery advertises.
-func (p *Provider) enabledResponseTypes() []string {
-	var out []string
-	for _, t := range responseTypes {
-		if p.responseTypeEnabled(t) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // defaultResponseMode: query for code, fragment for anything returning a
@@ -99,7 +77,7 @@ type authResponse struct {
 // deliver sends params, state and iss (RFC 9207) to the client in the
 // response mode: a redirect with a query or fragment, an auto-submitted
 // form (form_post), or, for the out-of-band URI, a page showing the code.
-func (p *Provider) deliver(w http.ResponseWriter, r *http.Request, resp authResponse) {
+func (b *base) deliver(w http.ResponseWriter, r *http.Request, resp authResponse) {
 	params := resp.params
 	if params == nil {
 		params = url.Values{}
@@ -107,14 +85,14 @@ func (p *Provider) deliver(w http.ResponseWriter, r *http.Request, resp authResp
 	if resp.state != "" {
 		params.Set("state", resp.state)
 	}
-	params.Set("iss", p.cfg.Issuer)
+	params.Set("iss", b.s.Issuer)
 
 	if resp.redirectURI == redirectOOB {
-		p.renderOOB(w, r, params)
+		b.renderOOB(w, r, params)
 		return
 	}
 	if resp.mode == responseModeFormPost {
-		p.renderFormPost(w, r, resp.redirectURI, params)
+		b.renderFormPost(w, r, resp.redirectURI, params)
 		return
 	}
 	target := resp.redirectURI

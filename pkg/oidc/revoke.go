@@ -1,24 +1,22 @@
 package oidc
 
-import (
-	"net/http"
-)
+import "net/http"
 
 // serveRevoke is the revocation endpoint (RFC 7009). Revoking a refresh
 // token revokes its whole family and the access tokens it issued; revoking
 // an access token records its jti until it expires. Unknown, malformed and
 // expired tokens get 200, as §2.2 requires: there is nothing left to do.
-func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := p.revoke(w, r); err != nil {
-		p.writeError(w, r, err)
+func (t *Token) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := t.revoke(w, r); err != nil {
+		t.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
 
-func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
-	params, client, err := p.backChannelRequest(w, r)
+func (t *Token) revoke(w http.ResponseWriter, r *http.Request) error {
+	params, client, err := t.backChannelRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -30,7 +28,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
 	// token_type_hint only speeds up lookup (§2.1); both forms are told
 	// apart by their shape, so it is not needed.
 	if family, ok := refreshFamily(token); ok {
-		g, err := p.cfg.Refresh.RefreshGrant(ctx, HashSecret(family))
+		g, err := t.refresh.RefreshGrant(ctx, HashSecret(family))
 		switch {
 		case isNotFound(err):
 			return nil
@@ -40,13 +38,13 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
 			// §2.1: a client may revoke only its own tokens.
 			return errorf(ErrCodeUnauthorizedClient, "the token was not issued to this client")
 		}
-		if err := p.cfg.Refresh.RevokeRefreshGrant(ctx, g.ID, p.now().Add(p.cfg.IDTokenLifetime)); err != nil && !isNotFound(err) {
+		if err := t.refresh.RevokeRefreshGrant(ctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
 			return internalError(err)
 		}
-		p.log.InfoContext(ctx, "refresh token family revoked", "client_id", client.ID, "request_id", RequestID(ctx))
+		t.log.InfoContext(ctx, "refresh token family revoked", "client_id", client.ID, "request_id", RequestID(ctx))
 		return nil
 	}
-	claims, err := p.verifyAccessToken(ctx, token)
+	claims, err := t.verifyAccessToken(ctx, token)
 	if err != nil {
 		if isInvalidToken(err) {
 			return nil
@@ -56,7 +54,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
 	if claims.ClientID != client.ID {
 		return errorf(ErrCodeUnauthorizedClient, "the token was not issued to this client")
 	}
-	if err := p.cfg.Revocations.RevokeAccessToken(ctx, claims.ID, claims.ExpiresAt.Time); err != nil {
+	if err := t.revocations.RevokeAccessToken(ctx, claims.ID, claims.ExpiresAt.Time); err != nil {
 		return internalError(err)
 	}
 	return nil

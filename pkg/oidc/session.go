@@ -14,32 +14,61 @@ import (
 // Later requests from any client are answered without a password while the
 // session lives (idle timeout and absolute lifetime, both enforced in code).
 
+// browserSessions manages what the authorize function keeps in the
+// browser: the binding cookie of pending logins and the single sign-on
+// session.
+type browserSessions struct {
+	*base
+	store SessionStore
+	users UserStore
+}
+
 const sessionCookie = "oidc_session"
 
 // touchFraction: activity is recorded at most this often relative to the idle
 // timeout, so a busy session does not cost a write per request.
 const touchFraction = 10
 
-// currentSession returns the live session this browser's cookie names, if
+// Cookies. With an https issuer they carry the __Host- prefix (Secure,
+// Path=/, no Domain: no subdomain can set or read them); on a loopback http
+// issuer the prefix and Secure are dropped so local development works.
+const browserCookie = "oidc_browser"
+
+// browserBinding returns this browser's binding secret, setting the cookie
+// when the browser has none. One value per browser lets logins in several
+// tabs proceed side by side.
+func (bs *browserSessions) browserBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(bs.cookieName(browserCookie)); err == nil && len(c.Value) == 43 && isUnreserved(c.Value, false) {
+		return c.Value, nil
+	}
+	v, err := newSecret(bs.rand)
+	if err != nil {
+		return "", err
+	}
+	bs.setCookie(w, browserCookie, v, 0)
+	return v, nil
+}
+
+// current returns the live session this browser's cookie names, if
 // any. Unknown, expired and malformed cookies are ignored, as is a session
 // whose user was disabled or deleted.
-func (p *Provider) currentSession(ctx context.Context, r *http.Request) (Session, bool, error) {
-	c, err := r.Cookie(p.cookieName(sessionCookie))
+func (bs *browserSessions) current(ctx context.Context, r *http.Request) (Session, bool, error) {
+	c, err := r.Cookie(bs.cookieName(sessionCookie))
 	if err != nil || len(c.Value) != 43 || !isUnreserved(c.Value, false) {
 		return Session{}, false, nil
 	}
-	s, err := p.cfg.Sessions.Session(ctx, HashSecret(c.Value))
+	s, err := bs.store.Session(ctx, HashSecret(c.Value))
 	if isNotFound(err) {
 		return Session{}, false, nil
 	}
 	if err != nil {
 		return Session{}, false, err
 	}
-	now := p.now()
-	if !now.Before(s.LastSeen.Add(p.cfg.SessionIdleTimeout)) || !now.Before(s.CreatedAt.Add(p.cfg.SessionLifetime)) {
+	now := bs.now()
+	if !now.Before(s.LastSeen.Add(bs.s.SessionIdleTimeout)) || !now.Before(s.CreatedAt.Add(bs.s.SessionLifetime)) {
 		return Session{}, false, nil
 	}
-	u, err := p.cfg.Users.User(ctx, s.Subject)
+	u, err := bs.users.User(ctx, s.Subject)
 	if isNotFound(err) || (err == nil && u.Disabled) {
 		return Session{}, false, nil
 	}
@@ -49,10 +78,10 @@ func (p *Provider) currentSession(ctx context.Context, r *http.Request) (Session
 	return s, true, nil
 }
 
-// sessionExpiry is when a session created at created and last seen at
+// expiry is when a session created at created and last seen at
 // lastSeen ends.
-func (p *Provider) sessionExpiry(created, lastSeen time.Time) time.Time {
-	idle, absolute := lastSeen.Add(p.cfg.SessionIdleTimeout), created.Add(p.cfg.SessionLifetime)
+func (bs *browserSessions) expiry(created, lastSeen time.Time) time.Time {
+	idle, absolute := lastSeen.Add(bs.s.SessionIdleTimeout), created.Add(bs.s.SessionLifetime)
 	if idle.Before(absolute) {
 		return idle
 	}
@@ -60,140 +89,43 @@ func (p *Provider) sessionExpiry(created, lastSeen time.Time) time.Time {
 }
 
 // touch records activity on a session if enough time passed since the last.
-func (p *Provider) touch(ctx context.Context, s Session) error {
-	now := p.now()
-	if now.Sub(s.LastSeen) < p.cfg.SessionIdleTimeout/touchFraction {
+func (bs *browserSessions) touch(ctx context.Context, s Session) error {
+	now := bs.now()
+	if now.Sub(s.LastSeen) < bs.s.SessionIdleTimeout/touchFraction {
 		return nil
 	}
-	err := p.cfg.Sessions.TouchSession(ctx, s.ID, now, p.sessionExpiry(s.CreatedAt, now))
+	err := bs.store.TouchSession(ctx, s.ID, now, bs.expiry(s.CreatedAt, now))
 	if isNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// newSession starts a session for a user who just logged in and sets the
+// start starts a session for a user who just logged in and sets the
 // cookie; the session the browser had before, if any, is ended. It runs
 // beside the login's own write (see besides): without it the user is only
 // asked for the password again next time.
-func (p *Provider) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, subject string, authTime time.Time, amr []string) error {
-	value, err := newSecret(p.rand)
+func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, subject string, authTime time.Time, amr []string) error {
+	value, err := newSecret(bs.rand)
 	if err != nil {
 		return err
 	}
-	now := p.now()
+	now := bs.now()
 	s := Session{ID: HashSecret(value), Subject: subject, AuthTime: authTime, AMR: slices.Clone(amr),
-		CreatedAt: now, LastSeen: now, Expiry: p.sessionExpiry(now, now)}
-	if err := p.cfg.Sessions.CreateSession(ctx, s); err != nil {
+		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
+	if err := bs.store.CreateSession(ctx, s); err != nil {
 		return err
 	}
-	if old, err := r.Cookie(p.cookieName(sessionCookie)); err == nil && old.Value != "" {
-		if err := p.cfg.Sessions.DeleteSession(ctx, HashSecret(old.Value)); err != nil {
-			p.log.WarnContext(ctx, "ending the previous session failed", "error", err, "request_id", RequestID(ctx))
+	if old, err := r.Cookie(bs.cookieName(sessionCookie)); err == nil && old.Value != "" {
+		if err := bs.store.DeleteSession(ctx, HashSecret(old.Value)); err != nil {
+			bs.log.WarnContext(ctx, "ending the previous session failed", "error", err, "request_id", RequestID(ctx))
 		}
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     p.cookieName(sessionCookie),
-		Value:    value,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   p.secureCookies,
-		SameSite: http.SameSiteLaxMode,
-		MaxAge:   int(p.cfg.SessionLifetime / time.Second),
-	})
+	bs.setCookie(w, sessionCookie, value, int(bs.s.SessionLifetime/time.Second))
 	return nil
 }
 
-// clearSessionCookie removes the session cookie from the browser.
-func (p *Provider) clearSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{
-		Name: p.cookieName(sessionCookie), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode,
-	})
-}
-
-// run2 runs two independent calls concurrently, so that a request pays one
-// round trip of latency for both, and returns the first error.
-func run2(a, b func() error) error {
-	errc := make(chan error, 1)
-	go func() { errc <- b() }()
-	errA := a()
-	errB := <-errc
-	if errA != nil {
-		return errA
-	}
-	return errB
-}
-
-// besides runs main and, concurrently, side: a write whose failure costs a
-// convenience only (a session's idle clock, the single sign-on cookie,
-// remembered consent). Its failure is logged; it never fails a request
-// whose main write landed and whose answer must then reach the client.
-func (p *Provider) besides(ctx context.Context, what string, side, main func() error) error {
-	return run2(main, func() error {
-		if err := side(); err != nil {
-			p.log.WarnContext(ctx, what+" failed", "error", err, "request_id", RequestID(ctx))
-		}
-		return nil
-	})
-}
-
-// consentScopes is what an approval covers: the granted scopes and the
-// claims requested individually.
-func consentScopes(req AuthRequest) []string {
-	out := grantedScopes(req.Scopes)
-	idClaims, userInfoClaims := requestedClaims(req.Claims)
-	for _, c := range append(idClaims, userInfoClaims...) {
-		if !slices.Contains(out, "claim:"+c) {
-			out = append(out, "claim:"+c)
-		}
-	}
-	return out
-}
-
-// needsConsent reports whether the approval page must be shown: always for
-// a client that cannot be told from another app on the device (RFC 8252
-// §8.6), never with oauth2.skipApprovalScreen, always with prompt=consent,
-// otherwise unless a remembered approval covers everything asked for.
-func (p *Provider) needsConsent(ctx context.Context, req AuthRequest) (bool, error) {
-	client, err := p.cfg.Clients.Client(ctx, req.ClientID)
-	if err != nil {
-		return false, err
-	}
-	if unverifiable(client, req.RedirectURI) {
-		return true, nil
-	}
-	if p.cfg.SkipApprovalScreen {
-		return false, nil
-	}
-	if slices.Contains(req.Prompt, promptConsent) {
-		return true, nil
-	}
-	c, err := p.cfg.Consents.Consent(ctx, req.Subject, req.ClientID)
-	if isNotFound(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, s := range consentScopes(req) {
-		if !slices.Contains(c.Scopes, s) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// rememberConsent records an approval, adding to what was approved before.
-func (p *Provider) rememberConsent(ctx context.Context, req AuthRequest) error {
-	scopes := consentScopes(req)
-	if c, err := p.cfg.Consents.Consent(ctx, req.Subject, req.ClientID); err == nil {
-		for _, s := range c.Scopes {
-			if !slices.Contains(scopes, s) {
-				scopes = append(scopes, s)
-			}
-		}
-	}
-	return p.cfg.Consents.PutConsent(ctx, Consent{Subject: req.Subject, ClientID: req.ClientID, Scopes: scopes,
-		Expiry: p.now().Add(p.cfg.ConsentLifetime)})
+// clearCookie removes the session cookie from the browser.
+func (bs *browserSessions) clearCookie(w http.ResponseWriter) {
+	bs.setCookie(w, sessionCookie, "", -1)
 }

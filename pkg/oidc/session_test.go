@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -254,137 +255,100 @@ func TestSessionExpiry(t *testing.T) {
 	})
 }
 
-func TestConsentMemory(t *testing.T) {
+// TestSessionCookieAttributes reads the Set-Cookie of a login.
+func TestSessionCookieAttributes(t *testing.T) {
+	e := newEnv(t)
+	c := e.browser()
+	form := formFields(t, e.get(c, oidc.PathAuthorize, authParams()))
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	p := e.postForm(c, oidc.PathLogin, form)
+	var session *http.Cookie
+	for _, ck := range (&http.Response{Header: p.header}).Cookies() {
+		if ck.Name == "oidc_session" {
+			session = ck
+		}
+	}
+	if session == nil {
+		t.Fatalf("no session cookie in %v", p.header.Values("Set-Cookie"))
+	}
+	if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" || session.Domain != "" ||
+		session.MaxAge != int((7*24*time.Hour)/time.Second) || len(session.Value) != 43 {
+		t.Errorf("session cookie = %+v; want HttpOnly, SameSite=Lax, Path=/, no Domain, Max-Age of the session lifetime, 256-bit value", session)
+	}
+	if session.Secure {
+		t.Errorf("Secure on a loopback http issuer: the browser would drop it")
+	}
+}
+
+// TestHostPrefixOnHTTPS: with an https issuer, cookies carry the __Host-
+// prefix and Secure.
+func TestHostPrefixOnHTTPS(t *testing.T) {
+	e := newEnv(t)
+	p, err := oidc.New(oidc.Config{
+		Settings:     oidc.Settings{Issuer: "https://id.example.com"},
+		Clients:      e.store,
+		Users:        e.store,
+		AuthRequests: e.store,
+		Codes:        e.store,
+		Refresh:      e.store,
+		Revocations:  e.store,
+		Sessions:     e.store,
+		Consents:     e.store,
+		Attempts:     e.store,
+		Signer:       testSigner,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://id.example.com/authorize?"+authParams().Encode(), nil))
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != "__Host-oidc_browser" || !cookies[0].Secure || cookies[0].Path != "/" || cookies[0].Domain != "" {
+		t.Errorf("cookies = %+v; want one __Host- cookie, Secure, Path=/, no Domain", cookies)
+	}
+}
+
+// TestNewLoginEndsThePreviousSession: a second login (prompt=login) issues
+// a new session cookie and ends the old session.
+func TestNewLoginEndsThePreviousSession(t *testing.T) {
+	e := sessionEnv(t)
+	c := e.browser()
+	e.signIn(c, confidentialID, userEmail)
+	u, _ := url.Parse(e.issuer)
+	old := cookieValue(c, u, "oidc_session")
+	params := authParams()
+	params.Set("prompt", "login")
+	form := formFields(t, e.get(c, oidc.PathAuthorize, params))
+	form.Set("login", userEmail)
+	form.Set("password", userPassword)
+	e.postForm(c, oidc.PathLogin, form)
+	if now := cookieValue(c, u, "oidc_session"); now == "" || now == old {
+		t.Fatalf("session cookie not replaced")
+	}
+	stale := e.browser()
+	stale.Jar.SetCookies(u, []*http.Cookie{{Name: "oidc_session", Value: old, Path: "/"}})
+	params.Set("prompt", "none")
+	if got := outcome(t, e.get(stale, oidc.PathAuthorize, params)); got != oidc.ErrCodeLoginRequired {
+		t.Errorf("the previous session: %s; want login_required (ended)", got)
+	}
+}
+
+// TestMaxAgeBoundary: exactly max_age seconds since the login is still
+// fresh enough; one second more forces a login (OpenID Connect Core
+// §3.1.2.1: "greater than").
+func TestMaxAgeBoundary(t *testing.T) {
 	e := sessionEnv(t)
 	c := e.browser()
 	e.signIn(c, confidentialID, userEmail)
 	params := authParams()
+	params.Set("max_age", "300")
+	e.clock.Advance(300 * time.Second)
 	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
-		t.Errorf("approved scopes again: %s; want code", got)
+		t.Errorf("at max_age: %s; want code", got)
 	}
-	params.Set("scope", "openid email offline_access")
-	p := e.get(c, oidc.PathAuthorize, params)
-	if got := outcome(t, p); got != "consent" {
-		t.Fatalf("a new scope: %s; want consent", got)
+	e.clock.Advance(time.Second)
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "login" {
+		t.Errorf("max_age + 1s: %s; want login", got)
 	}
-	// Denying returns access_denied, and nothing new is remembered.
-	form := formFields(t, p)
-	form.Set("deny", "1")
-	if got := outcome(t, e.postForm(c, oidc.PathConsent, form)); got != oidc.ErrCodeAccessDenied {
-		t.Errorf("deny: %s", got)
-	}
-	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent" {
-		t.Errorf("after a denial: %s; want consent again", got)
-	}
-	// Remembered approvals expire.
-	d := sessionEnv(t)
-	c2 := d.browser()
-	d.signIn(c2, confidentialID, userEmail)
-	for range 20 {
-		d.clock.Advance(5 * 24 * time.Hour)
-		u, _ := d.store.User(t.Context(), userSubject)
-		putUser(d.t, d.store, u)
-	}
-	c3 := d.browser()
-	p = d.get(c3, oidc.PathAuthorize, authParams())
-	form = formFields(t, p)
-	form.Set("login", userEmail)
-	form.Set("password", userPassword)
-	if got := outcome(t, d.postForm(c3, oidc.PathLogin, form)); got != "consent" {
-		t.Errorf("after 100 days: %s; want consent", got)
-	}
-}
-
-func TestLogout(t *testing.T) {
-	e := sessionEnv(t)
-	silent := func(c *http.Client) string {
-		params := authParams()
-		params.Set("prompt", "none")
-		return outcome(t, e.get(c, oidc.PathAuthorize, params))
-	}
-	t.Run("with id_token_hint and a registered URI", func(t *testing.T) {
-		c := e.browser()
-		hint := e.signIn(c, confidentialID, userEmail)
-		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {logoutURI}, "state": {"bye"}})
-		if p.status != http.StatusFound || p.header.Get("Location") != logoutURI+"?state=bye" {
-			t.Fatalf("logout: %d %q", p.status, p.header.Get("Location"))
-		}
-		if got := silent(c); got != oidc.ErrCodeLoginRequired {
-			t.Errorf("after logout: %s; want login_required", got)
-		}
-	})
-	t.Run("unregistered URI shows a page", func(t *testing.T) {
-		c := e.browser()
-		hint := e.signIn(c, confidentialID, userEmail)
-		for _, uri := range []string{"https://evil.example/", logoutURI + "/", redirectURI} {
-			p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {uri}})
-			if p.header.Get("Location") != "" || !strings.Contains(p.body, "signed out") {
-				t.Errorf("%s: %d %q; want the signed-out page", uri, p.status, p.header.Get("Location"))
-			}
-			assertPageHeaders(t, p)
-		}
-	})
-	t.Run("client_id names the client", func(t *testing.T) {
-		c := e.browser()
-		e.signIn(c, confidentialID, userEmail)
-		// Without a hint the user confirms first.
-		p := e.get(c, oidc.PathLogout, url.Values{"client_id": {confidentialID}, "post_logout_redirect_uri": {logoutURI}})
-		if !strings.Contains(p.body, `name="confirm"`) {
-			t.Fatalf("no confirmation page: %d %s", p.status, p.body)
-		}
-		form := url.Values{}
-		for _, m := range formInput.FindAllStringSubmatch(p.body, -1) {
-			form.Set(m[1], htmlUnescape(m[2]))
-		}
-		// A forged confirmation (no CSRF token) signs nobody out.
-		forged := url.Values{"confirm": {"1"}, "client_id": {confidentialID}}
-		if p := e.postForm(c, oidc.PathLogout, forged); !strings.Contains(p.body, `name="confirm"`) {
-			t.Errorf("a confirmation without the CSRF token was accepted")
-		}
-		form.Set("confirm", "1")
-		p = e.postForm(c, oidc.PathLogout, form)
-		if p.status != http.StatusSeeOther || p.header.Get("Location") != logoutURI {
-			t.Fatalf("confirmed logout: %d %q", p.status, p.header.Get("Location"))
-		}
-		if got := silent(c); got != oidc.ErrCodeLoginRequired {
-			t.Errorf("after logout: %s", got)
-		}
-	})
-	t.Run("foreign id_token_hint asks for confirmation", func(t *testing.T) {
-		c := e.browser()
-		e.signIn(c, confidentialID, userEmail)
-		foreign := e.signIn(e.browser(), confidentialID, otherEmail)
-		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {foreign}})
-		if !strings.Contains(p.body, `name="confirm"`) {
-			t.Errorf("no confirmation for a foreign hint: %s", p.body)
-		}
-		if got := silent(c); got != "code" {
-			t.Errorf("the session ended without confirmation: %s", got)
-		}
-	})
-	t.Run("tampered id_token_hint", func(t *testing.T) {
-		c := e.browser()
-		hint := e.signIn(c, confidentialID, userEmail)
-		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {tamper(hint)}, "post_logout_redirect_uri": {logoutURI}})
-		if p.status != http.StatusBadRequest || p.header.Get("Location") != "" {
-			t.Errorf("%d %q; want a 400 page", p.status, p.header.Get("Location"))
-		}
-		if got := silent(c); got != "code" {
-			t.Errorf("a tampered hint ended the session: %s", got)
-		}
-	})
-	t.Run("hint and client_id disagree", func(t *testing.T) {
-		c := e.browser()
-		hint := e.signIn(c, confidentialID, userEmail)
-		p := e.get(c, oidc.PathLogout, url.Values{"id_token_hint": {hint}, "client_id": {otherID}})
-		if p.status != http.StatusBadRequest {
-			t.Errorf("status %d; want 400", p.status)
-		}
-	})
-	t.Run("no session", func(t *testing.T) {
-		p := e.get(e.browser(), oidc.PathLogout, nil)
-		if p.status != 200 || !strings.Contains(p.body, "signed out") {
-			t.Errorf("%d %s", p.status, p.body)
-		}
-	})
 }

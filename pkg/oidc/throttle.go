@@ -35,6 +35,12 @@ func (t LoginThrottle) withDefaults() LoginThrottle {
 	return t
 }
 
+// throttle applies LoginThrottle at the login form.
+type throttle struct {
+	*base
+	attempts LoginAttempts
+}
+
 // throttleKeys are the counters of a login attempt, in the order of
 // limits().
 func throttleKeys(login, ip string) []string {
@@ -48,13 +54,13 @@ func throttleKeys(login, ip string) []string {
 
 func (t LoginThrottle) limits() []int { return []int{t.PerAccountAndIP, t.PerIP, t.PerAccount} }
 
-// loginBlocked reports whether any counter of this attempt is at its limit.
-func (p *Provider) loginBlocked(ctx context.Context, keys []string) (bool, error) {
-	counts, err := p.cfg.Attempts.FailedLogins(ctx, keys...)
+// blocked reports whether any counter of this attempt is at its limit.
+func (t *throttle) blocked(ctx context.Context, keys []string) (bool, error) {
+	counts, err := t.attempts.FailedLogins(ctx, keys...)
 	if err != nil {
 		return false, err
 	}
-	for i, limit := range p.cfg.LoginThrottle.limits() {
+	for i, limit := range t.s.LoginThrottle.limits() {
 		if i < len(counts) && counts[i] >= limit {
 			return true, nil
 		}
@@ -62,20 +68,20 @@ func (p *Provider) loginBlocked(ctx context.Context, keys []string) (bool, error
 	return false, nil
 }
 
-// recordLoginFailure counts a failed attempt on every counter, side by side.
+// recordFailure counts a failed attempt on every counter, side by side.
 // A failure to count is logged, not shown: the user's answer is the same.
-func (p *Provider) recordLoginFailure(ctx context.Context, keys []string) {
-	end := p.now().Add(p.cfg.LoginThrottle.Window)
+func (t *throttle) recordFailure(ctx context.Context, keys []string) {
+	end := t.now().Add(t.s.LoginThrottle.Window)
 	done := make(chan error, len(keys))
 	for _, k := range keys {
 		go func() {
-			_, err := p.cfg.Attempts.RecordFailedLogin(ctx, k, end)
+			_, err := t.attempts.RecordFailedLogin(ctx, k, end)
 			done <- err
 		}()
 	}
 	for range keys {
 		if err := <-done; err != nil {
-			p.log.WarnContext(ctx, "counting a failed login failed", "error", err, "request_id", RequestID(ctx))
+			t.log.WarnContext(ctx, "counting a failed login failed", "error", err, "request_id", RequestID(ctx))
 		}
 	}
 }

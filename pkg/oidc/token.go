@@ -2,13 +2,53 @@ package oidc
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 )
+
+// Token serves the token endpoint with its grants, token revocation
+// (RFC 7009) and token introspection (RFC 7662): the token function.
+type Token struct {
+	base
+	clients     ClientStore
+	users       UserStore
+	codes       CodeStore
+	refresh     RefreshStore
+	revocations RevocationStore
+	handler     http.Handler
+}
+
+// TokenBackends are what the token function reads and writes.
+type TokenBackends struct {
+	Clients     ClientStore
+	Users       UserStore
+	Codes       CodeStore
+	Refresh     RefreshStore
+	Revocations RevocationStore
+	Signer      Signer
+}
+
+// NewToken builds the token function's endpoints. It does no I/O.
+func NewToken(s Settings, b TokenBackends) (*Token, error) {
+	if b.Clients == nil || b.Users == nil || b.Codes == nil || b.Refresh == nil || b.Revocations == nil || b.Signer == nil {
+		return nil, errMissingBackend("token", "Clients", "Users", "Codes", "Refresh", "Revocations", "Signer")
+	}
+	base, err := newBase(s, b.Signer)
+	if err != nil {
+		return nil, err
+	}
+	t := &Token{base: base, clients: b.Clients, users: b.Users, codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
+	t.handler = t.router(t.handlers(), FunctionToken)
+	return t, nil
+}
+
+// Handler serves the token function's routes.
+func (t *Token) Handler() http.Handler { return t.handler }
+
+func (t *Token) handlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+}
 
 // Grant types of the token endpoint (RFC 6749 §4.1.3, §6).
 const (
@@ -16,17 +56,27 @@ const (
 	GrantRefreshToken      = "refresh_token"
 )
 
+// grants is the table of the token endpoint: grant type → handler, one
+// file per grant (grant_*.go). The dispatcher, discovery (through
+// Settings.GrantTypes) and config validation (through GrantTypes) all read
+// it: a new grant is one file plus one line here.
+var grants = []struct {
+	grantType string
+	run       func(t *Token, ctx context.Context, req tokenRequest) (tokenSet, error)
+}{
+	{GrantAuthorizationCode, (*Token).authorizationCodeGrant},
+	{GrantRefreshToken, (*Token).refreshTokenGrant},
+}
+
 // GrantTypes lists every grant type the token endpoint implements, in the
 // order discovery lists them: the values oauth2.grantTypes may name.
-var GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
-
-// Client authentication methods (RFC 6749 §2.3, OAuth 2.0 Dynamic Client
-// Registration §2).
-const (
-	authClientSecretBasic = "client_secret_basic"
-	authClientSecretPost  = "client_secret_post"
-	authNone              = "none"
-)
+var GrantTypes = func() []string {
+	out := make([]string, len(grants))
+	for i, g := range grants {
+		out[i] = g.grantType
+	}
+	return out
+}()
 
 // tokenRequest is a parsed token endpoint request.
 type tokenRequest struct {
@@ -34,139 +84,33 @@ type tokenRequest struct {
 	client Client
 }
 
-// grantHandler runs one grant type for an already authenticated client.
-type grantHandler func(ctx context.Context, req tokenRequest) (tokenSet, error)
-
 // serveToken is the token endpoint pipeline (RFC 6749 §3.2): parse once,
 // authenticate the client, then dispatch to the grant. No grant can skip
 // client authentication, and grants return errors instead of writing.
-func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	set, err := p.token(w, r)
+func (t *Token) serveToken(w http.ResponseWriter, r *http.Request) {
+	set, err := t.token(w, r)
 	if err != nil {
-		p.writeError(w, r, err)
+		t.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, set)
 }
 
-func (p *Provider) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) {
-	params, client, err := p.backChannelRequest(w, r)
+func (t *Token) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) {
+	params, client, err := t.backChannelRequest(w, r)
 	if err != nil {
 		return tokenSet{}, err
 	}
-	grants := map[string]grantHandler{
-		GrantAuthorizationCode: p.authorizationCodeGrant,
-		GrantRefreshToken:      p.refreshTokenGrant,
-	}
-	run, ok := grants[params.Get("grant_type")]
-	switch {
-	case params.Get("grant_type") == "":
+	grantType := params.Get("grant_type")
+	if grantType == "" {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "grant_type is missing")
-	case !ok || !slices.Contains(p.cfg.GrantTypes, params.Get("grant_type")):
-		return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")
 	}
-	return run(r.Context(), tokenRequest{params: params, client: client})
-}
-
-// authenticateClient implements client_secret_basic, client_secret_post and
-// none (public clients, identified by client_id). A client uses exactly one
-// method (RFC 6749 §2.3).
-func (p *Provider) authenticateClient(r *http.Request, params url.Values) (Client, error) {
-	id, secret := params.Get("client_id"), params.Get("client_secret")
-	basic := r.Header.Get("Authorization") != ""
-	if basic {
-		bid, bsecret, err := parseBasicAuth(r.Header.Get("Authorization"))
-		if err != nil {
-			return Client{}, invalidClient(true, "malformed Authorization header")
+	if slices.Contains(t.s.GrantTypes, grantType) {
+		for _, g := range grants {
+			if g.grantType == grantType {
+				return g.run(t, r.Context(), tokenRequest{params: params, client: client})
+			}
 		}
-		if secret != "" {
-			return Client{}, errorf(ErrCodeInvalidRequest, "use only one client authentication method")
-		}
-		if id != "" && id != bid {
-			return Client{}, errorf(ErrCodeInvalidRequest, "client_id does not match the Authorization header")
-		}
-		id, secret = bid, bsecret
 	}
-	if id == "" {
-		return Client{}, invalidClient(basic, "client authentication is missing")
-	}
-	client, err := p.cfg.Clients.Client(r.Context(), id)
-	if err != nil {
-		if isNotFound(err) {
-			return Client{}, invalidClient(basic, "client authentication failed")
-		}
-		return Client{}, internalError(err)
-	}
-	if client.Public {
-		if secret != "" {
-			return Client{}, invalidClient(basic, "public clients do not use a secret")
-		}
-		return client, nil
-	}
-	if secret == "" || client.SecretHash == "" || !secretMatches(secret, client.SecretHash) {
-		return Client{}, invalidClient(basic, "client authentication failed")
-	}
-	return client, nil
-}
-
-// invalidClient is 401; after a Basic attempt it MUST carry a matching
-// WWW-Authenticate challenge (RFC 6749 §5.2).
-func invalidClient(basic bool, description string) *Error {
-	e := &Error{Code: ErrCodeInvalidClient, Description: description, Status: http.StatusUnauthorized}
-	if basic {
-		e.WWWAuthenticate = `Basic realm="token", charset="UTF-8"`
-	}
-	return e
-}
-
-// parseBasicAuth decodes client_secret_basic: the id and secret are
-// form-urlencoded before base64 (RFC 6749 §2.3.1).
-func parseBasicAuth(header string) (string, string, error) {
-	scheme, value, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return "", "", errMalformed
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
-	if err != nil {
-		return "", "", errMalformed
-	}
-	encID, encSecret, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return "", "", errMalformed
-	}
-	id, err1 := url.QueryUnescape(encID)
-	secret, err2 := url.QueryUnescape(encSecret)
-	if err1 != nil || err2 != nil || id == "" {
-		return "", "", errMalformed
-	}
-	return id, secret, nil
-}
-
-var errMalformed = errors.New("oidc: malformed Basic credentials")
-
-// backChannelRequest parses a form POST and authenticates the client, as the
-// token endpoint does.
-//
-// The answer is readable cross-origin only by the origins of the client
-// that authenticated (and the provider-wide ones): until then, by the
-// provider-wide origins alone.
-func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
-	params, client, err := p.parseBackChannel(w, r)
-	p.narrowCORS(w, r, client)
-	return params, client, err
-}
-
-func (p *Provider) parseBackChannel(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-		return nil, Client{}, errorf(ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
-	}
-	params, err := p.readParams(w, r, false)
-	if err != nil {
-		return nil, Client{}, err
-	}
-	client, err := p.authenticateClient(r, params)
-	if err != nil {
-		return nil, Client{}, err
-	}
-	return params, client, nil
+	return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")
 }

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -131,32 +130,6 @@ func TestTokenErrors(t *testing.T) {
 				t.Errorf("401 after Basic without a Basic challenge: %q", header.Get("WWW-Authenticate"))
 			}
 		})
-	}
-}
-
-func TestCodeSingleUse(t *testing.T) {
-	e := newEnv(t)
-	code, verifier := e.pkceCode(confidentialID)
-	status, body, header := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
-	if status != 200 || body["access_token"] == nil || body["token_type"] != "Bearer" || body["id_token"] == nil {
-		t.Fatalf("first redemption: %d %v", status, body)
-	}
-	if header.Get("Cache-Control") != "no-store" || header.Get("Pragma") != "no-cache" {
-		t.Errorf("token response caching headers: %v", header)
-	}
-	status, body, _ = e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
-	if status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
-		t.Errorf("second redemption: %d %v; want invalid_grant", status, body)
-	}
-}
-
-func TestCodeExpires(t *testing.T) {
-	e := newEnv(t)
-	code, verifier := e.pkceCode(confidentialID)
-	e.clock.Advance(time.Minute)
-	status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
-	if status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
-		t.Errorf("expired code: %d %v; want invalid_grant", status, body)
 	}
 }
 

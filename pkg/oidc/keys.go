@@ -8,6 +8,34 @@ import (
 	"sync"
 )
 
+// Keys serves the JSON Web Key Set (RFC 7517): the jwks function. It needs
+// the signer alone, and calls it once per process (PublicKeys).
+type Keys struct {
+	base
+	handler http.Handler
+}
+
+// NewKeys builds the JWKS endpoint. It does no I/O.
+func NewKeys(s Settings, signer Signer) (*Keys, error) {
+	if signer == nil {
+		return nil, errMissingBackend("jwks", "Signer")
+	}
+	b, err := newBase(s, signer)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keys{base: b}
+	k.handler = k.router(k.handlers(), FunctionJWKS)
+	return k, nil
+}
+
+// Handler serves the jwks function's routes.
+func (k *Keys) Handler() http.Handler { return k.handler }
+
+func (k *Keys) handlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{PathJWKS: k.serveJWKS}
+}
+
 // JWKSMaxAge is how long relying parties and caches may keep the JWKS (and
 // the discovery document), in seconds. Key rotation must wait longer than
 // this between publishing a new key and signing with it (docs/kms.md).
@@ -69,10 +97,10 @@ func (c *keyCache) key(ctx context.Context, kid string) (PublicKey, bool, error)
 }
 
 // serveJWKS publishes the verification keys (RFC 7517), active key first.
-func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	_, body, err := p.keys.load(r.Context())
+func (k *Keys) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	_, body, err := k.keys.load(r.Context())
 	if err != nil {
-		p.writeError(w, r, internalError(err))
+		k.writeError(w, r, internalError(err))
 		return
 	}
 	h := w.Header()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,16 +71,16 @@ type accessTokenClaims struct {
 // VerifyAccessToken requires it. With Config.OmitTokenEndpointAtHash the two
 // are signed concurrently instead: one signing round trip (KMS) of latency,
 // not two.
-func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
+func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
 	var accessToken, idToken string
 	var err error
-	if p.cfg.OmitTokenEndpointAtHash {
+	if b.s.OmitTokenEndpointAtHash {
 		err = run2(
-			func() (err error) { accessToken, err = p.mintAccessToken(ctx, g); return err },
-			func() (err error) { idToken, err = p.mintIDToken(ctx, g, user, "", ""); return err },
+			func() (err error) { accessToken, err = b.mintAccessToken(ctx, g); return err },
+			func() (err error) { idToken, err = b.mintIDToken(ctx, g, user, "", ""); return err },
 		)
-	} else if accessToken, err = p.mintAccessToken(ctx, g); err == nil {
-		idToken, err = p.mintIDToken(ctx, g, user, accessToken, "")
+	} else if accessToken, err = b.mintAccessToken(ctx, g); err == nil {
+		idToken, err = b.mintIDToken(ctx, g, user, accessToken, "")
 	}
 	if err != nil {
 		return tokenSet{}, err
@@ -89,26 +88,26 @@ func (p *Provider) mintTokens(ctx context.Context, g grant, user User) (tokenSet
 	return tokenSet{
 		AccessToken: accessToken,
 		TokenType:   "Bearer",
-		ExpiresIn:   int64(p.cfg.IDTokenLifetime / time.Second),
+		ExpiresIn:   int64(b.s.IDTokenLifetime / time.Second),
 		IDToken:     idToken,
 		Scope:       strings.Join(g.Scopes, " "),
 	}, nil
 }
 
 // mintAccessToken signs an RFC 9068 access token.
-func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, error) {
-	now := p.now().Truncate(time.Second)
-	jti, err := newSecret(p.rand)
+func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
+	now := b.now().Truncate(time.Second)
+	jti, err := newSecret(b.rand)
 	if err != nil {
 		return "", err
 	}
 	_, userInfoClaims := requestedClaims(g.Claims)
-	return p.sign(ctx, typAccessToken, accessTokenClaims{
+	return b.sign(ctx, typAccessToken, accessTokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    p.cfg.Issuer,
+			Issuer:    b.s.Issuer,
 			Subject:   g.Subject,
-			Audience:  jwt.ClaimStrings{p.URL(PathUserInfo)},
-			ExpiresAt: jwt.NewNumericDate(now.Add(p.cfg.IDTokenLifetime)),
+			Audience:  jwt.ClaimStrings{b.URL(PathUserInfo)},
+			ExpiresAt: jwt.NewNumericDate(now.Add(b.s.IDTokenLifetime)),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
@@ -123,8 +122,8 @@ func (p *Provider) mintAccessToken(ctx context.Context, g grant) (string, error)
 
 // mintIDToken signs an ID token (OpenID Connect Core §2). accessToken and
 // code, when not empty, are bound by at_hash and c_hash (§3.3.2.11).
-func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, accessToken, code string) (string, error) {
-	now := p.now().Truncate(time.Second)
+func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken, code string) (string, error) {
+	now := b.now().Truncate(time.Second)
 	idClaims, _ := requestedClaims(g.Claims)
 	claims := jwt.MapClaims{}
 	for k, v := range userClaims(user, g.Scopes, idClaims) {
@@ -144,9 +143,9 @@ func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, accessTo
 		claims["aud"] = aud
 		claims["azp"] = g.ClientID
 	}
-	claims["iss"] = p.cfg.Issuer
+	claims["iss"] = b.s.Issuer
 	claims["sub"] = g.Subject
-	claims["exp"] = now.Add(p.cfg.IDTokenLifetime).Unix()
+	claims["exp"] = now.Add(b.s.IDTokenLifetime).Unix()
 	claims["iat"] = now.Unix()
 	claims["auth_time"] = g.AuthTime.Unix()
 	if accessToken != "" {
@@ -164,20 +163,20 @@ func (p *Provider) mintIDToken(ctx context.Context, g grant, user User, accessTo
 	if slices.Contains(g.AMR, amrPassword) {
 		claims["acr"] = acrPassword
 	}
-	return p.sign(ctx, typIDToken, claims)
+	return b.sign(ctx, typIDToken, claims)
 }
 
 // sign makes a compact JWS of claims with the signer's active key.
-func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (string, error) {
-	key, err := p.cfg.Signer.SigningKey(ctx)
+func (b *base) sign(ctx context.Context, typ string, claims jwt.Claims) (string, error) {
+	key, err := b.signer.SigningKey(ctx)
 	if err != nil {
 		return "", fmt.Errorf("signing key: %w", err)
 	}
 	method := jwt.GetSigningMethod(key.Algorithm)
-	if method == nil || !slices.Contains(p.cfg.SigningAlgorithms, key.Algorithm) {
+	if method == nil || !slices.Contains(b.s.SigningAlgorithms, key.Algorithm) {
 		// Discovery advertises SigningAlgorithms; a token in another
 		// algorithm would fail at every relying party.
-		return "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, p.cfg.SigningAlgorithms)
+		return "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, b.s.SigningAlgorithms)
 	}
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header["kid"] = key.KeyID
@@ -186,7 +185,7 @@ func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (str
 	if err != nil {
 		return "", err
 	}
-	sig, err := p.cfg.Signer.Sign(ctx, key.KeyID, []byte(input))
+	sig, err := b.signer.Sign(ctx, key.KeyID, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}
@@ -200,77 +199,4 @@ func (p *Provider) sign(ctx context.Context, typ string, claims jwt.Claims) (str
 func leftHalfHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-}
-
-var errInvalidToken = errors.New("oidc: invalid access token")
-
-func isInvalidToken(err error) bool { return errors.Is(err, errInvalidToken) }
-
-// ownKeys is a jwt.Keyfunc that accepts only this provider's published keys,
-// each only with its own algorithm, and only tokens whose "typ" is (access)
-// or is not (ID token) RFC 9068's at+jwt. A failure to load the key set is
-// recorded in *loadErr: it is not the token's fault.
-func (p *Provider) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Keyfunc {
-	return func(t *jwt.Token) (any, error) {
-		typ, _ := t.Header["typ"].(string)
-		if isAccess := strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken); isAccess != access {
-			return nil, errors.New("wrong token type")
-		}
-		kid, _ := t.Header["kid"].(string)
-		key, ok, err := p.keys.key(ctx, kid)
-		if err != nil {
-			*loadErr = err
-			return nil, err
-		}
-		if !ok || key.Algorithm != t.Method.Alg() {
-			return nil, errors.New("unknown key")
-		}
-		return key.Key, nil
-	}
-}
-
-// verifyAccessToken checks an access token this provider issued: signature
-// by a published key, RFC 9068 type, issuer, audience and lifetime. It makes
-// no storage call.
-func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*accessTokenClaims, error) {
-	claims := &accessTokenClaims{}
-	var loadErr error
-	tok, err := jwt.ParseWithClaims(raw, claims, p.ownKeys(ctx, true, &loadErr),
-		jwt.WithValidMethods([]string{RS256, ES256}),
-		jwt.WithIssuer(p.cfg.Issuer),
-		jwt.WithAudience(p.URL(PathUserInfo)),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(p.now),
-	)
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	if err != nil || !tok.Valid || claims.Subject == "" {
-		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
-	}
-	return claims, nil
-}
-
-// idTokenHint is what an id_token_hint tells: an ID token this provider
-// issued, expired or not (OpenID Connect Core §3.1.2.1).
-type idTokenHint struct {
-	Subject  string
-	Audience []string
-}
-
-// parseIDTokenHint verifies the signature and issuer of an ID token this
-// provider issued, accepting expired tokens: a hint names a user, it
-// grants nothing.
-func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, error) {
-	claims := jwt.RegisteredClaims{}
-	var loadErr error
-	tok, err := jwt.ParseWithClaims(raw, &claims, p.ownKeys(ctx, false, &loadErr),
-		jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithoutClaimsValidation())
-	if loadErr != nil {
-		return idTokenHint{}, loadErr
-	}
-	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != p.cfg.Issuer {
-		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)
-	}
-	return idTokenHint{Subject: claims.Subject, Audience: claims.Audience}, nil
 }

@@ -2,7 +2,6 @@ package oidc_test
 
 import (
 	"context"
-	"github.com/serverless-oidc/op/internal/store/memory"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/serverless-oidc/op/internal/store/memory"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -278,26 +279,6 @@ func TestRefreshConcurrent(t *testing.T) {
 		if status, _ := e.refresh(s, nil); status != 200 {
 			t.Errorf("the successor does not work: %d", status)
 		}
-	}
-}
-
-func TestCodeReplayRevokesFamily(t *testing.T) {
-	e := newEnv(t)
-	verifier, challenge := pkcePair()
-	params := authParams()
-	params.Set("scope", "openid offline_access")
-	params.Set("code_challenge", challenge)
-	params.Set("code_challenge_method", "S256")
-	code := e.code(params)
-	status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret)
-	if status != 200 {
-		t.Fatal(status)
-	}
-	if status, body, _ := e.token(codeForm(code, verifier), confidentialID, confidentialSecret); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {
-		t.Errorf("replay: %d %v; want invalid_grant", status, body)
-	}
-	if status, _ := e.refresh(body["refresh_token"].(string), nil); status != 400 {
-		t.Errorf("refresh token of a replayed code still works: %d", status)
 	}
 }
 

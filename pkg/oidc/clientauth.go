@@ -1,0 +1,123 @@
+package oidc
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client authentication at the back-channel endpoints (token, revocation,
+// introspection): client_secret_basic, client_secret_post and none.
+
+// Client authentication methods (RFC 6749 §2.3, OAuth 2.0 Dynamic Client
+// Registration §2).
+const (
+	authClientSecretBasic = "client_secret_basic"
+	authClientSecretPost  = "client_secret_post"
+	authNone              = "none"
+)
+
+// backChannelRequest parses a form POST and authenticates the client, as the
+// token endpoint does.
+//
+// The answer is readable cross-origin only by the origins of the client
+// that authenticated (and the provider-wide ones): until then, by the
+// provider-wide origins alone.
+func (t *Token) backChannelRequest(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
+	params, client, err := t.parseBackChannel(w, r)
+	t.narrowCORS(w, r, client)
+	return params, client, err
+}
+
+func (t *Token) parseBackChannel(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return nil, Client{}, errorf(ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	params, err := readParams(w, r, false)
+	if err != nil {
+		return nil, Client{}, err
+	}
+	client, err := t.authenticateClient(r, params)
+	if err != nil {
+		return nil, Client{}, err
+	}
+	return params, client, nil
+}
+
+// authenticateClient implements client_secret_basic, client_secret_post and
+// none (public clients, identified by client_id). A client uses exactly one
+// method (RFC 6749 §2.3).
+func (t *Token) authenticateClient(r *http.Request, params url.Values) (Client, error) {
+	id, secret := params.Get("client_id"), params.Get("client_secret")
+	basic := r.Header.Get("Authorization") != ""
+	if basic {
+		bid, bsecret, err := parseBasicAuth(r.Header.Get("Authorization"))
+		if err != nil {
+			return Client{}, invalidClient(true, "malformed Authorization header")
+		}
+		if secret != "" {
+			return Client{}, errorf(ErrCodeInvalidRequest, "use only one client authentication method")
+		}
+		if id != "" && id != bid {
+			return Client{}, errorf(ErrCodeInvalidRequest, "client_id does not match the Authorization header")
+		}
+		id, secret = bid, bsecret
+	}
+	if id == "" {
+		return Client{}, invalidClient(basic, "client authentication is missing")
+	}
+	client, err := t.clients.Client(r.Context(), id)
+	if err != nil {
+		if isNotFound(err) {
+			return Client{}, invalidClient(basic, "client authentication failed")
+		}
+		return Client{}, internalError(err)
+	}
+	if client.Public {
+		if secret != "" {
+			return Client{}, invalidClient(basic, "public clients do not use a secret")
+		}
+		return client, nil
+	}
+	if secret == "" || client.SecretHash == "" || !secretMatches(secret, client.SecretHash) {
+		return Client{}, invalidClient(basic, "client authentication failed")
+	}
+	return client, nil
+}
+
+// invalidClient is 401; after a Basic attempt it MUST carry a matching
+// WWW-Authenticate challenge (RFC 6749 §5.2).
+func invalidClient(basic bool, description string) *Error {
+	e := &Error{Code: ErrCodeInvalidClient, Description: description, Status: http.StatusUnauthorized}
+	if basic {
+		e.WWWAuthenticate = `Basic realm="token", charset="UTF-8"`
+	}
+	return e
+}
+
+// parseBasicAuth decodes client_secret_basic: the id and secret are
+// form-urlencoded before base64 (RFC 6749 §2.3.1).
+func parseBasicAuth(header string) (string, string, error) {
+	scheme, value, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", errMalformed
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return "", "", errMalformed
+	}
+	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errMalformed
+	}
+	id, err1 := url.QueryUnescape(encID)
+	secret, err2 := url.QueryUnescape(encSecret)
+	if err1 != nil || err2 != nil || id == "" {
+		return "", "", errMalformed
+	}
+	return id, secret, nil
+}
+
+var errMalformed = errors.New("oidc: malformed Basic credentials")

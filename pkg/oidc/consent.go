@@ -1,0 +1,134 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// serveConsent records the user's decision on the approval page. An
+// approval is remembered (beside issuing, concurrently); a denial answers
+// access_denied.
+func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
+	req, form, _, err := a.pendingRequest(w, r)
+	if err != nil {
+		return err
+	}
+	if req.Subject == "" {
+		return &Error{Code: ErrCodeInvalidRequest, Description: "Sign in before approving access.", Page: true}
+	}
+	ctx := r.Context()
+	if form.Get("approve") == "" {
+		if err := a.authRequests.CompleteAuthRequest(ctx, req.ID, req.Version, nil); err != nil {
+			return pendingError(req, err)
+		}
+		return frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
+	}
+	var resp authResponse
+	err = a.besides(ctx, "remembering consent",
+		func() error { return a.rememberConsent(ctx, req) },
+		func() (err error) { resp, err = a.issue(ctx, req); return err },
+	)
+	if err != nil {
+		return issueError(req, err)
+	}
+	a.deliver(w, r, resp)
+	return nil
+}
+
+// consentScopes is what an approval covers: the granted scopes and the
+// claims requested individually.
+func consentScopes(req AuthRequest) []string {
+	out := slices.Clone(req.Scopes)
+	idClaims, userInfoClaims := requestedClaims(req.Claims)
+	for _, c := range append(idClaims, userInfoClaims...) {
+		if !slices.Contains(out, "claim:"+c) {
+			out = append(out, "claim:"+c)
+		}
+	}
+	return out
+}
+
+// needsConsent reports whether the approval page must be shown: always for
+// a client that cannot be told from another app on the device (RFC 8252
+// §8.6), never with oauth2.skipApprovalScreen, always with prompt=consent,
+// otherwise unless a remembered approval covers everything asked for.
+func (a *Authorize) needsConsent(ctx context.Context, req AuthRequest) (bool, error) {
+	client, err := a.clients.Client(ctx, req.ClientID)
+	if err != nil {
+		return false, err
+	}
+	if unverifiable(client, req.RedirectURI) {
+		return true, nil
+	}
+	if a.s.SkipApprovalScreen {
+		return false, nil
+	}
+	if slices.Contains(req.Prompt, promptConsent) {
+		return true, nil
+	}
+	c, err := a.consents.Consent(ctx, req.Subject, req.ClientID)
+	if isNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, s := range consentScopes(req) {
+		if !slices.Contains(c.Scopes, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// rememberConsent records an approval, adding to what was approved before.
+func (a *Authorize) rememberConsent(ctx context.Context, req AuthRequest) error {
+	scopes := consentScopes(req)
+	if c, err := a.consents.Consent(ctx, req.Subject, req.ClientID); err == nil {
+		for _, s := range c.Scopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return a.consents.PutConsent(ctx, Consent{Subject: req.Subject, ClientID: req.ClientID, Scopes: scopes,
+		Expiry: a.now().Add(a.s.ConsentLifetime)})
+}
+
+// scopeDescriptions are shown on the approval page.
+var scopeDescriptions = map[string]string{
+	ScopeOpenID:        "Sign you in",
+	ScopeEmail:         "See your email address",
+	ScopeProfile:       "See your name, username and profile details",
+	ScopeAddress:       "See your postal address",
+	ScopePhone:         "See your phone number",
+	ScopeGroups:        "See the groups you belong to",
+	ScopeFederatedID:   "See your account identifier",
+	ScopeOfflineAccess: "Stay signed in and access your data while you are away (offline access)",
+}
+
+// describeScopes lists what the user is asked to approve: each granted
+// scope (scopes are AuthRequest.Scopes, granted already), each client that will also accept the ID token, and each claim
+// requested individually.
+func describeScopes(scopes []string, claims string) []string {
+	var out []string
+	add := func(d string) {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	for _, s := range scopes {
+		if d, ok := scopeDescriptions[s]; ok {
+			add(d)
+		} else if isAudienceScope(s) {
+			add("Share your sign-in with " + strings.TrimPrefix(s, ScopeAudiencePrefix))
+		}
+	}
+	idClaims, userInfoClaims := requestedClaims(claims)
+	for _, c := range append(idClaims, userInfoClaims...) {
+		add("See your " + strings.ReplaceAll(c, "_", " "))
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package oidc
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Settings are what every endpoint type shares: the issuer, the policies
+// that gate behaviour, lifetimes, and the clock, randomness and logger.
+// Backends are not settings: each endpoint type takes only the ones it uses.
+type Settings struct {
+	// Issuer is the exact issuer URL; every endpoint URL is built from it and
+	// never from request headers (Host, X-Forwarded-*, Forwarded).
+	Issuer string
+
+	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
+	// discovery (which must not call the signer). Default [RS256].
+	SigningAlgorithms []string
+	// ResponseTypes are the response type parts allowed: code, token,
+	// id_token (Dex's oauth2.responseTypes). Default [code] (RFC 9700 §2.1.2).
+	ResponseTypes []string
+	// GrantTypes are the token endpoint grants allowed (Dex's
+	// oauth2.grantTypes), each one of GrantTypes. Default: all of them.
+	GrantTypes []string
+	// RefreshTokens are Dex's expiry.refreshTokens settings.
+	RefreshTokens RefreshPolicy
+	// LoginThrottle limits password guessing; zero fields take defaults.
+	LoginThrottle LoginThrottle
+	// OmitTokenEndpointAtHash leaves at_hash out of ID tokens from the token
+	// endpoint (where OpenID Connect Core §3.1.3.6 makes it OPTIONAL), so the
+	// ID token and access token are signed concurrently: one KMS round trip
+	// of latency instead of two. Front-channel ID tokens always carry it.
+	OmitTokenEndpointAtHash bool
+	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
+	SkipApprovalScreen bool
+	// AllowedOrigins are web origins (or "*") allowed to call discovery,
+	// JWKS, token and userinfo from a browser, for every client.
+	AllowedOrigins []string
+	// ClientOrigins is the union of every client's Client.AllowedOrigins.
+	// Discovery and JWKS accept them; token and userinfo narrow to the
+	// origins of the client they serve.
+	ClientOrigins []string
+
+	IDTokenLifetime     time.Duration // ID and access tokens; default 1h
+	AuthRequestLifetime time.Duration // pending logins; default 30m
+	AuthCodeLifetime    time.Duration // default 1m
+	SessionIdleTimeout  time.Duration // single sign-on session unused this long ends; default 24h
+	SessionLifetime     time.Duration // single sign-on session ends this long after login; default 168h
+	ConsentLifetime     time.Duration // approvals are remembered this long; default 2160h
+
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand
+	Logger *slog.Logger     // default slog.Default()
+}
+
+// complete validates s and fills in defaults. It does no I/O.
+func (s Settings) complete() (Settings, *url.URL, error) {
+	iss, err := url.Parse(s.Issuer)
+	if err != nil || !iss.IsAbs() || iss.Host == "" || iss.RawQuery != "" || iss.Fragment != "" || strings.HasSuffix(s.Issuer, "/") {
+		return s, nil, fmt.Errorf("oidc: issuer %q must be an absolute URL without query, fragment or trailing slash", s.Issuer)
+	}
+	if iss.Scheme != "https" && !(iss.Scheme == "http" && isLoopbackHost(iss.Hostname())) {
+		return s, nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", s.Issuer)
+	}
+	s.LoginThrottle = s.LoginThrottle.withDefaults()
+	if len(s.GrantTypes) == 0 {
+		s.GrantTypes = GrantTypes
+	}
+	for _, g := range s.GrantTypes {
+		if !slices.Contains(GrantTypes, g) {
+			return s, nil, fmt.Errorf("oidc: unsupported grant type %q", g)
+		}
+	}
+	if len(s.ResponseTypes) == 0 {
+		s.ResponseTypes = []string{"code"}
+	}
+	if len(s.SigningAlgorithms) == 0 {
+		s.SigningAlgorithms = []string{RS256}
+	}
+	setDefault(&s.IDTokenLifetime, time.Hour)
+	setDefault(&s.AuthRequestLifetime, 30*time.Minute)
+	setDefault(&s.AuthCodeLifetime, time.Minute)
+	setDefault(&s.SessionIdleTimeout, 24*time.Hour)
+	setDefault(&s.SessionLifetime, 7*24*time.Hour)
+	setDefault(&s.ConsentLifetime, 90*24*time.Hour)
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Rand == nil {
+		s.Rand = rand.Reader
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	return s, iss, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// isLoopbackHost reports whether host names this machine's loopback
+// interface, where plain http is acceptable (RFC 8252 §8.3).
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}

@@ -1,0 +1,87 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Verification of the provider's own tokens, through the keys it publishes:
+// access tokens at userinfo, introspection and revocation, ID tokens given
+// back as id_token_hint.
+
+var errInvalidToken = errors.New("oidc: invalid access token")
+
+func isInvalidToken(err error) bool { return errors.Is(err, errInvalidToken) }
+
+// ownKeys is a jwt.Keyfunc that accepts only this provider's published keys,
+// each only with its own algorithm, and only tokens whose "typ" is (access)
+// or is not (ID token) RFC 9068's at+jwt. A failure to load the key set is
+// recorded in *loadErr: it is not the token's fault.
+func (b *base) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		typ, _ := t.Header["typ"].(string)
+		if isAccess := strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken); isAccess != access {
+			return nil, errors.New("wrong token type")
+		}
+		kid, _ := t.Header["kid"].(string)
+		key, ok, err := b.keys.key(ctx, kid)
+		if err != nil {
+			*loadErr = err
+			return nil, err
+		}
+		if !ok || key.Algorithm != t.Method.Alg() {
+			return nil, errors.New("unknown key")
+		}
+		return key.Key, nil
+	}
+}
+
+// verifyAccessToken checks an access token this provider issued: signature
+// by a published key, RFC 9068 type, issuer, audience and lifetime. It makes
+// no storage call.
+func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenClaims, error) {
+	claims := &accessTokenClaims{}
+	var loadErr error
+	tok, err := jwt.ParseWithClaims(raw, claims, b.ownKeys(ctx, true, &loadErr),
+		jwt.WithValidMethods([]string{RS256, ES256}),
+		jwt.WithIssuer(b.s.Issuer),
+		jwt.WithAudience(b.URL(PathUserInfo)),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(b.now),
+	)
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	if err != nil || !tok.Valid || claims.Subject == "" {
+		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
+	}
+	return claims, nil
+}
+
+// idTokenHint is what an id_token_hint tells: an ID token this provider
+// issued, expired or not (OpenID Connect Core §3.1.2.1).
+type idTokenHint struct {
+	Subject  string
+	Audience []string
+}
+
+// parseIDTokenHint verifies the signature and issuer of an ID token this
+// provider issued, accepting expired tokens: a hint names a user, it
+// grants nothing.
+func (b *base) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, error) {
+	claims := jwt.RegisteredClaims{}
+	var loadErr error
+	tok, err := jwt.ParseWithClaims(raw, &claims, b.ownKeys(ctx, false, &loadErr),
+		jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithoutClaimsValidation())
+	if loadErr != nil {
+		return idTokenHint{}, loadErr
+	}
+	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != b.s.Issuer {
+		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)
+	}
+	return idTokenHint{Subject: claims.Subject, Audience: claims.Audience}, nil
+}
