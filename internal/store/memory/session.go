@@ -1,0 +1,108 @@
+// Browser sessions, remembered consent, and failed-login counters.
+
+package memory
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// CreateSession implements oidc.SessionStore.
+func (s *Store) CreateSession(_ context.Context, sess oidc.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, exists := s.sessions[sess.ID]; exists && !s.expired(cur.Expiry) {
+		return oidc.ErrConflict
+	}
+	sess.AMR = slices.Clone(sess.AMR)
+	s.sessions[sess.ID] = sess
+	return nil
+}
+
+// Session implements oidc.SessionStore.
+func (s *Store) Session(_ context.Context, id string) (oidc.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok || s.expired(sess.Expiry) {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	sess.AMR = slices.Clone(sess.AMR)
+	return sess, nil
+}
+
+// TouchSession implements oidc.SessionStore.
+func (s *Store) TouchSession(_ context.Context, id string, lastSeen, expiry time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok || s.expired(sess.Expiry) {
+		return oidc.ErrNotFound
+	}
+	sess.LastSeen, sess.Expiry = lastSeen, expiry
+	s.sessions[id] = sess
+	return nil
+}
+
+// DeleteSession implements oidc.SessionStore.
+func (s *Store) DeleteSession(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, id)
+	return nil
+}
+
+// Consent implements oidc.ConsentStore.
+func (s *Store) Consent(_ context.Context, subject, clientID string) (oidc.Consent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.consents[[2]string{subject, clientID}]
+	if !ok || s.expired(c.Expiry) {
+		return oidc.Consent{}, oidc.ErrNotFound
+	}
+	c.Scopes = slices.Clone(c.Scopes)
+	return c, nil
+}
+
+// PutConsent implements oidc.ConsentStore.
+func (s *Store) PutConsent(_ context.Context, c oidc.Consent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Scopes = slices.Clone(c.Scopes)
+	s.consents[[2]string{c.Subject, c.ClientID}] = c
+	return nil
+}
+
+type attempts struct {
+	count int
+	end   time.Time
+}
+
+// FailedLogins implements oidc.LoginAttempts.
+func (s *Store) FailedLogins(_ context.Context, keys ...string) ([]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		if a, ok := s.attempts[k]; ok && !s.expired(a.end) {
+			out[i] = a.count
+		}
+	}
+	return out, nil
+}
+
+// RecordFailedLogin implements oidc.LoginAttempts.
+func (s *Store) RecordFailedLogin(_ context.Context, key string, windowEnd time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.attempts[key]
+	if !ok || s.expired(a.end) {
+		a = attempts{end: windowEnd}
+	}
+	a.count++
+	s.attempts[key] = a
+	return a.count, nil
+}
