@@ -21,6 +21,8 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -42,7 +44,7 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 		return err
 	}
 	logger := app.NewLogger(cfg.Logger, out)
-	provider, err := app.New(ctx, cfg, logger)
+	provider, err := app.New(ctx, cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		return err
 	}

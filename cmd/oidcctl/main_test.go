@@ -17,6 +17,8 @@ import (
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
@@ -67,7 +69,7 @@ staticClients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	provider, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	provider, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		t.Fatal(err)
 	}

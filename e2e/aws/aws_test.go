@@ -28,7 +28,9 @@ import (
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
+	"github.com/serverless-oidc/op/internal/signer"
 	"github.com/serverless-oidc/op/internal/signer/kms"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/internal/store/memory"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -103,7 +105,7 @@ staticClients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	provider, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	provider, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
@@ -139,7 +141,7 @@ staticClients:
 	}
 	// The state lives in DynamoDB: a second provider (another Lambda
 	// container) continues where the first left off.
-	second, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	second, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler), app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 )
 
 // The one user of the password database.
@@ -94,7 +96,7 @@ func startProvider(t *testing.T, clients ...client) *provider {
 		t.Fatalf("config.Parse:\n%v\n%s", err, yaml.String())
 	}
 	logger := app.NewLogger(cfg.Logger, t.Output()).With("component", "provider")
-	p, err := app.New(context.Background(), cfg, logger)
+	p, err := app.New(context.Background(), cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -40,7 +42,7 @@ func newProvider(t *testing.T) *oidc.Provider {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	p, err := app.New(context.Background(), cfg, logger)
+	p, err := app.New(context.Background(), cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends})
 	if err != nil {
 		t.Fatal(err)
 	}

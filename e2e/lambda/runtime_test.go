@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/serverless-oidc/op/internal/app"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -64,10 +63,9 @@ func binaries(tb testing.TB) string {
 		tb.Fatalf("the go tool is not in PATH: the function binaries cannot be built (%v)", err)
 	}
 	buildOnce.Do(func() {
-		// Each function with its own build tags, as make build ships it.
+		// Each function as make build ships it.
 		for _, fn := range oidc.Functions {
-			tags := strings.Join(append([]string{"lambda.norpc"}, app.BuildTags(fn)...), ",")
-			args := []string{"build", "-tags", tags, "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(binDir, fn),
+			args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(binDir, fn),
 				"github.com/serverless-oidc/op/functions/" + fn}
 			cmd := exec.Command(goTool, args...)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -633,8 +631,9 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 }
 
-// TestTrimmedFunctionsOnAWSSettings: the discovery and jwks binaries are
-// built without the AWS clients their routes never use (app.BuildTags).
+// TestTrimmedFunctionsOnAWSSettings: the discovery and jwks binaries link
+// no AWS client their routes never use (their mains pass no storage table,
+// and discovery no signer table either).
 // With the deployment's AWS settings they still start and answer their
 // routes; discovery advertises the configured algorithm without KMS.
 func TestTrimmedFunctionsOnAWSSettings(t *testing.T) {

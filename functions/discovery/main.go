@@ -9,8 +9,10 @@
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
-// the other variables of config.EnvVars) and builds the provider once, at
-// cold start; every invocation reuses it.
+// the other variables of config.EnvVars) and builds this function's endpoint
+// type once, at cold start, from the backend tables passed here; every
+// invocation reuses it.
+// It opens no backend: its binary links no AWS service client.
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 )
 
 func main() {
-	fn := app.NewFunction(context.Background(), oidc.FunctionDiscovery, os.Getenv, os.Stdout)
+	fn := app.NewFunction(context.Background(), oidc.FunctionDiscovery,
+		app.Backends{}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
 }

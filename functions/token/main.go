@@ -11,8 +11,9 @@
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
-// the other variables of config.EnvVars) and builds the provider once, at
-// cold start; every invocation reuses it.
+// the other variables of config.EnvVars) and builds this function's endpoint
+// type once, at cold start, from the backend tables passed here; every
+// invocation reuses it.
 package main
 
 import (
@@ -23,10 +24,13 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 func main() {
-	fn := app.NewFunction(context.Background(), oidc.FunctionToken, os.Getenv, os.Stdout)
+	fn := app.NewFunction(context.Background(), oidc.FunctionToken,
+		app.Backends{Storage: store.Backends, Signer: signer.Backends}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
 }

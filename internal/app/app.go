@@ -1,67 +1,91 @@
 // Package app is the composition root shared by the local server and the
-// Lambda functions: it turns a config.Config into an oidc.Provider by
-// opening the store and the signer the config names, from the tables of
-// backends the binary links (storages and signers; see BuildTags).
+// Lambda functions: it turns a config.Config into the protocol core's
+// endpoint types, opening only the backends each one uses, from the tables
+// of backends the binary links (Backends).
 package app
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/store/memory"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// Backends are the tables of backends a provider's storage and signer are
-// opened from (store.Backends and signer.Backends, or fewer in a trimmed
-// binary).
+// Backends are the tables storage and signer backends are opened from:
+// store.Backends and signer.Backends. The composition root passes the
+// tables its binary may use, so that a binary links only those: the
+// discovery function passes none and links no AWS service client, the jwks
+// function only the signers.
 type Backends struct {
 	Storage map[string]backend.StorageOpener
 	Signer  map[string]backend.SignerOpener
 }
 
-// New builds the provider cfg describes from the backends this binary
-// links (see BuildTags).
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*oidc.Provider, error) {
-	return NewWith(ctx, cfg, logger, Backends{Storage: storages, Signer: signers})
+// New builds the whole provider cfg describes (all five endpoint types), as
+// the local server serves it. It does no network I/O unless the config
+// asks for it (DynamoDB's createTable): AWS clients connect on first use.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends) (*oidc.Provider, error) {
+	p, err := compose(ctx, cfg, logger, backends, needs{storage: true, signer: true}, false)
+	if err != nil {
+		return nil, err
+	}
+	return oidc.New(oidc.Config{
+		Settings: p.settings, Clients: p.clients, Users: p.users,
+		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
+		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
+	})
 }
 
-// NewWith builds the provider cfg describes, opening its storage and
-// signer from backends. It does no network I/O: AWS clients connect on
-// first use, so a cold start stays fast. Problems with the storage and
-// signer sections are reported together.
-func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends) (*oidc.Provider, error) {
+// needs says which backends an endpoint type uses.
+type needs struct{ storage, signer bool }
+
+// parts are the composed pieces: settings, the static clients and users of
+// the config, and the backends opened as far as they are needed.
+type parts struct {
+	settings oidc.Settings
+	clients  oidc.ClientStore
+	users    oidc.UserStore
+	store    backend.Storage // nil unless needed
+	signer   oidc.Signer     // nil unless needed
+}
+
+// compose builds the parts of cfg, opening the storage and the signer only
+// when need says so; lambda tells the backends they run in Lambda. Problems
+// with both sections are reported together.
+func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends, need needs, lambda bool) (parts, error) {
 	now := time.Now
-	static := memory.New(now)
-	var clientOrigins []string
-	for _, c := range cfg.StaticClients {
-		static.PutClient(clientFromConfig(c))
-		clientOrigins = append(clientOrigins, c.AllowedOrigins...)
+	dir, err := newDirectory(ctx, cfg, now)
+	if err != nil {
+		return parts{}, err
 	}
-	for _, u := range cfg.StaticPasswords {
-		if err := static.PutUser(ctx, u.OIDCUser()); err != nil {
-			return nil, fmt.Errorf("staticPasswords: %s: %w", u.Email, err)
+	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
+	env := backend.Env{Now: now, Logger: logger, Lambda: lambda}
+	var storeErr, signerErr error
+	if need.storage {
+		p.store, storeErr = backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
+		if storeErr == nil && cfg.EnablePasswordDB {
+			// staticPasswords stay in memory (no round trip); other users
+			// of the password database live in the store.
+			p.users = chainedUsers{dir.users, p.store}
 		}
 	}
-
-	// enablePasswordDB: false turns password login off (Dex's meaning): no
-	// user is found, from the config or the table.
-	var users oidc.UserStore = static
-	if !cfg.EnablePasswordDB {
-		users = memory.New(now)
+	if need.signer {
+		p.signer, signerErr = backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
 	}
-	pc := oidc.Config{Clients: static, Users: users}
-	pc.Settings = oidc.Settings{
-		Issuer:        cfg.Issuer,
-		ResponseTypes: cfg.OAuth2.ResponseTypes,
-		GrantTypes:    cfg.OAuth2.GrantTypes,
+	return p, errors.Join(storeErr, signerErr)
+}
+
+// settings maps the config onto the core's settings.
+func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, logger *slog.Logger) oidc.Settings {
+	return oidc.Settings{
+		Issuer:            cfg.Issuer,
+		SigningAlgorithms: []string{cfg.SigningAlgorithm()},
+		ResponseTypes:     cfg.OAuth2.ResponseTypes,
+		GrantTypes:        cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{
 			ValidIfNotUsedFor: cfg.Expiry.RefreshTokens.ValidIfNotUsedFor,
 			AbsoluteLifetime:  cfg.Expiry.RefreshTokens.AbsoluteLifetime,
@@ -87,91 +111,4 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 		Now:                     now,
 		Logger:                  logger,
 	}
-
-	env := backend.Env{Now: now}
-	store, storeErr := backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
-	signer, signerErr := backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
-	if err := errors.Join(storeErr, signerErr); err != nil {
-		return nil, err
-	}
-	pc.AuthRequests, pc.Codes, pc.Refresh, pc.Revocations = store, store, store, store
-	pc.Sessions, pc.Consents, pc.Attempts = store, store, store
-	// staticPasswords stay in memory (no round trip); other users of the
-	// password database live in the store.
-	if cfg.EnablePasswordDB {
-		pc.Users = chainedUsers{static, store}
-	}
-	pc.Signer = signer
-	pc.SigningAlgorithms = []string{cfg.SigningAlgorithm()}
-	return oidc.New(pc)
-}
-
-func clientFromConfig(c config.Client) oidc.Client {
-	out := oidc.Client{
-		ID:             c.ID,
-		Name:           c.Name,
-		Public:         c.Public,
-		RedirectURIs:   c.RedirectURIs,
-		TrustedPeers:   c.TrustedPeers,
-		AllowedOrigins: c.AllowedOrigins,
-
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
-	}
-	if c.Secret != "" {
-		// Only the hash is kept in memory past start-up.
-		out.SecretHash = oidc.HashSecret(c.Secret)
-	}
-	return out
-}
-
-// NewLogger builds the structured logger the config asks for.
-func NewLogger(c config.Logger, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch strings.ToLower(c.Level) {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if strings.ToLower(c.Format) == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// chainedUsers looks a user up in the static list first, then in the table.
-type chainedUsers struct {
-	static, stored oidc.UserStore
-}
-
-// UserByLogin asks both, side by side, so that a login takes as long for a
-// static user as for any other name: the timing tells nothing about which
-// accounts are in the config.
-func (u chainedUsers) UserByLogin(ctx context.Context, login string) (oidc.User, error) {
-	var stored oidc.User
-	var storedErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		stored, storedErr = u.stored.UserByLogin(ctx, login)
-	}()
-	user, err := u.static.UserByLogin(ctx, login)
-	<-done
-	if errors.Is(err, oidc.ErrNotFound) {
-		return stored, storedErr
-	}
-	return user, err
-}
-
-func (u chainedUsers) User(ctx context.Context, subject string) (oidc.User, error) {
-	user, err := u.static.User(ctx, subject)
-	if errors.Is(err, oidc.ErrNotFound) {
-		return u.stored.User(ctx, subject)
-	}
-	return user, err
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
@@ -32,7 +34,7 @@ staticClients:
 		cfg.EnablePasswordDB = enabled
 		cfg.StaticPasswords = []config.Password{{User: oidc.User{Email: "admin@example.com", Subject: "admin"},
 			Hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"}} // "password"
-		p, err := New(t.Context(), cfg, slog.New(slog.DiscardHandler))
+		p, err := New(t.Context(), cfg, slog.New(slog.DiscardHandler), allBackends)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,9 +50,9 @@ staticClients:
 	}
 }
 
-// TestNewWithBackends: the storage and signer are opened from the tables
+// TestNewBackends: the storage and signer are opened from the tables
 // passed in, and problems with both sections are reported together.
-func TestNewWithBackends(t *testing.T) {
+func TestNewBackends(t *testing.T) {
 	cfg, err := config.Parse([]byte(`issuer: https://id.example.com
 storage:
   type: memory
@@ -61,14 +63,18 @@ signer:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = NewWith(t.Context(), cfg, slog.New(slog.DiscardHandler), Backends{Storage: storages, Signer: signers})
+	_, err = New(t.Context(), cfg, slog.New(slog.DiscardHandler), allBackends)
 	want := "c.yaml:4: storage.config.table: unknown key\nc.yaml:5: signer.config.keys: at least one KMS key id, ARN or alias is required (the first signs)"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v; want:\n%s", err, want)
 	}
-	_, err = NewWith(t.Context(), cfg, slog.New(slog.DiscardHandler), Backends{})
+	_, err = New(t.Context(), cfg, slog.New(slog.DiscardHandler), Backends{})
 	want = `c.yaml:3: storage.type: unknown storage type "memory"` + "\n" + `c.yaml:6: signer.type: unknown signer type "kms"`
 	if err == nil || err.Error() != want {
 		t.Errorf("empty tables: got %v; want:\n%s", err, want)
 	}
 }
+
+// allBackends are every backend table, as the local server and the
+// token, userinfo and authorize functions pass them.
+var allBackends = Backends{Storage: store.Backends, Signer: signer.Backends}

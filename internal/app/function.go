@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/serverless-oidc/op/internal/config"
-	"github.com/serverless-oidc/op/internal/signer/local"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -40,9 +39,10 @@ type Function struct {
 
 // NewFunction composes the Lambda function named function (one of
 // oidc.Functions) at cold start: it reads the deployment settings with
-// config.FromEnvironment(getenv), builds the logger (writing to w) and the
-// provider with New, and keeps the handler of the function's routes. It does
-// no network I/O.
+// config.FromEnvironment(getenv), builds the logger (writing to w), and
+// builds that function's endpoint type alone, opening from backends only
+// what it uses: discovery nothing, jwks the signer, the others the storage
+// and the signer. It does no network I/O.
 //
 // Logging: in Lambda (AWS_LAMBDA_FUNCTION_NAME set) lines are always JSON,
 // whatever logger.format says, so that CloudWatch Logs Insights sees fields;
@@ -51,14 +51,14 @@ type Function struct {
 // apply as they are. Every line carries the function name.
 //
 // NewFunction never fails and never panics: if the settings are missing or
-// malformed, the provider cannot be built, or function names no function, it
-// logs one structured error line (which names the problems; configuration
-// errors never contain secrets) and returns a handler that answers every
-// request 500 {"error":"server_error","error_description":"the provider is
-// misconfigured"} with Cache-Control: no-store. A function that cannot work
-// then still answers in the OAuth error format, and API Gateway does not
-// retry a failing init on every request.
-func NewFunction(ctx context.Context, function string, getenv func(string) string, w io.Writer) Function {
+// malformed, the endpoints cannot be built, or function names no function,
+// it logs one structured error line (which names the problems;
+// configuration errors never contain secrets) and returns a handler that
+// answers every request 500 {"error":"server_error","error_description":
+// "the provider is misconfigured"} with Cache-Control: no-store. A function
+// that cannot work then still answers in the OAuth error format, and API
+// Gateway does not retry a failing init on every request.
+func NewFunction(ctx context.Context, function string, backends Backends, getenv func(string) string, w io.Writer) Function {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -74,58 +74,48 @@ func NewFunction(ctx context.Context, function string, getenv func(string) strin
 		return misconfigured(ctx, logger, err)
 	}
 	logger = functionLogger(cfg.Logger, inLambda, getenv, w, function)
-	provider, err := New(ctx, cfg, logger)
+	h, err := endpoint(ctx, function, cfg, logger, backends, inLambda)
 	if err != nil {
 		return misconfigured(ctx, logger, err)
 	}
-	if inLambda {
-		warnInstanceState(ctx, logger, cfg)
-	}
-	return Function{Handler: provider.FunctionHandler(function), Logger: logger}
+	return Function{Handler: h, Logger: logger}
 }
 
-// warnInstanceState warns, in Lambda, about settings whose state lives in
-// one execution environment: memory storage (a login started in one
-// instance cannot finish in another, and the authorize and token functions
-// never share codes) and a local key generated at start (each instance signs
-// with its own key, which the jwks function does not publish). They serve
-// single-instance smoke tests; a deployment sets OIDC_DYNAMODB_TABLE and
-// OIDC_KMS_KEY_IDS.
-func warnInstanceState(ctx context.Context, logger *slog.Logger, cfg *config.Config) {
-	if cfg.Storage.Type == "memory" {
-		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: memory storage lives in one Lambda instance: logins cannot complete across functions or instances; set "+config.EnvDynamoDBTable)
+// endpoint builds the endpoint type of one function with only the backends
+// it uses.
+func endpoint(ctx context.Context, function string, cfg *config.Config, logger *slog.Logger, backends Backends, lambda bool) (http.Handler, error) {
+	need := needs{storage: true, signer: true}
+	switch function {
+	case oidc.FunctionDiscovery:
+		need = needs{}
+	case oidc.FunctionJWKS:
+		need = needs{signer: true}
 	}
-	var lc local.Config
-	if cfg.Signer.Type == "local" && cfg.Signer.Config.Decode(&lc) == nil && lc.KeyFile == "" {
-		logger.LogAttrs(ctx, slog.LevelWarn, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
+	p, err := compose(ctx, cfg, logger, backends, need, lambda)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// functionLogger builds a function's logger; see NewFunction.
-func functionLogger(c config.Logger, inLambda bool, getenv func(string) string, w io.Writer, function string) *slog.Logger {
-	if inLambda {
-		c.Format = "json"
-		if lvl := lambdaLevel(getenv(EnvLambdaLogLevel)); lvl != "" {
-			c.Level = lvl
-		}
+	var e interface{ Handler() http.Handler }
+	switch function {
+	case oidc.FunctionDiscovery:
+		e, err = oidc.NewDiscovery(p.settings)
+	case oidc.FunctionJWKS:
+		e, err = oidc.NewKeys(p.settings, p.signer)
+	case oidc.FunctionUserInfo:
+		e, err = oidc.NewUserInfo(p.settings, oidc.UserInfoBackends{
+			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer})
+	case oidc.FunctionToken:
+		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
+			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store, Signer: p.signer})
+	case oidc.FunctionAuthorize:
+		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
+			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,
+			Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer})
 	}
-	return NewLogger(c, w).With(slog.String("function", function))
-}
-
-// lambdaLevel maps a Lambda application log level to ours ("" if unset or
-// unknown).
-func lambdaLevel(v string) string {
-	switch strings.ToUpper(strings.TrimSpace(v)) {
-	case "TRACE", "DEBUG":
-		return "debug"
-	case "INFO":
-		return "info"
-	case "WARN":
-		return "warn"
-	case "ERROR", "FATAL":
-		return "error"
+	if err != nil {
+		return nil, err
 	}
-	return ""
+	return e.Handler(), nil
 }
 
 // misconfigured logs why the function cannot serve, on one line, and returns

@@ -87,7 +87,7 @@ func TestNewFunctionServesItsRoutes(t *testing.T) {
 	for _, fn := range oidc.Functions {
 		t.Run(fn, func(t *testing.T) {
 			var logs bytes.Buffer
-			f := NewFunction(context.Background(), fn, env{config.EnvConfig: path}.get, &logs)
+			f := NewFunction(context.Background(), fn, allBackends, env{config.EnvConfig: path}.get, &logs)
 			for _, rt := range oidc.Routes {
 				w := serve(f.Handler, rt.Method, "/prod"+rt.Path)
 				notFound := w.Code == http.StatusNotFound && strings.Contains(w.Body.String(), oidc.ErrCodeNotFound)
@@ -124,7 +124,7 @@ func TestNewFunctionMisconfigured(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.env[EnvLambdaFunctionName] = "oidc-" + tt.function
 			var logs bytes.Buffer
-			f := NewFunction(context.Background(), tt.function, tt.env.get, &logs)
+			f := NewFunction(context.Background(), tt.function, allBackends, tt.env.get, &logs)
 			if f.Logger == nil {
 				t.Fatal("nil Logger")
 			}
@@ -196,7 +196,7 @@ func TestFunctionLogging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.env[config.EnvConfig] = validConfig(t, tt.level, tt.format)
 			var logs bytes.Buffer
-			f := NewFunction(context.Background(), oidc.FunctionJWKS, tt.env.get, &logs)
+			f := NewFunction(context.Background(), oidc.FunctionJWKS, allBackends, tt.env.get, &logs)
 			if w := serve(f.Handler, "GET", "/prod/not-here"); w.Code != http.StatusNotFound {
 				t.Fatalf("status %d; want 404", w.Code)
 			}
@@ -238,7 +238,7 @@ func TestFunctionWarnsAboutInstanceState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			NewFunction(context.Background(), oidc.FunctionToken, tt.env.get, &logs)
+			NewFunction(context.Background(), oidc.FunctionToken, allBackends, tt.env.get, &logs)
 			var got []string
 			for _, l := range logLines(&logs) {
 				var e struct{ Level, Msg string }
@@ -263,7 +263,7 @@ func TestFunctionWarnsAboutInstanceState(t *testing.T) {
 
 func TestFunctionServesDiscovery(t *testing.T) {
 	path := validConfig(t, "error", "text")
-	h := NewFunction(context.Background(), oidc.FunctionDiscovery, env{config.EnvConfig: path}.get, io.Discard).Handler
+	h := NewFunction(context.Background(), oidc.FunctionDiscovery, allBackends, env{config.EnvConfig: path}.get, io.Discard).Handler
 	w := serve(h, "GET", "/prod"+oidc.PathDiscovery)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d; want 200: %s", w.Code, w.Body.String())

@@ -12,6 +12,7 @@ package backend
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -48,6 +49,12 @@ type UserWriter interface {
 type Env struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the backend's start-up warnings; nil discards them.
+	Logger *slog.Logger
+	// Lambda says the backend runs in an AWS Lambda function, where state
+	// kept in the process is one instance's alone: the backends that keep
+	// such state warn about it.
+	Lambda bool
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the
@@ -90,6 +97,9 @@ func lookup[T any](table map[string]T, b config.Backend) (T, error) {
 func (e Env) withDefaults() Env {
 	if e.Now == nil {
 		e.Now = time.Now
+	}
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return e
 }

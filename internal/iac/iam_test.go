@@ -35,6 +35,8 @@ import (
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -253,7 +255,7 @@ func newDeployment(t *testing.T) *deployment {
 // functions/<name>/main.go does.
 func (d *deployment) newFunction(t *testing.T, name string, env map[string]string) http.Handler {
 	var log bytes.Buffer
-	fn := app.NewFunction(context.Background(), name, func(k string) string { return env[k] }, &log)
+	fn := app.NewFunction(context.Background(), name, app.Backends{Storage: store.Backends, Signer: signer.Backends}, func(k string) string { return env[k] }, &log)
 	if strings.Contains(log.String(), "misconfigured") {
 		t.Fatalf("function %s is misconfigured:\n%s", name, log.String())
 	}

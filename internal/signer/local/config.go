@@ -23,12 +23,18 @@ var _ backend.SignerOpener = Open
 
 // Open is the opener of signer type local: the key of keyFile, which must
 // be of the configured algorithm, or a key generated for it.
-func Open(_ context.Context, section config.Section, _ backend.Env) (oidc.Signer, error) {
+//
+// A generated key in Lambda is one instance's alone: tokens do not verify
+// against other instances' keys, so Open warns there.
+func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
 	if c.KeyFile == "" {
+		if env.Lambda {
+			env.Logger.WarnContext(ctx, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
+		}
 		return Generate(c.Algorithm)
 	}
 	s, err := LoadPEM(c.KeyFile)

@@ -28,7 +28,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/serverless-oidc/op/internal/app"
 	"io"
 	"os"
 	"os/exec"
@@ -146,15 +145,8 @@ func buildAll(names []string, out, arch string, config []byte) ([]built, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(bin)
-	byTags := map[string][]string{}
-	for _, n := range names {
-		tags := strings.Join(app.BuildTags(n), ",")
-		byTags[tags] = append(byTags[tags], n)
-	}
-	for _, group := range byTags {
-		if err := goBuild(arch, bin+string(filepath.Separator), group...); err != nil {
-			return nil, err
-		}
+	if err := goBuild(arch, bin+string(filepath.Separator), names...); err != nil {
+		return nil, err
 	}
 	var res []built
 	for _, name := range names {
@@ -181,12 +173,11 @@ func buildAll(names []string, out, arch string, config []byte) ([]built, error) 
 	return res, nil
 }
 
-// goBuild cross-compiles the named functions, which share their build tags
-// (app.BuildTags), to output (a file for one function, a directory ending
-// in a separator for several).
+// goBuild cross-compiles the named functions to output (a file for one
+// function, a directory ending in a separator for several). Each links only
+// what its main imports: no build tags choose backends.
 func goBuild(arch, output string, names ...string) error {
-	tags := append([]string{"lambda.norpc"}, app.BuildTags(names[0])...)
-	args := []string{"build", "-tags", strings.Join(tags, ","), "-trimpath", "-ldflags", "-s -w", "-o", output}
+	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", output}
 	for _, n := range names {
 		args = append(args, modulePath+"/functions/"+n)
 	}

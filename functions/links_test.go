@@ -1,0 +1,61 @@
+// Package functions_test checks what each Lambda function's binary links:
+// only the backends its routes can reach, chosen by what its main imports
+// (no build tags). A smaller binary starts faster, and discovery and JWKS
+// are what relying parties fetch first.
+package functions_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+func TestFunctionsLinkOnlyTheirBackends(t *testing.T) {
+	const (
+		sdk      = "github.com/aws/aws-sdk-go-v2"
+		dynamodb = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+		kms      = "github.com/aws/aws-sdk-go-v2/service/kms"
+		ourStore = "github.com/serverless-oidc/op/internal/store/dynamodb"
+		ourKMS   = "github.com/serverless-oidc/op/internal/signer/kms"
+	)
+	tests := []struct {
+		function string
+		want     []string // packages that must be linked
+		unwanted []string // package path prefixes that must not be
+	}{
+		{oidc.FunctionDiscovery, nil, []string{sdk, ourStore, ourKMS}},
+		{oidc.FunctionJWKS, []string{kms, ourKMS}, []string{dynamodb, ourStore}},
+		{oidc.FunctionToken, []string{kms, dynamodb}, nil},
+		{oidc.FunctionUserInfo, []string{kms, dynamodb}, nil},
+		{oidc.FunctionAuthorize, []string{kms, dynamodb}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.function, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "github.com/serverless-oidc/op/functions/"+tt.function).Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			deps := strings.Fields(string(out))
+			has := func(prefix string) bool {
+				for _, d := range deps {
+					if d == prefix || strings.HasPrefix(d, prefix+"/") {
+						return true
+					}
+				}
+				return false
+			}
+			for _, p := range tt.want {
+				if !has(p) {
+					t.Errorf("%s does not link %s", tt.function, p)
+				}
+			}
+			for _, p := range tt.unwanted {
+				if has(p) {
+					t.Errorf("%s links %s; its routes never use it", tt.function, p)
+				}
+			}
+		})
+	}
+}
