@@ -73,7 +73,7 @@ func (s *Store) RecordFailedLogin(ctx context.Context, k string, windowEnd time.
 	for range 3 {
 		// Add to the open window.
 		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(s.table),
+			TableName:                 aws.String(s.name),
 			Key:                       key(attemptsPK(k), typeAttempts),
 			UpdateExpression:          aws.String("ADD #count :one"),
 			ConditionExpression:       aws.String("#exp > :now"),
@@ -89,7 +89,7 @@ func (s *Store) RecordFailedLogin(ctx context.Context, k string, windowEnd time.
 		}
 		// No open window: open one, unless a concurrent caller just did.
 		out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                aws.String(s.table),
+			TableName:                aws.String(s.name),
 			Key:                      key(attemptsPK(k), typeAttempts),
 			UpdateExpression:         aws.String("SET #count = :one, #exp = :exp, #ttl = :ttl, #type = :type"),
 			ConditionExpression:      aws.String("attribute_not_exists(#exp) OR #exp <= :now"),

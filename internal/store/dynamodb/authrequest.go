@@ -87,7 +87,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 // GetItem, so that a request read right after an update shows it.
 func (s *Store) AuthRequest(ctx context.Context, id string) (oidc.AuthRequest, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+		TableName:      aws.String(s.name),
 		Key:            key(authRequestPK(id), typeAuthRequest),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -106,26 +106,15 @@ func (s *Store) AuthRequest(ctx context.Context, id string) (oidc.AuthRequest, e
 
 // decodeAuthRequest decodes a stored request; live is false if there is
 // none or it has expired.
-func (s *Store) decodeAuthRequest(av map[string]types.AttributeValue) (it authRequestItem, live bool, err error) {
+func (t *table) decodeAuthRequest(av map[string]types.AttributeValue) (it authRequestItem, live bool, err error) {
 	if av == nil {
 		return it, false, nil
 	}
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return it, false, err
 	}
-	return it, it.Expiry > s.nowMillis(), nil
+	return it, it.Expiry > t.nowMillis(), nil
 }
-
-// versionCondition holds an item (a request, a refresh token family) to
-// its version and to not having expired; exp is in epoch milliseconds. It
-// fails on an absent item too.
-const versionCondition = "#version = :version AND #exp > :now"
-
-func versionConditionValues(version, now int64) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{":version": numberAV(version), ":now": numberAV(now)}
-}
-
-var versionConditionNames = map[string]string{"#version": attrVersion, "#exp": attrExpiry}
 
 // UpdateAuthRequest implements oidc.AuthRequestStore: one PutItem of the
 // whole request with Version+1, on condition that the stored version is
@@ -141,56 +130,9 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, r oidc.AuthRequest) error
 }
 
 // authRequestLive reports whether a stored request (nil if none) is live.
-func (s *Store) authRequestLive(av map[string]types.AttributeValue) (bool, error) {
-	_, live, err := s.decodeAuthRequest(av)
+func (t *table) authRequestLive(av map[string]types.AttributeValue) (bool, error) {
+	_, live, err := t.decodeAuthRequest(av)
 	return live, err
-}
-
-// putVersioned writes item (whose write id is writeID) with one PutItem on
-// condition that the stored item has version expected and has not expired.
-// When the condition fails, DynamoDB returns the stored item
-// (ReturnValuesOnConditionCheckFailure), which versionCheckFailed maps to
-// the contract's error without a second read; a stored item carrying
-// writeID is our own first attempt, which succeeded before the SDK retried.
-func (s *Store) putVersioned(ctx context.Context, op string, item any, expected int64, writeID string, live func(map[string]types.AttributeValue) (bool, error)) error {
-	av, err := attributevalue.MarshalMap(item)
-	if err != nil {
-		return fmt.Errorf("dynamodb: %s: %w", op, err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                av,
-		ConditionExpression:                 aws.String(versionCondition),
-		ExpressionAttributeNames:            versionConditionNames,
-		ExpressionAttributeValues:           versionConditionValues(expected, s.nowMillis()),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, attrWriteID, writeID) {
-			return nil
-		}
-		return versionCheckFailed(op, old, live)
-	}
-	if err != nil {
-		return wrapErr(op, err)
-	}
-	return nil
-}
-
-// versionCheckFailed maps a failed versionCondition to the contract's
-// error, given the stored item DynamoDB returned (nil if none) and live,
-// which decodes it: ErrNotFound if it is absent or expired, ErrConflict if
-// it has another version.
-func versionCheckFailed(op string, old map[string]types.AttributeValue, live func(map[string]types.AttributeValue) (bool, error)) error {
-	isLive, err := live(old)
-	switch {
-	case err != nil:
-		return fmt.Errorf("dynamodb: %s: %w", op, err)
-	case !isLive:
-		return oidc.ErrNotFound
-	default:
-		return oidc.ErrConflict
-	}
 }
 
 // CompleteAuthRequest implements oidc.AuthRequestStore. With a code it is
@@ -222,24 +164,24 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, version int6
 
 // authRequestDelete deletes request id on condition that it has version and
 // has not expired, returning it if the condition fails.
-func (s *Store) authRequestDelete(id string, version int64) *types.Delete {
+func (t *table) authRequestDelete(id string, version int64) *types.Delete {
 	return &types.Delete{
-		TableName:                           aws.String(s.table),
+		TableName:                           aws.String(t.name),
 		Key:                                 key(authRequestPK(id), typeAuthRequest),
 		ConditionExpression:                 aws.String(versionCondition),
 		ExpressionAttributeNames:            versionConditionNames,
-		ExpressionAttributeValues:           versionConditionValues(version, s.nowMillis()),
+		ExpressionAttributeValues:           versionConditionValues(version, t.nowMillis()),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }
 
 // deleteAuthRequest is CompleteAuthRequest without a code: the write of
 // authRequestDelete as one DeleteItem.
-func (s *Store) deleteAuthRequest(ctx context.Context, id string, version int64) error {
+func (t *table) deleteAuthRequest(ctx context.Context, id string, version int64) error {
 	const op = "CompleteAuthRequest"
 	err := retryConflicts(ctx, func() error {
-		d := s.authRequestDelete(id, version)
-		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		d := t.authRequestDelete(id, version)
+		_, err := t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: d.TableName, Key: d.Key,
 			ConditionExpression:                 d.ConditionExpression,
 			ExpressionAttributeNames:            d.ExpressionAttributeNames,
@@ -249,7 +191,7 @@ func (s *Store) deleteAuthRequest(ctx context.Context, id string, version int64)
 		return err
 	})
 	if old, ok := conditionFailed(err); ok {
-		return versionCheckFailed(op, old, s.authRequestLive)
+		return versionCheckFailed(op, old, t.authRequestLive)
 	}
 	if transactionConflict(err) {
 		return fmt.Errorf("dynamodb: %s: %w: %w", op, oidc.ErrConflict, err)

@@ -76,7 +76,7 @@ func (it codeItem) code(id string) oidc.AuthCode {
 // a code redeemed a moment ago reads as consumed.
 func (s *Store) Code(ctx context.Context, id string) (oidc.AuthCode, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+		TableName:      aws.String(s.name),
 		Key:            key(codePK(id), typeCode),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -157,7 +157,7 @@ func (s *Store) RedeemCode(ctx context.Context, id string, grant *oidc.RefreshGr
 // grantID unless it is empty, on condition that the code exists, is not
 // consumed and has not expired; the stored code comes back when the
 // condition fails.
-func (s *Store) redeemUpdate(id, writeID, grantID string) *types.Update {
+func (t *table) redeemUpdate(id, writeID, grantID string) *types.Update {
 	update := "SET #consumed = :true, #redeemed_by = :write_id"
 	names := map[string]string{
 		"#pk": AttrPK, "#consumed": attrConsumed, "#redeemed_by": attrRedeemedBy, "#exp": attrExpiry,
@@ -166,7 +166,7 @@ func (s *Store) redeemUpdate(id, writeID, grantID string) *types.Update {
 		":true":     &types.AttributeValueMemberBOOL{Value: true},
 		":false":    &types.AttributeValueMemberBOOL{Value: false},
 		":write_id": stringAV(writeID),
-		":now":      numberAV(s.nowMillis()),
+		":now":      numberAV(t.nowMillis()),
 	}
 	if grantID != "" {
 		update += ", #grant_id = :grant_id"
@@ -174,7 +174,7 @@ func (s *Store) redeemUpdate(id, writeID, grantID string) *types.Update {
 		values[":grant_id"] = stringAV(grantID)
 	}
 	return &types.Update{
-		TableName:                           aws.String(s.table),
+		TableName:                           aws.String(t.name),
 		Key:                                 key(codePK(id), typeCode),
 		UpdateExpression:                    aws.String(update),
 		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #consumed = :false AND #exp > :now"),

@@ -75,14 +75,14 @@ func (it grantItem) grant(id string) oidc.RefreshGrant {
 
 // decodeGrant decodes a stored family; live is false if there is none or
 // it has expired.
-func (s *Store) decodeGrant(av map[string]types.AttributeValue) (it grantItem, live bool, err error) {
+func (t *table) decodeGrant(av map[string]types.AttributeValue) (it grantItem, live bool, err error) {
 	if av == nil {
 		return it, false, nil
 	}
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return it, false, err
 	}
-	return it, it.Expiry > s.nowMillis(), nil
+	return it, it.Expiry > t.nowMillis(), nil
 }
 
 // RefreshGrant implements oidc.RefreshStore: one strongly consistent
@@ -91,7 +91,7 @@ func (s *Store) decodeGrant(av map[string]types.AttributeValue) (it grantItem, l
 // signature).
 func (s *Store) RefreshGrant(ctx context.Context, id string) (oidc.RefreshGrant, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+		TableName:      aws.String(s.name),
 		Key:            key(grantPK(id), typeGrant),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -133,7 +133,7 @@ func (s *Store) RevokeRefreshGrant(ctx context.Context, id string, keepUntil tim
 	now, keep := s.nowMillis(), millis(keepUntil)
 	revoke := func(extend bool) (old map[string]types.AttributeValue, failed bool, err error) {
 		in := &dynamodb.UpdateItemInput{
-			TableName:           aws.String(s.table),
+			TableName:           aws.String(s.name),
 			Key:                 key(grantPK(id), typeGrant),
 			UpdateExpression:    aws.String("SET #revoked = :true, #version = #version + :one"),
 			ConditionExpression: aws.String("attribute_exists(#pk) AND #exp > :now AND #exp >= :keep"),
@@ -203,7 +203,7 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expiry time.T
 	if err != nil {
 		return fmt.Errorf("dynamodb: RevokeAccessToken: %w", err)
 	}
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.name), Item: item}); err != nil {
 		return wrapErr("RevokeAccessToken", err)
 	}
 	return nil
@@ -243,54 +243,4 @@ func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bo
 		}
 	}
 	return false, nil
-}
-
-// batchGet reads keys (at most 100) with one strongly consistent
-// BatchGetItem, shaped by opts (projection; its Keys are ignored). Keys
-// that DynamoDB leaves unprocessed (partial throttling) are asked for
-// again, at most twice, after which it fails with ErrUnavailable. With a
-// single key it uses GetItem, which costs the same round trip.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, opts *types.KeysAndAttributes) ([]map[string]types.AttributeValue, error) {
-	if opts == nil {
-		opts = &types.KeysAndAttributes{}
-	}
-	if len(keys) == 1 {
-		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:                aws.String(s.table),
-			Key:                      keys[0],
-			ConsistentRead:           aws.Bool(true),
-			ProjectionExpression:     opts.ProjectionExpression,
-			ExpressionAttributeNames: opts.ExpressionAttributeNames,
-		})
-		if err != nil || out.Item == nil {
-			return nil, err
-		}
-		return []map[string]types.AttributeValue{out.Item}, nil
-	}
-	request := map[string]types.KeysAndAttributes{s.table: {
-		Keys:                     keys,
-		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     opts.ProjectionExpression,
-		ExpressionAttributeNames: opts.ExpressionAttributeNames,
-	}}
-	var items []map[string]types.AttributeValue
-	for attempt := 0; ; attempt++ {
-		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, out.Responses[s.table]...)
-		if len(out.UnprocessedKeys[s.table].Keys) == 0 {
-			return items, nil
-		}
-		if attempt == 2 {
-			return nil, fmt.Errorf("keys left unprocessed: %w", oidc.ErrUnavailable)
-		}
-		request = out.UnprocessedKeys
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(20<<attempt) * time.Millisecond):
-		}
-	}
 }

@@ -52,7 +52,7 @@ func (s *Store) CreateSession(ctx context.Context, sess oidc.Session) error {
 // session ended a moment ago at logout must not sign anyone in).
 func (s *Store) Session(ctx context.Context, id string) (oidc.Session, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+		TableName:      aws.String(s.name),
 		Key:            key(sessionPK(id), typeSession),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -80,7 +80,7 @@ func (s *Store) Session(ctx context.Context, id string) (oidc.Session, error) {
 // exp and ttl, on condition that the session exists and has not expired.
 func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiry time.Time) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
+		TableName:           aws.String(s.name),
 		Key:                 key(sessionPK(id), typeSession),
 		UpdateExpression:    aws.String("SET #last_seen = :last_seen, #exp = :exp, #ttl = :ttl"),
 		ConditionExpression: aws.String("attribute_exists(#pk) AND #exp > :now"),
@@ -106,7 +106,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiry ti
 // DeleteSession implements oidc.SessionStore: one unconditional DeleteItem.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table),
+		TableName: aws.String(s.name),
 		Key:       key(sessionPK(id), typeSession),
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ type consentItem struct {
 // store.
 func (s *Store) Consent(ctx context.Context, subject, clientID string) (oidc.Consent, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+		TableName:      aws.String(s.name),
 		Key:            key(userPK(subject), consentSK(clientID)),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -164,7 +164,7 @@ func (s *Store) PutConsent(ctx context.Context, c oidc.Consent) error {
 	if err != nil {
 		return fmt.Errorf("dynamodb: PutConsent: %w", err)
 	}
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.name), Item: item}); err != nil {
 		return wrapErr("PutConsent", err)
 	}
 	return nil

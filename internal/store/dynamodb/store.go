@@ -32,10 +32,20 @@ type API interface {
 
 var _ API = (*dynamodb.Client)(nil)
 
-// Store keeps the provider's items in one DynamoDB table.
+// Store keeps the provider's items in one DynamoDB table. Its own methods
+// are the storage ports; the reads, writes and item codecs they share are
+// the methods of the embedded table.
 type Store struct {
+	table
+}
+
+// table is one DynamoDB table, the client that reads and writes it, and the
+// clock its items expire by. Its methods are what the ports share: the
+// conditional writes (create, putVersioned; writePair in transact.go),
+// batchGet, and the helpers of each item type.
+type table struct {
 	client API
-	table  string
+	name   string
 	now    func() time.Time
 }
 
@@ -45,11 +55,11 @@ var (
 	_ oidc.UserStore        = (*Store)(nil)
 )
 
-// New returns a store of the items in table, read and written through
-// client, that reads time from now. The table must exist (CreateTable, or
-// the deployment's template).
-func New(client API, table string, now func() time.Time) *Store {
-	return &Store{client: client, table: table, now: now}
+// New returns a store of the items in the table called name, read and
+// written through client, that reads time from now. The table must exist
+// (CreateTable, or the deployment's template).
+func New(client API, name string, now func() time.Time) *Store {
+	return &Store{table{client: client, name: name, now: now}}
 }
 
 // Attribute names besides the keys. Expression attribute names (#name)
@@ -88,7 +98,7 @@ func ttlSeconds(expiry time.Time) int64 {
 // nowMillis is the store's clock in epoch milliseconds. An item is live
 // while its exp is greater than nowMillis: an item whose expiry equals now
 // has expired, as in the memory store.
-func (s *Store) nowMillis() int64 { return s.now().UnixMilli() }
+func (t *table) nowMillis() int64 { return t.now().UnixMilli() }
 
 func numberAV(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
@@ -121,13 +131,13 @@ func writtenBy(item map[string]types.AttributeValue, attr, writeID string) bool 
 // condition that its key is unused: ErrConflict if it is. An item carrying
 // writeID is this call's own first attempt, which succeeded before the SDK
 // retried (a lost response), so the call succeeds.
-func (s *Store) create(ctx context.Context, op string, item any, writeID string) error {
+func (t *table) create(ctx context.Context, op string, item any, writeID string) error {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return fmt.Errorf("dynamodb: %s: %w", op, err)
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
+	_, err = t.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(t.name),
 		Item:                                av,
 		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
@@ -143,6 +153,114 @@ func (s *Store) create(ctx context.Context, op string, item any, writeID string)
 		return wrapErr(op, err)
 	}
 	return nil
+}
+
+// versionCondition holds an item (a request, a refresh token family) to
+// its version and to not having expired; exp is in epoch milliseconds. It
+// fails on an absent item too.
+const versionCondition = "#version = :version AND #exp > :now"
+
+func versionConditionValues(version, now int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{":version": numberAV(version), ":now": numberAV(now)}
+}
+
+var versionConditionNames = map[string]string{"#version": attrVersion, "#exp": attrExpiry}
+
+// putVersioned writes item (whose write id is writeID) with one PutItem on
+// condition that the stored item has version expected and has not expired.
+// When the condition fails, DynamoDB returns the stored item
+// (ReturnValuesOnConditionCheckFailure), which versionCheckFailed maps to
+// the contract's error without a second read; a stored item carrying
+// writeID is our own first attempt, which succeeded before the SDK retried.
+func (t *table) putVersioned(ctx context.Context, op string, item any, expected int64, writeID string, live func(map[string]types.AttributeValue) (bool, error)) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
+	}
+	_, err = t.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(t.name),
+		Item:                                av,
+		ConditionExpression:                 aws.String(versionCondition),
+		ExpressionAttributeNames:            versionConditionNames,
+		ExpressionAttributeValues:           versionConditionValues(expected, t.nowMillis()),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		if writtenBy(old, attrWriteID, writeID) {
+			return nil
+		}
+		return versionCheckFailed(op, old, live)
+	}
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	return nil
+}
+
+// versionCheckFailed maps a failed versionCondition to the contract's
+// error, given the stored item DynamoDB returned (nil if none) and live,
+// which decodes it: ErrNotFound if it is absent or expired, ErrConflict if
+// it has another version.
+func versionCheckFailed(op string, old map[string]types.AttributeValue, live func(map[string]types.AttributeValue) (bool, error)) error {
+	isLive, err := live(old)
+	switch {
+	case err != nil:
+		return fmt.Errorf("dynamodb: %s: %w", op, err)
+	case !isLive:
+		return oidc.ErrNotFound
+	default:
+		return oidc.ErrConflict
+	}
+}
+
+// batchGet reads keys (at most 100) with one strongly consistent
+// BatchGetItem, shaped by opts (projection; its Keys are ignored). Keys
+// that DynamoDB leaves unprocessed (partial throttling) are asked for
+// again, at most twice, after which it fails with ErrUnavailable. With a
+// single key it uses GetItem, which costs the same round trip.
+func (t *table) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, opts *types.KeysAndAttributes) ([]map[string]types.AttributeValue, error) {
+	if opts == nil {
+		opts = &types.KeysAndAttributes{}
+	}
+	if len(keys) == 1 {
+		out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:                aws.String(t.name),
+			Key:                      keys[0],
+			ConsistentRead:           aws.Bool(true),
+			ProjectionExpression:     opts.ProjectionExpression,
+			ExpressionAttributeNames: opts.ExpressionAttributeNames,
+		})
+		if err != nil || out.Item == nil {
+			return nil, err
+		}
+		return []map[string]types.AttributeValue{out.Item}, nil
+	}
+	request := map[string]types.KeysAndAttributes{t.name: {
+		Keys:                     keys,
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     opts.ProjectionExpression,
+		ExpressionAttributeNames: opts.ExpressionAttributeNames,
+	}}
+	var items []map[string]types.AttributeValue
+	for attempt := 0; ; attempt++ {
+		out, err := t.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, out.Responses[t.name]...)
+		if len(out.UnprocessedKeys[t.name].Keys) == 0 {
+			return items, nil
+		}
+		if attempt == 2 {
+			return nil, fmt.Errorf("keys left unprocessed: %w", oidc.ErrUnavailable)
+		}
+		request = out.UnprocessedKeys
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(20<<attempt) * time.Millisecond):
+		}
+	}
 }
 
 // unavailableCodes are the AWS error codes that mean "try again later".

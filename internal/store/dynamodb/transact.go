@@ -27,11 +27,11 @@ import (
 // that the write is the call's own after all (nil). A transaction still
 // undecided after the retries fails matching undecided; any other failure
 // is wrapped as wrapErr does.
-func (s *Store) writePair(ctx context.Context, op string, first, second types.TransactWriteItem,
+func (t *table) writePair(ctx context.Context, op string, first, second types.TransactWriteItem,
 	failed func(i int, old map[string]types.AttributeValue) error, undecided error,
 ) error {
 	err := retryConflicts(ctx, func() error {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{first, second},
 		})
 		return err
@@ -54,9 +54,9 @@ func (s *Store) writePair(ctx context.Context, op string, first, second types.Tr
 
 // putNew is the transaction item that puts item on condition that its key
 // is unused.
-func (s *Store) putNew(item map[string]types.AttributeValue) types.TransactWriteItem {
+func (t *table) putNew(item map[string]types.AttributeValue) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
-		TableName:                aws.String(s.table),
+		TableName:                aws.String(t.name),
 		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},

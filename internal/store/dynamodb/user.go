@@ -26,12 +26,12 @@ func (s *Store) User(ctx context.Context, subject string) (oidc.User, error) {
 	return it.User, nil
 }
 
-func (s *Store) userItem(ctx context.Context, subject string) (it userItem, found bool, err error) {
+func (t *table) userItem(ctx context.Context, subject string) (it userItem, found bool, err error) {
 	if subject == "" {
 		return it, false, nil
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(t.name),
 		Key:            key(userPK(subject), typeUser),
 		ConsistentRead: aws.Bool(true),
 	})
@@ -98,21 +98,21 @@ func (s *Store) DeleteUser(ctx context.Context, subject string) error {
 }
 
 // writeUser replaces the user subject by u, or deletes it if u is nil.
-func (s *Store) writeUser(ctx context.Context, op, subject string, u *oidc.User) error {
+func (t *table) writeUser(ctx context.Context, op, subject string, u *oidc.User) error {
 	for attempt := 0; attempt < userWriteAttempts; attempt++ {
-		old, found, err := s.userItem(ctx, subject)
+		old, found, err := t.userItem(ctx, subject)
 		if err != nil {
 			return wrapErr(op, err)
 		}
 		if u == nil && !found {
 			return oidc.ErrNotFound
 		}
-		items, next := s.userWrites(subject, old, found, u)
-		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		items, next := t.userWrites(subject, old, found, u)
+		_, err = t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			return nil
 		}
-		if !s.userWriteLost(err, len(items)) {
+		if !t.userWriteLost(err, len(items)) {
 			if pk, taken := loginTaken(err, next); taken {
 				kind := "email address"
 				if strings.HasPrefix(pk, usernameLoginPK("")) {
@@ -136,7 +136,7 @@ func (s *Store) writeUser(ctx context.Context, op, subject string, u *oidc.User)
 // because another write to the same user came between the read and the
 // write (the user's condition failed, or the transaction met another in
 // progress), so that it is worth reading again and retrying.
-func (s *Store) userWriteLost(err error, n int) bool {
+func (t *table) userWriteLost(err error, n int) bool {
 	if transactionConflict(err) {
 		return true
 	}
@@ -162,8 +162,8 @@ func loginTaken(err error, puts []string) (pk string, taken bool) {
 // userWrites is the transaction that takes user subject from old (found or
 // not) to u (nil: deleted), and the pks of the login items it puts, which
 // follow the user item in the transaction.
-func (s *Store) userWrites(subject string, old userItem, found bool, u *oidc.User) (items []types.TransactWriteItem, puts []string) {
-	table := aws.String(s.table)
+func (t *table) userWrites(subject string, old userItem, found bool, u *oidc.User) (items []types.TransactWriteItem, puts []string) {
+	table := aws.String(t.name)
 	// The user item must be as read: the same version, or still absent.
 	userCond := aws.String("attribute_not_exists(#pk)")
 	names := map[string]string{"#pk": AttrPK}
