@@ -74,7 +74,7 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	d.bindBackend(&c.Signer, "signer", defaultSigner)
 	d.readAlgorithm(c)
 	d.applyDefaults(c)
-	d.validate(c)
+	validator{d}.validate(c)
 	if err := joinErrors(d.errs); err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func (s Section) Decode(v any) error {
 	d.pos[s.path] = s.at
 	d.decode(s.node, s.path, rv.Elem(), field{})
 	if val, ok := v.(Validator); ok {
-		val.Validate(func(key, msg string) { d.fail(join(s.path, key), "%s", msg) })
+		val.Validate(func(key, msg string) { validator{d}.fail(join(s.path, key), "%s", msg) })
 	}
 	return joinErrors(d.errs)
 }

@@ -17,27 +17,36 @@ import (
 // redirect; the user copies the code by hand.
 const oob = "urn:ietf:wg:oauth:2.0:oob"
 
+// validator checks a decoded Config. It holds the decoder that decoded it,
+// for the decoder's record of the file: where each key path came from,
+// which keys were set, which values it already rejected, and the errors so
+// far. So a validation problem names the file and line like a decoding one,
+// and a value that failed to decode is not reported again.
+type validator struct {
+	d *decoder
+}
+
 // fail reports a validation problem at path p unless p, or a value above
 // it, was already rejected while decoding.
-func (d *decoder) fail(p, format string, args ...any) {
-	if d.isBad(p) {
+func (v validator) fail(p, format string, args ...any) {
+	if v.d.isBad(p) {
 		return
 	}
-	d.add(p, fmt.Sprintf(format, args...))
+	v.d.add(p, fmt.Sprintf(format, args...))
 }
 
 // validate checks the decoded configuration after overrides and defaults.
 // It reports every problem it finds; none of its messages shows a secret or
 // a password hash.
-func (d *decoder) validate(c *Config) {
-	d.validateIssuer(c.Issuer)
-	d.validateWeb(&c.Web)
-	d.validateAlgorithm(c.algorithm)
-	d.validatePasswords(c)
-	d.validateClients(c.StaticClients)
-	d.validateOAuth2(&c.OAuth2)
-	d.validateExpiry(&c.Expiry)
-	d.validateLogger(&c.Logger)
+func (v validator) validate(c *Config) {
+	v.validateIssuer(c.Issuer)
+	v.validateWeb(&c.Web)
+	v.validateAlgorithm(c.algorithm)
+	v.validatePasswords(c)
+	v.validateClients(c.StaticClients)
+	v.validateOAuth2(&c.OAuth2)
+	v.validateExpiry(&c.Expiry)
+	v.validateLogger(&c.Logger)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a
@@ -52,46 +61,46 @@ func isLoopback(host string) bool {
 
 const loopbackHosts = "127.0.0.1, [::1], localhost"
 
-func (d *decoder) validateIssuer(s string) {
+func (v validator) validateIssuer(s string) {
 	const p = "issuer"
 	if s == "" {
-		d.fail(p, "required: the URL at which clients reach this provider, like https://id.example.com")
+		v.fail(p, "required: the URL at which clients reach this provider, like https://id.example.com")
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-		d.fail(p, "%q is not an absolute URL like https://id.example.com", s)
+		v.fail(p, "%q is not an absolute URL like https://id.example.com", s)
 		return
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http":
 		if !isLoopback(u.Hostname()) {
-			d.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
+			v.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
 		}
 	default:
-		d.fail(p, "%q: the scheme must be https", s)
+		v.fail(p, "%q: the scheme must be https", s)
 	}
 	if u.User != nil {
-		d.fail(p, "%q must not contain user information", s)
+		v.fail(p, "%q must not contain user information", s)
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		d.fail(p, "%q must not have a query", s)
+		v.fail(p, "%q must not have a query", s)
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
-		d.fail(p, "%q must not have a fragment", s)
+		v.fail(p, "%q must not have a fragment", s)
 	}
 	if strings.HasSuffix(u.Path, "/") {
-		d.fail(p, "%q must not end with a slash", s)
+		v.fail(p, "%q must not end with a slash", s)
 	}
 }
 
-func (d *decoder) validateWeb(w *Web) {
+func (v validator) validateWeb(w *Web) {
 	if host, port, err := net.SplitHostPort(w.HTTP); err != nil || !validPort(port) || strings.ContainsAny(host, " /") {
-		d.fail("web.http", "%q is not a listen address host:port like 127.0.0.1:5556", w.HTTP)
+		v.fail("web.http", "%q is not a listen address host:port like 127.0.0.1:5556", w.HTTP)
 	}
 	for i, o := range w.AllowedOrigins {
-		d.checkOrigin(fmt.Sprintf("web.allowedOrigins[%d]", i), o)
+		v.checkOrigin(fmt.Sprintf("web.allowedOrigins[%d]", i), o)
 	}
 }
 
@@ -102,19 +111,19 @@ func validPort(s string) bool {
 
 // validateAlgorithm checks signer.config.algorithm, the one backend key
 // this package reads (see Config.SigningAlgorithm).
-func (d *decoder) validateAlgorithm(alg string) {
+func (v validator) validateAlgorithm(alg string) {
 	if !slices.Contains(oidc.SigningAlgorithms, alg) {
-		d.fail("signer.config.algorithm", "unknown algorithm %q (%s)", alg, orList(oidc.SigningAlgorithms))
+		v.fail("signer.config.algorithm", "unknown algorithm %q (%s)", alg, orList(oidc.SigningAlgorithms))
 	}
 }
 
-func (d *decoder) validatePasswords(c *Config) {
+func (v validator) validatePasswords(c *Config) {
 	if len(c.StaticPasswords) > 0 && !c.EnablePasswordDB {
 		p := "staticPasswords"
-		if _, ok := d.pos["enablePasswordDB"]; ok {
+		if _, ok := v.d.pos["enablePasswordDB"]; ok {
 			p = "enablePasswordDB"
 		}
-		d.fail(p, "staticPasswords are listed but enablePasswordDB is false; set enablePasswordDB: true (the password database is the only way to log in)")
+		v.fail(p, "staticPasswords are listed but enablePasswordDB is false; set enablePasswordDB: true (the password database is the only way to log in)")
 	}
 	emails := map[string]int{}
 	userIDs := map[string]int{}
@@ -123,41 +132,41 @@ func (d *decoder) validatePasswords(c *Config) {
 		p := fmt.Sprintf("staticPasswords[%d]", i)
 		switch {
 		case pw.Email == "":
-			d.fail(p+".email", "required")
+			v.fail(p+".email", "required")
 		case !strings.Contains(pw.Email, "@") || strings.TrimSpace(pw.Email) != pw.Email:
-			d.fail(p+".email", "%q is not an email address", pw.Email)
+			v.fail(p+".email", "%q is not an email address", pw.Email)
 		default:
 			key := strings.ToLower(pw.Email)
 			if j, dup := emails[key]; dup {
-				d.fail(p+".email", "duplicate email %q (also staticPasswords[%d]; emails are compared ignoring case)", pw.Email, j)
+				v.fail(p+".email", "duplicate email %q (also staticPasswords[%d]; emails are compared ignoring case)", pw.Email, j)
 			} else {
 				emails[key] = i
 			}
 		}
 		switch {
 		case pw.Hash == "" && pw.HashFromEnv == "":
-			d.fail(p+".hash", "required: a bcrypt hash of the password (or hashFromEnv naming a variable that holds one)")
+			v.fail(p+".hash", "required: a bcrypt hash of the password (or hashFromEnv naming a variable that holds one)")
 		case pw.Hash == "":
 			// hashFromEnv named an unset variable: reported while decoding.
 		default:
 			if _, err := bcrypt.Cost([]byte(pw.Hash)); err != nil {
 				if pw.HashFromEnv != "" {
-					d.fail(p+".hashFromEnv", "environment variable %q does not hold a bcrypt hash", pw.HashFromEnv)
+					v.fail(p+".hashFromEnv", "environment variable %q does not hold a bcrypt hash", pw.HashFromEnv)
 				} else {
-					d.fail(p+".hash", "not a bcrypt hash (like $2a$10$ followed by 53 characters)")
+					v.fail(p+".hash", "not a bcrypt hash (like $2a$10$ followed by 53 characters)")
 				}
 			}
 		}
 		if pw.Subject == "" {
-			d.fail(p+".userID", "required: a stable, unique user id (the sub claim)")
+			v.fail(p+".userID", "required: a stable, unique user id (the sub claim)")
 		} else if j, dup := userIDs[pw.Subject]; dup {
-			d.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.Subject, j)
+			v.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.Subject, j)
 		} else {
 			userIDs[pw.Subject] = i
 		}
 		if pw.Username != "" {
 			if j, dup := usernames[pw.Username]; dup {
-				d.fail(p+".username", "duplicate username %q (also staticPasswords[%d])", pw.Username, j)
+				v.fail(p+".username", "duplicate username %q (also staticPasswords[%d])", pw.Username, j)
 			} else {
 				usernames[pw.Username] = i
 			}
@@ -165,14 +174,14 @@ func (d *decoder) validatePasswords(c *Config) {
 	}
 }
 
-func (d *decoder) validateClients(cs []Client) {
+func (v validator) validateClients(cs []Client) {
 	ids := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("staticClients[%d]", i)
 		if c.ID == "" {
-			d.fail(p+".id", "required")
+			v.fail(p+".id", "required")
 		} else if j, dup := ids[c.ID]; dup {
-			d.fail(p+".id", "duplicate client id %q (also staticClients[%d])", c.ID, j)
+			v.fail(p+".id", "duplicate client id %q (also staticClients[%d])", c.ID, j)
 		} else {
 			ids[c.ID] = i
 		}
@@ -182,31 +191,31 @@ func (d *decoder) validateClients(cs []Client) {
 			if c.SecretEnv != "" {
 				k = ".secretEnv"
 			}
-			d.fail(p+k, "a public client must not have a secret; remove it, or remove public: true")
+			v.fail(p+k, "a public client must not have a secret; remove it, or remove public: true")
 		case c.Public:
 		case c.Secret == "": // a secretEnv naming an unset variable is reported while decoding
-			d.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
+			v.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
 		}
 		if len(c.RedirectURIs) == 0 {
-			d.fail(p+".redirectURIs", "at least one redirect URI is required")
+			v.fail(p+".redirectURIs", "at least one redirect URI is required")
 		}
 		for j, u := range c.RedirectURIs {
-			d.checkRedirectURI(fmt.Sprintf("%s.redirectURIs[%d]", p, j), u, c.Public, true)
+			v.checkRedirectURI(fmt.Sprintf("%s.redirectURIs[%d]", p, j), u, c.Public, true)
 		}
 		for j, u := range c.PostLogoutRedirectURIs {
-			d.checkRedirectURI(fmt.Sprintf("%s.postLogoutRedirectURIs[%d]", p, j), u, c.Public, false)
+			v.checkRedirectURI(fmt.Sprintf("%s.postLogoutRedirectURIs[%d]", p, j), u, c.Public, false)
 		}
 		for j, o := range c.AllowedOrigins {
-			d.checkOrigin(fmt.Sprintf("%s.allowedOrigins[%d]", p, j), o)
+			v.checkOrigin(fmt.Sprintf("%s.allowedOrigins[%d]", p, j), o)
 		}
 	}
 	for i, c := range cs {
 		for j, peer := range c.TrustedPeers {
 			pp := fmt.Sprintf("staticClients[%d].trustedPeers[%d]", i, j)
 			if _, ok := ids[peer]; !ok {
-				d.fail(pp, "%q is not the id of a static client", peer)
+				v.fail(pp, "%q is not the id of a static client", peer)
 			} else if peer == c.ID {
-				d.fail(pp, "a client always trusts itself; remove %q", peer)
+				v.fail(pp, "a client always trusts itself; remove %q", peer)
 			}
 		}
 	}
@@ -216,80 +225,80 @@ func (d *decoder) validateClients(cs []Client) {
 // absolute URI without fragment or wildcard; https with a host; http only
 // for loopback hosts (RFC 8252 §7.3); custom schemes (RFC 8252 §7.1) and
 // the out-of-band URI only for public clients.
-func (d *decoder) checkRedirectURI(p, s string, public, allowOOB bool) {
+func (v validator) checkRedirectURI(p, s string, public, allowOOB bool) {
 	switch {
 	case s == "":
-		d.fail(p, "must not be empty")
+		v.fail(p, "must not be empty")
 		return
 	case strings.TrimSpace(s) != s:
-		d.fail(p, "%q must not have leading or trailing spaces", s)
+		v.fail(p, "%q must not have leading or trailing spaces", s)
 		return
 	case s == oob:
 		if !allowOOB {
-			d.fail(p, "%s is not a place to return to", oob)
+			v.fail(p, "%s is not a place to return to", oob)
 		} else if !public {
-			d.fail(p, "%s is allowed for public clients only", oob)
+			v.fail(p, "%s is allowed for public clients only", oob)
 		}
 		return
 	case strings.Contains(s, "*"):
-		d.fail(p, "%q: wildcards are not allowed; list each URI", s)
+		v.fail(p, "%q: wildcards are not allowed; list each URI", s)
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		d.fail(p, "%q is not a valid URI", s)
+		v.fail(p, "%q is not a valid URI", s)
 		return
 	}
 	if u.Scheme == "" {
-		d.fail(p, "%q is not an absolute URI (RFC 6749 §3.1.2)", s)
+		v.fail(p, "%q is not an absolute URI (RFC 6749 §3.1.2)", s)
 		return
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
-		d.fail(p, "%q must not contain a fragment (RFC 6749 §3.1.2)", s)
+		v.fail(p, "%q must not contain a fragment (RFC 6749 §3.1.2)", s)
 		return
 	}
 	switch scheme := strings.ToLower(u.Scheme); scheme {
 	case "https":
 		if u.Hostname() == "" {
-			d.fail(p, "%q needs a host", s)
+			v.fail(p, "%q needs a host", s)
 		}
 	case "http":
 		switch {
 		case u.Hostname() == "":
-			d.fail(p, "%q needs a host", s)
+			v.fail(p, "%q needs a host", s)
 		case !isLoopback(u.Hostname()):
-			d.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
+			v.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
 		}
 	case "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss":
-		d.fail(p, "%q: the scheme %s is not allowed", s, scheme)
+		v.fail(p, "%q: the scheme %s is not allowed", s, scheme)
 	default:
 		if !public {
-			d.fail(p, "%q: a custom scheme is allowed for public clients only (native apps, RFC 8252 §7.1)", s)
+			v.fail(p, "%q: a custom scheme is allowed for public clients only (native apps, RFC 8252 §7.1)", s)
 		}
 	}
 }
 
 // checkOrigin accepts "*" or a web origin scheme://host[:port] with no path.
-func (d *decoder) checkOrigin(p, s string) {
+func (v validator) checkOrigin(p, s string) {
 	if s == "*" {
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
-		d.fail(p, `%q is not "*" or an origin like https://app.example.com (scheme://host[:port], no path)`, s)
+		v.fail(p, `%q is not "*" or an origin like https://app.example.com (scheme://host[:port], no path)`, s)
 	}
 }
 
-func (d *decoder) validateOAuth2(o *OAuth2) {
+func (v validator) validateOAuth2(o *OAuth2) {
 	seen := map[string]bool{}
 	for i, rt := range o.ResponseTypes {
 		p := fmt.Sprintf("oauth2.responseTypes[%d]", i)
 		switch {
 		case !slices.Contains(oidc.ResponseTypeParts, rt):
-			d.fail(p, "unknown response type %q (%s)", rt, orList(oidc.ResponseTypeParts))
+			v.fail(p, "unknown response type %q (%s)", rt, orList(oidc.ResponseTypeParts))
 		case seen[rt]:
-			d.fail(p, "duplicate response type %q", rt)
+			v.fail(p, "duplicate response type %q", rt)
 		}
 		seen[rt] = true
 	}
@@ -298,35 +307,35 @@ func (d *decoder) validateOAuth2(o *OAuth2) {
 		p := fmt.Sprintf("oauth2.grantTypes[%d]", i)
 		switch {
 		case !slices.Contains(oidc.GrantTypes, gt):
-			d.fail(p, "grant type %q is not supported (%s)", gt, orList(oidc.GrantTypes))
+			v.fail(p, "grant type %q is not supported (%s)", gt, orList(oidc.GrantTypes))
 		case seen[gt]:
-			d.fail(p, "duplicate grant type %q", gt)
+			v.fail(p, "duplicate grant type %q", gt)
 		}
 		seen[gt] = true
 	}
 	if len(o.GrantTypes) > 0 && !seen[oidc.GrantAuthorizationCode] {
-		d.fail("oauth2.grantTypes", "%s is required: it is how every login ends", oidc.GrantAuthorizationCode)
+		v.fail("oauth2.grantTypes", "%s is required: it is how every login ends", oidc.GrantAuthorizationCode)
 	}
 }
 
-func (d *decoder) validateExpiry(e *Expiry) {
+func (v validator) validateExpiry(e *Expiry) {
 	// Durations were checked while decoding: only explicit values can be
 	// out of range, and they are reported with the key as written.
 	const rt = "expiry.refreshTokens."
-	if e.RefreshTokens.DisableRotation && !d.set[rt+"validIfNotUsedFor"] && !d.set[rt+"validForIfNotUsed"] && !d.set[rt+"absoluteLifetime"] {
-		d.fail(rt+"disableRotation", "without rotation a leaked refresh token stays usable; also set validIfNotUsedFor or absoluteLifetime")
+	if e.RefreshTokens.DisableRotation && !v.d.set[rt+"validIfNotUsedFor"] && !v.d.set[rt+"validForIfNotUsed"] && !v.d.set[rt+"absoluteLifetime"] {
+		v.fail(rt+"disableRotation", "without rotation a leaked refresh token stays usable; also set validIfNotUsedFor or absoluteLifetime")
 	}
 }
 
-func (d *decoder) validateLogger(l *Logger) {
+func (v validator) validateLogger(l *Logger) {
 	switch l.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		d.fail("logger.level", "unknown level %q (debug, info, warn or error)", l.Level)
+		v.fail("logger.level", "unknown level %q (debug, info, warn or error)", l.Level)
 	}
 	switch l.Format {
 	case "text", "json":
 	default:
-		d.fail("logger.format", "unknown format %q (text or json)", l.Format)
+		v.fail("logger.format", "unknown format %q (text or json)", l.Format)
 	}
 }
