@@ -600,12 +600,17 @@ func TestRuntimeAPIMisconfigured(t *testing.T) {
 // BenchmarkColdStart measures, per function, the time from starting the
 // process to the Runtime API receiving its first response (init plus the
 // first invocation, as a cold start in Lambda), and reports the mean as
-// ns/op. Each iteration is a process start (over 100ms), so the default
-// -benchtime of 1s runs about ten per function; -benchtime=5x bounds it.
+// ns/op, with the size of the function's stripped binary (for the host's
+// architecture) as bootstrap-MiB. Each iteration is a process start, so
+// the default -benchtime of 1s runs about ten per function; -benchtime=5x
+// bounds it.
 func BenchmarkColdStart(b *testing.B) {
-	binaries(b)
+	dir := binaries(b)
 	for _, fn := range oidc.Functions {
 		b.Run(fn, func(b *testing.B) {
+			if st, err := os.Stat(filepath.Join(dir, fn)); err == nil {
+				b.ReportMetric(float64(st.Size())/(1<<20), "bootstrap-MiB")
+			}
 			c := smokeCases(fn)[0]
 			var total time.Duration
 			for range b.N {
