@@ -57,10 +57,20 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 	wctx, cancel := detach(ctx)
 	defer cancel()
 	if err := t.codes.RedeemCode(wctx, code.ID, refresh); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+		if !errors.Is(err, ErrNotFound) {
+			return tokenSet{}, internalError(err)
 		}
-		return tokenSet{}, internalError(err)
+		// Another redemption of this code won the race: a replay as much as
+		// a late one, so it revokes what the winner got. The winner's
+		// consuming write is complete, so this read sees its grant.
+		consumed, err := t.codes.Code(wctx, code.ID)
+		switch {
+		case err == nil && consumed.Consumed:
+			return tokenSet{}, t.replayed(wctx, consumed)
+		case err != nil && !isNotFound(err):
+			return tokenSet{}, internalError(err)
+		}
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the code is invalid or expired")
 	}
 	return set, nil
 }
@@ -84,16 +94,7 @@ func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (A
 	case code.RedirectURI != req.params.Get("redirect_uri"):
 		return AuthCode{}, errorf(ErrCodeInvalidGrant, "redirect_uri does not match the authorization request")
 	case code.Consumed:
-		// A replay by the code's own client: someone else may hold the
-		// tokens it issued. RFC 6749 §4.1.2: revoke them (the grant every
-		// code starts; access tokens name it, so userinfo refuses them too).
-		t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", req.client.ID, "request_id", RequestID(ctx))
-		if code.GrantID != "" {
-			if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
-				return AuthCode{}, internalError(err)
-			}
-		}
-		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the code was already used")
+		return AuthCode{}, t.replayed(ctx, code)
 	}
 	switch {
 	case code.CodeChallenge == "" && verifier != "":
@@ -105,6 +106,21 @@ func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (A
 		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
 	}
 	return code, nil
+}
+
+// replayed answers a second redemption of a code by its own client: someone
+// else may hold the tokens it issued. RFC 6749 §4.1.2: revoke them (the
+// grant every code starts; access tokens name it, so userinfo and
+// introspection refuse them too). A late replay and the loser of a
+// concurrent redemption are treated alike.
+func (t *Token) replayed(ctx context.Context, code AuthCode) error {
+	t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", code.ClientID, "request_id", RequestID(ctx))
+	if code.GrantID != "" {
+		if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+			return internalError(err)
+		}
+	}
+	return errorf(ErrCodeInvalidGrant, "the code was already used")
 }
 
 // newGrant starts the grant a redeemed code creates. Every code starts one,

@@ -133,3 +133,56 @@ func TestConcurrentRedemption(t *testing.T) {
 		t.Errorf("%d redemptions succeeded; want exactly 1", ok)
 	}
 }
+
+// TestConcurrentReplayRevokes: two redemptions of one code that race both
+// read it unused; the loser's consuming write fails. RFC 6749 §4.1.2: the
+// loser is a replay like a late one, so the winner's tokens are revoked:
+// its access token fails at userinfo and introspection, its refresh token
+// at the token endpoint. Every trial, not only when the loser is late.
+func TestConcurrentReplayRevokes(t *testing.T) {
+	for trial := range 5 {
+		race := newBarrier(2)
+		e := newEnv(t, func(c *oidc.Config) {
+			c.Codes = racingStore{Store: c.Codes.(*memory.Store), codes: race}
+		})
+		params := authParams()
+		params.Set("scope", "openid offline_access")
+		code := e.code(params)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		results := make(chan result, 2)
+		for range 2 {
+			go func() {
+				status, body, _, err := e.tryToken(form, confidentialID, confidentialSecret)
+				if err != nil {
+					t.Errorf("token request: %v", err)
+				}
+				results <- result{status, body}
+			}()
+		}
+		var winner map[string]any
+		for range 2 {
+			r := <-results
+			if r.status == http.StatusOK {
+				winner = r.body
+			} else if r.body["error"] != oidc.ErrCodeInvalidGrant {
+				t.Errorf("trial %d: loser got %d %v; want invalid_grant", trial, r.status, r.body)
+			}
+		}
+		if winner == nil {
+			t.Fatalf("trial %d: no redemption succeeded", trial)
+		}
+		at, _ := winner["access_token"].(string)
+		if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != http.StatusUnauthorized {
+			t.Errorf("trial %d: the winner's access token still works at userinfo: %d %s", trial, p.status, p.body)
+		}
+		rt, _ := winner["refresh_token"].(string)
+		status, body, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, confidentialID, confidentialSecret)
+		if status != http.StatusBadRequest || body["error"] != oidc.ErrCodeInvalidGrant {
+			t.Errorf("trial %d: the winner's refresh token still works: %d %v", trial, status, body["error"])
+		}
+	}
+}
