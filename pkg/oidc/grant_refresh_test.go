@@ -155,6 +155,15 @@ func TestRefreshScope(t *testing.T) {
 	if status != 200 || body["scope"] != "openid email offline_access" {
 		t.Errorf("after narrowing: %d scope %v", status, body["scope"])
 	}
+	// OpenID Connect Core §12.2: a scope without openid is plain OAuth, so
+	// the answer carries no ID token; the access token still works.
+	status, body = e.refresh(body["refresh_token"].(string), url.Values{"scope": {"email offline_access"}})
+	if status != 200 || body["scope"] != "email offline_access" || body["access_token"] == nil {
+		t.Fatalf("narrowing to leave openid out: %d %v", status, body["error"])
+	}
+	if _, ok := body["id_token"]; ok {
+		t.Errorf("a refresh without openid returned an ID token")
+	}
 }
 
 func TestRefreshErrors(t *testing.T) {

@@ -74,13 +74,20 @@ type accessTokenClaims struct {
 func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
 	var accessToken, idToken string
 	var err error
-	if b.s.OmitTokenEndpointAtHash {
+	switch {
+	case !slices.Contains(g.Scopes, ScopeOpenID):
+		// A refresh that narrowed the scope to leave openid out is plain
+		// OAuth: no ID token (OpenID Connect Core §12.2, §3.1.2.1).
+		accessToken, err = b.mintAccessToken(ctx, g)
+	case b.s.OmitTokenEndpointAtHash:
 		err = run2(
 			func() (err error) { accessToken, err = b.mintAccessToken(ctx, g); return err },
 			func() (err error) { idToken, err = b.mintIDToken(ctx, g, user, "", ""); return err },
 		)
-	} else if accessToken, err = b.mintAccessToken(ctx, g); err == nil {
-		idToken, err = b.mintIDToken(ctx, g, user, accessToken, "")
+	default:
+		if accessToken, err = b.mintAccessToken(ctx, g); err == nil {
+			idToken, err = b.mintIDToken(ctx, g, user, accessToken, "")
+		}
 	}
 	if err != nil {
 		return tokenSet{}, err
