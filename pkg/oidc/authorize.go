@@ -144,9 +144,15 @@ func (a *Authorize) loginRequired(req AuthRequest, session Session) bool {
 
 // unverifiable reports whether a request of client with redirectURI could
 // come from any app on the device (RFC 8252 §8.6): a public client
-// redirecting out of band or to a private-use scheme.
+// redirecting out of band, to a private-use scheme, or to a loopback
+// address, where any local process can listen on a port and bring its own
+// PKCE pair. Such requests never get a code without the approval page.
 func unverifiable(client Client, redirectURI string) bool {
-	return client.Public && (redirectURI == redirectOOB || !isHTTPURL(redirectURI))
+	if !client.Public {
+		return false
+	}
+	_, loopback := parseLoopback(redirectURI)
+	return redirectURI == redirectOOB || !isHTTPURL(redirectURI) || loopback
 }
 
 // trustsPeer reports whether client peer lists client in trustedPeers, so

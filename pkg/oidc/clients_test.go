@@ -311,8 +311,9 @@ func TestImplicitRequiresNonce(t *testing.T) {
 	}
 }
 
-// TestNativeRedirects covers RFC 8252 §7: loopback redirects on any port,
-// never another path; private-use schemes exactly.
+// TestNativeRedirects covers RFC 8252 §7: loopback redirects on any port
+// when the registered loopback URI names none (one that names a port
+// matches that port only), never another path; private-use schemes exactly.
 func TestNativeRedirects(t *testing.T) {
 	e := clientsEnv(t)
 	_, challenge := pkcePair()
@@ -322,8 +323,9 @@ func TestNativeRedirects(t *testing.T) {
 	}{
 		{"http://127.0.0.1/callback", true},
 		{"http://127.0.0.1:51004/callback", true},
-		{"http://[::1]:61000/cb", true},
-		{"http://[::1]/cb", true},
+		{"http://[::1]:8080/cb", true},
+		{"http://[::1]:61000/cb", false}, // registered with port 8080: that port only
+		{"http://[::1]/cb", false},
 		{"http://localhost:8000/done", true},
 		{"com.example.app:/callback", true},
 		{"http://127.0.0.1:51004/other", false},

@@ -78,13 +78,14 @@ func TestIssuerLoopbackIsAnAddress(t *testing.T) {
 }
 
 // TestNativeClientsNeverSilent: RFC 8252 §8.6. A public client redirecting
-// out of band or to a private-use scheme cannot be told from another app
-// claiming it, so even a session with remembered consent shows the page.
+// out of band, to a private-use scheme or to a loopback address cannot be
+// told from another app claiming it (any local process can listen on a
+// port), so even a session with remembered consent shows the page.
 func TestNativeClientsNeverSilent(t *testing.T) {
 	e := clientsEnv(t)
 	_, challenge := pkcePair()
 	var c *http.Client
-	for _, uri := range []string{"urn:ietf:wg:oauth:2.0:oob", "com.example.app:/callback"} {
+	for _, uri := range []string{"urn:ietf:wg:oauth:2.0:oob", "com.example.app:/callback", "http://127.0.0.1:51000/callback"} {
 		c = e.browser()
 		params := authParams()
 		params.Set("client_id", nativeID)
@@ -112,15 +113,19 @@ func TestNativeClientsNeverSilent(t *testing.T) {
 			t.Errorf("%s with prompt=none: %d %q; want consent_required, no code", uri, p.status, p.header.Get("Location"))
 		}
 	}
-	// A loopback redirect of the same client still signs in silently.
+	// A confidential client proves itself at the token endpoint: its
+	// loopback redirect still signs in silently.
+	e.store.PutClient(oidc.Client{ID: "loopback-web", SecretHash: oidc.HashSecret("s"), RedirectURIs: []string{"http://127.0.0.1:51000/callback"}})
 	params := authParams()
-	params.Set("client_id", nativeID)
+	params.Set("client_id", "loopback-web")
 	params.Set("redirect_uri", "http://127.0.0.1:51000/callback")
-	params.Set("code_challenge", challenge)
-	params.Set("code_challenge_method", "S256")
+	web := e.browser()
+	if got := outcome(t, e.completeLogin(web, e.get(web, oidc.PathAuthorize, params))); got != "code" {
+		t.Fatalf("confidential loopback client: first sign-in: %s", got)
+	}
 	params.Set("prompt", "none")
-	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "code" {
-		t.Errorf("loopback redirect: %s; want code", got)
+	if got := outcome(t, e.get(web, oidc.PathAuthorize, params)); got != "code" {
+		t.Errorf("confidential client's loopback redirect with a session and consent: %s; want code", got)
 	}
 }
 

@@ -13,8 +13,9 @@ const redirectOOB = "urn:ietf:wg:oauth:2.0:oob"
 // redirectURIAllowed matches a requested redirect URI against the client's
 // registered ones: character for character (RFC 9700 §4.1.3: no patterns,
 // no prefixes), except that a public client's loopback redirect matches a
-// registered loopback URI on any port, never on any other path or query
-// (RFC 8252 §7.3: native apps bind an ephemeral port).
+// registered loopback URI that names no port on any port, never on any
+// other host, path or query (RFC 8252 §7.3: native apps bind an ephemeral
+// port). A registered loopback URI with a port matches only that port.
 func redirectURIAllowed(c Client, uri string) bool {
 	if slices.Contains(c.RedirectURIs, uri) {
 		return true
@@ -28,7 +29,8 @@ func redirectURIAllowed(c Client, uri string) bool {
 	}
 	for _, registered := range c.RedirectURIs {
 		want, ok := parseLoopback(registered)
-		if ok && got.Hostname() == want.Hostname() && got.EscapedPath() == want.EscapedPath() && got.RawQuery == want.RawQuery {
+		if ok && want.Port() == "" && got.Hostname() == want.Hostname() &&
+			got.EscapedPath() == want.EscapedPath() && got.RawQuery == want.RawQuery {
 			return true
 		}
 	}
