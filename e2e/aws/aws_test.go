@@ -220,7 +220,7 @@ func TestRoundTrips(t *testing.T) {
 	}
 	kmsClient := awskms.New(awskms.Options{Region: region, BaseEndpoint: aws.String(motoEndpoint), Credentials: staticCreds(),
 		APIOptions: []func(*middleware.Stack) error{counter.middleware}})
-	signer, err := kms.New(kmsClient, []string{createKMSKey(t, motoEndpoint)})
+	signer, err := kms.New(kmsClient, []string{createKMSKey(t, motoEndpoint)}, oidc.RS256)
 	if err != nil {
 		t.Fatal(err)
 	}

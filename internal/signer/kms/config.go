@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -48,7 +49,7 @@ func (c Config) Validate(report func(key, msg string)) {
 }
 
 // Open is the opener of signer type kms. It does no network I/O (see New).
-func Open(ctx context.Context, section config.Section, _ backend.Env) (oidc.Signer, error) {
+func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
@@ -62,5 +63,10 @@ func Open(ctx context.Context, section config.Section, _ backend.Env) (oidc.Sign
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	})
-	return New(client, c.Keys)
+	s, err := New(client, c.Keys, cmp.Or(c.Algorithm, oidc.RS256))
+	if err != nil {
+		return nil, err
+	}
+	s.log = env.Logger
+	return s, nil
 }

@@ -18,6 +18,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -47,8 +48,10 @@ const MaxRawMessage = 4096
 // Signer signs with the first configured KMS key and publishes all of them.
 // It is safe for concurrent use; concurrent Sign calls run in parallel.
 type Signer struct {
-	client API
-	slots  []*slot // in configured order: the signing key first
+	client    API
+	algorithm string       // the JWS algorithm the signing key must have; "" takes its own
+	log       *slog.Logger // where a mismatched key is reported once; nil: not reported
+	slots     []*slot      // in configured order: the signing key first
 }
 
 // slot caches one configured key for the container's lifetime.
@@ -57,6 +60,7 @@ type slot struct {
 
 	mu       sync.Mutex
 	key      *key   // set by the first successful fetch, then never changed
+	err      error  // a final failure (ErrAlgorithmMismatch), then never changed
 	inflight *fetch // the fetch concurrent first callers wait for
 }
 
@@ -75,20 +79,27 @@ type key struct {
 
 // New returns a signer for keyIDs: the first signs, the others are published
 // for verification only. Each may be a key id, key ARN, alias name
-// (alias/NAME) or alias ARN.
+// (alias/NAME) or alias ARN. algorithm is the JWS algorithm discovery
+// advertises (signer.config.algorithm): the signing key MUST be of that
+// kind (RSA for RS256, ECC_NIST_P256 for ES256), or SigningKey, Sign and
+// PublicKeys fail with oidc.ErrUnavailable and the key is never published;
+// "" accepts the signing key's own algorithm (tests).
 //
 // New does no network I/O, so that a cold start pays for KMS only when a
 // request needs a key. Each key's public half is fetched once, on first
 // need, and kept for the container's lifetime; after that SigningKey and
 // PublicKeys cost nothing and Sign costs one kms:Sign.
-func New(client API, keyIDs []string) (*Signer, error) {
+func New(client API, keyIDs []string, algorithm string) (*Signer, error) {
 	if client == nil {
 		return nil, errors.New("kms signer: nil client")
 	}
 	if len(keyIDs) == 0 {
 		return nil, errors.New("kms signer: no keys configured (the first key signs, the others are verification-only)")
 	}
-	s := &Signer{client: client}
+	if algorithm != "" && !slices.Contains(oidc.SigningAlgorithms, algorithm) {
+		return nil, fmt.Errorf("kms signer: unknown algorithm %q", algorithm)
+	}
+	s := &Signer{client: client, algorithm: algorithm}
 	for i, id := range keyIDs {
 		if id == "" {
 			return nil, fmt.Errorf("kms signer: key %d is empty", i+1)
@@ -214,9 +225,9 @@ func (sl *slot) cached() *key {
 // context, whichever comes first.
 func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 	sl.mu.Lock()
-	if sl.key != nil {
+	if sl.key != nil || sl.err != nil {
 		defer sl.mu.Unlock()
-		return sl.key, nil
+		return sl.key, sl.err
 	}
 	f := sl.inflight
 	if f == nil {
@@ -225,14 +236,25 @@ func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 		sl.mu.Unlock()
 		defer func() {
 			sl.mu.Lock()
-			if f.err == nil {
+			switch {
+			case f.err == nil:
 				sl.key = f.key
+			case errors.Is(f.err, ErrAlgorithmMismatch):
+				sl.err = f.err
+				if s.log != nil {
+					s.log.ErrorContext(ctx, f.err.Error())
+				}
 			}
 			sl.inflight = nil
 			sl.mu.Unlock()
 			close(f.done)
 		}()
 		f.key, f.err = s.fetch(ctx, sl.id)
+		if f.err == nil && sl == s.slots[0] {
+			if f.err = s.checkAlgorithm(f.key); f.err != nil {
+				f.key = nil
+			}
+		}
 		return f.key, f.err
 	}
 	sl.mu.Unlock()
@@ -242,6 +264,25 @@ func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 	case <-ctx.Done():
 		return nil, classify("GetPublicKey", sl.id, ctx.Err())
 	}
+}
+
+// ErrAlgorithmMismatch: the signing key is not of the algorithm discovery
+// advertises. It wraps oidc.ErrUnavailable (the client may retry; the
+// operator must fix the key or signer.config.algorithm) and is final for the
+// container: the key is not fetched again.
+var ErrAlgorithmMismatch = fmt.Errorf("%w: the KMS signing key does not match signer.config.algorithm", oidc.ErrUnavailable)
+
+// checkAlgorithm refuses a signing key of another kind than the advertised
+// algorithm: an ECC key behind RS256 (the default) would sign tokens no
+// relying party accepts, and publishing it would advertise a key that
+// cannot sign what discovery promises.
+func (s *Signer) checkAlgorithm(k *key) error {
+	if s.algorithm == "" || k.pub.Algorithm == s.algorithm {
+		return nil
+	}
+	want := map[string]string{oidc.RS256: "RSA_2048, RSA_3072 or RSA_4096", oidc.ES256: "ECC_NIST_P256"}[s.algorithm]
+	return fmt.Errorf("%w: key %s is %s, but signer.config.algorithm is %s (want a %s key, or set algorithm: %s)",
+		ErrAlgorithmMismatch, k.arn, k.pub.Algorithm, s.algorithm, want, k.pub.Algorithm)
 }
 
 // fetch asks KMS for a key's public half and derives the JWS algorithm from

@@ -69,7 +69,7 @@ func createAlias(t *testing.T, c *awskms.Client, keyID string) string {
 
 func newSigner(t *testing.T, c kms.API, ids ...string) *kms.Signer {
 	t.Helper()
-	s, err := kms.New(c, ids)
+	s, err := kms.New(c, ids, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// New MUST NOT call KMS: panicAPI fails the test if it does.
-			_, err := kms.New(tt.client, tt.ids)
+			_, err := kms.New(tt.client, tt.ids, "")
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("New: %v", err)
 			}
