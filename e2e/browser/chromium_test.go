@@ -71,6 +71,10 @@ func newBrowser(t *testing.T) *browser {
 	path := chromiumPath(t)
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
 	b := &browser{t: t, output: &lockedBuffer{}}
+	cert, err := spaCert()
+	if err != nil {
+		t.Fatalf("make the https sites' certificate: %v", err)
+	}
 
 	lifetime, cancelLifetime := context.WithTimeout(context.Background(), browserLifetime)
 	t.Cleanup(cancelLifetime)
@@ -85,6 +89,13 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// The https SPAs (reserveHTTPSSite): *.test names go to 127.0.0.1,
+		// and a certificate error is ignored only for a chain holding the
+		// key of this run's test certificate, not for any other site.
+		// Chromium honours the SPKI list only with --user-data-dir, which
+		// UserDataDir sets below.
+		chromedp.Flag("host-resolver-rules", hostResolverRules),
+		chromedp.Flag("ignore-certificate-errors-spki-list", cert.SPKIHash),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1024, 768),
 		chromedp.CombinedOutput(b.output),

@@ -6,8 +6,10 @@
 // The helpers are steps that later tests reuse:
 //   - provider_test.go starts the provider from a YAML config (config.Parse)
 //     on a loopback port;
-//   - site_test.go reserves loopback origins and serves the test SPA
-//     (testdata/spa) and the CORS probe page on them;
+//   - site_test.go reserves origins on loopback listeners (http on
+//     127.0.0.1 or localhost, or https on a *.test name that chromium maps
+//     to 127.0.0.1) and serves the test SPA (testdata/spa) and the CORS
+//     probe page on them;
 //   - chromium_test.go starts chromium, opens tabs, and turns every failed
 //     step into a message with the page's address, text, console and a
 //     screenshot under e2e/artifacts;
@@ -15,7 +17,9 @@
 //     another origin and checks that per-client allowedOrigins are enforced;
 //   - sso_test.go signs in to a second client without a password (single
 //     sign-on, prompt=none by a top-level redirect), then signs out through
-//     the first (RP-Initiated Logout) and checks that both are signed out.
+//     the first (RP-Initiated Logout) and checks that both are signed out,
+//     with both SPAs on https origins; and checks that an SPA on a loopback
+//     origin is never signed in silently (RFC 8252 §8.6).
 //
 // The tests fail, never skip, when chromium is missing: CI must not pass
 // without running them. See docs/browser-test.md.

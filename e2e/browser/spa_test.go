@@ -54,7 +54,8 @@ func TestSPAPublicClient(t *testing.T) {
 	// 2. A second login that stops at the code, so that another origin can
 	// try to redeem it: a real, unused code with its verifier. It runs in a
 	// browser context of its own, so the first login's single sign-on
-	// session does not apply; the provider may remember the consent.
+	// session does not apply. The provider asks for the approval again:
+	// the client's redirect URI is a loopback one (RFC 8252 §8.6).
 	b2 := b.newContext()
 	b2.openSPA(spa, "?hold=1")
 	b2.clickSignIn()

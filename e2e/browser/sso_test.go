@@ -22,9 +22,13 @@ const sessionCookie = "oidc_session"
 // to a second one, on another origin, without a password; then it signs
 // out through the first and checks that both are signed out.
 //
-// Both SPAs are served on http://localhost:port, another site than the
-// provider's http://127.0.0.1:port, as apps on their own domains are, so
-// chromium applies the SameSite rules between them. The provider's session
+// Both SPAs are served as real SPAs are: on https origins of their own
+// domains, https://spa-a.test:port and https://spa-b.test:port
+// (reserveHTTPSSite), another site than the provider's
+// http://127.0.0.1:port and than each other, so chromium applies the
+// SameSite rules between them. They must not be loopback origins: a public
+// client redirecting to a loopback address never signs in silently (RFC
+// 8252 §8.6; TestLoopbackSPANeverSilent). The provider's session
 // cookie is SameSite=Lax: sent on a top-level GET navigation from another
 // site, not on a request from a frame another site embeds. So the SPAs sign
 // in silently (prompt=none) by a top-level redirect, and a hidden iframe,
@@ -45,7 +49,7 @@ const sessionCookie = "oidc_session"
 func TestSingleSignOn(t *testing.T) {
 	start := time.Now()
 	b := newBrowser(t) // first: a missing chromium fails before anything else
-	spaA, spaB := reserveCrossSite(t), reserveCrossSite(t)
+	spaA, spaB := reserveHTTPSSite(t, "spa-a.test"), reserveHTTPSSite(t, "spa-b.test")
 	p := startProvider(t,
 		client{ID: "spa-a", Name: "SPA A", RedirectURIs: []string{spaA.callbackURI()},
 			AllowedOrigins: []string{spaA.Origin}, PostLogoutRedirectURIs: []string{spaA.loggedOutURI()}},
@@ -54,10 +58,18 @@ func TestSingleSignOn(t *testing.T) {
 	)
 	spaA.serveSPA(t, p.Issuer, "spa-a")
 	spaB.serveSPA(t, p.Issuer, "spa-b")
-	t.Logf("origins: SPA A %s, SPA B %s (both cross-site to the provider)", spaA.Origin, spaB.Origin)
+	t.Logf("origins: SPA A %s, SPA B %s (cross-site to the provider and to each other)", spaA.Origin, spaB.Origin)
 
-	// 1. SPA A: the whole login. It leaves the session cookie.
+	// 1. SPA A: the whole login. It leaves the session cookie. First, what
+	// the test stands on: the page is a secure context (Web Crypto makes
+	// the PKCE pair), and chromium counts SPA B as another site.
 	b.openSPA(spaA, "")
+	if !run(b, "read isSecureContext", chromedp.Evaluate[bool](`window.isSecureContext`)) {
+		t.Fatalf("SPA A at %s is not a secure context", spaA.Origin)
+	}
+	if got := b.secFetchSite(spaB); got != "cross-site" {
+		t.Fatalf("a fetch from SPA A (%s) to SPA B (%s) is %q for chromium; want cross-site", spaA.Origin, spaB.Origin, got)
+	}
 	b.clickSignIn()
 	b.expectLoginPage(p)
 	b.login(userEmail, userPassword)
@@ -159,6 +171,74 @@ func TestSingleSignOn(t *testing.T) {
 		}
 	}
 	t.Logf("single sign-on test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestLoopbackSPANeverSilent is the other side of TestSingleSignOn: a
+// public client whose redirect URI is a loopback address
+// (http://localhost:port, as a native app or a local dev server uses) is
+// never signed in silently, even after the user approved it (RFC 8252
+// §8.6): any process on the device can listen on a loopback port and bring
+// its own PKCE pair, so the provider cannot tell that app from another.
+// The single sign-on session still spares the password; the approval is
+// asked every time, and prompt=none answers consent_required.
+//
+//  1. The whole login: login page, password, approval.
+//  2. prompt=none: consent_required (not login_required: the provider knows
+//     the user), and the provider showed no page.
+//  3. Interactive: the approval page again, with no password field: the
+//     remembered approval is not used.
+//  4. prompt=none after the second approval: consent_required still.
+func TestLoopbackSPANeverSilent(t *testing.T) {
+	start := time.Now()
+	b := newBrowser(t) // first: a missing chromium fails before anything else
+	spa := reserveCrossSite(t)
+	p := startProvider(t, client{ID: "loopback-spa", Name: "Loopback SPA",
+		RedirectURIs: []string{spa.callbackURI()}, AllowedOrigins: []string{spa.Origin}})
+	spa.serveSPA(t, p.Issuer, "loopback-spa")
+	t.Logf("origin: %s (a loopback redirect URI; cross-site to the provider)", spa.Origin)
+
+	// 1. The whole login, approval included.
+	b.openSPA(spa, "")
+	b.clickSignIn()
+	b.expectLoginPage(p)
+	b.login(userEmail, userPassword)
+	b.approve()
+	expectSignedIn(t, "loopback SPA", b.callbackResult(spa))
+	if findCookie(b.cookies(p.Issuer+"/"), sessionCookie) == nil {
+		t.Fatalf("after the login the browser holds no %s cookie for %s", sessionCookie, p.Issuer)
+	}
+
+	// 2, 3, 4: the approval is never remembered for this client.
+	for i, when := range []string{"after the first approval", "after the second approval"} {
+		m := b.mark()
+		b.openSPA(spa, "?prompt=none")
+		b.clickSignIn()
+		if res := b.callbackResult(spa); res.State != "error" || res.OAuthError != "consent_required" {
+			t.Fatalf("loopback SPA, prompt=none %s: state %q, error %q (%s), email %q; want consent_required (RFC 8252 §8.6: no silent code for a loopback redirect URI)",
+				when, res.State, res.OAuthError, res.Error, res.Email)
+		}
+		b.expectNoProviderPage(p, m, "loopback SPA, prompt=none "+when)
+		if i == 1 {
+			break
+		}
+
+		m = b.mark()
+		b.openSPA(spa, "")
+		b.clickSignIn()
+		b.expectApprovalOnly(p, "Loopback SPA")
+		b.approve()
+		expectSignedIn(t, "loopback SPA (approved again)", b.callbackResult(spa))
+		if _, shown := b.providerTrip(p, m); len(shown) != 1 {
+			t.Errorf("loopback SPA, interactive after approval: the provider showed %d pages; want the approval page only:\n%s", len(shown), indent(strings.Join(shown, "\n")))
+		}
+	}
+
+	for _, l := range b.consoleLines() {
+		if strings.Contains(l, "Content Security Policy") {
+			t.Errorf("CSP violation: %s", l)
+		}
+	}
+	t.Logf("loopback test took %s", time.Since(start).Round(time.Millisecond))
 }
 
 // expectSignedIn checks that the SPA's callback ended signed in as the user.

@@ -42,6 +42,21 @@ func (b *browser) frameResult(s *site) appResult {
 	return b.pageResult(s.Origin + "/?")
 }
 
+// secFetchSite fetches /sec-fetch-site of the SPA on s from the page the
+// tab shows and returns the Sec-Fetch-Site header chromium sent with it:
+// same-origin, same-site or cross-site from that page.
+func (b *browser) secFetchSite(s *site) string {
+	b.t.Helper()
+	return run(b, "fetch "+s.Origin+"/sec-fetch-site", chromedp.Evaluate[string](
+		`fetch(`+jsString(s.Origin+"/sec-fetch-site")+`, {cache: "no-store"}).then(r => r.text())`, chromedp.EvalAwaitPromise))
+}
+
+// jsString is s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // expectLoginPage checks that the tab shows p's login page.
 func (b *browser) expectLoginPage(p *provider) {
 	b.t.Helper()
