@@ -392,3 +392,56 @@ func TestOutOfBand(t *testing.T) {
 		t.Errorf("redeeming the OOB code: %d %v", status, body)
 	}
 }
+
+// TestPublicClientWithoutRedirectURIs: Dex's documented cli-app is public
+// and registers no redirect URI; Dex then allows the out-of-band URI and
+// http://localhost, 127.0.0.1 and [::1] on any port and path, never
+// silently (RFC 8252 §8.6), and nothing else.
+func TestPublicClientWithoutRedirectURIs(t *testing.T) {
+	e := clientsEnv(t)
+	e.store.PutClient(oidc.Client{ID: "cli-app", Public: true})
+	_, challenge := pkcePair()
+	for _, tt := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"urn:ietf:wg:oauth:2.0:oob", true},
+		{"http://localhost:8000/callback", true},
+		{"http://127.0.0.1:41234/any/path", true},
+		{"http://[::1]/cb", true},
+		{"http://localhost/cb?x=1", true},
+		{"https://localhost:8000/callback", false},
+		{"http://evil.example/callback", false},
+		{"http://localhost.evil.example/callback", false},
+		{"http://127.0.0.1@evil.example/callback", false},
+		{"http://localhost:8000/callback#f", false},
+		{"com.example.app:/callback", false},
+	} {
+		t.Run(tt.uri, func(t *testing.T) {
+			params := authParams()
+			params.Set("client_id", "cli-app")
+			params.Set("redirect_uri", tt.uri)
+			params.Set("code_challenge", challenge)
+			params.Set("code_challenge_method", "S256")
+			p := e.get(e.browser(), oidc.PathAuthorize, params)
+			if ok := p.status == http.StatusOK; ok != tt.ok {
+				t.Errorf("accepted = %v; want %v (status %d)", ok, tt.ok, p.status)
+			}
+			if !tt.ok && p.header.Get("Location") != "" {
+				t.Errorf("redirected to an unregistered URI: %s", p.header.Get("Location"))
+			}
+		})
+	}
+	// Never silent, even with a session and an earlier approval.
+	c := e.browser()
+	params := authParams()
+	params.Set("client_id", "cli-app")
+	params.Set("redirect_uri", "http://127.0.0.1:41234/cb")
+	params.Set("code_challenge", challenge)
+	params.Set("code_challenge_method", "S256")
+	e.completeLogin(c, e.get(c, oidc.PathAuthorize, params))
+	params.Set("prompt", "none")
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent_required" {
+		t.Errorf("prompt=none with a session: %s; want consent_required", got)
+	}
+}

@@ -15,7 +15,9 @@ const redirectOOB = "urn:ietf:wg:oauth:2.0:oob"
 // no prefixes), except that a public client's loopback redirect matches a
 // registered loopback URI that names no port on any port, never on any
 // other host, path or query (RFC 8252 §7.3: native apps bind an ephemeral
-// port). A registered loopback URI with a port matches only that port.
+// port). A registered loopback URI with a port matches only that port. A
+// public client registered with no redirect URI at all accepts what Dex
+// accepts for it: the out-of-band URI and any loopback URI.
 func redirectURIAllowed(c Client, uri string) bool {
 	if slices.Contains(c.RedirectURIs, uri) {
 		return true
@@ -24,6 +26,12 @@ func redirectURIAllowed(c Client, uri string) bool {
 		return false
 	}
 	got, ok := parseLoopback(uri)
+	if len(c.RedirectURIs) == 0 {
+		// Dex's public client with no redirect URIs (its documented
+		// cli-app): out of band, or any loopback port and path. Never
+		// silent: such requests are unverifiable (RFC 8252 §8.6).
+		return uri == redirectOOB || ok
+	}
 	if !ok {
 		return false
 	}
