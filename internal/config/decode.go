@@ -1,25 +1,39 @@
 package config
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
-// decoder maps the YAML syntax tree onto tagged structs, strictly: every
-// key must be a field, every value of the field's kind. It reports every
-// problem, not only the first, and remembers where each key path came from
-// so that validation can name the file and line, and which values failed
-// to decode so that validation does not report them twice.
+// decoder reads the configuration file, or a backend's section of it, into
+// tagged structs. The YAML library decodes (yaml.NodeToValue, strict), but
+// stops at the first problem, has no key paths, and is lenient (it reads
+// 123 as the string "123" and 1.5 as the number 1). So the decoder first
+// walks the syntax tree beside the struct type: it reports every unknown
+// key (Dex's keys this provider does not implement say so, see
+// unsupported.go), and has the library decode each scalar alone, so that
+// every value of the wrong kind or out of range is reported with its key
+// path and position. The walk returns the tree the library then decodes:
+// anchors, aliases, merge keys and kind tags resolved (see yaml.go), keys
+// in their canonical spelling, $VAR expanded, unknown keys left out and
+// rejected values replaced by null, so that validation sees the rest. It
+// records where each key path came from, and which values were rejected,
+// so that validation names the line and does not report them twice.
 //
-// A field's key is the name in its yaml tag (",inline" lifts an embedded
-// struct's keys into the enclosing mapping; "-" hides a field). A config
-// tag adds options:
+// A field's key is the name in its yaml tag, as the library reads it
+// (",inline" lifts an embedded struct's keys into the enclosing mapping;
+// "-" hides a field). A config tag adds options:
 //
 //	expand   $VAR and ${VAR} in the string, or each string of the list, are
 //	         replaced from the environment, as Dex does
@@ -27,17 +41,17 @@ import (
 //	         stands for the default and writing it is a mistake
 //	alias=K  the key may also be spelled K (one spelling, not both)
 //
-// Field kinds: string, bool, int, time.Duration (a Go duration string),
-// pointers, slices and structs of these, and Section (kept as YAML for a
-// backend to decode).
+// A Section's YAML is kept for its backend, which decodes it later with a
+// decoder of its own (Section.Decode).
 type decoder struct {
 	file    string
 	getenv  func(string) string // nil: no expansion
 	env     string              // when set, every value came from this environment variable
 	anchors map[string]ast.Node
-	pos     map[string]where // key path → origin of its value
-	set     map[string]bool  // key paths present with a non-null value
-	bad     map[string]bool  // key paths whose value was rejected
+	pos     map[string]where    // key path → origin of its value
+	set     map[string]bool     // key paths present with a non-null value
+	bad     map[string]bool     // key paths whose value was rejected
+	raw     map[string]ast.Node // key path of a Section → its YAML
 	errs    []*Error
 	fatal   bool // the file could not be read as a mapping: skip validation
 }
@@ -50,16 +64,17 @@ func newDecoder(file string, getenv func(string) string) *decoder {
 		pos:     map[string]where{},
 		set:     map[string]bool{},
 		bad:     map[string]bool{},
+		raw:     map[string]ast.Node{},
 	}
 }
 
-// where is the origin of a value on line: that line of the file, or the
+// whereOf is the origin of node n: where it starts in the file, or the
 // environment variable every value of this decoder came from.
-func (d *decoder) where(line int) where {
+func (d *decoder) whereOf(n ast.Node) where {
 	if d.env != "" {
 		return where{env: d.env}
 	}
-	return where{line: line}
+	return whereToken(startToken(n))
 }
 
 // at returns the origin of path p, or of its nearest ancestor.
@@ -84,7 +99,7 @@ func (d *decoder) addAt(w where, p, msg string) {
 	if w.env != "" {
 		e.Env = w.env
 	} else {
-		e.File, e.Line = d.file, w.line
+		e.File, e.Line, e.Column = d.file, w.line, w.col
 	}
 	d.errs = append(d.errs, e)
 }
@@ -107,33 +122,38 @@ func (d *decoder) isBad(p string) bool {
 	}
 }
 
-// field is one key of a struct: its YAML spelling and its options.
+// decode has the library decode tree, as value returned it, into v. It
+// does not fail: value rejected what the library would.
+func (d *decoder) decode(tree ast.Node, v any) {
+	if !isNull(tree) {
+		if err := yaml.NodeToValue(tree, v, yaml.Strict()); err != nil {
+			d.addAt(where{}, "", "cannot decode: "+firstLine(err.Error()))
+		}
+	}
+}
+
+// field is one key of a struct: its YAML spelling, type and options.
 type field struct {
 	key, alias   string
-	index        []int
+	typ          reflect.Type
 	expand, zero bool
 }
 
-// fieldsOf lists the keys of struct type t in declaration order.
-func fieldsOf(t reflect.Type) []field {
-	var out []field
+// fieldsOf maps the keys of struct type t, and their alias spellings, to
+// their fields, naming them as the library does.
+func fieldsOf(t reflect.Type) map[string]field {
+	out := map[string]field{}
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
-		if name == "-" || !sf.IsExported() {
+		name, opts, _ := strings.Cut(cmp.Or(sf.Tag.Get("yaml"), sf.Tag.Get("json")), ",")
+		if name == "-" || (!sf.IsExported() && !sf.Anonymous) {
 			continue
 		}
-		if sf.Anonymous && sf.Type.Kind() == reflect.Struct && strings.Contains(","+opts+",", ",inline,") {
-			for _, f := range fieldsOf(sf.Type) {
-				f.index = append([]int{i}, f.index...)
-				out = append(out, f)
-			}
+		if strings.Contains(","+opts+",", ",inline,") {
+			maps.Copy(out, fieldsOf(sf.Type))
 			continue
 		}
-		f := field{key: name, index: []int{i}}
-		if f.key == "" {
-			f.key = strings.ToLower(sf.Name) // goccy/go-yaml's default
-		}
+		f := field{key: cmp.Or(name, strings.ToLower(sf.Name)), typ: sf.Type}
 		for _, o := range strings.Split(sf.Tag.Get("config"), ",") {
 			switch {
 			case o == "expand":
@@ -142,9 +162,10 @@ func fieldsOf(t reflect.Type) []field {
 				f.zero = true
 			case strings.HasPrefix(o, "alias="):
 				f.alias = strings.TrimPrefix(o, "alias=")
+				out[f.alias] = f
 			}
 		}
-		out = append(out, f)
+		out[f.key] = f
 	}
 	return out
 }
@@ -152,81 +173,73 @@ func fieldsOf(t reflect.Type) []field {
 var (
 	sectionType  = reflect.TypeFor[Section]()
 	durationType = reflect.TypeFor[time.Duration]()
+	stringType   = reflect.TypeFor[string]()
 )
 
-// decode stores the value n, found at path, in v as field f says. A null
-// value leaves v as it is.
-func (d *decoder) decode(n ast.Node, path string, v reflect.Value, f field) {
-	n = d.resolve(n, path)
-	if n == nil {
-		return
+// value checks n, the value at path p of a field of type t with options f,
+// and returns what the library is to decode in its place (null when n is
+// rejected or a Section).
+func (d *decoder) value(n ast.Node, t reflect.Type, p string, f field) ast.Node {
+	n, err := d.resolve(n)
+	if err != nil {
+		d.errorf(p, "%s", err)
+		return null()
 	}
-	switch v.Type() {
-	case sectionType:
-		v.Set(reflect.ValueOf(Section{node: n}))
-		d.set[path] = true
-		return
-	case durationType:
-		d.duration(n, path, v, f.zero)
-		return
+	if isNull(n) {
+		return null()
 	}
-	switch v.Kind() {
-	case reflect.String:
-		d.str(n, path, v, f.expand)
-	case reflect.Bool:
-		d.boolean(n, path, v)
-	case reflect.Int:
-		d.integer(n, path, v, f.zero)
-	case reflect.Pointer:
-		p := reflect.New(v.Type().Elem())
-		d.decode(n, path, p.Elem(), f)
-		if !d.bad[path] {
-			v.Set(p)
-		}
-	case reflect.Slice:
-		d.list(n, path, v, f)
-	case reflect.Struct:
-		d.object(n, path, v)
-	default:
-		panic("config: no decoding into " + v.Type().String())
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
+	switch {
+	case t == sectionType:
+		d.raw[p], d.set[p] = n, true
+		return null()
+	case t.Kind() == reflect.Struct:
+		return d.mapping(n, t, p)
+	case t.Kind() == reflect.Slice:
+		return d.list(n, t, p, f)
+	}
+	return d.scalar(n, t, p, f)
 }
 
-// object decodes mapping n into struct v. Keys that name no field are
-// errors: Dex's keys this provider does not implement say so, with the
+// mapping checks mapping n against struct type t. Keys that name no field
+// are errors: Dex's keys this provider does not implement say so, with the
 // reason from the unsupported table; any other key is unknown.
-func (d *decoder) object(n ast.Node, path string, v reflect.Value) {
+func (d *decoder) mapping(n ast.Node, t reflect.Type, p string) ast.Node {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
-		d.errorf(path, "must be a mapping of keys to values, not %s", kind(n))
-		return
+		d.errorf(p, "must be a mapping of keys to values, not %s", kind(n))
+		return null()
 	}
-	fields := fieldsOf(v.Type())
-	byKey := make(map[string]int, len(fields))
-	for i, f := range fields {
-		byKey[f.key] = i
-		if f.alias != "" {
-			byKey[f.alias] = i
-		}
-	}
-	written := map[int]bool{}
-	for _, e := range d.entries(m, path, 0) {
-		p := join(path, e.key)
-		d.pos[p] = d.where(e.line)
-		i, ok := byKey[e.key]
+	fields := fieldsOf(t)
+	written := map[string]bool{}
+	out := *m
+	out.Values = nil
+	for _, e := range d.entries(m, p, 0) {
+		key := keyString(e.Key)
+		kp := join(p, key)
+		d.pos[kp] = d.whereOf(e.Key)
+		f, ok := fields[key]
 		switch {
 		case !ok:
-			d.unknownKey(p, e.key, fields)
-		case written[i]:
-			d.errorf(p, "%s and %s are two spellings of one setting; set only one", fields[i].key, fields[i].alias)
+			d.unknownKey(kp, key, fields)
+		case written[f.key]:
+			d.errorf(kp, "%s and %s are two spellings of one setting; set only one", f.key, f.alias)
 		default:
-			written[i] = true
-			d.decode(e.val, p, v.FieldByIndex(fields[i].index), fields[i])
+			written[f.key] = true
+			mv := *e
+			if key != f.key {
+				mv.Key = stringNode(e.Key.GetToken(), f.key)
+			}
+			mv.Value = d.value(e.Value, f.typ, kp, f)
+			out.Values = append(out.Values, &mv)
 		}
 	}
+	return &out
 }
 
-func (d *decoder) unknownKey(p, key string, fields []field) {
+func (d *decoder) unknownKey(p, key string, fields map[string]field) {
 	if why, ok := unsupported[listPattern.ReplaceAllString(p, "[]")]; ok {
 		msg := "not supported by this provider"
 		if why != "" {
@@ -236,9 +249,9 @@ func (d *decoder) unknownKey(p, key string, fields []field) {
 		return
 	}
 	msg := "unknown key"
-	for _, f := range fields {
-		if strings.EqualFold(f.key, key) {
-			msg += fmt.Sprintf(" (did you mean %s?)", f.key)
+	for k := range fields {
+		if strings.EqualFold(k, key) {
+			msg += fmt.Sprintf(" (did you mean %s?)", k)
 			break
 		}
 	}
@@ -255,101 +268,116 @@ func join(parent, key string) string {
 	return parent + "." + key
 }
 
-// list decodes sequence n into slice v, item by item.
-func (d *decoder) list(n ast.Node, path string, v reflect.Value, f field) {
-	seq, ok := n.(*ast.SequenceNode)
+// list checks sequence n against slice type t, item by item.
+func (d *decoder) list(n ast.Node, t reflect.Type, p string, f field) ast.Node {
+	s, ok := n.(*ast.SequenceNode)
 	if !ok {
-		d.errorf(path, "must be a list, not %s", kind(n))
-		return
+		d.errorf(p, "must be a list, not %s", kind(n))
+		return null()
 	}
-	out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
-	for i, item := range seq.Values {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		line := lineOf(d.deref(item))
-		if line == 0 {
-			line = lineOf(item)
+	out := *s
+	out.Values = make([]ast.Node, len(s.Values))
+	for i, item := range s.Values {
+		ip := fmt.Sprintf("%s[%d]", p, i)
+		d.pos[ip] = d.whereOf(cmp.Or(d.deref(item), item))
+		out.Values[i] = d.value(item, t.Elem(), ip, f)
+	}
+	d.set[p] = true
+	return &out
+}
+
+// scalar checks n for a field of scalar type t: n must be of the field's
+// kind, the library must decode it, and a duration or number must be in
+// range. With expand, the result is the decoded string with $VAR and
+// ${VAR} replaced.
+func (d *decoder) scalar(n ast.Node, t reflect.Type, p string, f field) ast.Node {
+	v := reflect.New(t)
+	msg := kindError(n, t)
+	if msg == "" {
+		if err := yaml.NodeToValue(n, v.Interface()); err != nil {
+			msg = decodeError(n, t, err)
+		} else {
+			msg = rangeError(v.Elem(), f.zero)
 		}
-		d.pos[p] = d.where(line)
-		d.decode(item, p, out.Index(i), f)
 	}
-	v.Set(out)
-	d.set[path] = true
+	if msg != "" {
+		d.errorf(p, "%s", msg)
+		return null()
+	}
+	d.set[p] = true
+	if f.expand && d.getenv != nil && t.Kind() == reflect.String {
+		return stringNode(n.GetToken(), os.Expand(v.Elem().String(), d.getenv))
+	}
+	return n
 }
 
-// str decodes a string; with expand, $VAR and ${VAR} are replaced from the
-// environment.
-func (d *decoder) str(n ast.Node, path string, v reflect.Value, expand bool) {
-	s, ok := stringValue(n)
-	if !ok {
-		hint := ""
-		if isScalar(n) {
-			hint = " (quote the value)"
-		}
-		d.errorf(path, "must be a string, not %s%s", kind(n), hint)
-		return
+// kindError says why n cannot be a value of type t, or returns "".
+func kindError(n ast.Node, t reflect.Type) string {
+	k, quote, unit := kind(n), "", ""
+	if isScalar(n) {
+		quote, unit = " (quote the value)", " (a bare number has no unit)"
 	}
-	if expand && d.getenv != nil {
-		s = os.Expand(s, d.getenv)
+	switch {
+	case t == durationType && k != "a string":
+		return `must be a duration string such as "10m" or "24h", not ` + k + unit
+	case t.Kind() == reflect.String && k != "a string":
+		return "must be a string, not " + k + quote
+	case t.Kind() == reflect.Bool && k != "a boolean":
+		return "must be true or false, not " + k
+	case t.Kind() == reflect.Int && n.Type() != ast.IntegerType:
+		return "must be a whole number, not " + k
 	}
-	v.SetString(s)
-	d.set[path] = true
+	return ""
 }
 
-func (d *decoder) boolean(n ast.Node, path string, v reflect.Value) {
-	b, ok := n.(*ast.BoolNode)
-	if !ok {
-		d.errorf(path, "must be true or false, not %s", kind(n))
-		return
-	}
-	v.SetBool(b.Value)
-	d.set[path] = true
-}
-
-// integer decodes a whole number greater than zero (or zero, with zeroOK).
-func (d *decoder) integer(n ast.Node, path string, v reflect.Value, zeroOK bool) {
-	i, ok := n.(*ast.IntegerNode)
-	if !ok {
-		d.errorf(path, "must be a whole number, not %s", kind(n))
-		return
-	}
-	u, ok := i.Value.(uint64)
-	if !ok || u > 1<<31 || (u == 0 && !zeroOK) {
-		d.errorf(path, "must be a whole number greater than zero")
-		return
-	}
-	v.SetInt(int64(u))
-	d.set[path] = true
-}
-
-// duration decodes a Go duration string such as "10m". Negative values are
-// errors; so is zero unless zeroOK.
-func (d *decoder) duration(n ast.Node, path string, v reflect.Value, zeroOK bool) {
-	s, ok := stringValue(n)
-	if !ok {
-		hint := ""
-		if isScalar(n) {
-			hint = " (a bare number has no unit)"
-		}
-		d.errorf(path, `must be a duration string such as "10m" or "24h", not %s%s`, kind(n), hint)
-		return
-	}
-	t, err := time.ParseDuration(s)
-	if err != nil {
+// decodeError explains why the library could not decode n into type t.
+func decodeError(n ast.Node, t reflect.Type, err error) string {
+	var overflow *yaml.OverflowError
+	switch {
+	case t == durationType:
+		var s string
+		_ = yaml.NodeToValue(n, &s)
 		hint := ""
 		if strings.HasSuffix(s, "d") {
 			hint = `; there is no "d" unit, use hours such as "168h"`
 		}
-		d.errorf(path, `invalid duration %q: use a Go duration such as "10m" or "24h"%s`, s, hint)
-		return
+		return fmt.Sprintf(`invalid duration %q: use a Go duration such as "10m" or "24h"%s`, s, hint)
+	case errors.As(err, &overflow):
+		return "must be a whole number greater than zero"
 	}
+	return "cannot decode: " + firstLine(err.Error())
+}
+
+// rangeError says why the decoded value v is out of range, or returns "".
+// Durations must not be negative, numbers must be greater than zero and at
+// most 2³¹; zero is allowed for both when zeroOK.
+func rangeError(v reflect.Value, zeroOK bool) string {
 	switch {
-	case t < 0:
-		d.errorf(path, "must not be negative, got %s", s)
-		return
-	case t == 0 && !zeroOK:
-		d.errorf(path, "must be greater than zero (remove the key for the default)")
-		return
+	case v.Type() == durationType:
+		switch t := time.Duration(v.Int()); {
+		case t < 0:
+			return fmt.Sprintf("must not be negative, got %s", t)
+		case t == 0 && !zeroOK:
+			return "must be greater than zero (remove the key for the default)"
+		}
+	case v.CanInt():
+		if i := v.Int(); i < 0 || i > 1<<31 || (i == 0 && !zeroOK) {
+			return "must be a whole number greater than zero"
+		}
 	}
-	v.SetInt(int64(t))
-	d.set[path] = true
+	return ""
+}
+
+// stringNode is a string scalar with value s at tk's position.
+func stringNode(tk *token.Token, s string) *ast.StringNode {
+	return &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tk, Value: s}
+}
+
+// null replaces a rejected value: the library leaves the field as it is.
+func null() ast.Node {
+	return ast.Null(&token.Token{Type: token.NullType, Value: "null"})
+}
+
+func isNull(n ast.Node) bool {
+	return n == nil || n.Type() == ast.NullType
 }

@@ -16,9 +16,12 @@ import (
 type Error struct {
 	File string // configuration file name as given; empty when Env is set
 	Line int    // 1-based line in File; 0 when the key is absent from the file
-	Env  string // environment variable the value came from, if any
-	Path string // key path, like staticClients[1].redirectURIs[0]; may be empty
-	Msg  string
+	// Column is the 1-based column on Line where the key (or the list
+	// item, or the value) starts; 0 when Line is. Error does not print it.
+	Column int
+	Env    string // environment variable the value came from, if any
+	Path   string // key path, like staticClients[1].redirectURIs[0]; may be empty
+	Msg    string
 }
 
 // Error formats the problem as "file:line: path: message", or
@@ -46,11 +49,11 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// where is the origin of a value: a line of the file or an environment
-// variable that overrode it.
+// where is the origin of a value: a line and column of the file, or an
+// environment variable that overrode it.
 type where struct {
-	line int
-	env  string
+	line, col int
+	env       string
 }
 
 // joinErrors orders errors as they appear in the file (environment first),

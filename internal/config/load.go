@@ -61,7 +61,7 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	d := newDecoder(filename, getenv)
 	c := new(Config)
 	if body := d.parseDocument(data); body != nil {
-		d.decode(body, "", reflect.ValueOf(c).Elem(), field{})
+		d.decode(d.value(body, reflect.TypeFor[Config](), "", field{}), c)
 	}
 	if d.fatal {
 		return nil, joinErrors(d.errs)
@@ -148,10 +148,10 @@ func (d *decoder) readAlgorithm(c *Config) {
 		return
 	}
 	for _, e := range d.entries(m, s.path, 0) {
-		if e.key == "algorithm" {
-			p := join(s.path, e.key)
-			d.pos[p] = d.where(e.line)
-			d.decode(e.val, p, reflect.ValueOf(&c.algorithm).Elem(), field{expand: true})
+		if keyString(e.Key) == "algorithm" {
+			p := join(s.path, "algorithm")
+			d.pos[p] = d.whereOf(e.Key)
+			d.decode(d.value(e.Value, stringType, p, field{expand: true}), &c.algorithm)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (b Backend) CheckType(known []string) error {
 	if b.typeAt.env != "" {
 		e.Env = b.typeAt.env
 	} else {
-		e.File, e.Line = b.file, b.typeAt.line
+		e.File, e.Line, e.Column = b.file, b.typeAt.line, b.typeAt.col
 	}
 	return e
 }
@@ -97,7 +97,7 @@ func (s Section) Decode(v any) error {
 	}
 	d.env = s.at.env
 	d.pos[s.path] = s.at
-	d.decode(s.node, s.path, rv.Elem(), field{})
+	d.decode(d.value(s.node, rv.Type().Elem(), s.path, field{}), v)
 	if val, ok := v.(Validator); ok {
 		val.Validate(func(key, msg string) { validator{d}.fail(join(s.path, key), "%s", msg) })
 	}
@@ -134,7 +134,7 @@ func (d *decoder) bindBackend(b *Backend, key, def string) {
 	s := &b.Config
 	s.file, s.path, s.at = d.file, join(key, "config"), d.at(join(key, "config"))
 	if s.at.env == "" {
-		s.getenv, s.anchors = d.getenv, d.anchors
+		s.node, s.getenv, s.anchors = d.raw[s.path], d.getenv, d.anchors
 	}
 }
 

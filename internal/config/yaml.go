@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,9 +14,9 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// This file reads the YAML syntax tree: the one document of a file, its
-// anchors and aliases, merge keys (<<) and the standard tags. The decoder
-// (decode.go) maps what it finds onto the tagged structs.
+// This file reads the YAML syntax tree where the decoder (decode.go) walks
+// it: the one document of a file, its anchors and aliases, merge keys (<<)
+// and the standard tags.
 
 // parseDocument parses data and returns the body of its single document:
 // nil for an empty file, or when it cannot be read as a mapping (then the
@@ -33,7 +34,7 @@ func (d *decoder) parseDocument(data []byte) ast.Node {
 			continue
 		}
 		if body != nil {
-			d.addAt(where{line: lineOf(doc.Body)}, "", "only one YAML document is allowed")
+			d.addAt(d.whereOf(doc.Body), "", "only one YAML document is allowed")
 			break
 		}
 		body = doc.Body
@@ -42,26 +43,22 @@ func (d *decoder) parseDocument(data []byte) ast.Node {
 		return nil // an empty file: validation reports what is required
 	}
 	d.collectAnchors(body)
-	if _, ok := d.resolve(body, "").(*ast.MappingNode); !ok {
-		d.addAt(where{line: lineOf(body)}, "", "the configuration must be a YAML mapping of keys like issuer: and staticClients:")
+	if _, ok := d.deref(body).(*ast.MappingNode); !ok {
+		d.addAt(d.whereOf(body), "", "the configuration must be a YAML mapping of keys like issuer: and staticClients:")
 		d.fatal = true
 		return nil
 	}
 	return body
 }
 
-// syntaxError reports a YAML syntax error with its line, without the
+// syntaxError reports a YAML syntax error with its position, without the
 // source excerpt the parser adds (it could show a secret).
 func (d *decoder) syntaxError(err error) {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		line := 0
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			line = tk.Position.Line
-		}
 		msg := yamlPosition.ReplaceAllString(ye.GetMessage(), "line $1")
 		msg = strings.ReplaceAll(msg, "\t", `\t`)
-		d.addAt(where{line: line}, "", "invalid YAML: "+msg)
+		d.addAt(whereToken(ye.GetToken()), "", "invalid YAML: "+msg)
 		return
 	}
 	d.addAt(where{}, "", "invalid YAML: "+firstLine(err.Error()))
@@ -77,32 +74,17 @@ func firstLine(s string) string {
 	return s
 }
 
-type anchorVisitor struct {
-	anchors map[string]ast.Node
-	aliases []*ast.AliasNode
-}
-
-func (v *anchorVisitor) Visit(n ast.Node) ast.Visitor {
-	switch n := n.(type) {
-	case *ast.AnchorNode:
-		if n.Name != nil && n.Name.GetToken() != nil {
-			v.anchors[n.Name.GetToken().Value] = n.Value
-		}
-	case *ast.AliasNode:
-		v.aliases = append(v.aliases, n)
-	}
-	return v
-}
-
 // collectAnchors indexes the anchors (&name) so aliases (*name) resolve, and
 // reports aliases that name no anchor.
 func (d *decoder) collectAnchors(body ast.Node) {
-	v := &anchorVisitor{anchors: d.anchors}
-	ast.Walk(v, body)
-	for _, a := range v.aliases {
-		name := aliasName(a)
-		if _, ok := d.anchors[name]; !ok {
-			d.addAt(where{line: lineOf(a)}, "", fmt.Sprintf("alias *%s names no anchor", name))
+	for _, n := range ast.Filter(ast.AnchorType, body) {
+		if a := n.(*ast.AnchorNode); a.Name != nil && a.Name.GetToken() != nil {
+			d.anchors[a.Name.GetToken().Value] = a.Value
+		}
+	}
+	for _, n := range ast.Filter(ast.AliasType, body) {
+		if name := aliasName(n.(*ast.AliasNode)); d.anchors[name] == nil {
+			d.addAt(d.whereOf(n), "", fmt.Sprintf("alias *%s names no anchor", name))
 		}
 	}
 }
@@ -130,59 +112,35 @@ func (d *decoder) deref(n ast.Node) ast.Node {
 	return nil
 }
 
-// resolve looks through anchors, aliases and tags to the value they denote;
-// nil stands for null. A tag that cannot apply is reported at path, which
-// is then bad.
-func (d *decoder) resolve(n ast.Node, path string) ast.Node {
-	for range 32 {
-		n = d.deref(n)
-		t, ok := n.(*ast.TagNode)
-		if !ok {
-			break
-		}
-		tag := ""
-		if t.Start != nil {
-			tag = t.Start.Value
-		}
-		var err error
-		if n, err = applyTag(tag, d.deref(t.Value)); err != nil {
-			d.errorf(path, "%s", err)
-			return nil
-		}
+// resolve looks through anchors and aliases to the value they denote, and
+// checks its tag. The library decodes !!str and !!binary; resolve rejects
+// what it would let pass: !!str of a mapping or list, and text that is not
+// base64 (the library decodes it to nothing). !!int, !!float, !!bool,
+// !!null, !!map and !!seq only confirm the kind (a quoted scalar is read
+// as a plain one); the library reads !!int '20' as 0, !!map as no mapping
+// and !!null as false, so resolve checks the kind and drops these tags.
+// Other tags are errors. Messages never show the value (it may be secret).
+func (d *decoder) resolve(n ast.Node) (ast.Node, error) {
+	t, ok := d.deref(n).(*ast.TagNode)
+	if !ok {
+		return d.deref(n), nil
 	}
-	if _, null := n.(*ast.NullNode); null {
-		return nil
-	}
-	return n
-}
-
-// applyTag gives value v the meaning YAML's standard tag gives it: !!str
-// makes any scalar a string, !!binary decodes base64 to the bytes, and
-// !!int, !!float, !!bool, !!null, !!map and !!seq read a quoted scalar as a
-// plain one and otherwise only confirm the kind. Other tags are errors.
-// Messages never show the value (it may be a secret).
-func applyTag(tag string, v ast.Node) (ast.Node, error) {
-	switch token.ReservedTagKeyword(tag) {
+	tag, v := token.ReservedTagKeyword(t.Start.Value), d.deref(t.Value)
+	switch tag {
 	case token.StringTag:
-		switch v.(type) {
-		case *ast.StringNode, *ast.LiteralNode:
-			return v, nil
-		case *ast.NullNode, *ast.BoolNode, *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-			return stringNode(v.GetToken(), v.GetToken().Value), nil
+		if kind(v) == "a mapping" || kind(v) == "a list" {
+			return nil, fmt.Errorf("%s needs a scalar, not %s", tag, kind(v))
 		}
-		return nil, fmt.Errorf("%s needs a scalar, not %s", tag, kind(v))
 	case token.BinaryTag:
-		s, ok := stringValue(v)
-		if !ok {
+		var s string
+		if kind(v) != "a string" || yaml.NodeToValue(v, &s) != nil {
 			return nil, fmt.Errorf("%s needs base64 text, not %s", tag, kind(v))
 		}
-		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
-		if err != nil {
+		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
 			return nil, fmt.Errorf("the %s value is not valid base64", tag)
 		}
-		return stringNode(v.GetToken(), string(b)), nil
 	case token.IntegerTag, token.FloatTag, token.BooleanTag, token.NullTag, token.MappingTag, token.SequenceTag:
-		if s, quoted := v.(*ast.StringNode); quoted && tag != string(token.MappingTag) && tag != string(token.SequenceTag) {
+		if s, quoted := v.(*ast.StringNode); quoted && tag != token.MappingTag && tag != token.SequenceTag {
 			if plain, err := parser.ParseBytes([]byte(s.Value), 0); err == nil && len(plain.Docs) == 1 {
 				v = plain.Docs[0].Body
 			}
@@ -191,79 +149,59 @@ func applyTag(tag string, v ast.Node) (ast.Node, error) {
 			return nil, fmt.Errorf("the value is not a valid %s", tag)
 		}
 		return v, nil
+	default:
+		return nil, fmt.Errorf("tag %s is not supported (standard tags only: !!str, !!binary, !!int, !!float, !!bool, !!null, !!map, !!seq)", tag)
 	}
-	return nil, fmt.Errorf("tag %s is not supported (standard tags only: !!str, !!binary, !!int, !!float, !!bool, !!null, !!map, !!seq)", tag)
+	resolved := *t
+	resolved.Value = v
+	return &resolved, nil
 }
 
 // kindTag is the standard tag of a resolved node's kind.
-func kindTag(n ast.Node) string {
-	switch n.(type) {
-	case *ast.IntegerNode:
-		return string(token.IntegerTag)
-	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return string(token.FloatTag)
-	case *ast.BoolNode:
-		return string(token.BooleanTag)
-	case *ast.NullNode, nil:
-		return string(token.NullTag)
-	case *ast.MappingNode:
-		return string(token.MappingTag)
-	case *ast.SequenceNode:
-		return string(token.SequenceTag)
+func kindTag(n ast.Node) token.ReservedTagKeyword {
+	if isNull(n) {
+		return token.NullTag
 	}
-	return string(token.StringTag)
+	return cmp.Or(kindTags[n.Type()], token.StringTag)
 }
 
-// stringNode is a string scalar with value s at tk's position.
-func stringNode(tk *token.Token, s string) *ast.StringNode {
-	return &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tk, Value: s}
+var kindTags = map[ast.NodeType]token.ReservedTagKeyword{
+	ast.IntegerType: token.IntegerTag, ast.FloatType: token.FloatTag, ast.InfinityType: token.FloatTag,
+	ast.NanType: token.FloatTag, ast.BoolType: token.BooleanTag, ast.MappingType: token.MappingTag,
+	ast.SequenceType: token.SequenceTag,
 }
 
-func lineOf(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	if tk := n.GetToken(); tk != nil && tk.Position != nil {
-		return tk.Position.Line
-	}
-	return 0
-}
-
-// entry is one key of a mapping with its value.
-type entry struct {
-	key  string
-	line int
-	val  ast.Node
-}
-
-// entries lists the keys of mapping m at path, with merge keys (<<)
-// expanded: keys written in the mapping win over merged ones.
-func (d *decoder) entries(m *ast.MappingNode, path string, depth int) []entry {
-	var own, merged []entry
+// entries lists the keys of mapping m at path p with merge keys (<<)
+// expanded as YAML's merge key type says: keys written in the mapping win
+// over merged ones, and an earlier merged mapping over a later one. (The
+// library lets the later key win, and without AllowDuplicateMapKey rejects
+// a key that overrides a merged one.)
+func (d *decoder) entries(m *ast.MappingNode, p string, depth int) []*ast.MappingValueNode {
+	var own, merged []*ast.MappingValueNode
 	for _, mv := range m.Values {
-		if _, ok := mv.Key.(*ast.MergeKeyNode); ok {
-			v := d.resolve(mv.Value, path)
-			srcs := []ast.Node{v}
-			if s, ok := v.(*ast.SequenceNode); ok {
-				srcs = s.Values
-			}
-			for _, s := range srcs {
-				sm, ok := d.resolve(s, path).(*ast.MappingNode)
-				if !ok || depth > 8 {
-					d.addAt(d.where(lineOf(mv.Key)), join(path, "<<"), "a merge key needs a mapping or a list of mappings")
-					continue
-				}
-				merged = append(merged, d.entries(sm, path, depth+1)...)
-			}
+		if !mv.Key.IsMergeKey() {
+			own = append(own, mv)
 			continue
 		}
-		own = append(own, entry{key: keyString(mv.Key), line: lineOf(mv.Key), val: mv.Value})
+		v, _ := d.resolve(mv.Value)
+		srcs := []ast.Node{v}
+		if s, ok := v.(*ast.SequenceNode); ok {
+			srcs = s.Values
+		}
+		for _, s := range srcs {
+			sm, ok := d.deref(s).(*ast.MappingNode)
+			if !ok || depth > 8 {
+				d.addAt(d.whereOf(mv.Key), join(p, "<<"), "a merge key needs a mapping or a list of mappings")
+				continue
+			}
+			merged = append(merged, d.entries(sm, p, depth+1)...)
+		}
 	}
 	seen := make(map[string]bool, len(own)+len(merged))
-	out := make([]entry, 0, len(own)+len(merged))
+	out := make([]*ast.MappingValueNode, 0, len(own)+len(merged))
 	for _, e := range append(own, merged...) {
-		if !seen[e.key] {
-			seen[e.key] = true
+		if k := keyString(e.Key); !seen[k] {
+			seen[k] = true
 			out = append(out, e)
 		}
 	}
@@ -280,20 +218,8 @@ func keyString(k ast.MapKeyNode) string {
 	return ""
 }
 
-func stringValue(n ast.Node) (string, bool) {
-	switch v := n.(type) {
-	case *ast.StringNode:
-		return v.Value, true
-	case *ast.LiteralNode:
-		if v.Value == nil {
-			return "", true
-		}
-		return v.Value.Value, true
-	}
-	return "", false
-}
-
-// kind names a node's type for messages; it never shows the value.
+// kind names a resolved node's type for messages; it never shows the
+// value. A tagged node is a string: resolve leaves only !!str and !!binary.
 func kind(n ast.Node) string {
 	switch n.(type) {
 	case *ast.MappingNode:
@@ -304,7 +230,7 @@ func kind(n ast.Node) string {
 		return "a boolean"
 	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
 		return "a number"
-	case *ast.StringNode, *ast.LiteralNode:
+	case *ast.StringNode, *ast.LiteralNode, *ast.TagNode:
 		return "a string"
 	}
 	return "this kind of value"
@@ -318,4 +244,28 @@ func isScalar(n ast.Node) bool {
 		return true
 	}
 	return false
+}
+
+// startToken is the token where n starts: the first key of a block
+// mapping, the key of a key-value pair, or n's own token.
+func startToken(n ast.Node) *token.Token {
+	switch v := n.(type) {
+	case nil:
+		return nil
+	case *ast.MappingNode:
+		if !v.IsFlowStyle && len(v.Values) > 0 {
+			return v.Values[0].Key.GetToken()
+		}
+	case *ast.MappingValueNode:
+		return v.Key.GetToken()
+	}
+	return n.GetToken()
+}
+
+// whereToken is the position of tk in the file.
+func whereToken(tk *token.Token) where {
+	if tk == nil || tk.Position == nil {
+		return where{}
+	}
+	return where{line: tk.Position.Line, col: tk.Position.Column}
 }
