@@ -32,7 +32,6 @@ func TestSnapshot(t *testing.T) {
 		{"sessions", func() error {
 			return s.CreateSession(ctx, oidc.Session{ID: "s", Subject: "u", Expiry: clock.Now().Add(time.Minute)})
 		}},
-		{"attempts", func() error { _, err := s.RecordFailedLogin(ctx, "k", clock.Now().Add(time.Minute)); return err }},
 		{"revoked", func() error { return s.RevokeAccessToken(ctx, "jti", clock.Now().Add(time.Minute)) }},
 		{"consents", func() error {
 			return s.PutConsent(ctx, oidc.Consent{Subject: "u", ClientID: "c", Scopes: []string{"openid"}, Expiry: clock.Now().Add(time.Minute)})
