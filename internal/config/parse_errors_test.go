@@ -197,6 +197,9 @@ func TestErrorsJoined(t *testing.T) {
 		if wantLine := []int{1, 2, 6, 8}[i]; ce.Line != wantLine || ce.File != "c.yaml" {
 			t.Errorf("error %d: got %s:%d; want c.yaml:%d", i, ce.File, ce.Line, wantLine)
 		}
+		if wantCol := []int{1, 1, 20, 3}[i]; ce.Column != wantCol {
+			t.Errorf("error %d: got column %d; want %d", i, ce.Column, wantCol)
+		}
 	}
 }
 
@@ -229,5 +232,65 @@ func TestErrorsHideSecrets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryProblemWithItsPosition checks that decoding goes on after a
+// problem: every unknown key and every value of the wrong kind is
+// reported, each with its line, its column and its key path.
+func TestEveryProblemWithItsPosition(t *testing.T) {
+	data := yml(
+		"issuer: https://id.example.com", // 1
+		"colour: blue",                   // 2
+		"web:",                           // 3
+		"  htp: x",                       // 4
+		"staticClients:",                 // 5
+		"  - id: a",                      // 6
+		"    secret: s",                  // 7
+		"    redirectURIs: [https://a.example.com/cb, /cb]", // 8
+		"    bogus: 1",                       // 9
+		"  - id: b",                          // 10
+		"    secret: [s]",                    // 11
+		"    redirectURIs:",                  // 12
+		"      - {url: http://127.0.0.1/cb}", // 13
+		"expiry:",                            // 14
+		"  idTokens: 10",                     // 15
+		"  signingKeys: 6h",                  // 16
+		"  refreshTokens: {reuseInterval: 1d, validFor: 1h}", // 17
+	)
+	_, err := Parse(data, "c.yaml", nil)
+	want := []struct {
+		line, col int
+		msg       string
+	}{
+		{2, 1, `c.yaml:2: colour: unknown key`},
+		{4, 3, `c.yaml:4: web.htp: unknown key`},
+		{8, 46, `c.yaml:8: staticClients[0].redirectURIs[1]: "/cb" is not an absolute URI (RFC 6749 §3.1.2)`},
+		{9, 5, `c.yaml:9: staticClients[0].bogus: unknown key`},
+		{11, 5, `c.yaml:11: staticClients[1].secret: must be a string, not a list`},
+		{13, 9, `c.yaml:13: staticClients[1].redirectURIs[0]: must be a string, not a mapping`},
+		{15, 3, `c.yaml:15: expiry.idTokens: must be a duration string such as "10m" or "24h", not a number (a bare number has no unit)`},
+		{16, 3, `c.yaml:16: expiry.signingKeys: not supported by this provider (keys are rotated in the signer: KMS keys or the local key file)`},
+		{17, 19, `c.yaml:17: expiry.refreshTokens.reuseInterval: invalid duration "1d": use a Go duration such as "10m" or "24h"; there is no "d" unit, use hours such as "168h"`},
+		{17, 38, `c.yaml:17: expiry.refreshTokens.validFor: unknown key`},
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("got %v; want joined errors", err)
+	}
+	got := joined.Unwrap()
+	for i, e := range got {
+		ce, ok := e.(*Error)
+		switch {
+		case !ok:
+			t.Errorf("error %d: got %T; want *Error", i, e)
+		case i >= len(want):
+			t.Errorf("error %d: got %q; want no more", i, e)
+		case ce.Error() != want[i].msg || ce.Line != want[i].line || ce.Column != want[i].col:
+			t.Errorf("error %d: got %q at %d:%d; want %q at %d:%d", i, ce, ce.Line, ce.Column, want[i].msg, want[i].line, want[i].col)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d errors; want %d:\n%v", len(got), len(want), err)
 	}
 }

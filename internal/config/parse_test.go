@@ -415,6 +415,8 @@ func TestAnchors(t *testing.T) {
 		"  - id: cli",
 		"    public: true",
 		"    redirectURIs: *uris",
+		"  - id: web-c",
+		"    <<: *web",
 	), nil)
 	tests := []struct {
 		name string
@@ -425,6 +427,8 @@ func TestAnchors(t *testing.T) {
 		{"merged secret", c.StaticClients[1].Secret, "s"},
 		{"merged redirects", c.StaticClients[1].RedirectURIs, []string{"https://a.example.com/cb", "https://b.example.com/cb"}},
 		{"alias list", c.StaticClients[2].RedirectURIs, []string{"https://a.example.com/cb", "https://b.example.com/cb"}},
+		{"key before the merge key wins", c.StaticClients[3].ID, "web-c"},
+		{"merged after own key", c.StaticClients[3].Secret, "s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,8 +52,31 @@ func TestSectionDecode(t *testing.T) {
 	if b.Name != "expanded" || b.Raw != "$N" || strings.Join(b.Hosts, ",") != "a,expanded" || b.Timeout != 5*time.Second || b.TLS == nil || !b.TLS.Insecure {
 		t.Errorf("got %+v", b)
 	}
+	var again testBackend
+	if err := c.Storage.Config.Decode(&again); err != nil || fmt.Sprint(again) != fmt.Sprint(b) {
+		t.Errorf("second Decode: got %+v, %v; want %+v", again, err, b)
+	}
 	if err := c.Storage.Config.Decode(b); err == nil {
 		t.Errorf("Decode into a non-pointer succeeded")
+	}
+}
+
+// TestSectionAlias checks that a section may use an anchor defined
+// elsewhere in the file.
+func TestSectionAlias(t *testing.T) {
+	c := mustParse(t, yml(
+		"issuer: https://id.example.com",
+		"web:",
+		"  allowedOrigins: &hosts ['https://a.example.com']",
+		"storage:",
+		"  type: test",
+		"  config:",
+		"    name: n",
+		"    hosts: *hosts",
+	), nil)
+	var b testBackend
+	if err := c.Storage.Config.Decode(&b); err != nil || len(b.Hosts) != 1 || b.Hosts[0] != "https://a.example.com" {
+		t.Errorf("got %+v, %v; want hosts [https://a.example.com]", b, err)
 	}
 }
 
@@ -88,6 +111,15 @@ func TestSectionDecodeErrors(t *testing.T) {
 			var ce *Error
 			if !errors.As(err, &ce) {
 				t.Errorf("errors.As(%T, *Error) = false", err)
+			}
+			all := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				all = j.Unwrap()
+			}
+			for _, e := range all {
+				if ce := e.(*Error); ce.Line > 0 && ce.Column == 0 {
+					t.Errorf("%q: no column", ce)
+				}
 			}
 		})
 	}
