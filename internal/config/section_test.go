@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestSectionDecode(t *testing.T) {
 		t.Errorf("got %+v", b)
 	}
 	var again testBackend
-	if err := c.Storage.Config.Decode(&again); err != nil || fmt.Sprint(again) != fmt.Sprint(b) {
+	if err := c.Storage.Config.Decode(&again); err != nil || !reflect.DeepEqual(again, b) {
 		t.Errorf("second Decode: got %+v, %v; want %+v", again, err, b)
 	}
 	if err := c.Storage.Config.Decode(b); err == nil {
