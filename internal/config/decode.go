@@ -193,7 +193,7 @@ func (d *decoder) value(n ast.Node, t reflect.Type, p string, f field) ast.Node 
 	}
 	switch {
 	case t == sectionType:
-		d.raw[p], d.set[p] = n, true
+		d.raw[p] = n
 		return null()
 	case t.Kind() == reflect.Struct:
 		return d.mapping(n, t, p)
@@ -282,7 +282,6 @@ func (d *decoder) list(n ast.Node, t reflect.Type, p string, f field) ast.Node {
 		d.pos[ip] = d.whereOf(cmp.Or(d.deref(item), item))
 		out.Values[i] = d.value(item, t.Elem(), ip, f)
 	}
-	d.set[p] = true
 	return &out
 }
 

@@ -66,6 +66,7 @@ func TestTagErrors(t *testing.T) {
 		want string
 	}{
 		{"bad base64", client("    secret: !!binary '" + secret + "!'"), `c.yaml:4: staticClients[0].secret: the !!binary value is not valid base64`},
+		{"spaces in base64", client("    secret: !!binary 'c2Vj cmV0'"), `c.yaml:4: staticClients[0].secret: the !!binary value is not valid base64`},
 		{"binary of a number", client("    secret: !!binary 1234"), `c.yaml:4: staticClients[0].secret: !!binary needs base64 text, not a number`},
 		{"!!int on a word", yml("issuer: https://id.example.com", "extensions:", "  loginThrottle:", "    perIP: !!int many"), `c.yaml:4: extensions.loginThrottle.perIP: the value is not a valid !!int`},
 		{"!!str on a bool field", yml("issuer: https://id.example.com", "enablePasswordDB: !!str true"), `c.yaml:2: enablePasswordDB: must be true or false, not a string`},
