@@ -98,8 +98,12 @@ func (a *Authorize) pendingRequest(w http.ResponseWriter, r *http.Request) (Auth
 }
 
 // serveLogin checks the password of the login form, within the login
-// throttle, then signs the user in. A wrong password shows the form again
-// with one generic message: it never reveals which accounts exist.
+// throttle, then signs the user in. The typed name is resolved to an
+// account first, so the throttle counts the account however it was named;
+// then the attempt reserves its slots, and only an attempt within every
+// limit has its password compared. A wrong password shows the form again
+// with one generic message: it never reveals which accounts exist. The
+// loginFormFailures-th wrong password on one form ends the pending login.
 func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	req, form, handle, err := a.pendingRequest(w, r)
 	if err != nil {
@@ -109,31 +113,59 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Code: ErrCodeInvalidRequest, Description: "You are already signed in. Return to the application.", Page: true}
 	}
 	ctx := r.Context()
-	retry := loginForm{Handle: handle, CSRF: form.Get("csrf"), Login: form.Get("login")}
-	keys := throttleKeys(retry.Login, clientIP(r))
-	blocked, err := a.throttle.blocked(ctx, keys)
+	retry := loginForm{Handle: handle, CSRF: form.Get("csrf"), Login: form.Get("login"), Error: "Invalid email or password."}
+	password := form.Get("password")
+	if retry.Login == "" || password == "" || len(retry.Login) > maxParamLength || len(password) > 1024 {
+		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
+		return nil
+	}
+	user, found, err := a.findUser(ctx, retry.Login)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
-	if blocked {
+	counters := a.throttle.attempt(r, req, accountKey(user, found, retry.Login))
+	switch v, err := a.throttle.reserve(ctx, counters); {
+	case err != nil:
+		return frontChannelError(req, internalError(err))
+	case v == formEnded:
+		return a.endLogin(ctx, req, http.StatusTooManyRequests)
+	case v == throttled:
 		a.log.WarnContext(ctx, "login throttled", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		retry.Error = "Too many failed sign-in attempts. Wait a few minutes and try again."
 		a.renderLogin(w, r, http.StatusTooManyRequests, req, retry)
 		return nil
 	}
-	user, err := a.checkPassword(ctx, retry.Login, form.Get("password"))
-	switch {
-	case errors.Is(err, errBadCredentials):
-		if retry.Login != "" {
-			a.throttle.recordFailure(ctx, keys)
+	if !checkPassword(user, found, password) {
+		a.log.InfoContext(ctx, "wrong password", "client_id", req.ClientID, "request_id", RequestID(ctx))
+		if formUsedUp(counters) {
+			return a.endLogin(ctx, req, http.StatusUnauthorized)
 		}
-		retry.Error = "Invalid email or password."
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
-	case err != nil:
-		return frontChannelError(req, internalError(err))
 	}
-	return a.signIn(w, r, req, user, handle, retry.CSRF)
+	// The right password gives its slots back beside the sign-in's writes.
+	return run2(func() error { return a.signIn(w, r, req, user, handle, retry.CSRF) },
+		func() error { a.throttle.release(ctx, counters, false); return nil })
+}
+
+// endLogin ends a pending login whose form has had its wrong passwords:
+// the request is deleted, and a page tells the user to start again from
+// the application (the form is bound to this browser, so the page, not a
+// redirect the client did not ask for, is the answer).
+func (a *Authorize) endLogin(ctx context.Context, req AuthRequest, status int) error {
+	a.log.WarnContext(ctx, "login ended after too many wrong passwords", "client_id", req.ClientID, "request_id", RequestID(ctx))
+	a.dropPending(ctx, req)
+	return &Error{Code: ErrCodeAccessDenied, Description: "Too many wrong passwords. Return to the application and sign in again.", Status: status, Page: true}
+}
+
+// dropPending deletes a pending request that must not be completed; one
+// already gone or changed by a concurrent submission needs nothing more.
+func (a *Authorize) dropPending(ctx context.Context, req AuthRequest) {
+	wctx, cancel := detach(ctx)
+	defer cancel()
+	if err := a.authRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil); err != nil && !isNotFound(err) && !errors.Is(err, ErrConflict) {
+		a.log.WarnContext(ctx, "ending the pending request failed", "error", err, "request_id", RequestID(ctx))
+	}
 }
 
 // signIn continues a login: it starts the single sign-on session and goes
@@ -145,11 +177,7 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 	if req.HintSubject != "" && req.HintSubject != user.Subject {
 		// The id_token_hint named someone else (OpenID Connect Core
 		// §3.1.2.1): the client asked about that user, not this one.
-		wctx, cancel := detach(ctx)
-		defer cancel()
-		if err := a.authRequests.CompleteAuthRequest(wctx, req.ID, req.Version, nil); err != nil && !isNotFound(err) {
-			a.log.WarnContext(ctx, "ending the pending request failed", "error", err, "request_id", RequestID(ctx))
-		}
+		a.dropPending(ctx, req)
 		return frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names"))
 	}
 	req.Subject, req.AuthTime, req.AMR = user.Subject, a.now(), []string{amrPassword}
@@ -191,29 +219,31 @@ func pendingError(req AuthRequest, err error) error {
 	return frontChannelError(req, internalError(err))
 }
 
-var errBadCredentials = errors.New("oidc: invalid credentials")
-
 // dummyHash is compared against when the account does not exist, so that a
 // login takes as long for unknown accounts as for known ones. A constant
 // (bcrypt of a random string, cost 10): computing it at start would cost
 // every cold start ~60 ms of CPU.
 var dummyHash = []byte("$2a$10$BKgKVAv9MrcOxJZOHv2Ek.SZhwHbKmLXr3cE4ixcHBDiqtqUpqliS")
 
-// checkPassword authenticates a user of the password database.
-func (a *Authorize) checkPassword(ctx context.Context, login, password string) (User, error) {
-	if login == "" || password == "" || len(login) > maxParamLength || len(password) > 1024 {
-		return User{}, errBadCredentials
+// findUser resolves a typed login name to an account of the password
+// database; found is false when there is none.
+func (a *Authorize) findUser(ctx context.Context, login string) (user User, found bool, err error) {
+	user, err = a.users.UserByLogin(ctx, login)
+	if isNotFound(err) {
+		return User{}, false, nil
 	}
-	user, err := a.users.UserByLogin(ctx, login)
-	if err != nil && !isNotFound(err) {
-		return User{}, err
-	}
+	return user, err == nil, err
+}
+
+// checkPassword authenticates a user of the password database (found) by
+// password. Without an account, or without a hash, it compares against
+// dummyHash, so that every refusal takes one bcrypt comparison; a disabled
+// account never passes.
+func checkPassword(user User, found bool, password string) bool {
 	hash := user.PasswordHash
-	if err != nil || len(hash) == 0 {
+	if !found || len(hash) == 0 {
 		hash = dummyHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || user.Disabled {
-		return User{}, errBadCredentials
-	}
-	return user, nil
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	return match && found && len(user.PasswordHash) > 0 && !user.Disabled
 }

@@ -33,6 +33,19 @@ type Settings struct {
 	RefreshTokens RefreshPolicy
 	// LoginThrottle limits password guessing; zero fields take defaults.
 	LoginThrottle LoginThrottle
+	// ClientAddressHeader names the ONE request header the login throttle
+	// takes the client's address from, for a provider behind a CDN, where
+	// every request's peer is the CDN: for example
+	// "CloudFront-Viewer-Address" (an origin request policy must forward
+	// it), whose value is ip:port, IPv6 without brackets
+	// ("2001:db8::1:443"); the address is what comes before the last colon.
+	// A missing, repeated or malformed header falls back to the peer address
+	// and is logged at debug level. Set it only when every request reaches
+	// the provider through that CDN, which sets the header itself: whoever
+	// can reach the origin directly can write any address in it. Empty (the
+	// default): the peer address (API Gateway's sourceIp). X-Forwarded-For
+	// and Forwarded are never trusted, whoever sends them.
+	ClientAddressHeader string
 	// OmitTokenEndpointAtHash leaves at_hash out of ID tokens from the token
 	// endpoint (where OpenID Connect Core §3.1.3.6 makes it OPTIONAL), so the
 	// ID token and access token are signed concurrently: one KMS round trip

@@ -253,15 +253,26 @@ type ConsentStore interface {
 	PutConsent(ctx context.Context, c Consent) error
 }
 
-// LoginAttempts counts failed password attempts in fixed windows, for
-// throttling password guessing (RFC 9700 §4.9 is silent on it; every
-// demanding deployment needs it). Keys are opaque to the store.
+// LoginAttempts counts login attempts in fixed windows, for throttling
+// password guessing (RFC 9700 §4.9 is silent on it; every demanding
+// deployment needs it). Keys are opaque to the store. The throttle reserves
+// an attempt on each of its counters BEFORE it checks a password and
+// decides by the counts the reservations return, never by a separate read:
+// that is what holds the limit when guesses arrive in parallel, at any
+// number of containers at once.
 type LoginAttempts interface {
-	// FailedLogins returns, for each key, the failures recorded in its open
-	// window (0 when none is open), in ONE round trip.
-	FailedLogins(ctx context.Context, keys ...string) ([]int, error)
-	// RecordFailedLogin adds one failure to key's open window, or opens a
-	// window ending at windowEnd with a count of 1, atomically, and returns
-	// the count. Concurrent calls never lose a failure.
-	RecordFailedLogin(ctx context.Context, key string, windowEnd time.Time) (int, error)
+	// ReserveLogin adds one attempt to key's open window, or opens a window
+	// ending at windowEnd with a count of 1 when none is open (a window is
+	// open until its end, by the store's clock; a later windowEnd never
+	// extends it). It returns the count after its own add and the end of the
+	// window it counted in. It MUST be one atomic increment: of N concurrent
+	// calls on a key in one window, each returns a different count, 1 to N,
+	// and none is lost.
+	ReserveLogin(ctx context.Context, key string, windowEnd time.Time) (count int, end time.Time, err error)
+	// ReleaseLogin gives back one attempt that ReserveLogin counted in the
+	// window ending at end (as ReserveLogin returned it): one atomic
+	// decrement of that window's count, never below zero. It MUST do nothing
+	// when that window is no longer the key's (a new window counts only its
+	// own attempts). Releasing an unknown key is not an error.
+	ReleaseLogin(ctx context.Context, key string, end time.Time) error
 }

@@ -15,8 +15,10 @@ import (
 
 var _ oidc.LoginAttempts = (*Store)(nil)
 
-// An attempts item counts failed logins in one window:
+// An attempts item counts login attempts in one fixed window:
 // pk ATTEMPTS#<key>, sk ATTEMPTS, count, exp (window end, epoch ms), ttl.
+// The count lives only in DynamoDB, so every container of every function
+// counts in the same place.
 const (
 	typeAttempts = "ATTEMPTS"
 	attrCount    = "count"
@@ -24,98 +26,84 @@ const (
 
 func attemptsPK(key string) string { return typeAttempts + "#" + key }
 
-// FailedLogins implements oidc.LoginAttempts: one BatchGetItem (GetItem
-// for one key) of the counters.
-func (s *Store) FailedLogins(ctx context.Context, keys ...string) ([]int, error) {
-	out := make([]int, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	index := map[string]int{}
-	avKeys := make([]map[string]types.AttributeValue, 0, len(keys))
-	for i, k := range keys {
-		if _, dup := index[attemptsPK(k)]; dup {
-			continue
-		}
-		index[attemptsPK(k)] = i
-		avKeys = append(avKeys, key(attemptsPK(k), typeAttempts))
-	}
-	items, err := s.batchGet(ctx, avKeys, nil)
-	if err != nil {
-		return nil, wrapErr("FailedLogins", err)
-	}
-	now := s.nowMillis()
-	counts := map[string]int{}
-	for _, av := range items {
-		var it struct {
-			PK     string `dynamodbav:"pk"`
-			Count  int    `dynamodbav:"count"`
-			Expiry int64  `dynamodbav:"exp"`
-		}
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, fmt.Errorf("dynamodb: FailedLogins: %w", err)
-		}
-		if it.Expiry > now {
-			counts[it.PK] = it.Count
-		}
-	}
-	for i, k := range keys {
-		out[i] = counts[attemptsPK(k)]
-	}
-	return out, nil
-}
-
-// RecordFailedLogin implements oidc.LoginAttempts: one UpdateItem that
-// adds to an open window; only when the window has closed (or never
-// opened), a second UpdateItem opens a new one. Both are conditional, so
-// concurrent failures are all counted.
-func (s *Store) RecordFailedLogin(ctx context.Context, k string, windowEnd time.Time) (int, error) {
+// ReserveLogin implements oidc.LoginAttempts: one UpdateItem that ADDs one
+// and returns the new count, atomically in DynamoDB. It counts in the open
+// window, or opens one on a key without an item. Only when the item holds
+// a closed window (TTL deletes late) does a second, conditional UpdateItem
+// start a new window; if a concurrent caller started it first, the first
+// step runs again. A write the SDK retried after its response was lost may
+// count twice: the throttle errs towards refusing, never towards a check.
+func (s *Store) ReserveLogin(ctx context.Context, k string, windowEnd time.Time) (int, time.Time, error) {
+	names := map[string]string{"#count": attrCount, "#exp": attrExpiry, "#ttl": AttrTTL, "#type": attrType}
 	for range 3 {
-		// Add to the open window.
 		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(s.name),
-			Key:                       key(attemptsPK(k), typeAttempts),
-			UpdateExpression:          aws.String("ADD #count :one"),
-			ConditionExpression:       aws.String("#exp > :now"),
-			ExpressionAttributeNames:  map[string]string{"#count": attrCount, "#exp": attrExpiry},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": numberAV(1), ":now": numberAV(s.nowMillis())},
-			ReturnValues:              types.ReturnValueUpdatedNew,
-		})
-		if err == nil {
-			return countOf(out.Attributes)
-		}
-		if _, ok := conditionFailed(err); !ok {
-			return 0, wrapErr("RecordFailedLogin", err)
-		}
-		// No open window: open one, unless a concurrent caller just did.
-		out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                aws.String(s.name),
 			Key:                      key(attemptsPK(k), typeAttempts),
-			UpdateExpression:         aws.String("SET #count = :one, #exp = :exp, #ttl = :ttl, #type = :type"),
-			ConditionExpression:      aws.String("attribute_not_exists(#exp) OR #exp <= :now"),
-			ExpressionAttributeNames: map[string]string{"#count": attrCount, "#exp": attrExpiry, "#ttl": AttrTTL, "#type": attrType},
+			UpdateExpression:         aws.String("ADD #count :one SET #exp = if_not_exists(#exp, :exp), #ttl = if_not_exists(#ttl, :ttl), #type = :type"),
+			ConditionExpression:      aws.String("attribute_not_exists(#exp) OR #exp > :now"),
+			ExpressionAttributeNames: names,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":one": numberAV(1), ":exp": numberAV(millis(windowEnd)), ":ttl": numberAV(ttlSeconds(windowEnd)),
 				":now": numberAV(s.nowMillis()), ":type": stringAV(typeAttempts),
 			},
-			ReturnValues: types.ReturnValueUpdatedNew,
+			ReturnValues: types.ReturnValueAllNew,
 		})
 		if err == nil {
-			return countOf(out.Attributes)
+			return windowOf(out.Attributes)
 		}
 		if _, ok := conditionFailed(err); !ok {
-			return 0, wrapErr("RecordFailedLogin", err)
+			return 0, time.Time{}, wrapErr("ReserveLogin", err)
+		}
+		// The window has closed: open a new one, unless a concurrent caller
+		// just did.
+		out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(s.name),
+			Key:                      key(attemptsPK(k), typeAttempts),
+			UpdateExpression:         aws.String("SET #count = :one, #exp = :exp, #ttl = :ttl, #type = :type"),
+			ConditionExpression:      aws.String("#exp <= :now"),
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":one": numberAV(1), ":exp": numberAV(millis(windowEnd)), ":ttl": numberAV(ttlSeconds(windowEnd)),
+				":now": numberAV(s.nowMillis()), ":type": stringAV(typeAttempts),
+			},
+			ReturnValues: types.ReturnValueAllNew,
+		})
+		if err == nil {
+			return windowOf(out.Attributes)
+		}
+		if _, ok := conditionFailed(err); !ok {
+			return 0, time.Time{}, wrapErr("ReserveLogin", err)
 		}
 	}
-	return 0, fmt.Errorf("dynamodb: RecordFailedLogin: contended: %w", oidc.ErrUnavailable)
+	return 0, time.Time{}, fmt.Errorf("dynamodb: ReserveLogin: contended: %w", oidc.ErrUnavailable)
 }
 
-func countOf(attrs map[string]types.AttributeValue) (int, error) {
+// ReleaseLogin implements oidc.LoginAttempts: one UpdateItem that ADDs
+// minus one, on condition that the item still holds the window ending at
+// end and counts more than zero; a failed condition is not an error.
+func (s *Store) ReleaseLogin(ctx context.Context, k string, end time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.name),
+		Key:                       key(attemptsPK(k), typeAttempts),
+		UpdateExpression:          aws.String("ADD #count :minus"),
+		ConditionExpression:       aws.String("#exp = :end AND #count > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#count": attrCount, "#exp": attrExpiry},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": numberAV(-1), ":end": numberAV(millis(end)), ":zero": numberAV(0)},
+	})
+	if _, ok := conditionFailed(err); err != nil && !ok {
+		return wrapErr("ReleaseLogin", err)
+	}
+	return nil
+}
+
+// windowOf decodes the count and window end of an attempts item.
+func windowOf(attrs map[string]types.AttributeValue) (int, time.Time, error) {
 	var it struct {
-		Count int `dynamodbav:"count"`
+		Count  int   `dynamodbav:"count"`
+		Expiry int64 `dynamodbav:"exp"`
 	}
 	if err := attributevalue.UnmarshalMap(attrs, &it); err != nil {
-		return 0, fmt.Errorf("dynamodb: RecordFailedLogin: %w", err)
+		return 0, time.Time{}, fmt.Errorf("dynamodb: ReserveLogin: %w", err)
 	}
-	return it.Count, nil
+	return it.Count, fromMillis(it.Expiry), nil
 }

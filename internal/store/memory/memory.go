@@ -5,8 +5,8 @@
 //
 // This file holds the store and its clock; the items live beside it by
 // concern: authrequest.go (auth requests and codes), refresh.go (refresh
-// families and revocations), session.go (sessions, consent and login
-// attempts) and user.go (users and clients).
+// families and revocations), session.go (sessions and consent),
+// attempts.go (login attempt counters) and user.go (users and clients).
 package memory
 
 import (

@@ -1,4 +1,4 @@
-// Browser sessions, remembered consent, and failed-login counters.
+// Browser sessions and remembered consent.
 
 package memory
 
@@ -74,35 +74,4 @@ func (s *Store) PutConsent(_ context.Context, c oidc.Consent) error {
 	c.Scopes = slices.Clone(c.Scopes)
 	s.consents[[2]string{c.Subject, c.ClientID}] = c
 	return nil
-}
-
-type attempts struct {
-	count int
-	end   time.Time
-}
-
-// FailedLogins implements oidc.LoginAttempts.
-func (s *Store) FailedLogins(_ context.Context, keys ...string) ([]int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]int, len(keys))
-	for i, k := range keys {
-		if a, ok := s.attempts[k]; ok && !s.expired(a.end) {
-			out[i] = a.count
-		}
-	}
-	return out, nil
-}
-
-// RecordFailedLogin implements oidc.LoginAttempts.
-func (s *Store) RecordFailedLogin(_ context.Context, key string, windowEnd time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.attempts[key]
-	if !ok || s.expired(a.end) {
-		a = attempts{end: windowEnd}
-	}
-	a.count++
-	s.attempts[key] = a
-	return a.count, nil
 }

@@ -3,7 +3,6 @@ package oidctest
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +20,15 @@ type SessionStore interface {
 type NewSessionStore func(t *testing.T, clock *Clock) SessionStore
 
 // TestSessionStorage is the single sign-on part of the storage contract:
-// sessions and remembered consent. Every store MUST pass it.
+// sessions, remembered consent and the login throttle's counters
+// (attempts.go). Every store MUST pass it.
 func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 	runSuite(t, newStore, []subtest[SessionStore]{
 		{"SessionLifecycle", testSessionLifecycle},
 		{"SessionExpiry", testSessionExpiry},
 		{"ConsentLifecycle", testConsentLifecycle},
 		{"LoginAttemptWindows", testLoginAttemptWindows},
+		{"LoginAttemptRelease", testLoginAttemptRelease},
 		{"LoginAttemptsConcurrent", testLoginAttemptsConcurrent},
 	})
 }
@@ -126,55 +127,4 @@ func testConsentLifecycle(t *testing.T, s SessionStore, clock *Clock) {
 	clock.Advance(time.Hour)
 	_, err = s.Consent(ctx, subject, "other-app")
 	wantErr(t, "Consent at expiry", err, oidc.ErrNotFound)
-}
-
-func testLoginAttemptWindows(t *testing.T, s SessionStore, clock *Clock) {
-	ctx := context.Background()
-	a, b := uniqueID("attempts"), uniqueID("attempts")
-	counts, err := s.FailedLogins(ctx, a, b)
-	if err != nil || !slices.Equal(counts, []int{0, 0}) {
-		t.Fatalf("FailedLogins before any failure = %v, %v; want [0 0]", counts, err)
-	}
-	end := clock.Now().Add(time.Minute)
-	for want := 1; want <= 3; want++ {
-		if n, err := s.RecordFailedLogin(ctx, a, end); err != nil || n != want {
-			t.Fatalf("RecordFailedLogin #%d = %d, %v", want, n, err)
-		}
-	}
-	if n, _ := s.RecordFailedLogin(ctx, b, end); n != 1 {
-		t.Errorf("another key's count = %d; want 1", n)
-	}
-	counts, err = s.FailedLogins(ctx, a, b, uniqueID("none"))
-	if err != nil || !slices.Equal(counts, []int{3, 1, 0}) {
-		t.Errorf("FailedLogins = %v, %v; want [3 1 0]", counts, err)
-	}
-	// A later window end does not extend the open window.
-	if n, _ := s.RecordFailedLogin(ctx, a, end.Add(time.Hour)); n != 4 {
-		t.Errorf("count in the open window = %d; want 4", n)
-	}
-	clock.Advance(time.Minute)
-	if counts, _ := s.FailedLogins(ctx, a); counts[0] != 0 {
-		t.Errorf("after the window: %d; want 0", counts[0])
-	}
-	if n, err := s.RecordFailedLogin(ctx, a, clock.Now().Add(time.Minute)); err != nil || n != 1 {
-		t.Errorf("first failure of a new window = %d, %v; want 1", n, err)
-	}
-}
-
-func testLoginAttemptsConcurrent(t *testing.T, s SessionStore, clock *Clock) {
-	ctx := context.Background()
-	k := uniqueID("attempts")
-	const n = 20
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			if _, err := s.RecordFailedLogin(ctx, k, clock.Now().Add(time.Minute)); err != nil {
-				t.Errorf("RecordFailedLogin: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if counts, _ := s.FailedLogins(ctx, k); counts[0] != n {
-		t.Errorf("%d concurrent failures counted as %d", n, counts[0])
-	}
 }
