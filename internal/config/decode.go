@@ -209,7 +209,7 @@ func (d *decoder) value(n ast.Node, t reflect.Type, p string, f field) ast.Node 
 func (d *decoder) mapping(n ast.Node, t reflect.Type, p string) ast.Node {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
-		d.errorf(p, "must be a mapping of keys to values, not %s", kind(n))
+		d.errorf(p, "must be a mapping of keys to values, not %s", kindOf(n).name)
 		return null()
 	}
 	fields := fieldsOf(t)
@@ -272,7 +272,7 @@ func join(parent, key string) string {
 func (d *decoder) list(n ast.Node, t reflect.Type, p string, f field) ast.Node {
 	s, ok := n.(*ast.SequenceNode)
 	if !ok {
-		d.errorf(p, "must be a list, not %s", kind(n))
+		d.errorf(p, "must be a list, not %s", kindOf(n).name)
 		return null()
 	}
 	out := *s
@@ -312,19 +312,19 @@ func (d *decoder) scalar(n ast.Node, t reflect.Type, p string, f field) ast.Node
 
 // kindError says why n cannot be a value of type t, or returns "".
 func kindError(n ast.Node, t reflect.Type) string {
-	k, quote, unit := kind(n), "", ""
-	if isScalar(n) {
+	k, quote, unit := kindOf(n), "", ""
+	if k.plain {
 		quote, unit = " (quote the value)", " (a bare number has no unit)"
 	}
 	switch {
-	case t == durationType && k != "a string":
-		return `must be a duration string such as "10m" or "24h", not ` + k + unit
-	case t.Kind() == reflect.String && k != "a string":
-		return "must be a string, not " + k + quote
-	case t.Kind() == reflect.Bool && k != "a boolean":
-		return "must be true or false, not " + k
-	case t.Kind() == reflect.Int && n.Type() != ast.IntegerType:
-		return "must be a whole number, not " + k
+	case t == durationType && k.tag != token.StringTag:
+		return `must be a duration string such as "10m" or "24h", not ` + k.name + unit
+	case t.Kind() == reflect.String && k.tag != token.StringTag:
+		return "must be a string, not " + k.name + quote
+	case t.Kind() == reflect.Bool && k.tag != token.BooleanTag:
+		return "must be true or false, not " + k.name
+	case t.Kind() == reflect.Int && k.tag != token.IntegerTag:
+		return "must be a whole number, not " + k.name
 	}
 	return ""
 }

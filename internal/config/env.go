@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 )
@@ -79,17 +80,9 @@ func envOverrides(d *decoder, c *Config) {
 // override records that the value at prefix now comes from environment
 // variable env, forgetting what the file said below it.
 func (d *decoder) override(prefix, env string) {
-	for _, m := range []map[string]bool{d.set, d.bad} {
-		for p := range m {
-			if hasPrefixPath(p, prefix) {
-				delete(m, p)
-			}
-		}
-	}
-	for p := range d.pos {
-		if hasPrefixPath(p, prefix) {
-			delete(d.pos, p)
-		}
-	}
+	below := func(p string, _ bool) bool { return hasPrefixPath(p, prefix) }
+	maps.DeleteFunc(d.set, below)
+	maps.DeleteFunc(d.bad, below)
+	maps.DeleteFunc(d.pos, func(p string, _ where) bool { return hasPrefixPath(p, prefix) })
 	d.pos[prefix] = where{env: env}
 }

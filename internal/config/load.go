@@ -122,20 +122,14 @@ func (d *decoder) fromEnv(p, key, envKey string, dst *string, name string) {
 // decodeHash accepts a bcrypt hash as is or, as Dex does for backwards
 // compatibility, base64-encoded.
 func decodeHash(h string) string {
-	if h == "" {
-		return h
+	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+		if b, err := base64.StdEncoding.DecodeString(h); err == nil {
+			if _, err := bcrypt.Cost(b); err == nil {
+				return string(b)
+			}
+		}
 	}
-	if _, err := bcrypt.Cost([]byte(h)); err == nil {
-		return h
-	}
-	b, err := base64.StdEncoding.DecodeString(h)
-	if err != nil {
-		return h
-	}
-	if _, err := bcrypt.Cost(b); err != nil {
-		return h
-	}
-	return string(b)
+	return h
 }
 
 // readAlgorithm reads signer.config.algorithm, the one key of a backend's

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -128,13 +127,13 @@ func (d *decoder) resolve(n ast.Node) (ast.Node, error) {
 	tag, v := token.ReservedTagKeyword(t.Start.Value), d.deref(t.Value)
 	switch tag {
 	case token.StringTag:
-		if kind(v) == "a mapping" || kind(v) == "a list" {
-			return nil, fmt.Errorf("%s needs a scalar, not %s", tag, kind(v))
+		if k := kindOf(v); k.tag == token.MappingTag || k.tag == token.SequenceTag {
+			return nil, fmt.Errorf("%s needs a scalar, not %s", tag, k.name)
 		}
 	case token.BinaryTag:
 		var s string
-		if kind(v) != "a string" || yaml.NodeToValue(v, &s) != nil {
-			return nil, fmt.Errorf("%s needs base64 text, not %s", tag, kind(v))
+		if k := kindOf(v); k.tag != token.StringTag || yaml.NodeToValue(v, &s) != nil {
+			return nil, fmt.Errorf("%s needs base64 text, not %s", tag, k.name)
 		}
 		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
 			return nil, fmt.Errorf("the %s value is not valid base64", tag)
@@ -145,7 +144,7 @@ func (d *decoder) resolve(n ast.Node) (ast.Node, error) {
 				v = plain.Docs[0].Body
 			}
 		}
-		if kindTag(v) != tag {
+		if kindOf(v).tag != tag {
 			return nil, fmt.Errorf("the value is not a valid %s", tag)
 		}
 		return v, nil
@@ -155,20 +154,6 @@ func (d *decoder) resolve(n ast.Node) (ast.Node, error) {
 	resolved := *t
 	resolved.Value = v
 	return &resolved, nil
-}
-
-// kindTag is the standard tag of a resolved node's kind.
-func kindTag(n ast.Node) token.ReservedTagKeyword {
-	if isNull(n) {
-		return token.NullTag
-	}
-	return cmp.Or(kindTags[n.Type()], token.StringTag)
-}
-
-var kindTags = map[ast.NodeType]token.ReservedTagKeyword{
-	ast.IntegerType: token.IntegerTag, ast.FloatType: token.FloatTag, ast.InfinityType: token.FloatTag,
-	ast.NanType: token.FloatTag, ast.BoolType: token.BooleanTag, ast.MappingType: token.MappingTag,
-	ast.SequenceType: token.SequenceTag,
 }
 
 // entries lists the keys of mapping m at path p with merge keys (<<)
@@ -218,32 +203,37 @@ func keyString(k ast.MapKeyNode) string {
 	return ""
 }
 
-// kind names a resolved node's type for messages; it never shows the
-// value. A tagged node is a string: resolve leaves only !!str and !!binary.
-func kind(n ast.Node) string {
-	switch n.(type) {
-	case *ast.MappingNode:
-		return "a mapping"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.StringNode, *ast.LiteralNode, *ast.TagNode:
-		return "a string"
-	}
-	return "this kind of value"
+// kind is what a resolved node is, for messages and tags; never its value.
+type kind struct {
+	name  string
+	tag   token.ReservedTagKeyword // the standard tag of the kind
+	plain bool                     // a number or boolean, which a string field would take quoted
 }
 
-// isScalar reports whether n is a number or a boolean: a value that a
-// string field would take if it were quoted.
-func isScalar(n ast.Node) bool {
-	switch n.(type) {
-	case *ast.BoolNode, *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return true
+// kinds holds the kinds of resolved nodes. A tagged node is a string:
+// resolve leaves only !!str and !!binary.
+var kinds = map[ast.NodeType]kind{
+	ast.MappingType:  {"a mapping", token.MappingTag, false},
+	ast.SequenceType: {"a list", token.SequenceTag, false},
+	ast.BoolType:     {"a boolean", token.BooleanTag, true},
+	ast.IntegerType:  {"a number", token.IntegerTag, true},
+	ast.FloatType:    {"a number", token.FloatTag, true},
+	ast.InfinityType: {"a number", token.FloatTag, true},
+	ast.NanType:      {"a number", token.FloatTag, true},
+	ast.NullType:     {"null", token.NullTag, false},
+	ast.StringType:   {"a string", token.StringTag, false},
+	ast.LiteralType:  {"a string", token.StringTag, false},
+	ast.TagType:      {"a string", token.StringTag, false},
+}
+
+func kindOf(n ast.Node) kind {
+	if isNull(n) {
+		return kinds[ast.NullType]
 	}
-	return false
+	if k, ok := kinds[n.Type()]; ok {
+		return k
+	}
+	return kind{name: "this kind of value"}
 }
 
 // startToken is the token where n starts: the first key of a block
