@@ -50,6 +50,20 @@ func (c *Config) SigningAlgorithm() string {
 type Web struct {
 	HTTP           string   `yaml:"http" config:"expand"` // local listen address, e.g. 127.0.0.1:5556
 	AllowedOrigins []string `yaml:"allowedOrigins"`       // CORS origins for back-channel endpoints; "*" for any
+	// ClientRemoteIP is Dex's web.clientRemoteIP: where the client address
+	// comes from when a CDN or proxy stands in front.
+	ClientRemoteIP ClientRemoteIP `yaml:"clientRemoteIP"`
+}
+
+// ClientRemoteIP names the one header that carries the client's address,
+// for the login throttle. Empty (the default): the peer address (API
+// Gateway's sourceIp), which behind CloudFront is CloudFront's. Set it to
+// CloudFront-Viewer-Address behind CloudFront. Forwarding headers that any
+// client can write (X-Forwarded-For, Forwarded, X-Real-IP) are refused:
+// this provider trusts no proxy chain (Dex's trustedProxies is not
+// supported).
+type ClientRemoteIP struct {
+	Header string `yaml:"header"`
 }
 
 // Password is a user of the static password database: the user's own keys

@@ -65,6 +65,10 @@ func TestParseErrors(t *testing.T) {
 		{"web.http not host:port", yml(issuer, "web:", "  http: '5556'"), `c.yaml:3: web.http: "5556" is not a listen address host:port`},
 		{"web.http bad port", yml(issuer, "web:", "  http: 127.0.0.1:http"), `c.yaml:3: web.http:`},
 		{"web.allowedOrigins path", yml(issuer, "web:", "  allowedOrigins:", "    - '*'", "    - https://app.example.com/"), `c.yaml:5: web.allowedOrigins[1]: "https://app.example.com/" is not "*" or an origin`},
+		{"web.clientRemoteIP X-Forwarded-For", yml(issuer, "web:", "  clientRemoteIP:", "    header: X-Forwarded-For"), `c.yaml:4: web.clientRemoteIP.header: "X-Forwarded-For" can be written by any client`},
+		{"web.clientRemoteIP Forwarded", yml(issuer, "web:", "  clientRemoteIP:", "    header: forwarded"), `c.yaml:4: web.clientRemoteIP.header: "forwarded" can be written by any client`},
+		{"web.clientRemoteIP not a header", yml(issuer, "web:", "  clientRemoteIP:", "    header: 'Viewer Address'"), `c.yaml:4: web.clientRemoteIP.header: "Viewer Address" is not an HTTP header name`},
+		{"web.clientRemoteIP.trustedProxies", yml(issuer, "web:", "  clientRemoteIP:", "    header: CloudFront-Viewer-Address", "    trustedProxies: [10.0.0.0/8]"), `c.yaml:5: web.clientRemoteIP.trustedProxies: not supported by this provider (name one header`},
 
 		// storage and signer: the sections themselves; their config: blocks
 		// are the backends' (internal/store and internal/signer test them).

@@ -461,3 +461,20 @@ func TestEmptyFile(t *testing.T) {
 		t.Errorf("got %v; want an error starting with %q", err, want)
 	}
 }
+
+// TestClientRemoteIPHeader: Dex's web.clientRemoteIP.header names the one
+// header the login throttle takes the client address from (behind
+// CloudFront, CloudFront-Viewer-Address); absent, the peer address.
+func TestClientRemoteIPHeader(t *testing.T) {
+	c, err := Parse([]byte("issuer: https://id.example.com\nweb:\n  clientRemoteIP:\n    header: CloudFront-Viewer-Address\n"), "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Web.ClientRemoteIP.Header; got != "CloudFront-Viewer-Address" {
+		t.Errorf("header = %q; want CloudFront-Viewer-Address", got)
+	}
+	c, err = Parse([]byte("issuer: https://id.example.com\n"), "c.yaml", nil)
+	if err != nil || c.Web.ClientRemoteIP.Header != "" {
+		t.Errorf("default: %q, %v; want no header", c.Web.ClientRemoteIP.Header, err)
+	}
+}

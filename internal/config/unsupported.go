@@ -21,7 +21,7 @@ var unsupported = map[string]string{
 	"web.tlsMaxVersion":  tlsInFront,
 	"web.headers":        "the provider sets its own security headers",
 	"web.allowedHeaders": "",
-	"web.clientRemoteIP": "",
+	"web.clientRemoteIP.trustedProxies": "name one header set by your CDN in web.clientRemoteIP.header (CloudFront-Viewer-Address); no proxy chain is trusted",
 
 	"oauth2.alwaysShowLoginScreen": "there is only one way to log in",
 	"oauth2.passwordConnector":     "there are no connectors",

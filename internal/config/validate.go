@@ -102,6 +102,13 @@ func (v validator) validateWeb(w *Web) {
 	for i, o := range w.AllowedOrigins {
 		v.checkOrigin(fmt.Sprintf("web.allowedOrigins[%d]", i), o)
 	}
+	switch h := w.ClientRemoteIP.Header; {
+	case h == "":
+	case slices.Contains([]string{"x-forwarded-for", "forwarded", "x-real-ip"}, strings.ToLower(h)):
+		v.fail("web.clientRemoteIP.header", "%q can be written by any client; name the one header your CDN sets and overwrites (CloudFront-Viewer-Address)", h)
+	case !validHeaderName(h):
+		v.fail("web.clientRemoteIP.header", "%q is not an HTTP header name", h)
+	}
 }
 
 func validPort(s string) bool {
@@ -338,4 +345,15 @@ func (v validator) validateLogger(l *Logger) {
 	default:
 		v.fail("logger.format", "unknown format %q (text or json)", l.Format)
 	}
+}
+
+// validHeaderName reports whether h is an HTTP field name (RFC 9110 §5.1: a
+// token).
+func validHeaderName(h string) bool {
+	for _, c := range h {
+		if c > 0x7e || c <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", c) {
+			return false
+		}
+	}
+	return h != ""
 }
