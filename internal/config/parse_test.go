@@ -478,3 +478,21 @@ func TestClientRemoteIPHeader(t *testing.T) {
 		t.Errorf("default: %q, %v; want no header", c.Web.ClientRemoteIP.Header, err)
 	}
 }
+
+// TestDexPublicClientWithoutRedirectURIs: Dex's documented cli-app (public,
+// no redirectURIs) loads; the provider then allows it the out-of-band URI
+// and any loopback URI.
+func TestDexPublicClientWithoutRedirectURIs(t *testing.T) {
+	c, err := Parse([]byte(`issuer: https://id.example.com
+staticClients:
+- id: cli-app
+  public: true
+  name: 'CLI app'
+`), "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.StaticClients[0]; got.ID != "cli-app" || !got.Public || len(got.RedirectURIs) != 0 {
+		t.Errorf("client = %+v; want the public cli-app without redirect URIs", got)
+	}
+}
