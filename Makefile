@@ -42,11 +42,17 @@ infra-test:
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
-## fuzz: each fuzz target of the protocol core for FUZZTIME (default 30s)
+## fuzz: every fuzz target of every package that has one, each for FUZZTIME (default 30s)
+# `go test -list` prints a package's Fuzz functions before its "ok" line;
+# awk pairs each with its package, so a new target anywhere is run.
 FUZZTIME ?= 30s
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' ./pkg/oidc/ | grep ^Fuzz); do \
-		echo "== $$f"; $(GO) test ./pkg/oidc/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	@set -o pipefail; \
+	targets=$$($(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/ { names = names " " $$1; next } \
+		/^ok / { n = split(names, f, " "); for (i = 1; i <= n; i++) print $$2, f[i]; names = "" }') || exit 1; \
+	if [ -z "$$targets" ]; then echo "no fuzz targets found"; exit 1; fi; \
+	echo "$$targets" | while read -r pkg f; do \
+		echo "== $$pkg $$f"; $(GO) test "$$pkg" -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 ## lint: formatting, vet and the dependency rule
 lint: fmt-check vet check-imports
