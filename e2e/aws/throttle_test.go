@@ -21,11 +21,11 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
-// containers serves n provider instances behind one address, taking turns
-// request by request, as API Gateway spreads requests over Lambda
-// containers: the instances share nothing but a DynamoDB Local table (and
-// the static clients and users every container loads from its config). It
-// returns the issuer.
+// containers serves n instances of the authorize function behind one
+// address, taking turns request by request, as API Gateway spreads requests
+// over Lambda containers: the instances share nothing but a DynamoDB Local
+// table (and the static clients and users every container loads from its
+// config). It returns the issuer.
 func containers(t *testing.T, n int, throttle oidc.LoginThrottle, users func(oidc.UserStore) oidc.UserStore) string {
 	t.Helper()
 	ddb := awsdynamodb.New(awsdynamodb.Options{Region: region, BaseEndpoint: aws.String(emulatortest.SharedDynamoDBLocal(t)), Credentials: staticCreds()})
@@ -48,23 +48,12 @@ func containers(t *testing.T, n int, throttle oidc.LoginThrottle, users func(oid
 	handlers := make([]http.Handler, n)
 	for i := range handlers {
 		store := dynamodb.New(ddb, table, time.Now)
-		p, err := oidc.New(oidc.Config{
-			Settings:     oidc.Settings{Issuer: issuer, SkipApprovalScreen: true, LoginThrottle: throttle, Logger: slog.New(slog.DiscardHandler)},
-			Clients:      static,
-			Users:        gated,
-			AuthRequests: store,
-			Codes:        store,
-			Refresh:      store,
-			Revocations:  store,
-			Sessions:     store,
-			Consents:     store,
-			Attempts:     store,
-			Signer:       signer,
-		})
+		a, err := oidc.NewAuthorize(oidc.Settings{Issuer: issuer, SkipApprovalScreen: true, LoginThrottle: throttle, Logger: slog.New(slog.DiscardHandler)},
+			oidc.AuthorizeBackends{Clients: static, Users: gated, AuthRequests: store, Codes: store, Sessions: store, Consents: store, Attempts: store, Signer: signer})
 		if err != nil {
 			t.Fatal(err)
 		}
-		handlers[i] = p.Handler()
+		handlers[i] = a.Handler()
 	}
 	var turn atomic.Uint32
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -119,7 +119,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
 	}
-	user, found, err := a.findUser(ctx, retry.Login)
+	user, found, err := findUser(ctx, a.users, retry.Login)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
@@ -128,7 +128,8 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return frontChannelError(req, internalError(err))
 	case v == formEnded:
-		return a.endLogin(ctx, req, http.StatusTooManyRequests)
+		a.dropPending(ctx, req)
+		return loginEnded(http.StatusTooManyRequests)
 	case v == throttled:
 		a.log.WarnContext(ctx, "login throttled", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		retry.Error = "Too many failed sign-in attempts. Wait a few minutes and try again."
@@ -138,7 +139,8 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	if !checkPassword(user, found, password) {
 		a.log.InfoContext(ctx, "wrong password", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		if formUsedUp(counters) {
-			return a.endLogin(ctx, req, http.StatusUnauthorized)
+			a.dropPending(ctx, req)
+			return loginEnded(http.StatusUnauthorized)
 		}
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
@@ -148,13 +150,11 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		func() error { a.throttle.release(ctx, counters, false); return nil })
 }
 
-// endLogin ends a pending login whose form has had its wrong passwords:
-// the request is deleted, and a page tells the user to start again from
-// the application (the form is bound to this browser, so the page, not a
-// redirect the client did not ask for, is the answer).
-func (a *Authorize) endLogin(ctx context.Context, req AuthRequest, status int) error {
-	a.log.WarnContext(ctx, "login ended after too many wrong passwords", "client_id", req.ClientID, "request_id", RequestID(ctx))
-	a.dropPending(ctx, req)
+// loginEnded is the answer once a pending login has had its wrong
+// passwords (the request is deleted): a page telling the user to start
+// again from the application. The form is bound to this browser, so the
+// page, not a redirect the client did not ask for, is the answer.
+func loginEnded(status int) *Error {
 	return &Error{Code: ErrCodeAccessDenied, Description: "Too many wrong passwords. Return to the application and sign in again.", Status: status, Page: true}
 }
 
@@ -227,8 +227,8 @@ var dummyHash = []byte("$2a$10$BKgKVAv9MrcOxJZOHv2Ek.SZhwHbKmLXr3cE4ixcHBDiqtqUp
 
 // findUser resolves a typed login name to an account of the password
 // database; found is false when there is none.
-func (a *Authorize) findUser(ctx context.Context, login string) (user User, found bool, err error) {
-	user, err = a.users.UserByLogin(ctx, login)
+func findUser(ctx context.Context, users UserStore, login string) (user User, found bool, err error) {
+	user, err = users.UserByLogin(ctx, login)
 	if isNotFound(err) {
 		return User{}, false, nil
 	}

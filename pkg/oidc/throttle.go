@@ -106,7 +106,7 @@ func accountKey(user User, found bool, login string) string {
 	if found {
 		return "sub:" + user.Subject
 	}
-	return "name:" + foldCase(login)
+	return "name:" + FoldCase(login)
 }
 
 // reserve takes a slot on every counter, side by side (one round trip),
@@ -232,12 +232,14 @@ func throttleAddress(addr netip.Addr) string {
 	return netip.PrefixFrom(addr, 64).Masked().String()
 }
 
-// foldCase maps s to one member of its case-folding class: every rune
-// becomes the smallest rune of its Unicode simple-folding orbit, exactly
-// the equivalence strings.EqualFold tests ("K", "k" and the Kelvin sign all
-// become "K"; "ſ" and "s" become "S"). strings.ToLower would leave "ſ" and
-// "s" apart.
-func foldCase(s string) string {
+// FoldCase maps s to one member of its case-folding class: every rune
+// becomes the smallest rune of its Unicode simple-folding orbit, so two
+// strings fold alike exactly when strings.EqualFold says they are equal
+// ("K", "k" and the Kelvin sign all become "K"; "ſ" and "s" become "S").
+// strings.ToLower would leave "ſ" and "s" apart. The login throttle counts
+// names of no account by it; a store may key e-mail addresses by it, to
+// match them as UserStore.UserByLogin requires (case-insensitively).
+func FoldCase(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

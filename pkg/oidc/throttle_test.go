@@ -357,3 +357,16 @@ func TestClientAddressHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestFoldCase: two strings fold alike exactly when strings.EqualFold
+// says they are equal.
+func TestFoldCase(t *testing.T) {
+	words := []string{"admin", "ADMIN", "Admin", "sam", "ſam", "SAM", "kelvin", "\u212Aelvin", "straße", "STRASSE", "ǅ", "ǆ", "Ǆ", "σς", "ΣΣ", "a\xffb", "a\xfeb", ""}
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := oidc.FoldCase(a) == oidc.FoldCase(b), strings.EqualFold(a, b); got != want {
+				t.Errorf("FoldCase(%q) == FoldCase(%q) is %v; strings.EqualFold says %v", a, b, got, want)
+			}
+		}
+	}
+}

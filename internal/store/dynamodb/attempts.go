@@ -34,48 +34,48 @@ func attemptsPK(key string) string { return typeAttempts + "#" + key }
 // step runs again. A write the SDK retried after its response was lost may
 // count twice: the throttle errs towards refusing, never towards a check.
 func (s *Store) ReserveLogin(ctx context.Context, k string, windowEnd time.Time) (int, time.Time, error) {
-	names := map[string]string{"#count": attrCount, "#exp": attrExpiry, "#ttl": AttrTTL, "#type": attrType}
 	for range 3 {
-		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                aws.String(s.name),
-			Key:                      key(attemptsPK(k), typeAttempts),
-			UpdateExpression:         aws.String("ADD #count :one SET #exp = if_not_exists(#exp, :exp), #ttl = if_not_exists(#ttl, :ttl), #type = :type"),
-			ConditionExpression:      aws.String("attribute_not_exists(#exp) OR #exp > :now"),
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":one": numberAV(1), ":exp": numberAV(millis(windowEnd)), ":ttl": numberAV(ttlSeconds(windowEnd)),
-				":now": numberAV(s.nowMillis()), ":type": stringAV(typeAttempts),
-			},
-			ReturnValues: types.ReturnValueAllNew,
-		})
-		if err == nil {
-			return windowOf(out.Attributes)
-		}
-		if _, ok := conditionFailed(err); !ok {
-			return 0, time.Time{}, wrapErr("ReserveLogin", err)
+		n, end, closed, err := s.countAttempt(ctx, k, windowEnd,
+			"ADD #count :one SET #exp = if_not_exists(#exp, :exp), #ttl = if_not_exists(#ttl, :ttl), #type = :type",
+			"attribute_not_exists(#exp) OR #exp > :now")
+		if !closed {
+			return n, end, err
 		}
 		// The window has closed: open a new one, unless a concurrent caller
-		// just did.
-		out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                aws.String(s.name),
-			Key:                      key(attemptsPK(k), typeAttempts),
-			UpdateExpression:         aws.String("SET #count = :one, #exp = :exp, #ttl = :ttl, #type = :type"),
-			ConditionExpression:      aws.String("#exp <= :now"),
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":one": numberAV(1), ":exp": numberAV(millis(windowEnd)), ":ttl": numberAV(ttlSeconds(windowEnd)),
-				":now": numberAV(s.nowMillis()), ":type": stringAV(typeAttempts),
-			},
-			ReturnValues: types.ReturnValueAllNew,
-		})
-		if err == nil {
-			return windowOf(out.Attributes)
-		}
-		if _, ok := conditionFailed(err); !ok {
-			return 0, time.Time{}, wrapErr("ReserveLogin", err)
+		// just did (then count in theirs).
+		n, end, opened, err := s.countAttempt(ctx, k, windowEnd,
+			"SET #count = :one, #exp = :exp, #ttl = :ttl, #type = :type", "#exp <= :now")
+		if !opened {
+			return n, end, err
 		}
 	}
 	return 0, time.Time{}, fmt.Errorf("dynamodb: ReserveLogin: contended: %w", oidc.ErrUnavailable)
+}
+
+// countAttempt runs one step of ReserveLogin: an UpdateItem of k's item
+// with update on condition, returning the count and window end after it,
+// or failed when the condition did not hold.
+func (s *Store) countAttempt(ctx context.Context, k string, windowEnd time.Time, update, condition string) (n int, end time.Time, failed bool, err error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.name),
+		Key:                      key(attemptsPK(k), typeAttempts),
+		UpdateExpression:         aws.String(update),
+		ConditionExpression:      aws.String(condition),
+		ExpressionAttributeNames: map[string]string{"#count": attrCount, "#exp": attrExpiry, "#ttl": AttrTTL, "#type": attrType},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": numberAV(1), ":exp": numberAV(millis(windowEnd)), ":ttl": numberAV(ttlSeconds(windowEnd)),
+			":now": numberAV(s.nowMillis()), ":type": stringAV(typeAttempts),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if _, ok := conditionFailed(err); ok {
+		return 0, time.Time{}, true, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, false, wrapErr("ReserveLogin", err)
+	}
+	n, end, err = windowOf(out.Attributes)
+	return n, end, false, err
 }
 
 // ReleaseLogin implements oidc.LoginAttempts: one UpdateItem that ADDs
