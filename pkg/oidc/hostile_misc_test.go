@@ -218,6 +218,14 @@ func challengeOnly() expected {
 	})
 }
 
+// noClaims checks an answer holds nothing about the user.
+func noClaims(f *fixture, p page) string {
+	if strings.Contains(p.body, victimSubject) || strings.Contains(p.body, victimEmail) {
+		return "the answer holds the user's claims"
+	}
+	return ""
+}
+
 // bearerRequest is an invalid_request of RFC 6750 §3.1 at a protected
 // resource: 400, with the error in the WWW-Authenticate challenge (OpenID
 // Connect Core §5.3.3: userinfo errors are RFC 6750 §3 errors).
@@ -251,6 +259,11 @@ func userInfoCases() []hostileCase {
 		simple(ep, "access token in the query", func(f *fixture) *http.Request {
 			return f.getQ(path, url.Values{"access_token": {f.tokens(false)["access_token"].(string)}})
 		}, challengeOnly()),
+		// RFC 9700 §4.3.2: the query method is refused outright (whatever
+		// the challenge says, the case above).
+		simple(ep, "access token in the query is refused", func(f *fixture) *http.Request {
+			return f.getQ(path, url.Values{"access_token": {f.tokens(false)["access_token"].(string)}})
+		}, expected{kind: kindTransport, status: http.StatusUnauthorized}.and(noClaims)),
 		simple(ep, "access token in a JSON body", func(f *fixture) *http.Request {
 			at := f.tokens(false)["access_token"].(string)
 			return f.postRaw(path, "application/json", `{"access_token":"`+at+`"}`)
