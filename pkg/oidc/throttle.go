@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // LoginThrottle limits password attempts per window. Three counters
@@ -230,28 +228,4 @@ func throttleAddress(addr netip.Addr) string {
 		return addr.String()
 	}
 	return netip.PrefixFrom(addr, 64).Masked().String()
-}
-
-// FoldCase maps s to one member of its case-folding class: every rune
-// becomes the smallest rune of its Unicode simple-folding orbit, so two
-// strings fold alike exactly when strings.EqualFold says they are equal
-// ("K", "k" and the Kelvin sign all become "K"; "ſ" and "s" become "S").
-// strings.ToLower would leave "ſ" and "s" apart. The login throttle counts
-// names of no account by it; a store may key e-mail addresses by it, to
-// match them as UserStore.UserByLogin requires (case-insensitively).
-func FoldCase(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r == utf8.RuneError {
-			b.WriteRune(r)
-			continue
-		}
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
 }

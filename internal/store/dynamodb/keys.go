@@ -1,11 +1,8 @@
 package dynamodb
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // Key patterns. Every item's pk starts with its type and '#'; ids after the
@@ -66,24 +63,6 @@ func emailLoginPK(email string) string { return typeLogin + "#EMAIL#" + foldCase
 // matched exactly (as the memory store does).
 func usernameLoginPK(username string) string { return typeLogin + "#NAME#" + username }
 
-// foldCase maps s to a canonical member of its case-folding class: every
-// rune becomes the smallest rune of its Unicode simple-folding orbit, which
-// is exactly the equivalence strings.EqualFold tests ("K", "k" and the
-// Kelvin sign all become "K"). strings.ToLower would not do: it leaves
-// pairs such as "ſ" (long s) and "s" apart that EqualFold matches.
-func foldCase(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r == utf8.RuneError {
-			b.WriteRune(r)
-			continue
-		}
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
-}
+// foldCase is oidc.FoldCase: e-mail login keys match as strings.EqualFold
+// does, and the throttle counts unknown names the same way.
+func foldCase(s string) string { return oidc.FoldCase(s) }
