@@ -84,7 +84,19 @@ func (a *Authorize) needsConsent(ctx context.Context, req AuthRequest) (bool, er
 }
 
 // rememberConsent records an approval, adding to what was approved before.
+//
+// An approval given through an unverifiable request (RFC 8252 §8.6) is not
+// remembered: any app on the device could have started it, and a client
+// that also has a verifiable (https) redirect URI would otherwise be
+// answered silently there on the strength of it.
 func (a *Authorize) rememberConsent(ctx context.Context, req AuthRequest) error {
+	client, err := a.clients.Client(ctx, req.ClientID)
+	if err != nil {
+		return err
+	}
+	if unverifiable(client, req.RedirectURI) {
+		return nil
+	}
 	scopes := consentScopes(req)
 	if c, err := a.consents.Consent(ctx, req.Subject, req.ClientID); err == nil {
 		for _, s := range c.Scopes {

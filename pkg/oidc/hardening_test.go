@@ -144,3 +144,27 @@ func TestHintedUserMustSignIn(t *testing.T) {
 		t.Errorf("login as another user: %s; want login_required", got)
 	}
 }
+
+// TestUnverifiableApprovalNotRemembered: an approval given through a
+// loopback request of a public client (which any local process can start,
+// RFC 8252 §8.6) is not remembered, so it cannot make the same client's
+// https redirect silent.
+func TestUnverifiableApprovalNotRemembered(t *testing.T) {
+	e := newEnv(t)
+	e.store.PutClient(oidc.Client{ID: "dual", Public: true, RedirectURIs: []string{"http://127.0.0.1/callback", "https://app.example.com/callback"}})
+	_, challenge := pkcePair()
+	params := authParams()
+	params.Set("client_id", "dual")
+	params.Set("redirect_uri", "http://127.0.0.1:41000/callback")
+	params.Set("code_challenge", challenge)
+	params.Set("code_challenge_method", "S256")
+	c := e.browser()
+	if got := outcome(t, e.completeLogin(c, e.get(c, oidc.PathAuthorize, params))); got != "code" {
+		t.Fatalf("loopback sign-in with approval: %s; want code", got)
+	}
+	params.Set("redirect_uri", "https://app.example.com/callback")
+	params.Set("prompt", "none")
+	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "consent_required" {
+		t.Errorf("https redirect after a loopback approval, prompt=none: %s; want consent_required", got)
+	}
+}
