@@ -23,6 +23,7 @@ const (
 	ErrCodeServerError             = "server_error"
 	ErrCodeTemporarilyUnavailable  = "temporarily_unavailable"
 	ErrCodeInvalidToken            = "invalid_token"
+	ErrCodeInsufficientScope       = "insufficient_scope"
 	ErrCodeLoginRequired           = "login_required"
 	ErrCodeConsentRequired         = "consent_required"
 	ErrCodeRequestNotSupported     = "request_not_supported"

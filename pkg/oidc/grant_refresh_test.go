@@ -164,6 +164,12 @@ func TestRefreshScope(t *testing.T) {
 	if _, ok := body["id_token"]; ok {
 		t.Errorf("a refresh without openid returned an ID token")
 	}
+	// Such a token is plain OAuth: userinfo refuses it (OpenID Connect Core
+	// §5.3; RFC 6750 §3.1).
+	p := e.userinfo(http.MethodGet, "Bearer "+body["access_token"].(string), "")
+	if p.status != http.StatusForbidden || !strings.Contains(p.header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("userinfo with a token without openid: %d %q; want 403 insufficient_scope", p.status, p.header.Get("WWW-Authenticate"))
+	}
 }
 
 func TestRefreshErrors(t *testing.T) {

@@ -3,6 +3,7 @@ package oidc
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -50,48 +51,57 @@ func (u *UserInfo) handlers() map[string]http.HandlerFunc {
 // for (OpenID Connect Core §5.3). The token is verified by signature, with no
 // storage read; the claims come from the current user record.
 func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
-	token, err := u.bearerToken(w, r)
+	body, err := u.userInfo(w, r)
 	if err != nil {
 		u.writeError(w, r, err)
 		return
 	}
-	claims, err := u.verifyAccessToken(r.Context(), token)
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	token, err := u.bearerToken(w, r)
 	if err != nil {
-		if errors.Is(err, errInvalidToken) {
-			u.writeError(w, r, invalidToken("the access token is invalid or expired"))
-		} else {
-			u.writeError(w, r, internalError(err))
-		}
-		return
+		return nil, err
+	}
+	ctx := r.Context()
+	claims, err := u.verifyAccessToken(ctx, token)
+	switch {
+	case errors.Is(err, errInvalidToken):
+		return nil, invalidToken("the access token is invalid or expired")
+	case err != nil:
+		return nil, internalError(err)
+	case !slices.Contains(strings.Fields(claims.Scope), ScopeOpenID):
+		// OpenID Connect Core §5.3: userinfo answers for access tokens of
+		// an OpenID request; a refresh narrowed to plain OAuth gives one
+		// without openid (RFC 6750 §3.1: 403 insufficient_scope).
+		return nil, &Error{Code: ErrCodeInsufficientScope, Description: "the access token lacks the openid scope", Status: http.StatusForbidden,
+			WWWAuthenticate: bearerChallenge(ErrCodeInsufficientScope, "the access token lacks the openid scope") + `, scope="openid"`}
 	}
 	// One read: the token or its refresh family may have been revoked.
-	revoked, err := u.revocations.AccessTokenRevoked(r.Context(), claims.ID, claims.GrantID)
+	revoked, err := u.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
 	switch {
 	case err != nil:
-		u.writeError(w, r, internalError(err))
-		return
+		return nil, internalError(err)
 	case revoked:
-		u.writeError(w, r, invalidToken("the access token was revoked"))
-		return
+		return nil, invalidToken("the access token was revoked")
 	}
-	user, err := u.users.User(r.Context(), claims.Subject)
+	user, err := u.users.User(ctx, claims.Subject)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):
-		u.writeError(w, r, invalidToken("the user no longer exists"))
-		return
+		return nil, invalidToken("the user no longer exists")
 	case err != nil:
-		u.writeError(w, r, internalError(err))
-		return
+		return nil, internalError(err)
 	}
 	if r.Header.Get("Origin") != "" {
 		// An unknown client (removed, or the store failing) gets only the
 		// provider-wide origins.
-		client, _ := u.clients.Client(r.Context(), claims.ClientID)
+		client, _ := u.clients.Client(ctx, claims.ClientID)
 		u.narrowCORS(w, r, client)
 	}
 	body := userClaims(user, strings.Fields(claims.Scope), claims.UserInfoClaims)
 	body["sub"] = claims.Subject
-	writeJSON(w, http.StatusOK, body)
+	return body, nil
 }
 
 // bearerToken reads the access token from the Authorization header or, for
