@@ -332,6 +332,8 @@ func TestNativeRedirects(t *testing.T) {
 		{"http://127.0.0.1:51004/callback/", false},
 		{"http://127.0.0.1:51004/callback?x=1", false},
 		{"http://127.0.0.1:51004/callback#f", false},
+		{"http://127.0.0.1:51004/callback?", false}, // an empty query is another URI
+		{"http://127.0.0.1:51004/callback#", false}, // so is an empty fragment
 		{"http://localhost.evil.com:8000/done", false},
 		{"http://127.0.0.1@evil.com/callback", false},
 		{"http://evil.com@127.0.0.1/callback", false},

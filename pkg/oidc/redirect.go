@@ -59,7 +59,10 @@ func parseLoopback(uri string) (*url.URL, bool) {
 		return nil, false
 	}
 	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" ||
+		u.ForceQuery || strings.Contains(uri, "#") {
+		// An empty "?" or "#" is a different URI from the registered one
+		// (RFC 3986 §6.2.3 keeps them apart): exact matching refuses it.
 		return nil, false
 	}
 	switch u.Hostname() {
