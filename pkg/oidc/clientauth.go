@@ -50,6 +50,11 @@ func (t *Token) parseBackChannel(w http.ResponseWriter, r *http.Request) (url.Va
 // none (public clients, identified by client_id). A client uses exactly one
 // method (RFC 6749 §2.3).
 func (t *Token) authenticateClient(r *http.Request, params url.Values) (Client, error) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// RFC 6749 §5.2: more than one authentication mechanism; RFC 9110
+		// §5.3: Authorization is a singleton field.
+		return Client{}, errorf(ErrCodeInvalidRequest, "send one Authorization header")
+	}
 	id, secret := params.Get("client_id"), params.Get("client_secret")
 	basic := r.Header.Get("Authorization") != ""
 	if basic {

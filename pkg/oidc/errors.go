@@ -33,7 +33,7 @@ const (
 )
 
 // Error is the one protocol error type. Handlers and grants return it; only
-// Provider.writeError turns it into a response, choosing the channel:
+// base.writeError turns it into a response, choosing the channel:
 //   - redirect: the redirect URI was validated, so the error goes back to the
 //     client with state and iss (RFC 6749 §4.1.2.1, RFC 9207);
 //   - page: the redirect URI cannot be trusted, so the user sees an HTML page
@@ -124,6 +124,12 @@ func (b *base) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		if e.Status == http.StatusServiceUnavailable {
 			h.Set("Retry-After", retryAfterSeconds)
+		}
+		if e.Code == "" {
+			// An authentication challenge without error information
+			// (RFC 6750 §3.1): the header says everything.
+			writeJSON(w, e.status(), struct{}{})
+			return
 		}
 		writeJSON(w, e.status(), struct {
 			Error       string `json:"error"`

@@ -47,33 +47,7 @@ import (
 // knownDefects names cases (endpoint/name, as in the test name) that
 // assert the correct behaviour the provider does not have yet, with what
 // it does instead. Remove an entry when its defect is fixed.
-var knownDefects = map[string]string{
-	// RFC 6749 §3.1.2 (the redirection endpoint MUST NOT include a
-	// fragment), RFC 9700 §4.1.3 and RFC 8252 §7.3 (exact match except the
-	// port). parseLoopback checks u.Fragment != "", which an empty fragment
-	// passes; the code is then delivered as callback#?code=…, inside the
-	// fragment, where the app's loopback server never receives it.
-	"authorize GET/public redirect_uri empty fragment": "accepted: login page, then a redirect to http://127.0.0.1:51000/callback#?code=…",
-	// Same rules: only the port may differ from the registered URI.
-	"authorize GET/public redirect_uri empty query added": "accepted: login page, then a redirect to http://127.0.0.1:51000/callback?&code=…",
-	// RFC 6749 §5.2 (invalid_request: more than one mechanism for
-	// authenticating the client), RFC 9110 §5.3 (Authorization is a
-	// singleton). Only the first header is read; behind API Gateway the
-	// two are joined with a comma and refused as malformed (401), so the
-	// local server and Lambda disagree.
-	"token/two Authorization headers": "the first header authenticates the client (here: invalid_grant for the bogus code)",
-	// RFC 6750 §3.1: a request without authentication information (or
-	// with an unsupported method) SHOULD NOT get an error code.
-	"userinfo/no credentials":              `401 with WWW-Authenticate: Bearer error="invalid_token" and {"error":"invalid_token"}`,
-	"userinfo/Basic credentials":           `401 with WWW-Authenticate: Bearer error="invalid_token" and {"error":"invalid_token"}`,
-	"userinfo/access token in the query":   `401 with WWW-Authenticate: Bearer error="invalid_token" and {"error":"invalid_token"}`,
-	"userinfo/access token in a JSON body": `401 with WWW-Authenticate: Bearer error="invalid_token" and {"error":"invalid_token"}`,
-	// OpenID Connect Core §5.3.3 and RFC 6750 §3, §3.1: userinfo errors
-	// are Bearer errors carried in WWW-Authenticate, invalid_request too.
-	"userinfo/token in the header and the form": "400 invalid_request without WWW-Authenticate",
-	"userinfo/access_token twice":               "400 invalid_request without WWW-Authenticate",
-	"userinfo/malformed form":                   "400 invalid_request without WWW-Authenticate",
-}
+var knownDefects = map[string]string{}
 
 // The user the hostile fixture signs in: a password no other test uses, so
 // a scan of the log for it cannot match anything else.

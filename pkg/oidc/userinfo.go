@@ -52,6 +52,12 @@ func (u *UserInfo) handlers() map[string]http.HandlerFunc {
 // storage read; the claims come from the current user record.
 func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	body, err := u.userInfo(w, r)
+	var e *Error
+	if errors.As(err, &e) && e.WWWAuthenticate == "" && e.Code == ErrCodeInvalidRequest {
+		// OpenID Connect Core §5.3.3: userinfo errors are RFC 6750 §3
+		// errors, carried in the challenge, invalid_request too.
+		e.WWWAuthenticate = bearerChallenge(e.Code, e.Description)
+	}
 	if err != nil {
 		u.writeError(w, r, err)
 		return
@@ -107,6 +113,9 @@ func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]
 // bearerToken reads the access token from the Authorization header or, for
 // a form POST, the access_token field (RFC 6750 §2.1, §2.2); never both.
 func (u *UserInfo) bearerToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		return "", errorf(ErrCodeInvalidRequest, "send one Authorization header")
+	}
 	header := r.Header.Get("Authorization")
 	var form string
 	if r.Method == http.MethodPost && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
@@ -116,17 +125,18 @@ func (u *UserInfo) bearerToken(w http.ResponseWriter, r *http.Request) (string, 
 		}
 		form = params.Get("access_token")
 	}
+	scheme, token, _ := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
 	switch {
 	case header != "" && form != "":
 		return "", errorf(ErrCodeInvalidRequest, "send the access token in one place only")
 	case form != "":
 		return form, nil
-	case header == "":
-		return "", invalidToken("no access token")
-	}
-	scheme, token, ok := strings.Cut(header, " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	case header == "" || !strings.EqualFold(scheme, "Bearer"):
+		// RFC 6750 §3.1: no authentication information, or another
+		// scheme: the challenge alone, with no error code.
+		return "", &Error{Status: http.StatusUnauthorized, WWWAuthenticate: `Bearer realm="userinfo"`, Description: "no bearer token"}
+	case token == "":
 		return "", invalidToken("the Authorization header is not a Bearer token")
 	}
 	return token, nil

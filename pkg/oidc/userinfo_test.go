@@ -32,12 +32,21 @@ func TestUserInfo(t *testing.T) {
 
 	forged := forgeToken(t, e.issuer, userSubject)
 	expiredEnv := func() string { e.clock.Advance(2 * time.Hour); return "Bearer " + at }
+	// RFC 6750 §3.1: without authentication information (or with another
+	// scheme) the challenge alone answers, with no error code.
+	for name, header := range map[string]string{"missing token": "", "another scheme": "Token " + at} {
+		p := e.userinfo(http.MethodGet, header, "")
+		if got := p.header.Get("WWW-Authenticate"); p.status != http.StatusUnauthorized || !strings.HasPrefix(got, "Bearer") || strings.Contains(got, "error=") {
+			t.Errorf("%s: %d %q; want 401 and a Bearer challenge without an error code", name, p.status, got)
+		}
+		if decodeJSON(t, p.body)["error"] != nil {
+			t.Errorf("%s: body %s carries an error code", name, p.body)
+		}
+	}
 	tests := []struct {
 		name   string
 		header func() string
 	}{
-		{"missing token", func() string { return "" }},
-		{"malformed header", func() string { return "Token " + at }},
 		{"empty bearer", func() string { return "Bearer " }},
 		{"garbage token", func() string { return "Bearer not.a.jwt" }},
 		{"ID token as access token", func() string { return "Bearer " + idt }},
@@ -60,8 +69,9 @@ func TestUserInfo(t *testing.T) {
 		})
 	}
 	t.Run("token in header and form", func(t *testing.T) {
-		if p := e.userinfo(http.MethodPost, "Bearer "+at, at); p.status != 400 {
-			t.Errorf("status %d; want 400", p.status)
+		p := e.userinfo(http.MethodPost, "Bearer "+at, at)
+		if p.status != 400 || !strings.HasPrefix(p.header.Get("WWW-Authenticate"), `Bearer error="invalid_request"`) {
+			t.Errorf("status %d, WWW-Authenticate %q; want 400 with a Bearer invalid_request challenge", p.status, p.header.Get("WWW-Authenticate"))
 		}
 	})
 }
