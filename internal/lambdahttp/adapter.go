@@ -99,12 +99,14 @@ func newRequest(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Re
 	if path == "" {
 		path = e.RequestContext.HTTP.Path
 	}
+	// The errors name no part of the path: a malformed one may hold a
+	// query with a code or token in it, and errors are logged.
 	if !strings.HasPrefix(path, "/") || strings.Contains(path, "?") {
-		return nil, fmt.Errorf("rawPath %q is not an absolute path", path)
+		return nil, errors.New("rawPath is not an absolute path without a query")
 	}
 	u, err := url.ParseRequestURI(path)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("rawPath is not a valid path")
 	}
 	u.RawQuery = e.RawQueryString
 	requestURI := path
