@@ -108,8 +108,9 @@ func accountKey(user User, found bool, login string) string {
 }
 
 // reserve takes a slot on every counter, side by side (one round trip),
-// and decides by the counts returned. A refused attempt, or one whose
-// reservations failed, gives back what it took before returning.
+// and decides by the counts returned. An attempt whose reservations failed
+// gives back what it took before returning; a refused one, what it took
+// within the limits.
 func (t *throttle) reserve(ctx context.Context, cs []counter) (verdict, error) {
 	errs := make(chan error, len(cs))
 	for i := range cs {
@@ -135,6 +136,18 @@ func (t *throttle) reserve(ctx context.Context, cs []counter) (verdict, error) {
 			v = formEnded
 		case v == allowed:
 			v = throttled
+		}
+	}
+	if first == nil && v != allowed {
+		// A refused attempt gives back only the slots it took within their
+		// limits, so a stranger's refused guesses cost the victim's other
+		// budgets nothing. A counter over its limit keeps the slot: it
+		// refuses until its window ends either way, and giving it back
+		// would only cost a write per refused guess.
+		for i := range cs {
+			if cs[i].count > cs[i].limit {
+				cs[i].reserved = false
+			}
 		}
 	}
 	if first != nil || v != allowed {
