@@ -128,8 +128,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return frontChannelError(req, internalError(err))
 	case v == formEnded:
-		a.dropPending(ctx, req)
-		return loginEnded(http.StatusTooManyRequests)
+		return a.endLogin(ctx, req, http.StatusTooManyRequests)
 	case v == throttled:
 		a.log.WarnContext(ctx, "login throttled", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		retry.Error = "Too many failed sign-in attempts. Wait a few minutes and try again."
@@ -139,8 +138,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	if !checkPassword(user, found, password) {
 		a.log.InfoContext(ctx, "wrong password", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		if formUsedUp(counters) {
-			a.dropPending(ctx, req)
-			return loginEnded(http.StatusUnauthorized)
+			return a.endLogin(ctx, req, http.StatusUnauthorized)
 		}
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
@@ -150,11 +148,14 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		func() error { a.throttle.release(ctx, counters, false); return nil })
 }
 
-// loginEnded is the answer once a pending login has had its wrong
-// passwords (the request is deleted): a page telling the user to start
+// endLogin ends a pending login that has had its wrong passwords: the
+// request is deleted, the event logged as a warning (a guessing attack is
+// worth an alert), and the answer is a page telling the user to start
 // again from the application. The form is bound to this browser, so the
 // page, not a redirect the client did not ask for, is the answer.
-func loginEnded(status int) *Error {
+func (a *Authorize) endLogin(ctx context.Context, req AuthRequest, status int) error {
+	a.dropPending(ctx, req)
+	a.log.WarnContext(ctx, "login ended after too many wrong passwords", "client_id", req.ClientID, "request_id", RequestID(ctx))
 	return &Error{Code: ErrCodeAccessDenied, Description: "Too many wrong passwords. Return to the application and sign in again.", Status: status, Page: true}
 }
 
