@@ -12,7 +12,8 @@ import (
 // authorize function.
 //
 // An authorization request flows through this package in reading order:
-// authorize.go (validate, then decide), session.go (is the browser signed
+// authorize.go (the decision), authrequest.go (validation in two phases),
+// session.go (is the browser signed
 // in?), consent.go (is an approval needed?), login.go (the password form),
 // issue.go (the answer, signed and stored in one write), respond.go (sent
 // back in the response mode).

@@ -49,6 +49,11 @@ func newBase(s Settings, signer Signer) (base, error) {
 	return b, nil
 }
 
+// errNoSigner: an endpoint type built without a signer was asked to sign
+// or verify; the constructors make this a programming error, never a
+// client's.
+var errNoSigner = errors.New("oidc: this endpoint type has no signer")
+
 // errMissingBackend names the backends an endpoint type was built without.
 func errMissingBackend(endpoint string, names ...string) error {
 	return errors.New("oidc: the " + endpoint + " endpoints need " + strings.Join(names, ", "))

@@ -3,8 +3,13 @@
 // endpoint's grant pipeline, userinfo, token minting and verification, and the
 // one OAuth error type with its one writer.
 //
+// It is built as one endpoint type per Lambda function (Discovery, Keys,
+// UserInfo, Token, Authorize), each holding only the backends it uses, on
+// one shared base (base.go); New mounts all five for the local server.
+//
 // It owns the protocol and nothing else: storage and signing are reached only
-// through the small interfaces declared in storage.go and signer.go, so the
+// through the small interfaces declared in storage.go, user.go and
+// signer.go, so the
 // package imports no AWS code and runs unchanged on Lambda and in the local
-// server. Time comes from Config.Now and randomness from Config.Rand.
+// server. Time comes from Settings.Now and randomness from Settings.Rand.
 package oidc

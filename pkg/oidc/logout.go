@@ -50,7 +50,7 @@ func (a *Authorize) serveLogout(w http.ResponseWriter, r *http.Request) error {
 			})
 			return nil
 		}
-		if err := a.sessions.store.DeleteSession(ctx, session.ID); err != nil {
+		if err := a.sessions.end(ctx, session); err != nil {
 			return internalPageError(err)
 		}
 		a.log.InfoContext(ctx, "session ended", "client_id", req.client.ID, "request_id", RequestID(ctx))

@@ -68,7 +68,7 @@ type accessTokenClaims struct {
 // By default the ID token carries at_hash of the access token, so it is
 // signed second: at_hash is OPTIONAL at the token endpoint (OpenID Connect
 // Core §3.1.3.6) but lets relying parties bind the pair, and go-oidc's
-// VerifyAccessToken requires it. With Config.OmitTokenEndpointAtHash the two
+// VerifyAccessToken requires it. With Settings.OmitTokenEndpointAtHash the two
 // are signed concurrently instead: one signing round trip (KMS) of latency,
 // not two.
 func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, error) {
@@ -175,6 +175,9 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 
 // sign makes a compact JWS of claims with the signer's active key.
 func (b *base) sign(ctx context.Context, typ string, claims jwt.Claims) (string, error) {
+	if b.signer == nil {
+		return "", errNoSigner
+	}
 	key, err := b.signer.SigningKey(ctx)
 	if err != nil {
 		return "", fmt.Errorf("signing key: %w", err)

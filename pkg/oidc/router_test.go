@@ -48,14 +48,18 @@ func TestCORS(t *testing.T) {
 
 func TestFunctionHandlerRoutes(t *testing.T) {
 	e := newEnv(t)
-	h := e.provider.FunctionHandler(oidc.FunctionJWKS)
-	for _, rt := range oidc.Routes {
-		req, _ := http.NewRequest(rt.Method, e.issuer+rt.Path, nil)
-		rec := newRecorder()
-		h.ServeHTTP(rec, req)
-		owned := rt.Function == oidc.FunctionJWKS
-		if owned && rec.status == http.StatusNotFound || !owned && rec.status != http.StatusNotFound {
-			t.Errorf("jwks function, %s %s: status %d", rt.Method, rt.Path, rec.status)
+	for _, fn := range oidc.Functions {
+		h := e.provider.FunctionHandler(fn)
+		for _, rt := range oidc.Routes {
+			req, _ := http.NewRequest(rt.Method, e.issuer+rt.Path, nil)
+			rec := newRecorder()
+			h.ServeHTTP(rec, req)
+			// A route of the function always has a handler: never the 404
+			// of an unknown path (a bad request is still "served").
+			owned := rt.Function == fn
+			if owned && rec.status == http.StatusNotFound || !owned && rec.status != http.StatusNotFound {
+				t.Errorf("%s function, %s %s: status %d", fn, rt.Method, rt.Path, rec.status)
+			}
 		}
 	}
 }

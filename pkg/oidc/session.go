@@ -129,3 +129,8 @@ func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *
 func (bs *browserSessions) clearCookie(w http.ResponseWriter) {
 	bs.setCookie(w, sessionCookie, "", -1)
 }
+
+// end deletes the session s (the caller clears the cookie).
+func (bs *browserSessions) end(ctx context.Context, s Session) error {
+	return bs.store.DeleteSession(ctx, s.ID)
+}

@@ -48,8 +48,9 @@ func (u *UserInfo) handlers() map[string]http.HandlerFunc {
 }
 
 // serveUserInfo returns claims about the user an access token was issued
-// for (OpenID Connect Core §5.3). The token is verified by signature, with no
-// storage read; the claims come from the current user record.
+// for (OpenID Connect Core §5.3). The token is verified by signature (no
+// KMS call); one read checks its revocation and one loads the current user
+// record, which the claims come from.
 func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	body, err := u.userInfo(w, r)
 	var e *Error

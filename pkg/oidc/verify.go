@@ -27,6 +27,10 @@ func (b *base) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Key
 		if isAccess := strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), typAccessToken); isAccess != access {
 			return nil, errors.New("wrong token type")
 		}
+		if b.keys == nil {
+			*loadErr = errNoSigner
+			return nil, errNoSigner
+		}
 		kid, _ := t.Header["kid"].(string)
 		key, ok, err := b.keys.key(ctx, kid)
 		if err != nil {
