@@ -100,7 +100,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 	case oidc.FunctionDiscovery:
 		e, err = oidc.NewDiscovery(p.settings)
 	case oidc.FunctionJWKS:
-		e, err = oidc.NewKeys(p.settings, p.signer)
+		e, err = oidc.NewJWKS(p.settings, p.signer)
 	case oidc.FunctionUserInfo:
 		e, err = oidc.NewUserInfo(p.settings, oidc.UserInfoBackends{
 			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer})

@@ -3,7 +3,7 @@
 // endpoint's grant pipeline, userinfo, token minting and verification, and the
 // one OAuth error type with its one writer.
 //
-// It is built as one endpoint type per Lambda function (Discovery, Keys,
+// It is built as one endpoint type per Lambda function (Discovery, JWKS,
 // UserInfo, Token, Authorize), each holding only the backends it uses, on
 // one shared base (base.go); New mounts all five for the local server.
 //

@@ -5,7 +5,7 @@ import "net/http"
 // Config is the whole provider in one process: the settings and every
 // backend. The local server and tests build all five endpoint types from
 // it with New; a Lambda function builds only its own (NewDiscovery,
-// NewKeys, NewUserInfo, NewToken, NewAuthorize) with only the backends that
+// NewJWKS, NewUserInfo, NewToken, NewAuthorize) with only the backends that
 // one uses.
 type Config struct {
 	Settings
@@ -43,7 +43,7 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := NewKeys(cfg.Settings, cfg.Signer)
+	k, err := NewJWKS(cfg.Settings, cfg.Signer)
 	if err != nil {
 		return nil, err
 	}

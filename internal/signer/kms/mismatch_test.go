@@ -68,7 +68,7 @@ func TestAlgorithmMismatchEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := oidc.NewKeys(oidc.Settings{Issuer: "https://id.example.com", Logger: slog.New(slog.DiscardHandler)}, s)
+	keys, err := oidc.NewJWKS(oidc.Settings{Issuer: "https://id.example.com", Logger: slog.New(slog.DiscardHandler)}, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,15 @@ import (
 	"sync"
 )
 
-// Keys serves the JSON Web Key Set (RFC 7517): the jwks function. It needs
+// JWKS serves the JSON Web Key Set (RFC 7517): the jwks function. It needs
 // the signer alone, and calls it once per process (PublicKeys).
-type Keys struct {
+type JWKS struct {
 	base
 	handler http.Handler
 }
 
-// NewKeys builds the JWKS endpoint. It does no I/O.
-func NewKeys(s Settings, signer Signer) (*Keys, error) {
+// NewJWKS builds the JWKS endpoint. It does no I/O.
+func NewJWKS(s Settings, signer Signer) (*JWKS, error) {
 	if signer == nil {
 		return nil, errMissingBackend("jwks", "Signer")
 	}
@@ -24,15 +24,15 @@ func NewKeys(s Settings, signer Signer) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Keys{base: b}
+	k := &JWKS{base: b}
 	k.handler = k.router(k.handlers(), FunctionJWKS)
 	return k, nil
 }
 
 // Handler serves the jwks function's routes.
-func (k *Keys) Handler() http.Handler { return k.handler }
+func (k *JWKS) Handler() http.Handler { return k.handler }
 
-func (k *Keys) handlers() map[string]http.HandlerFunc {
+func (k *JWKS) handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{PathJWKS: k.serveJWKS}
 }
 
@@ -97,7 +97,7 @@ func (c *keyCache) key(ctx context.Context, kid string) (PublicKey, bool, error)
 }
 
 // serveJWKS publishes the verification keys (RFC 7517), active key first.
-func (k *Keys) serveJWKS(w http.ResponseWriter, r *http.Request) {
+func (k *JWKS) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	_, body, err := k.keys.load(r.Context())
 	if err != nil {
 		k.writeError(w, r, internalError(err))
