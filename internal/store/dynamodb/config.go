@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -49,6 +50,12 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (backend
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
+	}
+	if c.CreateTable && env.Lambda {
+		// A function that creates its table would make a network call at
+		// every cold start, and needs dynamodb:CreateTable, which the
+		// deployment rightly does not grant.
+		return nil, errors.New("storage.config.createTable is for local use; in Lambda the table comes from the deployment")
 	}
 	awsCfg, err := awssdk.Config(ctx, c.Region)
 	if err != nil {

@@ -2,6 +2,7 @@ package dynamodb_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,19 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("got %q; want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCreateTableRefusedInLambda: createTable is for local use; a Lambda
+// function configured with it refuses to start instead of calling
+// CreateTable at every cold start.
+func TestCreateTableRefusedInLambda(t *testing.T) {
+	cfg, err := config.Parse([]byte("issuer: https://id.example.com\nstorage:\n  type: dynamodb\n  config:\n    table: oidc\n    region: us-east-1\n    endpoint: http://127.0.0.1:9\n    createTable: true\n"), "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Open(t.Context(), cfg.Storage.Config, backend.Env{Lambda: true})
+	if err == nil || !strings.Contains(err.Error(), "createTable") {
+		t.Errorf("Open in Lambda with createTable: %v; want it refused", err)
 	}
 }
