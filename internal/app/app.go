@@ -58,7 +58,7 @@ type parts struct {
 // with both sections are reported together.
 func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends, need needs, lambda bool) (parts, error) {
 	now := time.Now
-	dir, err := newDirectory(ctx, cfg, now)
+	dir, err := newDirectory(ctx, cfg, now, need.storage)
 	if err != nil {
 		return parts{}, err
 	}

@@ -19,7 +19,9 @@ type directory struct {
 	origins []string // every client's allowedOrigins
 }
 
-func newDirectory(ctx context.Context, cfg *config.Config, now func() time.Time) (directory, error) {
+// newDirectory loads the static clients and, when withUsers, the static
+// users (discovery and jwks need the clients' origins only).
+func newDirectory(ctx context.Context, cfg *config.Config, now func() time.Time, withUsers bool) (directory, error) {
 	static := memory.New(now)
 	var origins []string
 	for _, c := range cfg.StaticClients {
@@ -27,6 +29,9 @@ func newDirectory(ctx context.Context, cfg *config.Config, now func() time.Time)
 		origins = append(origins, c.AllowedOrigins...)
 	}
 	for _, u := range cfg.StaticPasswords {
+		if !withUsers {
+			break
+		}
 		if err := static.PutUser(ctx, u.OIDCUser()); err != nil {
 			return directory{}, fmt.Errorf("staticPasswords: %s: %w", u.Email, err)
 		}
