@@ -28,10 +28,11 @@ func newDirectory(ctx context.Context, cfg *config.Config, now func() time.Time,
 		static.PutClient(clientFromConfig(c))
 		origins = append(origins, c.AllowedOrigins...)
 	}
-	for _, u := range cfg.StaticPasswords {
-		if !withUsers {
-			break
-		}
+	users := cfg.StaticPasswords
+	if !withUsers {
+		users = nil
+	}
+	for _, u := range users {
 		if err := static.PutUser(ctx, u.OIDCUser()); err != nil {
 			return directory{}, fmt.Errorf("staticPasswords: %s: %w", u.Email, err)
 		}
