@@ -158,3 +158,49 @@ func TestConcurrentRefreshOnDynamoDB(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReplayLeavesNoTokenOnDynamoDB: two redemptions of one code
+// at once, on DynamoDB Local: one gets tokens, the other is a replay (RFC
+// 6749 §4.1.2) and revokes them, whichever of the two reads first. After
+// every trial the winner's access token fails at userinfo and its refresh
+// token at the token endpoint.
+func TestConcurrentReplayLeavesNoTokenOnDynamoDB(t *testing.T) {
+	issuer := dynamoProvider(t)
+	for trial := range 5 {
+		verifier := oauth2.GenerateVerifier()
+		code := loginCode(t, issuer, "openid offline_access", verifier)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {"http://127.0.0.1:5555/callback"}, "code_verifier": {verifier}}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var winner map[string]string
+		wins := 0
+		for range 2 {
+			wg.Go(func() {
+				status, body := tokenRequest(issuer, form)
+				mu.Lock()
+				defer mu.Unlock()
+				if status == http.StatusOK {
+					winner, wins = body, wins+1
+				}
+			})
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("trial %d: %d redemptions succeeded; want 1", trial, wins)
+		}
+		req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+winner["access_token"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("trial %d: the winner's access token at userinfo: %d; want 401", trial, resp.StatusCode)
+		}
+		if status, body := tokenRequest(issuer, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {winner["refresh_token"]}}); status != http.StatusBadRequest || body["error"] != oidc.ErrCodeInvalidGrant {
+			t.Errorf("trial %d: the winner's refresh token: %d %s; want invalid_grant", trial, status, body["error"])
+		}
+	}
+}
