@@ -18,11 +18,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
 	"github.com/serverless-oidc/op/internal/signer"
@@ -57,16 +59,50 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // lambdaBrowser is a browser talking to API Gateway in front of the five
-// functions, each a FunctionHandler of one provider wrapped in the Lambda
-// adapter: they share the provider's store as the deployed functions share
-// the DynamoDB table.
+// functions, each composed by app.NewFunction exactly as its main composes
+// it (only its own endpoint type, only the backends it uses) and wrapped in
+// the Lambda adapter. They share one store and one signing key, opened once
+// by sharedBackends, as the deployed functions share the DynamoDB table and
+// the KMS key.
 func lambdaBrowser(t *testing.T) (*http.Client, *apiGateway) {
-	p := newProvider(t)
+	backends := sharedBackends()
+	getenv := func(k string) string { return map[string]string{config.EnvConfig: testConfig}[k] }
 	gw := &apiGateway{functions: map[string]lambdaFunc{}}
 	for _, fn := range oidc.Functions {
-		gw.functions[fn] = lambdahttp.Handler(p.FunctionHandler(fn))
+		var logs strings.Builder
+		f := app.NewFunction(context.Background(), fn, backends, getenv, &logs)
+		if strings.Contains(logs.String(), "misconfigured") {
+			t.Fatalf("%s: %s", fn, logs.String())
+		}
+		gw.functions[fn] = lambdahttp.Handler(f.Handler)
 	}
 	return newBrowser(t, gw), gw
+}
+
+// sharedBackends are the real backend tables, except that each backend is
+// opened once and handed to every function that opens it.
+func sharedBackends() app.Backends {
+	var (
+		storeOnce, signerOnce sync.Once
+		st                    backend.Storage
+		sg                    oidc.Signer
+		stErr, sgErr          error
+	)
+	storages := map[string]backend.StorageOpener{}
+	for name, open := range store.Backends {
+		storages[name] = func(ctx context.Context, s config.Section, env backend.Env) (backend.Storage, error) {
+			storeOnce.Do(func() { st, stErr = open(ctx, s, env) })
+			return st, stErr
+		}
+	}
+	signers := map[string]backend.SignerOpener{}
+	for name, open := range signer.Backends {
+		signers[name] = func(ctx context.Context, s config.Section, env backend.Env) (oidc.Signer, error) {
+			signerOnce.Do(func() { sg, sgErr = open(ctx, s, env) })
+			return sg, sgErr
+		}
+	}
+	return app.Backends{Storage: storages, Signer: signers}
 }
 
 // localBrowser is a browser talking to provider.Handler() on a real

@@ -23,18 +23,16 @@ type Config struct {
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
-// serve its handlers for the life of the process; it is safe for
+// serve its handler for the life of the process; it is safe for
 // concurrent use.
 type Provider struct {
 	discovery *Discovery
-	endpoints map[string]endpoint // by function name (Functions)
 	handler   http.Handler
 }
 
 // endpoint is what each endpoint type gives the router: its handlers by path.
 type endpoint interface {
 	handlers() map[string]http.HandlerFunc
-	Handler() http.Handler
 }
 
 // New validates cfg and builds every endpoint type. It does no I/O.
@@ -67,11 +65,9 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{discovery: d, endpoints: map[string]endpoint{
-		FunctionDiscovery: d, FunctionJWKS: k, FunctionUserInfo: u, FunctionToken: t, FunctionAuthorize: a,
-	}}
+	p := &Provider{discovery: d}
 	all := map[string]http.HandlerFunc{}
-	for _, e := range p.endpoints {
+	for _, e := range []endpoint{d, k, u, t, a} {
 		for path, h := range e.handlers() {
 			all[path] = h
 		}
@@ -82,15 +78,6 @@ func New(cfg Config) (*Provider, error) {
 
 // Handler serves every route: the local server mounts it on one listener.
 func (p *Provider) Handler() http.Handler { return p.handler }
-
-// FunctionHandler serves only the routes of one Lambda function (see
-// Routes); any other request gets a JSON 404.
-func (p *Provider) FunctionHandler(function string) http.Handler {
-	if e, ok := p.endpoints[function]; ok {
-		return e.Handler()
-	}
-	return p.discovery.router(nil)
-}
 
 // URL returns the absolute URL of an endpoint path.
 func (p *Provider) URL(path string) string { return p.discovery.URL(path) }

@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,21 +47,48 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-func TestFunctionHandlerRoutes(t *testing.T) {
+func TestFunctionRoutes(t *testing.T) {
 	e := newEnv(t)
+	s := oidc.Settings{Issuer: e.issuer, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	must := func(h interface{ Handler() http.Handler }, err error) http.Handler {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Handler()
+	}
+	handlers := map[string]http.Handler{
+		oidc.FunctionDiscovery: must(oidc.NewDiscovery(s)),
+		oidc.FunctionJWKS:      must(oidc.NewJWKS(s, testSigner)),
+		oidc.FunctionUserInfo: must(oidc.NewUserInfo(s, oidc.UserInfoBackends{
+			Clients: e.store, Users: e.store, Revocations: e.store, Signer: testSigner})),
+		oidc.FunctionToken: must(oidc.NewToken(s, oidc.TokenBackends{
+			Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Signer: testSigner})),
+		oidc.FunctionAuthorize: must(oidc.NewAuthorize(s, oidc.AuthorizeBackends{
+			Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Sessions: e.store,
+			Consents: e.store, Attempts: e.store, Signer: testSigner})),
+	}
 	for _, fn := range oidc.Functions {
-		h := e.provider.FunctionHandler(fn)
 		for _, rt := range oidc.Routes {
 			req, _ := http.NewRequest(rt.Method, e.issuer+rt.Path, nil)
 			rec := newRecorder()
-			h.ServeHTTP(rec, req)
+			handlers[fn].ServeHTTP(rec, req)
 			// A route of the function always has a handler: never the 404
-			// of an unknown path (a bad request is still "served").
+			// of an unknown path (a bad request is still "served"); any
+			// other function's route is that 404.
 			owned := rt.Function == fn
 			if owned && rec.status == http.StatusNotFound || !owned && rec.status != http.StatusNotFound {
 				t.Errorf("%s function, %s %s: status %d", fn, rt.Method, rt.Path, rec.status)
 			}
 		}
+	}
+	// A type missing a backend it uses is refused when built, never at
+	// the first request.
+	if _, err := oidc.NewToken(s, oidc.TokenBackends{Clients: e.store, Signer: testSigner}); err == nil {
+		t.Error("NewToken without its stores: no error")
+	}
+	if _, err := oidc.NewJWKS(s, nil); err == nil {
+		t.Error("NewJWKS without a signer: no error")
 	}
 }
 
