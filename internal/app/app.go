@@ -55,8 +55,10 @@ type parts struct {
 
 // compose builds the parts of cfg, opening the storage and the signer only
 // when need says so; lambda tells the backends they run in Lambda. Problems
-// with both sections are reported together.
+// with both sections are reported together. It logs the configuration's
+// warnings first.
 func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends, need needs, lambda bool) (parts, error) {
+	logWarnings(ctx, logger, cfg.Warnings)
 	now := time.Now
 	dir, err := newDirectory(ctx, cfg, now, need.storage)
 	if err != nil {
@@ -77,6 +79,15 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 		p.signer, signerErr = backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
 	}
 	return p, errors.Join(storeErr, signerErr)
+}
+
+// logWarnings logs each configuration warning (a key that loaded but has
+// no effect here) on one WARN line, once per start: New and NewFunction
+// compose once.
+func logWarnings(ctx context.Context, logger *slog.Logger, warnings []config.Warning) {
+	for _, w := range warnings {
+		logger.LogAttrs(ctx, slog.LevelWarn, "config: "+w.String())
+	}
 }
 
 // settings maps the config onto the core's settings.

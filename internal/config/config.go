@@ -32,6 +32,10 @@ type Config struct {
 	Logger           Logger     `yaml:"logger"`
 	Extensions       Extensions `yaml:"extensions"`
 
+	// Warnings are set by Parse: the keys that loaded but have no effect
+	// in this deployment, each with its line and why, in file order.
+	Warnings []Warning `yaml:"-"`
+
 	algorithm string // signer.config.algorithm; see SigningAlgorithm
 }
 

@@ -53,7 +53,8 @@ type decoder struct {
 	bad     map[string]bool     // key paths whose value was rejected
 	raw     map[string]ast.Node // key path of a Section → its YAML
 	errs    []*Error
-	fatal   bool // the file could not be read as a mapping: skip validation
+	warns   []Warning // keys that load but have no effect (see ignored)
+	fatal   bool      // the file could not be read as a mapping: skip validation
 }
 
 func newDecoder(file string, getenv func(string) string) *decoder {
@@ -102,6 +103,17 @@ func (d *decoder) addAt(w where, p, msg string) {
 		e.File, e.Line, e.Column = d.file, w.line, w.col
 	}
 	d.errs = append(d.errs, e)
+}
+
+// warn records a Warning at the origin of path p.
+func (d *decoder) warn(p, msg string) {
+	e := Error{Path: p, Msg: msg}
+	if w := d.at(p); w.env != "" {
+		e.Env = w.env
+	} else {
+		e.File, e.Line, e.Column = d.file, w.line, w.col
+	}
+	d.warns = append(d.warns, Warning(e))
 }
 
 // errorf reports a value that cannot be decoded and marks it bad.
@@ -204,8 +216,10 @@ func (d *decoder) value(n ast.Node, t reflect.Type, p string, f field) ast.Node 
 }
 
 // mapping checks mapping n against struct type t. Keys that name no field
-// are errors: Dex's keys this provider does not implement say so, with the
-// reason from the unsupported table; any other key is unknown.
+// are left out: Dex's keys that cannot apply here are warnings, with the
+// reason from the ignored table; Dex's keys this provider does not
+// implement are errors that say so, with the reason from the unsupported
+// table; any other key is an unknown-key error.
 func (d *decoder) mapping(n ast.Node, t reflect.Type, p string) ast.Node {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
@@ -240,7 +254,12 @@ func (d *decoder) mapping(n ast.Node, t reflect.Type, p string) ast.Node {
 }
 
 func (d *decoder) unknownKey(p, key string, fields map[string]field) {
-	if why, ok := unsupported[listPattern.ReplaceAllString(p, "[]")]; ok {
+	pattern := listPattern.ReplaceAllString(p, "[]")
+	if why, ok := ignored[pattern]; ok {
+		d.warn(p, "has no effect ("+why+")")
+		return
+	}
+	if why, ok := unsupported[pattern]; ok {
 		msg := "not supported by this provider"
 		if why != "" {
 			msg += " (" + why + ")"

@@ -49,6 +49,18 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Warning is a key that loads but has no effect in this deployment (Dex's
+// TLS listener, telemetry, gRPC, …), or a value that changes nothing (PKCE's
+// plain method). Parse returns them in Config.Warnings, in file order; the
+// composition root logs each once at start. Its fields are those of Error.
+type Warning Error
+
+// String formats the warning as Error does: "file:line: path: message".
+func (w Warning) String() string {
+	e := Error(w)
+	return e.Error()
+}
+
 // where is the origin of a value: a line and column of the file, or an
 // environment variable that overrode it.
 type where struct {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -39,7 +40,8 @@ const (
 // means an empty environment.
 //
 // On error the result is nil and the error holds every problem found, one
-// *Error per line, each naming the file, line and key path.
+// *Error per line, each naming the file, line and key path. On success,
+// Config.Warnings lists the keys that loaded but have no effect here.
 func Parse(data []byte, filename string, getenv func(string) string) (*Config, error) {
 	return parse(data, filename, getenv, nil)
 }
@@ -78,6 +80,8 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	if err := joinErrors(d.errs); err != nil {
 		return nil, err
 	}
+	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
+	c.Warnings = d.warns
 	return c, nil
 }
 

@@ -40,16 +40,9 @@ func TestParseErrors(t *testing.T) {
 
 		// Dex keys this provider does not support.
 		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported by this provider (only the password database)`},
-		{"grpc", yml(issuer, "grpc:", "  addr: 127.0.0.1:5557"), `c.yaml:2: grpc: not supported by this provider`},
-		{"telemetry", yml(issuer, "telemetry:", "  http: 0.0.0.0:5558"), `c.yaml:2: telemetry: not supported by this provider`},
 		{"frontend", yml(issuer, "frontend:", "  theme: dark"), `c.yaml:2: frontend: not supported by this provider`},
-		{"web.https", yml(issuer, "web:", "  https: 0.0.0.0:5554"), `c.yaml:3: web.https: not supported by this provider (TLS is terminated`},
-		{"web.tlsCert", yml(issuer, "web:", "  http: 127.0.0.1:5556", "  tlsCert: /etc/dex/tls.crt"), `c.yaml:4: web.tlsCert: not supported by this provider`},
 		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, password]"), `c.yaml:3: oauth2.grantTypes[1]: grant type "password" is not supported`},
 		{"oauth2.grantTypes without code", yml(issuer, "oauth2:", "  grantTypes: [refresh_token]"), `oauth2.grantTypes: authorization_code is required`},
-		{"expiry.signingKeys", yml(issuer, "expiry:", "  signingKeys: 6h"), `c.yaml:3: expiry.signingKeys: not supported by this provider`},
-		{"logger.excludeFields", yml(issuer, "logger:", "  excludeFields: [email]"), `c.yaml:3: logger.excludeFields: not supported by this provider`},
-		{"client logoURL", client("  - id: a", "    public: true", "    redirectURIs: [http://127.0.0.1/cb]", "    logoURL: https://a.example.com/logo.png"), `c.yaml:6: staticClients[0].logoURL: not supported by this provider`},
 
 		// issuer.
 		{"issuer missing", yml("web:", "  http: 127.0.0.1:5556"), `c.yaml: issuer: required`},
@@ -259,7 +252,7 @@ func TestEveryProblemWithItsPosition(t *testing.T) {
 		"      - {url: http://127.0.0.1/cb}", // 13
 		"expiry:",                            // 14
 		"  idTokens: 10",                     // 15
-		"  signingKeys: 6h",                  // 16
+		"  signingKeys: 6h",                  // 16: a warning, not an error
 		"  refreshTokens: {reuseInterval: 1d, validFor: 1h}", // 17
 	)
 	_, err := Parse(data, "c.yaml", nil)
@@ -274,7 +267,6 @@ func TestEveryProblemWithItsPosition(t *testing.T) {
 		{11, 5, `c.yaml:11: staticClients[1].secret: must be a string, not a list`},
 		{13, 9, `c.yaml:13: staticClients[1].redirectURIs[0]: must be a string, not a mapping`},
 		{15, 3, `c.yaml:15: expiry.idTokens: must be a duration string such as "10m" or "24h", not a number (a bare number has no unit)`},
-		{16, 3, `c.yaml:16: expiry.signingKeys: not supported by this provider (keys are rotated in the signer: KMS keys or the local key file)`},
 		{17, 19, `c.yaml:17: expiry.refreshTokens.reuseInterval: invalid duration "1d": use a Go duration such as "10m" or "24h"; there is no "d" unit, use hours such as "168h"`},
 		{17, 38, `c.yaml:17: expiry.refreshTokens.validFor: unknown key`},
 	}

@@ -1,35 +1,29 @@
 package config
 
-// unsupported lists Dex's keys that this provider does not implement, by
-// key path ("[]" stands for any list item), each with the reason shown
-// after "not supported by this provider". A key path ending in "=name" is
-// a value: a Dex storage or signer type. Any key neither decoded nor
-// listed here is unknown; both are errors.
+// Dex's keys this provider does not implement fall in two tables, by key
+// path ("[]" stands for any list item). Any key neither decoded nor listed
+// is unknown, an error.
+//
+// unsupported lists the keys whose silent absence would change security or
+// behaviour, or lose data: each is an error, with the reason shown after
+// "not supported by this provider". A key path ending in "=name" is a
+// value: a Dex storage or signer type.
 var unsupported = map[string]string{
 	"connectors": "only the password database",
-	"grpc":       "there is no gRPC API",
-	"telemetry":  "metrics and logs go to CloudWatch",
 	"frontend":   "the login pages are built in",
 	"templates":  "the login pages are built in",
 	"sessions":   "",
 	"mfa":        "",
 
-	"web.https":          tlsInFront,
-	"web.tlsCert":        tlsInFront,
-	"web.tlsKey":         tlsInFront,
-	"web.tlsMinVersion":  tlsInFront,
-	"web.tlsMaxVersion":  tlsInFront,
-	"web.headers":        "the provider sets its own security headers",
+	// Headers the operator asks for (HSTS, a CSP) would silently be missing.
+	"web.headers": "the provider sets its own security headers",
+	// Browsers would refuse cross-origin requests that Dex allows.
 	"web.allowedHeaders": "",
+	// Trusting a proxy chain decides whose address the login throttle counts.
 	"web.clientRemoteIP.trustedProxies": "name one header set by your CDN in web.clientRemoteIP.header (CloudFront-Viewer-Address); no proxy chain is trusted",
 
 	"oauth2.alwaysShowLoginScreen": "there is only one way to log in",
 	"oauth2.passwordConnector":     "there are no connectors",
-	"oauth2.pkce":                  "",
-
-	"expiry.signingKeys":      "keys are rotated in the signer: KMS keys or the local key file",
-	"logger.excludeFields":    "",
-	"staticClients[].logoURL": "",
 
 	"storage.type=etcd":       "",
 	"storage.type=kubernetes": "",
@@ -37,6 +31,31 @@ var unsupported = map[string]string{
 	"storage.type=postgres":   "",
 	"storage.type=mysql":      "",
 	"signer.type=vault":       "",
+}
+
+// ignored lists the keys that cannot apply to this deployment and whose
+// absence changes nothing about security or behaviour: each loads, its
+// value is not read, and Parse returns a Warning naming it, with the
+// reason shown after "has no effect".
+var ignored = map[string]string{
+	"web.https":         tlsInFront,
+	"web.tlsCert":       tlsInFront,
+	"web.tlsKey":        tlsInFront,
+	"web.tlsMinVersion": tlsInFront,
+	"web.tlsMaxVersion": tlsInFront,
+	// Dex's gRPC API manages clients and passwords; without it they are
+	// managed in the file (and with oidcctl).
+	"grpc": "there is no gRPC API; clients and users come from this file and oidcctl",
+	// Dex's telemetry listener serves metrics and health checks.
+	"telemetry": "there is no telemetry listener; metrics and logs go to CloudWatch",
+	// Dex drops these attributes from its log lines; no log line of this
+	// provider carries a user's email, username, name or groups.
+	"logger.excludeFields": "no log line carries user attributes (email, username, preferred_username, groups)",
+	// Dex rotates a key it stores; this provider's keys are KMS keys or a
+	// key file, rotated by the operator (docs/kms.md).
+	"expiry.signingKeys": "keys are rotated in the signer: KMS keys or the local key file",
+	// Cosmetic: the approval page names the client.
+	"staticClients[].logoURL": "the approval page shows the client's name",
 }
 
 const tlsInFront = "TLS is terminated in front of the provider, by API Gateway or a proxy"
