@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
@@ -17,12 +18,32 @@ type Config struct {
 	Algorithm string `yaml:"algorithm" config:"expand"`
 	// KeyFile is a PEM private key; without it a key is generated at start.
 	KeyFile string `yaml:"keyFile" config:"expand"`
+	// KeysRotationPeriod, Dex's key, rotates generated keys this often
+	// (see Rotating): 0, the default, never rotates. At least
+	// MinRotationPeriod; not with KeyFile, whose key the process cannot
+	// replace.
+	KeysRotationPeriod time.Duration `yaml:"keysRotationPeriod" config:"zero"`
 }
 
-var _ backend.SignerOpener = Open
+var (
+	_ config.Validator     = Config{}
+	_ backend.SignerOpener = Open
+)
+
+// Validate implements config.Validator.
+func (c Config) Validate(report func(key, msg string)) {
+	switch p := c.KeysRotationPeriod; {
+	case p == 0:
+	case c.KeyFile != "":
+		report("keysRotationPeriod", "rotates generated keys only: remove it, or remove keyFile (the process cannot replace a key file's key)")
+	case p < MinRotationPeriod:
+		report("keysRotationPeriod", fmt.Sprintf("%s is too short: at least %s, the time relying parties may cache the JWKS", p, MinRotationPeriod))
+	}
+}
 
 // Open is the opener of signer type local: the key of keyFile, which must
-// be of the configured algorithm, or a key generated for it.
+// be of the configured algorithm, or a key generated for it; with
+// keysRotationPeriod, generated keys rotated by env.Now (see Rotating).
 //
 // A generated key in Lambda is one instance's alone: tokens do not verify
 // against other instances' keys, so Open warns there.
@@ -34,6 +55,13 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	if c.KeyFile == "" {
 		if env.Lambda {
 			env.Logger.WarnContext(ctx, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
+		}
+		if c.KeysRotationPeriod > 0 {
+			now := env.Now
+			if now == nil {
+				now = time.Now
+			}
+			return NewRotating(c.Algorithm, c.KeysRotationPeriod, now)
 		}
 		return Generate(c.Algorithm)
 	}
