@@ -112,6 +112,17 @@ type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
 	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token; default both
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
+	PKCE               PKCE     `yaml:"pkce"`
+}
+
+// PKCE holds Dex's oauth2.pkce settings. Only S256 is ever offered:
+// CodeChallengeMethodsSupported may list S256 and plain, and plain loads
+// with a warning that it is never enabled (RFC 9700 §2.1.1).
+type PKCE struct {
+	// Enforce requires PKCE from every client, confidential ones too
+	// (OAuth 2.1); public clients always need it.
+	Enforce                       bool     `yaml:"enforce"`
+	CodeChallengeMethodsSupported []string `yaml:"codeChallengeMethodsSupported"`
 }
 
 // Expiry holds Dex's expiry settings. Zero values are replaced by defaults.

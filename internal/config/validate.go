@@ -325,7 +325,31 @@ func (v validator) validateOAuth2(o *OAuth2) {
 	if len(o.GrantTypes) > 0 && !seen[oidc.GrantAuthorizationCode] {
 		v.fail("oauth2.grantTypes", "%s is required: it is how every login ends", oidc.GrantAuthorizationCode)
 	}
+	v.validatePKCE(o.PKCE)
 }
+
+// validatePKCE checks oauth2.pkce.codeChallengeMethodsSupported, which may
+// only narrow what is offered, and S256 is all that is: listing plain is a
+// warning (it is never enabled), a list without S256 is an error.
+func (v validator) validatePKCE(pk PKCE) {
+	const p = "oauth2.pkce.codeChallengeMethodsSupported"
+	methods := pk.CodeChallengeMethodsSupported
+	for i, m := range methods {
+		switch m {
+		case pkceS256:
+		case "plain":
+			v.d.warn(fmt.Sprintf("%s[%d]", p, i), "has no effect: plain is never enabled (RFC 9700 §2.1.1); only S256 is offered")
+		default:
+			v.fail(fmt.Sprintf("%s[%d]", p, i), "unknown code challenge method %q (S256 or plain)", m)
+		}
+	}
+	if len(methods) > 0 && !slices.Contains(methods, pkceS256) {
+		v.fail(p, "S256 must be listed: it is the only method this provider offers")
+	}
+}
+
+// pkceS256 is the one PKCE method offered (RFC 7636 §4.2).
+const pkceS256 = "S256"
 
 func (v validator) validateExpiry(e *Expiry) {
 	// Durations were checked while decoding: only explicit values can be

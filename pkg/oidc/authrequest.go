@@ -103,7 +103,7 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if err != nil || len(claims) > maxParamLength {
 		return fail(errorf(ErrCodeInvalidRequest, errClaimsParameter.Error()))
 	}
-	if e := checkPKCE(params, client, responseType); e != nil {
+	if e := checkPKCE(params, client, responseType, a.s.RequirePKCE); e != nil {
 		return fail(e)
 	}
 	req := AuthRequest{
@@ -157,15 +157,21 @@ func (a *Authorize) checkResponseType(params url.Values, rawType, responseType s
 	return nil
 }
 
-// checkPKCE checks code_challenge and its method (RFC 7636 §4.3).
-func checkPKCE(params url.Values, client Client, responseType string) *Error {
+// checkPKCE checks code_challenge and its method (RFC 7636 §4.3). With
+// required (Settings.RequirePKCE) every client must send a challenge when
+// a code is issued; public clients always must.
+func checkPKCE(params url.Values, client Client, responseType string, required bool) *Error {
 	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
+	issuesCode := strings.HasPrefix(responseType, "code")
 	switch {
 	case challenge == "" && method != "":
 		return errorf(ErrCodeInvalidRequest, "code_challenge_method without code_challenge")
-	case challenge == "" && client.Public && strings.HasPrefix(responseType, "code"):
+	case challenge == "" && client.Public && issuesCode:
 		// RFC 9700 §2.1.1, RFC 8252 §8.1: public clients MUST use PKCE.
 		return errorf(ErrCodeInvalidRequest, "code_challenge is required for public clients")
+	case challenge == "" && required && issuesCode:
+		// OAuth 2.1 (Dex's oauth2.pkce.enforce): every client.
+		return errorf(ErrCodeInvalidRequest, "code_challenge is required")
 	case challenge != "" && method != pkceS256:
 		// RFC 7636 §4.3 defaults to plain, which is not offered.
 		return errorf(ErrCodeInvalidRequest, "code_challenge_method must be S256")

@@ -53,6 +53,11 @@ type Settings struct {
 	OmitTokenEndpointAtHash bool
 	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
 	SkipApprovalScreen bool
+	// RequirePKCE requires a code_challenge from every client whose
+	// response type includes code, confidential ones too (OAuth 2.1; Dex's
+	// oauth2.pkce.enforce). Public clients always need one (RFC 9700
+	// §2.1.1).
+	RequirePKCE bool
 	// AllowedOrigins are web origins (or "*") allowed to call discovery,
 	// JWKS, token and userinfo from a browser, for every client.
 	AllowedOrigins []string
