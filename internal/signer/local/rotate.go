@@ -177,6 +177,15 @@ func (r *Rotating) Sign(ctx context.Context, kid string, signingInput []byte) ([
 	return key.Sign(ctx, kid, signingInput)
 }
 
+// NextRotation is when the published keys change next: a cache of
+// PublicKeys (the core's JWKS) is valid until then. The keys rotate on the
+// first call at or after it, so a cache that reloads then sees the new set.
+func (r *Rotating) NextRotation() time.Time {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.rotatedAt.Add(r.period)
+}
+
 // Algorithm is the JWS algorithm of the keys (RS256 or ES256).
 func (r *Rotating) Algorithm() string { return r.algorithm }
 

@@ -85,6 +85,9 @@ func TestRotatingSchedule(t *testing.T) {
 		t.Fatalf("published at start: %v; want the current and the next key", start)
 	}
 	k0, k1 := start[0], start[1]
+	if got, want := r.NextRotation(), clock.Now().Add(period); !got.Equal(want) {
+		t.Errorf("NextRotation %v; want %v", got, want)
+	}
 	if got := signingKid(t, r); got != k0 {
 		t.Fatalf("signing kid %s; want the current key %s", got, k0)
 	}
@@ -110,6 +113,9 @@ func TestRotatingSchedule(t *testing.T) {
 		t.Errorf("a token signed before the rotation does not verify after it: %v", err)
 	}
 	k2 := one[1]
+	if got, want := r.NextRotation(), clock.Now().Add(period); !got.Equal(want) {
+		t.Errorf("NextRotation after a rotation %v; want %v", got, want)
+	}
 	afterOne := sign(t, r, "after one")
 
 	clock.Advance(period)
