@@ -76,3 +76,14 @@ func TestWarningsInFileOrder(t *testing.T) {
 		t.Errorf("got %v; want the connectors error alone", err)
 	}
 }
+
+// TestPreferredUsername checks Dex's staticPasswords[].preferredUsername:
+// it becomes the user's PreferredUsername, beside the username.
+func TestPreferredUsername(t *testing.T) {
+	c := mustParse(t, yml("issuer: https://id.example.com", "enablePasswordDB: true", "staticPasswords:",
+		"  - email: user@example.com", "    hash: '"+adminHash+"'", "    username: user-login", "    preferredUsername: user-public", "    userID: u1"), nil)
+	u := c.StaticPasswords[0].OIDCUser()
+	if u.Username != "user-login" || u.PreferredUsername != "user-public" {
+		t.Errorf("got username %q, preferredUsername %q; want user-login, user-public", u.Username, u.PreferredUsername)
+	}
+}

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -90,7 +91,8 @@ func userClaim(u User, name string) (any, bool) {
 	case "name":
 		return str(u.Name)
 	case "preferred_username":
-		return str(u.Username)
+		// Dex's preferredUsername; without it, the username.
+		return str(cmp.Or(u.PreferredUsername, u.Username))
 	case "given_name":
 		return str(u.GivenName)
 	case "family_name":

@@ -18,12 +18,19 @@ import (
 // Core §5.1, released by the profile, address and phone scopes or the
 // claims parameter.
 type User struct {
-	Subject       string   `yaml:"userID"` // the stable "sub"; never reassigned (Dex's userID)
-	Email         string   `yaml:"email"`
-	EmailVerified bool     `yaml:"-"` // staticPasswords: emailVerified, default true
-	Username      string   `yaml:"username"`
-	Name          string   `yaml:"name"`
-	Groups        []string `yaml:"groups"`
+	Subject       string `yaml:"userID"` // the stable "sub"; never reassigned (Dex's userID)
+	Email         string `yaml:"email"`
+	EmailVerified bool   `yaml:"-"` // staticPasswords: emailVerified, default true
+	// Username is a login name besides the email. It is the
+	// preferred_username claim unless PreferredUsername is set (this
+	// provider's rule before Dex had preferredUsername; Dex's name claim
+	// falls back to it, ours does not).
+	Username string `yaml:"username"`
+	// PreferredUsername is the preferred_username claim, as Dex's
+	// staticPasswords[].preferredUsername; not a login name.
+	PreferredUsername string   `yaml:"preferredUsername"`
+	Name              string   `yaml:"name"`
+	Groups            []string `yaml:"groups"`
 	// PasswordHash is a bcrypt hash (Dex-compatible). staticPasswords:
 	// hash or hashFromEnv.
 	PasswordHash []byte `yaml:"-"`

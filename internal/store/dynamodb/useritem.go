@@ -48,6 +48,7 @@ var attributeNames = map[string]string{
 	"Email":               "email",
 	"EmailVerified":       "email_verified",
 	"Username":            "username",
+	"PreferredUsername":   "preferred_username",
 	"Name":                "name",
 	"Groups":              "groups",
 	"PasswordHash":        "password_hash",
