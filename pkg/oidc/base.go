@@ -44,7 +44,7 @@ func newBase(s Settings, signer Signer) (base, error) {
 		signer:        signer,
 	}
 	if signer != nil {
-		b.keys = &keyCache{signer: signer}
+		b.keys = &keyCache{signer: signer, now: s.Now}
 	}
 	return b, nil
 }

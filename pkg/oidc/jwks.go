@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // JWKS serves the JSON Web Key Set (RFC 7517): the jwks function. It needs
@@ -46,18 +47,22 @@ var publicCache = "public, max-age=" + strconv.Itoa(JWKSMaxAge)
 
 // keyCache holds the published keys, fetched from the signer on first need
 // and kept for the life of the process (a Lambda container): the key list
-// changes only with a deployment. A failed fetch is retried next time.
+// changes only with a deployment, or, for a signer that rotates its own
+// keys (a Rotator), at its next rotation. A failed fetch is retried next
+// time.
 type keyCache struct {
 	signer Signer
+	now    func() time.Time
 	mu     sync.Mutex
 	keys   []PublicKey
 	jwks   []byte
+	until  time.Time // zero: for the life of the process
 }
 
 func (c *keyCache) load(ctx context.Context) ([]PublicKey, []byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.keys != nil {
+	if c.keys != nil && (c.until.IsZero() || c.now().Before(c.until)) {
 		return c.keys, c.jwks, nil
 	}
 	keys, err := c.signer.PublicKeys(ctx)
@@ -79,6 +84,9 @@ func (c *keyCache) load(ctx context.Context) ([]PublicKey, []byte, error) {
 		return nil, nil, err
 	}
 	c.keys, c.jwks = keys, body
+	if r, ok := c.signer.(Rotator); ok {
+		c.until = r.NextRotation()
+	}
 	return keys, body, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 )
 
 // JWS algorithms the provider signs with. RS256 is mandatory for OpenID
@@ -42,6 +43,16 @@ type Signer interface {
 	// PublicKeys returns every key relying parties may see signatures from:
 	// the active key first, then verification-only keys (rotation).
 	PublicKeys(ctx context.Context) ([]PublicKey, error)
+}
+
+// Rotator is a Signer whose published key set changes by itself over time
+// (the local signer's keysRotationPeriod). The provider reloads the key set
+// it publishes and verifies with at NextRotation; a signer without it is
+// read once per process.
+type Rotator interface {
+	Signer
+	// NextRotation is when PublicKeys will next return another set.
+	NextRotation() time.Time
 }
 
 // PublicKey is a published verification key.
