@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/serverless-oidc/op/internal/config"
@@ -51,7 +52,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		ID:             c.ID,
 		Name:           c.Name,
 		Public:         c.Public,
-		RedirectURIs:   c.RedirectURIs,
+		RedirectURIs:   redirectURIs(c.RedirectURIs),
 		TrustedPeers:   c.TrustedPeers,
 		AllowedOrigins: c.AllowedOrigins,
 
@@ -60,6 +61,25 @@ func clientFromConfig(c config.Client) oidc.Client {
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.
 		out.SecretHash = oidc.HashSecret(c.Secret)
+	}
+	return out
+}
+
+// redirectURIs are the client's redirect URIs as the core matches them.
+// Dex's device callback (config.DeviceCallback) becomes the empty string,
+// which matches no request (the authorization endpoint refuses an empty
+// redirect_uri as missing) until the device flow exists, and keeps the
+// list non-empty: a client registered with it alone is not Dex's cli-app,
+// to which any loopback URI is open.
+func redirectURIs(uris []string) []string {
+	if !slices.Contains(uris, config.DeviceCallback) {
+		return uris
+	}
+	out := slices.Clone(uris)
+	for i, u := range out {
+		if u == config.DeviceCallback {
+			out[i] = ""
+		}
 	}
 	return out
 }

@@ -17,6 +17,12 @@ import (
 // redirect; the user copies the code by hand.
 const oob = "urn:ietf:wg:oauth:2.0:oob"
 
+// DeviceCallback is the redirect URI of Dex's device-flow client: a path on
+// the provider itself, where Dex's device flow ends. It is allowed in
+// redirectURIs of public clients only. Until this provider has the device
+// grant it loads and matches no authorization request.
+const DeviceCallback = "/device/callback"
+
 // validator checks a decoded Config. It holds the decoder that decoded it,
 // for the decoder's record of the file: where each key path came from,
 // which keys were set, which values it already rejected, and the errors so
@@ -233,7 +239,7 @@ func (v validator) validateClients(cs []Client) {
 // checkRedirectURI applies RFC 6749 §3.1.2 and this provider's rules: an
 // absolute URI without fragment or wildcard; https with a host; http only
 // for loopback hosts (RFC 8252 §7.3); custom schemes (RFC 8252 §7.1) and
-// the out-of-band URI only for public clients.
+// the out-of-band URI and Dex's device callback only for public clients.
 func (v validator) checkRedirectURI(p, s string, public, allowOOB bool) {
 	switch {
 	case s == "":
@@ -241,6 +247,11 @@ func (v validator) checkRedirectURI(p, s string, public, allowOOB bool) {
 		return
 	case strings.TrimSpace(s) != s:
 		v.fail(p, "%q must not have leading or trailing spaces", s)
+		return
+	case s == DeviceCallback && allowOOB:
+		if !public {
+			v.fail(p, "%s (Dex's device flow) is allowed for public clients only", DeviceCallback)
+		}
 		return
 	case s == oob:
 		if !allowOOB {
