@@ -112,7 +112,11 @@ type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
 	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token; default both
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
-	PKCE               PKCE     `yaml:"pkce"`
+	// AlwaysShowLoginScreen is Dex's: show the choice of connectors even
+	// when there is one. It has no effect until connectors exist: the
+	// password form is the only login screen and is always shown.
+	AlwaysShowLoginScreen bool `yaml:"alwaysShowLoginScreen"`
+	PKCE                  PKCE `yaml:"pkce"`
 }
 
 // PKCE holds Dex's oauth2.pkce settings. Only S256 is ever offered:

@@ -5,6 +5,15 @@ import (
 	"testing"
 )
 
+// TestAlwaysShowLoginScreen checks that Dex's oauth2.alwaysShowLoginScreen
+// loads, silently: the login screen is the only one and always shown.
+func TestAlwaysShowLoginScreen(t *testing.T) {
+	c := mustParse(t, yml("issuer: https://id.example.com", "oauth2:", "  alwaysShowLoginScreen: true"), nil)
+	if !c.OAuth2.AlwaysShowLoginScreen || len(c.Warnings) != 0 {
+		t.Errorf("got %v, warnings %v; want true and none", c.OAuth2.AlwaysShowLoginScreen, c.Warnings)
+	}
+}
+
 // TestPKCE checks Dex's oauth2.pkce: enforce is read; the methods may only
 // narrow what is offered (S256): plain loads with a warning, an unknown
 // method or a list without S256 is an error.

@@ -22,8 +22,7 @@ var unsupported = map[string]string{
 	// Trusting a proxy chain decides whose address the login throttle counts.
 	"web.clientRemoteIP.trustedProxies": "name one header set by your CDN in web.clientRemoteIP.header (CloudFront-Viewer-Address); no proxy chain is trusted",
 
-	"oauth2.alwaysShowLoginScreen": "there is only one way to log in",
-	"oauth2.passwordConnector":     "there are no connectors",
+	"oauth2.passwordConnector": "there are no connectors",
 
 	"storage.type=etcd":       "",
 	"storage.type=kubernetes": "",
