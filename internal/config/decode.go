@@ -96,24 +96,19 @@ func (d *decoder) add(p, msg string) {
 }
 
 func (d *decoder) addAt(w where, p, msg string) {
-	e := &Error{Path: p, Msg: msg}
+	e := d.problem(w, p, msg)
+	d.errs = append(d.errs, &e)
+}
+
+// problem is msg about path p at origin w, as an Error or a Warning.
+func (d *decoder) problem(w where, p, msg string) Error {
+	e := Error{Path: p, Msg: msg}
 	if w.env != "" {
 		e.Env = w.env
 	} else {
 		e.File, e.Line, e.Column = d.file, w.line, w.col
 	}
-	d.errs = append(d.errs, e)
-}
-
-// warn records a Warning at the origin of path p.
-func (d *decoder) warn(p, msg string) {
-	e := Error{Path: p, Msg: msg}
-	if w := d.at(p); w.env != "" {
-		e.Env = w.env
-	} else {
-		e.File, e.Line, e.Column = d.file, w.line, w.col
-	}
-	d.warns = append(d.warns, Warning(e))
+	return e
 }
 
 // errorf reports a value that cannot be decoded and marks it bad.
@@ -251,30 +246,6 @@ func (d *decoder) mapping(n ast.Node, t reflect.Type, p string) ast.Node {
 		}
 	}
 	return &out
-}
-
-func (d *decoder) unknownKey(p, key string, fields map[string]field) {
-	pattern := listPattern.ReplaceAllString(p, "[]")
-	if why, ok := ignored[pattern]; ok {
-		d.warn(p, "has no effect ("+why+")")
-		return
-	}
-	if why, ok := unsupported[pattern]; ok {
-		msg := "not supported by this provider"
-		if why != "" {
-			msg += " (" + why + ")"
-		}
-		d.add(p, msg)
-		return
-	}
-	msg := "unknown key"
-	for k := range fields {
-		if strings.EqualFold(k, key) {
-			msg += fmt.Sprintf(" (did you mean %s?)", k)
-			break
-		}
-	}
-	d.add(p, msg)
 }
 
 // listPattern matches the index of a list item in a key path.

@@ -1,5 +1,10 @@
 package config
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Dex's keys this provider does not implement fall in two tables, by key
 // path ("[]" stands for any list item). Any key neither decoded nor listed
 // is unknown, an error.
@@ -58,3 +63,36 @@ var ignored = map[string]string{
 }
 
 const tlsInFront = "TLS is terminated in front of the provider, by API Gateway or a proxy"
+
+// unknownKey reports key, at path p, which names no field of a mapping
+// whose fields are fields: as a warning if it is ignored, as an error if
+// it is unsupported, otherwise as unknown (suggesting a field that differs
+// only in case).
+func (d *decoder) unknownKey(p, key string, fields map[string]field) {
+	pattern := listPattern.ReplaceAllString(p, "[]")
+	if why, ok := ignored[pattern]; ok {
+		d.warn(p, "has no effect ("+why+")")
+		return
+	}
+	if why, ok := unsupported[pattern]; ok {
+		msg := "not supported by this provider"
+		if why != "" {
+			msg += " (" + why + ")"
+		}
+		d.add(p, msg)
+		return
+	}
+	msg := "unknown key"
+	for k := range fields {
+		if strings.EqualFold(k, key) {
+			msg += fmt.Sprintf(" (did you mean %s?)", k)
+			break
+		}
+	}
+	d.add(p, msg)
+}
+
+// warn records a Warning at the origin of path p.
+func (d *decoder) warn(p, msg string) {
+	d.warns = append(d.warns, Warning(d.problem(d.at(p), p, msg)))
+}
