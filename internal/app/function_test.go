@@ -239,16 +239,7 @@ func TestFunctionWarnsAboutInstanceState(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			NewFunction(context.Background(), oidc.FunctionToken, allBackends, tt.env.get, &logs)
-			var got []string
-			for _, l := range logLines(&logs) {
-				var e struct{ Level, Msg string }
-				if err := json.Unmarshal([]byte(l), &e); err != nil {
-					t.Fatalf("not JSON: %s", l)
-				}
-				if e.Level == "WARN" {
-					got = append(got, e.Msg)
-				}
-			}
+			got := warnMessages(t, &logs)
 			if len(got) != len(tt.want) {
 				t.Fatalf("warnings %q; want %d", got, len(tt.want))
 			}

@@ -17,6 +17,22 @@ func withIgnoredKeys(cfg string) string {
 	return strings.Replace(cfg, "storage:\n", "web:\n  https: 0.0.0.0:5554\ntelemetry:\n  http: 0.0.0.0:5558\nstorage:\n", 1)
 }
 
+// warnMessages are the messages of the WARN lines of a JSON log.
+func warnMessages(t *testing.T, logs *bytes.Buffer) []string {
+	t.Helper()
+	var got []string
+	for _, l := range logLines(logs) {
+		var e struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		if e.Level == "WARN" {
+			got = append(got, e.Msg)
+		}
+	}
+	return got
+}
+
 // TestFunctionLogsConfigWarnings: each key that loads but has no effect is
 // logged on one WARN line at cold start, with its file, line and reason.
 func TestFunctionLogsConfigWarnings(t *testing.T) {
@@ -29,16 +45,7 @@ func TestFunctionLogsConfigWarnings(t *testing.T) {
 			if f.Logger == nil || strings.Contains(logs.String(), "misconfigured") {
 				t.Fatalf("not built:\n%s", logs.String())
 			}
-			var got []string
-			for _, l := range logLines(&logs) {
-				var e struct{ Level, Msg string }
-				if err := json.Unmarshal([]byte(l), &e); err != nil {
-					t.Fatalf("not JSON: %s", l)
-				}
-				if e.Level == "WARN" {
-					got = append(got, e.Msg)
-				}
-			}
+			got := warnMessages(t, &logs)
 			want := []string{
 				"config: " + path + ":3: web.https: has no effect (TLS is terminated in front of the provider, by API Gateway or a proxy)",
 				"config: " + path + ":4: telemetry: has no effect (there is no telemetry listener; metrics and logs go to CloudWatch)",
