@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/serverless-oidc/op/internal/config"
@@ -52,7 +51,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		ID:             c.ID,
 		Name:           c.Name,
 		Public:         c.Public,
-		RedirectURIs:   redirectURIs(c.RedirectURIs),
+		RedirectURIs:   c.RedirectURIs,
 		TrustedPeers:   c.TrustedPeers,
 		AllowedOrigins: c.AllowedOrigins,
 
@@ -61,25 +60,6 @@ func clientFromConfig(c config.Client) oidc.Client {
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.
 		out.SecretHash = oidc.HashSecret(c.Secret)
-	}
-	return out
-}
-
-// redirectURIs are the client's redirect URIs as the core matches them.
-// Dex's device callback (config.DeviceCallback) becomes the empty string,
-// which matches no request (the authorization endpoint refuses an empty
-// redirect_uri as missing) until the device flow exists, and keeps the
-// list non-empty: a client registered with it alone is not Dex's cli-app,
-// to which any loopback URI is open.
-func redirectURIs(uris []string) []string {
-	if !slices.Contains(uris, config.DeviceCallback) {
-		return uris
-	}
-	out := slices.Clone(uris)
-	for i, u := range out {
-		if u == config.DeviceCallback {
-			out[i] = ""
-		}
 	}
 	return out
 }

@@ -10,6 +10,11 @@ import (
 // for the user to copy into a CLI, as Dex does.
 const redirectOOB = "urn:ietf:wg:oauth:2.0:oob"
 
+// deviceCallback is the path Dex's device-flow clients register as their
+// redirect URI (oauth2.deviceCallbackURI in Dex); it is the config's
+// DeviceCallback.
+const deviceCallback = "/device/callback"
+
 // redirectURIAllowed matches a requested redirect URI against the client's
 // registered ones: character for character (RFC 9700 §4.1.3: no patterns,
 // no prefixes), except that a public client's loopback redirect matches a
@@ -19,6 +24,11 @@ const redirectOOB = "urn:ietf:wg:oauth:2.0:oob"
 // public client registered with no redirect URI at all accepts what Dex
 // accepts for it: the out-of-band URI and any loopback URI.
 func redirectURIAllowed(c Client, uri string) bool {
+	if uri == deviceCallback {
+		// Registered by Dex's device-flow clients; never a redirect target
+		// of the authorization endpoint (a relative URI to nowhere).
+		return false
+	}
 	if slices.Contains(c.RedirectURIs, uri) {
 		return true
 	}
