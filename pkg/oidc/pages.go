@@ -2,24 +2,31 @@ package oidc
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pageStyle is the only stylesheet, inline, allowed by its hash in the
-// Content-Security-Policy: pages load nothing from anywhere, and only the
-// form_post page runs a script (formPostScript, also by hash).
-const pageStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}
+// baseStyle is the stylesheet of the light theme, inline, allowed by its
+// hash in the Content-Security-Policy: pages load nothing from anywhere but
+// a configured logo, and only the form_post page runs a script
+// (formPostScript, also by hash).
+const baseStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}
 main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.15)}
 h1{font-size:1.4rem;margin:0 0 .5rem}.sub{color:#555;margin:0 0 1.5rem}
+.brand{display:flex;align-items:center;gap:.6rem;margin:0 0 1.2rem;font-weight:600}
+.brand img{max-height:2.5rem;max-width:10rem}.client-logo{display:block;max-height:3rem;max-width:8rem;margin:0 0 .8rem}
 label{display:block;font-size:.9rem;margin:1rem 0 .3rem}
 input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #bbb;border-radius:4px;font-size:1rem}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2457c5;color:#fff;font-size:1rem;cursor:pointer}
@@ -28,11 +35,73 @@ button.secondary{background:#e3e6eb;color:#1d2330;margin-left:.5rem}
 ul{padding-left:1.2rem}code{word-break:break-all}
 .code{display:block;font-size:1.1rem;background:#eef1f6;padding:.8rem;border-radius:4px;user-select:all}`
 
+// darkStyle follows baseStyle in the dark theme's stylesheet. Its colours
+// keep text at WCAG AA contrast or better.
+const darkStyle = `:root{color-scheme:dark}
+body{background:#14171c;color:#e4e7ec}main{background:#1f232b;box-shadow:0 1px 4px rgba(0,0,0,.6)}
+.sub{color:#b3b9c4}input{background:#14171c;color:#e4e7ec;border-color:#6b7280}
+button.secondary{background:#343a46;color:#e4e7ec}
+.error{color:#ffb4be;background:#3d1a20}.code{background:#2a2f39}`
+
+// Themes of the pages (Frontend.Theme, Dex's frontend.theme).
+const (
+	ThemeLight = "light"
+	ThemeDark  = "dark"
+)
+
+// stylesheet is a theme's inline stylesheet and its CSP hash.
+type stylesheet struct{ css, hash string }
+
+// themes maps each theme to the stylesheet the pages send.
+var themes = map[string]stylesheet{
+	ThemeLight: {baseStyle, cspHash(baseStyle)},
+	ThemeDark:  {baseStyle + "\n" + darkStyle, cspHash(baseStyle + "\n" + darkStyle)},
+}
+
+// Frontend is how the pages look: Dex's frontend settings, except dir.
+// The pages are always the built-in ones (templates/*.html).
+type Frontend struct {
+	// Issuer is the name of the service, shown above every page's heading
+	// and after its title ("Sign in · Example"). Dex's default is "dex";
+	// here empty shows no name.
+	Issuer string
+	// LogoURL is an image shown above every page's heading (with the
+	// alt text "<Issuer> logo", or "Logo"). It MUST pass CheckLogoURL; the
+	// pages' CSP then allows images from its origin, and only from it
+	// beside 'self' and data:. A URL that fails is not shown.
+	LogoURL string
+	// Theme is ThemeLight (the default) or ThemeDark; any other value is
+	// shown light.
+	Theme string
+	// Extra are Dex's frontend.extra strings, available to
+	// templates/layout.html as .Extra. The built-in pages use none.
+	Extra map[string]string
+}
+
+// CheckLogoURL reports whether s may be shown as a logo: an absolute https
+// URL with a host name (an IPv6 literal cannot be named in a CSP
+// img-src), without user information.
+func CheckLogoURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || !u.IsAbs() || u.Opaque != "":
+		return fmt.Errorf("oidc: logo URL %q is not an absolute URL", s)
+	case u.Scheme != "https":
+		return fmt.Errorf("oidc: logo URL %q must use https", s)
+	case u.User != nil:
+		return fmt.Errorf("oidc: logo URL %q must not contain user information", s)
+	case !logoHost.MatchString(u.Host):
+		return fmt.Errorf("oidc: logo URL %q must have a host name (letters, digits, dots, hyphens) and may have a port", s)
+	}
+	return nil
+}
+
+var logoHost = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+
 // formPostScript submits the form_post page; allowed by its hash.
 const formPostScript = `document.forms[0].submit()`
 
 var (
-	styleHash  = cspHash(pageStyle)
 	scriptHash = cspHash(formPostScript)
 	pages      = map[string]*template.Template{
 		"login":    parsePage("login"),
@@ -69,6 +138,7 @@ type loginPage struct {
 
 type consentPage struct {
 	Title, Action, ClientName string
+	ClientLogo                string // passed CheckLogoURL, or empty
 	Scopes                    []string
 	Handle, CSRF              string
 }
@@ -96,22 +166,33 @@ func (oobPage) templateName() string      { return "oob" }
 func (formPostPage) templateName() string { return "formpost" }
 func (logoutPage) templateName() string   { return "logout" }
 
+// imagePage is a page that shows images beyond the frontend's logo; its
+// CSP allows their origins.
+type imagePage interface{ images() []string }
+
+func (p consentPage) images() []string { return []string{p.ClientLogo} }
+
 // layout is what templates/layout.html reads.
 type layout struct {
 	Style template.CSS
+	Name  string // Frontend.Issuer
+	Logo  string // Frontend.LogoURL if it passes CheckLogoURL
+	Extra map[string]string
 	Page  page
 }
 
 // renderLogin shows the login form for req.
 func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status int, req AuthRequest, form loginForm) {
+	name, _ := a.clientLook(r, req.ClientID)
 	a.render(w, r, status, req.RedirectURI, loginPage{Title: "Sign in", Action: a.URL(PathLogin),
-		ClientName: a.clientName(r, req.ClientID), loginForm: form})
+		ClientName: name, loginForm: form})
 }
 
 // renderConsent shows the approval page for req.
 func (a *Authorize) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
+	name, logo := a.clientLook(r, req.ClientID)
 	a.render(w, r, http.StatusOK, req.RedirectURI, consentPage{Title: "Grant access", Action: a.URL(PathConsent),
-		ClientName: a.clientName(r, req.ClientID), Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf})
+		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf})
 }
 
 // renderOOB shows the code (or the error) of an out-of-band response.
@@ -137,41 +218,80 @@ func (b *base) renderError(w http.ResponseWriter, r *http.Request, status int, m
 	b.render(w, r, status, "", errorPage{Title: "Error", Message: message})
 }
 
-func (a *Authorize) clientName(r *http.Request, id string) string {
+// clientLook returns the name the pages show for client id (its id when it
+// has none) and its logo URL if that passes CheckLogoURL.
+func (a *Authorize) clientLook(r *http.Request, id string) (name, logo string) {
 	c, err := a.clients.Client(r.Context(), id)
-	if err != nil || c.Name == "" {
-		return id
+	if err != nil {
+		return id, ""
 	}
-	return c.Name
+	if CheckLogoURL(c.LogoURL) == nil {
+		logo = c.LogoURL
+	}
+	return cmp.Or(c.Name, id), logo
 }
 
 // render writes a page with the security headers of RFC 9700 §4.16
-// (framing), a CSP that allows only our inline style and form posts to us
-// and to the client's redirect URI (a form answered by a redirect is subject
-// to form-action in browsers), and no caching.
+// (framing), a CSP that allows only our inline style, images from us, data:
+// URLs and the origins of the configured logos, and form posts to us and to
+// the client's redirect URI (a form answered by a redirect is subject to
+// form-action in browsers), and no caching.
 func (b *base) render(w http.ResponseWriter, r *http.Request, status int, redirectURI string, p page) {
 	name := p.templateName()
+	f := b.s.Frontend
+	style, ok := themes[f.Theme]
+	if !ok {
+		style = themes[ThemeLight]
+	}
+	l := layout{Style: template.CSS(style.css), Name: f.Issuer, Extra: f.Extra, Page: p}
+	if CheckLogoURL(f.LogoURL) == nil {
+		l.Logo = f.LogoURL
+	}
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", layout{Style: template.CSS(pageStyle), Page: p}); err != nil {
+	if err := pages[name].ExecuteTemplate(&buf, "layout", l); err != nil {
 		b.log.ErrorContext(r.Context(), "render page", "page", name, "error", err, "request_id", RequestID(r.Context()))
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
 	}
-	formAction := "'self'"
-	if src := cspSource(redirectURI); src != "" {
-		formAction += " " + src
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	script := ""
-	if name == "formpost" {
-		script = "; script-src " + scriptHash
-	}
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHash+script+"; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pagePolicy(name, style.hash, redirectURI, imageSources(l.Logo, p)))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// pagePolicy is the Content-Security-Policy of page name.
+func pagePolicy(name, styleHash, redirectURI, imgSrc string) string {
+	formAction := "'self'"
+	if src := cspSource(redirectURI); src != "" {
+		formAction += " " + src
+	}
+	script := ""
+	if name == "formpost" {
+		script = "; script-src " + scriptHash
+	}
+	return "default-src 'none'; style-src " + styleHash + script + "; img-src " + imgSrc + "; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// imageSources is the img-src of a page: 'self', data: (the favicon) and
+// the origin of each logo it shows, each once.
+func imageSources(logo string, p page) string {
+	srcs := []string{"'self'", "data:"}
+	urls := []string{logo}
+	if ip, ok := p.(imagePage); ok {
+		urls = append(urls, ip.images()...)
+	}
+	for _, u := range urls {
+		if u == "" {
+			continue
+		}
+		if src := cspSource(u); src != "" && !slices.Contains(srcs, src) {
+			srcs = append(srcs, src)
+		}
+	}
+	return strings.Join(srcs, " ")
 }
 
 // cspSource is the CSP source expression for a redirect URI's origin, or

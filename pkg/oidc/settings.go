@@ -65,6 +65,8 @@ type Settings struct {
 	// Discovery and JWKS accept them; token and userinfo narrow to the
 	// origins of the client they serve.
 	ClientOrigins []string
+	// Frontend is how the pages look (Dex's frontend settings).
+	Frontend Frontend
 
 	IDTokenLifetime     time.Duration // ID and access tokens; default 1h
 	AuthRequestLifetime time.Duration // pending logins; default 30m

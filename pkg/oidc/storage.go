@@ -140,6 +140,9 @@ type Client struct {
 	// PostLogoutRedirectURIs are where RP-initiated logout may return the
 	// browser (exact match).
 	PostLogoutRedirectURIs []string
+	// LogoURL is shown on the approval page beside Name when it passes
+	// CheckLogoURL (an https URL); that page's CSP then allows its origin.
+	LogoURL string
 }
 
 // ClientStore looks up relying parties.
