@@ -123,5 +123,11 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		OmitTokenEndpointAtHash: cfg.Extensions.TokenEndpointAtHash != nil && !*cfg.Extensions.TokenEndpointAtHash,
 		Now:                     now,
 		Logger:                  logger,
+		Frontend: oidc.Frontend{
+			Issuer:  cfg.Frontend.Issuer,
+			LogoURL: cfg.Frontend.LogoURL,
+			Theme:   cfg.Frontend.Theme,
+			Extra:   cfg.Frontend.Extra,
+		},
 	}
 }

@@ -54,6 +54,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		RedirectURIs:   c.RedirectURIs,
 		TrustedPeers:   c.TrustedPeers,
 		AllowedOrigins: c.AllowedOrigins,
+		LogoURL:        c.LogoURL,
 
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 	}

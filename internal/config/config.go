@@ -31,6 +31,7 @@ type Config struct {
 	Expiry           Expiry     `yaml:"expiry"`
 	Logger           Logger     `yaml:"logger"`
 	Extensions       Extensions `yaml:"extensions"`
+	Frontend         Frontend   `yaml:"frontend"`
 
 	// Warnings are set by Parse: the keys that loaded but have no effect
 	// in this deployment, each with its line and why, in file order.
@@ -105,6 +106,7 @@ type Client struct {
 	TrustedPeers           []string `yaml:"trustedPeers"`
 	AllowedOrigins         []string `yaml:"allowedOrigins"`
 	PostLogoutRedirectURIs []string `yaml:"postLogoutRedirectURIs"`
+	LogoURL                string   `yaml:"logoURL"` // an https URL, shown on the approval page
 }
 
 // OAuth2 holds Dex's oauth2 settings.

@@ -206,6 +206,8 @@ func (d *decoder) value(n ast.Node, t reflect.Type, p string, f field) ast.Node 
 		return d.mapping(n, t, p)
 	case t.Kind() == reflect.Slice:
 		return d.list(n, t, p, f)
+	case t.Kind() == reflect.Map:
+		return d.dict(n, t, p, f)
 	}
 	return d.scalar(n, t, p, f)
 }
@@ -271,6 +273,26 @@ func (d *decoder) list(n ast.Node, t reflect.Type, p string, f field) ast.Node {
 		ip := fmt.Sprintf("%s[%d]", p, i)
 		d.pos[ip] = d.whereOf(cmp.Or(d.deref(item), item))
 		out.Values[i] = d.value(item, t.Elem(), ip, f)
+	}
+	return &out
+}
+
+// dict checks mapping n against map type t, whose keys are strings, value
+// by value (frontend.extra).
+func (d *decoder) dict(n ast.Node, t reflect.Type, p string, f field) ast.Node {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		d.errorf(p, "must be a mapping of keys to values, not %s", kindOf(n).name)
+		return null()
+	}
+	out := *m
+	out.Values = nil
+	for _, e := range d.entries(m, p, 0) {
+		kp := join(p, keyString(e.Key))
+		d.pos[kp] = d.whereOf(e.Key)
+		mv := *e
+		mv.Value = d.value(e.Value, t.Elem(), kp, f)
+		out.Values = append(out.Values, &mv)
 	}
 	return &out
 }

@@ -40,7 +40,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Dex keys this provider does not support.
 		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported by this provider (only the password database)`},
-		{"frontend", yml(issuer, "frontend:", "  theme: dark"), `c.yaml:2: frontend: not supported by this provider`},
+		{"frontend.templates", yml(issuer, "frontend:", "  templates: web/templates"), `c.yaml:3: frontend.templates: unknown key`},
 		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, password]"), `c.yaml:3: oauth2.grantTypes[1]: grant type "password" is not supported`},
 		{"oauth2.grantTypes without code", yml(issuer, "oauth2:", "  grantTypes: [refresh_token]"), `oauth2.grantTypes: authorization_code is required`},
 

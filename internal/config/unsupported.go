@@ -15,7 +15,6 @@ import (
 // value: a Dex storage or signer type.
 var unsupported = map[string]string{
 	"connectors": "only the password database",
-	"frontend":   "the login pages are built in",
 	"templates":  "the login pages are built in",
 	"sessions":   "",
 	"mfa":        "",
@@ -58,11 +57,13 @@ var ignored = map[string]string{
 	// Dex rotates a key it stores; this provider's keys are KMS keys or a
 	// key file, rotated by the operator (docs/kms.md).
 	"expiry.signingKeys": "keys are rotated in the signer: KMS keys or the local key file",
-	// Cosmetic: the approval page names the client.
-	"staticClients[].logoURL": "the approval page shows the client's name",
+	// Cosmetic: the pages stay the built-in ones, with the default look.
+	"frontend.dir": frontendDir,
 }
 
 const tlsInFront = "TLS is terminated in front of the provider, by API Gateway or a proxy"
+
+const frontendDir = "not served yet: its static files are not used, nor Dex's HTML templates, for the built-in pages are; give frontend.logoURL as an https URL"
 
 // unknownKey reports key, at path p, which names no field of a mapping
 // whose fields are fields: as a warning if it is ignored, as an error if

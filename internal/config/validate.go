@@ -53,6 +53,7 @@ func (v validator) validate(c *Config) {
 	v.validateOAuth2(&c.OAuth2)
 	v.validateExpiry(&c.Expiry)
 	v.validateLogger(&c.Logger)
+	v.validateFrontend(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

@@ -30,8 +30,8 @@ func TestWarnings(t *testing.T) {
 			`c.yaml:3: expiry.signingKeys: has no effect (keys are rotated in the signer: KMS keys or the local key file)`},
 		{"logger.excludeFields", yml(issuer, "logger:", "  excludeFields: [email]"),
 			`c.yaml:3: logger.excludeFields: has no effect (no log line carries user attributes (email, username, preferred_username, groups))`},
-		{"client logoURL", yml(issuer, "staticClients:", "  - id: a", "    public: true", "    redirectURIs: [http://127.0.0.1/cb]", "    logoURL: https://a.example.com/logo.png"),
-			`c.yaml:6: staticClients[0].logoURL: has no effect (the approval page shows the client's name)`},
+		{"frontend.dir", yml(issuer, "frontend:", "  dir: /srv/dex/web"),
+			`c.yaml:3: frontend.dir: has no effect (` + frontendDir + `)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
