@@ -106,7 +106,8 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer})
 	case oidc.FunctionToken:
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
-			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store, Signer: p.signer})
+			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,
+			Attempts: p.store, Signer: p.signer})
 	case oidc.FunctionAuthorize:
 		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,

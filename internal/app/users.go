@@ -57,6 +57,9 @@ func clientFromConfig(c config.Client) oidc.Client {
 		LogoURL:        c.LogoURL,
 
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+
+		GrantTypes:        c.GrantTypes,
+		AllowedConnectors: c.AllowedConnectors,
 	}
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.

@@ -33,6 +33,11 @@ type Config struct {
 	Extensions       Extensions `yaml:"extensions"`
 	Frontend         Frontend   `yaml:"frontend"`
 
+	// Connectors is Dex's list of upstream identity providers: an empty
+	// list loads (Dex's reference config has connectors: []); any
+	// connector is an error until connectors exist.
+	Connectors []Section `yaml:"connectors"`
+
 	// Warnings are set by Parse: the keys that loaded but have no effect
 	// in this deployment, each with its line and why, in file order.
 	Warnings []Warning `yaml:"-"`
@@ -107,18 +112,32 @@ type Client struct {
 	AllowedOrigins         []string `yaml:"allowedOrigins"`
 	PostLogoutRedirectURIs []string `yaml:"postLogoutRedirectURIs"`
 	LogoURL                string   `yaml:"logoURL"` // an https URL, shown on the approval page
+
+	// GrantTypes are the grants the client may use, within
+	// oauth2.grantTypes (absent: all of those but password, which a client
+	// gets only by listing it). An extension of Dex's format.
+	GrantTypes []string `yaml:"grantTypes"`
+	// AllowedConnectors are Dex's: the connectors the client's users may
+	// log in with (absent: all). Only local, the password database, exists.
+	AllowedConnectors []string `yaml:"allowedConnectors"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
 type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
-	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token; default both
+	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password; default the first two (and password with passwordConnector)
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
 	// AlwaysShowLoginScreen is Dex's: show the choice of connectors even
 	// when there is one. It has no effect until connectors exist: the
 	// password form is the only login screen and is always shown.
 	AlwaysShowLoginScreen bool `yaml:"alwaysShowLoginScreen"`
 	PKCE                  PKCE `yaml:"pkce"`
+
+	// PasswordConnector is Dex's: the connector the password grant
+	// (RFC 6749 §4.3) checks passwords with; only local, the password
+	// database. Unset (the default), the grant is off. RFC 9700 §2.4 says
+	// it MUST NOT be used; see docs/configuration.md.
+	PasswordConnector string `yaml:"passwordConnector"`
 }
 
 // PKCE holds Dex's oauth2.pkce settings. Only S256 is ever offered:

@@ -39,9 +39,9 @@ func TestParseErrors(t *testing.T) {
 		{"bool expected", yml(issuer, "enablePasswordDB: yes"), `c.yaml:2: enablePasswordDB: must be true or false, not a string`},
 
 		// Dex keys this provider does not support.
-		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported by this provider (only the password database)`},
+		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local`},
 		{"frontend.templates", yml(issuer, "frontend:", "  templates: web/templates"), `c.yaml:3: frontend.templates: unknown key`},
-		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, password]"), `c.yaml:3: oauth2.grantTypes[1]: grant type "password" is not supported`},
+		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, client_credentials]"), `c.yaml:3: oauth2.grantTypes[1]: grant type "client_credentials" is not supported`},
 		{"oauth2.grantTypes without code", yml(issuer, "oauth2:", "  grantTypes: [refresh_token]"), `oauth2.grantTypes: authorization_code is required`},
 
 		// issuer.
@@ -155,7 +155,7 @@ func TestParseErrors(t *testing.T) {
 func TestErrorsJoined(t *testing.T) {
 	data := yml(
 		"issuer: http://id.example.com", // 1
-		"connectors: []",                // 2
+		"connectors: [{type: github}]",  // 2
 		"staticClients:",                // 3
 		"  - id: a",                     // 4
 		"    secret: s",                 // 5
@@ -170,7 +170,7 @@ func TestErrorsJoined(t *testing.T) {
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
 		`c.yaml:1: issuer: "http://id.example.com": http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https`,
-		`c.yaml:2: connectors: not supported by this provider (only the password database)`,
+		`c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local; remove the list or leave it empty`,
 		`c.yaml:6: staticClients[0].redirectURIs[0]: "/cb" is not an absolute URI (RFC 6749 §3.1.2)`,
 		`c.yaml:8: expiry.idTokens: must be a duration string such as "10m" or "24h", not a number (a bare number has no unit)`,
 	}

@@ -14,10 +14,9 @@ import (
 // "not supported by this provider". A key path ending in "=name" is a
 // value: a Dex storage or signer type.
 var unsupported = map[string]string{
-	"connectors": "only the password database",
-	"templates":  "the login pages are built in",
-	"sessions":   "",
-	"mfa":        "",
+	"templates": "the login pages are built in",
+	"sessions":  "",
+	"mfa":       "",
 
 	// Headers the operator asks for (HSTS, a CSP) would silently be missing.
 	"web.headers": "the provider sets its own security headers",
@@ -25,8 +24,6 @@ var unsupported = map[string]string{
 	"web.allowedHeaders": "",
 	// Trusting a proxy chain decides whose address the login throttle counts.
 	"web.clientRemoteIP.trustedProxies": "name one header set by your CDN in web.clientRemoteIP.header (CloudFront-Viewer-Address); no proxy chain is trusted",
-
-	"oauth2.passwordConnector": "there are no connectors",
 
 	"storage.type=etcd":       "",
 	"storage.type=kubernetes": "",

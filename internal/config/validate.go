@@ -51,6 +51,7 @@ func (v validator) validate(c *Config) {
 	v.validatePasswords(c)
 	v.validateClients(c.StaticClients)
 	v.validateOAuth2(&c.OAuth2)
+	v.validateConnectors(c)
 	v.validateExpiry(&c.Expiry)
 	v.validateLogger(&c.Logger)
 	v.validateFrontend(c)

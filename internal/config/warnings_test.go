@@ -71,7 +71,7 @@ func TestWarningsInFileOrder(t *testing.T) {
 		}
 	}
 
-	_, err := Parse(append(data, []byte("connectors: []\n")...), "c.yaml", nil)
+	_, err := Parse(append(data, []byte("connectors: [{type: github}]\n")...), "c.yaml", nil)
 	if err == nil || strings.Contains(err.Error(), "has no effect") {
 		t.Errorf("got %v; want the connectors error alone", err)
 	}

@@ -81,6 +81,9 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
 		return fail(e)
 	}
+	if e := a.checkConnector(r.Context(), params, client); e != nil {
+		return fail(e)
+	}
 	scopes := strings.Fields(params.Get("scope"))
 	if !slices.Contains(scopes, ScopeOpenID) {
 		return fail(errorf(ErrCodeInvalidScope, "scope must contain openid"))
@@ -117,6 +120,33 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		return fail(e)
 	}
 	return req, nil
+}
+
+// ConnectorLocal is the id of the one connector there is: the password
+// database (Dex's local connector), in Client.AllowedConnectors and the
+// connector_id authorization parameter.
+const ConnectorLocal = "local"
+
+// connectorAllowed reports whether client's users may log in through
+// connector: every connector when AllowedConnectors is empty (Dex).
+func connectorAllowed(client Client, connector string) bool {
+	return len(client.AllowedConnectors) == 0 || slices.Contains(client.AllowedConnectors, connector)
+}
+
+// checkConnector checks the connectors of a request: the client must allow
+// one that exists (the refusal is logged: it is the configuration's
+// doing), and connector_id (Dex's choice of connector, skipping its
+// selection page) may name only that one.
+func (a *Authorize) checkConnector(ctx context.Context, params url.Values, client Client) *Error {
+	if !connectorAllowed(client, ConnectorLocal) {
+		a.log.WarnContext(ctx, "authorization refused: the client's allowedConnectors name no connector that exists (only local)",
+			"client_id", client.ID, "request_id", RequestID(ctx))
+		return errorf(ErrCodeAccessDenied, "no connector allowed for this client")
+	}
+	if id := params.Get("connector_id"); id != "" && id != ConnectorLocal {
+		return errorf(ErrCodeInvalidRequest, "unknown connector")
+	}
+	return nil
 }
 
 // responseModeFor is where answers go: the requested mode when it is

@@ -53,7 +53,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	t, err := NewToken(cfg.Settings, TokenBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
-		Revocations: cfg.Revocations, Signer: cfg.Signer,
+		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
 	})
 	if err != nil {
 		return nil, err

@@ -27,7 +27,8 @@ type Settings struct {
 	// id_token (Dex's oauth2.responseTypes). Default [code] (RFC 9700 §2.1.2).
 	ResponseTypes []string
 	// GrantTypes are the token endpoint grants allowed (Dex's
-	// oauth2.grantTypes), each one of GrantTypes. Default: all of them.
+	// oauth2.grantTypes), each one of GrantTypes. Default:
+	// DefaultGrantTypes (all but the password grant, which is opt-in).
 	GrantTypes []string
 	// RefreshTokens are Dex's expiry.refreshTokens settings.
 	RefreshTokens RefreshPolicy
@@ -91,7 +92,7 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	}
 	s.LoginThrottle = s.LoginThrottle.withDefaults()
 	if len(s.GrantTypes) == 0 {
-		s.GrantTypes = GrantTypes
+		s.GrantTypes = DefaultGrantTypes
 	}
 	for _, g := range s.GrantTypes {
 		if !slices.Contains(GrantTypes, g) {

@@ -140,6 +140,14 @@ type Client struct {
 	// PostLogoutRedirectURIs are where RP-initiated logout may return the
 	// browser (exact match).
 	PostLogoutRedirectURIs []string
+	// GrantTypes are the token endpoint grants this client may use, within
+	// Settings.GrantTypes; empty: all of those but the opt-in ones. The
+	// password grant is allowed only when listed here (RFC 9700 §2.4).
+	GrantTypes []string
+	// AllowedConnectors are the connectors this client's users may log in
+	// with (Dex's allowedConnectors); empty: all. Only ConnectorLocal, the
+	// password database, exists: a list without it refuses every login.
+	AllowedConnectors []string
 	// LogoURL is shown on the approval page beside Name when it passes
 	// CheckLogoURL (an https URL); that page's CSP then allows its origin.
 	LogoURL string

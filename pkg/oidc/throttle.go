@@ -58,7 +58,8 @@ func (t LoginThrottle) withDefaults() LoginThrottle {
 // shared address, guesses from many addresses, or at many accounts).
 const loginFormFailures = 10
 
-// throttle applies LoginThrottle at the login form.
+// throttle applies LoginThrottle at the login form and to the password
+// grant.
 type throttle struct {
 	*base
 	attempts LoginAttempts
@@ -87,10 +88,18 @@ const (
 // attempt returns the counters of a login attempt on the pending request
 // req, for account (accountKey) from the request's client address.
 func (t *throttle) attempt(r *http.Request, req AuthRequest, account string) []counter {
+	form := counter{key: "form:" + req.ID, limit: loginFormFailures, end: req.Expiry, form: true}
+	return append([]counter{form}, t.accountAttempt(r, account)...)
+}
+
+// accountAttempt returns the account and address counters of a password
+// attempt for account (accountKey) from the request's client address: an
+// attempt without a pending login form (the password grant) counts these
+// alone, against the same budgets as the login form.
+func (t *throttle) accountAttempt(r *http.Request, account string) []counter {
 	ip, lt := t.clientAddress(r), t.s.LoginThrottle
 	end := t.now().Add(lt.Window)
 	return []counter{
-		{key: "form:" + req.ID, limit: loginFormFailures, end: req.Expiry, form: true},
 		{key: "aip:" + HashSecret(account+"\x00"+ip), limit: lt.PerAccountAndIP, end: end},
 		{key: "ip:" + HashSecret(ip), limit: lt.PerIP, end: end},
 		{key: "acct:" + HashSecret(account), limit: lt.PerAccount, end: end},

@@ -16,6 +16,7 @@ type Token struct {
 	codes       CodeStore
 	refresh     RefreshStore
 	revocations RevocationStore
+	throttle    *throttle // the login throttle, for the password grant
 	handler     http.Handler
 }
 
@@ -26,7 +27,10 @@ type TokenBackends struct {
 	Codes       CodeStore
 	Refresh     RefreshStore
 	Revocations RevocationStore
-	Signer      Signer
+	// Attempts counts password attempts (the login throttle); needed only
+	// when the password grant is enabled.
+	Attempts LoginAttempts
+	Signer   Signer
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -38,7 +42,11 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.Attempts == nil && slices.Contains(base.s.GrantTypes, GrantPassword) {
+		return nil, errMissingBackend("token", "Attempts (the password grant is enabled)")
+	}
 	t := &Token{base: base, clients: b.Clients, users: b.Users, codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
+	t.throttle = &throttle{base: &t.base, attempts: b.Attempts}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -50,38 +58,70 @@ func (t *Token) handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
 }
 
-// Grant types of the token endpoint (RFC 6749 §4.1.3, §6).
+// Grant types of the token endpoint (RFC 6749 §4.1.3, §4.3, §6).
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
+	// GrantPassword is the resource owner password credentials grant
+	// (RFC 6749 §4.3), which RFC 9700 §2.4 says MUST NOT be used: opt-in
+	// only, and for a client only when its Client.GrantTypes lists it.
+	GrantPassword = "password"
 )
 
 // grants is the table of the token endpoint: grant type → handler, one
 // file per grant (grant_*.go). The dispatcher, discovery (through
 // Settings.GrantTypes) and config validation (through GrantTypes) all read
-// it: a new grant is one file plus one line here.
+// it: a new grant is one file plus one line here. An optIn grant is not
+// among DefaultGrantTypes, and a client may use it only when its
+// Client.GrantTypes names it.
 var grants = []struct {
 	grantType string
 	run       func(t *Token, ctx context.Context, req tokenRequest) (tokenSet, error)
+	optIn     bool
 }{
-	{GrantAuthorizationCode, (*Token).authorizationCodeGrant},
-	{GrantRefreshToken, (*Token).refreshTokenGrant},
+	{GrantAuthorizationCode, (*Token).authorizationCodeGrant, false},
+	{GrantRefreshToken, (*Token).refreshTokenGrant, false},
+	{GrantPassword, (*Token).passwordGrant, true},
 }
 
 // GrantTypes lists every grant type the token endpoint implements, in the
 // order discovery lists them: the values oauth2.grantTypes may name.
-var GrantTypes = func() []string {
-	out := make([]string, len(grants))
-	for i, g := range grants {
-		out[i] = g.grantType
+var GrantTypes = grantTypes(true)
+
+// DefaultGrantTypes are the grant types enabled when Settings.GrantTypes
+// is empty: every one but the opt-in ones (the password grant).
+var DefaultGrantTypes = grantTypes(false)
+
+func grantTypes(withOptIn bool) []string {
+	var out []string
+	for _, g := range grants {
+		if withOptIn || !g.optIn {
+			out = append(out, g.grantType)
+		}
 	}
 	return out
-}()
+}
+
+// clientMayUse reports whether client may use grant type gt (enabled
+// provider-wide): every grant type but the opt-in ones when its
+// GrantTypes is empty, else the ones it lists.
+func clientMayUse(client Client, gt string) bool {
+	if len(client.GrantTypes) > 0 {
+		return slices.Contains(client.GrantTypes, gt)
+	}
+	for _, g := range grants {
+		if g.grantType == gt {
+			return !g.optIn
+		}
+	}
+	return false
+}
 
 // tokenRequest is a parsed token endpoint request.
 type tokenRequest struct {
 	params url.Values
 	client Client
+	r      *http.Request // for the client address the login throttle counts
 }
 
 // serveToken is the token endpoint pipeline (RFC 6749 §3.2): parse once,
@@ -107,9 +147,14 @@ func (t *Token) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) 
 	}
 	if slices.Contains(t.s.GrantTypes, grantType) {
 		for _, g := range grants {
-			if g.grantType == grantType {
-				return g.run(t, r.Context(), tokenRequest{params: params, client: client})
+			if g.grantType != grantType {
+				continue
 			}
+			if !clientMayUse(client, grantType) {
+				// RFC 6749 §5.2: authenticated, but not allowed this grant.
+				return tokenSet{}, errorf(ErrCodeUnauthorizedClient, "this client may not use the "+grantType+" grant")
+			}
+			return g.run(t, r.Context(), tokenRequest{params: params, client: client, r: r})
 		}
 	}
 	return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Connectors, the password grant and what each client may use:
+// oauth2.passwordConnector, connectors, staticClients[].grantTypes and
+// staticClients[].allowedConnectors. Only one connector exists, the
+// password database, by Dex's id local (oidc.ConnectorLocal).
+
+// defaultGrantTypes are the grants enabled when oauth2.grantTypes is left
+// out: oidc.DefaultGrantTypes, and the password grant too when
+// oauth2.passwordConnector names a connector, as Dex enables it. A client
+// may use it only when its grantTypes list it.
+func defaultGrantTypes(o OAuth2) []string {
+	out := slices.Clone(oidc.DefaultGrantTypes)
+	if o.PasswordConnector != "" {
+		out = append(out, oidc.GrantPassword)
+	}
+	return out
+}
+
+// validateConnectors checks connectors (an empty list loads, as in Dex's
+// reference config), oauth2.passwordConnector with the password grant, and
+// each client's grantTypes and allowedConnectors.
+func (v validator) validateConnectors(c *Config) {
+	if len(c.Connectors) > 0 {
+		v.fail("connectors", "not supported yet: the password database (enablePasswordDB: true) is the only connector, id %s; remove the list or leave it empty", oidc.ConnectorLocal)
+	}
+	v.validatePasswordConnector(c)
+	for i, cl := range c.StaticClients {
+		p := fmt.Sprintf("staticClients[%d]", i)
+		v.validateClientGrants(p, cl, c.OAuth2.GrantTypes)
+		v.validateAllowedConnectors(p, cl)
+	}
+}
+
+// validatePasswordConnector checks that the password grant is configured
+// all together: passwordConnector names local, the password database is
+// on, and oauth2.grantTypes lists password.
+func (v validator) validatePasswordConnector(c *Config) {
+	const p = "oauth2.passwordConnector"
+	pc := c.OAuth2.PasswordConnector
+	switch {
+	case pc != "" && pc != oidc.ConnectorLocal:
+		v.fail(p, "unknown connector %q: the only connector is %s, the password database (connectors are not supported yet)", pc, oidc.ConnectorLocal)
+	case pc != "" && !c.EnablePasswordDB:
+		v.fail(p, "%s is the password database, which is off: set enablePasswordDB: true", pc)
+	}
+	i := slices.Index(c.OAuth2.GrantTypes, oidc.GrantPassword)
+	switch {
+	case i >= 0 && pc == "":
+		v.fail(fmt.Sprintf("oauth2.grantTypes[%d]", i), "the password grant needs oauth2.passwordConnector: %s (and it is discouraged: RFC 9700 §2.4)", oidc.ConnectorLocal)
+	case i < 0 && pc != "":
+		v.fail("oauth2.grantTypes", "oauth2.passwordConnector is set but password is not listed: add password, or remove oauth2.passwordConnector")
+	}
+}
+
+// validateClientGrants checks a client's grantTypes: known, once each, and
+// enabled in oauth2.grantTypes. password, which no client gets without
+// listing it, needs the local connector among the client's
+// allowedConnectors.
+func (v validator) validateClientGrants(p string, cl Client, enabled []string) {
+	seen := map[string]bool{}
+	for j, gt := range cl.GrantTypes {
+		gp := fmt.Sprintf("%s.grantTypes[%d]", p, j)
+		switch {
+		case !slices.Contains(oidc.GrantTypes, gt):
+			v.fail(gp, "grant type %q is not supported (%s)", gt, orList(oidc.GrantTypes))
+		case seen[gt]:
+			v.fail(gp, "duplicate grant type %q", gt)
+		case !slices.Contains(enabled, gt) && gt == oidc.GrantPassword:
+			v.fail(gp, "the password grant is off: set oauth2.passwordConnector: %s (and list password in oauth2.grantTypes, if set)", oidc.ConnectorLocal)
+		case !slices.Contains(enabled, gt):
+			v.fail(gp, "grant type %q is not enabled in oauth2.grantTypes", gt)
+		case gt == oidc.GrantPassword && len(cl.AllowedConnectors) > 0 && !slices.Contains(cl.AllowedConnectors, oidc.ConnectorLocal):
+			v.fail(gp, "the password grant checks passwords with the %s connector, which allowedConnectors leave out", oidc.ConnectorLocal)
+		}
+		seen[gt] = true
+	}
+}
+
+// validateAllowedConnectors warns about connector names that name no
+// connector (they will, once connectors exist: a Dex config loads). A list
+// without local leaves the client no connector at all, so that its
+// authorization requests are refused: one warning says so.
+func (v validator) validateAllowedConnectors(p string, cl Client) {
+	if len(cl.AllowedConnectors) > 0 && !slices.Contains(cl.AllowedConnectors, oidc.ConnectorLocal) {
+		v.d.warn(p+".allowedConnectors", fmt.Sprintf("names no connector that exists (connectors are not supported yet; the only one is %s): "+
+			"this client's authorization requests are refused (access_denied)", oidc.ConnectorLocal))
+		return
+	}
+	for j, name := range cl.AllowedConnectors {
+		if name != oidc.ConnectorLocal {
+			v.d.warn(fmt.Sprintf("%s.allowedConnectors[%d]", p, j),
+				fmt.Sprintf("names no connector: %q (connectors are not supported yet; the only one is %s)", name, oidc.ConnectorLocal))
+		}
+	}
+}
