@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -81,7 +82,7 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
 		return fail(e)
 	}
-	if e := a.checkConnector(r.Context(), params, client); e != nil {
+	if e := checkConnector(r.Context(), a.log, params, client); e != nil {
 		return fail(e)
 	}
 	scopes := strings.Fields(params.Get("scope"))
@@ -137,9 +138,9 @@ func connectorAllowed(client Client, connector string) bool {
 // one that exists (the refusal is logged: it is the configuration's
 // doing), and connector_id (Dex's choice of connector, skipping its
 // selection page) may name only that one.
-func (a *Authorize) checkConnector(ctx context.Context, params url.Values, client Client) *Error {
+func checkConnector(ctx context.Context, log *slog.Logger, params url.Values, client Client) *Error {
 	if !connectorAllowed(client, ConnectorLocal) {
-		a.log.WarnContext(ctx, "authorization refused: the client's allowedConnectors name no connector that exists (only local)",
+		log.WarnContext(ctx, "authorization refused: the client's allowedConnectors name no connector that exists (only local)",
 			"client_id", client.ID, "request_id", RequestID(ctx))
 		return errorf(ErrCodeAccessDenied, "no connector allowed for this client")
 	}
