@@ -79,6 +79,14 @@ type provider struct {
 // goes to the test output.
 func startProvider(t *testing.T, clients ...client) *provider {
 	t.Helper()
+	return startProviderWith(t, nil, clients...)
+}
+
+// startProviderWith is startProvider with the YAML that extra returns, given
+// the issuer, appended to the configuration (top-level sections such as
+// frontend).
+func startProviderWith(t *testing.T, extra func(issuer string) string, clients ...client) *provider {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil) // listens on 127.0.0.1:0 already
 	issuer := "http://" + srv.Listener.Addr().String()
 	hash, err := bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
@@ -90,6 +98,9 @@ func startProvider(t *testing.T, clients ...client) *provider {
 		"Issuer": issuer, "Email": userEmail, "Hash": string(hash), "UserID": userID, "Clients": clients,
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if extra != nil {
+		yaml.WriteString(extra(issuer))
 	}
 	cfg, err := config.Parse(yaml.Bytes(), "browser-test.yaml", nil)
 	if err != nil {
