@@ -42,7 +42,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		AMR:      code.AMR,
 		Claims:   code.Claims,
 	}
-	refresh, refreshToken, err := t.newGrant(g)
+	refresh, refreshToken, err := t.newGrant(g, req.client)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -127,15 +127,17 @@ func (t *Token) replayed(ctx context.Context, code AuthCode) error {
 // so that a replay can revoke what the code issued (its access tokens name
 // the grant). It is a refresh token family, with the token returned, when
 // the request asked for offline_access (approved on the consent page unless
-// it is skipped) and the refresh_token grant is enabled; otherwise no
+// it is skipped) and the refresh_token grant is enabled, provider-wide and
+// for client (its GrantTypes, when it lists any); otherwise no
 // refresh token exists for it and it lives as long as its access tokens.
-func (t *Token) newGrant(g grant) (*RefreshGrant, string, error) {
+func (t *Token) newGrant(g grant, client Client) (*RefreshGrant, string, error) {
 	family, err := newSecret(t.rand)
 	if err != nil {
 		return nil, "", err
 	}
 	now := t.now()
-	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(t.s.GrantTypes, GrantRefreshToken) {
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(t.s.GrantTypes, GrantRefreshToken) ||
+		(len(client.GrantTypes) > 0 && !slices.Contains(client.GrantTypes, GrantRefreshToken)) {
 		return &RefreshGrant{
 			ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,

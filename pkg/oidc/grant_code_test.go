@@ -186,3 +186,23 @@ func TestConcurrentReplayRevokes(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRefreshTokenForClientWithoutRefreshGrant: a client whose grantTypes
+// leave out refresh_token gets no refresh token from its codes, even with
+// offline_access: it could not use it.
+func TestNoRefreshTokenForClientWithoutRefreshGrant(t *testing.T) {
+	e := newEnv(t)
+	e.store.PutClient(oidc.Client{ID: "no-refresh", SecretHash: oidc.HashSecret("s"), RedirectURIs: []string{redirectURI},
+		GrantTypes: []string{oidc.GrantAuthorizationCode}})
+	params := authParams()
+	params.Set("client_id", "no-refresh")
+	params.Set("scope", "openid offline_access")
+	code := e.code(params)
+	status, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, "no-refresh", "s")
+	if status != http.StatusOK || body["access_token"] == nil {
+		t.Fatalf("code exchange: %d %v", status, body["error"])
+	}
+	if _, ok := body["refresh_token"]; ok {
+		t.Error("a client without the refresh_token grant got a refresh token")
+	}
+}
