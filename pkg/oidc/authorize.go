@@ -52,7 +52,7 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 		return nil, err
 	}
 	a := &Authorize{base: base, clients: b.Clients, users: b.Users, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
-	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: b.Users}
+	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: b.Users, clients: b.Clients}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
 	a.handler = a.router(a.handlers(), FunctionAuthorize)
 	return a, nil
@@ -99,7 +99,7 @@ func (a *Authorize) serveAuthorize(w http.ResponseWriter, r *http.Request) error
 // answers login_required or consent_required instead (§3.1.2.6).
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	ctx := r.Context()
-	session, ok, err := a.sessions.current(ctx, r)
+	session, ok, err := a.sessions.currentFor(ctx, r, req.ClientID)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}

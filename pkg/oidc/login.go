@@ -188,7 +188,7 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 	}
 	var resp authResponse
 	err = a.besides(ctx, "starting the single sign-on session",
-		func() error { return a.sessions.start(ctx, w, r, req.Subject, req.AuthTime, req.AMR) },
+		func() error { return a.sessions.start(ctx, w, r, req.ClientID, req.Subject, req.AuthTime, req.AMR) },
 		func() (err error) {
 			if consent {
 				return a.authRequests.UpdateAuthRequest(ctx, req)

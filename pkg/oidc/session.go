@@ -11,17 +11,29 @@ import (
 // session cookie: a 256-bit random value, stored only as its hash, HttpOnly,
 // SameSite=Lax (sent on the top-level navigations an authorization request
 // is, not on cross-site subrequests), with the __Host- prefix on https.
-// Later requests from any client are answered without a password while the
-// session lives (idle timeout and absolute lifetime, both enforced in code).
+// Later requests are answered without a password while the session lives
+// (idle timeout and absolute lifetime, both enforced in code), from the
+// client the login was for and from the clients it shares the session with
+// (Client.SSOSharedWith, else Settings.SSOSharedWithDefault: all unless
+// configured otherwise). A request from any other client is treated as
+// having no session; a login there starts a new one, for that client.
 
 // browserSessions manages what the authorize function keeps in the
 // browser: the binding cookie of pending logins and the single sign-on
 // session.
 type browserSessions struct {
 	*base
-	store SessionStore
-	users UserStore
+	store   SessionStore
+	users   UserStore
+	clients ClientStore
 }
+
+// SSO sharing defaults (Settings.SSOSharedWithDefault, Dex's
+// sessions.ssoSharedWithDefault).
+const (
+	SSOShareAll  = "all"
+	SSOShareNone = "none"
+)
 
 const sessionCookie = "oidc_session"
 
@@ -78,6 +90,43 @@ func (bs *browserSessions) current(ctx context.Context, r *http.Request) (Sessio
 	return s, true, nil
 }
 
+// currentFor returns the live session of this browser if it may answer a
+// request of client: the session's own client shares it with client (see
+// sharesSession). Otherwise the request is treated as having no session.
+func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, client string) (Session, bool, error) {
+	s, ok, err := bs.current(ctx, r)
+	if err != nil || !ok || s.ClientID == client {
+		return s, ok, err
+	}
+	origin, err := bs.clients.Client(ctx, s.ClientID)
+	if isNotFound(err) {
+		// A client since removed (or a session older than ClientID): its
+		// list is gone, so the default decides.
+		origin, err = Client{ID: s.ClientID}, nil
+	}
+	if err != nil {
+		return Session{}, false, err
+	}
+	if !sharesSession(origin, client, bs.s.SSOSharedWithDefault) {
+		return Session{}, false, nil
+	}
+	return s, true, nil
+}
+
+// sharesSession reports whether a session started by a login for origin
+// may answer a request of client: origin lists client or "*" in
+// SSOSharedWith, or has no list and def is SSOShareAll or "" (the default
+// before sharing was configurable). Any other def shares with none.
+func sharesSession(origin Client, client, def string) bool {
+	if origin.ID == client {
+		return true
+	}
+	if origin.SSOSharedWithSet {
+		return slices.Contains(origin.SSOSharedWith, client) || slices.Contains(origin.SSOSharedWith, "*")
+	}
+	return def == "" || def == SSOShareAll
+}
+
 // expiry is when a session created at created and last seen at
 // lastSeen ends.
 func (bs *browserSessions) expiry(created, lastSeen time.Time) time.Time {
@@ -101,17 +150,17 @@ func (bs *browserSessions) touch(ctx context.Context, s Session) error {
 	return err
 }
 
-// start starts a session for a user who just logged in and sets the
-// cookie; the session the browser had before, if any, is ended. It runs
+// start starts a session for a user who just logged in for clientID and
+// sets the cookie; the session the browser had before, if any, is ended. It runs
 // beside the login's own write (see besides): without it the user is only
 // asked for the password again next time.
-func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, subject string, authTime time.Time, amr []string) error {
+func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, clientID, subject string, authTime time.Time, amr []string) error {
 	value, err := newSecret(bs.rand)
 	if err != nil {
 		return err
 	}
 	now := bs.now()
-	s := Session{ID: HashSecret(value), Subject: subject, AuthTime: authTime, AMR: slices.Clone(amr),
+	s := Session{ID: HashSecret(value), Subject: subject, ClientID: clientID, AuthTime: authTime, AMR: slices.Clone(amr),
 		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
 	if err := bs.store.CreateSession(ctx, s); err != nil {
 		return err

@@ -75,6 +75,10 @@ type Settings struct {
 	SessionIdleTimeout  time.Duration // single sign-on session unused this long ends; default 24h
 	SessionLifetime     time.Duration // single sign-on session ends this long after login; default 168h
 	ConsentLifetime     time.Duration // approvals are remembered this long; default 2160h
+	// SSOSharedWithDefault is whom the session of a client without
+	// Client.SSOSharedWithSet may answer: SSOShareAll ("" too) or
+	// SSOShareNone; any other value shares with none.
+	SSOSharedWithDefault string
 
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand

@@ -148,6 +148,13 @@ type Client struct {
 	// with (Dex's allowedConnectors); empty: all. Only ConnectorLocal, the
 	// password database, exists: a list without it refuses every login.
 	AllowedConnectors []string
+	// SSOSharedWith are the other clients a single sign-on session started
+	// by a login for this client may answer without a password (Dex's
+	// ssoSharedWith): their ids, or "*" for all; empty: none. It counts
+	// only when SSOSharedWithSet; otherwise Settings.SSOSharedWithDefault
+	// decides. The zero Client shares by that default.
+	SSOSharedWith    []string
+	SSOSharedWithSet bool
 	// LogoURL is shown on the approval page beside Name when it passes
 	// CheckLogoURL (an https URL); that page's CSP then allows its origin.
 	LogoURL string
@@ -216,11 +223,15 @@ type RevocationStore interface {
 }
 
 // Session is a browser's single sign-on session: the user signed in once,
-// and later authorization requests from any client are answered without a
-// password while it lives.
+// and later authorization requests from the clients the login's client
+// shares with (Client.SSOSharedWith) are answered without a password while
+// it lives.
 type Session struct {
-	ID       string // HashSecret of the session cookie's value
-	Subject  string
+	ID      string // HashSecret of the session cookie's value
+	Subject string
+	// ClientID is the client whose login started the session; its sharing
+	// policy decides which other clients the session may answer.
+	ClientID string
 	AuthTime time.Time
 	AMR      []string
 	// CreatedAt bounds the absolute lifetime; LastSeen the idle timeout.

@@ -25,6 +25,7 @@ type sessionItem struct {
 	SK        string   `dynamodbav:"sk"`
 	Type      string   `dynamodbav:"type"`
 	Subject   string   `dynamodbav:"subject,omitempty"`
+	ClientID  string   `dynamodbav:"client_id,omitempty"`
 	AuthTime  int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
 	AMR       []string `dynamodbav:"amr,omitempty"`
 	CreatedAt int64    `dynamodbav:"created_at,omitempty"` // epoch ms
@@ -42,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, sess oidc.Session) error {
 	writeID := newWriteID()
 	return s.create(ctx, "CreateSession", sessionItem{
 		PK: sessionPK(sess.ID), SK: typeSession, Type: typeSession,
-		Subject: sess.Subject, AuthTime: millis(sess.AuthTime), AMR: sess.AMR,
+		Subject: sess.Subject, ClientID: sess.ClientID, AuthTime: millis(sess.AuthTime), AMR: sess.AMR,
 		CreatedAt: millis(sess.CreatedAt), LastSeen: millis(sess.LastSeen),
 		Expiry: millis(sess.Expiry), TTL: ttlSeconds(sess.Expiry), WriteID: writeID,
 	}, writeID)
@@ -70,7 +71,7 @@ func (s *Store) Session(ctx context.Context, id string) (oidc.Session, error) {
 		return oidc.Session{}, oidc.ErrNotFound
 	}
 	return oidc.Session{
-		ID: id, Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
+		ID: id, Subject: it.Subject, ClientID: it.ClientID, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		CreatedAt: fromMillis(it.CreatedAt), LastSeen: fromMillis(it.LastSeen),
 		Expiry: fromMillis(it.Expiry),
 	}, nil

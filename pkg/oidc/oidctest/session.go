@@ -35,12 +35,12 @@ func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 
 func sampleSession(clock *Clock) oidc.Session {
 	now := clock.Now()
-	return oidc.Session{ID: uniqueID("session"), Subject: "user-1", AuthTime: now, AMR: []string{"pwd"},
+	return oidc.Session{ID: uniqueID("session"), Subject: "user-1", ClientID: "example-app", AuthTime: now, AMR: []string{"pwd"},
 		CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour)}
 }
 
 func equalSessions(a, b oidc.Session) bool {
-	return a.ID == b.ID && a.Subject == b.Subject && a.AuthTime.Equal(b.AuthTime) && equalStrings(emptyNil(a.AMR), emptyNil(b.AMR)) &&
+	return a.ID == b.ID && a.Subject == b.Subject && a.ClientID == b.ClientID && a.AuthTime.Equal(b.AuthTime) && equalStrings(emptyNil(a.AMR), emptyNil(b.AMR)) &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.LastSeen.Equal(b.LastSeen) && a.Expiry.Equal(b.Expiry)
 }
 
