@@ -61,6 +61,9 @@ func clientFromConfig(c config.Client) oidc.Client {
 		GrantTypes:        c.GrantTypes,
 		AllowedConnectors: c.AllowedConnectors,
 	}
+	if c.SSOSharedWith != nil {
+		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true
+	}
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.
 		out.SecretHash = oidc.HashSecret(c.Secret)

@@ -32,6 +32,9 @@ type Config struct {
 	Logger           Logger     `yaml:"logger"`
 	Extensions       Extensions `yaml:"extensions"`
 	Frontend         Frontend   `yaml:"frontend"`
+	// Sessions is Dex's sessions section (sessions.go); nil when absent,
+	// and then every client shares its single sign-on session with all.
+	Sessions *Sessions `yaml:"sessions"`
 
 	// Connectors is Dex's list of upstream identity providers: an empty
 	// list loads (Dex's reference config has connectors: []); any
@@ -120,6 +123,11 @@ type Client struct {
 	// AllowedConnectors are Dex's: the connectors the client's users may
 	// log in with (absent: all). Only local, the password database, exists.
 	AllowedConnectors []string `yaml:"allowedConnectors"`
+	// SSOSharedWith is Dex's: the other static clients (ids, or "*" for
+	// all) whose authorization requests a single sign-on session started by
+	// a login for this client may answer; [] none. nil (absent): the
+	// default, sessions.ssoSharedWithDefault.
+	SSOSharedWith *[]string `yaml:"ssoSharedWith"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
@@ -178,7 +186,7 @@ type Extensions struct {
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	AuthCodes time.Duration `yaml:"authCodes"`
 	// Sessions configures single sign-on sessions and remembered consent.
-	Sessions Sessions `yaml:"sessions"`
+	Sessions SessionExtensions `yaml:"sessions"`
 	// LoginThrottle limits password guessing; zero values take the
 	// provider's defaults (15m window; 5 per account and address, 50 per
 	// address, 100 per account).
@@ -197,8 +205,11 @@ type LoginThrottle struct {
 	PerAccount      int           `yaml:"perAccount"`
 }
 
-// Sessions configures the browser's single sign-on session.
-type Sessions struct {
+// SessionExtensions configures the browser's single sign-on session
+// (extensions.sessions). Dex's sessions.absoluteLifetime and
+// sessions.validIfNotUsedFor set the first two as well; Parse copies them
+// here.
+type SessionExtensions struct {
 	IdleTimeout      time.Duration `yaml:"idleTimeout"`      // a session unused this long ends; default 24h
 	AbsoluteLifetime time.Duration `yaml:"absoluteLifetime"` // a session ends this long after login; default 168h
 	RememberConsent  time.Duration `yaml:"rememberConsent"`  // approvals are remembered this long; default 2160h

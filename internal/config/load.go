@@ -75,6 +75,7 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	d.bindBackend(&c.Storage, "storage", defaultStorage)
 	d.bindBackend(&c.Signer, "signer", defaultSigner)
 	d.readAlgorithm(c)
+	d.resolveSessions(c)
 	d.applyDefaults(c)
 	validator{d}.validate(c)
 	if err := joinErrors(d.errs); err != nil {

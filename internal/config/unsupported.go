@@ -15,7 +15,6 @@ import (
 // value: a Dex storage or signer type.
 var unsupported = map[string]string{
 	"templates": "the login pages are built in",
-	"sessions":  "",
 	"mfa":       "",
 
 	// Headers the operator asks for (HSTS, a CSP) would silently be missing.
@@ -56,6 +55,11 @@ var ignored = map[string]string{
 	"expiry.signingKeys": "keys are rotated in the signer: KMS keys or the local key file",
 	// Cosmetic: the pages stay the built-in ones, with the default look.
 	"frontend.dir": frontendDir,
+	// Dex's session cookie settings: this provider's cookie is fixed, and
+	// the session is kept whatever the user ticks.
+	"sessions.cookieName":                 "the session cookie's name is fixed: oidc_session, with the __Host- prefix on https",
+	"sessions.rememberMeCheckedByDefault": "there is no remember-me box: the session is always kept, until it expires or the user logs out",
+	"sessions.cookieEncryptionKey":        "the cookie holds only a random 256-bit handle, stored hashed: there is nothing in it to encrypt",
 }
 
 const tlsInFront = "TLS is terminated in front of the provider, by API Gateway or a proxy"

@@ -55,6 +55,7 @@ func (v validator) validate(c *Config) {
 	v.validateExpiry(&c.Expiry)
 	v.validateLogger(&c.Logger)
 	v.validateFrontend(c)
+	v.validateSessions(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a
