@@ -86,7 +86,11 @@ func (v validator) validateSessions(c *Config) {
 		}
 		for j, id := range *cl.SSOSharedWith {
 			if id != "*" && !ids[id] {
-				v.fail(fmt.Sprintf("staticClients[%d].ssoSharedWith[%d]", i, j), "%q is not the id of a static client (or * for all)", id)
+				// Dex's clients may also come from its API or storage, so
+				// Dex's own reference names clients it does not define:
+				// load, and say it shares with no one here.
+				v.d.warn(fmt.Sprintf("staticClients[%d].ssoSharedWith[%d]", i, j),
+					fmt.Sprintf("has no effect (%q is not the id of a static client; clients come only from this file)", id))
 			}
 		}
 	}

@@ -127,10 +127,6 @@ func TestSessionsErrors(t *testing.T) {
 			[]string{"c.yaml:3: sessions.absoluteLifetime:"}},
 		{"unknown key", []string{"sessions:", "  cookieDomain: example.com"},
 			[]string{"c.yaml:3: sessions.cookieDomain: unknown key"}},
-		{"unknown client", sessionsClients(`    ssoSharedWith: ["dashboard-app", "admin-app"]`),
-			[]string{`c.yaml:6: staticClients[0].ssoSharedWith[1]: "admin-app" is not the id of a static client`}},
-		{"unknown client in a block list", sessionsClients("    ssoSharedWith:", "      - nobody"),
-			[]string{`c.yaml:7: staticClients[0].ssoSharedWith[0]: "nobody" is not the id of a static client`}},
 		{"not a list", sessionsClients("    ssoSharedWith: dashboard-app"),
 			[]string{"c.yaml:6: staticClients[0].ssoSharedWith: must be a list"}},
 	}
@@ -157,5 +153,36 @@ func TestSSOSharedWithLoads(t *testing.T) {
 		if c.StaticClients[0].SSOSharedWith == nil {
 			t.Errorf("%s: decoded as absent", list)
 		}
+	}
+}
+
+// TestSSOSharedWithUnknownClientWarns: Dex's clients may also come from its
+// API or storage, so Dex's own reference shares with clients it does not
+// define; here clients come only from the file: such an entry loads with a
+// warning and shares with no one.
+func TestSSOSharedWithUnknownClientWarns(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"flow list", sessionsClients(`    ssoSharedWith: ["dashboard-app", "admin-app"]`),
+			`c.yaml:6: staticClients[0].ssoSharedWith[1]: has no effect ("admin-app" is not the id of a static client; clients come only from this file)`},
+		{"block list", sessionsClients("    ssoSharedWith:", "      - nobody"),
+			`c.yaml:7: staticClients[0].ssoSharedWith[0]: has no effect ("nobody" is not the id of a static client; clients come only from this file)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(yml(append([]string{"issuer: https://id.example.com"}, tt.lines...)...), "c.yaml", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range c.Warnings {
+				got = append(got, w.String())
+			}
+			if !slices.Contains(got, tt.want) {
+				t.Errorf("warnings %q; want %q among them", got, tt.want)
+			}
+		})
 	}
 }

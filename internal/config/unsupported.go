@@ -52,7 +52,7 @@ var ignored = map[string]string{
 	"logger.excludeFields": "no log line carries user attributes (email, username, preferred_username, groups)",
 	// Dex rotates a key it stores; this provider's keys are KMS keys or a
 	// key file, rotated by the operator (docs/kms.md).
-	"expiry.signingKeys": "keys are rotated in the signer: KMS keys or the local key file",
+	"expiry.signingKeys": "deprecated in Dex too: signer.config.keysRotationPeriod rotates the local key; KMS keys are rotated by the operator",
 	// Cosmetic: the pages stay the built-in ones, with the default look.
 	"frontend.dir": frontendDir,
 	// Dex's session cookie settings: this provider's cookie is fixed, and

@@ -27,7 +27,7 @@ func TestWarnings(t *testing.T) {
 		{"web.tlsMaxVersion", yml(issuer, "web:", "  tlsMaxVersion: 1.3"),
 			`c.yaml:3: web.tlsMaxVersion: has no effect (TLS is terminated in front of the provider, by API Gateway or a proxy)`},
 		{"expiry.signingKeys", yml(issuer, "expiry:", "  signingKeys: 6h"),
-			`c.yaml:3: expiry.signingKeys: has no effect (keys are rotated in the signer: KMS keys or the local key file)`},
+			`c.yaml:3: expiry.signingKeys: has no effect (deprecated in Dex too: signer.config.keysRotationPeriod rotates the local key; KMS keys are rotated by the operator)`},
 		{"logger.excludeFields", yml(issuer, "logger:", "  excludeFields: [email]"),
 			`c.yaml:3: logger.excludeFields: has no effect (no log line carries user attributes (email, username, preferred_username, groups))`},
 		{"frontend.dir", yml(issuer, "frontend:", "  dir: /srv/dex/web"),
