@@ -49,7 +49,11 @@ func route(method, path string) (rt oidc.Route, ok bool) {
 		method = http.MethodGet
 	}
 	for _, rt := range oidc.Routes {
-		if rt.Method == method && rt.Path == path {
+		if rt.Method != method {
+			continue
+		}
+		// A greedy path variable ({proxy+}) matches one segment or more.
+		if prefix, greedy := strings.CutSuffix(rt.Path, "{proxy+}"); rt.Path == path || greedy && len(path) > len(prefix) && strings.HasPrefix(path, prefix) {
 			return rt, true
 		}
 	}

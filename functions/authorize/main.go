@@ -10,7 +10,13 @@
 //   - POST /consent
 //   - GET /logout
 //   - POST /logout
+//   - GET /static/{proxy+}
+//   - HEAD /static/{proxy+}
+//   - GET /theme/{proxy+}
+//   - HEAD /theme/{proxy+}
 //
+// The last four serve the static files of frontend.dir, bundled into this
+// function's zip beside config.yaml.
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
 // the other variables of config.EnvVars) and builds this function's endpoint

@@ -129,6 +129,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 			LogoURL: cfg.Frontend.LogoURL,
 			Theme:   cfg.Frontend.Theme,
 			Extra:   cfg.Frontend.Extra,
+			Files:   cfg.Frontend.Files,
 		},
 	}
 }

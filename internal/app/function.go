@@ -69,7 +69,7 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	if !slices.Contains(oidc.Functions, function) {
 		return misconfigured(ctx, logger, errors.New("unknown function name; want one of "+strings.Join(oidc.Functions, ", ")))
 	}
-	cfg, err := config.FromEnvironment(getenv)
+	cfg, err := config.FromEnvironmentFor(function, getenv)
 	if err != nil {
 		return misconfigured(ctx, logger, err)
 	}

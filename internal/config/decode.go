@@ -55,6 +55,8 @@ type decoder struct {
 	errs    []*Error
 	warns   []Warning // keys that load but have no effect (see ignored)
 	fatal   bool      // the file could not be read as a mapping: skip validation
+	// skipFiles: do not read frontend.dir (a function that serves none)
+	skipFiles bool
 }
 
 func newDecoder(file string, getenv func(string) string) *decoder {

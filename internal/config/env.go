@@ -5,6 +5,8 @@ import (
 	"maps"
 	"os"
 	"strings"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // Environment variables read by FromEnvironment. template.yaml and the CDK
@@ -35,6 +37,13 @@ var EnvVars = []string{EnvConfig, EnvIssuer, EnvDynamoDBTable, EnvKMSKeyIDs}
 // validates. A problem with an overriding value is reported on one line
 // that starts with the variable's name.
 func FromEnvironment(getenv func(string) string) (*Config, error) {
+	return FromEnvironmentFor(oidc.FunctionAuthorize, getenv)
+}
+
+// FromEnvironmentFor is FromEnvironment for one Lambda function: only the
+// authorize function, which serves them, reads frontend.dir's files (only
+// its zip holds them); the others neither read nor check the directory.
+func FromEnvironmentFor(function string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -46,7 +55,10 @@ func FromEnvironment(getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, &Error{Env: EnvConfig, Msg: err.Error()}
 	}
-	return parse(data, path, getenv, envOverrides)
+	return parse(data, path, getenv, func(d *decoder, c *Config) {
+		d.skipFiles = function != oidc.FunctionAuthorize
+		envOverrides(d, c)
+	})
 }
 
 // envOverrides applies the deployment settings that replace the file's.

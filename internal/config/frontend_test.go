@@ -79,16 +79,15 @@ func TestFrontendErrors(t *testing.T) {
 	}
 }
 
-// TestFrontendWarnings: what Dex resolves under frontend.dir loads and has
-// no effect, with a warning.
+// TestFrontendWarnings: a relative logo without frontend.dir, and a
+// client's relative logo, load and have no effect, with a warning.
 func TestFrontendWarnings(t *testing.T) {
 	c := mustParse(t, yml("issuer: https://id.example.com",
 		"frontend:",
-		"  dir: /srv/dex/web",
+		"  dir: ''",
 		"  logoURL: theme/logo.png"), nil)
 	want := []string{
-		`c.yaml:3: frontend.dir: has no effect (not served yet: its static files are not used, nor Dex's HTML templates, for the built-in pages are; give frontend.logoURL as an https URL)`,
-		`c.yaml:4: frontend.logoURL: "theme/logo.png": has no effect (a path under frontend.dir is not served yet; give an https URL)`,
+		`c.yaml:4: frontend.logoURL: "theme/logo.png": has no effect (frontend.dir is not set: no file is served at /theme/logo.png)`,
 	}
 	if len(c.Warnings) != len(want) {
 		t.Fatalf("warnings %v; want %d", c.Warnings, len(want))

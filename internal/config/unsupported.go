@@ -53,8 +53,6 @@ var ignored = map[string]string{
 	// Dex rotates a key it stores; this provider's keys are KMS keys or a
 	// key file, rotated by the operator (docs/kms.md).
 	"expiry.signingKeys": "deprecated in Dex too: signer.config.keysRotationPeriod rotates the local key; KMS keys are rotated by the operator",
-	// Cosmetic: the pages stay the built-in ones, with the default look.
-	"frontend.dir": frontendDir,
 	// Dex's session cookie settings: this provider's cookie is fixed, and
 	// the session is kept whatever the user ticks.
 	"sessions.cookieName":                 "the session cookie's name is fixed: oidc_session, with the __Host- prefix on https",
@@ -63,8 +61,6 @@ var ignored = map[string]string{
 }
 
 const tlsInFront = "TLS is terminated in front of the provider, by API Gateway or a proxy"
-
-const frontendDir = "not served yet: its static files are not used, nor Dex's HTML templates, for the built-in pages are; give frontend.logoURL as an https URL"
 
 // unknownKey reports key, at path p, which names no field of a mapping
 // whose fields are fields: as a warning if it is ignored, as an error if

@@ -30,8 +30,6 @@ func TestWarnings(t *testing.T) {
 			`c.yaml:3: expiry.signingKeys: has no effect (deprecated in Dex too: signer.config.keysRotationPeriod rotates the local key; KMS keys are rotated by the operator)`},
 		{"logger.excludeFields", yml(issuer, "logger:", "  excludeFields: [email]"),
 			`c.yaml:3: logger.excludeFields: has no effect (no log line carries user attributes (email, username, preferred_username, groups))`},
-		{"frontend.dir", yml(issuer, "frontend:", "  dir: /srv/dex/web"),
-			`c.yaml:3: frontend.dir: has no effect (` + frontendDir + `)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

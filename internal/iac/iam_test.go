@@ -243,9 +243,13 @@ func newDeployment(t *testing.T) *deployment {
 	}
 	mounted := map[string]bool{}
 	for _, rt := range oidc.Routes {
-		if !mounted[rt.Path] {
-			mux.Handle(rt.Path, handlers[rt.Function]) // each path belongs to one function
-			mounted[rt.Path] = true
+		pattern := rt.Path
+		if prefix, ok := rt.Greedy(); ok {
+			pattern = prefix // API Gateway's {proxy+}: ServeMux's subtree
+		}
+		if !mounted[pattern] {
+			mux.Handle(pattern, handlers[rt.Function]) // each path belongs to one function
+			mounted[pattern] = true
 		}
 	}
 	return d

@@ -67,6 +67,8 @@ func (a *Authorize) handlers() map[string]http.HandlerFunc {
 		PathLogin:     a.handle(a.serveLogin),
 		PathConsent:   a.handle(a.serveConsent),
 		PathLogout:    a.handle(a.serveLogout),
+		PathStatic:    staticFiles(&a.base),
+		PathTheme:     staticFiles(&a.base),
 	}
 }
 

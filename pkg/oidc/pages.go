@@ -58,8 +58,9 @@ var themes = map[string]stylesheet{
 	ThemeDark:  {baseStyle + "\n" + darkStyle, cspHash(baseStyle + "\n" + darkStyle)},
 }
 
-// Frontend is how the pages look: Dex's frontend settings, except dir.
-// The pages are always the built-in ones (templates/*.html).
+// Frontend is how the pages look: Dex's frontend settings. The pages are
+// always the built-in ones (templates/*.html), with their own style; of
+// Dex's dir, the static files are served (Files).
 type Frontend struct {
 	// Issuer is the name of the service, shown above every page's heading
 	// and after its title ("Sign in · Example"). Dex's default is "dex";
@@ -68,7 +69,9 @@ type Frontend struct {
 	// LogoURL is an image shown above every page's heading (with the
 	// alt text "<Issuer> logo", or "Logo"). It MUST pass CheckLogoURL; the
 	// pages' CSP then allows images from its origin, and only from it
-	// beside 'self' and data:. A URL that fails is not shown.
+	// beside 'self' and data:. Or it is Dex's relative form naming a file
+	// of Files (theme/logo.png, see DirLogoPath), shown from the issuer.
+	// Any other URL is not shown.
 	LogoURL string
 	// Theme is ThemeLight (the default) or ThemeDark; any other value is
 	// shown light.
@@ -76,6 +79,12 @@ type Frontend struct {
 	// Extra are Dex's frontend.extra strings, available to
 	// templates/layout.html as .Extra. The built-in pages use none.
 	Extra map[string]string
+	// Files are the static files of Dex's frontend.dir, keyed by
+	// issuer-relative path: /static/… (the directory's static/) and
+	// /theme/… (its themes/<theme>/). The authorize function serves them
+	// at PathStatic and PathTheme. A theme's styles.css is served but not
+	// applied: the pages' CSP allows only their built-in style.
+	Files map[string]StaticFile
 }
 
 // CheckLogoURL reports whether s may be shown as a logo: an absolute https
@@ -176,7 +185,7 @@ func (p consentPage) images() []string { return []string{p.ClientLogo} }
 type layout struct {
 	Style template.CSS
 	Name  string // Frontend.Issuer
-	Logo  string // Frontend.LogoURL if it passes CheckLogoURL
+	Logo  string // pageLogo: Frontend.LogoURL, or the issuer's URL of a file of Files
 	Extra map[string]string
 	Page  page
 }
@@ -244,8 +253,10 @@ func (b *base) render(w http.ResponseWriter, r *http.Request, status int, redire
 		style = themes[ThemeLight]
 	}
 	l := layout{Style: template.CSS(style.css), Name: f.Issuer, Extra: f.Extra, Page: p}
-	if CheckLogoURL(f.LogoURL) == nil {
-		l.Logo = f.LogoURL
+	logo, external := pageLogo(f, b.issuer.String())
+	l.Logo = logo
+	if !external {
+		logo = "" // same origin: img-src 'self'
 	}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", l); err != nil {
@@ -254,7 +265,7 @@ func (b *base) render(w http.ResponseWriter, r *http.Request, status int, redire
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pagePolicy(name, style.hash, redirectURI, imageSources(l.Logo, p)))
+	h.Set("Content-Security-Policy", pagePolicy(name, style.hash, redirectURI, imageSources(logo, p)))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")

@@ -7,8 +7,10 @@ import (
 )
 
 // router dispatches exact issuer-relative paths and methods to handlers,
-// for the routes of Routes whose function is one of functions. Any other
-// request gets a JSON 404, never another endpoint's behaviour.
+// for the routes of Routes whose function is one of functions; a route
+// whose path ends in {proxy+} (PathStatic, PathTheme) matches every path
+// below its prefix instead. Any other request gets a JSON 404, never
+// another endpoint's behaviour.
 func (b *base) router(handlers map[string]http.HandlerFunc, functions ...string) http.Handler {
 	type route struct {
 		methods []string
@@ -16,12 +18,19 @@ func (b *base) router(handlers map[string]http.HandlerFunc, functions ...string)
 		h       http.HandlerFunc
 	}
 	table := map[string]*route{}
+	var prefixes []string // the {proxy+} routes' prefixes, each a key of table
 	for _, rt := range Routes {
 		h := handlers[rt.Path]
 		if !slices.Contains(functions, rt.Function) || h == nil {
 			continue
 		}
 		full := b.issuer.Path + rt.Path
+		if prefix, ok := isPrefixRoute(full); ok {
+			full = prefix
+			if !slices.Contains(prefixes, prefix) {
+				prefixes = append(prefixes, prefix)
+			}
+		}
 		if table[full] == nil {
 			table[full] = &route{h: h}
 		}
@@ -40,6 +49,9 @@ func (b *base) router(handlers map[string]http.HandlerFunc, functions ...string)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rt := table[r.URL.Path]
 		if rt == nil {
+			rt = prefixRoute(table, prefixes, r.URL.Path)
+		}
+		if rt == nil {
 			b.writeError(w, r, &Error{Code: ErrCodeNotFound, Description: "no such endpoint", Status: http.StatusNotFound})
 			return
 		}
@@ -57,6 +69,17 @@ func (b *base) router(handlers map[string]http.HandlerFunc, functions ...string)
 		}
 		rt.h(w, r)
 	})
+}
+
+// prefixRoute is the entry of table for the prefix route that path falls
+// under (with at least one character after the prefix), or nil.
+func prefixRoute[R any](table map[string]*R, prefixes []string, path string) *R {
+	for _, p := range prefixes {
+		if len(path) > len(p) && strings.HasPrefix(path, p) {
+			return table[p]
+		}
+	}
+	return nil
 }
 
 // cors applies the CORS policy of the back-channel endpoints and answers

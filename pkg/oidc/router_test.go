@@ -50,6 +50,12 @@ func TestCORS(t *testing.T) {
 func TestFunctionRoutes(t *testing.T) {
 	e := newEnv(t)
 	s := oidc.Settings{Issuer: e.issuer, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	s.Frontend.Files = map[string]oidc.StaticFile{} // what the greedy routes' samples name
+	for _, rt := range oidc.Routes {
+		if _, ok := rt.Greedy(); ok {
+			s.Frontend.Files[rt.Sample()] = oidc.StaticFile{ContentType: "image/png", Body: []byte("PNG")}
+		}
+	}
 	must := func(h interface{ Handler() http.Handler }, err error) http.Handler {
 		t.Helper()
 		if err != nil {
@@ -70,7 +76,7 @@ func TestFunctionRoutes(t *testing.T) {
 	}
 	for _, fn := range oidc.Functions {
 		for _, rt := range oidc.Routes {
-			req, _ := http.NewRequest(rt.Method, e.issuer+rt.Path, nil)
+			req, _ := http.NewRequest(rt.Method, e.issuer+rt.Sample(), nil)
 			rec := newRecorder()
 			handlers[fn].ServeHTTP(rec, req)
 			// A route of the function always has a handler: never the 404

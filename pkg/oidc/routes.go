@@ -1,5 +1,7 @@
 package oidc
 
+import "strings"
+
 // Function names: each is one Lambda function (functions/<name>) and owns the
 // routes listed for it in Routes.
 const (
@@ -25,6 +27,12 @@ const (
 	PathRevoke        = "/revoke"     // RFC 7009
 	PathIntrospect    = "/introspect" // RFC 7662
 	PathUserInfo      = "/userinfo"
+	// The files of Dex's frontend.dir (Frontend.Files), in Dex's URL
+	// layout: static/… and themes/<theme>/… of the directory. A path
+	// ending in {proxy+} is a prefix (API Gateway's greedy path variable);
+	// every other path matches exactly.
+	PathStatic = "/static/{proxy+}"
+	PathTheme  = "/theme/{proxy+}"
 )
 
 // Route is one method and path served by one function.
@@ -50,6 +58,10 @@ var Routes = []Route{
 	{FunctionAuthorize, "POST", PathConsent},
 	{FunctionAuthorize, "GET", PathLogout},
 	{FunctionAuthorize, "POST", PathLogout},
+	{FunctionAuthorize, "GET", PathStatic},
+	{FunctionAuthorize, "HEAD", PathStatic},
+	{FunctionAuthorize, "GET", PathTheme},
+	{FunctionAuthorize, "HEAD", PathTheme},
 	{FunctionToken, "POST", PathToken},
 	{FunctionToken, "OPTIONS", PathToken},
 	{FunctionToken, "POST", PathRevoke},
@@ -62,3 +74,23 @@ var Routes = []Route{
 
 // Functions lists the Lambda functions in a stable order.
 var Functions = []string{FunctionAuthorize, FunctionToken, FunctionUserInfo, FunctionDiscovery, FunctionJWKS}
+
+// greedyVar is API Gateway's greedy path variable: a route whose path ends
+// in it matches every path below the prefix before it.
+const greedyVar = "{proxy+}"
+
+// Greedy reports whether the route's path ends in {proxy+} (PathStatic,
+// PathTheme) and returns the prefix it matches below, with its trailing
+// slash.
+func (r Route) Greedy() (prefix string, ok bool) {
+	return strings.CutSuffix(r.Path, greedyVar)
+}
+
+// Sample is a path the route matches: its path, or for a greedy route a
+// file below its prefix.
+func (r Route) Sample() string {
+	if prefix, ok := r.Greedy(); ok {
+		return prefix + "logo.png"
+	}
+	return r.Path
+}

@@ -10,6 +10,12 @@
 // are written with archive/zip, bootstrap with mode 0755, deterministically
 // (fixed timestamps), so an unchanged build gives a byte-identical zip.
 //
+// When the configuration sets frontend.dir, the authorize function's
+// artifact also holds that directory's static/ and themes/ files, at the
+// same path relative to config.yaml as beside the configuration file, so
+// that the path resolves unchanged (nothing is rewritten). frontend.dir
+// must then be a relative path inside the configuration's directory.
+//
 // All functions (make build):
 //
 //	go run ./internal/tools/buildfunctions -config examples/config.dev.yaml -out build
@@ -25,6 +31,7 @@ package main
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -103,23 +110,28 @@ func run(o options, stdout, stderr io.Writer) error {
 	if o.function != "" {
 		names = []string{o.function}
 	}
+	assets, err := frontendAssets(o.config, config)
+	if err != nil {
+		return err
+	}
 	var out []built
 	if o.dir != "" {
-		b, err := buildInto(o.function, o.dir, o.arch, config)
+		b, err := buildInto(o.function, o.dir, o.arch, config, assets)
 		if err != nil {
 			return err
 		}
 		out = append(out, b)
 	} else {
-		if out, err = buildAll(names, o.out, o.arch, config); err != nil {
+		if out, err = buildAll(names, o.out, o.arch, config, assets); err != nil {
 			return err
 		}
 	}
 	return report(stdout, out, o.arch)
 }
 
-// buildInto builds one function into dir: dir/bootstrap and dir/config.yaml.
-func buildInto(name, dir, arch string, config []byte) (built, error) {
+// buildInto builds one function into dir: dir/bootstrap and dir/config.yaml
+// (and, for authorize, the frontend assets).
+func buildInto(name, dir, arch string, config []byte, assets []asset) (built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return built{}, err
 	}
@@ -130,13 +142,16 @@ func buildInto(name, dir, arch string, config []byte) (built, error) {
 	if err := os.WriteFile(filepath.Join(dir, bundledConfig), config, 0o644); err != nil {
 		return built{}, err
 	}
+	if err := writeAssets(dir, assetsOf(name, assets)); err != nil {
+		return built{}, err
+	}
 	return built{name: name, bootstrap: bootstrap}, nil
 }
 
 // buildAll builds names (one go build per set of build tags; the shared
 // packages compile once), then lays out out/<name>/ and zips each to
 // out/<name>.zip.
-func buildAll(names []string, out, arch string, config []byte) ([]built, error) {
+func buildAll(names []string, out, arch string, config []byte, assets []asset) ([]built, error) {
 	bin := filepath.Join(out, ".bin")
 	if err := os.RemoveAll(bin); err != nil {
 		return nil, err
@@ -164,8 +179,11 @@ func buildAll(names []string, out, arch string, config []byte) ([]built, error) 
 		if err := os.WriteFile(filepath.Join(dir, bundledConfig), config, 0o644); err != nil {
 			return nil, err
 		}
+		if err := writeAssets(dir, assetsOf(name, assets)); err != nil {
+			return nil, err
+		}
 		z := filepath.Join(out, name+".zip")
-		if err := writeZip(z, bootstrap, config); err != nil {
+		if err := writeZip(z, bootstrap, config, assetsOf(name, assets)...); err != nil {
 			return nil, fmt.Errorf("%s: %w", z, err)
 		}
 		res = append(res, built{name: name, bootstrap: bootstrap, zip: z})
@@ -191,8 +209,9 @@ func goBuild(arch, output string, names ...string) error {
 }
 
 // writeZip writes the deployment package: bootstrap (mode 0755, which
-// Lambda needs to execute it) and the configuration (0644).
-func writeZip(path, bootstrap string, config []byte) (err error) {
+// Lambda needs to execute it), the configuration (0644) and assets (0644,
+// in order).
+func writeZip(path, bootstrap string, config []byte, assets ...asset) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -213,6 +232,11 @@ func writeZip(path, bootstrap string, config []byte) (err error) {
 	}
 	if err := addFile(zw, bundledConfig, 0o644, strings.NewReader(string(config))); err != nil {
 		return err
+	}
+	for _, a := range assets {
+		if err := addFile(zw, a.name, 0o644, bytes.NewReader(a.body)); err != nil {
+			return err
+		}
 	}
 	return zw.Close()
 }

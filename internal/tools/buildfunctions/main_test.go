@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -76,6 +77,10 @@ func TestRunRejects(t *testing.T) {
 	if err := os.WriteFile(config, []byte("issuer: https://id.example.com\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	absDir := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(absDir, []byte("issuer: https://id.example.com\nfrontend:\n  dir: /srv/dex/web\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		o    options
@@ -85,6 +90,7 @@ func TestRunRejects(t *testing.T) {
 		{"unknown function", options{config: config, function: "tokens", arch: "arm64"}, `-function "tokens"`},
 		{"unknown arch", options{config: config, arch: "386"}, `-arch "386"`},
 		{"missing config", options{config: config + ".absent", arch: "arm64"}, "-config"},
+		{"absolute frontend.dir", options{config: absDir, arch: "arm64"}, "frontend.dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,5 +151,102 @@ func TestBuildForLambda(t *testing.T) {
 	}
 	if got, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err != nil || !strings.Contains(string(got), "id.example.com") {
 		t.Errorf("config.yaml = %q, %v", got, err)
+	}
+}
+
+// TestFrontendAssets: frontend.dir's static/ and themes/ files are bundled
+// with the authorize function alone, at the same path relative to
+// config.yaml, in its zip and in its -dir artifact; Dex's templates and
+// hidden files are not.
+func TestFrontendAssets(t *testing.T) {
+	src := t.TempDir()
+	for name, body := range map[string]string{
+		"web/static/main.css":        "body{}",
+		"web/themes/light/logo.png":  "PNG",
+		"web/themes/dark/styles.css": "b{}",
+		"web/templates/login.html":   "<html>",
+		"web/static/.DS_Store":       "x",
+	} {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := []byte("issuer: https://id.example.com\nfrontend:\n  dir: web\n")
+	cfgPath := filepath.Join(src, "config.yaml")
+	assets, err := frontendAssets(cfgPath, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range assets {
+		names = append(names, a.name)
+	}
+	want := []string{"web/static/main.css", "web/themes/dark/styles.css", "web/themes/light/logo.png"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("assets %q; want %q", names, want)
+	}
+	if got := assetsOf(oidc.FunctionToken, assets); got != nil {
+		t.Errorf("token gets assets %v; want none", got)
+	}
+
+	dir := t.TempDir()
+	bootstrap := filepath.Join(dir, "bootstrap")
+	if err := os.WriteFile(bootstrap, []byte("\x7fELF"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	z := filepath.Join(dir, "authorize.zip")
+	if err := writeZip(z, bootstrap, cfg, assetsOf(oidc.FunctionAuthorize, assets)...); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	got := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		got[f.Name] = string(b)
+		if f.Name != "bootstrap" && f.Mode() != 0o644 {
+			t.Errorf("%s: mode %v; want 0644", f.Name, f.Mode())
+		}
+	}
+	if len(got) != 2+len(want) || got["web/themes/light/logo.png"] != "PNG" || got["config.yaml"] != string(cfg) {
+		t.Errorf("zip holds %v", got)
+	}
+
+	// The -dir artifact: the path resolves beside config.yaml as it did
+	// beside the source configuration.
+	art := t.TempDir()
+	if err := writeAssets(art, assets); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(art, "web", "static", "main.css")); err != nil || string(b) != "body{}" {
+		t.Errorf("artifact web/static/main.css = %q, %v", b, err)
+	}
+	if err := os.WriteFile(filepath.Join(art, bundledConfig), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(filepath.Join(art, bundledConfig), nil)
+	if err != nil {
+		t.Fatalf("the artifact's config does not load: %v", err)
+	}
+	if f := c.Frontend.Files["/static/main.css"]; string(f.Body) != "body{}" {
+		t.Errorf("the artifact's config serves /static/main.css = %q", f.Body)
+	}
+
+	for _, bad := range []string{"/srv/dex/web", "../web", "absent"} {
+		if _, err := frontendAssets(cfgPath, []byte("frontend:\n  dir: "+bad+"\n")); err == nil || !strings.Contains(err.Error(), "frontend.dir") {
+			t.Errorf("dir %q: err = %v; want a frontend.dir error", bad, err)
+		}
+	}
+	if a, err := frontendAssets(cfgPath, []byte("issuer: https://id.example.com\n")); err != nil || a != nil {
+		t.Errorf("no dir: %v, %v; want none", a, err)
 	}
 }
