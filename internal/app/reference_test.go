@@ -54,6 +54,14 @@ func TestDexReferenceConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The reference lists plain among codeChallengeMethodsSupported: it is
+	// never enabled (RFC 9700 §2.1.1).
+	var meta struct {
+		Methods []string `json:"code_challenge_methods_supported"`
+	}
+	if err := provider.Claims(&meta); err != nil || !slices.Equal(meta.Methods, []string{"S256"}) {
+		t.Errorf("code_challenge_methods_supported = %v (%v); want [S256]", meta.Methods, err)
+	}
 	rp := oauth2.Config{ClientID: "example-app", ClientSecret: "ZXhhbXBsZS1hcHAtc2VjcmV0", Endpoint: provider.Endpoint(),
 		RedirectURL: "http://127.0.0.1:5555/callback", Scopes: []string{gooidc.ScopeOpenID, "email", "profile", "groups", gooidc.ScopeOfflineAccess}}
 	verifier := oauth2.GenerateVerifier()
