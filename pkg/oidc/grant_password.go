@@ -2,11 +2,9 @@ package oidc
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // maxPasswordLength bounds a password as the login form does: longer ones
@@ -118,30 +116,9 @@ func (t *Token) passwordTokens(ctx context.Context, client Client, scopes []stri
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := storeFamily(wctx, t.codes, t.rand, family, t.now().Add(t.s.AuthCodeLifetime)); err != nil {
+	if err := t.refresh.CreateRefreshGrant(wctx, *family); err != nil {
 		return tokenSet{}, internalError(err)
 	}
 	set.RefreshToken = refreshToken
 	return set, nil
-}
-
-// storeFamily stores a new refresh token family outside the code grant.
-// The stores create a family only as the atomic step of a code's
-// redemption (CodeStore.RedeemCode), so a code that no one ever holds (a
-// random id, its secret discarded) is issued for the family and redeemed at
-// once: two writes. A failure between them leaves a code no one can redeem,
-// which expires at codeExpiry.
-func storeFamily(ctx context.Context, codes CodeStore, rand io.Reader, family *RefreshGrant, codeExpiry time.Time) error {
-	secret, err := newSecret(rand)
-	if err != nil {
-		return err
-	}
-	code := AuthCode{
-		ID: HashSecret(secret), ClientID: family.ClientID, Subject: family.Subject, Scopes: family.Scopes,
-		AuthTime: family.AuthTime, AMR: family.AMR, Expiry: codeExpiry,
-	}
-	if err := codes.CreateCode(ctx, code); err != nil {
-		return err
-	}
-	return codes.RedeemCode(ctx, code.ID, family)
 }

@@ -197,6 +197,11 @@ type RefreshGrant struct {
 
 // RefreshStore holds refresh token families.
 type RefreshStore interface {
+	// CreateRefreshGrant stores a new family g with Version 1, for a grant
+	// that starts without a code (the password grant); ErrConflict if the
+	// id exists. (A code's family is created by CodeStore.RedeemCode, in
+	// the same atomic step that consumes the code.)
+	CreateRefreshGrant(ctx context.Context, g RefreshGrant) error
 	// RefreshGrant returns the family, revoked or not, until its Expiry;
 	// ErrNotFound if unknown or expired.
 	RefreshGrant(ctx context.Context, id string) (RefreshGrant, error)

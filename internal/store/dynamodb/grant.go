@@ -85,6 +85,15 @@ func (t *table) decodeGrant(av map[string]types.AttributeValue) (it grantItem, l
 	return it, it.Expiry > t.nowMillis(), nil
 }
 
+// CreateRefreshGrant implements oidc.RefreshStore: one PutItem on
+// condition that the key is unused (a retry of a write whose response was
+// lost recognises its own write id).
+func (s *Store) CreateRefreshGrant(ctx context.Context, g oidc.RefreshGrant) error {
+	g.Version = 1
+	writeID := newWriteID()
+	return s.create(ctx, "CreateRefreshGrant", toGrantItem(g, writeID), writeID)
+}
+
 // RefreshGrant implements oidc.RefreshStore: one strongly consistent
 // GetItem, so that a refresh never works from a family state older than the
 // last rotation (that would only cost a conflict, but also a wasted

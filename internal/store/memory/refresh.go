@@ -11,6 +11,18 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
+// CreateRefreshGrant implements oidc.RefreshStore.
+func (s *Store) CreateRefreshGrant(_ context.Context, g oidc.RefreshGrant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, exists := s.grants[g.ID]; exists {
+		return oidc.ErrConflict
+	}
+	g.Version = 1
+	s.grants[g.ID] = cloneGrant(g)
+	return nil
+}
+
 // RefreshGrant implements oidc.RefreshStore.
 func (s *Store) RefreshGrant(_ context.Context, id string) (oidc.RefreshGrant, error) {
 	s.mu.Lock()

@@ -25,6 +25,7 @@ type NewRefreshStore func(t *testing.T, clock *Clock) RefreshStore
 // storage contract; every store MUST pass it.
 func TestRefreshStorage(t *testing.T, newStore NewRefreshStore) {
 	runSuite(t, newStore, []subtest[RefreshStore]{
+		{"CreateRefreshGrant", testCreateRefreshGrant},
 		{"RedeemCodeCreatesGrant", testRedeemCodeCreatesGrant},
 		{"RedeemCodeConcurrentCreatesOneGrant", testRedeemCodeConcurrentCreatesOneGrant},
 		{"RefreshGrantExpiry", testRefreshGrantExpiry},
@@ -97,6 +98,27 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// testCreateRefreshGrant: a family created without a code reads back with
+// Version 1; a second create of the id is ErrConflict and changes nothing.
+func testCreateRefreshGrant(t *testing.T, s RefreshStore, clock *Clock) {
+	ctx := context.Background()
+	want := sampleGrant(clock)
+	if err := s.CreateRefreshGrant(ctx, want); err != nil {
+		t.Fatalf("CreateRefreshGrant: %v", err)
+	}
+	want.Version = 1
+	got, err := s.RefreshGrant(ctx, want.ID)
+	if err != nil || !equalGrants(got, want) {
+		t.Fatalf("RefreshGrant: %+v, %v\nwant %+v", got, err, want)
+	}
+	other := want
+	other.Subject = "someone-else"
+	wantErr(t, "CreateRefreshGrant(existing id)", s.CreateRefreshGrant(ctx, other), oidc.ErrConflict)
+	if got, _ := s.RefreshGrant(ctx, want.ID); got.Subject != want.Subject {
+		t.Errorf("a refused create changed the family: subject %q", got.Subject)
+	}
 }
 
 func testRedeemCodeCreatesGrant(t *testing.T, s RefreshStore, clock *Clock) {
