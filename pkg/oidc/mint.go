@@ -33,6 +33,12 @@ type grant struct {
 	// GrantID is the grant the tokens come from (every redeemed code starts
 	// one): revoking it revokes its access tokens too (RFC 7009 §2.1).
 	GrantID string
+	// Audience is the access token's audience; empty: the userinfo
+	// endpoint. Only the client credentials grant sets it (RFC 8707).
+	Audience []string
+	// GrantType marks an access token with no user behind it: the client
+	// credentials grant sets it (the gty claim); empty for user tokens.
+	GrantType string
 }
 
 // tokenSet is a token endpoint response body (RFC 6749 §5.1,
@@ -60,6 +66,9 @@ type accessTokenClaims struct {
 	UserInfoClaims []string `json:"userinfo_claims,omitempty"`
 	// GrantID is grant.GrantID.
 	GrantID string `json:"grant_id,omitempty"`
+	// GrantType is grant.GrantType: "client_credentials" on a token whose
+	// subject is the client itself (as Auth0's gty claim).
+	GrantType string `json:"gty,omitempty"`
 }
 
 // mintTokens signs an access token and an ID token for g, as the token
@@ -109,21 +118,30 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 		return "", err
 	}
 	_, userInfoClaims := requestedClaims(g.Claims)
+	aud := jwt.ClaimStrings{b.URL(PathUserInfo)}
+	if len(g.Audience) > 0 {
+		aud = g.Audience
+	}
+	var authTime int64
+	if !g.AuthTime.IsZero() {
+		authTime = g.AuthTime.Unix()
+	}
 	return b.sign(ctx, typAccessToken, accessTokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    b.s.Issuer,
 			Subject:   g.Subject,
-			Audience:  jwt.ClaimStrings{b.URL(PathUserInfo)},
+			Audience:  aud,
 			ExpiresAt: jwt.NewNumericDate(now.Add(b.s.IDTokenLifetime)),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
 		ClientID:       g.ClientID,
 		Scope:          strings.Join(g.Scopes, " "),
-		AuthTime:       g.AuthTime.Unix(),
+		AuthTime:       authTime,
 		AMR:            g.AMR,
 		UserInfoClaims: userInfoClaims,
 		GrantID:        g.GrantID,
+		GrantType:      g.GrantType,
 	})
 }
 

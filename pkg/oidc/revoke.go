@@ -44,7 +44,7 @@ func (t *Token) revoke(w http.ResponseWriter, r *http.Request) error {
 		t.log.InfoContext(ctx, "refresh token family revoked", "client_id", client.ID, "request_id", RequestID(ctx))
 		return nil
 	}
-	claims, err := t.verifyAccessToken(ctx, token)
+	claims, err := verifyIssuedAccessToken(ctx, &t.base, token)
 	if err != nil {
 		if isInvalidToken(err) {
 			return nil

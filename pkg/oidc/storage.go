@@ -158,6 +158,15 @@ type Client struct {
 	// LogoURL is shown on the approval page beside Name when it passes
 	// CheckLogoURL (an https URL); that page's CSP then allows its origin.
 	LogoURL string
+	// AllowedScopes are the scopes a client credentials grant
+	// (RFC 6749 §4.4) may give this client for itself; never openid nor a
+	// scope about users (IsUserScope). A request without scope gets them
+	// all; empty: tokens without scope.
+	AllowedScopes []string
+	// AllowedAudiences are the audiences (absolute URIs) a client
+	// credentials token may be issued for, by the resource or audience
+	// parameter (RFC 8707); none asked: the default audience.
+	AllowedAudiences []string
 }
 
 // ClientStore looks up relying parties.

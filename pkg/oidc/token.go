@@ -58,7 +58,7 @@ func (t *Token) handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
 }
 
-// Grant types of the token endpoint (RFC 6749 §4.1.3, §4.3, §6).
+// Grant types of the token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6).
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
@@ -66,6 +66,10 @@ const (
 	// (RFC 6749 §4.3), which RFC 9700 §2.4 says MUST NOT be used: opt-in
 	// only, and for a client only when its Client.GrantTypes lists it.
 	GrantPassword = "password"
+	// GrantClientCredentials is the client credentials grant
+	// (RFC 6749 §4.4): a confidential client gets an access token for
+	// itself. Opt-in: for a client only when its Client.GrantTypes lists it.
+	GrantClientCredentials = "client_credentials"
 )
 
 // grants is the table of the token endpoint: grant type → handler, one
@@ -82,6 +86,7 @@ var grants = []struct {
 	{GrantAuthorizationCode, (*Token).authorizationCodeGrant, false},
 	{GrantRefreshToken, (*Token).refreshTokenGrant, false},
 	{GrantPassword, (*Token).passwordGrant, true},
+	{GrantClientCredentials, (*Token).clientCredentialsGrant, true},
 }
 
 // GrantTypes lists every grant type the token endpoint implements, in the

@@ -78,6 +78,9 @@ func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]
 		return nil, invalidToken("the access token is invalid or expired")
 	case err != nil:
 		return nil, internalError(err)
+	case isClientToken(claims):
+		// A client credentials token has no user to answer about.
+		return nil, invalidToken("the access token was issued to a client for itself: it has no user")
 	case !slices.Contains(strings.Fields(claims.Scope), ScopeOpenID):
 		// OpenID Connect Core §5.3: userinfo answers for access tokens of
 		// an OpenID request; a refresh narrowed to plain OAuth gives one

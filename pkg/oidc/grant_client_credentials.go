@@ -1,0 +1,99 @@
+package oidc
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// ErrCodeInvalidTarget is RFC 8707 §2's error for a resource (audience)
+// the client may not have a token for.
+const ErrCodeInvalidTarget = "invalid_target"
+
+// clientCredentialsGrant is the client credentials grant (RFC 6749 §4.4):
+// a confidential client, already authenticated by the dispatcher, gets an
+// access token for itself. The dispatcher lets a client use it only when
+// its Client.GrantTypes lists it (the grant is opt-in).
+//
+// The token is the RFC 9068 JWT of every grant with sub and client_id the
+// client, the gty claim "client_credentials" (no user: userinfo refuses
+// it, introspection skips the user check), no auth_time, and the scope
+// asked for, a subset of Client.AllowedScopes: all of them when scope is
+// left out (RFC 6749 §3.3's pre-defined default). Its audience is the
+// resource or audience parameters, each one of Client.AllowedAudiences
+// (RFC 8707), else the default audience of access tokens. No ID token and
+// no refresh token (§4.4.3); nothing is stored.
+func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+	if req.client.Public {
+		// RFC 6749 §4.4: only for confidential clients.
+		return tokenSet{}, errorf(ErrCodeUnauthorizedClient, "the client_credentials grant is for confidential clients")
+	}
+	scopes, e := clientCredentialsScopes(req.client, req.params.Get("scope"))
+	if e != nil {
+		return tokenSet{}, e
+	}
+	audience, e := clientCredentialsAudience(req.client, append(req.params["resource"], req.params["audience"]...))
+	if e != nil {
+		return tokenSet{}, e
+	}
+	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials}
+	set, err := t.mintTokens(ctx, g, User{})
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	t.log.InfoContext(ctx, "client credentials token issued", "client_id", req.client.ID, "request_id", RequestID(ctx))
+	return set, nil
+}
+
+// clientCredentialsScopes checks the scope parameter of a client
+// credentials request: every scope one of client.AllowedScopes, and never
+// openid or a user scope (IsUserScope). Without scope, every allowed scope.
+func clientCredentialsScopes(client Client, param string) ([]string, *Error) {
+	requested := strings.Fields(param)
+	if len(requested) == 0 {
+		return slices.Clone(client.AllowedScopes), nil
+	}
+	var out []string
+	for _, s := range requested {
+		switch {
+		case IsUserScope(s):
+			return nil, errorf(ErrCodeInvalidScope, "openid and the scopes about users are not for client credentials tokens: they have no user")
+		case !slices.Contains(client.AllowedScopes, s):
+			return nil, errorf(ErrCodeInvalidScope, "a requested scope is not allowed for this client")
+		case !slices.Contains(out, s):
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// clientCredentialsAudience checks the resource and audience parameters
+// (RFC 8707 §2, RFC 8693 §2.1), each at most once (the back channel
+// refuses repeated parameters): each one of client.AllowedAudiences, else
+// invalid_target. None: nil, the default audience.
+func clientCredentialsAudience(client Client, requested []string) ([]string, *Error) {
+	var out []string
+	for _, a := range requested {
+		if !slices.Contains(client.AllowedAudiences, a) {
+			return nil, errorf(ErrCodeInvalidTarget, "the requested resource or audience is not allowed for this client")
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// IsUserScope reports whether scope s asks for something about a user:
+// openid, the claim scopes, offline_access and the cross-client audience
+// scopes. A client credentials token has no user, so these are refused
+// there, and config refuses them among a client's allowed scopes.
+func IsUserScope(s string) bool {
+	return slices.Contains(Scopes, s) || strings.HasPrefix(s, ScopeAudiencePrefix)
+}
+
+// isClientToken reports whether verified access token claims are a client
+// credentials token: no user behind it.
+func isClientToken(c *accessTokenClaims) bool {
+	return c.GrantType == GrantClientCredentials
+}
