@@ -60,6 +60,8 @@ func clientFromConfig(c config.Client) oidc.Client {
 
 		GrantTypes:        c.GrantTypes,
 		AllowedConnectors: c.AllowedConnectors,
+		AllowedScopes:     c.AllowedScopes,
+		AllowedAudiences:  c.AllowedAudiences,
 	}
 	if c.SSOSharedWith != nil {
 		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true

@@ -123,6 +123,14 @@ type Client struct {
 	// AllowedConnectors are Dex's: the connectors the client's users may
 	// log in with (absent: all). Only local, the password database, exists.
 	AllowedConnectors []string `yaml:"allowedConnectors"`
+	// AllowedScopes are the scopes the client may ask for itself with the
+	// client credentials grant (absent: none; a request without scope gets
+	// them all); never openid nor a scope about users. Ours.
+	AllowedScopes []string `yaml:"allowedScopes"`
+	// AllowedAudiences are the audiences (absolute URIs, RFC 8707) its
+	// client credentials tokens may be issued for, by the resource or
+	// audience parameter. Ours.
+	AllowedAudiences []string `yaml:"allowedAudiences"`
 	// SSOSharedWith is Dex's: the other static clients (ids, or "*" for
 	// all) whose authorization requests a single sign-on session started by
 	// a login for this client may answer; [] none. nil (absent): the
@@ -133,7 +141,7 @@ type Client struct {
 // OAuth2 holds Dex's oauth2 settings.
 type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
-	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password; default the first two (and password with passwordConnector)
+	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password, client_credentials; default the first two (and password with passwordConnector, client_credentials when a client lists it)
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
 	// AlwaysShowLoginScreen is Dex's: show the choice of connectors even
 	// when there is one. It has no effect until connectors exist: the

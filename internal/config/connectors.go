@@ -13,13 +13,17 @@ import (
 // password database, by Dex's id local (oidc.ConnectorLocal).
 
 // defaultGrantTypes are the grants enabled when oauth2.grantTypes is left
-// out: oidc.DefaultGrantTypes, and the password grant too when
-// oauth2.passwordConnector names a connector, as Dex enables it. A client
-// may use it only when its grantTypes list it.
-func defaultGrantTypes(o OAuth2) []string {
+// out: oidc.DefaultGrantTypes, the password grant too when
+// oauth2.passwordConnector names a connector, as Dex enables it, and the
+// client credentials grant when a static client lists it. A client may use
+// either only when its grantTypes list it.
+func defaultGrantTypes(c *Config) []string {
 	out := slices.Clone(oidc.DefaultGrantTypes)
-	if o.PasswordConnector != "" {
+	if c.OAuth2.PasswordConnector != "" {
 		out = append(out, oidc.GrantPassword)
+	}
+	if slices.ContainsFunc(c.StaticClients, func(cl Client) bool { return slices.Contains(cl.GrantTypes, oidc.GrantClientCredentials) }) {
+		out = append(out, oidc.GrantClientCredentials)
 	}
 	return out
 }
@@ -36,6 +40,7 @@ func (v validator) validateConnectors(c *Config) {
 		p := fmt.Sprintf("staticClients[%d]", i)
 		v.validateClientGrants(p, cl, c.OAuth2.GrantTypes)
 		v.validateAllowedConnectors(p, cl)
+		v.validateClientCredentials(p, cl)
 	}
 }
 
@@ -77,6 +82,8 @@ func (v validator) validateClientGrants(p string, cl Client, enabled []string) {
 			v.fail(gp, "the password grant is off: set oauth2.passwordConnector: %s (and list password in oauth2.grantTypes, if set)", oidc.ConnectorLocal)
 		case !slices.Contains(enabled, gt):
 			v.fail(gp, "grant type %q is not enabled in oauth2.grantTypes", gt)
+		case gt == oidc.GrantClientCredentials && cl.Public:
+			v.fail(gp, "the client credentials grant is for confidential clients (RFC 6749 §4.4): remove it, or remove public: true")
 		case gt == oidc.GrantPassword && len(cl.AllowedConnectors) > 0 && !slices.Contains(cl.AllowedConnectors, oidc.ConnectorLocal):
 			v.fail(gp, "the password grant checks passwords with the %s connector, which allowedConnectors leave out", oidc.ConnectorLocal)
 		}

@@ -166,7 +166,7 @@ func (d *decoder) applyDefaults(c *Config) {
 		c.OAuth2.ResponseTypes = []string{"code"}
 	}
 	if len(c.OAuth2.GrantTypes) == 0 {
-		c.OAuth2.GrantTypes = defaultGrantTypes(c.OAuth2)
+		c.OAuth2.GrantTypes = defaultGrantTypes(c)
 	}
 	e := &c.Expiry
 	setDefault(&e.IDTokens, defaultIDTokens)

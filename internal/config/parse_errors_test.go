@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 		// Dex keys this provider does not support.
 		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local`},
 		{"frontend.templates", yml(issuer, "frontend:", "  templates: web/templates"), `c.yaml:3: frontend.templates: unknown key`},
-		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, client_credentials]"), `c.yaml:3: oauth2.grantTypes[1]: grant type "client_credentials" is not supported`},
+		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, 'urn:ietf:params:oauth:grant-type:jwt-bearer']"), `c.yaml:3: oauth2.grantTypes[1]: grant type "urn:ietf:params:oauth:grant-type:jwt-bearer" is not supported`},
 		{"oauth2.grantTypes without code", yml(issuer, "oauth2:", "  grantTypes: [refresh_token]"), `oauth2.grantTypes: authorization_code is required`},
 
 		// issuer.

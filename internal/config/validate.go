@@ -212,7 +212,7 @@ func (v validator) validateClients(cs []Client) {
 		case c.Secret == "": // a secretEnv naming an unset variable is reported while decoding
 			v.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
 		}
-		if len(c.RedirectURIs) == 0 && !c.Public {
+		if len(c.RedirectURIs) == 0 && !c.Public && logsIn(c) {
 			// A public client without redirect URIs is Dex's cli-app: it
 			// may use the out-of-band URI and any loopback URI.
 			v.fail(p+".redirectURIs", "at least one redirect URI is required (a public client without any may use the out-of-band and loopback URIs)")
