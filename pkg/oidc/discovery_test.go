@@ -19,7 +19,7 @@ func TestDiscovery(t *testing.T) {
 			req.Header.Set("X-Forwarded-Proto", "https")
 			req.Header.Set("Forwarded", "host=evil.example;proto=https")
 			req.Host = "evil.example"
-			p := e.do(http.DefaultClient, req)
+			p := e.do(testClient, req)
 			if p.status != 200 {
 				t.Fatalf("status %d", p.status)
 			}
@@ -83,7 +83,7 @@ func TestIssuerWithPath(t *testing.T) {
 
 func TestDiscoveryImplicitGrant(t *testing.T) {
 	e := clientsEnv(t)
-	m := decodeJSON(t, e.get(http.DefaultClient, oidc.PathDiscovery, nil).body)
+	m := decodeJSON(t, e.get(testClient, oidc.PathDiscovery, nil).body)
 	if got := stringList(m["grant_types_supported"]); !slices.Contains(got, "implicit") {
 		t.Errorf("grant_types_supported = %v; want implicit with token/id_token response types", got)
 	}
@@ -91,7 +91,7 @@ func TestDiscoveryImplicitGrant(t *testing.T) {
 
 func TestDiscoveryListsEnabledResponseTypes(t *testing.T) {
 	e := clientsEnv(t)
-	m := decodeJSON(t, e.get(http.DefaultClient, oidc.PathDiscovery, nil).body)
+	m := decodeJSON(t, e.get(testClient, oidc.PathDiscovery, nil).body)
 	want := []string{"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"}
 	if got := stringList(m["response_types_supported"]); !slices.Equal(got, want) {
 		t.Errorf("response_types_supported = %v; want %v", got, want)

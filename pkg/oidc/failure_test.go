@@ -116,7 +116,7 @@ func TestDependencyFailures(t *testing.T) {
 	})
 	t.Run("JWKS unavailable", func(t *testing.T) {
 		e2 := newEnv(t, func(c *oidc.Config) { c.Signer = failingKeys{c.Signer} })
-		p := e2.get(http.DefaultClient, oidc.PathJWKS, nil)
+		p := e2.get(testClient, oidc.PathJWKS, nil)
 		if p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") == "" || strings.Contains(p.body, "KMS") {
 			t.Errorf("got %d %q", p.status, p.body)
 		}

@@ -270,7 +270,7 @@ func TestClientCredentialsDiscovery(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := tt.e(t)
-			doc := decodeJSON(t, e.get(http.DefaultClient, oidc.PathDiscovery, nil).body)
+			doc := decodeJSON(t, e.get(testClient, oidc.PathDiscovery, nil).body)
 			if got := slices.Contains(stringList(doc["grant_types_supported"]), "client_credentials"); got != tt.want {
 				t.Errorf("client_credentials in grant_types_supported %v: %v; want %v", doc["grant_types_supported"], got, tt.want)
 			}

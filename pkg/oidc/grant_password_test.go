@@ -172,7 +172,7 @@ func TestPasswordGrantDiscovery(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := tt.e(t)
-			doc := decodeJSON(t, e.get(http.DefaultClient, oidc.PathDiscovery, nil).body)
+			doc := decodeJSON(t, e.get(testClient, oidc.PathDiscovery, nil).body)
 			if got := slices.Contains(stringList(doc["grant_types_supported"]), "password"); got != tt.want {
 				t.Errorf("password in grant_types_supported %v: %v; want %v", doc["grant_types_supported"], got, tt.want)
 			}

@@ -96,11 +96,21 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	return &env{t: t, srv: srv, issuer: issuer, clock: clock, store: store, provider: p}
 }
 
+// testTransport carries every request of these tests. It is not
+// http.DefaultTransport, whose idle connections every httptest.Server.Close
+// closes: with tests in parallel, that would fail another test's request
+// in flight ("CloseIdleConnections called").
+var testTransport = http.DefaultTransport.(*http.Transport).Clone()
+
+// testClient is testClient on testTransport.
+var testClient = &http.Client{Transport: testTransport}
+
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so each step of a flow can be inspected.
 func (e *env) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{
+		Transport:     testTransport,
 		Jar:           jar,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -235,7 +245,7 @@ func (e *env) tryToken(form url.Values, basicID, basicSecret string) (int, map[s
 	if basicID != "" {
 		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -344,7 +354,7 @@ func (e *env) userinfo(method, header, formToken string) page {
 	if header != "" {
 		req.Header.Set("Authorization", header)
 	}
-	return e.do(http.DefaultClient, req)
+	return e.do(testClient, req)
 }
 
 // forgeToken signs a well-formed access token with a key the provider never

@@ -2,7 +2,6 @@ package oidc_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 
 func TestJWKS(t *testing.T) {
 	e := newEnv(t)
-	p := e.get(http.DefaultClient, oidc.PathJWKS, nil)
+	p := e.get(testClient, oidc.PathJWKS, nil)
 	if p.status != 200 || !strings.Contains(p.header.Get("Cache-Control"), "max-age=") {
 		t.Fatalf("status %d, Cache-Control %q", p.status, p.header.Get("Cache-Control"))
 	}

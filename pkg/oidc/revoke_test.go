@@ -16,7 +16,7 @@ func (e *env) postBack(path string, form url.Values, id, secret string) (int, ma
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	p := e.do(http.DefaultClient, req)
+	p := e.do(testClient, req)
 	var body map[string]any
 	if strings.TrimSpace(p.body) != "" {
 		body = decodeJSON(e.t, p.body)

@@ -20,7 +20,7 @@ func TestCORS(t *testing.T) {
 			req.Header.Set("Origin", allowed)
 			req.Header.Set("Access-Control-Request-Method", "POST")
 			req.Header.Set("Access-Control-Request-Headers", "authorization")
-			p := e.do(http.DefaultClient, req)
+			p := e.do(testClient, req)
 			if p.status != http.StatusNoContent || p.header.Get("Access-Control-Allow-Origin") != allowed || p.header.Get("Access-Control-Allow-Methods") == "" {
 				t.Errorf("preflight: %d %v", p.status, p.header)
 			}
@@ -28,7 +28,7 @@ func TestCORS(t *testing.T) {
 				t.Errorf("Vary lacks Origin: %v", p.header.Values("Vary"))
 			}
 			req.Header.Set("Origin", denied)
-			p = e.do(http.DefaultClient, req)
+			p = e.do(testClient, req)
 			if p.header.Get("Access-Control-Allow-Origin") != "" {
 				t.Errorf("denied origin got CORS headers")
 			}
@@ -37,12 +37,12 @@ func TestCORS(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodOptions, e.issuer+oidc.PathAuthorize, nil)
 	req.Header.Set("Origin", allowed)
 	req.Header.Set("Access-Control-Request-Method", "GET")
-	if p := e.do(http.DefaultClient, req); p.header.Get("Access-Control-Allow-Origin") != "" || p.status != http.StatusMethodNotAllowed {
+	if p := e.do(testClient, req); p.header.Get("Access-Control-Allow-Origin") != "" || p.status != http.StatusMethodNotAllowed {
 		t.Errorf("authorize preflight: %d %v; want 405 without CORS", p.status, p.header)
 	}
 	req, _ = http.NewRequest(http.MethodGet, e.issuer+oidc.PathDiscovery, nil)
 	req.Header.Set("Origin", allowed)
-	if p := e.do(http.DefaultClient, req); p.header.Get("Access-Control-Allow-Origin") != allowed {
+	if p := e.do(testClient, req); p.header.Get("Access-Control-Allow-Origin") != allowed {
 		t.Errorf("simple GET lacks CORS header")
 	}
 }
@@ -116,12 +116,12 @@ func TestCORSPerClient(t *testing.T) {
 		if authz != "" {
 			req.Header.Set("Authorization", authz)
 		}
-		return e.do(http.DefaultClient, req).header
+		return e.do(testClient, req).header
 	}
 	// The SPA's own origin may read discovery.
 	req, _ := http.NewRequest(http.MethodGet, e.issuer+oidc.PathDiscovery, nil)
 	req.Header.Set("Origin", spaOrigin)
-	if got := e.do(http.DefaultClient, req).header.Get("Access-Control-Allow-Origin"); got != spaOrigin {
+	if got := e.do(testClient, req).header.Get("Access-Control-Allow-Origin"); got != spaOrigin {
 		t.Errorf("discovery from the SPA's origin: ACAO %q", got)
 	}
 	// But not another client's token or userinfo answers.
@@ -140,7 +140,7 @@ func TestCORSPerClient(t *testing.T) {
 	for _, origin := range []string{"http://127.0.0.1:40000", "http://127.0.0.1:4000.evil.example", "https://127.0.0.1:4000", "http://127.0.0.1:400", "null"} {
 		req, _ := http.NewRequest(http.MethodGet, e.issuer+oidc.PathDiscovery, nil)
 		req.Header.Set("Origin", origin)
-		if got := e.do(http.DefaultClient, req).header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := e.do(testClient, req).header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("origin %q allowed", origin)
 		}
 	}

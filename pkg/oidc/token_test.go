@@ -136,7 +136,7 @@ func TestTokenErrors(t *testing.T) {
 func TestTokenRequestShape(t *testing.T) {
 	e := newEnv(t)
 	t.Run("GET", func(t *testing.T) {
-		p := e.get(http.DefaultClient, oidc.PathToken, nil)
+		p := e.get(testClient, oidc.PathToken, nil)
 		if p.status != http.StatusMethodNotAllowed || decodeJSON(t, p.body)["error"] == nil {
 			t.Errorf("status %d %s; want 405 JSON", p.status, p.body)
 		}
@@ -144,7 +144,7 @@ func TestTokenRequestShape(t *testing.T) {
 	t.Run("JSON body", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(`{"grant_type":"authorization_code"}`))
 		req.Header.Set("Content-Type", "application/json")
-		p := e.do(http.DefaultClient, req)
+		p := e.do(testClient, req)
 		if p.status != 400 || decodeJSON(t, p.body)["error"] != oidc.ErrCodeInvalidRequest {
 			t.Errorf("status %d %s; want invalid_request", p.status, p.body)
 		}
@@ -161,7 +161,7 @@ func TestTokenRequestShape(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(codeForm("c", "").Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Authorization", h)
-			p := e.do(http.DefaultClient, req)
+			p := e.do(testClient, req)
 			if p.status != 401 || decodeJSON(t, p.body)["error"] != oidc.ErrCodeInvalidClient || p.header.Get("WWW-Authenticate") == "" {
 				t.Errorf("%q: status %d %s; want 401 invalid_client with a challenge", h, p.status, p.body)
 			}
@@ -171,7 +171,7 @@ func TestTokenRequestShape(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(codeForm("c", "").Encode()+"&code=d"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(confidentialID, confidentialSecret)
-		p := e.do(http.DefaultClient, req)
+		p := e.do(testClient, req)
 		if p.status != 400 || decodeJSON(t, p.body)["error"] != oidc.ErrCodeInvalidRequest {
 			t.Errorf("status %d %s; want invalid_request", p.status, p.body)
 		}

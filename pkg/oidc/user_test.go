@@ -95,7 +95,7 @@ func TestShorterPoliciesApplyToStoredState(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodPost, issuer+oidc.PathToken, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(confidentialID, confidentialSecret)
-	if pg := e.do(http.DefaultClient, req); pg.status != 400 {
+	if pg := e.do(testClient, req); pg.status != 400 {
 		t.Errorf("a refresh token unused for 2h under a 1h limit: %d; want 400", pg.status)
 	}
 }
