@@ -5,7 +5,7 @@ GO ?= go
 CONFIG ?= examples/config.dev.yaml
 PKGS := ./...
 
-.PHONY: run run-dynamodb test infra-test fuzz bench build lint tools check-imports vet fmt-check clean \
+.PHONY: run run-dynamodb test infra-test fuzz bench bench-aws build lint tools check-imports vet fmt-check clean \
 	build-AuthorizeFunction build-TokenFunction build-UserInfoFunction build-DiscoveryFunction build-JWKSFunction
 
 ## run: the whole provider in one process, memory storage, generated key
@@ -41,6 +41,14 @@ infra-test:
 ## bench: benchmarks (never timed unit tests)
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+## bench-aws: per endpoint, latency (p50, p99) and AWS calls of the real function binaries on DynamoDB Local
+# and moto behind proxies adding AWS-like latency (e2e/awsbench); BENCHTIME iterations per scenario
+BENCHTIME ?= 30x
+bench-aws: tools
+	@command -v java >/dev/null || { echo "Java 17 is required for DynamoDB Local: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	@command -v moto_server >/dev/null || { echo "moto_server is required: pip install 'moto[server]'"; exit 1; }
+	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -count 1 -timeout 10m ./e2e/awsbench/
 
 ## fuzz: every fuzz target of every package that has one, each for FUZZTIME (default 30s)
 # `go test -list` prints a package's Fuzz functions before its "ok" line;
