@@ -105,8 +105,12 @@ func usesDemoCredentials(cfg *config.Config) bool {
 	return false
 }
 
-// logRequests logs one structured line per request with a fresh request id.
-// It logs the path only: queries and bodies can carry codes and passwords.
+// logRequests gives each request a fresh request id and logs one structured
+// line for it: at DEBUG, or at WARN when the answer is a server error (5xx),
+// so that at the default level (info) a successful request writes nothing
+// and log volume stays bounded (docs/lambda.md, "Log volume and cost");
+// errors and security events are logged where they happen. It logs the
+// path only: queries and bodies can carry codes and passwords.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -116,7 +120,11 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		r = r.WithContext(oidc.WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := slog.LevelDebug
+		if rec.status >= http.StatusInternalServerError {
+			level = slog.LevelWarn
+		}
+		logger.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

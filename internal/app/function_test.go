@@ -182,16 +182,17 @@ func TestFunctionLogging(t *testing.T) {
 		format   string // logger.format in the file
 		env      env
 		wantJSON bool
-		wantLine bool // the info line of a 404 is logged
+		wantLine bool // the debug line of a 404 (a client error) is logged
 	}{
-		{"local text", "info", "text", env{}, false, true},
-		{"local json", "info", "json", env{}, true, true},
-		{"local level warn", "warn", "text", env{}, false, false},
-		{"lambda forces json", "info", "text", env{EnvLambdaFunctionName: "f"}, true, true},
+		{"local text", "debug", "text", env{}, false, true},
+		{"local json", "debug", "json", env{}, true, true},
+		{"local level info", "info", "text", env{}, false, false},
+		{"lambda forces json", "debug", "text", env{EnvLambdaFunctionName: "f"}, true, true},
 		{"lambda keeps config level", "error", "text", env{EnvLambdaFunctionName: "f"}, true, false},
 		{"lambda log level wins", "error", "text", env{EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "DEBUG"}, true, true},
 		{"lambda log level WARN", "debug", "text", env{EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "WARN"}, true, false},
-		{"unknown lambda level ignored", "info", "text", env{EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "LOUD"}, true, true},
+		{"lambda log level INFO", "debug", "text", env{EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "INFO"}, true, false},
+		{"unknown lambda level ignored", "debug", "text", env{EnvLambdaFunctionName: "f", EnvLambdaLogLevel: "LOUD"}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -86,16 +86,31 @@ func internalError(cause error) *Error {
 // retryAfterSeconds is sent with 503 answers.
 const retryAfterSeconds = "2"
 
+// errorLevel is the level writeError logs e at. Server errors (and a
+// dependency throttled or down) are ERROR. A failed client authentication
+// (invalid_client: a wrong or missing client secret) is INFO: it is a
+// security event, like a wrong password. Every other protocol error is the
+// client's (invalid_grant, login_required, invalid_request, not_found, …):
+// one per such request, so DEBUG, which keeps log volume bounded; the
+// security events among them (wrong passwords, throttling, code replay,
+// refresh token reuse) are logged where they are detected, at INFO or WARN.
+func errorLevel(e *Error) slog.Level {
+	switch e.Code {
+	case ErrCodeServerError, ErrCodeTemporarilyUnavailable:
+		return slog.LevelError
+	case ErrCodeInvalidClient:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
 // writeError is the one function that writes protocol errors.
 func (b *base) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = internalError(err)
 	}
-	level := slog.LevelInfo
-	if e.Code == ErrCodeServerError || e.Code == ErrCodeTemporarilyUnavailable {
-		level = slog.LevelError
-	}
+	level := errorLevel(e)
 	attrs := []slog.Attr{
 		slog.String("request_id", RequestID(r.Context())),
 		slog.String("path", r.URL.Path),

@@ -41,7 +41,7 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	t.log.InfoContext(ctx, "client credentials token issued", "client_id", req.client.ID, "request_id", RequestID(ctx))
+	t.log.DebugContext(ctx, "client credentials token issued", "client_id", req.client.ID, "request_id", RequestID(ctx))
 	return set, nil
 }
 
