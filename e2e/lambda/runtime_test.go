@@ -551,6 +551,12 @@ func checkJSONLogs(t *testing.T, stdout string) []map[string]any {
 // misconfiguration JSON, and log one line saying why.
 func TestRuntimeAPIMisconfigured(t *testing.T) {
 	const want = `{"error":"server_error","error_description":"the provider is misconfigured"}`
+	// Memory storage and a generated key, without
+	// extensions.allowInstanceState: refused in Lambda.
+	noDemo := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(noDemo, []byte("issuer: http://127.0.0.1:9999/prod\nstorage:\n  type: memory\nsigner:\n  type: local\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  []string
@@ -558,6 +564,7 @@ func TestRuntimeAPIMisconfigured(t *testing.T) {
 	}{
 		{"OIDC_CONFIG unset", nil, config.EnvConfig},
 		{"OIDC_CONFIG names no file", []string{config.EnvConfig + "=/var/task/absent.yaml"}, "absent.yaml"},
+		{"instance state not allowed", []string{config.EnvConfig + "=" + noDemo}, config.KeyAllowInstanceState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

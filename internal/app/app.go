@@ -65,7 +65,7 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 		return parts{}, err
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
-	env := backend.Env{Now: now, Logger: logger, Lambda: lambda}
+	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState}
 	var storeErr, signerErr error
 	if need.storage {
 		p.store, storeErr = backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)

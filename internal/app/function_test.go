@@ -3,7 +3,11 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +28,8 @@ const (
 )
 
 // testConfig is a valid configuration with memory storage and a generated
-// key; format and level are substituted.
+// key, allowed in Lambda by extensions.allowInstanceState; format and level
+// are substituted.
 const testConfig = `issuer: ` + testIssuer + `
 storage:
   type: memory
@@ -44,6 +49,8 @@ staticPasswords:
 logger:
   level: LEVEL
   format: FORMAT
+extensions:
+  allowInstanceState: true
 `
 
 // writeConfig writes a config file and returns its path.
@@ -254,6 +261,59 @@ func TestFunctionWarnsAboutInstanceState(t *testing.T) {
 	}
 }
 
+// TestFunctionRefusesInstanceState: in Lambda, without
+// extensions.allowInstanceState, memory storage and a generated key do not
+// open; the function answers the misconfiguration 500 and its one log line
+// names the setting. Outside Lambda the same file serves.
+func TestFunctionRefusesInstanceState(t *testing.T) {
+	noDemo := strings.Replace(validConfigBody("info", "json"), "  allowInstanceState: true\n", "  allowInstanceState: false\n", 1)
+	if !strings.Contains(noDemo, "allowInstanceState: false") {
+		t.Fatal("testConfig does not set extensions.allowInstanceState")
+	}
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	writeTestKey(t, keyFile)
+	keyOnly := strings.Replace(noDemo, "signer:\n  type: local\n", "signer:\n  type: local\n  config:\n    keyFile: "+keyFile+"\n", 1)
+	tests := []struct {
+		name     string
+		function string
+		body     string
+		lambda   bool
+		want     []string // in the logged problems; none: the function serves
+	}{
+		{"local server", oidc.FunctionToken, noDemo, false, nil},
+		{"token: store and key", oidc.FunctionToken, noDemo, true, []string{"storage type memory", "signer type local", config.KeyAllowInstanceState, config.EnvDynamoDBTable, config.EnvKMSKeyIDs}},
+		{"jwks: key only", oidc.FunctionJWKS, noDemo, true, []string{"signer type local", config.KeyAllowInstanceState}},
+		{"discovery opens neither", oidc.FunctionDiscovery, noDemo, true, nil},
+		{"key file: store only", oidc.FunctionAuthorize, keyOnly, true, []string{"storage type memory", config.KeyAllowInstanceState}},
+		{"key file in jwks", oidc.FunctionJWKS, keyOnly, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := env{config.EnvConfig: writeConfig(t, tt.body)}
+			if tt.lambda {
+				e[EnvLambdaFunctionName] = "f"
+			}
+			var logs bytes.Buffer
+			f := NewFunction(context.Background(), tt.function, allBackends, e.get, &logs)
+			misconfigured := strings.Contains(logs.String(), "misconfigured")
+			if misconfigured != (tt.want != nil) {
+				t.Fatalf("misconfigured = %v; want %v:\n%s", misconfigured, tt.want != nil, logs.String())
+			}
+			if tt.want == nil {
+				return
+			}
+			if w := serve(f.Handler, "GET", "/prod"+oidc.PathJWKS); w.Code != http.StatusInternalServerError || w.Body.String() != misconfiguredBody {
+				t.Errorf("answer %d %s; want 500 %s", w.Code, w.Body.String(), misconfiguredBody)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log does not mention %s:\n%s", want, logs.String())
+				}
+			}
+		})
+	}
+}
+
 func TestFunctionServesDiscovery(t *testing.T) {
 	path := validConfig(t, "error", "text")
 	h := NewFunction(context.Background(), oidc.FunctionDiscovery, allBackends, env{config.EnvConfig: path}.get, io.Discard).Handler
@@ -279,5 +339,21 @@ func TestLambdaLevel(t *testing.T) {
 	}
 	if !slices.Contains(config.EnvVars, config.EnvConfig) {
 		t.Errorf("config.EnvVars %v lacks %s", config.EnvVars, config.EnvConfig)
+	}
+}
+
+// writeTestKey writes a new RSA key as a PKCS #8 PEM file.
+func writeTestKey(t *testing.T, path string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,8 +53,12 @@ type Env struct {
 	Logger *slog.Logger
 	// Lambda says the backend runs in an AWS Lambda function, where state
 	// kept in the process is one instance's alone: the backends that keep
-	// such state warn about it.
+	// such state refuse to open there unless AllowInstanceState is set.
 	Lambda bool
+	// AllowInstanceState is extensions.allowInstanceState: in Lambda, the
+	// backends that keep state in the process open (with a warning)
+	// instead of failing. It has no effect outside Lambda.
+	AllowInstanceState bool
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the

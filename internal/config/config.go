@@ -203,7 +203,17 @@ type Extensions struct {
 	// (default true). false lets the ID and access tokens be signed
 	// concurrently: one KMS round trip of latency instead of two.
 	TokenEndpointAtHash *bool `yaml:"tokenEndpointAtHash"`
+	// AllowInstanceState lets memory storage and a generated signing key
+	// open in AWS Lambda (default false: there they refuse, since each
+	// execution environment would have its own sessions, codes and key). For
+	// demos and smoke tests of single functions only; it has no effect
+	// outside Lambda.
+	AllowInstanceState bool `yaml:"allowInstanceState"`
 }
+
+// KeyAllowInstanceState is the config key of Extensions.AllowInstanceState,
+// named in the errors of the backends it unlocks.
+const KeyAllowInstanceState = "extensions.allowInstanceState"
 
 // LoginThrottle limits failed password attempts per window.
 type LoginThrottle struct {

@@ -3,6 +3,7 @@ package local
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,12 +42,20 @@ func (c Config) Validate(report func(key, msg string)) {
 	}
 }
 
+// ErrGeneratedInLambda is the error of Open in AWS Lambda without a keyFile
+// and without extensions.allowInstanceState.
+var ErrGeneratedInLambda = errors.New("signer type local: a generated key is refused in AWS Lambda, where each function and instance would sign with its own key that the jwks function does not publish: set " +
+	config.EnvKMSKeyIDs + ", or signer.config.keyFile (or, for a demo, " + config.KeyAllowInstanceState + ": true)")
+
 // Open is the opener of signer type local: the key of keyFile, which must
 // be of the configured algorithm, or a key generated for it; with
 // keysRotationPeriod, generated keys rotated by env.Now (see Rotating).
 //
 // A generated key in Lambda is one instance's alone: tokens do not verify
-// against other instances' keys, so Open warns there.
+// against other instances' keys, so there Open fails with ErrGeneratedInLambda
+// unless env.AllowInstanceState (extensions.allowInstanceState, for
+// single-instance smoke tests) is set, and then it warns. A keyFile is the
+// same key in every instance and opens anywhere.
 func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
@@ -54,7 +63,10 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	}
 	if c.KeyFile == "" {
 		if env.Lambda {
-			env.Logger.WarnContext(ctx, "oidc: the signing key is generated per Lambda instance: tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
+			if !env.AllowInstanceState {
+				return nil, ErrGeneratedInLambda
+			}
+			env.Logger.WarnContext(ctx, "oidc: the signing key is generated per Lambda instance ("+config.KeyAllowInstanceState+" is set): tokens do not verify against other instances' keys; set "+config.EnvKMSKeyIDs)
 		}
 		if c.KeysRotationPeriod > 0 {
 			now := env.Now
