@@ -55,6 +55,11 @@ type Env struct {
 	// kept in the process is one instance's alone: the backends that keep
 	// such state warn about it.
 	Lambda bool
+	// IDTokenAlgorithms are the algorithms discovery advertises for ID
+	// tokens (config.Config.IDTokenSigningAlgorithms): a signer MUST have a
+	// key of each, or refuse to open (local) or to sign (KMS, which learns
+	// its keys on first use).
+	IDTokenAlgorithms []string
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the
