@@ -40,9 +40,9 @@ const signGrace = 10 * time.Second
 // be ready, the rotating call generates one itself.
 type Rotating struct {
 	algorithms []string
-	period    time.Duration
-	now       func() time.Time
-	spare     chan *Signer // at most one key generated ahead, not yet published
+	period     time.Duration
+	now        func() time.Time
+	spare      chan *Signer // at most one key generated ahead, not yet published
 
 	mu        sync.RWMutex
 	rotatedAt time.Time // when current started signing
@@ -76,12 +76,12 @@ func NewRotating(algorithms []string, period time.Duration, now func() time.Time
 	}
 	r := &Rotating{
 		algorithms: current.Algorithms(),
-		period:    period,
-		now:       now,
-		spare:     make(chan *Signer, 1),
-		rotatedAt: now(),
-		current:   current,
-		next:      next,
+		period:     period,
+		now:        now,
+		spare:      make(chan *Signer, 1),
+		rotatedAt:  now(),
+		current:    current,
+		next:       next,
 	}
 	r.generateSpare()
 	return r, nil
