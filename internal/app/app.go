@@ -65,7 +65,8 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 		return parts{}, err
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
-	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState}
+	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
+		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()}
 	var storeErr, signerErr error
 	if need.storage {
 		p.store, storeErr = backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
@@ -93,10 +94,11 @@ func logWarnings(ctx context.Context, logger *slog.Logger, warnings []config.War
 // settings maps the config onto the core's settings.
 func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, logger *slog.Logger) oidc.Settings {
 	return oidc.Settings{
-		Issuer:            cfg.Issuer,
-		SigningAlgorithms: []string{cfg.SigningAlgorithm()},
-		ResponseTypes:     cfg.OAuth2.ResponseTypes,
-		GrantTypes:        cfg.OAuth2.GrantTypes,
+		Issuer:                   cfg.Issuer,
+		IDTokenSigningAlgorithms: cfg.IDTokenSigningAlgorithms(),
+		IDTokenSigningAlgorithm:  cfg.SigningAlgorithm(),
+		ResponseTypes:            cfg.OAuth2.ResponseTypes,
+		GrantTypes:               cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{
 			ValidIfNotUsedFor: cfg.Expiry.RefreshTokens.ValidIfNotUsedFor,
 			AbsoluteLifetime:  cfg.Expiry.RefreshTokens.AbsoluteLifetime,

@@ -62,6 +62,9 @@ func clientFromConfig(c config.Client) oidc.Client {
 		AllowedConnectors: c.AllowedConnectors,
 		AllowedScopes:     c.AllowedScopes,
 		AllowedAudiences:  c.AllowedAudiences,
+
+		IDTokenSigningAlg:  c.IDTokenSigningAlg,
+		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
 	}
 	if c.SSOSharedWith != nil {
 		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true

@@ -59,6 +59,11 @@ type Env struct {
 	// backends that keep state in the process open (with a warning)
 	// instead of failing. It has no effect outside Lambda.
 	AllowInstanceState bool
+	// IDTokenAlgorithms are the algorithms discovery advertises for ID
+	// tokens (config.Config.IDTokenSigningAlgorithms): a signer MUST have a
+	// key of each, or refuse to open (local) or to sign (KMS, which learns
+	// its keys on first use).
+	IDTokenAlgorithms []string
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,8 +207,9 @@ func TestOpen(t *testing.T) {
 		if err != nil {
 			t.Fatalf("local %s: %v", alg, err)
 		}
-		if got := s.(*local.Signer).Algorithm(); got != alg || c.SigningAlgorithm() != alg {
-			t.Errorf("local signer algorithm %s, config %s; want %s", got, c.SigningAlgorithm(), alg)
+		// Generated keys: one per algorithm, whatever the ID token algorithm.
+		if got := s.(*local.Signer).Algorithms(); !slices.Equal(got, oidc.SigningAlgorithms) || c.SigningAlgorithm() != alg {
+			t.Errorf("local signer algorithms %v, config %s; want %v, %s", got, c.SigningAlgorithm(), oidc.SigningAlgorithms, alg)
 		}
 	}
 }

@@ -59,6 +59,25 @@ func (c *Config) SigningAlgorithm() string {
 	return c.algorithm
 }
 
+// IDTokenSigningAlgorithms are the JWS algorithms ID tokens may be signed
+// with, RS256 first: signer.config.algorithm and every static client's
+// idTokenSigningAlg. Discovery advertises them
+// (id_token_signing_alg_values_supported) without calling the signer, and
+// the signer must have a key of each (backend.Env.IDTokenAlgorithms).
+func (c *Config) IDTokenSigningAlgorithms() []string {
+	var out []string
+	for _, alg := range oidc.SigningAlgorithms {
+		used := alg == c.SigningAlgorithm()
+		for _, cl := range c.StaticClients {
+			used = used || cl.IDTokenSigningAlg == alg
+		}
+		if used {
+			out = append(out, alg)
+		}
+	}
+	return out
+}
+
 // Web configures the local listener and browser access.
 type Web struct {
 	HTTP           string   `yaml:"http" config:"expand"` // local listen address, e.g. 127.0.0.1:5556
@@ -136,6 +155,14 @@ type Client struct {
 	// a login for this client may answer; [] none. nil (absent): the
 	// default, sessions.ssoSharedWithDefault.
 	SSOSharedWith *[]string `yaml:"ssoSharedWith"`
+	// IDTokenSigningAlg is the JWS algorithm of the client's ID tokens,
+	// RS256 or ES256 (absent: signer.config.algorithm), as OpenID Connect
+	// Dynamic Client Registration's id_token_signed_response_alg. The
+	// signer must have a key of it. Ours.
+	IDTokenSigningAlg string `yaml:"idTokenSigningAlg"`
+	// RefreshIDToken false leaves the ID token out of refresh responses
+	// (OpenID Connect Core §12.2 allows it); absent: true. Ours.
+	RefreshIDToken *bool `yaml:"refreshIDToken"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.

@@ -194,6 +194,9 @@ func (v validator) validateClients(cs []Client) {
 	ids := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("staticClients[%d]", i)
+		if c.IDTokenSigningAlg != "" && !slices.Contains(oidc.SigningAlgorithms, c.IDTokenSigningAlg) {
+			v.fail(p+".idTokenSigningAlg", "unknown algorithm %q (%s)", c.IDTokenSigningAlg, orList(oidc.SigningAlgorithms))
+		}
 		if c.ID == "" {
 			v.fail(p+".id", "required")
 		} else if j, dup := ids[c.ID]; dup {

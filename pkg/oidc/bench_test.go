@@ -15,7 +15,8 @@ import (
 
 // Benchmarks drive the handler in process (no network), so they measure the
 // protocol core: parsing, validation, hashing, JWT signing and verification.
-// With the memory store and a local RSA-2048 key, signing dominates.
+// With the memory store and local keys (RSA-2048 for ID tokens, P-256 for
+// access tokens), signing dominates.
 
 func benchEnv(b *testing.B) (*env, http.Handler) {
 	e := newEnv(b)
@@ -104,9 +105,32 @@ func BenchmarkUserInfo(b *testing.B) {
 	}
 }
 
-// BenchmarkRefresh rotates a refresh token per iteration.
+// BenchmarkRefresh rotates a refresh token per iteration: an ES256 access
+// token and an RS256 ID token.
 func BenchmarkRefresh(b *testing.B) {
 	e, h := benchEnv(b)
+	benchRefresh(b, e, h)
+}
+
+// BenchmarkRefreshES256IDToken is BenchmarkRefresh for a client with
+// ES256 ID tokens: no RSA signature at all.
+func BenchmarkRefreshES256IDToken(b *testing.B) {
+	e := newEnv(b, func(c *oidc.Config) {
+		c.Settings.IDTokenSigningAlgorithms = []string{oidc.RS256, oidc.ES256}
+	})
+	e.store.PutClient(oidc.Client{ID: confidentialID, SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}, IDTokenSigningAlg: oidc.ES256})
+	benchRefresh(b, e, e.provider.Handler())
+}
+
+// BenchmarkRefreshNoIDToken is BenchmarkRefresh for a client whose
+// refresh responses carry no ID token (refreshIDToken: false).
+func BenchmarkRefreshNoIDToken(b *testing.B) {
+	e, h := benchEnv(b)
+	e.store.PutClient(oidc.Client{ID: confidentialID, SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}, OmitRefreshIDToken: true})
+	benchRefresh(b, e, h)
+}
+
+func benchRefresh(b *testing.B, e *env, h http.Handler) {
 	rt := e.offlineTokens(confidentialID, confidentialSecret)["refresh_token"].(string)
 	for b.Loop() {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}

@@ -82,7 +82,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		ResponseModesSupported:                     responseModes,
 		GrantTypesSupported:                        grantTypesSupported(d.s),
 		SubjectTypesSupported:                      []string{"public"},
-		IDTokenSigningAlgValuesSupported:           d.s.SigningAlgorithms,
+		IDTokenSigningAlgValuesSupported:           d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
 		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authNone},

@@ -41,6 +41,9 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		AuthTime: code.AuthTime,
 		AMR:      code.AMR,
 		Claims:   code.Claims,
+		// The client's algorithm now, not at authorization: a client
+		// switched to ES256 gets it from its next token.
+		IDTokenAlg: req.client.IDTokenSigningAlg,
 	}
 	refresh, refreshToken, err := t.newGrant(g, req.client)
 	if err != nil {

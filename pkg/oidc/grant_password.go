@@ -99,7 +99,7 @@ func passwordScopes(ctx context.Context, clients ClientStore, req tokenRequest) 
 // enabled), stores its family after signing (DESIGN "Nothing lost").
 // Without a refresh token no grant is stored: the access token names none.
 func (t *Token) passwordTokens(ctx context.Context, client Client, scopes []string, user User) (tokenSet, error) {
-	g := grant{ClientID: client.ID, Subject: user.Subject, Scopes: scopes, AuthTime: t.now(), AMR: []string{amrPassword}}
+	g := grant{ClientID: client.ID, Subject: user.Subject, Scopes: scopes, AuthTime: t.now(), AMR: []string{amrPassword}, IDTokenAlg: client.IDTokenSigningAlg}
 	family, refreshToken, err := t.newGrant(g, client)
 	if err != nil {
 		return tokenSet{}, internalError(err)

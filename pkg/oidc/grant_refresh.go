@@ -68,6 +68,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	set, err := t.mintTokens(ctx, grant{
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
 		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
+		IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken,
 	}, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)

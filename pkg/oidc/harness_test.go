@@ -49,7 +49,7 @@ const (
 var passwordHash, _ = bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
 
 // testSigner is shared: RSA key generation is slow.
-var testSigner, _ = local.Generate(oidc.RS256)
+var testSigner, _ = local.Generate() // RS256 and ES256
 
 type env struct {
 	t        testing.TB

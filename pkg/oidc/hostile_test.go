@@ -276,7 +276,7 @@ func s256(verifier string) string {
 // ownToken signs claims with the provider's own key, with header typ.
 func (f *fixture) ownToken(typ string, claims jwt.MapClaims) string {
 	f.t.Helper()
-	key, err := testSigner.SigningKey(f.t.Context())
+	key, err := testSigner.SigningKey(f.t.Context(), oidc.RS256)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func (f *fixture) ownToken(typ string, claims jwt.MapClaims) string {
 // the provider's own kid.
 func (f *fixture) foreignToken(typ string, claims jwt.MapClaims) string {
 	f.t.Helper()
-	key, _ := testSigner.SigningKey(f.t.Context())
+	key, _ := testSigner.SigningKey(f.t.Context(), oidc.RS256)
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"], tok.Header["typ"] = key.KeyID, typ
 	s, err := tok.SignedString(foreignKey())
@@ -310,7 +310,7 @@ func (f *fixture) foreignToken(typ string, claims jwt.MapClaims) string {
 // noneToken is an unsigned token (alg "none") under the provider's kid.
 func (f *fixture) noneToken(typ string, claims jwt.MapClaims) string {
 	f.t.Helper()
-	key, _ := testSigner.SigningKey(f.t.Context())
+	key, _ := testSigner.SigningKey(f.t.Context(), oidc.RS256)
 	tok := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
 	tok.Header["kid"], tok.Header["typ"] = key.KeyID, typ
 	s, err := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
@@ -324,7 +324,7 @@ func (f *fixture) noneToken(typ string, claims jwt.MapClaims) string {
 // bytes: the classic algorithm-confusion forgery.
 func (f *fixture) hmacConfusion(typ string, claims jwt.MapClaims) string {
 	f.t.Helper()
-	key, _ := testSigner.SigningKey(f.t.Context())
+	key, _ := testSigner.SigningKey(f.t.Context(), oidc.RS256)
 	pub, ok := key.Key.(*rsa.PublicKey)
 	if !ok {
 		f.t.Fatalf("test key is %T", key.Key)

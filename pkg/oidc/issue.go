@@ -97,6 +97,11 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, par
 		if err != nil {
 			return err
 		}
+		client, err := a.clients.Client(ctx, req.ClientID)
+		if err != nil {
+			return err
+		}
+		g.IDTokenAlg = client.IDTokenSigningAlg
 		idt, err := a.mintIDToken(ctx, g, user, params.Get("access_token"), params.Get("code"))
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ func TestJWKS(t *testing.T) {
 	if p.status != 200 || !strings.Contains(p.header.Get("Cache-Control"), "max-age=") {
 		t.Fatalf("status %d, Cache-Control %q", p.status, p.header.Get("Cache-Control"))
 	}
-	key, _ := testSigner.SigningKey(context.Background())
+	key, _ := testSigner.SigningKey(context.Background(), oidc.RS256)
 	m := decodeJSON(t, p.body)
 	keys := m["keys"].([]any)
 	k := keys[0].(map[string]any)

@@ -1,9 +1,11 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +41,12 @@ type grant struct {
 	// GrantType marks an access token with no user behind it: the client
 	// credentials grant sets it (the gty claim); empty for user tokens.
 	GrantType string
+	// IDTokenAlg is the client's ID token algorithm
+	// (Client.IDTokenSigningAlg); empty: Settings.IDTokenSigningAlgorithm.
+	IDTokenAlg string
+	// OmitIDToken leaves the ID token out (a refresh for a client with
+	// Client.OmitRefreshIDToken).
+	OmitIDToken bool
 }
 
 // tokenSet is a token endpoint response body (RFC 6749 §5.1,
@@ -72,7 +80,10 @@ type accessTokenClaims struct {
 }
 
 // mintTokens signs an access token and an ID token for g, as the token
-// endpoint returns them.
+// endpoint returns them. The access token is ES256 when the signer has an
+// ES256 key and the ID token is in the client's algorithm (RS256 by
+// default), so a response costs at most one RSA signature, and none for a
+// client with ES256 ID tokens.
 //
 // By default the ID token carries at_hash of the access token, so it is
 // signed second: at_hash is OPTIONAL at the token endpoint (OpenID Connect
@@ -84,9 +95,10 @@ func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, er
 	var accessToken, idToken string
 	var err error
 	switch {
-	case !slices.Contains(g.Scopes, ScopeOpenID):
+	case !slices.Contains(g.Scopes, ScopeOpenID) || g.OmitIDToken:
 		// A refresh that narrowed the scope to leave openid out is plain
-		// OAuth: no ID token (OpenID Connect Core §12.2, §3.1.2.1).
+		// OAuth: no ID token (OpenID Connect Core §12.2, §3.1.2.1); a
+		// client may also ask for none on refresh (§12.2: "MAY").
 		accessToken, err = b.mintAccessToken(ctx, g)
 	case b.s.OmitTokenEndpointAtHash:
 		err = run2(
@@ -126,7 +138,11 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 	if !g.AuthTime.IsZero() {
 		authTime = g.AuthTime.Unix()
 	}
-	return b.sign(ctx, typAccessToken, accessTokenClaims{
+	key, err := b.accessTokenKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return b.sign(ctx, key, typAccessToken, accessTokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    b.s.Issuer,
 			Subject:   g.Subject,
@@ -188,23 +204,55 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 	if slices.Contains(g.AMR, amrPassword) {
 		claims["acr"] = acrPassword
 	}
-	return b.sign(ctx, typIDToken, claims)
+	key, err := b.idTokenKey(ctx, g.IDTokenAlg)
+	if err != nil {
+		return "", err
+	}
+	return b.sign(ctx, key, typIDToken, claims)
 }
 
-// sign makes a compact JWS of claims with the signer's active key.
-func (b *base) sign(ctx context.Context, typ string, claims jwt.Claims) (string, error) {
+// accessTokenKey is the key access tokens are signed with: the ES256 key
+// when the signer has one (cheap to sign, and a response then needs at
+// most one RSA signature), else the key of the default ID token algorithm
+// (a KMS key list with RSA keys only).
+func (b *base) accessTokenKey(ctx context.Context) (PublicKey, error) {
 	if b.signer == nil {
-		return "", errNoSigner
+		return PublicKey{}, errNoSigner
 	}
-	key, err := b.signer.SigningKey(ctx)
+	key, err := b.signer.SigningKey(ctx, ES256)
+	if errors.Is(err, ErrNoSigningKey) {
+		key, err = b.signer.SigningKey(ctx, b.s.IDTokenSigningAlgorithm)
+	}
 	if err != nil {
-		return "", fmt.Errorf("signing key: %w", err)
+		return PublicKey{}, fmt.Errorf("signing key: %w", err)
 	}
+	return key, nil
+}
+
+// idTokenKey is the key of the ID token algorithm alg (a client's
+// IDTokenSigningAlg; empty: the default). Discovery advertises
+// IDTokenSigningAlgorithms: an ID token in another algorithm would fail at
+// relying parties that check it, so it is never signed.
+func (b *base) idTokenKey(ctx context.Context, alg string) (PublicKey, error) {
+	if b.signer == nil {
+		return PublicKey{}, errNoSigner
+	}
+	alg = cmp.Or(alg, b.s.IDTokenSigningAlgorithm)
+	if !slices.Contains(b.s.IDTokenSigningAlgorithms, alg) {
+		return PublicKey{}, fmt.Errorf("signing key: ID token algorithm %q is not the advertised %v", alg, b.s.IDTokenSigningAlgorithms)
+	}
+	key, err := b.signer.SigningKey(ctx, alg)
+	if err != nil {
+		return PublicKey{}, fmt.Errorf("signing key: %w", err)
+	}
+	return key, nil
+}
+
+// sign makes a compact JWS of claims with the signer's active key key.
+func (b *base) sign(ctx context.Context, key PublicKey, typ string, claims jwt.Claims) (string, error) {
 	method := jwt.GetSigningMethod(key.Algorithm)
-	if method == nil || !slices.Contains(b.s.SigningAlgorithms, key.Algorithm) {
-		// Discovery advertises SigningAlgorithms; a token in another
-		// algorithm would fail at every relying party.
-		return "", fmt.Errorf("signing key: algorithm %q is not the advertised %v", key.Algorithm, b.s.SigningAlgorithms)
+	if method == nil || !slices.Contains(SigningAlgorithms, key.Algorithm) {
+		return "", fmt.Errorf("signing key: unsupported algorithm %q", key.Algorithm)
 	}
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header["kid"] = key.KeyID

@@ -20,9 +20,15 @@ type Settings struct {
 	// never from request headers (Host, X-Forwarded-*, Forwarded).
 	Issuer string
 
-	// SigningAlgorithms are the JWS algorithms the signer's keys use, for
-	// discovery (which must not call the signer). Default [RS256].
-	SigningAlgorithms []string
+	// IDTokenSigningAlgorithms are the JWS algorithms the signer can sign
+	// ID tokens with, RS256 first, for discovery (which must not call the
+	// signer: id_token_signing_alg_values_supported). An ID token is never
+	// signed with another. Default [RS256].
+	IDTokenSigningAlgorithms []string
+	// IDTokenSigningAlgorithm signs the ID tokens of a client that names
+	// no algorithm (Client.IDTokenSigningAlg): signer.config.algorithm, one
+	// of IDTokenSigningAlgorithms. Default: RS256 if listed, else the first.
+	IDTokenSigningAlgorithm string
 	// ResponseTypes are the response type parts allowed: code, token,
 	// id_token (Dex's oauth2.responseTypes). Default [code] (RFC 9700 §2.1.2).
 	ResponseTypes []string
@@ -106,8 +112,22 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	if len(s.ResponseTypes) == 0 {
 		s.ResponseTypes = []string{"code"}
 	}
-	if len(s.SigningAlgorithms) == 0 {
-		s.SigningAlgorithms = []string{RS256}
+	if len(s.IDTokenSigningAlgorithms) == 0 {
+		s.IDTokenSigningAlgorithms = []string{RS256}
+	}
+	for _, alg := range s.IDTokenSigningAlgorithms {
+		if !slices.Contains(SigningAlgorithms, alg) {
+			return s, nil, fmt.Errorf("oidc: unsupported ID token signing algorithm %q", alg)
+		}
+	}
+	if s.IDTokenSigningAlgorithm == "" {
+		s.IDTokenSigningAlgorithm = s.IDTokenSigningAlgorithms[0]
+		if slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
+			s.IDTokenSigningAlgorithm = RS256
+		}
+	}
+	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
+		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
 	}
 	setDefault(&s.IDTokenLifetime, time.Hour)
 	setDefault(&s.AuthRequestLifetime, 30*time.Minute)

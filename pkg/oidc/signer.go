@@ -22,26 +22,41 @@ const (
 	ES256 = "ES256"
 )
 
-// SigningAlgorithms lists the JWS algorithms a signer may use: the values
-// signer.config.algorithm may name.
+// SigningAlgorithms lists the JWS algorithms a signer may use, RS256
+// first: the values signer.config.algorithm and a client's
+// idTokenSigningAlg may name.
 var SigningAlgorithms = []string{RS256, ES256}
 
-// Signer signs JWTs with the active key and publishes the key set.
+// ErrNoSigningKey is returned (wrapped) by Signer.SigningKey when the signer
+// has no active key of the algorithm asked for. The provider then signs
+// access tokens with the ID token algorithm instead of ES256.
+var ErrNoSigningKey = errors.New("oidc: the signer has no key of this algorithm")
+
+// Signer signs JWTs with one active key per algorithm and publishes the key
+// set.
 //
-// Implementations: a local in-process key (the embedded default) and AWS KMS.
+// The provider signs access tokens with the ES256 key when there is one, and
+// ID tokens with the algorithm of the client (RS256 by default, OpenID
+// Connect Core §15.1), so that a response needs at most one RSA signature.
+//
+// Implementations: local in-process keys (the embedded default) and AWS KMS.
 // Both MUST pass oidctest.TestSigner.
 type Signer interface {
-	// SigningKey returns the public half of the active key. Its KeyID and
-	// Algorithm go into the JWS header before Sign is called.
-	SigningKey(ctx context.Context) (PublicKey, error)
+	// SigningKey returns the public half of the active key of algorithm
+	// alg (RS256 or ES256), or an error wrapping ErrNoSigningKey when the
+	// signer has none. Its KeyID and Algorithm go into the JWS header
+	// before Sign is called.
+	SigningKey(ctx context.Context, alg string) (PublicKey, error)
 
 	// Sign returns the JWS signature (RFC 7515 §5.1) of signingInput made with
-	// the active key, which MUST be the key named by kid; for ES256 that is the
-	// 64-byte R||S form of RFC 7518 §3.4, never ASN.1 DER. Safe for concurrent use.
+	// the active key named by kid, which MUST be an active key (never a
+	// verification-only one); for ES256 that is the 64-byte R||S form of
+	// RFC 7518 §3.4, never ASN.1 DER. Safe for concurrent use.
 	Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error)
 
 	// PublicKeys returns every key relying parties may see signatures from:
-	// the active key first, then verification-only keys (rotation).
+	// the active keys first (RS256 before ES256), then verification-only
+	// keys (rotation).
 	PublicKeys(ctx context.Context) ([]PublicKey, error)
 }
 

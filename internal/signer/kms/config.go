@@ -18,13 +18,15 @@ import (
 // Config is signer.config for type kms. Region and endpoint default to the
 // AWS SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_KMS).
 type Config struct {
-	// Keys are key ids, ARNs or aliases: the first signs, the rest are
+	// Keys are key ids, ARNs or aliases: the first RSA key signs RS256, the
+	// first ECC_NIST_P256 key signs ES256 (access tokens), the rest are
 	// published for verification only.
 	Keys []string `yaml:"keys" config:"expand"`
-	// Algorithm of the keys, RS256 (default: RSA_2048/3072/4096 keys) or
-	// ES256 (ECC_NIST_P256). The config package validates it
-	// (Config.SigningAlgorithm) and discovery advertises it without
-	// calling KMS; a key of another kind is refused at signing time.
+	// Algorithm is the ID token algorithm, RS256 (default: an
+	// RSA_2048/3072/4096 key) or ES256 (ECC_NIST_P256). The config package
+	// validates it (Config.SigningAlgorithm) and discovery advertises it
+	// without calling KMS; a key list without a key of it is refused at
+	// signing time.
 	Algorithm string `yaml:"algorithm" config:"expand"`
 	Region    string `yaml:"region" config:"expand"`
 	Endpoint  string `yaml:"endpoint" config:"expand"` // optional, for moto
@@ -63,7 +65,11 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	})
-	s, err := New(client, c.Keys, cmp.Or(c.Algorithm, oidc.RS256))
+	required := env.IDTokenAlgorithms
+	if len(required) == 0 {
+		required = []string{cmp.Or(c.Algorithm, oidc.RS256)}
+	}
+	s, err := New(client, c.Keys, required...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,10 @@
 // signatures, the per-container public key cache, and the translation of KMS
 // failures into oidc.ErrUnavailable.
 //
-// Rotation is a configuration change: the key list names the signing key
-// first and verification-only keys after it (docs/kms.md).
+// The key list holds at most one active key per kind: the first RSA key
+// signs RS256, the first ECC_NIST_P256 key signs ES256, the others are
+// published for verification only. Rotation is a configuration change of
+// that list (docs/kms.md).
 package kms
 
 import (
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,13 +48,18 @@ var (
 // Larger signing inputs are hashed locally and sent as MessageType DIGEST.
 const MaxRawMessage = 4096
 
-// Signer signs with the first configured KMS key and publishes all of them.
-// It is safe for concurrent use; concurrent Sign calls run in parallel.
+// Signer signs with the first configured KMS key of each kind (RSA: RS256,
+// ECC_NIST_P256: ES256) and publishes all of them. It is safe for
+// concurrent use; concurrent Sign calls run in parallel.
 type Signer struct {
-	client    API
-	algorithm string       // the JWS algorithm the signing key must have; "" takes its own
-	log       *slog.Logger // where a mismatched key is reported once; nil: not reported
-	slots     []*slot      // in configured order: the signing key first
+	client   API
+	required []string     // the JWS algorithms that MUST have an active key
+	log      *slog.Logger // where a missing key is reported once; nil: not reported
+	slots    []*slot      // in configured order
+
+	mu     sync.Mutex
+	active map[string]*key // by JWS algorithm, once every key is fetched and checked
+	err    error           // a final failure (ErrAlgorithmMismatch), then never changed
 }
 
 // slot caches one configured key for the container's lifetime.
@@ -60,7 +68,6 @@ type slot struct {
 
 	mu       sync.Mutex
 	key      *key   // set by the first successful fetch, then never changed
-	err      error  // a final failure (ErrAlgorithmMismatch), then never changed
 	inflight *fetch // the fetch concurrent first callers wait for
 }
 
@@ -77,29 +84,34 @@ type key struct {
 	pub oidc.PublicKey
 }
 
-// New returns a signer for keyIDs: the first signs, the others are published
-// for verification only. Each may be a key id, key ARN, alias name
-// (alias/NAME) or alias ARN. algorithm is the JWS algorithm discovery
-// advertises (signer.config.algorithm): the signing key MUST be of that
-// kind (RSA for RS256, ECC_NIST_P256 for ES256), or SigningKey, Sign and
-// PublicKeys fail with oidc.ErrUnavailable and the key is never published;
-// "" accepts the signing key's own algorithm (tests).
+// New returns a signer for keyIDs: the first RSA key signs RS256, the first
+// ECC_NIST_P256 key signs ES256, the others are published for verification
+// only. Each may be a key id, key ARN, alias name (alias/NAME) or alias
+// ARN. required are the JWS algorithms discovery advertises for ID tokens
+// (signer.config.algorithm and the clients' idTokenSigningAlg): each MUST
+// have a key in the list, or SigningKey, Sign and PublicKeys fail with
+// ErrAlgorithmMismatch and no key is published; none: no check (tests).
+// Without an ECC key, access tokens fall back to the ID token algorithm
+// (the provider asks SigningKey for ES256 and gets oidc.ErrNoSigningKey).
 //
 // New does no network I/O, so that a cold start pays for KMS only when a
-// request needs a key. Each key's public half is fetched once, on first
-// need, and kept for the container's lifetime; after that SigningKey and
-// PublicKeys cost nothing and Sign costs one kms:Sign.
-func New(client API, keyIDs []string, algorithm string) (*Signer, error) {
+// request needs a key. The public halves are fetched on first need, all
+// keys concurrently (one round trip), and kept for the container's
+// lifetime; after that SigningKey and PublicKeys cost nothing and Sign
+// costs one kms:Sign.
+func New(client API, keyIDs []string, required ...string) (*Signer, error) {
 	if client == nil {
 		return nil, errors.New("kms signer: nil client")
 	}
 	if len(keyIDs) == 0 {
 		return nil, errors.New("kms signer: no keys configured (the first key signs, the others are verification-only)")
 	}
-	if algorithm != "" && !slices.Contains(oidc.SigningAlgorithms, algorithm) {
-		return nil, fmt.Errorf("kms signer: unknown algorithm %q", algorithm)
+	for _, alg := range required {
+		if !slices.Contains(oidc.SigningAlgorithms, alg) {
+			return nil, fmt.Errorf("kms signer: unknown algorithm %q", alg)
+		}
 	}
-	s := &Signer{client: client, algorithm: algorithm}
+	s := &Signer{client: client, required: required}
 	for i, id := range keyIDs {
 		if id == "" {
 			return nil, fmt.Errorf("kms signer: key %d is empty", i+1)
@@ -112,21 +124,60 @@ func New(client API, keyIDs []string, algorithm string) (*Signer, error) {
 	return s, nil
 }
 
-// SigningKey returns the public half of the first configured key, fetching
-// it from KMS on first use.
-func (s *Signer) SigningKey(ctx context.Context) (oidc.PublicKey, error) {
-	k, err := s.key(ctx, s.slots[0])
+// SigningKey returns the public half of the active key of alg: the first
+// configured key of that kind, or an error wrapping oidc.ErrNoSigningKey.
+// The first call fetches every key from KMS (see New).
+func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, error) {
+	active, err := s.activeKeys(ctx)
 	if err != nil {
 		return oidc.PublicKey{}, err
+	}
+	k, ok := active[alg]
+	if !ok {
+		return oidc.PublicKey{}, fmt.Errorf("kms signer: %w: no %s key (%s) among the configured keys", oidc.ErrNoSigningKey, alg, keySpecs[alg])
 	}
 	return k.pub, nil
 }
 
-// PublicKeys returns every configured key, the signing key first. Keys not
-// yet cached are fetched concurrently, so a cold JWKS costs one round trip,
-// not one per key. It fails if any key cannot be fetched: a key set missing
-// a key would make relying parties reject valid tokens.
+// PublicKeys returns every configured key, the active keys first (RS256,
+// then ES256), then the others in configured order. It fails if any key
+// cannot be fetched: a key set missing a key would make relying parties
+// reject valid tokens.
 func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
+	active, err := s.activeKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []oidc.PublicKey
+	for _, alg := range oidc.SigningAlgorithms {
+		if k, ok := active[alg]; ok {
+			out = append(out, k.pub)
+		}
+	}
+	for _, sl := range s.slots {
+		if k := sl.cached(); !slices.ContainsFunc(out, func(p oidc.PublicKey) bool { return p.KeyID == k.pub.KeyID }) {
+			out = append(out, k.pub)
+		}
+	}
+	return out, nil
+}
+
+// keySpecs names the KMS key specs of each JWS algorithm, for messages.
+var keySpecs = map[string]string{oidc.RS256: "RSA_2048, RSA_3072 or RSA_4096", oidc.ES256: "ECC_NIST_P256"}
+
+// activeKeys fetches every configured key (those not yet cached
+// concurrently, so a cold container pays one round trip, not one per key)
+// and picks the first of each kind. The choice is made once per container;
+// a failed fetch is not remembered, but a missing required algorithm is
+// (ErrAlgorithmMismatch), and logged once.
+func (s *Signer) activeKeys(ctx context.Context) (map[string]*key, error) {
+	s.mu.Lock()
+	if s.active != nil || s.err != nil {
+		defer s.mu.Unlock()
+		return s.active, s.err
+	}
+	s.mu.Unlock()
+
 	keys := make([]*key, len(s.slots))
 	errs := make([]error, len(s.slots))
 	var wg sync.WaitGroup
@@ -141,20 +192,50 @@ func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := make([]oidc.PublicKey, len(keys))
+	active := map[string]*key{}
 	for i, k := range keys {
 		for j := range i {
 			if keys[j].pub.KeyID == k.pub.KeyID {
 				return nil, fmt.Errorf("kms signer: %q and %q name the same KMS key (kid %s); list each key once", s.slots[j].id, s.slots[i].id, k.pub.KeyID)
 			}
 		}
-		out[i] = k.pub
+		if _, ok := active[k.pub.Algorithm]; !ok {
+			active[k.pub.Algorithm] = k
+		}
 	}
-	return out, nil
+	var missing error
+	for _, alg := range s.required {
+		if _, ok := active[alg]; !ok {
+			missing = s.mismatch(alg, keys)
+			break
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active != nil || s.err != nil {
+		return s.active, s.err // another caller decided first
+	}
+	switch {
+	case missing != nil:
+		s.err = missing
+		if s.log != nil {
+			s.log.ErrorContext(ctx, missing.Error())
+		}
+	default:
+		s.active = active
+		if _, ok := active[oidc.ES256]; !ok && s.log != nil {
+			fallback := oidc.RS256
+			if len(s.required) > 0 {
+				fallback = s.required[0]
+			}
+			s.log.InfoContext(ctx, "oidc: no ECC_NIST_P256 key among the KMS keys: access tokens are signed with "+fallback+" (add an ECC_NIST_P256 key to the list for ES256 access tokens: one RSA signature per response, docs/kms.md)")
+		}
+	}
+	return s.active, s.err
 }
 
-// Sign signs signingInput with the first configured key, which kid MUST
-// name. Inputs up to 4096 bytes go to KMS as MessageType RAW; longer ones
+// Sign signs signingInput with the active key that kid MUST name. Inputs up to 4096 bytes go to KMS as MessageType RAW; longer ones
 // are hashed here with SHA-256 and sent as MessageType DIGEST (KMS's limit
 // for RAW). ES256 signatures come back from KMS as ASN.1 DER and are returned
 // as the 64-byte R||S of RFC 7518 §3.4.
@@ -168,12 +249,18 @@ func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
 // oidc.ErrUnavailable, with the KMS error code in the message: the core
 // answers temporarily_unavailable and logs the text.
 func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error) {
-	k, err := s.key(ctx, s.slots[0])
+	active, err := s.activeKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if kid != k.pub.KeyID {
-		return nil, fmt.Errorf("kms signer: kid %q is not the signing key (%s)", kid, k.pub.KeyID)
+	var k *key
+	for _, a := range active {
+		if a.pub.KeyID == kid {
+			k = a
+		}
+	}
+	if k == nil {
+		return nil, fmt.Errorf("kms signer: kid %q is not an active signing key", kid)
 	}
 	digest := sha256.Sum256(signingInput)
 	in := &awskms.SignInput{
@@ -225,9 +312,9 @@ func (sl *slot) cached() *key {
 // context, whichever comes first.
 func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 	sl.mu.Lock()
-	if sl.key != nil || sl.err != nil {
+	if sl.key != nil {
 		defer sl.mu.Unlock()
-		return sl.key, sl.err
+		return sl.key, nil
 	}
 	f := sl.inflight
 	if f == nil {
@@ -236,25 +323,14 @@ func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 		sl.mu.Unlock()
 		defer func() {
 			sl.mu.Lock()
-			switch {
-			case f.err == nil:
+			if f.err == nil {
 				sl.key = f.key
-			case errors.Is(f.err, ErrAlgorithmMismatch):
-				sl.err = f.err
-				if s.log != nil {
-					s.log.ErrorContext(ctx, f.err.Error())
-				}
 			}
 			sl.inflight = nil
 			sl.mu.Unlock()
 			close(f.done)
 		}()
 		f.key, f.err = s.fetch(ctx, sl.id)
-		if f.err == nil && sl == s.slots[0] {
-			if f.err = s.checkAlgorithm(f.key); f.err != nil {
-				f.key = nil
-			}
-		}
 		return f.key, f.err
 	}
 	sl.mu.Unlock()
@@ -266,23 +342,22 @@ func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 	}
 }
 
-// ErrAlgorithmMismatch: the signing key is not of the algorithm discovery
-// advertises. It wraps oidc.ErrUnavailable (the client may retry; the
-// operator must fix the key or signer.config.algorithm) and is final for the
-// container: the key is not fetched again.
-var ErrAlgorithmMismatch = fmt.Errorf("%w: the KMS signing key does not match signer.config.algorithm", oidc.ErrUnavailable)
+// ErrAlgorithmMismatch: no configured key can sign an algorithm discovery
+// advertises for ID tokens. It wraps oidc.ErrUnavailable (the client may
+// retry; the operator must fix the key list, signer.config.algorithm or a
+// client's idTokenSigningAlg) and is final for the container.
+var ErrAlgorithmMismatch = fmt.Errorf("%w: the KMS keys do not match signer.config.algorithm", oidc.ErrUnavailable)
 
-// checkAlgorithm refuses a signing key of another kind than the advertised
-// algorithm: an ECC key behind RS256 (the default) would sign tokens no
-// relying party accepts, and publishing it would advertise a key that
-// cannot sign what discovery promises.
-func (s *Signer) checkAlgorithm(k *key) error {
-	if s.algorithm == "" || k.pub.Algorithm == s.algorithm {
-		return nil
+// mismatch explains a missing key of alg: an ECC key alone behind RS256
+// (the default) would sign tokens no relying party expects, and publishing
+// it would advertise a key that cannot sign what discovery promises.
+func (s *Signer) mismatch(alg string, keys []*key) error {
+	var have []string
+	for _, k := range keys {
+		have = append(have, k.arn+" is "+k.pub.Algorithm)
 	}
-	want := map[string]string{oidc.RS256: "RSA_2048, RSA_3072 or RSA_4096", oidc.ES256: "ECC_NIST_P256"}[s.algorithm]
-	return fmt.Errorf("%w: key %s is %s, but signer.config.algorithm is %s (want a %s key, or set algorithm: %s)",
-		ErrAlgorithmMismatch, k.arn, k.pub.Algorithm, s.algorithm, want, k.pub.Algorithm)
+	return fmt.Errorf("%w: no key signs %s, which ID tokens may use (signer.config.algorithm or a client's idTokenSigningAlg): %s (want a %s key in the list, or set algorithm: %s)",
+		ErrAlgorithmMismatch, alg, strings.Join(have, ", "), keySpecs[alg], keys[0].pub.Algorithm)
 }
 
 // fetch asks KMS for a key's public half and derives the JWS algorithm from

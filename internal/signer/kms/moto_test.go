@@ -69,7 +69,7 @@ func createAlias(t *testing.T, c *awskms.Client, keyID string) string {
 
 func newSigner(t *testing.T, c kms.API, ids ...string) *kms.Signer {
 	t.Helper()
-	s, err := kms.New(c, ids, "")
+	s, err := kms.New(c, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,19 +123,30 @@ func TestContractMoto(t *testing.T) {
 		{"ECC_NIST_P256", []string{ec}, oidc.ES256},
 		{"Alias", []string{createAlias(t, c, rsa2048)}, oidc.RS256},
 		{"KeyARN", []string{"arn:aws:kms:us-east-1:123456789012:key/" + ec}, oidc.ES256},
-		{"WithVerificationOnlyKey", []string{ec, rsa2048}, oidc.ES256},
+		// One key per kind: the RSA key signs RS256 (ID tokens), the ECC
+		// key ES256 (access tokens), whatever their order.
+		{"RSAAndECC", []string{ec, rsa2048}, oidc.RS256},
+		// A second key of a kind is verification-only.
+		{"WithVerificationOnlyKey", []string{rsa2048, createKey(t, c, types.KeySpecRsa2048, types.KeyUsageTypeSignVerify), ec}, oidc.RS256},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSigner(t, c, tt.ids...)
-			pk, err := s.SigningKey(t.Context())
+			pk, err := signingKey(t.Context(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if pk.Algorithm != tt.wantAlg {
 				t.Errorf("algorithm %s; want %s", pk.Algorithm, tt.wantAlg)
 			}
-			oidctest.TestSigner(t, s, oidctest.WithoutLargeInput(motoDigestLimit))
+			opts := []oidctest.SignerOption{oidctest.WithoutLargeInput(motoDigestLimit), oidctest.WithAlgorithms(tt.wantAlg)}
+			if len(tt.ids) > 1 {
+				opts = append(opts, oidctest.WithAlgorithms(oidc.RS256, oidc.ES256))
+			}
+			oidctest.TestSigner(t, s, opts...)
+			if keys, err := s.PublicKeys(t.Context()); err != nil || len(keys) != len(tt.ids) {
+				t.Errorf("PublicKeys: %d keys, %v; want all %d", len(keys), err, len(tt.ids))
+			}
 		})
 	}
 }
@@ -146,7 +157,7 @@ func TestContractMoto(t *testing.T) {
 func TestMotoDigestLimit(t *testing.T) {
 	c := motoClient(t)
 	s := newSigner(t, c, createKey(t, c, types.KeySpecRsa2048, types.KeyUsageTypeSignVerify))
-	pk, err := s.SigningKey(t.Context())
+	pk, err := signingKey(t.Context(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +359,7 @@ func TestMotoKeyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSigner(t, c, tt.id)
-			_, err := s.SigningKey(t.Context())
+			_, err := signingKey(t.Context(), s)
 			if err == nil {
 				t.Fatal("SigningKey succeeded; want an error")
 			}
@@ -371,7 +382,7 @@ func TestMotoDisabledKey(t *testing.T) {
 	c := motoClient(t)
 	id := createKey(t, c, types.KeySpecRsa2048, types.KeyUsageTypeSignVerify)
 	s := newSigner(t, c, id)
-	pk, err := s.SigningKey(t.Context())
+	pk, err := signingKey(t.Context(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

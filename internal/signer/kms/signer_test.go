@@ -53,7 +53,7 @@ func TestNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// New MUST NOT call KMS: panicAPI fails the test if it does.
-			_, err := kms.New(tt.client, tt.ids, "")
+			_, err := kms.New(tt.client, tt.ids)
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -89,7 +89,7 @@ func TestSignDigest(t *testing.T) {
 			f := newFakeKMS(t)
 			arn := f.addKey(spec, "alias/oidc")
 			s := newSigner(t, f.client(), "alias/oidc")
-			pk, err := s.SigningKey(t.Context())
+			pk, err := signingKey(t.Context(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestSignDigest(t *testing.T) {
 func warm(t *testing.T, f *fakeKMS, c kms.API, ids ...string) (*kms.Signer, string) {
 	t.Helper()
 	s := newSigner(t, c, ids...)
-	pk, err := s.SigningKey(t.Context())
+	pk, err := signingKey(t.Context(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +178,9 @@ func TestErrorMapping(t *testing.T) {
 				var err error
 				if op == "GetPublicKey" {
 					f.failNext(op, tt.code)
-					_, err = s.SigningKey(t.Context())
+					_, err = signingKey(t.Context(), s)
 				} else {
-					pk, werr := s.SigningKey(t.Context())
+					pk, werr := signingKey(t.Context(), s)
 					if werr != nil {
 						t.Fatal(werr)
 					}
@@ -229,7 +229,7 @@ func TestErrorMapping(t *testing.T) {
 			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake-secret", ""),
 		})
-		_, err := newSigner(t, c, "alias/oidc").SigningKey(t.Context())
+		_, err := signingKey(t.Context(), newSigner(t, c, "alias/oidc"))
 		if !errors.Is(err, oidc.ErrUnavailable) || !strings.Contains(err.Error(), "network error") {
 			t.Fatalf("err = %v; want ErrUnavailable naming a network error", err)
 		}
@@ -280,11 +280,11 @@ func TestFailedFetchIsRetried(t *testing.T) {
 	f.addKey("RSA_2048", "alias/oidc")
 	s := newSigner(t, f.client(), "alias/oidc")
 	f.failNext("GetPublicKey", "ThrottlingException")
-	if _, err := s.SigningKey(t.Context()); !errors.Is(err, oidc.ErrUnavailable) {
+	if _, err := signingKey(t.Context(), s); !errors.Is(err, oidc.ErrUnavailable) {
 		t.Fatalf("first SigningKey: %v; want ErrUnavailable", err)
 	}
 	for range 3 {
-		if _, err := s.SigningKey(t.Context()); err != nil {
+		if _, err := signingKey(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.PublicKeys(t.Context()); err != nil {
@@ -372,7 +372,7 @@ func TestConcurrentFirstCallersShareFetch(t *testing.T) {
 			if i%2 == 0 {
 				_, err = s.PublicKeys(t.Context())
 			} else {
-				_, err = s.SigningKey(t.Context())
+				_, err = signingKey(t.Context(), s)
 			}
 			if err != nil {
 				t.Error(err)
@@ -404,11 +404,11 @@ func TestWaiterHonoursItsContext(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	f.setHold(func(*http.Request, string) { close(entered); <-release })
 	leader := make(chan error, 1)
-	go func() { _, err := s.SigningKey(t.Context()); leader <- err }()
+	go func() { _, err := signingKey(t.Context(), s); leader <- err }()
 	<-entered
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.SigningKey(ctx); !errors.Is(err, oidc.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+	if _, err := signingKey(ctx, s); !errors.Is(err, oidc.ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Errorf("waiter with a cancelled context: %v; want ErrUnavailable and Canceled", err)
 	}
 	close(release)
@@ -424,4 +424,13 @@ func TestSameKeyTwice(t *testing.T) {
 	if _, err := s.PublicKeys(t.Context()); err == nil || !strings.Contains(err.Error(), "same KMS key") {
 		t.Fatalf("PublicKeys with one key listed by alias and ARN: %v; want a clear error", err)
 	}
+}
+
+// signingKey is the RS256 key of s, or its ES256 key when it has no RSA key.
+func signingKey(ctx context.Context, s oidc.Signer) (oidc.PublicKey, error) {
+	pk, err := s.SigningKey(ctx, oidc.RS256)
+	if errors.Is(err, oidc.ErrNoSigningKey) {
+		pk, err = s.SigningKey(ctx, oidc.ES256)
+	}
+	return pk, err
 }

@@ -3,6 +3,7 @@ package local
 import (
 	"cmp"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"time"
@@ -14,11 +15,18 @@ import (
 
 // Config is signer.config for type local.
 type Config struct {
-	// Algorithm of the key: RS256 (default) or ES256. The config package
-	// validates it (Config.SigningAlgorithm) and discovery advertises it.
+	// Algorithm is Dex's key: the ID token algorithm, RS256 (default) or
+	// ES256, for clients that name none (idTokenSigningAlg). The config
+	// package validates it (Config.SigningAlgorithm) and discovery
+	// advertises it.
 	Algorithm string `yaml:"algorithm" config:"expand"`
-	// KeyFile is a PEM private key; without it a key is generated at start.
+	// KeyFile is a PEM private key of Algorithm; without it an RSA-2048 key
+	// and a P-256 key are generated at start.
 	KeyFile string `yaml:"keyFile" config:"expand"`
+	// AccessTokenKeyFile is a PEM P-256 private key, the ES256 key that
+	// signs access tokens (and the ID tokens of clients with ES256), beside
+	// an RSA KeyFile. Without it, a KeyFile's key signs access tokens too.
+	AccessTokenKeyFile string `yaml:"accessTokenKeyFile" config:"expand"`
 	// KeysRotationPeriod, Dex's key, rotates generated keys this often
 	// (see Rotating): 0, the default, never rotates. At least
 	// MinRotationPeriod; not with KeyFile, whose key the process cannot
@@ -40,6 +48,13 @@ func (c Config) Validate(report func(key, msg string)) {
 	case p < MinRotationPeriod:
 		report("keysRotationPeriod", fmt.Sprintf("%s is too short: at least %s, the time relying parties may cache the JWKS", p, MinRotationPeriod))
 	}
+	switch {
+	case c.AccessTokenKeyFile == "":
+	case c.KeyFile == "":
+		report("accessTokenKeyFile", "needs keyFile (without key files both keys are generated)")
+	case c.Algorithm == oidc.ES256:
+		report("accessTokenKeyFile", "keyFile already holds the ES256 key (algorithm: ES256): remove accessTokenKeyFile")
+	}
 }
 
 // ErrGeneratedInLambda is the error of Open in AWS Lambda without a keyFile
@@ -48,8 +63,10 @@ var ErrGeneratedInLambda = errors.New("signer type local: a generated key is ref
 	config.EnvKMSKeyIDs + ", or signer.config.keyFile (or, for a demo, " + config.KeyAllowInstanceState + ": true)")
 
 // Open is the opener of signer type local: the key of keyFile, which must
-// be of the configured algorithm, or a key generated for it; with
+// be of the configured algorithm, and the ES256 key of accessTokenKeyFile;
+// or an RSA key and a P-256 key generated at start; with
 // keysRotationPeriod, generated keys rotated by env.Now (see Rotating).
+// The signer MUST have a key for each of env.IDTokenAlgorithms.
 //
 // A generated key in Lambda is one instance's alone: tokens do not verify
 // against other instances' keys, so there Open fails with ErrGeneratedInLambda
@@ -73,16 +90,48 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 			if now == nil {
 				now = time.Now
 			}
-			return NewRotating(c.Algorithm, c.KeysRotationPeriod, now)
+			return NewRotating(nil, c.KeysRotationPeriod, now)
 		}
-		return Generate(c.Algorithm)
+		return Generate()
 	}
-	s, err := LoadPEM(c.KeyFile)
+	key, err := loadKey(c.KeyFile)
 	if err != nil {
 		return nil, err
 	}
-	if alg := cmp.Or(c.Algorithm, oidc.RS256); s.Algorithm() != alg {
-		return nil, fmt.Errorf("local signer: %s holds an %s key, but signer.config.algorithm is %s (the algorithm discovery advertises)", c.KeyFile, s.Algorithm(), alg)
+	keys := []crypto.Signer{key}
+	if c.AccessTokenKeyFile != "" {
+		atKey, err := loadKey(c.AccessTokenKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, atKey)
+	}
+	s, err := New(keys...)
+	if err != nil {
+		return nil, err
+	}
+	if alg := cmp.Or(c.Algorithm, oidc.RS256); algorithmOf(key) != alg {
+		return nil, fmt.Errorf("local signer: %s holds an %s key, but signer.config.algorithm is %s (the algorithm discovery advertises)", c.KeyFile, algorithmOf(key), alg)
+	}
+	if c.AccessTokenKeyFile != "" && algorithmOf(keys[1]) != oidc.ES256 {
+		return nil, fmt.Errorf("local signer: %s holds an %s key; accessTokenKeyFile must hold a P-256 (ES256) key", c.AccessTokenKeyFile, algorithmOf(keys[1]))
+	}
+	for _, alg := range env.IDTokenAlgorithms {
+		if _, err := s.SigningKey(ctx, alg); err != nil {
+			return nil, fmt.Errorf("local signer: no %s key, but ID tokens may be %s (signer.config.algorithm or a client's idTokenSigningAlg): %w", alg, alg, err)
+		}
+	}
+	if _, err := s.SigningKey(ctx, oidc.ES256); err != nil && env.Logger != nil {
+		env.Logger.InfoContext(ctx, "oidc: the signer has no ES256 key: access tokens are signed with "+s.Algorithms()[0]+" (set signer.config.accessTokenKeyFile for ES256 access tokens)")
 	}
 	return s, nil
+}
+
+// algorithmOf is the JWS algorithm of a private key, "" if unsupported.
+func algorithmOf(key crypto.Signer) string {
+	pub, err := oidc.NewPublicKey(key.Public())
+	if err != nil {
+		return ""
+	}
+	return pub.Algorithm
 }

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,8 @@ func TestOpenRotation(t *testing.T) {
 					t.Errorf("got a fixed key; want rotation every %s", tt.period)
 				}
 			case *local.Rotating:
-				if s.Period() != tt.period || s.Algorithm() != oidc.ES256 {
-					t.Errorf("rotating %s every %s; want ES256 every %s", s.Algorithm(), s.Period(), tt.period)
+				if s.Period() != tt.period || !slices.Equal(s.Algorithms(), oidc.SigningAlgorithms) {
+					t.Errorf("rotating %v every %s; want %v every %s", s.Algorithms(), s.Period(), oidc.SigningAlgorithms, tt.period)
 				}
 			default:
 				t.Fatalf("got %T", s)
@@ -68,10 +69,10 @@ func TestOpenRotatingUsesEnvClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := kids(t, s)
+	start := kids(t, s) // current RS256, current ES256, next RS256, next ES256
 	clock.Advance(2 * time.Hour)
-	if got := signingKid(t, s); got != start[1] {
-		t.Errorf("signing kid after the period %s; want the next key %s", got, start[1])
+	if got := signingKid(t, s); got != start[2] {
+		t.Errorf("signing kid after the period %s; want the next key %s", got, start[2])
 	}
 }
 

@@ -26,15 +26,31 @@ func TestGenerated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pk, err := s.SigningKey(t.Context())
+			pk, err := s.SigningKey(t.Context(), alg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if pk.Algorithm != alg {
 				t.Fatalf("algorithm %q; want %q", pk.Algorithm, alg)
 			}
-			oidctest.TestSigner(t, s)
+			oidctest.TestSigner(t, s, oidctest.WithAlgorithms(alg))
 		})
+	}
+	// The default: one key per algorithm.
+	t.Run("Both", func(t *testing.T) {
+		s, err := local.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		oidctest.TestSigner(t, s, oidctest.WithAlgorithms(oidc.RS256, oidc.ES256))
+	})
+}
+
+func TestNewRefusesTwoKeysOfOneAlgorithm(t *testing.T) {
+	a, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := local.New(a, b); err == nil {
+		t.Fatal("New with two P-256 keys succeeded; want an error")
 	}
 }
 
@@ -96,7 +112,7 @@ func TestLoadPEM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pk, err := s.SigningKey(t.Context())
+			pk, err := s.SigningKey(t.Context(), tt.wantAlg)
 			if err != nil {
 				t.Fatal(err)
 			}

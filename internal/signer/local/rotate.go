@@ -39,10 +39,10 @@ const signGrace = 10 * time.Second
 // background, after the previous rotation (or at start). Should that key not
 // be ready, the rotating call generates one itself.
 type Rotating struct {
-	algorithm string
-	period    time.Duration
-	now       func() time.Time
-	spare     chan *Signer // at most one key generated ahead, not yet published
+	algorithms []string
+	period     time.Duration
+	now        func() time.Time
+	spare      chan *Signer // at most one key generated ahead, not yet published
 
 	mu        sync.RWMutex
 	rotatedAt time.Time // when current started signing
@@ -53,32 +53,35 @@ type Rotating struct {
 
 var _ oidc.Signer = (*Rotating)(nil)
 
-// NewRotating generates the current and the next key for algorithm (RS256
-// or ES256) and returns a signer that rotates them every period (which must
-// be positive; the config asks for at least MinRotationPeriod) as now tells.
-func NewRotating(algorithm string, period time.Duration, now func() time.Time) (*Rotating, error) {
+// NewRotating generates the current and the next key for each of
+// algorithms (RS256, ES256; none: both) and returns a signer that rotates
+// them every period (which must be positive; the config asks for at least
+// MinRotationPeriod) as now tells. The keys of all algorithms rotate
+// together: current, next and previous are each a set of one key per
+// algorithm.
+func NewRotating(algorithms []string, period time.Duration, now func() time.Time) (*Rotating, error) {
 	if period <= 0 {
 		return nil, fmt.Errorf("local signer: rotation period %s must be positive", period)
 	}
 	if now == nil {
 		return nil, errors.New("local signer: a rotating signer needs a clock")
 	}
-	current, err := Generate(algorithm)
+	current, err := Generate(algorithms...)
 	if err != nil {
 		return nil, err
 	}
-	next, err := Generate(algorithm)
+	next, err := Generate(algorithms...)
 	if err != nil {
 		return nil, err
 	}
 	r := &Rotating{
-		algorithm: current.Algorithm(),
-		period:    period,
-		now:       now,
-		spare:     make(chan *Signer, 1),
-		rotatedAt: now(),
-		current:   current,
-		next:      next,
+		algorithms: current.Algorithms(),
+		period:     period,
+		now:        now,
+		spare:      make(chan *Signer, 1),
+		rotatedAt:  now(),
+		current:    current,
+		next:       next,
 	}
 	r.generateSpare()
 	return r, nil
@@ -88,7 +91,7 @@ func NewRotating(algorithm string, period time.Duration, now func() time.Time) (
 // request path. If a spare is already waiting, the new one is dropped.
 func (r *Rotating) generateSpare() {
 	go func() {
-		k, err := Generate(r.algorithm)
+		k, err := Generate(r.algorithms...)
 		if err != nil {
 			return // the rotation generates one itself
 		}
@@ -106,7 +109,7 @@ func (r *Rotating) takeSpare() (*Signer, error) {
 		r.generateSpare()
 		return k, nil
 	default:
-		return Generate(r.algorithm)
+		return Generate(r.algorithms...)
 	}
 }
 
@@ -138,25 +141,28 @@ func (r *Rotating) keys() (current, next, previous *Signer, rotatedAt time.Time,
 	return r.current, r.next, r.previous, r.rotatedAt, nil
 }
 
-// SigningKey returns the public half of the current key.
-func (r *Rotating) SigningKey(context.Context) (oidc.PublicKey, error) {
+// SigningKey returns the public half of the current key of alg.
+func (r *Rotating) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, error) {
 	current, _, _, _, err := r.keys()
 	if err != nil {
 		return oidc.PublicKey{}, err
 	}
-	return current.pub, nil
+	return current.SigningKey(ctx, alg)
 }
 
-// PublicKeys returns the current key, then the next, then the previous one
-// (absent until the first rotation).
-func (r *Rotating) PublicKeys(context.Context) ([]oidc.PublicKey, error) {
+// PublicKeys returns the current keys, then the next, then the previous
+// ones (absent until the first rotation).
+func (r *Rotating) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
 	current, next, previous, _, err := r.keys()
 	if err != nil {
 		return nil, err
 	}
-	keys := []oidc.PublicKey{current.pub, next.pub}
-	if previous != nil {
-		keys = append(keys, previous.pub)
+	var keys []oidc.PublicKey
+	for _, set := range []*Signer{current, next, previous} {
+		if set != nil {
+			k, _ := set.PublicKeys(ctx)
+			keys = append(keys, k...)
+		}
 	}
 	return keys, nil
 }
@@ -171,7 +177,7 @@ func (r *Rotating) Sign(ctx context.Context, kid string, signingInput []byte) ([
 		return nil, err
 	}
 	key := current
-	if previous != nil && kid == previous.pub.KeyID && r.now().Before(rotatedAt.Add(signGrace)) {
+	if previous != nil && previous.has(kid) && r.now().Before(rotatedAt.Add(signGrace)) {
 		key = previous
 	}
 	return key.Sign(ctx, kid, signingInput)
@@ -186,8 +192,8 @@ func (r *Rotating) NextRotation() time.Time {
 	return r.rotatedAt.Add(r.period)
 }
 
-// Algorithm is the JWS algorithm of the keys (RS256 or ES256).
-func (r *Rotating) Algorithm() string { return r.algorithm }
+// Algorithms are the JWS algorithms of the keys, RS256 first.
+func (r *Rotating) Algorithms() []string { return r.algorithms }
 
 // Period is the rotation period.
 func (r *Rotating) Period() time.Duration { return r.period }

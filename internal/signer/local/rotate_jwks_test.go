@@ -35,7 +35,7 @@ func TestRotationReachesTheJWKS(t *testing.T) {
 		return kids
 	}
 	for rotation := range 3 {
-		signing, err := r.SigningKey(t.Context())
+		signing, err := r.SigningKey(t.Context(), oidc.ES256)
 		if err != nil {
 			t.Fatal(err)
 		}

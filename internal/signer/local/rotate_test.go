@@ -22,7 +22,7 @@ const period = 6 * time.Hour
 func newRotating(t *testing.T, alg string) (*local.Rotating, *oidctest.Clock) {
 	t.Helper()
 	clock := oidctest.NewClock()
-	r, err := local.NewRotating(alg, period, clock.Now)
+	r, err := local.NewRotating([]string{alg}, period, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func kids(t *testing.T, s oidc.Signer) []string {
 
 func signingKid(t *testing.T, s oidc.Signer) string {
 	t.Helper()
-	pk, err := s.SigningKey(t.Context())
+	pk, err := s.SigningKey(t.Context(), s.(*local.Rotating).Algorithms()[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +159,38 @@ func TestRotatingSignerContract(t *testing.T) {
 			r, clock := newRotating(t, alg)
 			for i := range 3 {
 				t.Run(fmt.Sprintf("rotations=%d", i), func(t *testing.T) {
-					oidctest.TestSigner(t, r)
+					oidctest.TestSigner(t, r, oidctest.WithAlgorithms(alg))
 				})
 				clock.Advance(period)
 				kids(t, r)                 // rotates, at the clock's time
 				clock.Advance(time.Minute) // past the previous key's grace
 			}
 		})
+	}
+}
+
+// TestRotatingBoth: the default rotates an RSA key and a P-256 key
+// together; each set is published whole, the current keys first.
+func TestRotatingBoth(t *testing.T) {
+	clock := oidctest.NewClock()
+	r, err := local.NewRotating(nil, period, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		t.Run(fmt.Sprintf("rotations=%d", i), func(t *testing.T) {
+			oidctest.TestSigner(t, r, oidctest.WithAlgorithms(oidc.RS256, oidc.ES256))
+			want := 4 // current and next, two keys each
+			if i > 0 {
+				want = 6 // and the previous set
+			}
+			if got := len(kids(t, r)); got != want {
+				t.Errorf("%d keys published; want %d", got, want)
+			}
+		})
+		clock.Advance(period)
+		kids(t, r)
+		clock.Advance(time.Minute)
 	}
 }
 
@@ -235,13 +260,13 @@ func TestRotatingConcurrent(t *testing.T) {
 
 func TestNewRotatingRejects(t *testing.T) {
 	now := oidctest.NewClock().Now
-	if _, err := local.NewRotating(oidc.RS256, 0, now); err == nil {
+	if _, err := local.NewRotating([]string{oidc.RS256}, 0, now); err == nil {
 		t.Error("NewRotating with period 0 succeeded")
 	}
-	if _, err := local.NewRotating(oidc.RS256, time.Hour, nil); err == nil {
+	if _, err := local.NewRotating([]string{oidc.RS256}, time.Hour, nil); err == nil {
 		t.Error("NewRotating without a clock succeeded")
 	}
-	if _, err := local.NewRotating("HS256", time.Hour, now); err == nil {
+	if _, err := local.NewRotating([]string{"HS256"}, time.Hour, now); err == nil {
 		t.Error("NewRotating HS256 succeeded")
 	}
 }

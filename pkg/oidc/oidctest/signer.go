@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,14 @@ type SignerOption func(*signerSuite)
 
 type signerSuite struct {
 	withoutLargeInput string
+	algorithms        []string // the signer MUST have these; none: whichever it has
+}
+
+// WithAlgorithms makes the suite require an active key of each of algs
+// (and run every check for each); without it the suite checks the
+// algorithms the signer has, at least one.
+func WithAlgorithms(algs ...string) SignerOption {
+	return func(s *signerSuite) { s.algorithms = algs }
 }
 
 // WithoutLargeInput leaves out the case of a signing input larger than 4096
@@ -49,7 +58,7 @@ func WithoutLargeInput(reason string) SignerOption {
 type signerCheck struct {
 	name  string
 	large bool // the >4096-byte case; see WithoutLargeInput
-	check func(ctx context.Context, s oidc.Signer) error
+	check func(ctx context.Context, s oidc.Signer, alg string) error
 }
 
 var signerChecks = []signerCheck{
@@ -63,10 +72,15 @@ var signerChecks = []signerCheck{
 
 // TestSigner is the contract every oidc.Signer MUST pass:
 //
+//   - for each algorithm (RS256, ES256) SigningKey returns the active key of
+//     that algorithm or an error wrapping oidc.ErrNoSigningKey, and the
+//     signer has at least one (every one WithAlgorithms names); each check
+//     below runs for each algorithm the signer has;
 //   - SigningKey's kid is the RFC 7638 JWK thumbprint of its key, computed
 //     here independently (go-jose), and its JWK is a public key of the
 //     declared algorithm (RS256: RSA ≥ 2048 bits; ES256: P-256);
-//   - PublicKeys lists the signing key first, with unique kids;
+//   - PublicKeys lists the active keys first (RS256 before ES256), with
+//     unique kids;
 //   - a signature over a JWT signing input verifies with golang-jwt against
 //     the published key (ES256: exactly 64 bytes R||S, RFC 7518 §3.4), and a
 //     tampered token does not;
@@ -80,24 +94,95 @@ func TestSigner(t *testing.T, s oidc.Signer, opts ...SignerOption) {
 	for _, opt := range opts {
 		opt(&suite)
 	}
-	for _, c := range signerChecks {
-		if c.large && suite.withoutLargeInput != "" {
-			t.Logf("%s: case %s not run: %s", t.Name(), c.name, suite.withoutLargeInput)
-			continue
+	algs, err := activeAlgorithms(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range suite.algorithms {
+		if !slices.Contains(algs, want) {
+			t.Fatalf("the signer has active keys for %v; want one for %s", algs, want)
 		}
-		t.Run(c.name, func(t *testing.T) {
-			if err := c.check(t.Context(), s); err != nil {
-				t.Fatal(err)
+	}
+	for _, alg := range algs {
+		for _, c := range signerChecks {
+			if c.large && suite.withoutLargeInput != "" {
+				t.Logf("%s: case %s/%s not run: %s", t.Name(), alg, c.name, suite.withoutLargeInput)
+				continue
 			}
-		})
+			t.Run(alg+"/"+c.name, func(t *testing.T) {
+				if err := c.check(t.Context(), s, alg); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
 	}
 }
 
-// SignJWT mints a compact JWS of claims with s, the way the core does
-// (header alg and kid from SigningKey), but independently of the core's code.
-// It is meant for tests that need a token from a particular signer.
+// activeAlgorithms asks the signer for a key of each algorithm: it has one,
+// or says oidc.ErrNoSigningKey; an unknown algorithm has none either.
+func activeAlgorithms(ctx context.Context, s oidc.Signer) ([]string, error) {
+	var algs []string
+	for _, alg := range oidc.SigningAlgorithms {
+		pk, err := s.SigningKey(ctx, alg)
+		switch {
+		case errors.Is(err, oidc.ErrNoSigningKey):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("SigningKey(%s): %w", alg, err)
+		case pk.Algorithm != alg:
+			return nil, fmt.Errorf("SigningKey(%s) is a key of %s", alg, pk.Algorithm)
+		}
+		algs = append(algs, alg)
+	}
+	if len(algs) == 0 {
+		return nil, errors.New("the signer has no active key of any algorithm")
+	}
+	if _, err := s.SigningKey(ctx, "HS256"); !errors.Is(err, oidc.ErrNoSigningKey) {
+		return nil, fmt.Errorf("SigningKey(HS256): %v; want oidc.ErrNoSigningKey", err)
+	}
+	return algs, nil
+}
+
+// checkActiveKeysFirst: PublicKeys starts with the active keys, in the
+// order of algs (RS256 first).
+func checkActiveKeysFirst(ctx context.Context, s oidc.Signer, algs []string) error {
+	keys, err := s.PublicKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("PublicKeys: %w", err)
+	}
+	if len(keys) < len(algs) {
+		return fmt.Errorf("PublicKeys has %d keys; want at least the %d active ones", len(keys), len(algs))
+	}
+	for i, alg := range algs {
+		pk, err := s.SigningKey(ctx, alg)
+		if err != nil {
+			return fmt.Errorf("SigningKey(%s): %w", alg, err)
+		}
+		if !samePublicKey(keys[i], pk) {
+			return fmt.Errorf("PublicKeys[%d] is %s; want the active %s key %s", i, keys[i].KeyID, alg, pk.KeyID)
+		}
+	}
+	return nil
+}
+
+// SignJWT mints a compact JWS of claims with s's RS256 key (its ES256 key
+// if it has no RS256 one), the way the core does (header alg and kid from
+// SigningKey), but independently of the core's code. It is meant for tests
+// that need a token from a particular signer.
 func SignJWT(ctx context.Context, s oidc.Signer, claims any) (string, error) {
-	pk, err := s.SigningKey(ctx)
+	pk, err := s.SigningKey(ctx, oidc.RS256)
+	if errors.Is(err, oidc.ErrNoSigningKey) {
+		pk, err = s.SigningKey(ctx, oidc.ES256)
+	}
+	if err != nil {
+		return "", err
+	}
+	return signJWTWith(ctx, s, pk.KeyID, pk.Algorithm, claims)
+}
+
+// SignJWTAlg is SignJWT with the key of alg.
+func SignJWTAlg(ctx context.Context, s oidc.Signer, alg string, claims any) (string, error) {
+	pk, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return "", err
 	}
@@ -219,15 +304,15 @@ func samePublicKey(a, b oidc.PublicKey) bool {
 	return a.KeyID == b.KeyID && a.Algorithm == b.Algorithm && ok && eq.Equal(b.Key)
 }
 
-func checkSigningKey(ctx context.Context, s oidc.Signer) error {
-	pk, err := s.SigningKey(ctx)
+func checkSigningKey(ctx context.Context, s oidc.Signer, alg string) error {
+	pk, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return fmt.Errorf("SigningKey: %w", err)
 	}
 	if err := checkKeyShape(pk); err != nil {
 		return err
 	}
-	again, err := s.SigningKey(ctx)
+	again, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return fmt.Errorf("second SigningKey: %w", err)
 	}
@@ -237,8 +322,8 @@ func checkSigningKey(ctx context.Context, s oidc.Signer) error {
 	return nil
 }
 
-func checkPublicKeys(ctx context.Context, s oidc.Signer) error {
-	pk, err := s.SigningKey(ctx)
+func checkPublicKeys(ctx context.Context, s oidc.Signer, alg string) error {
+	pk, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return fmt.Errorf("SigningKey: %w", err)
 	}
@@ -249,8 +334,15 @@ func checkPublicKeys(ctx context.Context, s oidc.Signer) error {
 	if len(keys) == 0 {
 		return errors.New("PublicKeys is empty")
 	}
-	if !samePublicKey(keys[0], pk) {
-		return fmt.Errorf("PublicKeys[0] is %s; want the signing key %s", keys[0].KeyID, pk.KeyID)
+	if !slices.ContainsFunc(keys, func(k oidc.PublicKey) bool { return samePublicKey(k, pk) }) {
+		return fmt.Errorf("PublicKeys lacks the signing key %s", pk.KeyID)
+	}
+	algs, err := activeAlgorithms(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := checkActiveKeysFirst(ctx, s, algs); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, k := range keys {
@@ -267,12 +359,12 @@ func checkPublicKeys(ctx context.Context, s oidc.Signer) error {
 
 // signAndVerify signs claims, checks the raw signature's size, verifies the
 // token with golang-jwt against the published keys and returns it.
-func signAndVerify(ctx context.Context, s oidc.Signer, claims jwt.MapClaims) (string, error) {
-	pk, err := s.SigningKey(ctx)
+func signAndVerify(ctx context.Context, s oidc.Signer, alg string, claims jwt.MapClaims) (string, error) {
+	pk, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return "", fmt.Errorf("SigningKey: %w", err)
 	}
-	token, err := SignJWT(ctx, s, claims)
+	token, err := SignJWTAlg(ctx, s, alg, claims)
 	if err != nil {
 		return "", fmt.Errorf("Sign: %w", err)
 	}
@@ -304,8 +396,8 @@ func signAndVerify(ctx context.Context, s oidc.Signer, claims jwt.MapClaims) (st
 	return token, nil
 }
 
-func checkSignVerifies(ctx context.Context, s oidc.Signer) error {
-	token, err := signAndVerify(ctx, s, testClaims("alice", 0))
+func checkSignVerifies(ctx context.Context, s oidc.Signer, alg string) error {
+	token, err := signAndVerify(ctx, s, alg, testClaims("alice", 0))
 	if err != nil {
 		return err
 	}
@@ -323,8 +415,8 @@ func checkSignVerifies(ctx context.Context, s oidc.Signer) error {
 	return nil
 }
 
-func checkUnknownKid(ctx context.Context, s oidc.Signer) error {
-	pk, err := s.SigningKey(ctx)
+func checkUnknownKid(ctx context.Context, s oidc.Signer, alg string) error {
+	pk, err := s.SigningKey(ctx, alg)
 	if err != nil {
 		return fmt.Errorf("SigningKey: %w", err)
 	}
@@ -332,8 +424,12 @@ func checkUnknownKid(ctx context.Context, s oidc.Signer) error {
 	if err != nil {
 		return fmt.Errorf("PublicKeys: %w", err)
 	}
+	algs, err := activeAlgorithms(ctx, s)
+	if err != nil {
+		return err
+	}
 	bad := []string{"", "unknown-kid", pk.KeyID + "x"}
-	for _, k := range keys[1:] {
+	for _, k := range keys[len(algs):] {
 		bad = append(bad, k.KeyID) // verification-only keys MUST NOT sign
 	}
 	for _, kid := range bad {
@@ -344,21 +440,21 @@ func checkUnknownKid(ctx context.Context, s oidc.Signer) error {
 	return nil
 }
 
-func checkConcurrentSign(ctx context.Context, s oidc.Signer) error {
+func checkConcurrentSign(ctx context.Context, s oidc.Signer, alg string) error {
 	const n = 20
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = signAndVerify(ctx, s, testClaims(fmt.Sprintf("user-%d", i), i))
+			_, errs[i] = signAndVerify(ctx, s, alg, testClaims(fmt.Sprintf("user-%d", i), i))
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func checkLargeInput(ctx context.Context, s oidc.Signer) error {
-	token, err := signAndVerify(ctx, s, testClaims("bob", 2*LargeSigningInput))
+func checkLargeInput(ctx context.Context, s oidc.Signer, alg string) error {
+	token, err := signAndVerify(ctx, s, alg, testClaims("bob", 2*LargeSigningInput))
 	if err != nil {
 		return err
 	}
