@@ -44,6 +44,10 @@ func frontendAssets(configPath string, config []byte) ([]asset, error) {
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("frontend.dir %q: not a directory (%s)", dir, root)
 	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, fmt.Errorf("frontend.dir %q: %w", dir, err)
+	}
 	var out []asset
 	for _, sub := range []string{"static", "themes"} {
 		base := filepath.Join(root, sub)
@@ -63,7 +67,18 @@ func frontendAssets(configPath string, config []byte) ([]asset, error) {
 			if e.IsDir() {
 				return nil
 			}
-			st, err := os.Stat(name) // a symbolic link is bundled as its target's content
+			// A symbolic link is bundled as its target's content, so it
+			// must stay inside the directory, as the loader requires at
+			// start: a link to a key or a config elsewhere would otherwise
+			// be published at /static/….
+			real, err := filepath.EvalSymlinks(name)
+			if err != nil {
+				return fmt.Errorf("frontend.dir: %s: %w", name, err)
+			}
+			if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
+				return fmt.Errorf("frontend.dir: %s: a link to a file outside the directory is not bundled", name)
+			}
+			st, err := os.Stat(real)
 			if err != nil || !st.Mode().IsRegular() {
 				return fmt.Errorf("frontend.dir: %s: not a regular file", name)
 			}

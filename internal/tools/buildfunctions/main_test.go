@@ -250,3 +250,33 @@ func TestFrontendAssets(t *testing.T) {
 		t.Errorf("no dir: %v, %v; want none", a, err)
 	}
 }
+
+// TestFrontendAssetsRefuseOutsideLinks: a symbolic link in frontend.dir to a
+// file outside it (a key, a config) is not bundled into the zip, where the
+// function would serve it at /static/…; a link inside the directory is.
+func TestFrontendAssetsRefuseOutsideLinks(t *testing.T) {
+	src := t.TempDir()
+	for name, body := range map[string]string{"web/static/logo.png": "PNG", "secret.pem": "KEY"} {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := []byte("issuer: https://id.example.com\nfrontend:\n  dir: web\n")
+	cfgPath := filepath.Join(src, "config.yaml")
+	if err := os.Symlink(filepath.Join(src, "web", "static", "logo.png"), filepath.Join(src, "web", "static", "alias.png")); err != nil {
+		t.Fatal(err)
+	}
+	if assets, err := frontendAssets(cfgPath, cfg); err != nil || len(assets) != 2 {
+		t.Fatalf("a link inside the directory: %d assets, %v; want both files", len(assets), err)
+	}
+	if err := os.Symlink(filepath.Join(src, "secret.pem"), filepath.Join(src, "web", "static", "key.png")); err != nil {
+		t.Fatal(err)
+	}
+	if assets, err := frontendAssets(cfgPath, cfg); err == nil || !strings.Contains(err.Error(), "outside the directory") {
+		t.Errorf("a link to a file outside frontend.dir: %d assets, %v; want it refused", len(assets), err)
+	}
+}
