@@ -82,6 +82,12 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
 		return fail(e)
 	}
+	if !clientMayUse(client, GrantAuthorizationCode) {
+		// A client whose grantTypes leave out authorization_code (a
+		// service, a CLI of the password grant) has no business at the
+		// authorization endpoint: no login, no session, no code for it.
+		return fail(errorf(ErrCodeUnauthorizedClient, "this client may not use the authorization endpoint"))
+	}
 	if e := checkConnector(r.Context(), a.log, params, client); e != nil {
 		return fail(e)
 	}

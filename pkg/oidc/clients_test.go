@@ -447,3 +447,19 @@ func TestPublicClientWithoutRedirectURIs(t *testing.T) {
 		t.Errorf("prompt=none with a session: %s; want consent_required", got)
 	}
 }
+
+// TestAuthorizeHonoursClientGrantTypes: a client whose grantTypes leave out
+// authorization_code gets unauthorized_client at the authorization
+// endpoint (at its proven redirect URI), never a login page or a session.
+func TestAuthorizeHonoursClientGrantTypes(t *testing.T) {
+	e := newEnv(t)
+	e.store.PutClient(oidc.Client{ID: "service", SecretHash: oidc.HashSecret("s"), RedirectURIs: []string{redirectURI},
+		GrantTypes: []string{oidc.GrantClientCredentials}})
+	params := authParams()
+	params.Set("client_id", "service")
+	p := e.get(e.browser(), oidc.PathAuthorize, params)
+	loc, _ := url.Parse(p.header.Get("Location"))
+	if p.status != http.StatusFound || loc == nil || loc.Query().Get("error") != oidc.ErrCodeUnauthorizedClient {
+		t.Errorf("authorize for a client without authorization_code: %d %q; want a redirect with unauthorized_client", p.status, p.header.Get("Location"))
+	}
+}
