@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -24,9 +25,12 @@ func logsIn(c Client) bool {
 // validateClientCredentials checks a client's allowedScopes (scope tokens,
 // RFC 6749 §3.3, once each, never openid nor a scope about users) and
 // allowedAudiences (absolute URIs without fragment, RFC 8707 §2, once
-// each). Either without client_credentials among the client's grantTypes
-// has no effect: a warning says so.
-func (v validator) validateClientCredentials(p string, cl Client) {
+// each, never a static client's id nor the provider's own URLs: a client
+// credentials token is signed by the key that signs ID tokens, and a
+// relying party that skips the typ header would take one with its client
+// id as audience for an ID token). Either without client_credentials among
+// the client's grantTypes has no effect: a warning says so.
+func (v validator) validateClientCredentials(p string, cl Client, c *Config) {
 	for j, s := range cl.AllowedScopes {
 		sp := fmt.Sprintf("%s.allowedScopes[%d]", p, j)
 		switch {
@@ -46,6 +50,10 @@ func (v validator) validateClientCredentials(p string, cl Client) {
 			v.fail(ap, "%q is not an absolute URI without fragment (RFC 8707 §2), such as https://api.example.com", a)
 		case slices.Index(cl.AllowedAudiences, a) < j:
 			v.fail(ap, "duplicate audience %q", a)
+		case slices.ContainsFunc(c.StaticClients, func(o Client) bool { return o.ID == a }):
+			v.fail(ap, "%q is a client's id: a token with it as audience could pass for that client's ID token", a)
+		case c.Issuer != "" && (a == c.Issuer || strings.HasPrefix(a, c.Issuer+"/")):
+			v.fail(ap, "%q is the provider's own URL: name the API the token is for", a)
 		}
 	}
 	if (len(cl.AllowedScopes) > 0 || len(cl.AllowedAudiences) > 0) && !slices.Contains(cl.GrantTypes, oidc.GrantClientCredentials) {

@@ -88,6 +88,10 @@ func TestClientCredentialsConfigErrors(t *testing.T) {
 			`staticClients[1].allowedAudiences[0]: "https://api.example.com/#x" is not an absolute URI`},
 		{"duplicate audience", nil, []string{"    grantTypes: [client_credentials]", "    allowedAudiences: [https://a.example, https://a.example]"},
 			`staticClients[1].allowedAudiences[1]: duplicate audience "https://a.example"`},
+		{"the provider's userinfo URL", nil, []string{"    grantTypes: [client_credentials]", "    allowedAudiences: ['https://id.example.com/userinfo']"},
+			`staticClients[1].allowedAudiences[0]: "https://id.example.com/userinfo" is the provider's own URL`},
+		{"the issuer", nil, []string{"    grantTypes: [client_credentials]", "    allowedAudiences: ['https://id.example.com']"},
+			`staticClients[1].allowedAudiences[0]: "https://id.example.com" is the provider's own URL`},
 		{"redirect URIs still needed for logins", nil, []string{"    grantTypes: [client_credentials, authorization_code]"},
 			`staticClients[1].redirectURIs: at least one redirect URI is required`},
 	} {
@@ -97,5 +101,24 @@ func TestClientCredentialsConfigErrors(t *testing.T) {
 				t.Errorf("err %v; want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestClientCredentialsAudienceIsNoClientID: an audience may not be another
+// client's id, for which the token could pass as that client's ID token.
+func TestClientCredentialsAudienceIsNoClientID(t *testing.T) {
+	_, err := Parse(yml(
+		"issuer: https://id.example.com",
+		"staticClients:",
+		"  - id: https://app.example.com",
+		"    secret: s",
+		"    redirectURIs: [https://app.example.com/cb]",
+		"  - id: billing",
+		"    secret: t",
+		"    grantTypes: [client_credentials]",
+		"    allowedAudiences: ['https://app.example.com']",
+	), "c.yaml", nil)
+	if want := `c.yaml:9: staticClients[1].allowedAudiences[0]: "https://app.example.com" is a client's id`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err %v; want %q", err, want)
 	}
 }

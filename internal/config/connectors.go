@@ -40,7 +40,7 @@ func (v validator) validateConnectors(c *Config) {
 		p := fmt.Sprintf("staticClients[%d]", i)
 		v.validateClientGrants(p, cl, c.OAuth2.GrantTypes)
 		v.validateAllowedConnectors(p, cl)
-		v.validateClientCredentials(p, cl)
+		v.validateClientCredentials(p, cl, c)
 	}
 }
 
