@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -130,63 +128,6 @@ func validPort(s string) bool {
 func (v validator) validateAlgorithm(alg string) {
 	if !slices.Contains(oidc.SigningAlgorithms, alg) {
 		v.fail("signer.config.algorithm", "unknown algorithm %q (%s)", alg, orList(oidc.SigningAlgorithms))
-	}
-}
-
-func (v validator) validatePasswords(c *Config) {
-	if len(c.StaticPasswords) > 0 && !c.EnablePasswordDB {
-		p := "staticPasswords"
-		if _, ok := v.d.pos["enablePasswordDB"]; ok {
-			p = "enablePasswordDB"
-		}
-		v.fail(p, "staticPasswords are listed but enablePasswordDB is false; set enablePasswordDB: true (the password database is the only way to log in)")
-	}
-	emails := map[string]int{}
-	userIDs := map[string]int{}
-	usernames := map[string]int{}
-	for i, pw := range c.StaticPasswords {
-		p := fmt.Sprintf("staticPasswords[%d]", i)
-		switch {
-		case pw.Email == "":
-			v.fail(p+".email", "required")
-		case !strings.Contains(pw.Email, "@") || strings.TrimSpace(pw.Email) != pw.Email:
-			v.fail(p+".email", "%q is not an email address", pw.Email)
-		default:
-			key := strings.ToLower(pw.Email)
-			if j, dup := emails[key]; dup {
-				v.fail(p+".email", "duplicate email %q (also staticPasswords[%d]; emails are compared ignoring case)", pw.Email, j)
-			} else {
-				emails[key] = i
-			}
-		}
-		switch {
-		case pw.Hash == "" && pw.HashFromEnv == "":
-			v.fail(p+".hash", "required: a bcrypt hash of the password (or hashFromEnv naming a variable that holds one)")
-		case pw.Hash == "":
-			// hashFromEnv named an unset variable: reported while decoding.
-		default:
-			if _, err := bcrypt.Cost([]byte(pw.Hash)); err != nil {
-				if pw.HashFromEnv != "" {
-					v.fail(p+".hashFromEnv", "environment variable %q does not hold a bcrypt hash", pw.HashFromEnv)
-				} else {
-					v.fail(p+".hash", "not a bcrypt hash (like $2a$10$ followed by 53 characters)")
-				}
-			}
-		}
-		if pw.Subject == "" {
-			v.fail(p+".userID", "required: a stable, unique user id (the sub claim)")
-		} else if j, dup := userIDs[pw.Subject]; dup {
-			v.fail(p+".userID", "duplicate userID %q (also staticPasswords[%d])", pw.Subject, j)
-		} else {
-			userIDs[pw.Subject] = i
-		}
-		if pw.Username != "" {
-			if j, dup := usernames[pw.Username]; dup {
-				v.fail(p+".username", "duplicate username %q (also staticPasswords[%d])", pw.Username, j)
-			} else {
-				usernames[pw.Username] = i
-			}
-		}
 	}
 }
 
