@@ -160,11 +160,18 @@ func unverifiable(client Client, redirectURI string) bool {
 
 // trustsPeer reports whether client peer lists client in trustedPeers, so
 // that client may obtain ID tokens with peer in the audience (Dex's
-// cross-client trust).
-func (a *Authorize) trustsPeer(ctx context.Context, peer, client string) bool {
+// cross-client trust). An unknown peer trusts no one; a store failure is
+// the caller's internal error, never a refusal.
+func trustsPeer(ctx context.Context, clients ClientStore, peer, client string) (bool, error) {
 	if peer == client {
-		return true
+		return true, nil
 	}
-	c, err := a.clients.Client(ctx, peer)
-	return err == nil && slices.Contains(c.TrustedPeers, client)
+	c, err := clients.Client(ctx, peer)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(c.TrustedPeers, client), nil
 }

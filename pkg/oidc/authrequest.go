@@ -96,8 +96,11 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		return fail(errorf(ErrCodeInvalidScope, "scope must contain openid"))
 	}
 	for _, peer := range peerAudiences(scopes) {
-		if !a.trustsPeer(r.Context(), peer, client.ID) {
-			return fail(errorf(ErrCodeInvalidScope, "an audience:server:client_id scope names a client that does not trust this client"))
+		switch ok, err := trustsPeer(r.Context(), a.clients, peer, client.ID); {
+		case err != nil:
+			return fail(internalError(err))
+		case !ok:
+			return fail(errorf(ErrCodeInvalidScope, errUntrustedPeer))
 		}
 	}
 	nonce, loginHint := params.Get("nonce"), params.Get("login_hint")

@@ -51,6 +51,10 @@ var userClaimNames = func() []string {
 
 var supportedClaims = append([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp", "amr", "acr"}, userClaimNames...)
 
+// errUntrustedPeer refuses an audience scope naming a client that does not
+// list the requester in trustedPeers.
+const errUntrustedPeer = "an audience:server:client_id scope names a client that does not trust this client"
+
 // isAudienceScope reports whether s is a cross-client audience scope.
 func isAudienceScope(s string) bool {
 	return strings.HasPrefix(s, ScopeAudiencePrefix) && len(s) > len(ScopeAudiencePrefix)

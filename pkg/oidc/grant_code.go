@@ -139,31 +139,27 @@ func (t *Token) newGrant(g grant, client Client) (*RefreshGrant, string, error) 
 		return nil, "", err
 	}
 	now := t.now()
-	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !slices.Contains(t.s.GrantTypes, GrantRefreshToken) ||
-		(len(client.GrantTypes) > 0 && !slices.Contains(client.GrantTypes, GrantRefreshToken)) {
-		return &RefreshGrant{
-			ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
-			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
-			RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.IDTokenLifetime),
-		}, "", nil
+	rg := &RefreshGrant{
+		ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
+		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
+		RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.IDTokenLifetime),
+	}
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !t.refreshAllowed(client) {
+		return rg, "", nil
 	}
 	token, err := newRefreshToken(t.rand, family)
 	if err != nil {
 		return nil, "", err
 	}
-	return &RefreshGrant{
-		ID:         HashSecret(family),
-		ClientID:   g.ClientID,
-		Subject:    g.Subject,
-		Scopes:     g.Scopes,
-		AuthTime:   g.AuthTime,
-		AMR:        g.AMR,
-		Claims:     g.Claims,
-		TokenHash:  HashSecret(token),
-		RotatedAt:  now,
-		Generation: 1,
-		CreatedAt:  now,
-		LastUsed:   now,
-		Expiry:     t.s.RefreshTokens.expiry(now, now),
-	}, token, nil
+	rg.TokenHash, rg.Generation, rg.Expiry = HashSecret(token), 1, t.s.RefreshTokens.expiry(now, now)
+	return rg, token, nil
+}
+
+// refreshAllowed reports whether client may hold refresh tokens: the
+// refresh_token grant is enabled, and among the client's grantTypes when it
+// lists any. (Not clientMayUse: that reads the grants table, which refers
+// to the grants that call this.)
+func (t *Token) refreshAllowed(client Client) bool {
+	return slices.Contains(t.s.GrantTypes, GrantRefreshToken) &&
+		(len(client.GrantTypes) == 0 || slices.Contains(client.GrantTypes, GrantRefreshToken))
 }

@@ -7,10 +7,6 @@ import (
 	"strings"
 )
 
-// maxPasswordLength bounds a password as the login form does: longer ones
-// are refused without a bcrypt comparison (bcrypt reads 72 bytes anyway).
-const maxPasswordLength = 1024
-
 // wrongCredentials is the one answer to a name or password that does not
 // sign in: it never tells which accounts exist.
 const wrongCredentials = "invalid username or password"
@@ -71,27 +67,22 @@ func (t *Token) passwordGrant(ctx context.Context, req tokenRequest) (tokenSet, 
 // passwordScopes checks the scope of a password grant request by the
 // rules of /authorize: openid is required (as Dex requires it here), an
 // audience scope must name a client that trusts this one, and only
-// understood scopes are kept. offline_access is dropped for a client that
-// may not use the refresh_token grant: it would hold a token it cannot use.
+// understood scopes are kept. (Whether offline_access yields a refresh
+// token is newGrant's decision, as for the code grant.)
 func passwordScopes(ctx context.Context, clients ClientStore, req tokenRequest) ([]string, *Error) {
 	scopes := strings.Fields(req.params.Get("scope"))
 	if !slices.Contains(scopes, ScopeOpenID) {
 		return nil, errorf(ErrCodeInvalidScope, "scope must contain openid")
 	}
 	for _, peer := range peerAudiences(scopes) {
-		if peer == req.client.ID {
-			continue
-		}
-		c, err := clients.Client(ctx, peer)
-		if err != nil || !slices.Contains(c.TrustedPeers, req.client.ID) {
-			return nil, errorf(ErrCodeInvalidScope, "an audience:server:client_id scope names a client that does not trust this client")
+		switch ok, err := trustsPeer(ctx, clients, peer, req.client.ID); {
+		case err != nil:
+			return nil, internalError(err)
+		case !ok:
+			return nil, errorf(ErrCodeInvalidScope, errUntrustedPeer)
 		}
 	}
-	granted := grantedScopes(scopes)
-	if gts := req.client.GrantTypes; len(gts) > 0 && !slices.Contains(gts, GrantRefreshToken) {
-		granted = slices.DeleteFunc(granted, func(s string) bool { return s == ScopeOfflineAccess })
-	}
-	return granted, nil
+	return grantedScopes(scopes), nil
 }
 
 // passwordTokens signs the tokens of a password login of user and, when a

@@ -115,7 +115,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	retry := loginForm{Handle: handle, CSRF: form.Get("csrf"), Login: form.Get("login"), Error: "Invalid email or password."}
 	password := form.Get("password")
-	if retry.Login == "" || password == "" || len(retry.Login) > maxParamLength || len(password) > 1024 {
+	if retry.Login == "" || password == "" || len(retry.Login) > maxParamLength || len(password) > maxPasswordLength {
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
 	}

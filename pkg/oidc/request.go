@@ -20,6 +20,10 @@ const maxFormBytes = 64 << 10
 // login_hint), so one request cannot bloat a stored item.
 const maxParamLength = 2048
 
+// maxPasswordLength bounds a password at the login form and the password grant: longer ones
+// are refused without a bcrypt comparison (bcrypt reads 72 bytes anyway).
+const maxPasswordLength = 1024
+
 // readParams returns the parameters of a GET query or a POSTed form; a
 // parameter given twice is an error (RFC 6749 §3.1). page says whether
 // errors are shown as a page (front channel) or as JSON.

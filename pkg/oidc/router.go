@@ -25,7 +25,7 @@ func (b *base) router(handlers map[string]http.HandlerFunc, functions ...string)
 			continue
 		}
 		full := b.issuer.Path + rt.Path
-		if prefix, ok := isPrefixRoute(full); ok {
+		if prefix, ok := (Route{Path: full}).Greedy(); ok {
 			full = prefix
 			if !slices.Contains(prefixes, prefix) {
 				prefixes = append(prefixes, prefix)

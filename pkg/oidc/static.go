@@ -24,12 +24,6 @@ const StaticMaxAge = 3600
 // SVG, say) runs nothing and is sandboxed in its own origin.
 const staticPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
 
-// isPrefixRoute reports whether p is a greedy route (API Gateway's
-// /prefix/{proxy+}), and returns its prefix with the trailing slash.
-func isPrefixRoute(p string) (prefix string, ok bool) {
-	return Route{Path: p}.Greedy()
-}
-
 // staticFiles serves the files of Frontend.Files, keyed by issuer-relative
 // path (like /theme/logo.png), under the issuer's path. Only clean paths
 // match a key: any "..", backslash, NUL, empty segment or escaped form of
