@@ -2,12 +2,9 @@ package oidc
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // serveIntrospect is the introspection endpoint (RFC 7662), for
@@ -59,7 +56,7 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 			"iss": t.s.Issuer, "iat": g.RotatedAt.Unix(), "exp": t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed).Unix(),
 		}, nil
 	}
-	claims, err := verifyIssuedAccessToken(ctx, &t.base, token)
+	claims, err := t.verifyAccessToken(ctx, token)
 	if err != nil {
 		if isInvalidToken(err) {
 			return inactive, nil
@@ -96,31 +93,6 @@ func (t *Token) subjectActive(ctx context.Context, client Client, claims *access
 		return !client.Public && slices.Contains(t.s.GrantTypes, GrantClientCredentials) && clientMayUse(client, GrantClientCredentials)
 	}
 	return t.userActive(ctx, claims.Subject)
-}
-
-// verifyIssuedAccessToken verifies an access token this provider issued,
-// for introspection and revocation: verifyAccessToken's checks, except
-// that a client credentials token may have any audience (the resource
-// servers it asked for, RFC 8707); every other token must be for userinfo.
-func verifyIssuedAccessToken(ctx context.Context, b *base, raw string) (*accessTokenClaims, error) {
-	claims := &accessTokenClaims{}
-	var loadErr error
-	tok, err := jwt.ParseWithClaims(raw, claims, b.ownKeys(ctx, true, &loadErr),
-		jwt.WithValidMethods([]string{RS256, ES256}),
-		jwt.WithIssuer(b.s.Issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(b.now),
-	)
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	if err != nil || !tok.Valid || claims.Subject == "" {
-		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
-	}
-	if !isClientToken(claims) && !slices.Contains(claims.Audience, b.URL(PathUserInfo)) {
-		return nil, fmt.Errorf("%w: audience %v", errInvalidToken, claims.Audience)
-	}
-	return claims, nil
 }
 
 // userActive reports whether the user exists and is enabled; a store

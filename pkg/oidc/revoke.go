@@ -44,7 +44,7 @@ func (t *Token) revoke(w http.ResponseWriter, r *http.Request) error {
 		t.log.InfoContext(ctx, "refresh token family revoked", "client_id", client.ID, "request_id", RequestID(ctx))
 		return nil
 	}
-	claims, err := verifyIssuedAccessToken(ctx, &t.base, token)
+	claims, err := t.verifyAccessToken(ctx, token)
 	if err != nil {
 		if isInvalidToken(err) {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -53,7 +54,6 @@ func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenC
 	tok, err := jwt.ParseWithClaims(raw, claims, b.ownKeys(ctx, true, &loadErr),
 		jwt.WithValidMethods([]string{RS256, ES256}),
 		jwt.WithIssuer(b.s.Issuer),
-		jwt.WithAudience(b.URL(PathUserInfo)),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(b.now),
 	)
@@ -62,6 +62,12 @@ func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenC
 	}
 	if err != nil || !tok.Valid || claims.Subject == "" {
 		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
+	}
+	// A user's token is for userinfo; a client credentials token may name
+	// the resource servers it asked for (RFC 8707), and userinfo refuses it
+	// by its gty.
+	if !isClientToken(claims) && !slices.Contains(claims.Audience, b.URL(PathUserInfo)) {
+		return nil, fmt.Errorf("%w: audience %v", errInvalidToken, claims.Audience)
 	}
 	return claims, nil
 }
