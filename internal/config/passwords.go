@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/serverless-oidc/op/pkg/oidc"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -28,7 +29,7 @@ func (v validator) validatePasswords(c *Config) {
 		case !strings.Contains(pw.Email, "@") || strings.TrimSpace(pw.Email) != pw.Email:
 			v.fail(p+".email", "%q is not an email address", pw.Email)
 		default:
-			key := strings.ToLower(pw.Email)
+			key := oidc.FoldCase(pw.Email)
 			if j, dup := emails[key]; dup {
 				v.fail(p+".email", "duplicate email %q (also staticPasswords[%d]; emails are compared ignoring case)", pw.Email, j)
 			} else {

@@ -103,7 +103,7 @@ func transactionConflict(err error) bool {
 		return false
 	}
 	for _, r := range reasons {
-		if r.Code != nil && *r.Code == "TransactionConflict" {
+		if reasonIs(r, "TransactionConflict") {
 			return true
 		}
 	}
