@@ -33,7 +33,25 @@ func (d *decoder) frontendDirOf(dir string) string {
 // directory holds Dex's HTML templates, which are not used.
 func (v validator) readFrontendDir(f *Frontend) {
 	const p = "frontend.dir"
-	root, err := filepath.EvalSymlinks(v.d.frontendDirOf(f.Dir))
+	files, err := FrontendFiles(v.d.frontendDirOf(f.Dir), f.Theme)
+	if err != nil {
+		v.fail(p, "%q: %v", f.Dir, err)
+		return
+	}
+	if html, _ := filepath.Glob(filepath.Join(v.d.frontendDirOf(f.Dir), "templates", "*.html")); len(html) > 0 {
+		v.d.warn(p, "templates/*.html: Dex's HTML templates are not used; the built-in pages are")
+	}
+	f.Files = files
+}
+
+// FrontendFiles reads the files of a frontend.dir at dir that the authorize
+// function serves, by URL path: static/… as /static/… and
+// themes/<theme>/… as /theme/… (theme "" is light). Only regular files
+// inside the directory (symbolic links too, when they stay inside), within
+// MaxFrontendFiles and MaxFrontendBytes, with names that can be served.
+// The loader and the Lambda build (which bundles them) both read them here.
+func FrontendFiles(dir, theme string) (map[string]oidc.StaticFile, error) {
+	root, err := filepath.EvalSymlinks(dir)
 	if err == nil {
 		var st os.FileInfo
 		if st, err = os.Stat(root); err == nil && !st.IsDir() {
@@ -41,24 +59,18 @@ func (v validator) readFrontendDir(f *Frontend) {
 		}
 	}
 	if err != nil {
-		v.fail(p, "%q: %v", f.Dir, unwrapPathError(err))
-		return
-	}
-	if html, _ := filepath.Glob(filepath.Join(root, "templates", "*.html")); len(html) > 0 {
-		v.d.warn(p, "templates/*.html: Dex's HTML templates are not used; the built-in pages are")
+		return nil, unwrapPathError(err)
 	}
 	r := dirReader{root: root, files: map[string]oidc.StaticFile{}}
-	theme := f.Theme
 	if theme == "" {
 		theme = oidc.ThemeLight
 	}
 	for _, sub := range []struct{ dir, url string }{{"static", "/static"}, {filepath.Join("themes", theme), "/theme"}} {
 		if err := r.walk(sub.dir, sub.url); err != nil {
-			v.fail(p, "%q: %v", f.Dir, err)
-			return
+			return nil, err
 		}
 	}
-	f.Files = r.files
+	return r.files, nil
 }
 
 func unwrapPathError(err error) error {

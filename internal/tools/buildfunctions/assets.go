@@ -2,14 +2,15 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 
+	cfgpkg "github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -21,79 +22,45 @@ type asset struct {
 }
 
 // frontendAssets reads the files of the configuration's frontend.dir that
-// the authorize function serves (static/ and themes/; not Dex's templates),
-// sorted by name. The directory must be relative to the configuration
-// file and inside its directory: it is bundled at that same path.
+// the authorize function serves, through the loader's own reader
+// (config.FrontendFiles: static/ and the configured theme, regular files
+// inside the directory, within its bounds), sorted by name. The directory
+// must be relative to the configuration file and inside its directory: it
+// is bundled at that same path, so the function's loader finds it there.
 func frontendAssets(configPath string, config []byte) ([]asset, error) {
 	var c struct {
 		Frontend struct {
-			Dir string `yaml:"dir"`
+			Dir   string `yaml:"dir"`
+			Theme string `yaml:"theme"`
 		} `yaml:"frontend"`
 	}
 	if err := yaml.Unmarshal(config, &c); err != nil {
 		return nil, fmt.Errorf("-config: %w", err)
 	}
-	dir := c.Frontend.Dir
+	dir, theme := c.Frontend.Dir, c.Frontend.Theme
 	if dir == "" {
 		return nil, nil
 	}
 	if !filepath.IsLocal(dir) {
 		return nil, fmt.Errorf("frontend.dir %q: to bundle it, give a path relative to the configuration file, inside its directory", dir)
 	}
-	root := filepath.Join(filepath.Dir(configPath), dir)
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("frontend.dir %q: not a directory (%s)", dir, root)
-	}
-	realRoot, err := filepath.EvalSymlinks(root)
+	files, err := cfgpkg.FrontendFiles(filepath.Join(filepath.Dir(configPath), dir), theme)
 	if err != nil {
 		return nil, fmt.Errorf("frontend.dir %q: %w", dir, err)
 	}
-	var out []asset
-	for _, sub := range []string{"static", "themes"} {
-		base := filepath.Join(root, sub)
-		if _, err := os.Stat(base); os.IsNotExist(err) {
-			continue
-		}
-		err := filepath.WalkDir(base, func(name string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(e.Name(), ".") && name != base {
-				if e.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if e.IsDir() {
-				return nil
-			}
-			// A symbolic link is bundled as its target's content, so it
-			// must stay inside the directory, as the loader requires at
-			// start: a link to a key or a config elsewhere would otherwise
-			// be published at /static/….
-			real, err := filepath.EvalSymlinks(name)
-			if err != nil {
-				return fmt.Errorf("frontend.dir: %s: %w", name, err)
-			}
-			if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
-				return fmt.Errorf("frontend.dir: %s: a link to a file outside the directory is not bundled", name)
-			}
-			st, err := os.Stat(real)
-			if err != nil || !st.Mode().IsRegular() {
-				return fmt.Errorf("frontend.dir: %s: not a regular file", name)
-			}
-			body, err := os.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(filepath.Dir(configPath), name)
-			out = append(out, asset{name: path.Clean(filepath.ToSlash(rel)), body: body})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	if theme == "" {
+		theme = oidc.ThemeLight
 	}
+	out := make([]asset, 0, len(files))
+	for url, f := range files {
+		// Back from the URL to the file's place in the directory.
+		rel := strings.TrimPrefix(url, "/")
+		if after, ok := strings.CutPrefix(url, "/theme/"); ok {
+			rel = path.Join("themes", theme, after)
+		}
+		out = append(out, asset{name: path.Join(filepath.ToSlash(path.Clean(dir)), rel), body: f.Body})
+	}
+	slices.SortFunc(out, func(a, b asset) int { return strings.Compare(a.name, b.name) })
 	return out, nil
 }
 

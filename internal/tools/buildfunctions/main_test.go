@@ -185,7 +185,9 @@ func TestFrontendAssets(t *testing.T) {
 	for _, a := range assets {
 		names = append(names, a.name)
 	}
-	want := []string{"web/static/main.css", "web/themes/dark/styles.css", "web/themes/light/logo.png"}
+	// Only what the function serves: static/ and the configured theme
+	// (light, the default); not the dark theme, nor templates or hidden files.
+	want := []string{"web/static/main.css", "web/themes/light/logo.png"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("assets %q; want %q", names, want)
 	}
@@ -276,7 +278,7 @@ func TestFrontendAssetsRefuseOutsideLinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(src, "secret.pem"), filepath.Join(src, "web", "static", "key.png")); err != nil {
 		t.Fatal(err)
 	}
-	if assets, err := frontendAssets(cfgPath, cfg); err == nil || !strings.Contains(err.Error(), "outside the directory") {
+	if assets, err := frontendAssets(cfgPath, cfg); err == nil || !strings.Contains(err.Error(), "out of the directory") {
 		t.Errorf("a link to a file outside frontend.dir: %d assets, %v; want it refused", len(assets), err)
 	}
 }
