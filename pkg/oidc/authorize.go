@@ -20,12 +20,14 @@ import (
 type Authorize struct {
 	base
 	clients      ClientStore
-	users        UserStore
+	users        directory
+	connectors   connectors
 	authRequests AuthRequestStore
 	codes        CodeStore
 	consents     ConsentStore
 	sessions     *browserSessions
 	throttle     *throttle
+	upstream     *upstream
 	handler      http.Handler
 }
 
@@ -39,6 +41,12 @@ type AuthorizeBackends struct {
 	Consents     ConsentStore
 	Attempts     LoginAttempts
 	Signer       Signer // signs front-channel tokens; its keys verify id_token_hint
+	// Connectors are where users log in, in login page order; none: the
+	// password database alone. Callback connectors need ConnectorStates
+	// and Identities.
+	Connectors      []Connector
+	ConnectorStates ConnectorStateStore
+	Identities      IdentityStore
 }
 
 // NewAuthorize builds the authorize function's endpoints. It does no I/O.
@@ -51,9 +59,15 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Authorize{base: base, clients: b.Clients, users: b.Users, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
-	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: b.Users, clients: b.Clients}
+	cs, err := checkConnectors(b.Connectors, b.ConnectorStates, b.Identities)
+	if err != nil {
+		return nil, err
+	}
+	users := directory{users: b.Users, identities: b.Identities, plain: s.PlainSubjects}
+	a := &Authorize{base: base, clients: b.Clients, users: users, connectors: cs, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
+	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
+	a.upstream = &upstream{base: &a.base, connectors: cs, states: b.ConnectorStates, identities: b.Identities, users: users, authRequests: b.AuthRequests}
 	a.handler = a.router(a.handlers(), FunctionAuthorize)
 	return a, nil
 }
@@ -63,12 +77,14 @@ func (a *Authorize) Handler() http.Handler { return a.handler }
 
 func (a *Authorize) handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		PathAuthorize: a.handle(a.serveAuthorize),
-		PathLogin:     a.handle(a.serveLogin),
-		PathConsent:   a.handle(a.serveConsent),
-		PathLogout:    a.handle(a.serveLogout),
-		PathStatic:    staticFiles(&a.base),
-		PathTheme:     staticFiles(&a.base),
+		PathAuthorize:         a.handle(a.serveAuthorize),
+		PathLogin:             a.handle(a.serveLogin),
+		PathCallback:          a.handle(a.serveCallback),
+		PathCallbackConnector: a.handle(a.serveCallback),
+		PathConsent:           a.handle(a.serveConsent),
+		PathLogout:            a.handle(a.serveLogout),
+		PathStatic:            staticFiles(&a.base),
+		PathTheme:             staticFiles(&a.base),
 	}
 }
 
@@ -101,18 +117,19 @@ func (a *Authorize) serveAuthorize(w http.ResponseWriter, r *http.Request) error
 // answers login_required or consent_required instead (§3.1.2.6).
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	ctx := r.Context()
-	session, ok, err := a.sessions.currentFor(ctx, r, req.ClientID)
+	session, ok, err := a.sessions.currentFor(ctx, r, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
 	silent := slices.Contains(req.Prompt, promptNone)
-	if !ok || a.loginRequired(req, session) {
+	if !ok || loginRequired(a.now(), req, session) {
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in"))
 		}
 		return a.startLogin(w, r, req)
 	}
 	req.Subject, req.AuthTime, req.AMR = session.Subject, session.AuthTime, session.AMR
+	data := a.sessions.connectorData(r, session)
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
@@ -121,12 +138,12 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
 		}
-		return a.startConsent(w, r, req)
+		return a.startConsent(w, r, req, data)
 	}
 	var resp authResponse
 	err = a.besides(ctx, "recording session activity",
 		func() error { return a.sessions.touch(ctx, session) },
-		func() (err error) { resp, err = a.issue(ctx, req); return err },
+		func() (err error) { resp, err = a.issue(ctx, req, data); return err },
 	)
 	if err != nil {
 		return issueError(req, err)
@@ -139,9 +156,9 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 // live session: prompt=login or select_account, a max_age the session's
 // authentication is older than, or an id_token_hint naming someone else
 // (OpenID Connect Core §3.1.2.1).
-func (a *Authorize) loginRequired(req AuthRequest, session Session) bool {
+func loginRequired(now time.Time, req AuthRequest, session Session) bool {
 	return slices.Contains(req.Prompt, promptLogin) || slices.Contains(req.Prompt, promptSelectAccount) ||
-		req.MaxAge == 0 || (req.MaxAge > 0 && a.now().Sub(session.AuthTime) > time.Duration(req.MaxAge)*time.Second) ||
+		req.MaxAge == 0 || (req.MaxAge > 0 && now.Sub(session.AuthTime) > time.Duration(req.MaxAge)*time.Second) ||
 		(req.HintSubject != "" && req.HintSubject != session.Subject)
 }
 

@@ -88,7 +88,8 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		// authorization endpoint: no login, no session, no code for it.
 		return fail(errorf(ErrCodeUnauthorizedClient, "this client may not use the authorization endpoint"))
 	}
-	if e := checkConnector(r.Context(), a.log, params, client); e != nil {
+	connectorID, e := checkConnector(r.Context(), a.log, a.connectors, params, client)
+	if e != nil {
 		return fail(e)
 	}
 	scopes := strings.Fields(params.Get("scope"))
@@ -123,7 +124,7 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		ClientID: client.ID, RedirectURI: redirectURI, ResponseType: responseType, ResponseMode: mode,
 		// Only understood scopes are kept, once: everything downstream
 		// (consent, codes, tokens) works on the granted set.
-		Scopes: grantedScopes(scopes), State: state, Nonce: nonce, LoginHint: loginHint, Claims: claims,
+		Scopes: grantedScopes(scopes), State: state, Nonce: nonce, LoginHint: loginHint, Claims: claims, ConnectorID: connectorID,
 		CodeChallenge: params.Get("code_challenge"), CodeChallengeMethod: params.Get("code_challenge_method"),
 	}
 	if e := a.checkSessionParams(r.Context(), params, &req); e != nil {
@@ -132,31 +133,29 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	return req, nil
 }
 
-// ConnectorLocal is the id of the one connector there is: the password
-// database (Dex's local connector), in Client.AllowedConnectors and the
-// connector_id authorization parameter.
-const ConnectorLocal = "local"
-
-// connectorAllowed reports whether client's users may log in through
-// connector: every connector when AllowedConnectors is empty (Dex).
-func connectorAllowed(client Client, connector string) bool {
-	return len(client.AllowedConnectors) == 0 || slices.Contains(client.AllowedConnectors, connector)
-}
-
 // checkConnector checks the connectors of a request: the client must allow
 // one that exists (the refusal is logged: it is the configuration's
 // doing), and connector_id (Dex's choice of connector, skipping its
-// selection page) may name only that one.
-func checkConnector(ctx context.Context, log *slog.Logger, params url.Values, client Client) *Error {
-	if !connectorAllowed(client, ConnectorLocal) {
-		log.WarnContext(ctx, "authorization refused: the client's allowedConnectors name no connector that exists (only local)",
+// selection page) must name one of those. It returns connector_id.
+func checkConnector(ctx context.Context, log *slog.Logger, cs connectors, params url.Values, client Client) (string, *Error) {
+	if len(cs.allowed(client)) == 0 {
+		log.WarnContext(ctx, "authorization refused: the client's allowedConnectors name no configured connector",
 			"client_id", client.ID, "request_id", RequestID(ctx))
-		return errorf(ErrCodeAccessDenied, "no connector allowed for this client")
+		return "", errorf(ErrCodeAccessDenied, "no connector allowed for this client")
 	}
-	if id := params.Get("connector_id"); id != "" && id != ConnectorLocal {
-		return errorf(ErrCodeInvalidRequest, "unknown connector")
+	id := params.Get("connector_id")
+	if id == "" {
+		return "", nil
 	}
-	return nil
+	if _, ok := cs.byID(id); !ok {
+		return "", errorf(ErrCodeInvalidRequest, "unknown connector")
+	}
+	if !connectorAllowed(client, id) {
+		log.WarnContext(ctx, "authorization refused: connector_id names a connector the client's allowedConnectors leave out",
+			"client_id", client.ID, "request_id", RequestID(ctx))
+		return "", errorf(ErrCodeAccessDenied, "this connector is not allowed for this client")
+	}
+	return id, nil
 }
 
 // responseModeFor is where answers go: the requested mode when it is

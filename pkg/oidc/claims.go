@@ -130,8 +130,8 @@ func userClaim(u User, name string) (any, bool) {
 	case "groups":
 		return u.Groups, len(u.Groups) > 0
 	case "federated_claims":
-		// The password database is Dex's "local" connector.
-		return map[string]string{"connector_id": "local", "user_id": u.Subject}, true
+		// Dex's: the connector and the user's id there.
+		return map[string]string{"connector_id": u.ConnectorID, "user_id": u.UserID}, u.ConnectorID != ""
 	}
 	return nil, false
 }

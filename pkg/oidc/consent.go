@@ -11,7 +11,7 @@ import (
 // approval is remembered (beside issuing, concurrently); a denial answers
 // access_denied.
 func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
-	req, form, _, err := a.pendingRequest(w, r)
+	req, form, handle, err := a.pendingRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -25,10 +25,14 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
 	}
+	data, err := openUnder(handle, connectorDataPurpose, req.ConnectorData)
+	if err != nil {
+		return frontChannelError(req, internalError(err))
+	}
 	var resp authResponse
 	err = a.besides(ctx, "remembering consent",
 		func() error { return a.rememberConsent(ctx, req) },
-		func() (err error) { resp, err = a.issue(ctx, req); return err },
+		func() (err error) { resp, err = a.issue(ctx, req, data); return err },
 	)
 	if err != nil {
 		return issueError(req, err)

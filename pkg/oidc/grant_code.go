@@ -45,7 +45,11 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		// switched to ES256 gets it from its next token.
 		IDTokenAlg: req.client.IDTokenSigningAlg,
 	}
-	refresh, refreshToken, err := t.newGrant(g, req.client)
+	data, err := openUnder(raw, connectorDataPurpose, code.ConnectorData)
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	refresh, refreshToken, err := t.newGrant(g, req.client, data)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -133,7 +137,10 @@ func (t *Token) replayed(ctx context.Context, code AuthCode) error {
 // it is skipped) and the refresh_token grant is enabled, provider-wide and
 // for client (its GrantTypes, when it lists any); otherwise no
 // refresh token exists for it and it lives as long as its access tokens.
-func (t *Token) newGrant(g grant, client Client) (*RefreshGrant, string, error) {
+//
+// data, the connector's refresh data, is kept sealed under the family
+// secret when the grant has refresh tokens.
+func (t *Token) newGrant(g grant, client Client, data []byte) (*RefreshGrant, string, error) {
 	family, err := newSecret(t.rand)
 	if err != nil {
 		return nil, "", err
@@ -152,6 +159,9 @@ func (t *Token) newGrant(g grant, client Client) (*RefreshGrant, string, error) 
 		return nil, "", err
 	}
 	rg.TokenHash, rg.Generation, rg.Expiry = HashSecret(token), 1, t.s.RefreshTokens.expiry(now, now)
+	if rg.ConnectorData, err = sealUnder(t.rand, family, connectorDataPurpose, data); err != nil {
+		return nil, "", err
+	}
 	return rg, token, nil
 }
 

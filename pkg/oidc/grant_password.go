@@ -41,7 +41,7 @@ func (t *Token) passwordGrant(ctx context.Context, req tokenRequest) (tokenSet, 
 	if len(login) > maxParamLength || len(password) > maxPasswordLength {
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, wrongCredentials)
 	}
-	user, found, err := findUser(ctx, t.users, login)
+	user, found, err := t.users.byLogin(ctx, login)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -53,7 +53,7 @@ func (t *Token) passwordGrant(ctx context.Context, req tokenRequest) (tokenSet, 
 		t.log.WarnContext(ctx, "password grant throttled", "client_id", req.client.ID, "request_id", RequestID(ctx))
 		return tokenSet{}, &Error{Code: ErrCodeInvalidGrant, Description: "too many failed sign-in attempts; wait a few minutes and try again", Status: http.StatusTooManyRequests}
 	}
-	if !checkPassword(user, found, password) {
+	if !passwordMatches(user, found, password) {
 		t.log.InfoContext(ctx, "wrong password (password grant)", "client_id", req.client.ID, "request_id", RequestID(ctx))
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, wrongCredentials)
 	}
@@ -91,7 +91,7 @@ func passwordScopes(ctx context.Context, clients ClientStore, req tokenRequest) 
 // Without a refresh token no grant is stored: the access token names none.
 func (t *Token) passwordTokens(ctx context.Context, client Client, scopes []string, user User) (tokenSet, error) {
 	g := grant{ClientID: client.ID, Subject: user.Subject, Scopes: scopes, AuthTime: t.now(), AMR: []string{amrPassword}, IDTokenAlg: client.IDTokenSigningAlg}
-	family, refreshToken, err := t.newGrant(g, client)
+	family, refreshToken, err := t.newGrant(g, client, nil)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}

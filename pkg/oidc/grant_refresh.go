@@ -1,8 +1,10 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +65,9 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists or is disabled")
 	case err != nil:
 		return tokenSet{}, internalError(err)
+	}
+	if user, g, err = t.refreshIdentity(ctx, family, g, user); err != nil {
+		return tokenSet{}, err
 	}
 	// OpenID Connect Core §12.2: same sub and auth_time, no nonce.
 	set, err := t.mintTokens(ctx, grant{
@@ -177,4 +182,52 @@ func (t *Token) reuseDetected(ctx context.Context, g RefreshGrant, clientID stri
 		return internalError(err)
 	}
 	return errorf(ErrCodeInvalidGrant, "the refresh token was already used; the grant is revoked")
+}
+
+// refreshIdentity asks the user's connector about the user again, when it
+// can and is configured to (Connector.UpstreamRefresh) and the family
+// holds its refresh data: groups and names come out current, the
+// identity record is replaced beside, and data the upstream rotated is
+// sealed into the family for the rotation's write to store. An upstream
+// that no longer accepts the user ends the family (invalid_grant).
+func (t *Token) refreshIdentity(ctx context.Context, family string, g RefreshGrant, user User) (User, RefreshGrant, error) {
+	c, ok := t.connectors.byID(user.ConnectorID)
+	rc, can := c.Callback.(RefreshConnector)
+	if !ok || !can || !c.UpstreamRefresh || len(g.ConnectorData) == 0 {
+		return user, g, nil
+	}
+	data, err := openUnder(family, connectorDataPurpose, g.ConnectorData)
+	if err != nil {
+		return user, g, internalError(err)
+	}
+	id, err := rc.Refresh(ctx, connectorScopes(g.Scopes), identityOf(user, data))
+	switch {
+	case errors.Is(err, ErrUserGone):
+		t.log.InfoContext(ctx, "upstream no longer accepts the user: grant revoked", "connector", c.ID, "client_id", g.ClientID, "request_id", RequestID(ctx))
+		wctx, cancel := detach(ctx)
+		defer cancel()
+		if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+			return user, g, internalError(err)
+		}
+		return user, g, errorf(ErrCodeInvalidGrant, "the upstream identity provider no longer accepts the user; the grant is revoked")
+	case err != nil:
+		t.log.WarnContext(ctx, "upstream refresh failed", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
+		if errors.Is(err, ErrUnavailable) {
+			return user, g, internalError(err)
+		}
+		return user, g, internalError(fmt.Errorf("%w: upstream refresh: %w", ErrUnavailable, err))
+	}
+	fresh := t.users.identityUser(c.ID, id)
+	if fresh.Subject != user.Subject {
+		return user, g, internalError(fmt.Errorf("connector %s refreshed user %q into another user", c.ID, user.UserID))
+	}
+	if !bytes.Equal(id.ConnectorData, data) {
+		if g.ConnectorData, err = sealUnder(t.rand, family, connectorDataPurpose, id.ConnectorData); err != nil {
+			return user, g, internalError(err)
+		}
+	}
+	if err := t.identities.PutIdentity(ctx, fresh, t.now().Add(identityLifetime(t.s))); err != nil {
+		return user, g, internalError(err)
+	}
+	return fresh, g, nil
 }

@@ -16,7 +16,10 @@ import (
 // (or, for a silent answer from the session, stores the code alone).
 // Completing the request is the single-use gate, so a failure leaves
 // nothing half-issued and a double submission yields one answer.
-func (a *Authorize) issue(ctx context.Context, req AuthRequest) (authResponse, error) {
+//
+// data is the connector's refresh data in clear; the code keeps it sealed
+// under the code, for the refresh family the code starts.
+func (a *Authorize) issue(ctx context.Context, req AuthRequest, data []byte) (authResponse, error) {
 	params := url.Values{}
 	var stored *AuthCode
 	if strings.HasPrefix(req.ResponseType, "code") {
@@ -25,7 +28,12 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest) (authResponse, e
 			return authResponse{}, err
 		}
 		params.Set("code", code)
+		sealed, err := sealUnder(a.rand, code, connectorDataPurpose, data)
+		if err != nil {
+			return authResponse{}, err
+		}
 		stored = &AuthCode{
+			ConnectorData:       sealed,
 			ID:                  HashSecret(code),
 			ClientID:            req.ClientID,
 			RedirectURI:         req.RedirectURI,

@@ -1,8 +1,10 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -26,29 +28,52 @@ const acrPassword = "1"
 // storePending stores the validated request for the login or consent
 // form and returns the form's handle and CSRF token.
 func (a *Authorize) storePending(w http.ResponseWriter, r *http.Request, req *AuthRequest) (handle, csrf string, err error) {
-	if handle, err = newSecret(a.rand); err != nil {
+	if handle, csrf, err = pendingSecrets(a.rand); err != nil {
 		return "", "", err
 	}
-	if csrf, err = newSecret(a.rand); err != nil {
+	return handle, csrf, a.storePendingAs(w, r, req, handle, csrf)
+}
+
+// pendingSecrets are a new pending request's handle and CSRF token.
+func pendingSecrets(rand io.Reader) (handle, csrf string, err error) {
+	if handle, err = newSecret(rand); err != nil {
 		return "", "", err
 	}
+	csrf, err = newSecret(rand)
+	return handle, csrf, err
+}
+
+// storePendingAs stores req as the pending request of handle and csrf,
+// bound to this browser.
+func (a *Authorize) storePendingAs(w http.ResponseWriter, r *http.Request, req *AuthRequest, handle, csrf string) error {
 	browser, err := a.sessions.browserBinding(w, r)
 	if err != nil {
-		return "", "", err
+		return err
 	}
 	req.ID = HashSecret(handle)
 	req.CSRFHash = HashSecret(csrf)
 	req.BrowserHash = HashSecret(browser)
 	req.Expiry = a.now().Add(a.s.AuthRequestLifetime)
 	req.Version = 1
-	return handle, csrf, a.authRequests.CreateAuthRequest(r.Context(), *req)
+	return a.authRequests.CreateAuthRequest(r.Context(), *req)
 }
 
-// startLogin stores the validated request and shows the login form.
+// startLogin stores the validated request and shows the login page, or
+// sends the browser straight to the upstream when the request has one
+// callback connector to choose from (connector_id named it, or the client
+// allows no other) and the login page need not be shown (Dex's
+// behaviour, unless oauth2.alwaysShowLoginScreen).
 func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
+	client, err := a.clients.Client(r.Context(), req.ClientID)
+	if err != nil {
+		return frontChannelError(req, internalError(err))
+	}
 	handle, csrf, err := a.storePending(w, r, &req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
+	}
+	if c := a.connectors.choices(client, req); len(c) == 1 && c[0].Callback != nil && (req.ConnectorID != "" || !a.s.AlwaysShowLoginScreen) {
+		return a.upstream.redirect(w, r, req, handle, c[0])
 	}
 	a.renderLogin(w, r, http.StatusOK, req, loginForm{Handle: handle, CSRF: csrf, Login: req.LoginHint})
 	return nil
@@ -56,8 +81,14 @@ func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthR
 
 // startConsent stores a request whose user is known from the session and
 // shows the approval page.
-func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
-	handle, csrf, err := a.storePending(w, r, &req)
+func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, data []byte) error {
+	handle, csrf, err := pendingSecrets(a.rand)
+	if err == nil {
+		req.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data)
+	}
+	if err == nil {
+		err = a.storePendingAs(w, r, &req, handle, csrf)
+	}
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
@@ -97,20 +128,33 @@ func (a *Authorize) pendingRequest(w http.ResponseWriter, r *http.Request) (Auth
 	return req, form, handle, nil
 }
 
-// serveLogin checks the password of the login form, within the login
+// serveLogin serves the login page's two answers: a connector chosen
+// from its list (GET, a link: a navigation to another site after a form
+// post would be refused by form-action), or the password form (POST).
+func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return a.chooseConnector(w, r)
+	}
+	return a.checkPassword(w, r)
+}
+
+// checkPassword checks the password of the login form, within the login
 // throttle, then signs the user in. The typed name is resolved to an
 // account first, so the throttle counts the account however it was named;
 // then the attempt reserves its slots, and only an attempt within every
 // limit has its password compared. A wrong password shows the form again
 // with one generic message: it never reveals which accounts exist. The
 // loginFormFailures-th wrong password on one form ends the pending login.
-func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
+func (a *Authorize) checkPassword(w http.ResponseWriter, r *http.Request) error {
 	req, form, handle, err := a.pendingRequest(w, r)
 	if err != nil {
 		return err
 	}
 	if req.Subject != "" {
 		return &Error{Code: ErrCodeInvalidRequest, Description: "You are already signed in. Return to the application.", Page: true}
+	}
+	if ok, err := a.mayUse(r.Context(), req, ConnectorLocal); err != nil || !ok {
+		return cmp.Or(err, error(&Error{Code: ErrCodeAccessDenied, Description: "Signing in with a password is not allowed here. Return to the application.", Status: http.StatusForbidden, Page: true}))
 	}
 	ctx := r.Context()
 	retry := loginForm{Handle: handle, CSRF: form.Get("csrf"), Login: form.Get("login"), Error: "Invalid email or password."}
@@ -119,7 +163,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		a.renderLogin(w, r, http.StatusUnauthorized, req, retry)
 		return nil
 	}
-	user, found, err := findUser(ctx, a.users, retry.Login)
+	user, found, err := a.users.byLogin(ctx, retry.Login)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
@@ -135,7 +179,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		a.renderLogin(w, r, http.StatusTooManyRequests, req, retry)
 		return nil
 	}
-	if !checkPassword(user, found, password) {
+	if !passwordMatches(user, found, password) {
 		a.log.InfoContext(ctx, "wrong password", "client_id", req.ClientID, "request_id", RequestID(ctx))
 		if formUsedUp(counters) {
 			return a.endLogin(ctx, req, http.StatusUnauthorized)
@@ -144,7 +188,7 @@ func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	// The right password gives its slots back beside the sign-in's writes.
-	return run2(func() error { return a.signIn(w, r, req, user, handle, retry.CSRF) },
+	return run2(func() error { return a.signIn(w, r, req, user, []string{amrPassword}, nil, handle, retry.CSRF) },
 		func() error { a.throttle.release(ctx, counters, false); return nil })
 }
 
@@ -171,9 +215,11 @@ func (a *Authorize) dropPending(ctx context.Context, req AuthRequest) {
 
 // signIn continues a login: it starts the single sign-on session and goes
 // on to the approval page, or straight to the client when no approval is
-// needed. The session write runs beside the request's own write: one round
-// trip of latency.
-func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthRequest, user User, handle, csrf string) error {
+// needed. data is the connector's refresh data (in clear, from the
+// callback); it goes on sealed under the next secret: the session cookie,
+// the handle while the approval page waits, the code. The session write
+// runs beside the request's own write: one round trip of latency.
+func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthRequest, user User, amr []string, data []byte, handle, csrf string) error {
 	ctx := r.Context()
 	if req.HintSubject != "" && req.HintSubject != user.Subject {
 		// The id_token_hint named someone else (OpenID Connect Core
@@ -181,19 +227,22 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		a.dropPending(ctx, req)
 		return frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names"))
 	}
-	req.Subject, req.AuthTime, req.AMR = user.Subject, a.now(), []string{amrPassword}
+	req.Subject, req.AuthTime, req.AMR = user.Subject, a.now(), amr
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
 	var resp authResponse
 	err = a.besides(ctx, "starting the single sign-on session",
-		func() error { return a.sessions.start(ctx, w, r, req.ClientID, req.Subject, req.AuthTime, req.AMR) },
+		func() error { return a.sessions.start(ctx, w, r, req, data) },
 		func() (err error) {
 			if consent {
+				if req.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data); err != nil {
+					return err
+				}
 				return a.authRequests.UpdateAuthRequest(ctx, req)
 			}
-			resp, err = a.issue(ctx, req)
+			resp, err = a.issue(ctx, req, data)
 			return err
 		},
 	)
@@ -207,6 +256,19 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 	}
 	a.deliver(w, r, resp)
 	return nil
+}
+
+// mayUse reports whether the login of req may use connector: connector_id
+// named it or nothing, and the client allows it.
+func (a *Authorize) mayUse(ctx context.Context, req AuthRequest, connector string) (bool, error) {
+	if req.ConnectorID != "" && req.ConnectorID != connector {
+		return false, nil
+	}
+	client, err := a.clients.Client(ctx, req.ClientID)
+	if err != nil {
+		return false, frontChannelError(req, internalError(err))
+	}
+	return connectorAllowed(client, connector), nil
 }
 
 // pendingError explains a failed write of a pending request: a request
@@ -226,21 +288,11 @@ func pendingError(req AuthRequest, err error) error {
 // every cold start ~60 ms of CPU.
 var dummyHash = []byte("$2a$10$BKgKVAv9MrcOxJZOHv2Ek.SZhwHbKmLXr3cE4ixcHBDiqtqUpqliS")
 
-// findUser resolves a typed login name to an account of the password
-// database; found is false when there is none.
-func findUser(ctx context.Context, users UserStore, login string) (user User, found bool, err error) {
-	user, err = users.UserByLogin(ctx, login)
-	if isNotFound(err) {
-		return User{}, false, nil
-	}
-	return user, err == nil, err
-}
-
-// checkPassword authenticates a user of the password database (found) by
+// passwordMatches authenticates a user of the password database (found) by
 // password. Without an account, or without a hash, it compares against
 // dummyHash, so that every refusal takes one bcrypt comparison; a disabled
 // account never passes.
-func checkPassword(user User, found bool, password string) bool {
+func passwordMatches(user User, found bool, password string) bool {
 	hash := user.PasswordHash
 	if !found || len(hash) == 0 {
 		hash = dummyHash

@@ -3,6 +3,7 @@ package oidc
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -31,6 +32,7 @@ label{display:block;font-size:.9rem;margin:1rem 0 .3rem}
 input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #bbb;border-radius:4px;font-size:1rem}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2457c5;color:#fff;font-size:1rem;cursor:pointer}
 button.secondary{background:#e3e6eb;color:#1d2330;margin-left:.5rem}
+a.connector{display:block;text-align:center;padding:.6rem;border:1px solid #2457c5;border-radius:4px;color:#2457c5;text-decoration:none}
 .error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}
 ul{padding-left:1.2rem}code{word-break:break-all}
 .code{display:block;font-size:1.1rem;background:#eef1f6;padding:.8rem;border-radius:4px;user-select:all}`
@@ -40,7 +42,7 @@ ul{padding-left:1.2rem}code{word-break:break-all}
 const darkStyle = `:root{color-scheme:dark}
 body{background:#14171c;color:#e4e7ec}main{background:#1f232b;box-shadow:0 1px 4px rgba(0,0,0,.6)}
 .sub{color:#b3b9c4}input{background:#14171c;color:#e4e7ec;border-color:#6b7280}
-button.secondary{background:#343a46;color:#e4e7ec}
+button.secondary{background:#343a46;color:#e4e7ec}a.connector{color:#9bb8ff;border-color:#9bb8ff}
 .error{color:#ffb4be;background:#3d1a20}.code{background:#2a2f39}`
 
 // Themes of the pages (Frontend.Theme, Dex's frontend.theme).
@@ -143,7 +145,12 @@ type loginForm struct {
 type loginPage struct {
 	Title, Action, ClientName string
 	loginForm
+	Password   bool // the password database is a choice
+	Connectors []connectorLink
 }
+
+// connectorLink is a callback connector on the login page.
+type connectorLink struct{ Name, URL string }
 
 type consentPage struct {
 	Title, Action, ClientName string
@@ -190,16 +197,26 @@ type layout struct {
 	Page  page
 }
 
-// renderLogin shows the login form for req.
+// renderLogin shows the login page for req: the password form when the
+// password database is among its connectors, and a link to each callback
+// connector.
 func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status int, req AuthRequest, form loginForm) {
-	name, _ := a.clientLook(r, req.ClientID)
-	a.render(w, r, status, req.RedirectURI, loginPage{Title: "Sign in", Action: a.URL(PathLogin),
-		ClientName: name, loginForm: form})
+	client, name, _ := clientLook(r.Context(), a.clients, req.ClientID)
+	p := loginPage{Title: "Sign in", Action: a.URL(PathLogin), ClientName: name, loginForm: form}
+	for _, c := range a.connectors.choices(client, req) {
+		if c.Callback == nil {
+			p.Password = true
+			continue
+		}
+		p.Connectors = append(p.Connectors, connectorLink{Name: c.Name,
+			URL: a.URL(PathLogin) + "?" + url.Values{"req": {form.Handle}, "connector": {c.ID}}.Encode()})
+	}
+	a.render(w, r, status, req.RedirectURI, p)
 }
 
 // renderConsent shows the approval page for req.
 func (a *Authorize) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
-	name, logo := a.clientLook(r, req.ClientID)
+	_, name, logo := clientLook(r.Context(), a.clients, req.ClientID)
 	a.render(w, r, http.StatusOK, req.RedirectURI, consentPage{Title: "Grant access", Action: a.URL(PathConsent),
 		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf})
 }
@@ -227,17 +244,18 @@ func (b *base) renderError(w http.ResponseWriter, r *http.Request, status int, m
 	b.render(w, r, status, "", errorPage{Title: "Error", Message: message})
 }
 
-// clientLook returns the name the pages show for client id (its id when it
-// has none) and its logo URL if that passes CheckLogoURL.
-func (a *Authorize) clientLook(r *http.Request, id string) (name, logo string) {
-	c, err := a.clients.Client(r.Context(), id)
+// clientLook returns client id, the name the pages show for it (its id
+// when it has none) and its logo URL if that passes CheckLogoURL. A client
+// that cannot be read is shown by its id.
+func clientLook(ctx context.Context, clients ClientStore, id string) (c Client, name, logo string) {
+	c, err := clients.Client(ctx, id)
 	if err != nil {
-		return id, ""
+		return Client{ID: id}, id, ""
 	}
 	if CheckLogoURL(c.LogoURL) == nil {
 		logo = c.LogoURL
 	}
-	return cmp.Or(c.Name, id), logo
+	return c, cmp.Or(c.Name, id), logo
 }
 
 // render writes a page with the security headers of RFC 9700 §4.16

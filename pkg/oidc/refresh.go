@@ -1,12 +1,6 @@
 package oidc
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -42,50 +36,20 @@ func refreshFamily(token string) (string, bool) {
 	return family, true
 }
 
-const successorInfo = "serverless-oidc refresh successor v1"
-
-func successorAEAD(previous string) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, []byte(previous), nil, successorInfo, 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
+// successorPurpose separates the successor's key from the other keys
+// derived from a token (sealUnder).
+const successorPurpose = "serverless-oidc refresh successor v1"
 
 // sealSuccessor encrypts successor so that only the holder of previous can
-// read it: nonce || ciphertext.
+// read it.
 func sealSuccessor(r io.Reader, previous, successor string) ([]byte, error) {
-	aead, err := successorAEAD(previous)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := io.ReadFull(r, nonce); err != nil {
-		return nil, fmt.Errorf("oidc: reading randomness: %w", err)
-	}
-	return aead.Seal(nonce, nonce, []byte(successor), nil), nil
+	return sealUnder(r, previous, successorPurpose, []byte(successor))
 }
-
-var errSealedSuccessor = errors.New("oidc: sealed successor does not open")
 
 // openSuccessor decrypts what sealSuccessor sealed under previous.
 func openSuccessor(previous string, box []byte) (string, error) {
-	aead, err := successorAEAD(previous)
-	if err != nil {
-		return "", err
-	}
-	if len(box) < aead.NonceSize() {
-		return "", errSealedSuccessor
-	}
-	plain, err := aead.Open(nil, box[:aead.NonceSize()], box[aead.NonceSize():], nil)
-	if err != nil {
-		return "", errSealedSuccessor
-	}
-	return string(plain), nil
+	plain, err := openUnder(previous, successorPurpose, box)
+	return string(plain), err
 }
 
 // RefreshPolicy holds Dex's refresh token settings (expiry.refreshTokens).

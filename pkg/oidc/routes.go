@@ -23,10 +23,15 @@ const (
 	PathLogin         = "/login"
 	PathConsent       = "/consent"
 	PathLogout        = "/logout" // RP-Initiated Logout 1.0 end_session_endpoint
-	PathToken         = "/token"
-	PathRevoke        = "/revoke"     // RFC 7009
-	PathIntrospect    = "/introspect" // RFC 7662
-	PathUserInfo      = "/userinfo"
+	// PathCallback is where callback connectors' upstreams send the
+	// browser back (Dex's path); PathCallbackConnector names the
+	// connector too, for upstreams registered with one URL per connector.
+	PathCallback          = "/callback"
+	PathCallbackConnector = "/callback/{proxy+}"
+	PathToken             = "/token"
+	PathRevoke            = "/revoke"     // RFC 7009
+	PathIntrospect        = "/introspect" // RFC 7662
+	PathUserInfo          = "/userinfo"
 	// The files of Dex's frontend.dir (Frontend.Files), in Dex's URL
 	// layout: static/… and themes/<theme>/… of the directory. A path
 	// ending in {proxy+} is a prefix (API Gateway's greedy path variable);
@@ -54,7 +59,12 @@ var Routes = []Route{
 	{FunctionJWKS, "OPTIONS", PathJWKS},
 	{FunctionAuthorize, "GET", PathAuthorize},
 	{FunctionAuthorize, "POST", PathAuthorize},
+	{FunctionAuthorize, "GET", PathLogin},
 	{FunctionAuthorize, "POST", PathLogin},
+	{FunctionAuthorize, "GET", PathCallback},
+	{FunctionAuthorize, "POST", PathCallback},
+	{FunctionAuthorize, "GET", PathCallbackConnector},
+	{FunctionAuthorize, "POST", PathCallbackConnector},
 	{FunctionAuthorize, "POST", PathConsent},
 	{FunctionAuthorize, "GET", PathLogout},
 	{FunctionAuthorize, "POST", PathLogout},

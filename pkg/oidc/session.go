@@ -24,7 +24,7 @@ import (
 type browserSessions struct {
 	*base
 	store   SessionStore
-	users   UserStore
+	users   directory
 	clients ClientStore
 }
 
@@ -65,38 +65,58 @@ func (bs *browserSessions) browserBinding(w http.ResponseWriter, r *http.Request
 // any. Unknown, expired and malformed cookies are ignored, as is a session
 // whose user was disabled or deleted.
 func (bs *browserSessions) current(ctx context.Context, r *http.Request) (Session, bool, error) {
+	s, _, ok, err := bs.currentUser(ctx, r)
+	return s, ok, err
+}
+
+// currentUser is current with the session's user.
+func (bs *browserSessions) currentUser(ctx context.Context, r *http.Request) (Session, User, bool, error) {
 	c, err := r.Cookie(bs.cookieName(sessionCookie))
 	if err != nil || len(c.Value) != 43 || !isUnreserved(c.Value, false) {
-		return Session{}, false, nil
+		return Session{}, User{}, false, nil
 	}
 	s, err := bs.store.Session(ctx, HashSecret(c.Value))
 	if isNotFound(err) {
-		return Session{}, false, nil
+		return Session{}, User{}, false, nil
 	}
 	if err != nil {
-		return Session{}, false, err
+		return Session{}, User{}, false, err
 	}
 	now := bs.now()
 	if !now.Before(s.LastSeen.Add(bs.s.SessionIdleTimeout)) || !now.Before(s.CreatedAt.Add(bs.s.SessionLifetime)) {
-		return Session{}, false, nil
+		return Session{}, User{}, false, nil
 	}
 	u, err := bs.users.User(ctx, s.Subject)
 	if isNotFound(err) || (err == nil && u.Disabled) {
+		return Session{}, User{}, false, nil
+	}
+	if err != nil {
+		return Session{}, User{}, false, err
+	}
+	return s, u, true, nil
+}
+
+// currentFor returns the live session of this browser if it may answer
+// req: the session's own client shares it with req's client (see
+// sharesSession), and its user logged in with a connector the request
+// may use. Otherwise the request is treated as having no session.
+func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, req AuthRequest) (Session, bool, error) {
+	s, u, ok, err := bs.currentUser(ctx, r)
+	if err != nil || !ok {
+		return s, ok, err
+	}
+	if req.ConnectorID != "" && req.ConnectorID != u.ConnectorID {
 		return Session{}, false, nil
 	}
+	client, err := bs.clients.Client(ctx, req.ClientID)
 	if err != nil {
 		return Session{}, false, err
 	}
-	return s, true, nil
-}
-
-// currentFor returns the live session of this browser if it may answer a
-// request of client: the session's own client shares it with client (see
-// sharesSession). Otherwise the request is treated as having no session.
-func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, client string) (Session, bool, error) {
-	s, ok, err := bs.current(ctx, r)
-	if err != nil || !ok || s.ClientID == client {
-		return s, ok, err
+	if !connectorAllowed(client, u.ConnectorID) {
+		return Session{}, false, nil
+	}
+	if s.ClientID == req.ClientID {
+		return s, true, nil
 	}
 	origin, err := bs.clients.Client(ctx, s.ClientID)
 	if isNotFound(err) {
@@ -107,7 +127,7 @@ func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, clie
 	if err != nil {
 		return Session{}, false, err
 	}
-	if !sharesSession(origin, client, bs.s.SSOSharedWithDefault) {
+	if !sharesSession(origin, req.ClientID, bs.s.SSOSharedWithDefault) {
 		return Session{}, false, nil
 	}
 	return s, true, nil
@@ -150,18 +170,24 @@ func (bs *browserSessions) touch(ctx context.Context, s Session) error {
 	return err
 }
 
-// start starts a session for a user who just logged in for clientID and
+// start starts a session for the user who just logged in for req and
 // sets the cookie; the session the browser had before, if any, is ended. It runs
 // beside the login's own write (see besides): without it the user is only
-// asked for the password again next time.
-func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, clientID, subject string, authTime time.Time, amr []string) error {
+// asked for the password again next time. The connector's refresh data,
+// if any, is kept sealed under the cookie's value, for the grants later
+// silent logins issue.
+func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest, data []byte) error {
 	value, err := newSecret(bs.rand)
 	if err != nil {
 		return err
 	}
+	sealed, err := sealUnder(bs.rand, value, connectorDataPurpose, data)
+	if err != nil {
+		return err
+	}
 	now := bs.now()
-	s := Session{ID: HashSecret(value), Subject: subject, ClientID: clientID, AuthTime: authTime, AMR: slices.Clone(amr),
-		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
+	s := Session{ID: HashSecret(value), Subject: req.Subject, ClientID: req.ClientID, AuthTime: req.AuthTime, AMR: slices.Clone(req.AMR),
+		ConnectorData: sealed, CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
 	if err := bs.store.CreateSession(ctx, s); err != nil {
 		return err
 	}
@@ -172,6 +198,21 @@ func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *
 	}
 	bs.setCookie(w, sessionCookie, value, int(bs.s.SessionLifetime/time.Second))
 	return nil
+}
+
+// connectorData opens the connector's refresh data of the session this
+// browser's cookie names (current returned it); nil when there is none or
+// it does not open.
+func (bs *browserSessions) connectorData(r *http.Request, s Session) []byte {
+	c, err := r.Cookie(bs.cookieName(sessionCookie))
+	if err != nil || len(s.ConnectorData) == 0 {
+		return nil
+	}
+	data, err := openUnder(c.Value, connectorDataPurpose, s.ConnectorData)
+	if err != nil {
+		return nil
+	}
+	return data
 }
 
 // clearCookie removes the session cookie from the browser.

@@ -60,6 +60,16 @@ type Settings struct {
 	OmitTokenEndpointAtHash bool
 	// SkipApprovalScreen skips the consent page (Dex's oauth2.skipApprovalScreen).
 	SkipApprovalScreen bool
+	// AlwaysShowLoginScreen shows the login page even when a client has
+	// one callback connector, which the browser otherwise goes straight
+	// to (Dex's oauth2.alwaysShowLoginScreen).
+	AlwaysShowLoginScreen bool
+	// PlainSubjects makes a user's sub its id at the connector alone (the
+	// password database's userID), not Dex's encoding of that id with the
+	// connector's (Subject). For deployments whose relying parties already
+	// know those subjects; two connectors' users with the same id are
+	// then one subject.
+	PlainSubjects bool
 	// RequirePKCE requires a code_challenge from every client whose
 	// response type includes code, confidential ones too (OAuth 2.1; Dex's
 	// oauth2.pkce.enforce). Public clients always need one (RFC 9700

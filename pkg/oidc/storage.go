@@ -57,11 +57,17 @@ type AuthRequest struct {
 	// request to the browser that started it (a cookie), defeating login CSRF.
 	CSRFHash    string
 	BrowserHash string
+	// ConnectorID is the connector the login must use: the validated
+	// connector_id parameter, or "" for any the client allows.
+	ConnectorID string
 	// Set once the user has authenticated.
 	Subject  string
 	AuthTime time.Time
 	AMR      []string
-	Expiry   time.Time
+	// ConnectorData is the upstream connector's refresh data
+	// (Identity.ConnectorData), sealed under the request's handle.
+	ConnectorData []byte
+	Expiry        time.Time
 	// Version is maintained by the store for optimistic concurrency.
 	Version int64
 }
@@ -79,7 +85,9 @@ type AuthCode struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	Claims              string // as AuthRequest.Claims
-	Expiry              time.Time
+	// ConnectorData is Identity.ConnectorData sealed under the code.
+	ConnectorData []byte
+	Expiry        time.Time
 	// Consumed is set by RedeemCode. A consumed code stays readable until it
 	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
 	Consumed bool
@@ -197,6 +205,10 @@ type RefreshGrant struct {
 	AuthTime time.Time
 	AMR      []string
 	Claims   string // the claims request the grant was approved with
+	// ConnectorData is Identity.ConnectorData sealed under the family
+	// secret: only a refresh token of the family opens it, for the
+	// connector to ask the upstream about the user again.
+	ConnectorData []byte
 	// TokenHash is HashSecret of the current token; PreviousHash of the one
 	// it replaced, accepted until RotatedAt+reuseInterval, when the same
 	// successor is returned again: Successor is that token, AES-GCM sealed
@@ -259,6 +271,9 @@ type Session struct {
 	ClientID string
 	AuthTime time.Time
 	AMR      []string
+	// ConnectorData is Identity.ConnectorData sealed under the session
+	// cookie's value, for the grants a silent login issues.
+	ConnectorData []byte
 	// CreatedAt bounds the absolute lifetime; LastSeen the idle timeout.
 	CreatedAt time.Time
 	LastSeen  time.Time
@@ -322,4 +337,46 @@ type LoginAttempts interface {
 	// when that window is no longer the key's (a new window counts only its
 	// own attempts). Releasing an unknown key is not an error.
 	ReleaseLogin(ctx context.Context, key string, end time.Time) error
+}
+
+// ConnectorState is an upstream login in flight: the browser went to a
+// callback connector's upstream with a state, and comes back with it to
+// the callback. It binds the upstream answer to the pending request and to
+// the browser that started it, and is used once.
+type ConnectorState struct {
+	ID            string // HashSecret of the state sent upstream
+	AuthRequestID string
+	ConnectorID   string
+	BrowserHash   string // HashSecret of the browser binding cookie
+	// Sealed holds the pending request's handle and the connector's data
+	// (its nonce and PKCE verifier), sealed under the state: only the
+	// browser that returns with the state opens them.
+	Sealed []byte
+	Expiry time.Time
+}
+
+// ConnectorStateStore holds upstream logins in flight.
+type ConnectorStateStore interface {
+	// CreateConnectorState stores s; ErrConflict if the id exists.
+	CreateConnectorState(ctx context.Context, s ConnectorState) error
+	// ConnectorState returns the state, or ErrNotFound if it is unknown,
+	// taken or past its Expiry. Reading does not use it up.
+	ConnectorState(ctx context.Context, id string) (ConnectorState, error)
+	// TakeConnectorState deletes the state if it still lives: the
+	// single-use gate of a callback. Of any number of concurrent callers
+	// exactly one succeeds; the others, and any caller after expiry, get
+	// ErrNotFound.
+	TakeConnectorState(ctx context.Context, id string) error
+}
+
+// IdentityStore keeps the users that callback connectors vouched for, by
+// subject, so that code exchange, refresh and userinfo find them as they
+// find the password database's users. Each login and each upstream
+// refresh replaces the record.
+type IdentityStore interface {
+	// PutIdentity stores u under u.Subject until expiry, replacing any
+	// earlier record of that subject.
+	PutIdentity(ctx context.Context, u User, expiry time.Time) error
+	// Identity returns the user, or ErrNotFound if unknown or expired.
+	Identity(ctx context.Context, subject string) (User, error)
 }

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,7 +13,9 @@ import (
 type Token struct {
 	base
 	clients     ClientStore
-	users       UserStore
+	users       directory
+	connectors  connectors
+	identities  IdentityStore
 	codes       CodeStore
 	refresh     RefreshStore
 	revocations RevocationStore
@@ -31,6 +34,10 @@ type TokenBackends struct {
 	// when the password grant is enabled.
 	Attempts LoginAttempts
 	Signer   Signer
+	// Connectors are asked about their users again at refresh (those with
+	// UpstreamRefresh); Identities holds their users.
+	Connectors []Connector
+	Identities IdentityStore
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -45,7 +52,13 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if b.Attempts == nil && slices.Contains(base.s.GrantTypes, GrantPassword) {
 		return nil, errMissingBackend("token", "Attempts (the password grant is enabled)")
 	}
-	t := &Token{base: base, clients: b.Clients, users: b.Users, codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
+	cs, err := checkConnectors(b.Connectors, nil, b.Identities)
+	if err != nil && !errors.Is(err, errNeedsStates) {
+		return nil, err
+	}
+	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects}
+	t := &Token{base: base, clients: b.Clients, users: users, connectors: cs, identities: b.Identities,
+		codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
 	t.throttle = &throttle{base: &t.base, attempts: b.Attempts}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil

@@ -18,7 +18,15 @@ import (
 // Core §5.1, released by the profile, address and phone scopes or the
 // claims parameter.
 type User struct {
-	Subject       string `yaml:"userID"` // the stable "sub"; never reassigned (Dex's userID)
+	// Subject is the stable "sub", never reassigned. A UserStore keys its
+	// users by their userID (Dex's staticPasswords[].userID) and returns
+	// it here; the core then gives every user its sub (see Subject): the
+	// userID and the connector together, as Dex encodes them.
+	Subject string `yaml:"userID"`
+	// ConnectorID and UserID are the connector that vouched for the user
+	// and its id there (federated_claims); set by the core.
+	ConnectorID   string `yaml:"-"`
+	UserID        string `yaml:"-"`
 	Email         string `yaml:"email"`
 	EmailVerified bool   `yaml:"-"` // staticPasswords: emailVerified, default true
 	// Username is a login name besides the email. It is the

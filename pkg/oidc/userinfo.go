@@ -13,7 +13,7 @@ import (
 type UserInfo struct {
 	base
 	clients     ClientStore
-	users       UserStore
+	users       directory
 	revocations RevocationStore
 	handler     http.Handler
 }
@@ -24,6 +24,8 @@ type UserInfoBackends struct {
 	Users       UserStore
 	Revocations RevocationStore
 	Signer      Signer // its published keys verify access tokens
+	// Identities holds the users of callback connectors.
+	Identities IdentityStore
 }
 
 // NewUserInfo builds the userinfo endpoint. It does no I/O.
@@ -35,7 +37,8 @@ func NewUserInfo(s Settings, b UserInfoBackends) (*UserInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UserInfo{base: base, clients: b.Clients, users: b.Users, revocations: b.Revocations}
+	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects}
+	u := &UserInfo{base: base, clients: b.Clients, users: users, revocations: b.Revocations}
 	u.handler = u.router(u.handlers(), FunctionUserInfo)
 	return u, nil
 }

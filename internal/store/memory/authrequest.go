@@ -120,10 +120,11 @@ func (s *Store) RedeemCode(_ context.Context, id string, grant *oidc.RefreshGran
 
 func cloneRequest(r oidc.AuthRequest) oidc.AuthRequest {
 	r.Scopes, r.Prompt, r.AMR = slices.Clone(r.Scopes), slices.Clone(r.Prompt), slices.Clone(r.AMR)
+	r.ConnectorData = slices.Clone(r.ConnectorData)
 	return r
 }
 
 func cloneCode(c oidc.AuthCode) oidc.AuthCode {
-	c.Scopes, c.AMR = slices.Clone(c.Scopes), slices.Clone(c.AMR)
+	c.Scopes, c.AMR, c.ConnectorData = slices.Clone(c.Scopes), slices.Clone(c.AMR), slices.Clone(c.ConnectorData)
 	return c
 }

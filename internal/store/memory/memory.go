@@ -6,7 +6,8 @@
 // This file holds the store and its clock; the items live beside it by
 // concern: authrequest.go (auth requests and codes), refresh.go (refresh
 // families and revocations), session.go (sessions and consent),
-// attempts.go (login attempt counters) and user.go (users and clients).
+// attempts.go (login attempt counters), user.go (users and clients) and
+// connector.go (connector states and connectors' users).
 package memory
 
 import (
@@ -30,18 +31,22 @@ type Store struct {
 	revoked  map[string]time.Time // access token jti → its expiry
 	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
+	states   map[string]oidc.ConnectorState
+	idents   map[string]identity // by subject
 }
 
 var (
-	_ oidc.AuthRequestStore = (*Store)(nil)
-	_ oidc.CodeStore        = (*Store)(nil)
-	_ oidc.RefreshStore     = (*Store)(nil)
-	_ oidc.RevocationStore  = (*Store)(nil)
-	_ oidc.SessionStore     = (*Store)(nil)
-	_ oidc.ConsentStore     = (*Store)(nil)
-	_ oidc.LoginAttempts    = (*Store)(nil)
-	_ oidc.UserStore        = (*Store)(nil)
-	_ oidc.ClientStore      = (*Store)(nil)
+	_ oidc.AuthRequestStore    = (*Store)(nil)
+	_ oidc.CodeStore           = (*Store)(nil)
+	_ oidc.RefreshStore        = (*Store)(nil)
+	_ oidc.RevocationStore     = (*Store)(nil)
+	_ oidc.SessionStore        = (*Store)(nil)
+	_ oidc.ConsentStore        = (*Store)(nil)
+	_ oidc.LoginAttempts       = (*Store)(nil)
+	_ oidc.UserStore           = (*Store)(nil)
+	_ oidc.ClientStore         = (*Store)(nil)
+	_ oidc.ConnectorStateStore = (*Store)(nil)
+	_ oidc.IdentityStore       = (*Store)(nil)
 )
 
 // New returns an empty store that reads time from now.
@@ -57,6 +62,8 @@ func New(now func() time.Time) *Store {
 		revoked:  map[string]time.Time{},
 		users:    map[string]oidc.User{},
 		clients:  map[string]oidc.Client{},
+		states:   map[string]oidc.ConnectorState{},
+		idents:   map[string]identity{},
 	}
 }
 

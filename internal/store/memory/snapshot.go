@@ -9,7 +9,7 @@ import (
 
 // Snapshot returns the store's whole contents as text, one entry per
 // concern ("requests", "codes", "grants", "sessions", "consents",
-// "attempts", "revoked", "users", "clients"), each deterministic: two
+// "attempts", "revoked", "users", "clients", "states", "identities"), each deterministic: two
 // snapshots are equal exactly when nothing was written in between (expired
 // items included, since the store keeps them until overwritten). It is for
 // tests that prove a request wrote nothing; it copies everything under the
@@ -28,16 +28,25 @@ func (s *Store) Snapshot() map[string]string {
 			End   string
 		}{v.count, v.end.UTC().Format("2006-01-02T15:04:05.999999999Z")}
 	}
+	identities := make(map[string]any, len(s.idents))
+	for k, v := range s.idents {
+		identities[k] = struct {
+			User   any
+			Expiry string
+		}{v.user, v.expiry.UTC().Format("2006-01-02T15:04:05.999999999Z")}
+	}
 	return map[string]string{
-		"requests": dump(s.requests),
-		"codes":    dump(s.codes),
-		"grants":   dump(s.grants),
-		"sessions": dump(s.sessions),
-		"consents": dump(consents),
-		"attempts": dump(attempts),
-		"revoked":  dump(s.revoked),
-		"users":    dump(s.users),
-		"clients":  dump(s.clients),
+		"requests":   dump(s.requests),
+		"codes":      dump(s.codes),
+		"grants":     dump(s.grants),
+		"sessions":   dump(s.sessions),
+		"consents":   dump(consents),
+		"attempts":   dump(attempts),
+		"revoked":    dump(s.revoked),
+		"users":      dump(s.users),
+		"clients":    dump(s.clients),
+		"states":     dump(s.states),
+		"identities": dump(identities),
 	}
 }
 
