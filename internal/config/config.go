@@ -36,10 +36,10 @@ type Config struct {
 	// and then every client shares its single sign-on session with all.
 	Sessions *Sessions `yaml:"sessions"`
 
-	// Connectors is Dex's list of upstream identity providers: an empty
-	// list loads (Dex's reference config has connectors: []); any
-	// connector is an error until connectors exist.
-	Connectors []Section `yaml:"connectors"`
+	// Connectors is Dex's list of upstream identity providers, in login
+	// page order (connector.go). The password database is not listed:
+	// enablePasswordDB adds it, as Dex does, with the id local.
+	Connectors []Connector `yaml:"connectors"`
 
 	// Warnings are set by Parse: the keys that loaded but have no effect
 	// in this deployment, each with its line and why, in file order.
@@ -139,8 +139,8 @@ type Client struct {
 	// oauth2.grantTypes (absent: all of those but password, which a client
 	// gets only by listing it). An extension of Dex's format.
 	GrantTypes []string `yaml:"grantTypes"`
-	// AllowedConnectors are Dex's: the connectors the client's users may
-	// log in with (absent: all). Only local, the password database, exists.
+	// AllowedConnectors are Dex's: the ids of the connectors the client's
+	// users may log in with (absent: all); local is the password database.
 	AllowedConnectors []string `yaml:"allowedConnectors"`
 	// AllowedScopes are the scopes the client may ask for itself with the
 	// client credentials grant (absent: none; a request without scope gets
@@ -171,8 +171,8 @@ type OAuth2 struct {
 	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password, client_credentials; default the first two (and password with passwordConnector, client_credentials when a client lists it)
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
 	// AlwaysShowLoginScreen is Dex's: show the choice of connectors even
-	// when there is one. It has no effect until connectors exist: the
-	// password form is the only login screen and is always shown.
+	// when a client has one callback connector, which the browser is
+	// otherwise sent straight to.
 	AlwaysShowLoginScreen bool `yaml:"alwaysShowLoginScreen"`
 	PKCE                  PKCE `yaml:"pkce"`
 
@@ -236,6 +236,11 @@ type Extensions struct {
 	// demos and smoke tests of single functions only; it has no effect
 	// outside Lambda.
 	AllowInstanceState bool `yaml:"allowInstanceState"`
+	// PlainSubjects makes a user's sub its id at the connector alone
+	// (oidc.Settings.PlainSubjects), not Dex's encoding of that id with the
+	// connector's id (the default, which keeps a Dex user's sub). Two
+	// connectors' users with the same id are then one subject.
+	PlainSubjects bool `yaml:"plainSubjects"`
 }
 
 // KeyAllowInstanceState is the config key of Extensions.AllowInstanceState,

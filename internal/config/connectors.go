@@ -3,14 +3,17 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // Connectors, the password grant and what each client may use:
 // oauth2.passwordConnector, connectors, staticClients[].grantTypes and
-// staticClients[].allowedConnectors. Only one connector exists, the
-// password database, by Dex's id local (oidc.ConnectorLocal).
+// staticClients[].allowedConnectors. The password database is the
+// connector with Dex's id local (oidc.ConnectorLocal), when
+// enablePasswordDB is true; the others are listed in connectors
+// (connector.go).
 
 // defaultGrantTypes are the grants enabled when oauth2.grantTypes is left
 // out: oidc.DefaultGrantTypes, the password grant too when
@@ -28,20 +31,32 @@ func defaultGrantTypes(c *Config) []string {
 	return out
 }
 
-// validateConnectors checks connectors (an empty list loads, as in Dex's
-// reference config), oauth2.passwordConnector with the password grant, and
-// each client's grantTypes and allowedConnectors.
+// validateConnectors checks connectors, oauth2.passwordConnector with the
+// password grant, and each client's grantTypes and allowedConnectors.
 func (v validator) validateConnectors(c *Config) {
-	if len(c.Connectors) > 0 {
-		v.fail("connectors", "not supported yet: the password database (enablePasswordDB: true) is the only connector, id %s; remove the list or leave it empty", oidc.ConnectorLocal)
-	}
+	v.validateConnectorList(c)
 	v.validatePasswordConnector(c)
+	ids := connectorIDs(c)
 	for i, cl := range c.StaticClients {
 		p := fmt.Sprintf("staticClients[%d]", i)
 		v.validateClientGrants(p, cl, c.OAuth2.GrantTypes)
-		v.validateAllowedConnectors(p, cl)
+		v.validateAllowedConnectors(p, cl, ids)
 		v.validateClientCredentials(p, cl, c)
 	}
+}
+
+// connectorIDs are the ids of the connectors users may log in with, in
+// login page order: the configured ones, then local when the password
+// database is on (Dex appends it last).
+func connectorIDs(c *Config) []string {
+	var ids []string
+	for _, cn := range c.Connectors {
+		ids = append(ids, cn.ID)
+	}
+	if c.EnablePasswordDB {
+		ids = append(ids, oidc.ConnectorLocal)
+	}
+	return ids
 }
 
 // validatePasswordConnector checks that the password grant is configured
@@ -52,7 +67,7 @@ func (v validator) validatePasswordConnector(c *Config) {
 	pc := c.OAuth2.PasswordConnector
 	switch {
 	case pc != "" && pc != oidc.ConnectorLocal:
-		v.fail(p, "unknown connector %q: the only connector is %s, the password database (connectors are not supported yet)", pc, oidc.ConnectorLocal)
+		v.fail(p, "%q: the password grant checks passwords with %s, the password database, only", pc, oidc.ConnectorLocal)
 	case pc != "" && !c.EnablePasswordDB:
 		v.fail(p, "%s is the password database, which is off: set enablePasswordDB: true", pc)
 	}
@@ -91,20 +106,26 @@ func (v validator) validateClientGrants(p string, cl Client, enabled []string) {
 	}
 }
 
-// validateAllowedConnectors warns about connector names that name no
-// connector (they will, once connectors exist: a Dex config loads). A list
-// without local leaves the client no connector at all, so that its
-// authorization requests are refused: one warning says so.
-func (v validator) validateAllowedConnectors(p string, cl Client) {
-	if len(cl.AllowedConnectors) > 0 && !slices.Contains(cl.AllowedConnectors, oidc.ConnectorLocal) {
-		v.d.warn(p+".allowedConnectors", fmt.Sprintf("names no connector that exists (connectors are not supported yet; the only one is %s): "+
-			"this client's authorization requests are refused (access_denied)", oidc.ConnectorLocal))
+// validateAllowedConnectors warns about names that are not the id of a
+// connector users may log in with (Dex loads them too). A list with none
+// leaves the client no connector at all, so that its authorization
+// requests are refused: one warning says so.
+func (v validator) validateAllowedConnectors(p string, cl Client, ids []string) {
+	if len(cl.AllowedConnectors) == 0 {
+		return
+	}
+	known := "there is no connector"
+	if len(ids) > 0 {
+		known = "connector ids: " + strings.Join(ids, ", ")
+	}
+	if !slices.ContainsFunc(cl.AllowedConnectors, func(id string) bool { return slices.Contains(ids, id) }) {
+		v.d.warn(p+".allowedConnectors", fmt.Sprintf("names no connector that exists (%s): "+
+			"this client's authorization requests are refused (access_denied)", known))
 		return
 	}
 	for j, name := range cl.AllowedConnectors {
-		if name != oidc.ConnectorLocal {
-			v.d.warn(fmt.Sprintf("%s.allowedConnectors[%d]", p, j),
-				fmt.Sprintf("names no connector: %q (connectors are not supported yet; the only one is %s)", name, oidc.ConnectorLocal))
+		if !slices.Contains(ids, name) {
+			v.d.warn(fmt.Sprintf("%s.allowedConnectors[%d]", p, j), fmt.Sprintf("names no connector: %q (%s)", name, known))
 		}
 	}
 }

@@ -59,7 +59,7 @@ func TestPasswordGrantConfigErrors(t *testing.T) {
 		want           string
 	}{
 		{"unknown connector", []string{"  passwordConnector: ldap"}, nil,
-			`c.yaml:12: oauth2.passwordConnector: unknown connector "ldap": the only connector is local`},
+			`c.yaml:12: oauth2.passwordConnector: "ldap": the password grant checks passwords with local, the password database, only`},
 		{"grant without connector", []string{"  grantTypes: [authorization_code, password]"}, nil,
 			`c.yaml:12: oauth2.grantTypes[1]: the password grant needs oauth2.passwordConnector: local`},
 		{"connector without grant", []string{"  passwordConnector: local", "  grantTypes: [authorization_code]"}, nil,
@@ -88,10 +88,10 @@ func TestPasswordGrantConfigErrors(t *testing.T) {
 	}
 }
 
-// TestConnectorsConfig: connectors: [] loads (Dex's reference config);
-// any connector is an error; allowedConnectors naming no connector load
-// with warnings.
-func TestConnectorsConfig(t *testing.T) {
+// TestAllowedConnectorsWarnings: connectors: [] loads (Dex's reference
+// config); allowedConnectors naming no connector load with warnings, as
+// in Dex.
+func TestAllowedConnectorsWarnings(t *testing.T) {
 	for _, data := range [][]byte{
 		yml("issuer: https://id.example.com", "connectors: []"),
 		yml("issuer: https://id.example.com", "connectors:"),
@@ -100,21 +100,16 @@ func TestConnectorsConfig(t *testing.T) {
 			t.Errorf("%s: warnings %v", data, c.Warnings)
 		}
 	}
-	_, err := Parse(yml("issuer: https://id.example.com", "connectors:", "  - type: github", "    id: github"), "c.yaml", nil)
-	if err == nil || err.Error() != "c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local; remove the list or leave it empty" {
-		t.Errorf("a connector: %v", err)
-	}
-
 	c := mustParse(t, passwordConfig(nil, []string{"    allowedConnectors: [local, github]"}), nil)
 	if got := c.StaticClients[0].AllowedConnectors; !slices.Equal(got, []string{"local", "github"}) {
 		t.Errorf("allowedConnectors %q", got)
 	}
-	want := []string{`c.yaml:11: staticClients[0].allowedConnectors[1]: names no connector: "github" (connectors are not supported yet; the only one is local)`}
+	want := []string{`c.yaml:11: staticClients[0].allowedConnectors[1]: names no connector: "github" (connector ids: local)`}
 	if got := warningStrings(c.Warnings); !slices.Equal(got, want) {
 		t.Errorf("warnings\n%q\nwant\n%q", got, want)
 	}
 	c = mustParse(t, passwordConfig(nil, []string{"    allowedConnectors: [github]"}), nil)
-	want = []string{`c.yaml:11: staticClients[0].allowedConnectors: names no connector that exists (connectors are not supported yet; the only one is local): this client's authorization requests are refused (access_denied)`}
+	want = []string{`c.yaml:11: staticClients[0].allowedConnectors: names no connector that exists (connector ids: local): this client's authorization requests are refused (access_denied)`}
 	if got := warningStrings(c.Warnings); !slices.Equal(got, want) {
 		t.Errorf("warnings\n%q\nwant\n%q", got, want)
 	}

@@ -57,6 +57,9 @@ type decoder struct {
 	fatal   bool      // the file could not be read as a mapping: skip validation
 	// skipFiles: do not read frontend.dir (a function that serves none)
 	skipFiles bool
+	// connector: decoding a connector's section (Section.connector)
+	connector bool
+	secrets   func(ref string) (string, error)
 }
 
 func newDecoder(file string, getenv func(string) string) *decoder {
@@ -318,7 +321,15 @@ func (d *decoder) scalar(n ast.Node, t reflect.Type, p string, f field) ast.Node
 		return null()
 	}
 	d.set[p] = true
-	if f.expand && d.getenv != nil && t.Kind() == reflect.String {
+	switch {
+	case t.Kind() != reflect.String:
+	case d.connector:
+		s, ok := d.connectorValue(p, v.Elem().String())
+		if !ok {
+			return null()
+		}
+		return stringNode(n.GetToken(), s)
+	case f.expand && d.getenv != nil:
 		return stringNode(n.GetToken(), os.Expand(v.Elem().String(), d.getenv))
 	}
 	return n

@@ -74,6 +74,7 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 	}
 	d.bindBackend(&c.Storage, "storage", defaultStorage)
 	d.bindBackend(&c.Signer, "signer", defaultSigner)
+	d.bindConnectors(c)
 	d.readAlgorithm(c)
 	d.resolveSessions(c)
 	d.applyDefaults(c)

@@ -39,7 +39,8 @@ func TestParseErrors(t *testing.T) {
 		{"bool expected", yml(issuer, "enablePasswordDB: yes"), `c.yaml:2: enablePasswordDB: must be true or false, not a string`},
 
 		// Dex keys this provider does not support.
-		{"connectors", yml(issuer, "connectors:", "  - type: github"), `c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local`},
+		{"connector type", yml(issuer, "connectors:", "  - type: ldap", "    id: corp"), `c.yaml:3: connectors[0].type: "ldap" is not supported by this provider (github, oauth or oidc)`},
+		{"connector id", yml(issuer, "connectors:", "  - type: github"), `c.yaml:3: connectors[0].id: required`},
 		{"frontend.templates", yml(issuer, "frontend:", "  templates: web/templates"), `c.yaml:3: frontend.templates: unknown key`},
 		{"oauth2.grantTypes unsupported", yml(issuer, "oauth2:", "  grantTypes: [authorization_code, 'urn:ietf:params:oauth:grant-type:jwt-bearer']"), `c.yaml:3: oauth2.grantTypes[1]: grant type "urn:ietf:params:oauth:grant-type:jwt-bearer" is not supported`},
 		{"oauth2.grantTypes without code", yml(issuer, "oauth2:", "  grantTypes: [refresh_token]"), `oauth2.grantTypes: authorization_code is required`},
@@ -155,7 +156,7 @@ func TestParseErrors(t *testing.T) {
 func TestErrorsJoined(t *testing.T) {
 	data := yml(
 		"issuer: http://id.example.com", // 1
-		"connectors: [{type: github}]",  // 2
+		"connectors: [{type: ldap}]",    // 2
 		"staticClients:",                // 3
 		"  - id: a",                     // 4
 		"    secret: s",                 // 5
@@ -170,7 +171,8 @@ func TestErrorsJoined(t *testing.T) {
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
 		`c.yaml:1: issuer: "http://id.example.com": http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https`,
-		`c.yaml:2: connectors: not supported yet: the password database (enablePasswordDB: true) is the only connector, id local; remove the list or leave it empty`,
+		`c.yaml:2: connectors[0].type: "ldap" is not supported by this provider (github, oauth or oidc)`,
+		`c.yaml:2: connectors[0].id: required: the connector's id, in its users' subjects and in allowedConnectors`,
 		`c.yaml:6: staticClients[0].redirectURIs[0]: "/cb" is not an absolute URI (RFC 6749 §3.1.2)`,
 		`c.yaml:8: expiry.idTokens: must be a duration string such as "10m" or "24h", not a number (a bare number has no unit)`,
 	}
@@ -191,10 +193,10 @@ func TestErrorsJoined(t *testing.T) {
 		if !ok {
 			t.Fatalf("error %d: got %T; want *Error", i, e)
 		}
-		if wantLine := []int{1, 2, 6, 8}[i]; ce.Line != wantLine || ce.File != "c.yaml" {
+		if wantLine := []int{1, 2, 2, 6, 8}[i]; ce.Line != wantLine || ce.File != "c.yaml" {
 			t.Errorf("error %d: got %s:%d; want c.yaml:%d", i, ce.File, ce.Line, wantLine)
 		}
-		if wantCol := []int{1, 1, 20, 3}[i]; ce.Column != wantCol {
+		if wantCol := []int{1, 15, 14, 20, 3}[i]; ce.Column != wantCol {
 			t.Errorf("error %d: got column %d; want %d", i, ce.Column, wantCol)
 		}
 	}

@@ -71,6 +71,20 @@ type Section struct {
 	at      where  // the line of config:, or of its parent key when absent, or an env variable
 	getenv  func(string) string
 	anchors map[string]ast.Node
+	// connector: a connectors[].config section, whose every string value
+	// is expanded ($VAR, a missing variable an error) and may name a
+	// secret (see Connector).
+	connector bool
+	secrets   func(ref string) (string, error)
+}
+
+// WithSecrets returns the section with the reader of its
+// secretsmanager: values (see Connector): ref is the text after the
+// prefix. The composition root passes one reader per cold start, which
+// reads each secret once. Without it such a value is an error.
+func (s Section) WithSecrets(read func(ref string) (string, error)) Section {
+	s.secrets = read
+	return s
 }
 
 // Validator is implemented by a backend's config struct to check values
@@ -96,6 +110,7 @@ func (s Section) Decode(v any) error {
 		d.anchors = s.anchors
 	}
 	d.env = s.at.env
+	d.connector, d.secrets = s.connector, s.secrets
 	d.pos[s.path] = s.at
 	d.decode(d.value(s.node, rv.Type().Elem(), s.path, field{}), v)
 	if val, ok := v.(Validator); ok {

@@ -12,7 +12,7 @@ import (
 // unsupported lists the keys whose silent absence would change security or
 // behaviour, or lose data: each is an error, with the reason shown after
 // "not supported by this provider". A key path ending in "=name" is a
-// value: a Dex storage or signer type.
+// value: a Dex storage, signer or connector type.
 var unsupported = map[string]string{
 	"templates": "the login pages are built in",
 	"mfa":       "",
@@ -30,6 +30,25 @@ var unsupported = map[string]string{
 	"storage.type=postgres":   "",
 	"storage.type=mysql":      "",
 	"signer.type=vault":       "",
+
+	// Dex's connector types this provider does not implement; the reason
+	// names what to use instead, where something works.
+	"connectors[].type=local":            "the password database is not listed: enablePasswordDB: true adds it, with the id local",
+	"connectors[].type=google":           "use type oidc with issuer: https://accounts.google.com (and hostedDomains)",
+	"connectors[].type=microsoft":        "use type oidc with issuer: https://login.microsoftonline.com/<tenant id>/v2.0",
+	"connectors[].type=gitlab":           "use type oidc with issuer: https://gitlab.com, or your GitLab's URL",
+	"connectors[].type=gitea":            "use type oidc with issuer: your Gitea's URL",
+	"connectors[].type=ldap":             "",
+	"connectors[].type=saml":             "",
+	"connectors[].type=samlExperimental": "",
+	"connectors[].type=keystone":         "",
+	"connectors[].type=linkedin":         "",
+	"connectors[].type=bitbucket-cloud":  "",
+	"connectors[].type=openshift":        "",
+	"connectors[].type=atlassian-crowd":  "",
+	"connectors[].type=authproxy":        "",
+	"connectors[].type=mockCallback":     "",
+	"connectors[].type=mockPassword":     "",
 }
 
 // ignored lists the keys that cannot apply to this deployment and whose
