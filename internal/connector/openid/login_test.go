@@ -1,0 +1,233 @@
+package openid_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+var offline = oidc.ConnectorScopes{OfflineAccess: true, Groups: true}
+
+// TestLogin: a full login at the real upstream, with PKCE and a nonce.
+func TestLogin(t *testing.T) {
+	u := newUpstream(t)
+	k := open(t, u.config())
+	loginURL, data, err := k.LoginURL(t.Context(), offline, callbackURL, "state-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := mustQuery(t, loginURL)
+	var d struct{ N, V string }
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"state": "state-123", "nonce": d.N, "code_challenge_method": "S256",
+		"redirect_uri": callbackURL, "prompt": "consent", "client_id": clientID, "response_type": "code"} {
+		if got := q.Get(key); got != want || want == "" {
+			t.Errorf("%s = %q; want %q", key, got, want)
+		}
+	}
+	if d.V == "" || len(d.N) < 43 || q.Get("code_challenge") == "" {
+		t.Errorf("no PKCE verifier or nonce in the data: %s", data)
+	}
+	if scope := strings.Fields(q.Get("scope")); !slices.Equal(scope, []string{"openid", "profile", "email", "offline_access", "groups"}) {
+		t.Errorf("scope %q", scope)
+	}
+	cb := browse(t, loginURL, false)
+	if cb.Query().Get("iss") != u.issuer {
+		t.Errorf("the upstream sent iss %q", cb.Query().Get("iss"))
+	}
+	id, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb))
+	if err != nil {
+		t.Fatalf("HandleCallback: %v", err)
+	}
+	want := oidc.Subject(userSubject, oidc.ConnectorLocal) // the upstream's Dex-encoded sub
+	if id.UserID != want || id.Username != "Ada Lovelace" || id.PreferredUsername != "ada" || id.Email != userEmail ||
+		!id.EmailVerified || !slices.Equal(id.Groups, []string{"admins", "staff"}) {
+		t.Errorf("identity %+v; want user %s, Ada Lovelace, ada, %s, verified, [admins staff]", id, want, userEmail)
+	}
+	var cd map[string]string
+	if err := json.Unmarshal(id.ConnectorData, &cd); err != nil || cd["rt"] == "" {
+		t.Errorf("connector data %s: no refresh token (%v)", id.ConnectorData, err)
+	}
+}
+
+// TestLoginNoOfflineNoGroups: without offline access no refresh token is
+// kept and no prompt is sent; without the groups scope no groups return.
+func TestLoginNoOfflineNoGroups(t *testing.T) {
+	u := newUpstream(t)
+	k := open(t, u.config())
+	loginURL, _, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, callbackURL, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := mustQuery(t, loginURL); q.Has("prompt") || strings.Contains(q.Get("scope"), "offline_access") || strings.Contains(q.Get("scope"), "groups") {
+		t.Errorf("login URL %s asks for offline access or groups", loginURL)
+	}
+	id, err := login(t, k, oidc.ConnectorScopes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.ConnectorData != nil || id.Groups != nil {
+		t.Errorf("identity %+v: connector data or groups without offline_access and groups", id)
+	}
+}
+
+// TestRefresh: the upstream refresh token works, rotates, and carries
+// group changes made upstream.
+func TestRefresh(t *testing.T) {
+	u := newUpstream(t)
+	k := open(t, u.config())
+	id, err := login(t, k, offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.putUser(t, []string{"staff", "auditors"}, true)
+	fresh, err := k.Refresh(t.Context(), offline, id)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if fresh.UserID != id.UserID || !slices.Equal(fresh.Groups, []string{"staff", "auditors"}) {
+		t.Errorf("refreshed %+v; want the same user in [staff auditors]", fresh)
+	}
+	if string(fresh.ConnectorData) == string(id.ConnectorData) {
+		t.Errorf("the rotated refresh token was not kept")
+	}
+	// The rotated token works again; the identity stays current.
+	again, err := k.Refresh(t.Context(), offline, fresh)
+	if err != nil || again.UserID != id.UserID {
+		t.Errorf("second Refresh: %+v, %v", again, err)
+	}
+}
+
+// TestRefreshUserGone: a user deleted upstream is gone at refresh.
+func TestRefreshUserGone(t *testing.T) {
+	u := newUpstream(t)
+	k := open(t, u.config())
+	id, err := login(t, k, offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.store.DeleteUser(t.Context(), userSubject); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh after the user was deleted: %v; want ErrUserGone", err)
+	}
+}
+
+// TestRefreshOutsideAllowedGroups: a user moved out of allowedGroups
+// upstream is gone at refresh.
+func TestRefreshOutsideAllowedGroups(t *testing.T) {
+	u := newUpstream(t)
+	c := u.config()
+	c.AllowedGroups = []string{"admins"}
+	k := open(t, c)
+	id, err := login(t, k, offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(id.Groups, []string{"admins"}) {
+		t.Errorf("groups %q; want those allowed: [admins]", id.Groups)
+	}
+	u.putUser(t, []string{"staff"}, true)
+	if _, err := k.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh outside allowedGroups: %v; want ErrUserGone", err)
+	}
+}
+
+// TestRefreshWithoutToken: no refresh token, the identity is unchanged.
+func TestRefreshWithoutToken(t *testing.T) {
+	k := open(t, newUpstream(t).config())
+	id := oidc.Identity{UserID: "u", Email: "e@example.com", Groups: []string{"g"}}
+	got, err := k.Refresh(t.Context(), offline, id)
+	if err != nil || got.UserID != "u" || !slices.Equal(got.Groups, id.Groups) {
+		t.Errorf("Refresh without data: %+v, %v", got, err)
+	}
+}
+
+// TestLoginFailures are logins the connector refuses at the real upstream.
+func TestLoginFailures(t *testing.T) {
+	t.Run("access_denied", func(t *testing.T) {
+		u := newUpstream(t)
+		k := open(t, u.config())
+		loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
+		cb := browse(t, loginURL, true)
+		if cb.Query().Get("error") != "access_denied" {
+			t.Fatalf("the upstream answered %s", cb)
+		}
+		if _, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb)); !errors.Is(err, oidc.ErrUpstreamDenied) {
+			t.Errorf("got %v; want ErrUpstreamDenied", err)
+		}
+	})
+	t.Run("unverified email", func(t *testing.T) {
+		u := newUpstream(t)
+		u.putUser(t, []string{"staff"}, false)
+		_, err := login(t, open(t, u.config()), offline)
+		wantUpstreamError(t, err, "not verified")
+	})
+	t.Run("outside allowedGroups", func(t *testing.T) {
+		u := newUpstream(t)
+		c := u.config()
+		c.AllowedGroups = []string{"wizards"}
+		_, err := login(t, open(t, c), offline)
+		wantUpstreamError(t, err, "not in a group")
+	})
+	t.Run("nonce mismatch", func(t *testing.T) {
+		u := newUpstream(t)
+		k := open(t, u.config())
+		loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
+		cb := browse(t, loginURL, false)
+		var d map[string]string
+		_ = json.Unmarshal(data, &d)
+		d["n"] = "another-nonce-of-another-login-0123456789abc"
+		tampered, _ := json.Marshal(d)
+		_, err := k.HandleCallback(t.Context(), offline, tampered, callbackRequest(t, cb))
+		wantUpstreamError(t, err, "nonce")
+	})
+	for _, tt := range []struct{ name, iss, want string }{
+		{"wrong iss", "https://evil.example.com", "another identity provider"},
+		{"missing iss", "", "lacks its iss"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newUpstream(t)
+			k := open(t, u.config())
+			loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
+			cb := browse(t, loginURL, false)
+			q := cb.Query()
+			if tt.iss == "" {
+				q.Del("iss")
+			} else {
+				q.Set("iss", tt.iss)
+			}
+			cb.RawQuery = q.Encode()
+			_, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb))
+			wantUpstreamError(t, err, tt.want)
+		})
+	}
+}
+
+func wantUpstreamError(t *testing.T, err error, reason string) {
+	t.Helper()
+	var ue *oidc.UpstreamError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, reason) {
+		t.Errorf("got %v; want an UpstreamError whose reason says %q", err, reason)
+	}
+	if errors.Is(err, oidc.ErrUnavailable) {
+		t.Errorf("%v is ErrUnavailable", err)
+	}
+}
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
