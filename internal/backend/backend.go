@@ -22,7 +22,8 @@ import (
 )
 
 // Storage is everything a storage backend provides: the provider's state
-// and the password database kept beside the static users.
+// (upstream logins in flight and the users connectors vouched for
+// included) and the password database kept beside the static users.
 type Storage interface {
 	oidc.AuthRequestStore
 	oidc.CodeStore
@@ -31,6 +32,8 @@ type Storage interface {
 	oidc.SessionStore
 	oidc.ConsentStore
 	oidc.LoginAttempts
+	oidc.ConnectorStateStore
+	oidc.IdentityStore
 	UserWriter
 }
 

@@ -34,11 +34,13 @@ type authRequestItem struct {
 	HintSubject         string   `dynamodbav:"hint_subject,omitempty"`
 	CSRFHash            string   `dynamodbav:"csrf_hash,omitempty"`
 	BrowserHash         string   `dynamodbav:"browser_hash,omitempty"`
+	ConnectorID         string   `dynamodbav:"connector_id,omitempty"`
 	Subject             string   `dynamodbav:"subject,omitempty"`
 	AuthTime            int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
 	AMR                 []string `dynamodbav:"amr,omitempty"`
-	Expiry              int64    `dynamodbav:"exp"` // epoch ms
-	TTL                 int64    `dynamodbav:"ttl"` // epoch s
+	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
+	Expiry              int64    `dynamodbav:"exp"`                      // epoch ms
+	TTL                 int64    `dynamodbav:"ttl"`                      // epoch s
 	Version             int64    `dynamodbav:"version"`
 	WriteID             string   `dynamodbav:"write_id"`
 }
@@ -51,8 +53,8 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		Scopes: r.Scopes, State: r.State, Nonce: r.Nonce,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod,
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, HintSubject: r.HintSubject,
-		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash,
-		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR,
+		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash, ConnectorID: r.ConnectorID,
+		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR, ConnectorData: nilIfEmpty(r.ConnectorData),
 		Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
 		Version: r.Version, WriteID: writeID,
 	}
@@ -66,8 +68,8 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		Scopes: it.Scopes, State: it.State, Nonce: it.Nonce,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
 		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, HintSubject: it.HintSubject,
-		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash,
-		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
+		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash, ConnectorID: it.ConnectorID,
+		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, ConnectorData: it.ConnectorData,
 		Expiry:  fromMillis(it.Expiry),
 		Version: it.Version,
 	}

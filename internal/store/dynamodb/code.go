@@ -29,8 +29,9 @@ type codeItem struct {
 	CodeChallenge       string   `dynamodbav:"code_challenge,omitempty"`
 	CodeChallengeMethod string   `dynamodbav:"code_challenge_method,omitempty"`
 	Claims              string   `dynamodbav:"claims,omitempty"`
-	Expiry              int64    `dynamodbav:"exp"` // epoch ms
-	TTL                 int64    `dynamodbav:"ttl"` // epoch s
+	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
+	Expiry              int64    `dynamodbav:"exp"`                      // epoch ms
+	TTL                 int64    `dynamodbav:"ttl"`                      // epoch s
 	// Consumed is always present: RedeemCode's condition compares it.
 	Consumed bool `dynamodbav:"consumed"`
 	// RedeemedBy is the write id of the RedeemCode call that consumed it.
@@ -53,7 +54,7 @@ func toCodeItem(c oidc.AuthCode) codeItem {
 		ClientID: c.ClientID, RedirectURI: c.RedirectURI, Subject: c.Subject,
 		Scopes: c.Scopes, Nonce: c.Nonce, AuthTime: millis(c.AuthTime), AMR: c.AMR,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
-		Claims: c.Claims,
+		Claims: c.Claims, ConnectorData: nilIfEmpty(c.ConnectorData),
 		Expiry: millis(c.Expiry), TTL: ttlSeconds(c.Expiry),
 		Consumed: c.Consumed, GrantID: c.GrantID,
 	}
@@ -65,10 +66,11 @@ func (it codeItem) code(id string) oidc.AuthCode {
 		ClientID: it.ClientID, RedirectURI: it.RedirectURI, Subject: it.Subject,
 		Scopes: it.Scopes, Nonce: it.Nonce, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
-		Claims:   it.Claims,
-		Expiry:   fromMillis(it.Expiry),
-		Consumed: it.Consumed,
-		GrantID:  it.GrantID,
+		Claims:        it.Claims,
+		ConnectorData: it.ConnectorData,
+		Expiry:        fromMillis(it.Expiry),
+		Consumed:      it.Consumed,
+		GrantID:       it.GrantID,
 	}
 }
 

@@ -22,27 +22,29 @@ var (
 // secret>, sk GRANT. One item per family: a refresh reads it once and
 // rotates it with one conditional write.
 type grantItem struct {
-	PK           string   `dynamodbav:"pk"`
-	SK           string   `dynamodbav:"sk"`
-	Type         string   `dynamodbav:"type"`
-	ClientID     string   `dynamodbav:"client_id,omitempty"`
-	Subject      string   `dynamodbav:"subject,omitempty"`
-	Scopes       []string `dynamodbav:"scopes,omitempty"`
-	AuthTime     int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
-	AMR          []string `dynamodbav:"amr,omitempty"`
-	Claims       string   `dynamodbav:"claims,omitempty"`
-	TokenHash    string   `dynamodbav:"token_hash,omitempty"`
-	PreviousHash string   `dynamodbav:"previous_hash,omitempty"`
-	Successor    []byte   `dynamodbav:"successor,omitempty"`
-	RotatedAt    int64    `dynamodbav:"rotated_at,omitempty"` // epoch ms
-	Generation   int64    `dynamodbav:"generation"`
-	CreatedAt    int64    `dynamodbav:"created_at,omitempty"` // epoch ms
-	LastUsed     int64    `dynamodbav:"last_used,omitempty"`  // epoch ms
-	Expiry       int64    `dynamodbav:"exp"`                  // epoch ms
-	TTL          int64    `dynamodbav:"ttl"`                  // epoch s
-	Revoked      bool     `dynamodbav:"revoked"`
-	Version      int64    `dynamodbav:"version"`
-	WriteID      string   `dynamodbav:"write_id"`
+	PK       string   `dynamodbav:"pk"`
+	SK       string   `dynamodbav:"sk"`
+	Type     string   `dynamodbav:"type"`
+	ClientID string   `dynamodbav:"client_id,omitempty"`
+	Subject  string   `dynamodbav:"subject,omitempty"`
+	Scopes   []string `dynamodbav:"scopes,omitempty"`
+	AuthTime int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
+	AMR      []string `dynamodbav:"amr,omitempty"`
+	Claims   string   `dynamodbav:"claims,omitempty"`
+	// ConnectorData is sealed by the core under the family secret.
+	ConnectorData []byte `dynamodbav:"connector_data,omitempty"`
+	TokenHash     string `dynamodbav:"token_hash,omitempty"`
+	PreviousHash  string `dynamodbav:"previous_hash,omitempty"`
+	Successor     []byte `dynamodbav:"successor,omitempty"`
+	RotatedAt     int64  `dynamodbav:"rotated_at,omitempty"` // epoch ms
+	Generation    int64  `dynamodbav:"generation"`
+	CreatedAt     int64  `dynamodbav:"created_at,omitempty"` // epoch ms
+	LastUsed      int64  `dynamodbav:"last_used,omitempty"`  // epoch ms
+	Expiry        int64  `dynamodbav:"exp"`                  // epoch ms
+	TTL           int64  `dynamodbav:"ttl"`                  // epoch s
+	Revoked       bool   `dynamodbav:"revoked"`
+	Version       int64  `dynamodbav:"version"`
+	WriteID       string `dynamodbav:"write_id"`
 }
 
 const attrRevoked = "revoked"
@@ -51,7 +53,7 @@ func toGrantItem(g oidc.RefreshGrant, writeID string) grantItem {
 	return grantItem{
 		PK: grantPK(g.ID), SK: typeGrant, Type: typeGrant,
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
-		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims,
+		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, ConnectorData: nilIfEmpty(g.ConnectorData),
 		TokenHash: g.TokenHash, PreviousHash: g.PreviousHash, Successor: g.Successor,
 		RotatedAt: millis(g.RotatedAt), Generation: g.Generation,
 		CreatedAt: millis(g.CreatedAt), LastUsed: millis(g.LastUsed),
@@ -64,7 +66,7 @@ func (it grantItem) grant(id string) oidc.RefreshGrant {
 	return oidc.RefreshGrant{
 		ID:       id,
 		ClientID: it.ClientID, Subject: it.Subject, Scopes: it.Scopes,
-		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims,
+		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, ConnectorData: it.ConnectorData,
 		TokenHash: it.TokenHash, PreviousHash: it.PreviousHash, Successor: it.Successor,
 		RotatedAt: fromMillis(it.RotatedAt), Generation: it.Generation,
 		CreatedAt: fromMillis(it.CreatedAt), LastUsed: fromMillis(it.LastUsed),

@@ -22,6 +22,8 @@ import (
 //	browser session        SESSION#<HashSecret>        SESSION             yes
 //	consent record         USER#<subject>              CONSENT#<client id> yes
 //	failed-login counter   ATTEMPTS#<hashed key>       ATTEMPTS            yes
+//	upstream login state   CONNSTATE#<HashSecret>      CONNSTATE           yes
+//	connector's user       IDENTITY#<subject>          IDENTITY            yes
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
@@ -38,6 +40,8 @@ const (
 	typeRevoked     = "REVOKED"
 	typeSession     = "SESSION"
 	typeConsent     = "CONSENT"
+	typeConnState   = "CONNSTATE"
+	typeIdentity    = "IDENTITY"
 )
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -54,6 +58,8 @@ func grantPK(id string) string         { return typeGrant + "#" + id }
 func revokedPK(jti string) string      { return typeRevoked + "#" + jti }
 func sessionPK(id string) string       { return typeSession + "#" + id }
 func consentSK(clientID string) string { return typeConsent + "#" + clientID }
+func connStatePK(id string) string     { return typeConnState + "#" + id }
+func identityPK(subject string) string { return typeIdentity + "#" + subject }
 
 // emailLoginPK is the key of the login item of an email address; equal for
 // any two addresses that strings.EqualFold considers equal.

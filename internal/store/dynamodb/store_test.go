@@ -108,6 +108,12 @@ func TestSessionContract(t *testing.T) {
 	})
 }
 
+func TestConnectorContract(t *testing.T) {
+	oidctest.TestConnectorStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.ConnectorStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
 		return contractStore(t, oidctest.NewClock())

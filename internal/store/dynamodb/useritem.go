@@ -45,6 +45,8 @@ type userItem struct {
 // milliseconds.
 var attributeNames = map[string]string{
 	"Subject":             attrSubject,
+	"ConnectorID":         "connector_id",
+	"UserID":              "user_id",
 	"Email":               "email",
 	"EmailVerified":       "email_verified",
 	"Username":            "username",
@@ -99,7 +101,11 @@ func reverseNames(names map[string]string, structs ...reflect.Type) map[string]s
 }
 
 // encode returns the attributes of a user or login item.
-func (it userItem) encode() (map[string]types.AttributeValue, error) {
+func (it userItem) encode() (map[string]types.AttributeValue, error) { return encodeUserFields(it) }
+
+// encodeUserFields encodes a struct that embeds oidc.User (a user, login
+// or identity item), its user fields under attributeNames.
+func encodeUserFields(it any) (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMapWithOptions(it, func(o *attributevalue.EncoderOptions) {
 		o.EncodeTime = func(t time.Time) (types.AttributeValue, error) {
 			if t.IsZero() {
@@ -116,13 +122,18 @@ func (it userItem) encode() (map[string]types.AttributeValue, error) {
 
 // decodeUser decodes a user or login item.
 func decodeUser(av map[string]types.AttributeValue) (it userItem, err error) {
-	err = attributevalue.UnmarshalMapWithOptions(renamed(av, fieldNames), &it, func(o *attributevalue.DecoderOptions) {
+	return it, decodeUserFields(av, &it)
+}
+
+// decodeUserFields decodes what encodeUserFields encoded into the struct
+// it points to.
+func decodeUserFields(av map[string]types.AttributeValue, it any) error {
+	return attributevalue.UnmarshalMapWithOptions(renamed(av, fieldNames), it, func(o *attributevalue.DecoderOptions) {
 		o.DecodeTime.N = func(n string) (time.Time, error) {
 			ms, err := strconv.ParseInt(n, 10, 64)
 			return fromMillis(ms), err
 		}
 	})
-	return it, err
 }
 
 // renamed returns a copy of av with its keys, and those of the maps it

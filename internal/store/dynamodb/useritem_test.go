@@ -32,7 +32,7 @@ func TestUserAttributes(t *testing.T) {
 	}
 	want := map[string]string{
 		"pk": "S", "sk": "S", "type": "S", "version": "N",
-		"subject": "S", "email": "S", "email_verified": "BOOL", "username": "S", "preferred_username": "S", "name": "S",
+		"subject": "S", "connector_id": "S", "user_id": "S", "email": "S", "email_verified": "BOOL", "username": "S", "preferred_username": "S", "name": "S",
 		"groups": "L", "password_hash": "B", "disabled": "BOOL",
 		"given_name": "S", "family_name": "S", "middle_name": "S", "nickname": "S",
 		"profile": "S", "picture": "S", "website": "S", "gender": "S", "birthdate": "S",

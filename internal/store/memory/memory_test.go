@@ -26,6 +26,12 @@ func TestSessionContract(t *testing.T) {
 	})
 }
 
+func TestConnectorContract(t *testing.T) {
+	oidctest.TestConnectorStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.ConnectorStore {
+		return memory.New(clock.Now)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
 		return memory.New(time.Now)

@@ -78,7 +78,9 @@ func testAuthRequestUpdate(t *testing.T, s Store, clock *Clock) {
 	r, _ = s.AuthRequest(ctx, r.ID)
 	stale := r
 
+	// As after an upstream login: the user, and the connector's data.
 	r.Subject, r.AuthTime, r.AMR = "user-1", clock.Now(), []string{"pwd"}
+	r.ConnectorData = sampleData("request")
 	if err := s.UpdateAuthRequest(ctx, r); err != nil {
 		t.Fatalf("UpdateAuthRequest: %v", err)
 	}
@@ -222,5 +224,6 @@ func equalRequests(a, b oidc.AuthRequest) bool {
 // nothing in the core depends on the difference.
 func normalize(r oidc.AuthRequest) oidc.AuthRequest {
 	r.Scopes, r.Prompt, r.AMR = emptyNil(r.Scopes), emptyNil(r.Prompt), emptyNil(r.AMR)
+	r.ConnectorData = emptyNilBytes(r.ConnectorData)
 	return r
 }

@@ -15,6 +15,35 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
+// testCodeCreate: a code issued without a pending request (a silent
+// authorization) reads back whole, its connector data included.
+func testCodeCreate(t *testing.T, s Store, clock *Clock) {
+	ctx := context.Background()
+	code := sampleCode(clock)
+	code.ConnectorData = sampleData("silent")
+	if err := s.CreateCode(ctx, code); err != nil {
+		t.Fatalf("CreateCode: %v", err)
+	}
+	got, err := s.Code(ctx, code.ID)
+	if err != nil || !equalCodes(got, code) {
+		t.Fatalf("Code:\n got %+v, %v\nwant %+v", got, err, code)
+	}
+	wantErr(t, "CreateCode of an existing id", s.CreateCode(ctx, code), oidc.ErrConflict)
+	bare := oidc.AuthCode{ID: uniqueID("bare"), ClientID: "c", Expiry: clock.Now().Add(time.Minute)}
+	if err := s.CreateCode(ctx, bare); err != nil {
+		t.Fatalf("CreateCode(bare): %v", err)
+	}
+	if got, err := s.Code(ctx, bare.ID); err != nil || !equalCodes(got, bare) {
+		t.Errorf("Code(bare):\n got %+v, %v\nwant %+v", got, err, bare)
+	}
+	if err := s.RedeemCode(ctx, code.ID, nil); err != nil {
+		t.Fatalf("RedeemCode: %v", err)
+	}
+	if got, err := s.Code(ctx, code.ID); err != nil || !got.Consumed || string(got.ConnectorData) != string(code.ConnectorData) {
+		t.Errorf("redeemed code: %+v, %v; want consumed, with its connector data", got, err)
+	}
+}
+
 func testCodeRedeemOnce(t *testing.T, s Store, clock *Clock) {
 	ctx := context.Background()
 	r := sampleRequest(clock)
@@ -98,5 +127,6 @@ func equalCodes(a, b oidc.AuthCode) bool {
 	a.AuthTime, b.AuthTime, a.Expiry, b.Expiry = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	a.Scopes, b.Scopes = emptyNil(a.Scopes), emptyNil(b.Scopes)
 	a.AMR, b.AMR = emptyNil(a.AMR), emptyNil(b.AMR)
+	a.ConnectorData, b.ConnectorData = emptyNilBytes(a.ConnectorData), emptyNilBytes(b.ConnectorData)
 	return reflect.DeepEqual(a, b)
 }

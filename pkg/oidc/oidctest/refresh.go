@@ -39,19 +39,20 @@ func TestRefreshStorage(t *testing.T, newStore NewRefreshStore) {
 func sampleGrant(clock *Clock) oidc.RefreshGrant {
 	now := clock.Now()
 	return oidc.RefreshGrant{
-		ID:         uniqueID("grant"),
-		ClientID:   "example-app",
-		Subject:    "user-1",
-		Scopes:     []string{"openid", "offline_access"},
-		AuthTime:   now.Add(-time.Minute),
-		AMR:        []string{"pwd"},
-		Claims:     `{"userinfo":{"email":null}}`,
-		TokenHash:  oidc.HashSecret("token-1"),
-		RotatedAt:  now,
-		Generation: 1,
-		CreatedAt:  now,
-		LastUsed:   now,
-		Expiry:     now.Add(time.Hour),
+		ID:            uniqueID("grant"),
+		ClientID:      "example-app",
+		Subject:       "user-1",
+		Scopes:        []string{"openid", "offline_access"},
+		AuthTime:      now.Add(-time.Minute),
+		AMR:           []string{"pwd"},
+		Claims:        `{"userinfo":{"email":null}}`,
+		TokenHash:     oidc.HashSecret("token-1"),
+		ConnectorData: sampleData("grant"),
+		RotatedAt:     now,
+		Generation:    1,
+		CreatedAt:     now,
+		LastUsed:      now,
+		Expiry:        now.Add(time.Hour),
 	}
 }
 
@@ -83,7 +84,7 @@ func equalGrants(a, b oidc.RefreshGrant) bool {
 	if len(a.Successor) == 0 && len(b.Successor) == 0 {
 		a.Successor, b.Successor = nil, nil
 	}
-	return a.ID == b.ID && a.ClientID == b.ClientID && a.Subject == b.Subject && equalStrings(a.Scopes, b.Scopes) &&
+	return string(a.ConnectorData) == string(b.ConnectorData) && a.ID == b.ID && a.ClientID == b.ClientID && a.Subject == b.Subject && equalStrings(a.Scopes, b.Scopes) &&
 		equalStrings(a.AMR, b.AMR) && a.Claims == b.Claims && a.TokenHash == b.TokenHash && a.PreviousHash == b.PreviousHash &&
 		string(a.Successor) == string(b.Successor) && a.Generation == b.Generation && a.Revoked == b.Revoked && a.Version == b.Version
 }
@@ -118,6 +119,15 @@ func testCreateRefreshGrant(t *testing.T, s RefreshStore, clock *Clock) {
 	wantErr(t, "CreateRefreshGrant(existing id)", s.CreateRefreshGrant(ctx, other), oidc.ErrConflict)
 	if got, _ := s.RefreshGrant(ctx, want.ID); got.Subject != want.Subject {
 		t.Errorf("a refused create changed the family: subject %q", got.Subject)
+	}
+	// A family of a password login has no connector data.
+	bare := sampleGrant(clock)
+	bare.ConnectorData, bare.Version = nil, 1
+	if err := s.CreateRefreshGrant(ctx, bare); err != nil {
+		t.Fatalf("CreateRefreshGrant(bare): %v", err)
+	}
+	if got, err := s.RefreshGrant(ctx, bare.ID); err != nil || !equalGrants(got, bare) {
+		t.Errorf("RefreshGrant(bare): %+v, %v\nwant %+v", got, err, bare)
 	}
 }
 
@@ -203,6 +213,7 @@ func testUpdateRefreshGrant(t *testing.T, s RefreshStore, clock *Clock) {
 	clock.Advance(time.Minute)
 	g.PreviousHash, g.TokenHash, g.Successor = g.TokenHash, oidc.HashSecret("token-2"), []byte{1, 2, 3, 0, 255}
 	g.Generation, g.RotatedAt, g.LastUsed, g.Expiry = 2, clock.Now(), clock.Now(), clock.Now().Add(2*time.Hour)
+	g.ConnectorData = sampleData("rotated upstream refresh token") // an upstream refresh reseals it
 	if err := s.UpdateRefreshGrant(ctx, g); err != nil {
 		t.Fatalf("UpdateRefreshGrant: %v", err)
 	}

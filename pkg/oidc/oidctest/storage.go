@@ -37,6 +37,7 @@ func TestStorage(t *testing.T, newStore NewStore) {
 		{"AuthRequestConcurrentUpdatesLoseNothing", testAuthRequestConcurrentUpdates},
 		{"CompleteAuthRequest", testCompleteAuthRequest},
 		{"CompleteAuthRequestConcurrent", testCompleteAuthRequestConcurrent},
+		{"CodeCreate", testCodeCreate},
 		{"CodeRedeemOnce", testCodeRedeemOnce},
 		{"CodeExpiry", testCodeExpiry},
 		{"CodeRedeemConcurrent", testCodeRedeemConcurrent},
@@ -85,6 +86,7 @@ func sampleRequest(clock *Clock) oidc.AuthRequest {
 		HintSubject:         "user-1",
 		CSRFHash:            oidc.HashSecret("csrf"),
 		BrowserHash:         oidc.HashSecret("browser"),
+		ConnectorID:         "upstream-oidc",
 		Expiry:              clock.Now().Add(30 * time.Minute),
 	}
 }
@@ -102,6 +104,7 @@ func sampleCode(clock *Clock) oidc.AuthCode {
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
 		Claims:              `{"userinfo":{"picture":null}}`,
+		ConnectorData:       sampleData("code"),
 		Expiry:              clock.Now().Add(time.Minute),
 	}
 }
@@ -125,4 +128,13 @@ func emptyNil(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// emptyNilBytes treats nil and empty connector data alike: a store may
+// omit an empty attribute.
+func emptyNilBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
