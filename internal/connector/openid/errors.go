@@ -129,7 +129,7 @@ func failed(reason string, err error) error {
 // unverified email, a foreign hosted domain): at refresh, the user is gone.
 type refusal struct{ reason string }
 
-func (r *refusal) Error() string { return r.reason }
+func (r *refusal) Error() string { return "refused by the connector's rules" }
 
 // refuse is an *oidc.UpstreamError for a rule the user does not pass.
 func refuse(reason string) error {

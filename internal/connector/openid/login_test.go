@@ -214,6 +214,7 @@ func TestLoginFailures(t *testing.T) {
 
 func wantUpstreamError(t *testing.T, err error, reason string) {
 	t.Helper()
+	t.Logf("error: %v", err)
 	var ue *oidc.UpstreamError
 	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, reason) {
 		t.Errorf("got %v; want an UpstreamError whose reason says %q", err, reason)
