@@ -59,9 +59,12 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := checkConnectors(b.Connectors, b.ConnectorStates, b.Identities)
+	cs, err := checkConnectors(b.Connectors, b.Identities)
 	if err != nil {
 		return nil, err
+	}
+	if cs.hasCallback() && b.ConnectorStates == nil {
+		return nil, errMissingBackend("authorize", "ConnectorStates (for the callback connectors)")
 	}
 	users := directory{users: b.Users, identities: b.Identities, plain: s.PlainSubjects}
 	a := &Authorize{base: base, clients: b.Clients, users: users, connectors: cs, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}

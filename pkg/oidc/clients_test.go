@@ -33,7 +33,7 @@ func clientsEnv(t *testing.T) *env {
 	e.store.PutClient(oidc.Client{ID: peer2ID, SecretHash: oidc.HashSecret("p"), RedirectURIs: []string{redirectURI}, TrustedPeers: []string{confidentialID}})
 	e.store.PutClient(oidc.Client{ID: untrusted, SecretHash: oidc.HashSecret("p"), RedirectURIs: []string{redirectURI}})
 	putUser(e.t, e.store, oidc.User{
-		Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins", "ops"},
+		Subject: userID, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins", "ops"},
 		PasswordHash: passwordHash, GivenName: "Ada", FamilyName: "Min", Nickname: "root", Picture: "https://img.example/a.png",
 		Locale: "en-GB", PhoneNumber: "+44 20 7946 0000", PhoneNumberVerified: true, UpdatedAt: time.Unix(1700000000, 0),
 		Address: &oidc.Address{StreetAddress: "1 Main St", Locality: "London", Country: "GB"},
@@ -119,7 +119,7 @@ func TestScopesAndClaims(t *testing.T) {
 			t.Errorf("groups = %v", got)
 		}
 		fed := claims["federated_claims"].(map[string]any)
-		if fed["connector_id"] != "local" || fed["user_id"] != userSubject {
+		if fed["connector_id"] != "local" || fed["user_id"] != userID {
 			t.Errorf("federated_claims = %v", fed)
 		}
 		addr := claims["address"].(map[string]any)

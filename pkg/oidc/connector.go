@@ -115,8 +115,8 @@ var defaultConnectors = connectors{{ID: ConnectorLocal, Type: ConnectorLocal, Na
 
 // checkConnectors checks the configured connectors: ids unique and
 // non-empty, the password database by its id only, callback connectors
-// with their stores. None: the password database alone.
-func checkConnectors(list []Connector, states ConnectorStateStore, identities IdentityStore) (connectors, error) {
+// with the store of their users. None: the password database alone.
+func checkConnectors(list []Connector, identities IdentityStore) (connectors, error) {
 	if len(list) == 0 {
 		return defaultConnectors, nil
 	}
@@ -129,17 +129,16 @@ func checkConnectors(list []Connector, states ConnectorStateStore, identities Id
 			return nil, fmt.Errorf("oidc: connector %q: only the password database (%s) has no callback", c.ID, ConnectorLocal)
 		case c.Callback != nil && identities == nil:
 			return nil, fmt.Errorf("oidc: connector %q needs Identities", c.ID)
-		case c.Callback != nil && states == nil:
-			return nil, fmt.Errorf("oidc: connector %q: %w", c.ID, errNeedsStates)
 		}
 		seen[c.ID] = true
 	}
 	return connectors(list), nil
 }
 
-// errNeedsStates: callback connectors log in through the authorize
-// function, which needs ConnectorStates (the token function does not).
-var errNeedsStates = errors.New("the authorize function's callback connectors need ConnectorStates")
+// hasCallback reports whether any connector logs in upstream.
+func (cs connectors) hasCallback() bool {
+	return slices.ContainsFunc(cs, func(c Connector) bool { return c.Callback != nil })
+}
 
 // byID returns the connector id.
 func (cs connectors) byID(id string) (Connector, bool) {

@@ -72,7 +72,7 @@ func TestConsentMemory(t *testing.T) {
 	d.signIn(c2, confidentialID, userEmail)
 	for range 20 {
 		d.clock.Advance(5 * 24 * time.Hour)
-		u, _ := d.store.User(t.Context(), userSubject)
+		u, _ := d.store.User(t.Context(), userID)
 		putUser(d.t, d.store, u)
 	}
 	c3 := d.browser()

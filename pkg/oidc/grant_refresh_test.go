@@ -191,7 +191,7 @@ func TestRefreshErrors(t *testing.T) {
 		t.Errorf("another client: %d %v", status, body)
 	}
 	// A disabled user's refresh tokens stop working.
-	u, _ := e.store.User(context.Background(), userSubject)
+	u, _ := e.store.User(context.Background(), userID)
 	u.Disabled = true
 	putUser(e.t, e.store, u)
 	if status, body := e.refresh(rt, nil); status != 400 || body["error"] != oidc.ErrCodeInvalidGrant {

@@ -34,6 +34,9 @@ import (
 // memory store, a real RSA key, a controllable clock, and a browser-like
 // HTTP client that keeps cookies and stops at the client's redirect URI.
 
+// userSubject is the sub of userID: Dex's encoding with the local connector.
+var userSubject = oidc.Subject(userID, oidc.ConnectorLocal)
+
 const (
 	confidentialID     = "example-app"
 	confidentialSecret = "ZXhhbXBsZS1hcHAtc2VjcmV0"
@@ -43,7 +46,7 @@ const (
 	redirectURI        = "http://127.0.0.1:5555/callback"
 	userEmail          = "admin@example.com"
 	userPassword       = "password"
-	userSubject        = "08a8684b-db88-4b73-90a9-3cd1661f5466"
+	userID             = "08a8684b-db88-4b73-90a9-3cd1661f5466" // the password database's userID
 )
 
 var passwordHash, _ = bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
@@ -69,7 +72,7 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}})
 	store.PutClient(oidc.Client{ID: publicID, Name: "Example CLI", Public: true, RedirectURIs: []string{redirectURI}})
 	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
-	putUser(t, store, oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
+	putUser(t, store, oidc.User{Subject: userID, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
 		Settings:     oidc.Settings{Issuer: issuer, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second}, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"}, Logger: slog.New(slog.DiscardHandler)},
 		Clients:      store,

@@ -61,7 +61,9 @@ func loginCases() []hostileCase {
 		})
 	}
 	return []hostileCase{
-		lc("GET", methodNotAllowed(), func(f *fixture, c *http.Client, form url.Values) (*http.Client, *http.Request) {
+		// GET is the login page's connector links: a password form sent
+		// as a query names no connector, so it signs in nobody.
+		lc("GET", errorPage(http.StatusBadRequest, "This way of signing in is not available here"), func(f *fixture, c *http.Client, form url.Values) (*http.Client, *http.Request) {
 			return c, f.getQ(oidc.PathLogin, form)
 		}),
 		lc("PUT", methodNotAllowed(), func(f *fixture, c *http.Client, form url.Values) (*http.Client, *http.Request) {

@@ -52,7 +52,7 @@ var knownDefects = map[string]string{}
 // The user the hostile fixture signs in: a password no other test uses, so
 // a scan of the log for it cannot match anything else.
 const (
-	victimSubject  = "7d0c1f3e-hostile-victim"
+	victimID       = "7d0c1f3e-hostile-victim"
 	victimEmail    = "victim@example.com"
 	victimPassword = "Tr0ub4dor&3-correct-horse-battery"
 )
@@ -112,7 +112,7 @@ func newFixture(t *testing.T) *fixture {
 	e.store.PutClient(oidc.Client{ID: confidentialID, Name: "Example App", SecretHash: oidc.HashSecret(confidentialSecret),
 		RedirectURIs: []string{redirectURI}, PostLogoutRedirectURIs: []string{logoutURI}})
 	e.store.PutClient(oidc.Client{ID: loopbackID, Public: true, RedirectURIs: []string{loopbackURI}})
-	putUser(t, e.store, oidc.User{Subject: victimSubject, Email: victimEmail, EmailVerified: true, Username: "victim", PasswordHash: victimHash})
+	putUser(t, e.store, oidc.User{Subject: victimID, Email: victimEmail, EmailVerified: true, Username: "victim", PasswordHash: victimHash})
 	return &fixture{env: e, logs: logs, secrets: []string{confidentialSecret, otherSecret, victimPassword}}
 }
 
@@ -340,6 +340,9 @@ func (f *fixture) hmacConfusion(typ string, claims jwt.MapClaims) string {
 
 // idClaims are the claims of an ID token of the victim for the
 // confidential client.
+// victimSubject is the victim's sub: Dex's encoding of victimID.
+var victimSubject = oidc.Subject(victimID, oidc.ConnectorLocal)
+
 func (f *fixture) idClaims() jwt.MapClaims {
 	now := f.clock.Now()
 	return jwt.MapClaims{"iss": f.issuer, "sub": victimSubject, "aud": confidentialID,

@@ -54,7 +54,7 @@ func TestIntrospect(t *testing.T) {
 func TestIntrospectDisabledUser(t *testing.T) {
 	e := newEnv(t)
 	tok := e.offlineTokens(confidentialID, confidentialSecret)
-	u, _ := e.store.User(t.Context(), userSubject)
+	u, _ := e.store.User(t.Context(), userID)
 	u.Disabled = true
 	putUser(t, e.store, u)
 	for _, kind := range []string{"access_token", "refresh_token"} {

@@ -237,10 +237,11 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		func() error { return a.sessions.start(ctx, w, r, req, data) },
 		func() (err error) {
 			if consent {
-				if req.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data); err != nil {
+				waiting := req // the session's write reads req meanwhile
+				if waiting.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data); err != nil {
 					return err
 				}
-				return a.authRequests.UpdateAuthRequest(ctx, req)
+				return a.authRequests.UpdateAuthRequest(ctx, waiting)
 			}
 			resp, err = a.issue(ctx, req, data)
 			return err

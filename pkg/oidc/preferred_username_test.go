@@ -22,7 +22,7 @@ func TestPreferredUsernameClaim(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			putUser(t, e.store, oidc.User{Subject: userSubject, Email: userEmail, EmailVerified: true, Username: "admin",
+			putUser(t, e.store, oidc.User{Subject: userID, Email: userEmail, EmailVerified: true, Username: "admin",
 				PreferredUsername: tt.preferred, PasswordHash: passwordHash})
 			params := authParams()
 			params.Set("scope", "openid profile")

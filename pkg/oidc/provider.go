@@ -20,6 +20,11 @@ type Config struct {
 	Consents     ConsentStore
 	Attempts     LoginAttempts
 	Signer       Signer
+	// Connectors, in login page order (none: the password database
+	// alone); callback connectors need ConnectorStates and Identities.
+	Connectors      []Connector
+	ConnectorStates ConnectorStateStore
+	Identities      IdentityStore
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -46,7 +51,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	u, err := NewUserInfo(cfg.Settings, UserInfoBackends{
-		Clients: cfg.Clients, Users: cfg.Users, Revocations: cfg.Revocations, Signer: cfg.Signer,
+		Clients: cfg.Clients, Users: cfg.Users, Revocations: cfg.Revocations, Signer: cfg.Signer, Identities: cfg.Identities,
 	})
 	if err != nil {
 		return nil, err
@@ -54,6 +59,7 @@ func New(cfg Config) (*Provider, error) {
 	t, err := NewToken(cfg.Settings, TokenBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
+		Connectors: cfg.Connectors, Identities: cfg.Identities,
 	})
 	if err != nil {
 		return nil, err
@@ -61,6 +67,7 @@ func New(cfg Config) (*Provider, error) {
 	a, err := NewAuthorize(cfg.Settings, AuthorizeBackends{
 		Clients: cfg.Clients, Users: cfg.Users, AuthRequests: cfg.AuthRequests, Codes: cfg.Codes,
 		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
+		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
 	})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -52,8 +51,8 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if b.Attempts == nil && slices.Contains(base.s.GrantTypes, GrantPassword) {
 		return nil, errMissingBackend("token", "Attempts (the password grant is enabled)")
 	}
-	cs, err := checkConnectors(b.Connectors, nil, b.Identities)
-	if err != nil && !errors.Is(err, errNeedsStates) {
+	cs, err := checkConnectors(b.Connectors, b.Identities)
+	if err != nil {
 		return nil, err
 	}
 	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects}

@@ -172,21 +172,21 @@ func first(v []string) string {
 // with access_denied (RFC 6749 §4.1.2.1); anything else, an upstream that
 // does not answer too, is shown on the login page, where the user may try
 // again or choose another connector.
-func (u *upstream) failure(ctx context.Context, req AuthRequest, c Connector, err error) (reason string, final error) {
+func (u *upstream) failure(ctx context.Context, req AuthRequest, c Connector, err error) (reason string, status int, final error) {
 	var ue *UpstreamError
 	switch {
 	case errors.Is(err, ErrUpstreamDenied):
 		u.log.InfoContext(ctx, "upstream login declined", "connector", c.ID, "client_id", req.ClientID, "request_id", RequestID(ctx))
-		return "", frontChannelError(req, errorf(ErrCodeAccessDenied, "the user declined at "+c.Name))
+		return "", 0, frontChannelError(req, errorf(ErrCodeAccessDenied, "the user declined at "+c.Name))
 	case errors.Is(err, ErrUnavailable):
 		u.log.WarnContext(ctx, "upstream unavailable", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
-		return c.Name + " did not answer. Try again in a moment.", nil
+		return c.Name + " did not answer. Try again in a moment.", http.StatusBadGateway, nil
 	case errors.As(err, &ue):
 		u.log.WarnContext(ctx, "upstream login refused", "connector", c.ID, "reason", ue.Reason, "error", ue.Err, "request_id", RequestID(ctx))
-		return "Signing in with " + c.Name + " failed: " + ue.Reason, nil
+		return "Signing in with " + c.Name + " failed: " + ue.Reason, http.StatusForbidden, nil
 	}
 	u.log.ErrorContext(ctx, "upstream login failed", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
-	return "Signing in with " + c.Name + " failed.", nil
+	return "Signing in with " + c.Name + " failed.", http.StatusBadGateway, nil
 }
 
 // chooseConnector answers a connector chosen on the login page: a link
@@ -241,7 +241,7 @@ func (a *Authorize) serveCallback(w http.ResponseWriter, r *http.Request) error 
 	req := login.req
 	req.CSRFHash = HashSecret(csrf)
 	if err != nil {
-		reason, final := a.upstream.failure(r.Context(), req, login.connector, err)
+		reason, status, final := a.upstream.failure(r.Context(), req, login.connector, err)
 		if final != nil {
 			a.dropPending(r.Context(), req)
 			return final
@@ -250,7 +250,7 @@ func (a *Authorize) serveCallback(w http.ResponseWriter, r *http.Request) error 
 			return pendingError(req, err)
 		}
 		req.Version++
-		a.renderLogin(w, r, http.StatusBadGateway, req, loginForm{Handle: login.handle, CSRF: csrf, Error: reason})
+		a.renderLogin(w, r, status, req, loginForm{Handle: login.handle, CSRF: csrf, Error: reason})
 		return nil
 	}
 	req.ConnectorID = login.connector.ID

@@ -20,7 +20,7 @@ func TestDisabledUser(t *testing.T) {
 	c := e.browser()
 	form := formFields(t, e.get(c, oidc.PathAuthorize, authParams()))
 
-	u, _ := e.store.User(t.Context(), userSubject)
+	u, _ := e.store.User(t.Context(), userID)
 	u.Disabled = true
 	putUser(t, e.store, u)
 
