@@ -1,0 +1,194 @@
+package oauth_test
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+var offline = oidc.ConnectorScopes{Groups: true, OfflineAccess: true}
+
+func TestLoginThroughProvider(t *testing.T) {
+	up := newUpstream(t)
+	c := up.connector(up.config(), 5*time.Second)
+	loginURL, _, err := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := mustQuery(t, loginURL); q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") != "st" {
+		t.Errorf("login URL query %v; want PKCE S256 and the state", q)
+	}
+	id, err := up.login(c, offline)
+	if err != nil {
+		t.Fatalf("HandleCallback: %v", err)
+	}
+	want := oidc.Identity{UserID: oidc.Subject(adaID, oidc.ConnectorLocal), Username: "Ada Lovelace", PreferredUsername: "ada",
+		Email: adaEmail, EmailVerified: true, Groups: []string{"admins"}}
+	data := id.ConnectorData
+	id.ConnectorData = nil
+	if !equalIdentity(id, want) {
+		t.Errorf("identity %+v; want %+v", id, want)
+	}
+	if !strings.Contains(string(data), `"refreshToken"`) {
+		t.Error("no refresh token kept with offline_access")
+	}
+	// Without offline_access nothing is kept; without groups, no groups.
+	id, err = up.login(c, oidc.ConnectorScopes{})
+	if err != nil || id.ConnectorData != nil || id.Groups != nil {
+		t.Errorf("without scopes: %+v, %v; want no data and no groups", id, err)
+	}
+}
+
+func TestRefreshThroughProvider(t *testing.T) {
+	up := newUpstream(t)
+	c := up.connector(up.config(), 5*time.Second)
+	id, err := up.login(c, offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ada's groups change upstream: the refresh sees them.
+	u, _ := up.store.User(t.Context(), adaID)
+	u.Groups = []string{"admins", "operators"}
+	up.putUser(u)
+	got, err := c.Refresh(t.Context(), offline, id)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if !slices.Equal(got.Groups, []string{"admins", "operators"}) || got.UserID != id.UserID {
+		t.Errorf("refreshed %+v; want groups [admins operators], the same user", got)
+	}
+	if string(got.ConnectorData) == string(id.ConnectorData) {
+		t.Error("the rotated refresh token was not kept")
+	}
+	// The rotated token refreshes again.
+	if got, err = c.Refresh(t.Context(), offline, got); err != nil {
+		t.Fatalf("second Refresh: %v", err)
+	}
+	// Ada is deleted upstream: the refresh token is refused.
+	if err := up.store.DeleteUser(t.Context(), adaID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(t.Context(), offline, got); !errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh of a deleted user: %v; want ErrUserGone", err)
+	}
+}
+
+// TestRefreshWithoutRefreshToken: an access token alone is used on
+// userinfo; refused there (401), the user is gone.
+func TestRefreshWithoutRefreshToken(t *testing.T) {
+	up := newUpstream(t)
+	c := up.connector(up.config(), 5*time.Second)
+	id := oidc.Identity{UserID: "x", ConnectorData: []byte(`{"accessToken":"not-a-token"}`)}
+	if _, err := c.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh with a refused access token: %v; want ErrUserGone", err)
+	}
+	if _, err := c.Refresh(t.Context(), offline, oidc.Identity{UserID: "x"}); err == nil || errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh without data: %v; want an error, not ErrUserGone", err)
+	}
+}
+
+func TestDeclined(t *testing.T) {
+	up := newUpstream(t)
+	c := up.connector(up.config(), 5*time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	r := callback(t, up.browser(loginURL, false))
+	if r.FormValue("error") != "access_denied" {
+		t.Fatalf("upstream answered %v; want access_denied", r.Form)
+	}
+	if _, err := c.HandleCallback(t.Context(), offline, data, r); !errors.Is(err, oidc.ErrUpstreamDenied) {
+		t.Errorf("HandleCallback: %v; want ErrUpstreamDenied", err)
+	}
+}
+
+func TestCallbackRefused(t *testing.T) {
+	up := newUpstream(t)
+	c := up.connector(up.config(), 5*time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	loc := up.browser(loginURL, true)
+	// Another login's verifier: the upstream refuses the code (PKCE).
+	_, other, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	var ue *oidc.UpstreamError
+	if _, err := c.HandleCallback(t.Context(), offline, other, callback(t, loc)); !errors.As(err, &ue) {
+		t.Errorf("code with a wrong verifier: %v; want an UpstreamError", err)
+	}
+	// The right verifier redeems it, once (RFC 6749 §4.1.2: single use).
+	if _, err := c.HandleCallback(t.Context(), offline, data, callback(t, loc)); err != nil {
+		t.Errorf("code with its verifier: %v", err)
+	}
+	if _, err := c.HandleCallback(t.Context(), offline, data, callback(t, loc)); !errors.As(err, &ue) {
+		t.Errorf("code used twice: %v; want an UpstreamError", err)
+	}
+	for _, q := range []string{"error=server_error&error_description=boom", "error=%3Cb%3E", "state=st"} {
+		_, err := c.HandleCallback(t.Context(), offline, data, callback(t, callbackURL+"?"+q))
+		if !errors.As(err, &ue) || strings.ContainsAny(ue.Reason, "<>") || strings.Contains(ue.Reason, "boom") {
+			t.Errorf("%s: %v; want an UpstreamError with a safe reason", q, err)
+		}
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	up := newUpstream(t)
+	tests := []struct {
+		name    string
+		fail    int
+		delay   time.Duration
+		refresh bool
+	}{
+		{"token endpoint 503", http.StatusServiceUnavailable, 0, false},
+		{"token endpoint timeout", 0, 500 * time.Millisecond, false},
+		{"refresh 502", http.StatusBadGateway, 0, true},
+		{"refresh timeout", 0, 500 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := up.connector(up.config(), 250*time.Millisecond)
+			id, err := up.login(c, offline)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+			r := callback(t, up.browser(loginURL, true))
+			up.fail.Store(int32(tt.fail))
+			up.delay.Store(int64(tt.delay))
+			if tt.refresh {
+				_, err = c.Refresh(t.Context(), offline, id)
+			} else {
+				_, err = c.HandleCallback(t.Context(), offline, data, r)
+			}
+			up.fail.Store(0)
+			up.delay.Store(0)
+			if !errors.Is(err, oidc.ErrUnavailable) {
+				t.Errorf("got %v; want ErrUnavailable", err)
+			}
+		})
+	}
+	// Nobody listening.
+	cfg := up.config()
+	cfg.TokenURL = "http://127.0.0.1:1/token"
+	c := up.connector(cfg, time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	r := callback(t, up.browser(loginURL, true))
+	if _, err := c.HandleCallback(t.Context(), offline, data, r); !errors.Is(err, oidc.ErrUnavailable) {
+		t.Errorf("closed port: %v; want ErrUnavailable", err)
+	}
+}
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
+
+func equalIdentity(a, b oidc.Identity) bool {
+	return a.UserID == b.UserID && a.Username == b.Username && a.PreferredUsername == b.PreferredUsername &&
+		a.Email == b.Email && a.EmailVerified == b.EmailVerified && slices.Equal(a.Groups, b.Groups)
+}
