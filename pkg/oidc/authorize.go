@@ -80,14 +80,28 @@ func (a *Authorize) Handler() http.Handler { return a.handler }
 
 func (a *Authorize) handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		PathAuthorize:         a.handle(a.serveAuthorize),
-		PathLogin:             a.handle(a.serveLogin),
+		PathAuthorize: a.handle(a.serveAuthorize),
+		// The login page's two answers: a connector chosen from its list
+		// (GET, a link: a navigation to another site after a form post
+		// would be refused by form-action), or the password form (POST).
+		PathLogin:             a.handle(byMethod(a.chooseConnector, a.checkPassword)),
 		PathCallback:          a.handle(a.serveCallback),
 		PathCallbackConnector: a.handle(a.serveCallback),
 		PathConsent:           a.handle(a.serveConsent),
 		PathLogout:            a.handle(a.serveLogout),
 		PathStatic:            staticFiles(&a.base),
 		PathTheme:             staticFiles(&a.base),
+	}
+}
+
+// byMethod serves GET (and HEAD) with get and POST with post; the router
+// has refused every other method.
+func byMethod(get, post func(w http.ResponseWriter, r *http.Request) error) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method == http.MethodPost {
+			return post(w, r)
+		}
+		return get(w, r)
 	}
 }
 

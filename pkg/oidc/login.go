@@ -128,16 +128,6 @@ func (a *Authorize) pendingRequest(w http.ResponseWriter, r *http.Request) (Auth
 	return req, form, handle, nil
 }
 
-// serveLogin serves the login page's two answers: a connector chosen
-// from its list (GET, a link: a navigation to another site after a form
-// post would be refused by form-action), or the password form (POST).
-func (a *Authorize) serveLogin(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return a.chooseConnector(w, r)
-	}
-	return a.checkPassword(w, r)
-}
-
 // checkPassword checks the password of the login form, within the login
 // throttle, then signs the user in. The typed name is resolved to an
 // account first, so the throttle counts the account however it was named;
@@ -153,7 +143,7 @@ func (a *Authorize) checkPassword(w http.ResponseWriter, r *http.Request) error 
 	if req.Subject != "" {
 		return &Error{Code: ErrCodeInvalidRequest, Description: "You are already signed in. Return to the application.", Page: true}
 	}
-	if ok, err := a.mayUse(r.Context(), req, ConnectorLocal); err != nil || !ok {
+	if ok, err := mayUse(r.Context(), a.clients, req, ConnectorLocal); err != nil || !ok {
 		return cmp.Or(err, error(&Error{Code: ErrCodeAccessDenied, Description: "Signing in with a password is not allowed here. Return to the application.", Status: http.StatusForbidden, Page: true}))
 	}
 	ctx := r.Context()
@@ -261,11 +251,11 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 
 // mayUse reports whether the login of req may use connector: connector_id
 // named it or nothing, and the client allows it.
-func (a *Authorize) mayUse(ctx context.Context, req AuthRequest, connector string) (bool, error) {
+func mayUse(ctx context.Context, clients ClientStore, req AuthRequest, connector string) (bool, error) {
 	if req.ConnectorID != "" && req.ConnectorID != connector {
 		return false, nil
 	}
-	client, err := a.clients.Client(ctx, req.ClientID)
+	client, err := clients.Client(ctx, req.ClientID)
 	if err != nil {
 		return false, frontChannelError(req, internalError(err))
 	}

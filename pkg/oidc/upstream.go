@@ -209,7 +209,7 @@ func (a *Authorize) chooseConnector(w http.ResponseWriter, r *http.Request) erro
 			Description: "This login was started in another browser. Return to the application and sign in again here."}
 	}
 	c, known := a.connectors.byID(params.Get("connector"))
-	ok, err := a.mayUse(r.Context(), req, c.ID)
+	ok, err := mayUse(r.Context(), a.clients, req, c.ID)
 	switch {
 	case err != nil:
 		return err
