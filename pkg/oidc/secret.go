@@ -99,14 +99,3 @@ func openUnder(secret, purpose string, box []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
-
-// reseal opens box under one secret and seals it under another: the
-// connector's data moving from a request to its code, from a code to its
-// refresh family.
-func reseal(r io.Reader, from, to, purpose string, box []byte) ([]byte, error) {
-	plain, err := openUnder(from, purpose, box)
-	if err != nil {
-		return nil, err
-	}
-	return sealUnder(r, to, purpose, plain)
-}
