@@ -5,7 +5,8 @@
 //   - the logical id of each function (the Makefile's build-<LogicalId>
 //     targets, SAM's and CDK's resource ids), FunctionLogicalID;
 //   - the environment variables every function gets, FunctionEnv;
-//   - the KMS actions each function needs, KMSActions;
+//   - the KMS actions each function needs, KMSActions, and the Secrets
+//     Manager actions of those that open connectors, SecretsManagerActions;
 //   - a reader of CloudFormation YAML that understands the short-form tags
 //     (!Ref, !Sub, !GetAtt, …), LoadTemplate.
 //
@@ -70,6 +71,24 @@ var KMSActions = map[string][]string{
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      {"kms:GetPublicKey"},
 }
+
+// SecretsManagerActions are the Secrets Manager actions of the functions
+// that open connectors (authorize for the login, token for upstream
+// refresh), whose config may name connector secrets as secretsmanager:
+// values, read once per cold start. They are granted on exactly the
+// secrets the deployment names (template.yaml's ConnectorSecretArns, the
+// CDK's connectorSecretArns), and only when it names any.
+var SecretsManagerActions = map[string][]string{
+	oidc.FunctionAuthorize: {"secretsmanager:GetSecretValue"},
+	oidc.FunctionToken:     {"secretsmanager:GetSecretValue"},
+}
+
+// SecretArnPattern is what a connector secret's ARN must look like: a
+// complete ARN, with the six characters Secrets Manager appends to the
+// name, because IAM matches GetSecretValue on the complete ARN and a
+// partial one would need a wildcard. template.yaml's AllowedPattern and
+// the CDK app's check agree with it (tested).
+const SecretArnPattern = `^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`
 
 // Template is a CloudFormation template as generic values: maps
 // (map[string]any), lists ([]any), strings, numbers, booleans and nil.

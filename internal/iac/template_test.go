@@ -388,6 +388,28 @@ var signingKeys = map[string]any{"Fn::If": []any{
 	map[string]any{"Fn::Split": []any{",", ref("SigningKeyArns")}},
 }}
 
+// conditionKey marks, in what SAMPolicy returns, a statement that the
+// role has only under a template condition (!If [cond, statement,
+// !Ref AWS::NoValue]); its value is the condition.
+const conditionKey = "(condition)"
+
+// statement returns s as a statement: itself, or the statement of an
+// !If [cond, statement, !Ref AWS::NoValue] marked with its condition.
+func statement(t *testing.T, s any) map[string]any {
+	t.Helper()
+	m, _ := s.(map[string]any)
+	cond, ok := m["Fn::If"].([]any)
+	if !ok {
+		return m
+	}
+	if len(cond) != 3 || !reflect.DeepEqual(cond[2], ref("AWS::NoValue")) {
+		t.Fatalf("statement %v: want !If [condition, statement, !Ref AWS::NoValue]", m)
+	}
+	st := maps.Clone(cond[1].(map[string]any))
+	st[conditionKey] = cond[0]
+	return st
+}
+
 // SAMPolicy is the IAM statements of a function's role in template.yaml.
 func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
 	t.Helper()
@@ -406,7 +428,7 @@ func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
 	var out []map[string]any
 	for _, pol := range p["Policies"].([]any) {
 		for _, s := range iac.Path(pol, "PolicyDocument", "Statement").([]any) {
-			out = append(out, s.(map[string]any))
+			out = append(out, statement(t, s))
 		}
 	}
 	// Other resources must not attach policies to the role either.
@@ -434,14 +456,16 @@ func SAMActions(t *testing.T, tpl iac.Template, name, service string) []string {
 }
 
 // TestTemplateIAM: each role grants its log group, its KMS actions on the
-// signing keys and DynamoDB actions on the table, nothing else, never a
-// wildcard. Which DynamoDB actions: TestIAMActionsCoverCalls.
+// signing keys, DynamoDB actions on the table and, for the functions that
+// open connectors, GetSecretValue on the connector secrets named (only
+// when some are); nothing else, never a wildcard. Which DynamoDB actions:
+// TestIAMActionsCoverCalls.
 func TestTemplateIAM(t *testing.T) {
 	tpl := loadSAM(t)
 	for _, name := range oidc.Functions {
 		t.Run(name, func(t *testing.T) {
 			logGroup, _ := iac.Path(function(t, tpl, name), "Properties", "LoggingConfig", "LogGroup", "Ref").(string)
-			var kms []string
+			var kms, secrets []string
 			for _, s := range SAMPolicy(t, tpl, name) {
 				wantEqual(t, "Effect", s["Effect"], "Allow")
 				if s["NotAction"] != nil || s["NotResource"] != nil || s["Condition"] != nil {
@@ -460,6 +484,9 @@ func TestTemplateIAM(t *testing.T) {
 					t.Errorf("statement %v: Resource %v; want named resources", s["Sid"], s["Resource"])
 				}
 				service, _, _ := strings.Cut(actions[0], ":")
+				if cond := s[conditionKey]; cond != nil && service != "secretsmanager" {
+					t.Errorf("statement %v: only under condition %v", s["Sid"], cond)
+				}
 				for _, a := range actions {
 					if !strings.HasPrefix(a, service+":") {
 						t.Errorf("statement %v mixes services: %v", s["Sid"], actions)
@@ -479,12 +506,17 @@ func TestTemplateIAM(t *testing.T) {
 							t.Errorf("dynamodb action %s: not an item action the store may use", a)
 						}
 					}
+				case "secretsmanager":
+					secrets = append(secrets, actions...)
+					wantEqual(t, "secretsmanager condition", s[conditionKey], "HasConnectorSecrets")
+					wantEqual(t, "secretsmanager resource", s["Resource"], ref("ConnectorSecretArns"))
 				default:
 					t.Errorf("statement %v: unexpected service %s", s["Sid"], service)
 				}
 			}
 			sort.Strings(kms)
 			wantEqual(t, "kms actions", kms, iac.KMSActions[name])
+			wantEqual(t, "secretsmanager actions", secrets, iac.SecretsManagerActions[name])
 		})
 	}
 	if got := SAMActions(t, tpl, oidc.FunctionDiscovery, "dynamodb"); got != nil {
@@ -492,6 +524,35 @@ func TestTemplateIAM(t *testing.T) {
 	}
 	if got := SAMActions(t, tpl, oidc.FunctionJWKS, "dynamodb"); got != nil {
 		t.Errorf("jwks: dynamodb actions %v; it reads nothing", got)
+	}
+}
+
+// TestTemplateConnectorSecrets: ConnectorSecretArns is an optional list
+// of complete secret ARNs (iac.SecretArnPattern), and HasConnectorSecrets
+// holds exactly when it names one.
+func TestTemplateConnectorSecrets(t *testing.T) {
+	tpl := loadSAM(t)
+	p, _ := iac.Path(tpl, "Parameters", "ConnectorSecretArns").(map[string]any)
+	wantEqual(t, "ConnectorSecretArns Type", p["Type"], "CommaDelimitedList")
+	wantEqual(t, "ConnectorSecretArns Default", p["Default"], "")
+	wantEqual(t, "ConnectorSecretArns AllowedPattern", p["AllowedPattern"], "^$|"+iac.SecretArnPattern)
+	wantEqual(t, "HasConnectorSecrets", iac.Path(tpl, "Conditions", "HasConnectorSecrets"), map[string]any{"Fn::Not": []any{
+		map[string]any{"Fn::Equals": []any{map[string]any{"Fn::Join": []any{"", ref("ConnectorSecretArns")}}, ""}},
+	}})
+	allowed := regexp.MustCompile(p["AllowedPattern"].(string))
+	for arn, want := range map[string]bool{
+		"": true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc/github-AbC123":          true,
+		"arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:gh_client-a1B2c3": true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc/github":                 false, // no suffix: partial
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:*":                           false,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc-*-AbC123":               false,
+		"oidc/github": false,
+		"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": false,
+	} {
+		if got := allowed.MatchString(arn); got != want {
+			t.Errorf("AllowedPattern matches %q: %v; want %v", arn, got, want)
+		}
 	}
 }
 
