@@ -19,17 +19,25 @@ func TestFunctionsLinkOnlyTheirBackends(t *testing.T) {
 		kms      = "github.com/aws/aws-sdk-go-v2/service/kms"
 		ourStore = "github.com/serverless-oidc/op/internal/store/dynamodb"
 		ourKMS   = "github.com/serverless-oidc/op/internal/signer/kms"
+		// Connector types, their table and Secrets Manager: only the
+		// functions that open connectors.
+		secrets    = "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+		connectors = "github.com/serverless-oidc/op/internal/connectors"
+		openid     = "github.com/serverless-oidc/op/internal/connector/openid"
+		oauth      = "github.com/serverless-oidc/op/internal/connector/oauth"
+		github     = "github.com/serverless-oidc/op/internal/connector/github"
 	)
+	opensConnectors := []string{secrets, connectors, openid, oauth, github}
 	tests := []struct {
 		function string
 		want     []string // packages that must be linked
 		unwanted []string // package path prefixes that must not be
 	}{
-		{oidc.FunctionDiscovery, nil, []string{sdk, ourStore, ourKMS}},
-		{oidc.FunctionJWKS, []string{kms, ourKMS}, []string{dynamodb, ourStore}},
-		{oidc.FunctionToken, []string{kms, dynamodb}, nil},
-		{oidc.FunctionUserInfo, []string{kms, dynamodb}, nil},
-		{oidc.FunctionAuthorize, []string{kms, dynamodb}, nil},
+		{oidc.FunctionDiscovery, nil, append([]string{sdk, ourStore, ourKMS}, opensConnectors...)},
+		{oidc.FunctionJWKS, []string{kms, ourKMS}, append([]string{dynamodb, ourStore}, opensConnectors...)},
+		{oidc.FunctionToken, append([]string{kms, dynamodb}, opensConnectors...), nil},
+		{oidc.FunctionUserInfo, []string{kms, dynamodb}, opensConnectors},
+		{oidc.FunctionAuthorize, append([]string{kms, dynamodb}, opensConnectors...), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
+	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/signer"
 	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -44,7 +46,8 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 		return err
 	}
 	logger := app.NewLogger(cfg.Logger, out)
-	provider, err := app.New(ctx, cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends})
+	provider, err := app.New(ctx, cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends,
+		Connectors: connectors.Types, Secrets: secretsmanager.Reader()})
 	if err != nil {
 		return err
 	}

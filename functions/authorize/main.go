@@ -8,6 +8,10 @@
 //   - POST /authorize
 //   - POST /login
 //   - POST /consent
+//   - GET /callback
+//   - POST /callback
+//   - GET /callback/{proxy+}
+//   - POST /callback/{proxy+}
 //   - GET /logout
 //   - POST /logout
 //   - GET /static/{proxy+}
@@ -20,7 +24,8 @@
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
 // the other variables of config.EnvVars) and builds this function's endpoint
-// type once, at cold start, from the backend tables passed here; every
+// type once, at cold start, from the backend and connector tables passed
+// here (reading connector secrets from AWS Secrets Manager then); every
 // invocation reuses it.
 package main
 
@@ -31,6 +36,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
+	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
 	"github.com/serverless-oidc/op/internal/signer"
 	"github.com/serverless-oidc/op/internal/store"
@@ -39,6 +46,7 @@ import (
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionAuthorize,
-		app.Backends{Storage: store.Backends, Signer: signer.Backends}, os.Getenv, os.Stdout)
+		app.Backends{Storage: store.Backends, Signer: signer.Backends,
+			Connectors: connectors.Types, Secrets: secretsmanager.Reader()}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
 }

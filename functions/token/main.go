@@ -12,7 +12,8 @@
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
 // the other variables of config.EnvVars) and builds this function's endpoint
-// type once, at cold start, from the backend tables passed here; every
+// type once, at cold start, from the backend and connector tables passed
+// here (reading connector secrets from AWS Secrets Manager then); every
 // invocation reuses it.
 package main
 
@@ -23,6 +24,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
+	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
 	"github.com/serverless-oidc/op/internal/signer"
 	"github.com/serverless-oidc/op/internal/store"
@@ -31,6 +34,7 @@ import (
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionToken,
-		app.Backends{Storage: store.Backends, Signer: signer.Backends}, os.Getenv, os.Stdout)
+		app.Backends{Storage: store.Backends, Signer: signer.Backends,
+			Connectors: connectors.Types, Secrets: secretsmanager.Reader()}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
 }

@@ -12,24 +12,30 @@ import (
 
 	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// Backends are the tables storage and signer backends are opened from:
-// store.Backends and signer.Backends. The composition root passes the
-// tables its binary may use, so that a binary links only those: the
-// discovery function passes none and links no AWS service client, the jwks
-// function only the signers.
+// Backends are the tables storage and signer backends and connectors are
+// opened from: store.Backends, signer.Backends and connectors.Types. The
+// composition root passes the tables its binary may use, so that a binary
+// links only those: the discovery function passes none and links no AWS
+// service client, the jwks function only the signers, and only the
+// authorize and token functions the connector types.
 type Backends struct {
-	Storage map[string]backend.StorageOpener
-	Signer  map[string]backend.SignerOpener
+	Storage    map[string]backend.StorageOpener
+	Signer     map[string]backend.SignerOpener
+	Connectors map[string]connector.Opener
+	// Secrets reads the secretsmanager: values of connector sections
+	// (secretsmanager.Reader()); nil: such a value is an error.
+	Secrets connector.SecretReader
 }
 
 // New builds the whole provider cfg describes (all five endpoint types), as
 // the local server serves it. It does no network I/O unless the config
 // asks for it (DynamoDB's createTable): AWS clients connect on first use.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends) (*oidc.Provider, error) {
-	p, err := compose(ctx, cfg, logger, backends, needs{storage: true, signer: true}, false)
+	p, err := compose(ctx, cfg, logger, backends, needs{storage: true, signer: true, connectors: true}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +43,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		Settings: p.settings, Clients: p.clients, Users: p.users,
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
+		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store,
 	})
 }
 
 // needs says which backends an endpoint type uses.
-type needs struct{ storage, signer bool }
+type needs struct{ storage, signer, connectors bool }
 
 // parts are the composed pieces: settings, the static clients and users of
 // the config, and the backends opened as far as they are needed.
@@ -51,6 +58,9 @@ type parts struct {
 	users    oidc.UserStore
 	store    backend.Storage // nil unless needed
 	signer   oidc.Signer     // nil unless needed
+	// connectors in login page order; nil unless needed, or when none is
+	// configured (the core then has the password database alone)
+	connectors []oidc.Connector
 }
 
 // compose builds the parts of cfg, opening the storage and the signer only
@@ -67,7 +77,10 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
 		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()}
-	var storeErr, signerErr error
+	var storeErr, signerErr, connErr error
+	if need.connectors {
+		p.connectors, connErr = openConnectors(ctx, cfg, backends, logger)
+	}
 	if need.storage {
 		p.store, storeErr = backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
 		if storeErr == nil && cfg.EnablePasswordDB {
@@ -79,7 +92,7 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	if need.signer {
 		p.signer, signerErr = backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
 	}
-	return p, errors.Join(storeErr, signerErr)
+	return p, errors.Join(storeErr, signerErr, connErr)
 }
 
 // logWarnings logs each configuration warning (a key that loaded but has
@@ -105,18 +118,20 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 			ReuseInterval:     cfg.Expiry.RefreshTokens.ReuseInterval,
 			DisableRotation:   cfg.Expiry.RefreshTokens.DisableRotation,
 		},
-		SkipApprovalScreen:   cfg.OAuth2.SkipApprovalScreen,
-		RequirePKCE:          cfg.OAuth2.PKCE.Enforce,
-		AllowedOrigins:       cfg.Web.AllowedOrigins,
-		ClientAddressHeader:  cfg.Web.ClientRemoteIP.Header,
-		ClientOrigins:        clientOrigins,
-		IDTokenLifetime:      cfg.Expiry.IDTokens,
-		AuthRequestLifetime:  cfg.Expiry.AuthRequests,
-		AuthCodeLifetime:     cfg.Extensions.AuthCodes,
-		SessionIdleTimeout:   cfg.Extensions.Sessions.IdleTimeout,
-		SessionLifetime:      cfg.Extensions.Sessions.AbsoluteLifetime,
-		ConsentLifetime:      cfg.Extensions.Sessions.RememberConsent,
-		SSOSharedWithDefault: cfg.SSOSharedWithDefault(),
+		SkipApprovalScreen:    cfg.OAuth2.SkipApprovalScreen,
+		AlwaysShowLoginScreen: cfg.OAuth2.AlwaysShowLoginScreen,
+		PlainSubjects:         cfg.Extensions.PlainSubjects,
+		RequirePKCE:           cfg.OAuth2.PKCE.Enforce,
+		AllowedOrigins:        cfg.Web.AllowedOrigins,
+		ClientAddressHeader:   cfg.Web.ClientRemoteIP.Header,
+		ClientOrigins:         clientOrigins,
+		IDTokenLifetime:       cfg.Expiry.IDTokens,
+		AuthRequestLifetime:   cfg.Expiry.AuthRequests,
+		AuthCodeLifetime:      cfg.Extensions.AuthCodes,
+		SessionIdleTimeout:    cfg.Extensions.Sessions.IdleTimeout,
+		SessionLifetime:       cfg.Extensions.Sessions.AbsoluteLifetime,
+		ConsentLifetime:       cfg.Extensions.Sessions.RememberConsent,
+		SSOSharedWithDefault:  cfg.SSOSharedWithDefault(),
 		LoginThrottle: oidc.LoginThrottle{
 			Window:          cfg.Extensions.LoginThrottle.Window,
 			PerAccountAndIP: cfg.Extensions.LoginThrottle.PerAccountAndIP,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/signer"
 	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -77,4 +78,4 @@ signer:
 
 // allBackends are every backend table, as the local server and the
 // token, userinfo and authorize functions pass them.
-var allBackends = Backends{Storage: store.Backends, Signer: signer.Backends}
+var allBackends = Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types}

@@ -90,6 +90,8 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		need = needs{}
 	case oidc.FunctionJWKS:
 		need = needs{signer: true}
+	case oidc.FunctionAuthorize, oidc.FunctionToken:
+		need.connectors = true
 	}
 	p, err := compose(ctx, cfg, logger, backends, need, lambda)
 	if err != nil {
@@ -103,15 +105,16 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		e, err = oidc.NewJWKS(p.settings, p.signer)
 	case oidc.FunctionUserInfo:
 		e, err = oidc.NewUserInfo(p.settings, oidc.UserInfoBackends{
-			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer})
+			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer, Identities: p.store})
 	case oidc.FunctionToken:
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
 			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,
-			Attempts: p.store, Signer: p.signer})
+			Attempts: p.store, Signer: p.signer, Connectors: p.connectors, Identities: p.store})
 	case oidc.FunctionAuthorize:
 		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,
-			Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer})
+			Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
+			Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store})
 	}
 	if err != nil {
 		return nil, err

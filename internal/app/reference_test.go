@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
@@ -90,7 +91,8 @@ func TestDexReferenceConfig(t *testing.T) {
 	if err := idt.Claims(&claims); err != nil {
 		t.Fatal(err)
 	}
-	if idt.Subject != "08a8684b-db88-4b73-90a9-3cd1661f5466" || claims.Email != "user@example.com" || claims.Name != "User Full Name" ||
+	// Dex's subject: the user id encoded with the connector id, local.
+	if idt.Subject != oidc.Subject("08a8684b-db88-4b73-90a9-3cd1661f5466", oidc.ConnectorLocal) || claims.Email != "user@example.com" || claims.Name != "User Full Name" ||
 		claims.PreferredUsername != "user-public" || !slices.Equal(claims.Groups, []string{"team-a", "team-a/admins"}) {
 		t.Errorf("ID token: sub %q, claims %+v", idt.Subject, claims)
 	}
@@ -117,7 +119,7 @@ var dexReferenceWarnings = []string{
 	`dex-reference.yaml:58: sessions.rememberMeCheckedByDefault: has no effect (there is no remember-me box: the session is always kept, until it expires or the user logs out)`,
 	`dex-reference.yaml:59: sessions.cookieEncryptionKey: has no effect (the cookie holds only a random 256-bit handle, stored hashed: there is nothing in it to encrypt)`,
 	`dex-reference.yaml:69: oauth2.pkce.codeChallengeMethodsSupported[1]: has no effect: plain is never enabled (RFC 9700 §2.1.1); only S256 is offered`,
-	`dex-reference.yaml:92: staticClients[3].allowedConnectors: names no connector that exists (connectors are not supported yet; the only one is local): this client's authorization requests are refused (access_denied)`,
+	`dex-reference.yaml:92: staticClients[3].allowedConnectors: names no connector that exists (connector ids: local): this client's authorization requests are refused (access_denied)`,
 	`dex-reference.yaml:101: staticClients[4].ssoSharedWith[0]: has no effect ("dashboard-app" is not the id of a static client; clients come only from this file)`,
 	`dex-reference.yaml:102: staticClients[4].ssoSharedWith[1]: has no effect ("admin-app" is not the id of a static client; clients come only from this file)`,
 }

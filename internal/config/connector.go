@@ -70,6 +70,8 @@ func typeProblem(typ string, known []string) string {
 	switch why, dex := unsupported["connectors[].type="+typ]; {
 	case slices.Contains(known, typ):
 		return ""
+	case len(known) == 0:
+		return fmt.Sprintf("connector type %q: this program opens no connector", typ)
 	case typ == "":
 		return "required: the connector type (" + names + ")"
 	case dex && why != "":
