@@ -108,7 +108,7 @@ func TestOpenConnectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	type summary struct {
-		ID, Type, Name   string
+		ID, Type, Name    string
 		Callback, Refresh bool
 	}
 	var sums []summary
