@@ -71,6 +71,14 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 			p.SigningKeyArns = append(p.SigningKeyArns, a)
 		}
 	}
+	for _, a := range strings.Split(get("connectorSecretArns"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if !secretArn.MatchString(a) {
+				return p, fmt.Errorf("connectorSecretArns: %q is not a complete secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX)", a)
+			}
+			p.ConnectorSecretArns = append(p.ConnectorSecretArns, a)
+		}
+	}
 	if (p.DomainName == "") != (p.CertificateArn == "") {
 		return p, fmt.Errorf("domainName and certificateArn go together")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -57,7 +58,18 @@ type OIDCStackProps struct {
 	LogLevel awslambda.ApplicationLogLevel
 	// Throttling of every route (defaults 50 rps, burst 100).
 	ThrottlingRateLimit, ThrottlingBurstLimit float64
+	// ConnectorSecretArns are the Secrets Manager secrets that connectors'
+	// config values name (secretsmanager:<id>[#<json key>]): complete ARNs
+	// (iac.SecretArnPattern). The functions that open connectors
+	// (iac.SecretsManagerActions) may read exactly these; empty grants no
+	// Secrets Manager access. Context: connectorSecretArns, comma-separated.
+	// A secret under a customer managed KMS key also needs kms:Decrypt on
+	// that key, which is not granted: use the aws/secretsmanager key.
+	ConnectorSecretArns []string
 }
+
+// secretArn matches a complete Secrets Manager secret ARN.
+var secretArn = regexp.MustCompile(iac.SecretArnPattern)
 
 // accessLogFormat is the API's access log line: no path or query (codes
 // and tokens never reach the log), the route instead.
@@ -101,6 +113,11 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	hasDomain := p.DomainName != ""
 	if hasDomain && p.CertificateArn == "" {
 		panic("infra: domainName needs certificateArn")
+	}
+	for _, a := range p.ConnectorSecretArns {
+		if !secretArn.MatchString(a) {
+			panic(fmt.Sprintf("infra: connectorSecretArns: %q is not a complete secret ARN", a))
+		}
 	}
 
 	// ------------------------------------------------------------ state
@@ -259,6 +276,15 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 			Sid:       jsii.String("Table"),
 			Actions:   jsii.Strings(actions...),
 			Resources: &[]*string{table.TableArn()},
+		}))
+	}
+	// Connector secrets, read once per cold start: only the ARNs named,
+	// only if any (as template.yaml's HasConnectorSecrets).
+	if actions := iac.SecretsManagerActions[name]; len(actions) > 0 && len(p.ConnectorSecretArns) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ConnectorSecrets"),
+			Actions:   jsii.Strings(actions...),
+			Resources: jsii.Strings(p.ConnectorSecretArns...),
 		}))
 	}
 	variables := map[string]*string{}

@@ -71,17 +71,20 @@ const (
 	testZone     = "Z0123456789ABCDEFGHIJ"
 	testKeyA     = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	testKeyB     = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+	testSecretA  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github-AbC123"
+	testSecretB  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/google-x9Y8z7"
 	defaultStack = "default"
 	domainStack  = "domain"
 	keysStack    = "keys"
 )
 
 // stacks are the deployments the tests synthesize: defaults; a custom
-// domain with a hosted zone; existing signing keys.
+// domain with a hosted zone; existing signing keys and connector secrets.
 var stacks = map[string]OIDCStackProps{
 	defaultStack: {TableDeletionProtection: true},
 	domainStack:  {TableDeletionProtection: true, DomainName: testDomain, CertificateArn: testCert, HostedZoneID: testZone},
-	keysStack:    {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB}},
+	keysStack: {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB},
+		ConnectorSecretArns: []string{testSecretA, testSecretB}},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -393,9 +396,10 @@ func statements(t *testing.T, s *synthesized, name string) []map[string]any {
 }
 
 // TestIAM: each role grants its log group, iac.KMSActions on the signing
-// keys and iac.DynamoDBActions on the table (the actions template.yaml
-// grants and TestIAMActionsCoverCalls records), nothing else, never a
-// wildcard.
+// keys, iac.DynamoDBActions on the table (the actions template.yaml
+// grants and TestIAMActionsCoverCalls records) and, when connector
+// secrets are named, iac.SecretsManagerActions on exactly those; nothing
+// else, never a wildcard.
 func TestIAM(t *testing.T) {
 	for _, stack := range []string{defaultStack, keysStack} {
 		s := synth(t, stack)
@@ -432,6 +436,8 @@ func TestIAM(t *testing.T) {
 						wantEqual(t, "kms resource", st["Resource"], keyResource)
 					case "dynamodb":
 						wantEqual(t, "dynamodb resource", st["Resource"], getAtt("Table", "Arn"))
+					case "secretsmanager":
+						wantEqual(t, "secretsmanager resource", st["Resource"], []any{testSecretA, testSecretB})
 					default:
 						t.Errorf("unexpected service in %v", actions)
 					}
@@ -442,7 +448,47 @@ func TestIAM(t *testing.T) {
 				wantEqual(t, "logs actions", got["logs"], []string{"logs:CreateLogStream", "logs:PutLogEvents"})
 				wantEqual(t, "kms actions", got["kms"], iac.KMSActions[name])
 				wantEqual(t, "dynamodb actions", got["dynamodb"], iac.DynamoDBActions[name])
+				if stack == keysStack {
+					wantEqual(t, "secretsmanager actions", got["secretsmanager"], iac.SecretsManagerActions[name])
+				} else if got["secretsmanager"] != nil {
+					t.Errorf("secretsmanager actions %v without connector secrets", got["secretsmanager"])
+				}
 			})
+		}
+	}
+}
+
+// TestConnectorSecrets: with connectorSecretArns, the roles of the
+// functions that open connectors, and only those, may read exactly the
+// secrets named; without, no policy mentions Secrets Manager.
+func TestConnectorSecrets(t *testing.T) {
+	s := synth(t, keysStack)
+	for _, name := range oidc.Functions {
+		role, _ := iac.Path(s.resource(iac.FunctionLogicalID[name]), "Properties", "Role", "Fn::GetAtt", "0").(string)
+		props := map[string]any{
+			"Roles": []any{ref(role)},
+			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+				"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+					"Sid": "ConnectorSecrets", "Effect": "Allow",
+					"Action": "secretsmanager:GetSecretValue", "Resource": []any{testSecretA, testSecretB},
+				}}),
+			}),
+		}
+		if iac.SecretsManagerActions[name] != nil {
+			check(t, name+" reads the connector secrets", func() { s.tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), props) })
+		} else {
+			props["PolicyDocument"] = assertions.Match_ObjectLike(&map[string]any{
+				"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Sid": "ConnectorSecrets"})}),
+			})
+			check(t, name+" reads no secret", func() {
+				s.tpl.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Policy"), props, jsii.Number(0))
+			})
+		}
+	}
+	for _, stack := range []string{defaultStack, domainStack} {
+		data, _ := json.Marshal(synth(t, stack).json)
+		if strings.Contains(string(data), "secretsmanager") {
+			t.Errorf("%s stack mentions secretsmanager without connectorSecretArns", stack)
 		}
 	}
 }
@@ -483,6 +529,7 @@ func TestPropsFromContext(t *testing.T) {
 	ctx := map[string]string{
 		"domainName": testDomain, "certificateArn": testCert, "signingKeyArns": testKeyA + ", " + testKeyB,
 		"tableDeletionProtection": "false", "logRetentionDays": "90", "throttlingRateLimit": "10", "logLevel": "debug",
+		"connectorSecretArns": testSecretA + " , " + testSecretB,
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -493,12 +540,16 @@ func TestPropsFromContext(t *testing.T) {
 	wantEqual(t, "retention", string(p.LogRetention), "THREE_MONTHS")
 	wantEqual(t, "rate", p.ThrottlingRateLimit, 10.0)
 	wantEqual(t, "level", string(p.LogLevel), "DEBUG")
+	wantEqual(t, "secrets", p.ConnectorSecretArns, []string{testSecretA, testSecretB})
 
 	for _, bad := range []map[string]string{
 		{"signingKeyArns": "alias/oidc"},
 		{"domainName": testDomain},
 		{"logRetentionDays": "31"},
 		{"throttlingBurstLimit": "-1"},
+		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github"}, // partial: IAM needs a wildcard
+		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:*"},
+		{"connectorSecretArns": testKeyA},
 	} {
 		if _, err := propsFromContext(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("propsFromContext(%v) accepted", bad)
