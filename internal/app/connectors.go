@@ -32,8 +32,10 @@ func openConnectors(ctx context.Context, cfg *config.Config, b Backends, logger 
 		return nil, nil
 	}
 	var secrets func(string) (string, error)
+	var read *connector.Secrets
 	if b.Secrets != nil {
-		secrets = connector.NewSecrets(b.Secrets).Resolver(ctx)
+		read = connector.NewSecrets(b.Secrets)
+		secrets = read.Resolver(ctx)
 	}
 	client := &http.Client{Timeout: upstreamTimeout}
 	var out []oidc.Connector
@@ -58,6 +60,10 @@ func openConnectors(ctx context.Context, cfg *config.Config, b Backends, logger 
 	}
 	if cfg.EnablePasswordDB {
 		out = append(out, oidc.Connector{ID: oidc.ConnectorLocal, Type: oidc.ConnectorLocal, Name: "Email"})
+	}
+	if read != nil && read.Unavailable() && len(errs) > 0 {
+		// A secret could not be read for now: worth another try.
+		return nil, fmt.Errorf("%w: %w", oidc.ErrUnavailable, errors.Join(errs...))
 	}
 	return out, errors.Join(errs...)
 }

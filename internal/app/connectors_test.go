@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -153,5 +155,45 @@ func TestConnectorSettings(t *testing.T) {
 	s := settings(cfg, nil, time.Now, slog.New(slog.DiscardHandler))
 	if !s.AlwaysShowLoginScreen || !s.PlainSubjects {
 		t.Errorf("settings %+v", s)
+	}
+}
+
+// TestSecretUnavailableAtStart: a secret that AWS Secrets Manager does not
+// return at cold start (throttled, timed out) makes the function answer
+// 503 temporarily_unavailable and retry its start, not serve a
+// misconfiguration until the instance is replaced.
+func TestSecretUnavailableAtStart(t *testing.T) {
+	defer func(d time.Duration) { retryBuildEvery = d }(retryBuildEvery)
+	retryBuildEvery = 0
+	e := connectorEnv(t)
+	e["CORP_SECRET"] = "secretsmanager:prod/corp"
+	var reads int
+	b := allBackends
+	b.Secrets = func(context.Context, string) (string, error) {
+		if reads++; reads <= 2 {
+			return "", fmt.Errorf("%w: ThrottlingException", oidc.ErrUnavailable)
+		}
+		return connectorSecret, nil
+	}
+	var logs bytes.Buffer
+	f := NewFunction(context.Background(), oidc.FunctionAuthorize, b, e.get, &logs)
+	if strings.Contains(logs.String(), "misconfigured") {
+		t.Fatalf("an unavailable secret logged as a misconfiguration:\n%s", logs.String())
+	}
+	w := serve(f.Handler, "GET", "/prod/authorize")
+	if w.Code != 503 || !strings.Contains(w.Body.String(), "temporarily_unavailable") || w.Header().Get("Retry-After") == "" {
+		t.Errorf("while the secret is unavailable: %d %s", w.Code, w.Body)
+	}
+	w = serve(f.Handler, "GET", "/prod/authorize")
+	if w.Code == 503 || reads != 3 {
+		t.Errorf("once the secret reads: %d after %d reads; want the function serving", w.Code, reads)
+	}
+
+	// A secret that is missing is a misconfiguration: no retry.
+	b.Secrets = func(context.Context, string) (string, error) { return "", errors.New("ResourceNotFoundException") }
+	logs.Reset()
+	NewFunction(context.Background(), oidc.FunctionAuthorize, b, e.get, &logs)
+	if !strings.Contains(logs.String(), "misconfigured") {
+		t.Errorf("a missing secret: %s; want the misconfiguration", logs.String())
 	}
 }

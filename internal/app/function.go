@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -75,10 +77,65 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	}
 	logger = functionLogger(cfg.Logger, inLambda, getenv, w, function)
 	h, err := endpoint(ctx, function, cfg, logger, backends, inLambda)
+	if errors.Is(err, oidc.ErrUnavailable) {
+		return retrying(ctx, logger, err, func(ctx context.Context) (http.Handler, error) {
+			return endpoint(ctx, function, cfg, logger, backends, inLambda)
+		})
+	}
 	if err != nil {
 		return misconfigured(ctx, logger, err)
 	}
 	return Function{Handler: h, Logger: logger}
+}
+
+// retryBuildEvery spaces the builds of a function whose dependency was
+// unavailable at cold start.
+var retryBuildEvery = 5 * time.Second // a variable for the tests
+
+// retrying is the function whose build failed for a reason that may pass
+// (AWS Secrets Manager throttled or timed out at cold start): each request
+// tries the build again, at most once per retryBuildEvery, and until one
+// succeeds is answered 503 temporarily_unavailable, never the 500 of a
+// misconfiguration, which would last until Lambda replaced the instance.
+func retrying(ctx context.Context, logger *slog.Logger, err error, build func(context.Context) (http.Handler, error)) Function {
+	logger.LogAttrs(ctx, slog.LevelError, "oidc: a dependency was unavailable at start; requests retry the start",
+		slog.Any("problems", problems(err)))
+	var (
+		mu    sync.Mutex
+		built http.Handler
+		next  = time.Now().Add(retryBuildEvery)
+	)
+	return Function{Logger: logger, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		h := built
+		if h == nil && !time.Now().Before(next) {
+			var err error
+			if h, err = build(r.Context()); err != nil {
+				logger.LogAttrs(r.Context(), slog.LevelError, "oidc: start retried and failed", slog.Any("problems", problems(err)))
+				h, next = nil, time.Now().Add(retryBuildEvery)
+			}
+			built = h
+		}
+		mu.Unlock()
+		if h == nil {
+			serveUnavailable(w)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})}
+}
+
+// unavailableBody answers while a function's start is retried.
+const unavailableBody = `{"error":"temporarily_unavailable","error_description":"the service is starting, retry later"}`
+
+func serveUnavailable(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "5")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, unavailableBody)
 }
 
 // endpoint builds the endpoint type of one function with only the backends

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // SecretReader returns the string of one secret, by id or ARN (AWS
@@ -26,8 +27,17 @@ const secretTimeout = 5 * time.Second
 type Secrets struct {
 	read SecretReader
 
-	mu    sync.Mutex
-	cache map[string]string // secret id → its string
+	mu          sync.Mutex
+	cache       map[string]string // secret id → its string
+	unavailable bool              // a read failed with oidc.ErrUnavailable
+}
+
+// Unavailable reports whether a read failed in a way a later try may not
+// (errors.Is(err, oidc.ErrUnavailable): throttling, a timeout, a 5xx).
+func (s *Secrets) Unavailable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unavailable
 }
 
 // NewSecrets returns a resolver that reads secrets with read.
@@ -85,6 +95,7 @@ func (s *Secrets) secret(ctx context.Context, id string) (string, error) {
 	defer cancel()
 	v, err := s.read(ctx, id)
 	if err != nil {
+		s.unavailable = s.unavailable || errors.Is(err, oidc.ErrUnavailable)
 		return "", err
 	}
 	if v == "" {

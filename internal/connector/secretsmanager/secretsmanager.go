@@ -7,13 +7,17 @@ package secretsmanager
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/serverless-oidc/op/internal/backend/awssdk"
 	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // API is the one Secrets Manager call the reader makes.
@@ -50,11 +54,27 @@ func NewReader(c API) connector.SecretReader {
 	return func(ctx context.Context, id string) (string, error) {
 		out, err := c.GetSecretValue(ctx, &awssm.GetSecretValueInput{SecretId: aws.String(id)})
 		if err != nil {
-			return "", err
+			return "", classify(err)
 		}
 		if out.SecretString == nil {
 			return "", errors.New("the secret has no string (a binary secret? store a string)")
 		}
 		return *out.SecretString, nil
 	}
+}
+
+// permanent are the error codes of GetSecretValue that another try will
+// not change: the secret or the permission is missing, or the request is
+// wrong. Anything else (throttling, a timeout, a 5xx, the network) is
+// oidc.ErrUnavailable: the function retries the build instead of serving
+// a misconfiguration until Lambda replaces the instance.
+var permanent = []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException",
+	"InvalidParameterException", "DecryptionFailure", "UnrecognizedClientException"}
+
+func classify(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && slices.Contains(permanent, api.ErrorCode()) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", oidc.ErrUnavailable, err)
 }

@@ -2,6 +2,8 @@ package secretsmanager_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // One moto_server for the whole test binary.
@@ -122,5 +125,26 @@ func TestSecretsInConfig(t *testing.T) {
 	}
 	if keys.ClientSecret != "from-moto" || keys.ClientID != "gh" {
 		t.Errorf("decoded %+v", keys)
+	}
+}
+
+// TestUnavailable: a secret that does not exist is a misconfiguration; a
+// Secrets Manager that does not answer is oidc.ErrUnavailable, which the
+// functions retry instead of failing until replaced.
+func TestUnavailable(t *testing.T) {
+	_, err := secretsmanager.NewReader(motoClient(t))(t.Context(), "oidc/never-created")
+	if err == nil || errors.Is(err, oidc.ErrUnavailable) {
+		t.Errorf("missing secret: %v; want an error that is not ErrUnavailable", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	down := awssm.New(awssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(closed), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOTO", "moto-secret", "")})
+	if _, err := secretsmanager.NewReader(down)(t.Context(), "oidc/plain"); !errors.Is(err, oidc.ErrUnavailable) {
+		t.Errorf("no answer: %v; want ErrUnavailable", err)
 	}
 }
