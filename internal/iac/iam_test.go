@@ -7,21 +7,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,9 +25,12 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
+	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/internal/iac"
 	"github.com/serverless-oidc/op/internal/signer"
@@ -46,89 +44,6 @@ func TestMain(m *testing.M) {
 	emulatortest.StopSharedDynamoDBLocal()
 	emulatortest.StopSharedMoto()
 	os.Exit(code)
-}
-
-// recorder is a reverse proxy in front of an AWS emulator that records,
-// per function, the IAM actions of the calls passing through. Functions
-// are told apart by their access key id (each function is built with its
-// own, as each Lambda function has its own role).
-type recorder struct {
-	service string // IAM prefix: dynamodb, kms
-	proxy   *httputil.ReverseProxy
-	srv     *httptest.Server
-
-	mu    sync.Mutex
-	calls map[string]map[string]bool // access key id → actions
-}
-
-func newRecorder(t *testing.T, service, target string) *recorder {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &recorder{service: service, calls: map[string]map[string]bool{}}
-	r.proxy = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
-	r.srv = httptest.NewServer(r)
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-var credentialKey = regexp.MustCompile(`Credential=([^/]+)/`)
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	who := "?"
-	if m := credentialKey.FindStringSubmatch(req.Header.Get("Authorization")); m != nil {
-		who = m[1]
-	}
-	_, op, _ := strings.Cut(req.Header.Get("X-Amz-Target"), ".") // DynamoDB_20120810.GetItem, TrentService.Sign
-	actions := []string{r.service + ":" + op}
-	switch op {
-	case "TransactWriteItems":
-		// Authorised per item: PutItem, UpdateItem, DeleteItem, ConditionCheckItem.
-		var in struct{ TransactItems []map[string]json.RawMessage }
-		_ = json.Unmarshal(body, &in)
-		actions = nil
-		for _, item := range in.TransactItems {
-			for kind := range item {
-				switch kind {
-				case "ConditionCheck":
-					actions = append(actions, "dynamodb:ConditionCheckItem")
-				default:
-					actions = append(actions, "dynamodb:"+kind+"Item")
-				}
-			}
-		}
-	case "TransactGetItems":
-		actions = []string{"dynamodb:GetItem"}
-	}
-	r.mu.Lock()
-	if r.calls[who] == nil {
-		r.calls[who] = map[string]bool{}
-	}
-	for _, a := range actions {
-		r.calls[who][a] = true
-	}
-	r.mu.Unlock()
-	r.proxy.ServeHTTP(w, req)
-}
-
-// actions returns what the function with access key who called, sorted.
-func (r *recorder) actions(who string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Sorted(maps.Keys(r.calls[who]))
-}
-
-func (r *recorder) callers() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Sorted(maps.Keys(r.calls))
 }
 
 const (
@@ -172,11 +87,14 @@ logger:
 `, testClient, testSecret, testRedirect, testRedirect, testEmail, testHash, testSubject)
 
 // deployment is the five functions built as Lambda builds them, sharing a
-// DynamoDB table and a KMS key through recording proxies.
+// DynamoDB table, a KMS key and a connector secret through recording
+// proxies, with an upstream provider for their connector.
 type deployment struct {
-	issuer string
-	dynamo *recorder
-	kms    *recorder
+	issuer   string
+	upstream string
+	dynamo   *recorder
+	kms      *recorder
+	secrets  *recorder
 }
 
 func newDeployment(t *testing.T) *deployment {
@@ -184,8 +102,9 @@ func newDeployment(t *testing.T) *deployment {
 	ddbEndpoint := emulatortest.SharedDynamoDBLocal(t)
 	motoEndpoint := emulatortest.SharedMoto(t)
 	d := &deployment{
-		dynamo: newRecorder(t, "dynamodb", ddbEndpoint),
-		kms:    newRecorder(t, "kms", motoEndpoint),
+		dynamo:  newRecorder(t, "dynamodb", ddbEndpoint),
+		kms:     newRecorder(t, "kms", motoEndpoint),
+		secrets: newRecorder(t, "secretsmanager", motoEndpoint),
 	}
 
 	admin := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "x", "")}
@@ -209,17 +128,19 @@ func newDeployment(t *testing.T) *deployment {
 		t.Fatal(err)
 	}
 
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(testConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
 	handlers := map[string]http.Handler{}
 	mux := http.NewServeMux()
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mux.ServeHTTP(w, r) }))
 	t.Cleanup(front.Close)
 	d.issuer = front.URL
+	d.upstream = newUpstream(t, d.issuer)
+	secretArn := createConnectorSecret(t, awssm.NewFromConfig(admin, func(o *awssm.Options) { o.BaseEndpoint = aws.String(motoEndpoint) }))
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(testConfig+connectorConfig(d.upstream, d.issuer, secretArn)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// Each function is composed as its main does, from the environment
 	// template.yaml gives it. The SDK reads its own variables (credentials,
@@ -228,6 +149,7 @@ func newDeployment(t *testing.T) *deployment {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
 	t.Setenv(iac.EnvEndpointDynamoDB, d.dynamo.srv.URL)
 	t.Setenv(iac.EnvEndpointKMS, d.kms.srv.URL)
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", d.secrets.srv.URL)
 	env := map[string]string{
 		config.EnvConfig:        cfgPath,
 		config.EnvIssuer:        d.issuer,
@@ -259,85 +181,12 @@ func newDeployment(t *testing.T) *deployment {
 // functions/<name>/main.go does.
 func (d *deployment) newFunction(t *testing.T, name string, env map[string]string) http.Handler {
 	var log bytes.Buffer
-	fn := app.NewFunction(context.Background(), name, app.Backends{Storage: store.Backends, Signer: signer.Backends}, func(k string) string { return env[k] }, &log)
+	backends := app.Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Secrets: secretsmanager.Reader()}
+	fn := app.NewFunction(context.Background(), name, backends, func(k string) string { return env[k] }, &log)
 	if strings.Contains(log.String(), "misconfigured") {
 		t.Fatalf("function %s is misconfigured:\n%s", name, log.String())
 	}
 	return fn.Handler
-}
-
-// browser drives the endpoints as a browser and a relying party do.
-type browser struct {
-	t      *testing.T
-	issuer string
-	c      *http.Client
-}
-
-func newBrowser(t *testing.T, issuer string) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{t: t, issuer: issuer, c: &http.Client{
-		Jar:           jar,
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-func (b *browser) do(method, path string, form url.Values, header http.Header, wantStatus int) (*http.Response, []byte) {
-	b.t.Helper()
-	var body io.Reader
-	target := b.issuer + path
-	if method == http.MethodGet && form != nil {
-		target += "?" + form.Encode()
-	} else if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, target, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	data, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != wantStatus {
-		b.t.Fatalf("%s %s: status %d; want %d\n%s", method, path, res.StatusCode, wantStatus, data)
-	}
-	return res, data
-}
-
-var hiddenField = regexp.MustCompile(`name="(req|csrf)" value="([^"]*)"`)
-
-func hidden(t *testing.T, page []byte) url.Values {
-	t.Helper()
-	v := url.Values{}
-	for _, m := range hiddenField.FindAllSubmatch(page, -1) {
-		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
-	}
-	if v.Get("req") == "" || v.Get("csrf") == "" {
-		t.Fatalf("no req/csrf fields in\n%s", page)
-	}
-	return v
-}
-
-func basic() http.Header {
-	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(testClient+":"+testSecret))}}
-}
-
-type tokens struct {
-	AccessToken  string `json:"access_token"`
-	IDToken      string `json:"id_token"`
-	RefreshToken string `json:"refresh_token"`
 }
 
 // runFlows exercises every endpoint the way clients use them: discovery,
@@ -446,9 +295,10 @@ func TestIAMActionsCoverCalls(t *testing.T) {
 	tpl := loadSAM(t)
 	d := newDeployment(t)
 	runFlows(t, d.issuer)
+	runConnectorFlow(t, d.issuer, d.upstream)
 
 	known := append(slices.Clone(oidc.Functions), "admin")
-	for _, r := range []*recorder{d.dynamo, d.kms} {
+	for _, r := range []*recorder{d.dynamo, d.kms, d.secrets} {
 		for _, who := range r.callers() {
 			if !slices.Contains(known, who) {
 				t.Errorf("%s call from unknown access key %q", r.service, who)
@@ -457,7 +307,7 @@ func TestIAMActionsCoverCalls(t *testing.T) {
 	}
 	var table strings.Builder
 	for _, name := range oidc.Functions {
-		for _, r := range []*recorder{d.dynamo, d.kms} {
+		for _, r := range []*recorder{d.dynamo, d.kms, d.secrets} {
 			called, granted := r.actions(name), SAMActions(t, tpl, name, r.service)
 			fmt.Fprintf(&table, "%-10s %-8s called %v, granted %v\n", name, r.service, called, granted)
 			for _, a := range called {

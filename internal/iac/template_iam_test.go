@@ -1,0 +1,197 @@
+package iac_test
+
+import (
+	"maps"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// signingKeys is the resource of every KMS statement: the created key, or
+// the keys of SigningKeyArns.
+var signingKeys = map[string]any{"Fn::If": []any{
+	"CreateSigningKey",
+	[]any{getAtt("SigningKey", "Arn")},
+	map[string]any{"Fn::Split": []any{",", ref("SigningKeyArns")}},
+}}
+
+// conditionKey marks, in what SAMPolicy returns, a statement that the
+// role has only under a template condition (!If [cond, statement,
+// !Ref AWS::NoValue]); its value is the condition.
+const conditionKey = "(condition)"
+
+// statement returns s as a statement: itself, or the statement of an
+// !If [cond, statement, !Ref AWS::NoValue] marked with its condition.
+func statement(t *testing.T, s any) map[string]any {
+	t.Helper()
+	m, _ := s.(map[string]any)
+	cond, ok := m["Fn::If"].([]any)
+	if !ok {
+		return m
+	}
+	if len(cond) != 3 || !reflect.DeepEqual(cond[2], ref("AWS::NoValue")) {
+		t.Fatalf("statement %v: want !If [condition, statement, !Ref AWS::NoValue]", m)
+	}
+	st := maps.Clone(cond[1].(map[string]any))
+	st[conditionKey] = cond[0]
+	return st
+}
+
+// SAMPolicy is the IAM statements of a function's role in template.yaml.
+func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
+	t.Helper()
+	fn := function(t, tpl, name)
+	role, _ := iac.Path(fn, "Properties", "Role", "Fn::GetAtt", "0").(string)
+	r := tpl.Resources()[role]
+	p := r["Properties"].(map[string]any)
+	for _, k := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
+		if p[k] != nil {
+			t.Errorf("role %s: %s set; every permission must be an inline statement checked here", role, k)
+		}
+	}
+	wantEqual(t, role+" trust", iac.Path(p, "AssumeRolePolicyDocument", "Statement"), []any{map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+	}})
+	var out []map[string]any
+	for _, pol := range p["Policies"].([]any) {
+		for _, s := range iac.Path(pol, "PolicyDocument", "Statement").([]any) {
+			out = append(out, statement(t, s))
+		}
+	}
+	// Other resources must not attach policies to the role either.
+	for id, other := range tpl.Resources() {
+		if other["Type"] == "AWS::IAM::Policy" || other["Type"] == "AWS::IAM::ManagedPolicy" {
+			t.Errorf("%s (%s): policies outside the roles escape these checks", id, other["Type"])
+		}
+	}
+	return out
+}
+
+// SAMActions returns the actions a function's role grants for one service
+// prefix ("dynamodb"), sorted.
+func SAMActions(t *testing.T, tpl iac.Template, name, service string) []string {
+	var out []string
+	for _, s := range SAMPolicy(t, tpl, name) {
+		for _, a := range iac.Strings(s["Action"]) {
+			if strings.HasPrefix(a, service+":") {
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestTemplateIAM: each role grants its log group, its KMS actions on the
+// signing keys, DynamoDB actions on the table and, for the functions that
+// open connectors, GetSecretValue on the connector secrets named (only
+// when some are); nothing else, never a wildcard. Which DynamoDB actions:
+// TestIAMActionsCoverCalls.
+func TestTemplateIAM(t *testing.T) {
+	tpl := loadSAM(t)
+	for _, name := range oidc.Functions {
+		t.Run(name, func(t *testing.T) {
+			logGroup, _ := iac.Path(function(t, tpl, name), "Properties", "LoggingConfig", "LogGroup", "Ref").(string)
+			var kms, secrets []string
+			for _, s := range SAMPolicy(t, tpl, name) {
+				wantEqual(t, "Effect", s["Effect"], "Allow")
+				if s["NotAction"] != nil || s["NotResource"] != nil || s["Condition"] != nil {
+					t.Errorf("statement %v: NotAction, NotResource and Condition are not expected", s["Sid"])
+				}
+				actions := iac.Strings(s["Action"])
+				if len(actions) == 0 {
+					t.Errorf("statement %v: no actions", s["Sid"])
+				}
+				for _, a := range actions {
+					if strings.Contains(a, "*") {
+						t.Errorf("statement %v: wildcard action %s", s["Sid"], a)
+					}
+				}
+				if res := iac.Strings(s["Resource"]); slices.Contains(res, "*") || s["Resource"] == nil {
+					t.Errorf("statement %v: Resource %v; want named resources", s["Sid"], s["Resource"])
+				}
+				service, _, _ := strings.Cut(actions[0], ":")
+				if cond := s[conditionKey]; cond != nil && service != "secretsmanager" {
+					t.Errorf("statement %v: only under condition %v", s["Sid"], cond)
+				}
+				for _, a := range actions {
+					if !strings.HasPrefix(a, service+":") {
+						t.Errorf("statement %v mixes services: %v", s["Sid"], actions)
+					}
+				}
+				switch service {
+				case "logs":
+					wantEqual(t, "logs actions", slices.Sorted(slices.Values(actions)), []string{"logs:CreateLogStream", "logs:PutLogEvents"})
+					wantEqual(t, "logs resource", s["Resource"], getAtt(logGroup, "Arn"))
+				case "kms":
+					kms = append(kms, actions...)
+					wantEqual(t, "kms resource", s["Resource"], signingKeys)
+				case "dynamodb":
+					wantEqual(t, "dynamodb resource", s["Resource"], getAtt("Table", "Arn"))
+					for _, a := range actions {
+						if !slices.Contains(tableActions, a) {
+							t.Errorf("dynamodb action %s: not an item action the store may use", a)
+						}
+					}
+				case "secretsmanager":
+					secrets = append(secrets, actions...)
+					wantEqual(t, "secretsmanager condition", s[conditionKey], "HasConnectorSecrets")
+					wantEqual(t, "secretsmanager resource", s["Resource"], ref("ConnectorSecretArns"))
+				default:
+					t.Errorf("statement %v: unexpected service %s", s["Sid"], service)
+				}
+			}
+			sort.Strings(kms)
+			wantEqual(t, "kms actions", kms, iac.KMSActions[name])
+			wantEqual(t, "secretsmanager actions", secrets, iac.SecretsManagerActions[name])
+		})
+	}
+	if got := SAMActions(t, tpl, oidc.FunctionDiscovery, "dynamodb"); got != nil {
+		t.Errorf("discovery: dynamodb actions %v; it reads nothing", got)
+	}
+	if got := SAMActions(t, tpl, oidc.FunctionJWKS, "dynamodb"); got != nil {
+		t.Errorf("jwks: dynamodb actions %v; it reads nothing", got)
+	}
+}
+
+// TestTemplateConnectorSecrets: ConnectorSecretArns is an optional list
+// of complete secret ARNs (iac.SecretArnPattern), and HasConnectorSecrets
+// holds exactly when it names one.
+func TestTemplateConnectorSecrets(t *testing.T) {
+	tpl := loadSAM(t)
+	p, _ := iac.Path(tpl, "Parameters", "ConnectorSecretArns").(map[string]any)
+	wantEqual(t, "ConnectorSecretArns Type", p["Type"], "CommaDelimitedList")
+	wantEqual(t, "ConnectorSecretArns Default", p["Default"], "")
+	wantEqual(t, "ConnectorSecretArns AllowedPattern", p["AllowedPattern"], "^$|"+iac.SecretArnPattern)
+	wantEqual(t, "HasConnectorSecrets", iac.Path(tpl, "Conditions", "HasConnectorSecrets"), map[string]any{"Fn::Not": []any{
+		map[string]any{"Fn::Equals": []any{map[string]any{"Fn::Join": []any{"", ref("ConnectorSecretArns")}}, ""}},
+	}})
+	allowed := regexp.MustCompile(p["AllowedPattern"].(string))
+	for arn, want := range map[string]bool{
+		"": true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc/github-AbC123":          true,
+		"arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:gh_client-a1B2c3": true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc/github":                 false, // no suffix: partial
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:*":                           false,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:oidc-*-AbC123":               false,
+		"oidc/github": false,
+		"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": false,
+	} {
+		if got := allowed.MatchString(arn); got != want {
+			t.Errorf("AllowedPattern matches %q: %v; want %v", arn, got, want)
+		}
+	}
+}
+
+// tableActions are the item-level actions a store function may be granted;
+// table management (CreateTable, UpdateTimeToLive, …) is never granted.
+var tableActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+}
