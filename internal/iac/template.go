@@ -284,11 +284,14 @@ func Strings(v any) []string {
 // TransactWriteItems is authorised per item (PutItem, UpdateItem,
 // DeleteItem, ConditionCheckItem); there is no IAM action of that name.
 var DynamoDBActions = map[string][]string{
-	// pending requests, codes, sessions, consent; logins of table users
+	// pending requests, codes, sessions, consent; logins of table users;
+	// connector states (taken by a conditional DeleteItem) and identities
 	oidc.FunctionAuthorize: {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	// codes, refresh families, revocations, table users' claims
+	// codes, refresh families, revocations, table users' claims;
+	// identities (read, and replaced by an upstream refresh)
 	oidc.FunctionToken: {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	// the revocation check of each access token; table users' claims
+	// the revocation check of each access token; table users' and
+	// identities' claims
 	oidc.FunctionUserInfo:  {"dynamodb:BatchGetItem", "dynamodb:GetItem"},
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      nil,
