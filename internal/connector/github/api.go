@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-
 	"strings"
+
+	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // GitHub's REST API, the calls Dex makes: GET /user, /user/emails,
@@ -59,8 +61,8 @@ type team struct {
 	Org  org    `json:"organization"`
 }
 
-// do sends GET u with the token. Transport failures, 5xx and rate limits
-// wrap oidc.ErrUnavailable; 401 is errTokenRefused.
+// do sends GET u with the token. No answer, 5xx and rate limits wrap
+// oidc.ErrUnavailable; 401 is errTokenRefused.
 func (a api) do(ctx context.Context, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -70,7 +72,7 @@ func (a api) do(ctx context.Context, u string) (*http.Response, error) {
 	req.Header.Set("Accept", "application/vnd.github+json")
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return nil, unavailable("GET "+pathOf(u), err)
+		return nil, connector.Failed("GitHub could not be reached", fmt.Errorf("github: GET %s: %w", pathOf(u), err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -223,4 +225,9 @@ func pathOf(u string) string {
 		return "(bad URL)"
 	}
 	return p.Path
+}
+
+// unavailable wraps a failed call to GitHub as oidc.ErrUnavailable.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("github: %s: %w: %w", what, oidc.ErrUnavailable, err)
 }

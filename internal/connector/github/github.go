@@ -52,11 +52,12 @@ func Open(_ context.Context, section config.Section, env connector.Env) (oidc.Ca
 
 // New builds a connector from a decoded and validated Config.
 func New(c Config, env connector.Env) (*Connector, error) {
-	var caFiles []string
+	var rootCAs []string
 	if c.RootCA != "" {
-		caFiles = []string{c.RootCA}
+		rootCAs = []string{c.RootCA}
 	}
-	client, err := httpClient(env.HTTPClient, caFiles)
+	// Redirects are not followed: a 302 membership answer is read as such.
+	client, err := connector.HTTPClient(env.HTTPClient, "rootCA", rootCAs...)
 	if err != nil {
 		return nil, fmt.Errorf("github connector %s: %w", env.ID, err)
 	}
@@ -122,7 +123,7 @@ func (g *Connector) LoginURL(_ context.Context, s oidc.ConnectorScopes, callback
 
 // HandleCallback implements oidc.CallbackConnector.
 func (g *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, data []byte, r *http.Request) (oidc.Identity, error) {
-	if err := callbackError(r); err != nil {
+	if err := connector.CallbackError(r, "GitHub"); err != nil {
 		return oidc.Identity{}, err
 	}
 	code := r.FormValue("code")
@@ -136,7 +137,7 @@ func (g *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, 
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, g.client)
 	tok, err := g.oauth2Config(s, d.RedirectURI).Exchange(ctx, code, oauth2.VerifierOption(d.Verifier))
 	if err != nil {
-		return oidc.Identity{}, exchangeError(err)
+		return oidc.Identity{}, connector.ExchangeError("GitHub", err)
 	}
 	id, err := g.identity(ctx, s, tok.AccessToken)
 	switch {

@@ -42,7 +42,7 @@ func Open(_ context.Context, section config.Section, env connector.Env) (oidc.Ca
 // New builds a connector from a decoded and validated Config, with Dex's
 // defaults for the keys left out.
 func New(c Config, env connector.Env) (*Connector, error) {
-	client, err := httpClient(env.HTTPClient, c.RootCAs)
+	client, err := connector.HTTPClient(env.HTTPClient, "rootCAs", c.RootCAs...)
 	if err != nil {
 		return nil, fmt.Errorf("oauth connector %s: %w", env.ID, err)
 	}
@@ -88,7 +88,7 @@ func (c *Connector) LoginURL(_ context.Context, _ oidc.ConnectorScopes, callback
 
 // HandleCallback implements oidc.CallbackConnector.
 func (c *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, data []byte, r *http.Request) (oidc.Identity, error) {
-	if err := callbackError(r); err != nil {
+	if err := connector.CallbackError(r, "the identity provider"); err != nil {
 		return oidc.Identity{}, err
 	}
 	code := r.FormValue("code")
@@ -102,7 +102,7 @@ func (c *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, 
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.client)
 	tok, err := c.oauth2Config(d.RedirectURI).Exchange(ctx, code, oauth2.VerifierOption(d.Verifier))
 	if err != nil {
-		return oidc.Identity{}, exchangeError(err)
+		return oidc.Identity{}, connector.ExchangeError("the identity provider", err)
 	}
 	id, err := c.identity(ctx, s, tok.AccessToken)
 	switch {
@@ -155,15 +155,16 @@ func (c *Connector) Refresh(ctx context.Context, s oidc.ConnectorScopes, old oid
 
 // refreshError classifies a failed refresh: invalid_grant (RFC 6749
 // §5.2: the refresh token is invalid, expired or revoked) is the user
-// gone; no answer or a 5xx is ErrUnavailable.
+// gone; no answer, a 5xx or a 429 is ErrUnavailable.
 func refreshError(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+	switch {
+	case connector.Unavailable(err):
+		return fmt.Errorf("oauth: refresh: %w: %w", oidc.ErrUnavailable, err)
+	case !errors.As(err, &re): // an answer without a token
+		return fmt.Errorf("oauth: refresh: the token answer was not understood: %w", err)
+	case re.ErrorCode == "invalid_grant":
 		return fmt.Errorf("%w: the refresh token was refused (invalid_grant)", oidc.ErrUserGone)
 	}
-	err = exchangeError(err)
-	if ue := (*oidc.UpstreamError)(nil); errors.As(err, &ue) {
-		return fmt.Errorf("oauth: refresh: %s: %w", ue.Reason, ue.Err)
-	}
-	return err
+	return fmt.Errorf("oauth: refresh: %s", connector.RetrieveErrorText(re))
 }

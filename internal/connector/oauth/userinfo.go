@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -67,7 +68,7 @@ func (c *Connector) userInfo(ctx context.Context, accessToken string) (map[strin
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, unavailable("userinfo", err)
+		return nil, connector.Failed("the identity provider could not be reached", fmt.Errorf("oauth: userinfo: %w", err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -125,4 +126,9 @@ func tokenClaims(token string) map[string]any {
 		return nil
 	}
 	return claims
+}
+
+// unavailable wraps a failed call upstream as oidc.ErrUnavailable.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("oauth: %s: %w: %w", what, oidc.ErrUnavailable, err)
 }

@@ -11,6 +11,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -27,8 +28,8 @@ func (k *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, 
 	if err := k.checkIss(m, r); err != nil {
 		return oidc.Identity{}, err
 	}
-	if code := r.FormValue("error"); code != "" {
-		return oidc.Identity{}, upstreamError(code, r.FormValue("error_description"))
+	if err := connector.CallbackError(r, "the identity provider"); err != nil {
+		return oidc.Identity{}, err
 	}
 	var d loginData
 	if err := json.Unmarshal(data, &d); err != nil || d.Nonce == "" {
@@ -44,7 +45,7 @@ func (k *Connector) HandleCallback(ctx context.Context, s oidc.ConnectorScopes, 
 	}
 	tok, err := k.oauth2Config(m, d.Redirect, nil).Exchange(ctx, code, opts...)
 	if err != nil {
-		return oidc.Identity{}, tokenError("the identity provider did not accept the sign-in", err)
+		return oidc.Identity{}, connector.ExchangeError("the identity provider", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -89,35 +90,11 @@ func (k *Connector) checkIss(m *metadata, r *http.Request) error {
 	_, present := r.Form["iss"]
 	switch {
 	case present && iss != k.issuer:
-		return &oidc.UpstreamError{Reason: "the answer came from another identity provider (iss)", Err: fmt.Errorf("iss %q", oneLine(iss))}
+		return &oidc.UpstreamError{Reason: "the answer came from another identity provider (iss)", Err: fmt.Errorf("iss %q", connector.OneLine(iss))}
 	case !present && m.IssParameterSupported:
 		return &oidc.UpstreamError{Reason: "the identity provider's answer lacks its iss parameter"}
 	}
 	return nil
-}
-
-// upstreamError maps an authorization error response (RFC 6749
-// §4.1.2.1): access_denied is the user declining, temporarily_unavailable
-// an outage; the rest is shown by its code only.
-func upstreamError(code, description string) error {
-	detail := fmt.Errorf("upstream error %q: %q", oneLine(code), oneLine(description))
-	switch code {
-	case "access_denied":
-		return fmt.Errorf("%w: %w", oidc.ErrUpstreamDenied, detail)
-	case "temporarily_unavailable":
-		return fmt.Errorf("%w: %w", oidc.ErrUnavailable, detail)
-	}
-	return &oidc.UpstreamError{Reason: "the identity provider answered " + safeCode(code), Err: detail}
-}
-
-// tokenError classifies a failed token request: no answer or a 5xx is
-// ErrUnavailable; an OAuth error is shown by its code.
-func tokenError(reason string, err error) error {
-	var re *oauth2.RetrieveError
-	if !unavailable(err) && errors.As(err, &re) {
-		return &oidc.UpstreamError{Reason: reason + " (" + safeCode(re.ErrorCode) + ")", Err: err}
-	}
-	return failed(reason, err)
 }
 
 // claims are the ID token's claims, with userinfo's over them when
@@ -135,7 +112,7 @@ func (k *Connector) claims(ctx context.Context, m *metadata, idt *gooidc.IDToken
 	}
 	ui, err := m.provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer"}))
 	if err != nil {
-		return nil, failed("the identity provider's user information could not be read", err)
+		return nil, connector.Failed("the identity provider's user information could not be read", err)
 	}
 	if ui.Subject != sub {
 		return nil, &oidc.UpstreamError{Reason: "the identity provider's user information is about another user"}

@@ -13,6 +13,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -92,12 +93,12 @@ func (d *discovery) fetch(ctx context.Context) (*metadata, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return nil, failed("the identity provider's configuration could not be read", err)
+		return nil, connector.Failed("the identity provider's configuration could not be read", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
 	if err != nil {
-		return nil, failed("the identity provider's configuration could not be read", err)
+		return nil, connector.Failed("the identity provider's configuration could not be read", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, &discoveryError{fmt.Errorf("%s answered %s", wellKnown, resp.Status)}
@@ -162,7 +163,7 @@ type fetchErrKey struct{}
 
 func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := k.remote.VerifySignature(ctx, jwt)
-	if err != nil && unavailable(err) {
+	if err != nil && connector.Unavailable(err) {
 		if p, ok := ctx.Value(fetchErrKey{}).(*error); ok {
 			*p = err
 		}
@@ -178,7 +179,7 @@ func (m *metadata) verify(ctx context.Context, raw string) (*gooidc.IDToken, err
 	tok, err := m.verifier.Verify(context.WithValue(ctx, fetchErrKey{}, &fetchErr), raw)
 	if err != nil {
 		if fetchErr != nil {
-			return nil, failed("the identity provider's keys could not be read", fetchErr)
+			return nil, connector.Failed("the identity provider's keys could not be read", fetchErr)
 		}
 		return nil, &oidc.UpstreamError{Reason: "the identity provider's ID token is not valid", Err: err}
 	}

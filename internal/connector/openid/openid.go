@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -61,11 +60,7 @@ func New(c Config, env connector.Env) (*Connector, error) {
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
-	base := env.HTTPClient
-	if base == nil {
-		base = &http.Client{Timeout: 10 * time.Second}
-	}
-	client, err := httpClient(base, c.RootCAs)
+	client, err := httpClient(env.HTTPClient, c.RootCAs)
 	if err != nil {
 		return nil, fmt.Errorf("oidc connector %q: %w", env.ID, err)
 	}

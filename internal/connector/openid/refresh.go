@@ -11,6 +11,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -89,15 +90,15 @@ func (k *Connector) Refresh(ctx context.Context, s oidc.ConnectorScopes, id oidc
 // is an error that does not end the user's grant.
 func refreshError(err error) error {
 	var re *oauth2.RetrieveError
-	if unavailable(err) || !errors.As(err, &re) {
-		return failed("the identity provider did not refresh the sign-in", err)
+	if connector.Unavailable(err) || !errors.As(err, &re) {
+		return connector.Failed("the identity provider did not refresh the sign-in", err)
 	}
 	status := 0
 	if re.Response != nil {
 		status = re.Response.StatusCode
 	}
 	if re.ErrorCode == "invalid_grant" || (re.ErrorCode == "" && (status == http.StatusBadRequest || status == http.StatusUnauthorized)) {
-		return fmt.Errorf("%w: upstream refresh answered %d %s", oidc.ErrUserGone, status, safeCode(re.ErrorCode))
+		return fmt.Errorf("%w: upstream refresh answered %s", oidc.ErrUserGone, connector.RetrieveErrorText(re))
 	}
-	return fmt.Errorf("oidc connector: upstream refresh answered %d %s", status, safeCode(re.ErrorCode))
+	return fmt.Errorf("oidc connector: upstream refresh answered %s", connector.RetrieveErrorText(re))
 }
