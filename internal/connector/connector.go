@@ -9,6 +9,8 @@ package connector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -34,3 +36,29 @@ type Env struct {
 // reports Dex's keys strictly) and returns the connector. It does no
 // network I/O: an upstream's metadata is fetched at first use and cached.
 type Opener func(ctx context.Context, section config.Section, env Env) (oidc.CallbackConnector, error)
+
+// Open is a connector type's Opener with its config struct C and its
+// constructor: section decoded strictly into a C (which runs C's
+// Validate), then build.
+func Open[C any, K oidc.CallbackConnector](section config.Section, env Env, build func(C, Env) (K, error)) (oidc.CallbackConnector, error) {
+	var c C
+	if err := section.Decode(&c); err != nil {
+		return nil, err
+	}
+	k, err := build(c, env)
+	if err != nil {
+		return nil, err // never a typed nil in the interface
+	}
+	return k, nil
+}
+
+// Validate runs c's checks for a constructor called without Open, so
+// that no connector is built from a config Open would refuse. kind is the
+// connector type, named in the errors with env.ID.
+func Validate(kind string, env Env, c config.Validator) error {
+	var problems []error
+	c.Validate(func(key, msg string) {
+		problems = append(problems, fmt.Errorf("%s connector %q: %s: %s", kind, env.ID, key, msg))
+	})
+	return errors.Join(problems...)
+}

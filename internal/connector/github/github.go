@@ -43,15 +43,14 @@ var (
 // Open is the opener of connector type github. It reads rootCA, if set,
 // and does no network I/O.
 func Open(_ context.Context, section config.Section, env connector.Env) (oidc.CallbackConnector, error) {
-	var c Config
-	if err := section.Decode(&c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return connector.Open(section, env, New)
 }
 
-// New builds a connector from a decoded and validated Config.
+// New builds a connector from a Config that Validate accepts.
 func New(c Config, env connector.Env) (*Connector, error) {
+	if err := connector.Validate("github", env, c); err != nil {
+		return nil, err
+	}
 	var rootCAs []string
 	if c.RootCA != "" {
 		rootCAs = []string{c.RootCA}

@@ -32,16 +32,15 @@ var (
 // Open is the opener of connector type oauth. It reads rootCAs and does
 // no network I/O.
 func Open(_ context.Context, section config.Section, env connector.Env) (oidc.CallbackConnector, error) {
-	var c Config
-	if err := section.Decode(&c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return connector.Open(section, env, New)
 }
 
-// New builds a connector from a decoded and validated Config, with Dex's
+// New builds a connector from a Config that Validate accepts, with Dex's
 // defaults for the keys left out.
 func New(c Config, env connector.Env) (*Connector, error) {
+	if err := connector.Validate("oauth", env, c); err != nil {
+		return nil, err
+	}
 	client, err := connector.HTTPClient(env.HTTPClient, "rootCAs", c.RootCAs...)
 	if err != nil {
 		return nil, fmt.Errorf("oauth connector %s: %w", env.ID, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -44,20 +43,12 @@ var (
 // Open is the opener of connector type oidc. It does no network I/O: the
 // upstream's discovery document is fetched at the first login.
 func Open(_ context.Context, section config.Section, env connector.Env) (oidc.CallbackConnector, error) {
-	var c Config
-	if err := section.Decode(&c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return connector.Open(section, env, New)
 }
 
 // New builds the connector from a Config that Validate accepts.
 func New(c Config, env connector.Env) (*Connector, error) {
-	var problems []error
-	c.Validate(func(key, msg string) {
-		problems = append(problems, fmt.Errorf("oidc connector %q: %s: %s", env.ID, key, msg))
-	})
-	if err := errors.Join(problems...); err != nil {
+	if err := connector.Validate("oidc", env, c); err != nil {
 		return nil, err
 	}
 	client, err := httpClient(env.HTTPClient, c.RootCAs)
