@@ -24,6 +24,7 @@ import (
 // page to the RP, which verifies the ID token. Then the RP refreshes,
 // which refreshes at the upstream too: the groups changed there show.
 func TestBrowserFederation(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	root := newBrowser(t)
 	for _, tc := range []struct {

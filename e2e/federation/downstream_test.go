@@ -70,9 +70,10 @@ logger:
 
 // startDownstream builds the provider under test as `make run` does:
 // config.Load of a YAML file (written into t.TempDir()) and app.New with
-// the storage, signer and connector tables of the binaries, then serves
-// its handler on srv, whose listener fixed the issuer. Its log goes to the
-// test output.
+// the storage, signer and connector tables of the binaries (without the
+// Secrets Manager reader: the config has no secretsmanager: value), then
+// serves its handler on srv, whose listener fixed the issuer. Its log goes
+// to the test output.
 func startDownstream(t *testing.T, srv *httptest.Server, rp rpClient, conns ...upstreamConnector) {
 	t.Helper()
 	issuer := "http://" + srv.Listener.Addr().String()

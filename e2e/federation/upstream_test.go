@@ -3,7 +3,9 @@ package federation
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,9 @@ type thisUser struct {
 type thisOP struct {
 	Issuer string
 	store  *memory.Store
+	// down makes every endpoint answer 503, as a load balancer does in
+	// front of an upstream that is away.
+	down atomic.Bool
 }
 
 // startThisOP starts the upstream with one confidential client whose only
@@ -52,7 +57,14 @@ func startThisOP(t *testing.T, clientID, clientSecret, redirectURI string, user 
 	if err != nil {
 		t.Fatalf("oidc.New (upstream): %v", err)
 	}
-	srv.Config.Handler = p.Handler()
+	h := p.Handler()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if op.down.Load() {
+			http.Error(w, "upstream away", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	srv.Start()
 	t.Cleanup(srv.Close)
 	t.Logf("this-op: issuer %s", op.Issuer)
@@ -70,6 +82,14 @@ func (op *thisOP) putUser(t *testing.T, u thisUser) {
 		Name: u.Name, Groups: u.Groups, PasswordHash: hash})
 	if err != nil {
 		t.Fatalf("PutUser (upstream): %v", err)
+	}
+}
+
+// deleteUser removes the user from the upstream's password database.
+func (op *thisOP) deleteUser(t *testing.T, u thisUser) {
+	t.Helper()
+	if err := op.store.DeleteUser(context.Background(), u.UserID); err != nil {
+		t.Fatalf("DeleteUser (upstream): %v", err)
 	}
 }
 

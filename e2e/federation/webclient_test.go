@@ -42,6 +42,18 @@ func (w *webClient) get(step, u string) webPage {
 	return w.page(step, resp, err)
 }
 
+// getStatus follows u and returns the final status, whatever it is.
+func (w *webClient) getStatus(step, u string) int {
+	w.t.Helper()
+	resp, err := w.c.Get(u)
+	if err != nil {
+		w.t.Fatalf("%s: %v", step, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode
+}
+
 // submit posts p's form (its first) with its hidden fields and extra.
 func (w *webClient) submit(step string, p webPage, extra url.Values) webPage {
 	w.t.Helper()
@@ -78,6 +90,17 @@ func (p webPage) connectorLink(t *testing.T, name string) string {
 	m := re.FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("no link %q on %s:\n%s", "Sign in with "+name, p.url.Redacted(), p.text())
+	}
+	return p.resolve(t, html.UnescapeString(m[1]))
+}
+
+// link is the absolute href of the page's link whose text is text.
+func (p webPage) link(t *testing.T, text string) string {
+	t.Helper()
+	re := regexp.MustCompile(`<a\b[^>]*\bhref="([^"]+)"[^>]*>\s*` + regexp.QuoteMeta(html.EscapeString(text)) + `\s*</a>`)
+	m := re.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no link %q on %s:\n%s", text, p.url.Redacted(), p.text())
 	}
 	return p.resolve(t, html.UnescapeString(m[1]))
 }
