@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/internal/connector/github"
 )
 
@@ -49,41 +49,28 @@ rootCA: /etc/dex/ca.crt
 
 var env = map[string]string{"GITHUB_CLIENT_ID": "gh-id", "GITHUB_CLIENT_SECRET": "gh-secret"}
 
-// section returns body as a config section, with Dex's $VAR expansion,
-// read by config.Parse as any backend section is.
-func section(t *testing.T, body string) config.Section {
-	t.Helper()
-	doc := "issuer: https://id.example.com\nstorage:\n  type: memory\n  config:\n" +
-		"    " + strings.ReplaceAll(strings.TrimPrefix(body, "\n"), "\n", "\n    ") + "\n"
-	c, err := config.Parse([]byte(doc), "dex.yaml", func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config.Parse: %v", err)
-	}
-	return c.Storage.Config
-}
-
 func TestDexExampleLoads(t *testing.T) {
 	want := github.Config{ClientID: "gh-id", ClientSecret: "gh-secret", RedirectURI: "http://127.0.0.1:5556/dex/callback",
 		Orgs:          []github.Org{{Name: "my-organization"}, {Name: "my-organization-with-teams", Teams: []string{"red-team", "blue-team"}}},
 		TeamNameField: "slug"}
 	var got github.Config
-	if err := section(t, dexExample).Decode(&got); err != nil {
+	if err := connectortest.Section(t, dexExample, env).Decode(&got); err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("decoded %+v; want %+v", got, want)
 	}
-	if _, err := github.Open(t.Context(), section(t, dexExample), connector.Env{ID: "github"}); err != nil {
+	if _, err := github.Open(t.Context(), connectortest.Section(t, dexExample, env), connector.Env{ID: "github"}); err != nil {
 		t.Errorf("Open: %v", err)
 	}
 
 	want.HostName, want.RootCA = "git.example.com", "/etc/dex/ca.crt"
 	got = github.Config{}
-	if err := section(t, dexEnterprise).Decode(&got); err != nil || !reflect.DeepEqual(got, want) {
+	if err := connectortest.Section(t, dexEnterprise, env).Decode(&got); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Enterprise example: %+v, %v; want %+v", got, err, want)
 	}
 	// Open reads rootCA: a missing file is an error at start, not at login.
-	if _, err := github.Open(t.Context(), section(t, dexEnterprise), connector.Env{}); err == nil || !strings.Contains(err.Error(), "rootCA") {
+	if _, err := github.Open(t.Context(), connectortest.Section(t, dexEnterprise, env), connector.Env{}); err == nil || !strings.Contains(err.Error(), "rootCA") {
 		t.Errorf("Open with a missing rootCA file: %v; want an error naming rootCA", err)
 	}
 }
@@ -106,7 +93,7 @@ func TestConfigRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := github.Open(t.Context(), section(t, tt.body), connector.Env{})
+			_, err := github.Open(t.Context(), connectortest.Section(t, tt.body, env), connector.Env{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Open: %v; want an error naming %s", err, tt.want)
 			}

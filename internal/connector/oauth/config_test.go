@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/internal/connector/oauth"
 )
 
@@ -46,19 +46,6 @@ claimMapping:
 
 var env = map[string]string{"REDDIT_CLIENT_ID": "r-id", "REDDIT_CLIENT_SECRET": "r-secret"}
 
-// section returns body as a config section, with Dex's $VAR expansion,
-// read by config.Parse as any backend section is.
-func section(t *testing.T, body string) config.Section {
-	t.Helper()
-	doc := "issuer: https://id.example.com\nstorage:\n  type: memory\n  config:\n" +
-		"    " + strings.ReplaceAll(strings.TrimPrefix(body, "\n"), "\n", "\n    ") + "\n"
-	c, err := config.Parse([]byte(doc), "dex.yaml", func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config.Parse: %v", err)
-	}
-	return c.Storage.Config
-}
-
 func TestDexExampleLoads(t *testing.T) {
 	want := oauth.Config{ClientID: "r-id", ClientSecret: "r-secret", RedirectURI: "http://127.0.0.1:5556/dex/callback",
 		TokenURL: "https://www.reddit.com/api/v1/access_token", AuthorizationURL: "https://www.reddit.com/api/v1/authorize",
@@ -66,13 +53,13 @@ func TestDexExampleLoads(t *testing.T) {
 		ClaimMapping: oauth.ClaimMapping{UserNameKey: "name", PreferredUsernameKey: "name", EmailKey: "email",
 			EmailVerifiedKey: "has_verified_email", GroupsKey: "groups"}}
 	var got oauth.Config
-	if err := section(t, dexExample).Decode(&got); err != nil {
+	if err := connectortest.Section(t, dexExample, env).Decode(&got); err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("decoded %+v; want %+v", got, want)
 	}
-	if _, err := oauth.Open(t.Context(), section(t, dexExample), connector.Env{ID: "reddit"}); err != nil {
+	if _, err := oauth.Open(t.Context(), connectortest.Section(t, dexExample, env), connector.Env{ID: "reddit"}); err != nil {
 		t.Errorf("Open: %v", err)
 	}
 }
@@ -91,7 +78,7 @@ func TestConfigRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := oauth.Open(t.Context(), section(t, tt.body), connector.Env{})
+			_, err := oauth.Open(t.Context(), connectortest.Section(t, tt.body, env), connector.Env{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Open: %v; want an error naming %s", err, tt.want)
 			}
@@ -99,7 +86,7 @@ func TestConfigRefused(t *testing.T) {
 	}
 	// http on a loopback address is for local use, and loads.
 	loop := strings.ReplaceAll(base, "https://as.example.com", "http://127.0.0.1:5557")
-	if _, err := oauth.Open(t.Context(), section(t, loop), connector.Env{}); err != nil {
+	if _, err := oauth.Open(t.Context(), connectortest.Section(t, loop, env), connector.Env{}); err != nil {
 		t.Errorf("loopback http: %v", err)
 	}
 }

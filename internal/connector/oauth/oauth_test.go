@@ -9,27 +9,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 var offline = oidc.ConnectorScopes{Groups: true, OfflineAccess: true}
 
 func TestLoginThroughProvider(t *testing.T) {
-	up := newUpstream(t)
-	c := up.connector(up.config(), 5*time.Second)
-	loginURL, _, err := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
+	loginURL, _, err := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := mustQuery(t, loginURL); q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") != "st" {
 		t.Errorf("login URL query %v; want PKCE S256 and the state", q)
 	}
-	id, err := up.login(c, offline)
+	id, err := connectortest.Login(t, c, offline)
 	if err != nil {
 		t.Fatalf("HandleCallback: %v", err)
 	}
-	want := oidc.Identity{UserID: oidc.Subject(adaID, oidc.ConnectorLocal), Username: "Ada Lovelace", PreferredUsername: "ada",
-		Email: adaEmail, EmailVerified: true, Groups: []string{"admins"}}
+	want := oidc.Identity{UserID: oidc.Subject(connectortest.UserSubject, oidc.ConnectorLocal), Username: "Ada Lovelace", PreferredUsername: "ada",
+		Email: connectortest.UserEmail, EmailVerified: true, Groups: []string{"admins", "staff"}}
 	data := id.ConnectorData
 	id.ConnectorData = nil
 	if !equalIdentity(id, want) {
@@ -39,23 +40,21 @@ func TestLoginThroughProvider(t *testing.T) {
 		t.Error("no refresh token kept with offline_access")
 	}
 	// Without offline_access nothing is kept; without groups, no groups.
-	id, err = up.login(c, oidc.ConnectorScopes{})
+	id, err = connectortest.Login(t, c, oidc.ConnectorScopes{})
 	if err != nil || id.ConnectorData != nil || id.Groups != nil {
 		t.Errorf("without scopes: %+v, %v; want no data and no groups", id, err)
 	}
 }
 
 func TestRefreshThroughProvider(t *testing.T) {
-	up := newUpstream(t)
-	c := up.connector(up.config(), 5*time.Second)
-	id, err := up.login(c, offline)
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
+	id, err := connectortest.Login(t, c, offline)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Ada's groups change upstream: the refresh sees them.
-	u, _ := up.store.User(t.Context(), adaID)
-	u.Groups = []string{"admins", "operators"}
-	up.putUser(u)
+	up.PutUser(t, []string{"admins", "operators"}, true)
 	got, err := c.Refresh(t.Context(), offline, id)
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
@@ -71,7 +70,7 @@ func TestRefreshThroughProvider(t *testing.T) {
 		t.Fatalf("second Refresh: %v", err)
 	}
 	// Ada is deleted upstream: the refresh token is refused.
-	if err := up.store.DeleteUser(t.Context(), adaID); err != nil {
+	if err := up.Store.DeleteUser(t.Context(), connectortest.UserSubject); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Refresh(t.Context(), offline, got); !errors.Is(err, oidc.ErrUserGone) {
@@ -82,8 +81,8 @@ func TestRefreshThroughProvider(t *testing.T) {
 // TestRefreshWithoutRefreshToken: an access token alone is used on
 // userinfo; refused there (401), the user is gone.
 func TestRefreshWithoutRefreshToken(t *testing.T) {
-	up := newUpstream(t)
-	c := up.connector(up.config(), 5*time.Second)
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
 	id := oidc.Identity{UserID: "x", ConnectorData: []byte(`{"accessToken":"not-a-token"}`)}
 	if _, err := c.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
 		t.Errorf("Refresh with a refused access token: %v; want ErrUserGone", err)
@@ -94,10 +93,10 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 }
 
 func TestDeclined(t *testing.T) {
-	up := newUpstream(t)
-	c := up.connector(up.config(), 5*time.Second)
-	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
-	r := callback(t, up.browser(loginURL, false))
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
+	r := connectortest.CallbackRequest(t, connectortest.Browse(t, loginURL, true))
 	if r.FormValue("error") != "access_denied" {
 		t.Fatalf("upstream answered %v; want access_denied", r.Form)
 	}
@@ -107,25 +106,26 @@ func TestDeclined(t *testing.T) {
 }
 
 func TestCallbackRefused(t *testing.T) {
-	up := newUpstream(t)
-	c := up.connector(up.config(), 5*time.Second)
-	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
-	loc := up.browser(loginURL, true)
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
+	cb := connectortest.Browse(t, loginURL, false)
 	// Another login's verifier: the upstream refuses the code (PKCE).
-	_, other, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
+	_, other, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
 	var ue *oidc.UpstreamError
-	if _, err := c.HandleCallback(t.Context(), offline, other, callback(t, loc)); !errors.As(err, &ue) {
+	if _, err := c.HandleCallback(t.Context(), offline, other, connectortest.CallbackRequest(t, cb)); !errors.As(err, &ue) {
 		t.Errorf("code with a wrong verifier: %v; want an UpstreamError", err)
 	}
 	// The right verifier redeems it, once (RFC 6749 §4.1.2: single use).
-	if _, err := c.HandleCallback(t.Context(), offline, data, callback(t, loc)); err != nil {
+	if _, err := c.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb)); err != nil {
 		t.Errorf("code with its verifier: %v", err)
 	}
-	if _, err := c.HandleCallback(t.Context(), offline, data, callback(t, loc)); !errors.As(err, &ue) {
+	if _, err := c.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb)); !errors.As(err, &ue) {
 		t.Errorf("code used twice: %v; want an UpstreamError", err)
 	}
 	for _, q := range []string{"error=server_error&error_description=boom", "error=%3Cb%3E", "state=st"} {
-		_, err := c.HandleCallback(t.Context(), offline, data, callback(t, callbackURL+"?"+q))
+		cb, _ := url.Parse(connectortest.CallbackURL + "?" + q)
+		_, err := c.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb))
 		if !errors.As(err, &ue) || strings.ContainsAny(ue.Reason, "<>") || strings.Contains(ue.Reason, "boom") {
 			t.Errorf("%s: %v; want an UpstreamError with a safe reason", q, err)
 		}
@@ -133,7 +133,7 @@ func TestCallbackRefused(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	up := newUpstream(t)
+	up := connectortest.NewUpstream(t)
 	tests := []struct {
 		name    string
 		fail    int
@@ -147,35 +147,58 @@ func TestUnavailable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := up.connector(up.config(), 250*time.Millisecond)
-			id, err := up.login(c, offline)
+			c := open(t, upstreamConfig(up), 250*time.Millisecond)
+			id, err := connectortest.Login(t, c, offline)
 			if err != nil {
 				t.Fatal(err)
 			}
-			loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
-			r := callback(t, up.browser(loginURL, true))
-			up.fail.Store(int32(tt.fail))
-			up.delay.Store(int64(tt.delay))
+			loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
+			r := connectortest.CallbackRequest(t, connectortest.Browse(t, loginURL, false))
+			up.Fail.Store(int32(tt.fail))
+			up.Delay.Store(int64(tt.delay))
 			if tt.refresh {
 				_, err = c.Refresh(t.Context(), offline, id)
 			} else {
 				_, err = c.HandleCallback(t.Context(), offline, data, r)
 			}
-			up.fail.Store(0)
-			up.delay.Store(0)
+			up.Fail.Store(0)
+			up.Delay.Store(0)
 			if !errors.Is(err, oidc.ErrUnavailable) {
 				t.Errorf("got %v; want ErrUnavailable", err)
 			}
 		})
 	}
 	// Nobody listening.
-	cfg := up.config()
+	cfg := upstreamConfig(up)
 	cfg.TokenURL = "http://127.0.0.1:1/token"
-	c := up.connector(cfg, time.Second)
-	loginURL, data, _ := c.LoginURL(t.Context(), offline, callbackURL, "st")
-	r := callback(t, up.browser(loginURL, true))
+	c := open(t, cfg, time.Second)
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
+	r := connectortest.CallbackRequest(t, connectortest.Browse(t, loginURL, false))
 	if _, err := c.HandleCallback(t.Context(), offline, data, r); !errors.Is(err, oidc.ErrUnavailable) {
 		t.Errorf("closed port: %v; want ErrUnavailable", err)
+	}
+}
+
+// TestTokenRefusedWithoutCode: a 4xx token answer without an OAuth error
+// code is a refusal, not an outage, although oauth2's text for it starts
+// as a failed read does.
+func TestTokenRefusedWithoutCode(t *testing.T) {
+	up := connectortest.NewUpstream(t)
+	c := open(t, upstreamConfig(up), 5*time.Second)
+	id, err := connectortest.Login(t, c, offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
+	r := connectortest.CallbackRequest(t, connectortest.Browse(t, loginURL, false))
+	up.Fail.Store(http.StatusBadRequest)
+	defer up.Fail.Store(0)
+	var ue *oidc.UpstreamError
+	if _, err := c.HandleCallback(t.Context(), offline, data, r); !errors.As(err, &ue) || errors.Is(err, oidc.ErrUnavailable) {
+		t.Errorf("HandleCallback: %v; want an UpstreamError, not ErrUnavailable", err)
+	}
+	if _, err := c.Refresh(t.Context(), offline, id); err == nil || errors.Is(err, oidc.ErrUnavailable) || errors.Is(err, oidc.ErrUserGone) {
+		t.Errorf("Refresh: %v; want an error, neither ErrUnavailable nor ErrUserGone", err)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/internal/connector/openid"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -81,7 +81,7 @@ func (a *adversary) serveToken(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.lastReq = r.PostForm
 	status, stall, forge, signer := a.token, a.stall, a.forge, a.signer
-	claims := map[string]any{"iss": a.issuer, "sub": "user-1", "aud": clientID, "nonce": a.nonce,
+	claims := map[string]any{"iss": a.issuer, "sub": "user-1", "aud": connectortest.ClientID, "nonce": a.nonce,
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
 		"name": "Mallory", "email": "m@example.com", "email_verified": true}
 	a.mu.Unlock()
@@ -126,21 +126,21 @@ func writeJSON(w http.ResponseWriter, v any) {
 // code, as if the browser came back.
 func (a *adversary) callback(t *testing.T, k *openid.Connector) (oidc.Identity, error) {
 	t.Helper()
-	loginURL, data, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, callbackURL, "s")
+	loginURL, data, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, connectortest.CallbackURL, "s")
 	if err != nil {
 		return oidc.Identity{}, err
 	}
 	a.mu.Lock()
 	a.nonce = mustQuery(t, loginURL).Get("nonce")
 	a.mu.Unlock()
-	cb, _ := url.Parse(callbackURL + "?code=c-1&state=s")
-	return k.HandleCallback(t.Context(), oidc.ConnectorScopes{}, data, callbackRequest(t, cb))
+	cb, _ := url.Parse(connectortest.CallbackURL + "?code=c-1&state=s")
+	return k.HandleCallback(t.Context(), oidc.ConnectorScopes{}, data, connectortest.CallbackRequest(t, cb))
 }
 
 func (a *adversary) open(t *testing.T, timeout time.Duration) *openid.Connector {
 	t.Helper()
-	k, err := openid.New(openid.Config{Issuer: a.issuer, ClientID: clientID, ClientSecret: clientSecret},
-		connector.Env{ID: "adversary", CallbackURL: callbackURL, HTTPClient: &http.Client{Transport: transport, Timeout: timeout}})
+	k, err := openid.New(openid.Config{Issuer: a.issuer, ClientID: connectortest.ClientID, ClientSecret: connectortest.ClientSecret},
+		connectortest.Env("adversary", timeout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestUpstreamUnavailable(t *testing.T) {
 		a := newAdversary(t)
 		k := a.open(t, 300*time.Millisecond)
 		a.srv.Close()
-		if _, _, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, callbackURL, "s"); !errors.Is(err, oidc.ErrUnavailable) {
+		if _, _, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, connectortest.CallbackURL, "s"); !errors.Is(err, oidc.ErrUnavailable) {
 			t.Errorf("LoginURL with the upstream down: %v; want ErrUnavailable", err)
 		}
 	})

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/internal/connector/openid"
 )
 
@@ -112,19 +112,6 @@ const everyKey = `
 
 var testEnv = map[string]string{"GOOGLE_CLIENT_ID": "id-from-env", "GOOGLE_CLIENT_SECRET": "secret-from-env", "SECRET": "s3"}
 
-// section parses block as a connector's config section. The section is
-// parsed at storage.config, which holds any backend's section: the same
-// Section and decoder a connectors[].config entry gets.
-func section(t *testing.T, block string) config.Section {
-	t.Helper()
-	yaml := "issuer: https://id.example.com\nstorage:\n  type: memory\n  config:\n" + block
-	c, err := config.Parse([]byte(yaml), "dex.yaml", func(k string) string { return testEnv[k] })
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	return c.Storage.Config
-}
-
 // noNetwork fails any request: Open must not do network I/O.
 type noNetwork struct{ t *testing.T }
 
@@ -136,7 +123,7 @@ func (n noNetwork) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestDexExampleLoads(t *testing.T) {
 	for name, block := range map[string]string{"documented example": dexExample, "every key": everyKey} {
 		t.Run(name, func(t *testing.T) {
-			s := section(t, block)
+			s := connectortest.Section(t, block, testEnv)
 			var c openid.Config
 			if err := s.Decode(&c); err != nil {
 				t.Fatalf("Decode: %v", err)
@@ -172,7 +159,7 @@ func TestConfigRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := openid.Open(t.Context(), section(t, tt.block), connector.Env{ID: "up"})
+			_, err := openid.Open(t.Context(), connectortest.Section(t, tt.block, testEnv), connector.Env{ID: "up"})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v; want an error saying %q", err, tt.want)
 			}

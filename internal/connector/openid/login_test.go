@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -15,9 +16,9 @@ var offline = oidc.ConnectorScopes{OfflineAccess: true, Groups: true}
 
 // TestLogin: a full login at the real upstream, with PKCE and a nonce.
 func TestLogin(t *testing.T) {
-	u := newUpstream(t)
-	k := open(t, u.config())
-	loginURL, data, err := k.LoginURL(t.Context(), offline, callbackURL, "state-123")
+	u := connectortest.NewUpstream(t)
+	k := open(t, upstreamConfig(u))
+	loginURL, data, err := k.LoginURL(t.Context(), offline, connectortest.CallbackURL, "state-123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]string{"state": "state-123", "nonce": d.N, "code_challenge_method": "S256",
-		"redirect_uri": callbackURL, "prompt": "consent", "client_id": clientID, "response_type": "code"} {
+		"redirect_uri": connectortest.CallbackURL, "prompt": "consent", "client_id": connectortest.ClientID, "response_type": "code"} {
 		if got := q.Get(key); got != want || want == "" {
 			t.Errorf("%s = %q; want %q", key, got, want)
 		}
@@ -38,18 +39,18 @@ func TestLogin(t *testing.T) {
 	if scope := strings.Fields(q.Get("scope")); !slices.Equal(scope, []string{"openid", "profile", "email", "offline_access", "groups"}) {
 		t.Errorf("scope %q", scope)
 	}
-	cb := browse(t, loginURL, false)
-	if cb.Query().Get("iss") != u.issuer {
+	cb := connectortest.Browse(t, loginURL, false)
+	if cb.Query().Get("iss") != u.URL {
 		t.Errorf("the upstream sent iss %q", cb.Query().Get("iss"))
 	}
-	id, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb))
+	id, err := k.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb))
 	if err != nil {
 		t.Fatalf("HandleCallback: %v", err)
 	}
-	want := oidc.Subject(userSubject, oidc.ConnectorLocal) // the upstream's Dex-encoded sub
-	if id.UserID != want || id.Username != "Ada Lovelace" || id.PreferredUsername != "ada" || id.Email != userEmail ||
+	want := oidc.Subject(connectortest.UserSubject, oidc.ConnectorLocal) // the upstream's Dex-encoded sub
+	if id.UserID != want || id.Username != "Ada Lovelace" || id.PreferredUsername != "ada" || id.Email != connectortest.UserEmail ||
 		!id.EmailVerified || !slices.Equal(id.Groups, []string{"admins", "staff"}) {
-		t.Errorf("identity %+v; want user %s, Ada Lovelace, ada, %s, verified, [admins staff]", id, want, userEmail)
+		t.Errorf("identity %+v; want user %s, Ada Lovelace, ada, %s, verified, [admins staff]", id, want, connectortest.UserEmail)
 	}
 	var cd map[string]string
 	if err := json.Unmarshal(id.ConnectorData, &cd); err != nil || cd["rt"] == "" {
@@ -60,16 +61,16 @@ func TestLogin(t *testing.T) {
 // TestLoginNoOfflineNoGroups: without offline access no refresh token is
 // kept and no prompt is sent; without the groups scope no groups return.
 func TestLoginNoOfflineNoGroups(t *testing.T) {
-	u := newUpstream(t)
-	k := open(t, u.config())
-	loginURL, _, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, callbackURL, "s")
+	u := connectortest.NewUpstream(t)
+	k := open(t, upstreamConfig(u))
+	loginURL, _, err := k.LoginURL(t.Context(), oidc.ConnectorScopes{}, connectortest.CallbackURL, "s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := mustQuery(t, loginURL); q.Has("prompt") || strings.Contains(q.Get("scope"), "offline_access") || strings.Contains(q.Get("scope"), "groups") {
 		t.Errorf("login URL %s asks for offline access or groups", loginURL)
 	}
-	id, err := login(t, k, oidc.ConnectorScopes{})
+	id, err := connectortest.Login(t, k, oidc.ConnectorScopes{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +82,13 @@ func TestLoginNoOfflineNoGroups(t *testing.T) {
 // TestRefresh: the upstream refresh token works, rotates, and carries
 // group changes made upstream.
 func TestRefresh(t *testing.T) {
-	u := newUpstream(t)
-	k := open(t, u.config())
-	id, err := login(t, k, offline)
+	u := connectortest.NewUpstream(t)
+	k := open(t, upstreamConfig(u))
+	id, err := connectortest.Login(t, k, offline)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.putUser(t, []string{"staff", "auditors"}, true)
+	u.PutUser(t, []string{"staff", "auditors"}, true)
 	fresh, err := k.Refresh(t.Context(), offline, id)
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
@@ -107,13 +108,13 @@ func TestRefresh(t *testing.T) {
 
 // TestRefreshUserGone: a user deleted upstream is gone at refresh.
 func TestRefreshUserGone(t *testing.T) {
-	u := newUpstream(t)
-	k := open(t, u.config())
-	id, err := login(t, k, offline)
+	u := connectortest.NewUpstream(t)
+	k := open(t, upstreamConfig(u))
+	id, err := connectortest.Login(t, k, offline)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.store.DeleteUser(t.Context(), userSubject); err != nil {
+	if err := u.Store.DeleteUser(t.Context(), connectortest.UserSubject); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := k.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
@@ -124,18 +125,18 @@ func TestRefreshUserGone(t *testing.T) {
 // TestRefreshOutsideAllowedGroups: a user moved out of allowedGroups
 // upstream is gone at refresh.
 func TestRefreshOutsideAllowedGroups(t *testing.T) {
-	u := newUpstream(t)
-	c := u.config()
+	u := connectortest.NewUpstream(t)
+	c := upstreamConfig(u)
 	c.AllowedGroups = []string{"admins"}
 	k := open(t, c)
-	id, err := login(t, k, offline)
+	id, err := connectortest.Login(t, k, offline)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(id.Groups, []string{"admins"}) {
 		t.Errorf("groups %q; want those allowed: [admins]", id.Groups)
 	}
-	u.putUser(t, []string{"staff"}, true)
+	u.PutUser(t, []string{"staff"}, true)
 	if _, err := k.Refresh(t.Context(), offline, id); !errors.Is(err, oidc.ErrUserGone) {
 		t.Errorf("Refresh outside allowedGroups: %v; want ErrUserGone", err)
 	}
@@ -143,7 +144,7 @@ func TestRefreshOutsideAllowedGroups(t *testing.T) {
 
 // TestRefreshWithoutToken: no refresh token, the identity is unchanged.
 func TestRefreshWithoutToken(t *testing.T) {
-	k := open(t, newUpstream(t).config())
+	k := open(t, upstreamConfig(connectortest.NewUpstream(t)))
 	id := oidc.Identity{UserID: "u", Email: "e@example.com", Groups: []string{"g"}}
 	got, err := k.Refresh(t.Context(), offline, id)
 	if err != nil || got.UserID != "u" || !slices.Equal(got.Groups, id.Groups) {
@@ -154,40 +155,40 @@ func TestRefreshWithoutToken(t *testing.T) {
 // TestLoginFailures are logins the connector refuses at the real upstream.
 func TestLoginFailures(t *testing.T) {
 	t.Run("access_denied", func(t *testing.T) {
-		u := newUpstream(t)
-		k := open(t, u.config())
-		loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
-		cb := browse(t, loginURL, true)
+		u := connectortest.NewUpstream(t)
+		k := open(t, upstreamConfig(u))
+		loginURL, data, _ := k.LoginURL(t.Context(), offline, connectortest.CallbackURL, "s")
+		cb := connectortest.Browse(t, loginURL, true)
 		if cb.Query().Get("error") != "access_denied" {
 			t.Fatalf("the upstream answered %s", cb)
 		}
-		if _, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb)); !errors.Is(err, oidc.ErrUpstreamDenied) {
+		if _, err := k.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb)); !errors.Is(err, oidc.ErrUpstreamDenied) {
 			t.Errorf("got %v; want ErrUpstreamDenied", err)
 		}
 	})
 	t.Run("unverified email", func(t *testing.T) {
-		u := newUpstream(t)
-		u.putUser(t, []string{"staff"}, false)
-		_, err := login(t, open(t, u.config()), offline)
+		u := connectortest.NewUpstream(t)
+		u.PutUser(t, []string{"staff"}, false)
+		_, err := connectortest.Login(t, open(t, upstreamConfig(u)), offline)
 		wantUpstreamError(t, err, "not verified")
 	})
 	t.Run("outside allowedGroups", func(t *testing.T) {
-		u := newUpstream(t)
-		c := u.config()
+		u := connectortest.NewUpstream(t)
+		c := upstreamConfig(u)
 		c.AllowedGroups = []string{"wizards"}
-		_, err := login(t, open(t, c), offline)
+		_, err := connectortest.Login(t, open(t, c), offline)
 		wantUpstreamError(t, err, "not in a group")
 	})
 	t.Run("nonce mismatch", func(t *testing.T) {
-		u := newUpstream(t)
-		k := open(t, u.config())
-		loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
-		cb := browse(t, loginURL, false)
+		u := connectortest.NewUpstream(t)
+		k := open(t, upstreamConfig(u))
+		loginURL, data, _ := k.LoginURL(t.Context(), offline, connectortest.CallbackURL, "s")
+		cb := connectortest.Browse(t, loginURL, false)
 		var d map[string]string
 		_ = json.Unmarshal(data, &d)
 		d["n"] = "another-nonce-of-another-login-0123456789abc"
 		tampered, _ := json.Marshal(d)
-		_, err := k.HandleCallback(t.Context(), offline, tampered, callbackRequest(t, cb))
+		_, err := k.HandleCallback(t.Context(), offline, tampered, connectortest.CallbackRequest(t, cb))
 		wantUpstreamError(t, err, "nonce")
 	})
 	for _, tt := range []struct{ name, iss, want string }{
@@ -195,10 +196,10 @@ func TestLoginFailures(t *testing.T) {
 		{"missing iss", "", "lacks its iss"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t)
-			k := open(t, u.config())
-			loginURL, data, _ := k.LoginURL(t.Context(), offline, callbackURL, "s")
-			cb := browse(t, loginURL, false)
+			u := connectortest.NewUpstream(t)
+			k := open(t, upstreamConfig(u))
+			loginURL, data, _ := k.LoginURL(t.Context(), offline, connectortest.CallbackURL, "s")
+			cb := connectortest.Browse(t, loginURL, false)
 			q := cb.Query()
 			if tt.iss == "" {
 				q.Del("iss")
@@ -206,7 +207,7 @@ func TestLoginFailures(t *testing.T) {
 				q.Set("iss", tt.iss)
 			}
 			cb.RawQuery = q.Encode()
-			_, err := k.HandleCallback(t.Context(), offline, data, callbackRequest(t, cb))
+			_, err := k.HandleCallback(t.Context(), offline, data, connectortest.CallbackRequest(t, cb))
 			wantUpstreamError(t, err, tt.want)
 		})
 	}
