@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,66 +14,23 @@ import (
 
 var offline = oidc.ConnectorScopes{Groups: true, OfflineAccess: true}
 
-func TestLoginThroughProvider(t *testing.T) {
-	up := connectortest.NewUpstream(t)
-	c := open(t, upstreamConfig(up), 5*time.Second)
+// TestContract: logins and refreshes through the upstream (this
+// provider), as every connector type passes them.
+func TestContract(t *testing.T) {
+	connectortest.Contract(t, func(t *testing.T, u *connectortest.Upstream) connectortest.Connector {
+		return open(t, upstreamConfig(u), 5*time.Second)
+	})
+}
+
+// TestLoginURL: PKCE S256 always, and the state.
+func TestLoginURL(t *testing.T) {
+	c := open(t, upstreamConfig(connectortest.NewUpstream(t)), 5*time.Second)
 	loginURL, _, err := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := mustQuery(t, loginURL); q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") != "st" {
 		t.Errorf("login URL query %v; want PKCE S256 and the state", q)
-	}
-	id, err := connectortest.Login(t, c, offline)
-	if err != nil {
-		t.Fatalf("HandleCallback: %v", err)
-	}
-	want := oidc.Identity{UserID: oidc.Subject(connectortest.UserSubject, oidc.ConnectorLocal), Username: "Ada Lovelace", PreferredUsername: "ada",
-		Email: connectortest.UserEmail, EmailVerified: true, Groups: []string{"admins", "staff"}}
-	data := id.ConnectorData
-	id.ConnectorData = nil
-	if !equalIdentity(id, want) {
-		t.Errorf("identity %+v; want %+v", id, want)
-	}
-	if !strings.Contains(string(data), `"refreshToken"`) {
-		t.Error("no refresh token kept with offline_access")
-	}
-	// Without offline_access nothing is kept; without groups, no groups.
-	id, err = connectortest.Login(t, c, oidc.ConnectorScopes{})
-	if err != nil || id.ConnectorData != nil || id.Groups != nil {
-		t.Errorf("without scopes: %+v, %v; want no data and no groups", id, err)
-	}
-}
-
-func TestRefreshThroughProvider(t *testing.T) {
-	up := connectortest.NewUpstream(t)
-	c := open(t, upstreamConfig(up), 5*time.Second)
-	id, err := connectortest.Login(t, c, offline)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Ada's groups change upstream: the refresh sees them.
-	up.PutUser(t, []string{"admins", "operators"}, true)
-	got, err := c.Refresh(t.Context(), offline, id)
-	if err != nil {
-		t.Fatalf("Refresh: %v", err)
-	}
-	if !slices.Equal(got.Groups, []string{"admins", "operators"}) || got.UserID != id.UserID {
-		t.Errorf("refreshed %+v; want groups [admins operators], the same user", got)
-	}
-	if string(got.ConnectorData) == string(id.ConnectorData) {
-		t.Error("the rotated refresh token was not kept")
-	}
-	// The rotated token refreshes again.
-	if got, err = c.Refresh(t.Context(), offline, got); err != nil {
-		t.Fatalf("second Refresh: %v", err)
-	}
-	// Ada is deleted upstream: the refresh token is refused.
-	if err := up.Store.DeleteUser(t.Context(), connectortest.UserSubject); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Refresh(t.Context(), offline, got); !errors.Is(err, oidc.ErrUserGone) {
-		t.Errorf("Refresh of a deleted user: %v; want ErrUserGone", err)
 	}
 }
 
@@ -89,19 +45,6 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 	}
 	if _, err := c.Refresh(t.Context(), offline, oidc.Identity{UserID: "x"}); err == nil || errors.Is(err, oidc.ErrUserGone) {
 		t.Errorf("Refresh without data: %v; want an error, not ErrUserGone", err)
-	}
-}
-
-func TestDeclined(t *testing.T) {
-	up := connectortest.NewUpstream(t)
-	c := open(t, upstreamConfig(up), 5*time.Second)
-	loginURL, data, _ := c.LoginURL(t.Context(), offline, connectortest.CallbackURL, "st")
-	r := connectortest.CallbackRequest(t, connectortest.Browse(t, loginURL, true))
-	if r.FormValue("error") != "access_denied" {
-		t.Fatalf("upstream answered %v; want access_denied", r.Form)
-	}
-	if _, err := c.HandleCallback(t.Context(), offline, data, r); !errors.Is(err, oidc.ErrUpstreamDenied) {
-		t.Errorf("HandleCallback: %v; want ErrUpstreamDenied", err)
 	}
 }
 
@@ -209,9 +152,4 @@ func mustQuery(t *testing.T, raw string) url.Values {
 		t.Fatal(err)
 	}
 	return u.Query()
-}
-
-func equalIdentity(a, b oidc.Identity) bool {
-	return a.UserID == b.UserID && a.Username == b.Username && a.PreferredUsername == b.PreferredUsername &&
-		a.Email == b.Email && a.EmailVerified == b.EmailVerified && slices.Equal(a.Groups, b.Groups)
 }
