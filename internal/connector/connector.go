@@ -9,8 +9,6 @@ package connector
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -50,15 +48,4 @@ func Open[C any, K oidc.CallbackConnector](section config.Section, env Env, buil
 		return nil, err // never a typed nil in the interface
 	}
 	return k, nil
-}
-
-// Validate runs c's checks for a constructor called without Open, so
-// that no connector is built from a config Open would refuse. kind is the
-// connector type, named in the errors with env.ID.
-func Validate(kind string, env Env, c config.Validator) error {
-	var problems []error
-	c.Validate(func(key, msg string) {
-		problems = append(problems, fmt.Errorf("%s connector %q: %s: %s", kind, env.ID, key, msg))
-	})
-	return errors.Join(problems...)
 }

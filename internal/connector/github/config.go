@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connector"
 )
 
 // Config is connectors[].config for type github: Dex's keys.
@@ -35,8 +36,8 @@ type Config struct {
 	PreferredEmailDomain string `yaml:"preferredEmailDomain" config:"expand"`
 	// HostName is a GitHub Enterprise Server host (host or host:port).
 	HostName string `yaml:"hostName" config:"expand"`
-	// RootCA is a PEM file of roots trusted for HostName, besides the
-	// system's.
+	// RootCA is a PEM file (or base64 of PEM) of roots trusted for
+	// HostName, besides the system's.
 	RootCA string `yaml:"rootCA" config:"expand"`
 }
 
@@ -57,11 +58,7 @@ func (c Config) Validate(report func(key, msg string)) {
 	if c.ClientSecret == "" {
 		report("clientSecret", "required for connector type github")
 	}
-	if c.RedirectURI != "" {
-		if u, err := url.Parse(c.RedirectURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-			report("redirectURI", fmt.Sprintf("%q is not an absolute http(s) URL without a fragment", c.RedirectURI))
-		}
-	}
+	connector.CheckURL(report, "redirectURI", c.RedirectURI, false)
 	if c.Org != "" && len(c.Orgs) > 0 {
 		report("org", "org and orgs cannot both be set (org is Dex's deprecated form of orgs)")
 	}

@@ -2,13 +2,13 @@ package openid
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/connector"
 )
 
 // Config is connectors[].config for type oidc: Dex's keys with Dex's
@@ -113,15 +113,18 @@ var _ config.Validator = Config{}
 
 // Validate implements config.Validator.
 func (c Config) Validate(report func(key, msg string)) {
-	checkURL(report, "issuer", c.Issuer, true)
+	connector.CheckURL(report, "issuer", c.Issuer, true)
+	if u, err := url.Parse(c.Issuer); err == nil && (u.RawQuery != "" || u.ForceQuery) {
+		report("issuer", fmt.Sprintf("%q must not have a query (OpenID Connect Discovery §4)", c.Issuer))
+	}
 	if c.ClientID == "" {
 		report("clientID", "required: the client id registered at the upstream")
 	}
-	checkURL(report, "redirectURI", c.RedirectURI, false)
+	connector.CheckURL(report, "redirectURI", c.RedirectURI, false)
 	o := c.ProviderDiscoveryOverrides
-	checkURL(report, "providerDiscoveryOverrides.tokenURL", o.TokenURL, false)
-	checkURL(report, "providerDiscoveryOverrides.authURL", o.AuthURL, false)
-	checkURL(report, "providerDiscoveryOverrides.jwksURL", o.JWKSURL, false)
+	connector.CheckURL(report, "providerDiscoveryOverrides.tokenURL", o.TokenURL, false)
+	connector.CheckURL(report, "providerDiscoveryOverrides.authURL", o.AuthURL, false)
+	connector.CheckURL(report, "providerDiscoveryOverrides.jwksURL", o.JWKSURL, false)
 	if c.InsecureSkipVerify {
 		report("insecureSkipVerify", "not supported: the upstream's TLS certificate is always verified (trust a private CA with rootCAs)")
 	}
@@ -159,35 +162,6 @@ func (c Config) Validate(report func(key, msg string)) {
 			report(fmt.Sprintf("scopes[%d]", i), fmt.Sprintf("%q is not a scope", s))
 		}
 	}
-}
-
-// checkURL reports a URL that is not absolute https (OpenID Connect
-// Discovery §3: the issuer "MUST" use https; so must every endpoint), or
-// http on a loopback host (for local upstreams and tests).
-func checkURL(report func(key, msg string), key, raw string, required bool) {
-	if raw == "" {
-		if required {
-			report(key, "required")
-		}
-		return
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		report(key, fmt.Sprintf("%q is not an absolute https URL", raw))
-	case u.Scheme == "http" && !loopback(u.Hostname()):
-		report(key, fmt.Sprintf("%q: must use https (http only on a loopback host)", raw))
-	case u.User != nil || u.Fragment != "" || (key == "issuer" && u.RawQuery != ""):
-		report(key, fmt.Sprintf("%q must not have user information, a fragment, or (an issuer) a query", raw))
-	}
-}
-
-// loopback reports whether host is a loopback address or localhost.
-func loopback(host string) bool {
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.IsLoopback()
-	}
-	return host == "localhost"
 }
 
 // brokenBasicAuth are Dex's hosts that refuse client_secret_basic.
