@@ -50,7 +50,7 @@ func openConnectors(ctx context.Context, cfg *config.Config, b Backends, logger 
 		if secrets != nil {
 			section = section.WithSecrets(secrets)
 		}
-		cb, err := open(ctx, section, connector.Env{ID: cn.ID, CallbackURL: cfg.Issuer + oidc.PathCallback,
+		cb, err := open(ctx, section, connector.Env{ID: cn.ID, CallbackURL: oidc.CallbackURL(cfg.Issuer, cn.ID),
 			HTTPClient: client, Logger: logger.With(slog.String("connector", cn.ID))})
 		if err != nil {
 			errs = append(errs, connectorError(cn.ID, err))
@@ -76,4 +76,21 @@ func connectorError(id string, err error) error {
 		return err
 	}
 	return fmt.Errorf("connector %s: %w", id, err)
+}
+
+// connectorIDs are the ids of the connectors openConnectors opens, for
+// the functions that do not open them (userinfo): nil when none is
+// configured (the password database alone).
+func connectorIDs(cfg *config.Config) []string {
+	if len(cfg.Connectors) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, cn := range cfg.Connectors {
+		ids = append(ids, cn.ID)
+	}
+	if cfg.EnablePasswordDB {
+		ids = append(ids, oidc.ConnectorLocal)
+	}
+	return ids
 }

@@ -162,7 +162,8 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		e, err = oidc.NewJWKS(p.settings, p.signer)
 	case oidc.FunctionUserInfo:
 		e, err = oidc.NewUserInfo(p.settings, oidc.UserInfoBackends{
-			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer, Identities: p.store})
+			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer, Identities: p.store,
+			ConnectorIDs: connectorIDs(cfg)})
 	case oidc.FunctionToken:
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
 			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,

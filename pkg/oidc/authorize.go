@@ -66,9 +66,9 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if cs.hasCallback() && b.ConnectorStates == nil {
 		return nil, errMissingBackend("authorize", "ConnectorStates (for the callback connectors)")
 	}
-	users := directory{users: b.Users, identities: b.Identities, plain: s.PlainSubjects}
+	users := directory{users: b.Users, identities: b.Identities, plain: s.PlainSubjects, known: cs.ids()}
 	a := &Authorize{base: base, clients: b.Clients, users: users, connectors: cs, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
-	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients}
+	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients, connectors: cs}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
 	a.upstream = &upstream{base: &a.base, connectors: cs, states: b.ConnectorStates, identities: b.Identities, users: users, authRequests: b.AuthRequests}
 	a.handler = a.router(a.handlers(), FunctionAuthorize)
@@ -134,19 +134,24 @@ func (a *Authorize) serveAuthorize(w http.ResponseWriter, r *http.Request) error
 // answers login_required or consent_required instead (§3.1.2.6).
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	ctx := r.Context()
-	session, ok, err := a.sessions.currentFor(ctx, r, req)
+	session, user, ok, err := a.sessions.currentFor(ctx, r, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
 	silent := slices.Contains(req.Prompt, promptNone)
-	if !ok || loginRequired(a.now(), req, session) {
+	// A grant that asks the connector again at refresh needs a login of
+	// its own upstream (federated.go).
+	if !ok || loginRequired(a.now(), req, session) || renewsUpstream(a.connectors, req, user) {
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeLoginRequired, "the user must log in"))
 		}
 		return a.startLogin(w, r, req)
 	}
 	req.Subject, req.AuthTime, req.AMR = session.Subject, session.AuthTime, session.AMR
-	data := a.sessions.connectorData(r, session)
+	var fed *federated
+	if user.ConnectorID != ConnectorLocal {
+		fed = &federated{User: user}
+	}
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
@@ -155,12 +160,12 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
 		}
-		return a.startConsent(w, r, req, data)
+		return a.startConsent(w, r, req, fed)
 	}
 	var resp authResponse
 	err = a.besides(ctx, "recording session activity",
 		func() error { return a.sessions.touch(ctx, session) },
-		func() (err error) { resp, err = a.issue(ctx, req, data); return err },
+		func() (err error) { resp, err = a.issue(ctx, req, fed); return err },
 	)
 	if err != nil {
 		return issueError(req, err)

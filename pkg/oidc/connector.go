@@ -52,6 +52,11 @@ type Identity struct {
 type ConnectorScopes struct {
 	OfflineAccess bool // a refresh token: keep what Refresh needs
 	Groups        bool
+	// ForceLogin: the request asked for a fresh authentication
+	// (prompt=login, max_age=0): an upstream that can be asked to
+	// authenticate the user again should be (OpenID Connect Core
+	// §3.1.2.1), not answer from its own session.
+	ForceLogin bool
 }
 
 // CallbackConnector logs users in by sending the browser to an upstream,
@@ -135,6 +140,15 @@ func checkConnectors(list []Connector, identities IdentityStore) (connectors, er
 	return connectors(list), nil
 }
 
+// ids are the connectors' ids.
+func (cs connectors) ids() []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
 // hasCallback reports whether any connector logs in upstream.
 func (cs connectors) hasCallback() bool {
 	return slices.ContainsFunc(cs, func(c Connector) bool { return c.Callback != nil })
@@ -180,7 +194,8 @@ func connectorAllowed(client Client, connector string) bool {
 	return len(client.AllowedConnectors) == 0 || slices.Contains(client.AllowedConnectors, connector)
 }
 
-// connectorScopes are the scopes of a request that matter upstream.
-func connectorScopes(scopes []string) ConnectorScopes {
-	return ConnectorScopes{OfflineAccess: slices.Contains(scopes, ScopeOfflineAccess), Groups: slices.Contains(scopes, ScopeGroups)}
+// connectorScopes is what of a request matters upstream.
+func connectorScopes(req AuthRequest) ConnectorScopes {
+	return ConnectorScopes{OfflineAccess: slices.Contains(req.Scopes, ScopeOfflineAccess), Groups: slices.Contains(req.Scopes, ScopeGroups),
+		ForceLogin: slices.Contains(req.Prompt, promptLogin) || req.MaxAge == 0}
 }

@@ -25,14 +25,14 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
 	}
-	data, err := openUnder(handle, connectorDataPurpose, req.ConnectorData)
+	fed, err := openFederated(pendingSecret(handle, form.Get("csrf")), req.ConnectorData)
 	if err != nil {
 		return frontChannelError(req, internalError(err))
 	}
 	var resp authResponse
 	err = a.besides(ctx, "remembering consent",
 		func() error { return a.rememberConsent(ctx, req) },
-		func() (err error) { resp, err = a.issue(ctx, req, data); return err },
+		func() (err error) { resp, err = a.issue(ctx, req, fed); return err },
 	)
 	if err != nil {
 		return issueError(req, err)

@@ -26,7 +26,11 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 	if err != nil {
 		return tokenSet{}, err
 	}
-	user, err := t.users.User(ctx, code.Subject)
+	fed, err := openFederated(raw, code.ConnectorData)
+	if err != nil {
+		return tokenSet{}, internalError(err)
+	}
+	user, err := t.grantUser(ctx, code.Subject, fed)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists")
@@ -45,11 +49,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		// switched to ES256 gets it from its next token.
 		IDTokenAlg: req.client.IDTokenSigningAlg,
 	}
-	data, err := openUnder(raw, connectorDataPurpose, code.ConnectorData)
-	if err != nil {
-		return tokenSet{}, internalError(err)
-	}
-	refresh, refreshToken, err := t.newGrant(g, req.client, data)
+	refresh, refreshToken, err := t.newGrant(g, req.client, fed)
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -138,9 +138,9 @@ func (t *Token) replayed(ctx context.Context, code AuthCode) error {
 // for client (its GrantTypes, when it lists any); otherwise no
 // refresh token exists for it and it lives as long as its access tokens.
 //
-// data, the connector's refresh data, is kept sealed under the family
+// fed, the login through a connector, is kept sealed under the family
 // secret when the grant has refresh tokens.
-func (t *Token) newGrant(g grant, client Client, data []byte) (*RefreshGrant, string, error) {
+func (t *Token) newGrant(g grant, client Client, fed *federated) (*RefreshGrant, string, error) {
 	family, err := newSecret(t.rand)
 	if err != nil {
 		return nil, "", err
@@ -159,7 +159,7 @@ func (t *Token) newGrant(g grant, client Client, data []byte) (*RefreshGrant, st
 		return nil, "", err
 	}
 	rg.TokenHash, rg.Generation, rg.Expiry = HashSecret(token), 1, t.s.RefreshTokens.expiry(now, now)
-	if rg.ConnectorData, err = sealUnder(t.rand, family, connectorDataPurpose, data); err != nil {
+	if rg.ConnectorData, err = sealFederated(t.rand, family, fed); err != nil {
 		return nil, "", err
 	}
 	return rg, token, nil
@@ -172,4 +172,17 @@ func (t *Token) newGrant(g grant, client Client, data []byte) (*RefreshGrant, st
 func (t *Token) refreshAllowed(client Client) bool {
 	return slices.Contains(t.s.GrantTypes, GrantRefreshToken) &&
 		(len(client.GrantTypes) == 0 || slices.Contains(client.GrantTypes, GrantRefreshToken))
+}
+
+// grantUser is the user a code describes: the connector's word kept with
+// the code, while the connector is configured, or the password
+// database's user now.
+func (t *Token) grantUser(ctx context.Context, sub string, fed *federated) (User, error) {
+	if fed == nil {
+		return t.users.User(ctx, sub)
+	}
+	if _, ok := t.connectors.byID(fed.User.ConnectorID); !ok {
+		return User{}, ErrNotFound
+	}
+	return fed.User, nil
 }

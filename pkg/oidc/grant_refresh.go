@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +44,8 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	if !now.Before(t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token expired")
 	}
-	if t.classify(raw, g, now) == tokenReused {
+	state := t.classify(raw, g, now)
+	if state == tokenReused {
 		return tokenSet{}, t.reuseDetected(ctx, g, req.client.ID)
 	}
 
@@ -59,22 +59,20 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 			}
 		}
 	}
-	user, err := t.users.User(ctx, g.Subject)
-	switch {
-	case isNotFound(err) || (err == nil && user.Disabled):
-		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the user no longer exists or is disabled")
-	case err != nil:
-		return tokenSet{}, internalError(err)
-	}
-	if user, g, err = t.refreshIdentity(ctx, family, g, user); err != nil {
+	user, g, fed, err := t.refreshedUser(ctx, family, g, state == tokenCurrent)
+	if err != nil {
 		return tokenSet{}, err
 	}
 	// OpenID Connect Core §12.2: same sub and auth_time, no nonce.
-	set, err := t.mintTokens(ctx, grant{
-		ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
-		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
-		IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken,
-	}, user)
+	var set tokenSet
+	err = t.besides(ctx, "keeping the connector's user", func() error { return t.keepIdentity(ctx, fed) }, func() (err error) {
+		set, err = t.mintTokens(ctx, grant{
+			ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
+			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
+			IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken,
+		}, user)
+		return err
+	})
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
@@ -184,50 +182,78 @@ func (t *Token) reuseDetected(ctx context.Context, g RefreshGrant, clientID stri
 	return errorf(ErrCodeInvalidGrant, "the refresh token was already used; the grant is revoked")
 }
 
-// refreshIdentity asks the user's connector about the user again, when it
-// can and is configured to (Connector.UpstreamRefresh) and the family
-// holds its refresh data: groups and names come out current, the
-// identity record is replaced beside, and data the upstream rotated is
-// sealed into the family for the rotation's write to store. An upstream
-// that no longer accepts the user ends the family (invalid_grant).
-func (t *Token) refreshIdentity(ctx context.Context, family string, g RefreshGrant, user User) (User, RefreshGrant, error) {
-	c, ok := t.connectors.byID(user.ConnectorID)
-	rc, can := c.Callback.(RefreshConnector)
-	if !ok || !can || !c.UpstreamRefresh || len(g.ConnectorData) == 0 {
-		return user, g, nil
-	}
-	data, err := openUnder(family, connectorDataPurpose, g.ConnectorData)
+// refreshedUser is the user a refresh of family g describes: the
+// password database's user now, or the connector's word kept with the
+// grant (federated.go), asked of the upstream again when the presented
+// token is the current one (a retry within the reuse interval is not:
+// the upstream was asked, and may have rotated what it was asked with).
+// The grant returned carries the new sealed copy, for the rotation to
+// store.
+func (t *Token) refreshedUser(ctx context.Context, family string, g RefreshGrant, current bool) (User, RefreshGrant, *federated, error) {
+	fed, err := openFederated(family, g.ConnectorData)
 	if err != nil {
-		return user, g, internalError(err)
+		return User{}, g, nil, internalError(err)
 	}
-	id, err := rc.Refresh(ctx, connectorScopes(g.Scopes), identityOf(user, data))
+	if fed == nil {
+		user, err := t.users.User(ctx, g.Subject)
+		switch {
+		case isNotFound(err) || (err == nil && user.Disabled):
+			return User{}, g, nil, errorf(ErrCodeInvalidGrant, "the user no longer exists or is disabled")
+		case err != nil:
+			return User{}, g, nil, internalError(err)
+		}
+		return user, g, nil, nil
+	}
+	c, ok := t.connectors.byID(fed.User.ConnectorID)
+	if !ok {
+		return User{}, g, nil, errorf(ErrCodeInvalidGrant, "the user's connector is no longer configured")
+	}
+	if rc, can := c.Callback.(RefreshConnector); can && c.UpstreamRefresh && current && len(fed.Data) > 0 {
+		if fed, err = t.askUpstream(ctx, c, rc, g, fed); err != nil {
+			return User{}, g, nil, err
+		}
+		if g.ConnectorData, err = sealFederated(t.rand, family, fed); err != nil {
+			return User{}, g, nil, internalError(err)
+		}
+	}
+	return fed.User, g, fed, nil
+}
+
+// askUpstream asks connector c about the user of grant g again: groups
+// and names come out current, and data the upstream rotated replaces
+// the old. An upstream that no longer accepts the user ends the family
+// (invalid_grant).
+func (t *Token) askUpstream(ctx context.Context, c Connector, rc RefreshConnector, g RefreshGrant, fed *federated) (*federated, error) {
+	id, err := rc.Refresh(ctx, ConnectorScopes{OfflineAccess: true, Groups: slices.Contains(g.Scopes, ScopeGroups)}, identityOf(fed.User, fed.Data))
+	if err == nil && (!validUserID(id.UserID) || t.users.identityUser(c.ID, id).Subject != fed.User.Subject) {
+		err = fmt.Errorf("%w: the upstream answered for another user", ErrUserGone)
+	}
 	switch {
 	case errors.Is(err, ErrUserGone):
 		t.log.InfoContext(ctx, "upstream no longer accepts the user: grant revoked", "connector", c.ID, "client_id", g.ClientID, "request_id", RequestID(ctx))
 		wctx, cancel := detach(ctx)
 		defer cancel()
 		if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
-			return user, g, internalError(err)
+			return nil, internalError(err)
 		}
-		return user, g, errorf(ErrCodeInvalidGrant, "the upstream identity provider no longer accepts the user; the grant is revoked")
+		return nil, errorf(ErrCodeInvalidGrant, "the upstream identity provider no longer accepts the user; the grant is revoked")
 	case err != nil:
 		t.log.WarnContext(ctx, "upstream refresh failed", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
-		if errors.Is(err, ErrUnavailable) {
-			return user, g, internalError(err)
+		if !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: upstream refresh: %w", ErrUnavailable, err)
 		}
-		return user, g, internalError(fmt.Errorf("%w: upstream refresh: %w", ErrUnavailable, err))
+		return nil, internalError(err)
 	}
-	fresh := t.users.identityUser(c.ID, id)
-	if fresh.Subject != user.Subject {
-		return user, g, internalError(fmt.Errorf("connector %s refreshed user %q into another user", c.ID, user.UserID))
+	return &federated{User: t.users.identityUser(c.ID, id), Data: id.ConnectorData}, nil
+}
+
+// keepIdentity records the connector's user of a refresh as the latest
+// word on them (userinfo reads it), which also keeps the record as long
+// as the family lives. The password database's users (fed nil) need
+// nothing.
+func (t *Token) keepIdentity(ctx context.Context, fed *federated) error {
+	if fed == nil {
+		return nil
 	}
-	if !bytes.Equal(id.ConnectorData, data) {
-		if g.ConnectorData, err = sealUnder(t.rand, family, connectorDataPurpose, id.ConnectorData); err != nil {
-			return user, g, internalError(err)
-		}
-	}
-	if err := t.identities.PutIdentity(ctx, fresh, t.now().Add(identityLifetime(t.s))); err != nil {
-		return user, g, internalError(err)
-	}
-	return fresh, g, nil
+	return t.identities.PutIdentity(ctx, fed.User, t.now().Add(identityLifetime(t.s)))
 }

@@ -17,9 +17,10 @@ import (
 // Completing the request is the single-use gate, so a failure leaves
 // nothing half-issued and a double submission yields one answer.
 //
-// data is the connector's refresh data in clear; the code keeps it sealed
-// under the code, for the refresh family the code starts.
-func (a *Authorize) issue(ctx context.Context, req AuthRequest, data []byte) (authResponse, error) {
+// fed is the login through a callback connector (nil for the password
+// database); the code keeps it sealed under the code, for the tokens and
+// the refresh family the code starts.
+func (a *Authorize) issue(ctx context.Context, req AuthRequest, fed *federated) (authResponse, error) {
 	params := url.Values{}
 	var stored *AuthCode
 	if strings.HasPrefix(req.ResponseType, "code") {
@@ -28,7 +29,7 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest, data []byte) (au
 			return authResponse{}, err
 		}
 		params.Set("code", code)
-		sealed, err := sealUnder(a.rand, code, connectorDataPurpose, data)
+		sealed, err := sealFederated(a.rand, code, fed)
 		if err != nil {
 			return authResponse{}, err
 		}
@@ -48,7 +49,7 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest, data []byte) (au
 			Expiry:              a.now().Add(a.s.AuthCodeLifetime),
 		}
 	}
-	if err := a.frontChannelTokens(ctx, req, params); err != nil {
+	if err := a.frontChannelTokens(ctx, req, fed, params); err != nil {
 		return authResponse{}, err
 	}
 	switch {
@@ -80,7 +81,7 @@ func issueError(req AuthRequest, err error) error {
 // hybrid response types return from the authorization endpoint. The ID
 // token carries at_hash and c_hash of the very token and code it travels
 // with (OpenID Connect Core §3.2.2.10, §3.3.2.11).
-func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, params url.Values) error {
+func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, fed *federated, params url.Values) error {
 	parts := strings.Fields(req.ResponseType)
 	wantToken, wantID := slices.Contains(parts, "token"), slices.Contains(parts, "id_token")
 	if !wantToken && !wantID {
@@ -101,7 +102,7 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, par
 		params.Set("scope", strings.Join(g.Scopes, " "))
 	}
 	if wantID {
-		user, err := a.users.User(ctx, req.Subject)
+		user, err := userOf(ctx, a.users, req.Subject, fed)
 		if err != nil {
 			return err
 		}

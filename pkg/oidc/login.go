@@ -73,7 +73,7 @@ func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthR
 		return frontChannelError(req, internalError(err))
 	}
 	if c := a.connectors.choices(client, req); len(c) == 1 && c[0].Callback != nil && (req.ConnectorID != "" || !a.s.AlwaysShowLoginScreen) {
-		return a.upstream.redirect(w, r, req, handle, c[0])
+		return a.upstream.redirect(w, r, req, handle, c[0], true)
 	}
 	a.renderLogin(w, r, http.StatusOK, req, loginForm{Handle: handle, CSRF: csrf, Login: req.LoginHint})
 	return nil
@@ -81,10 +81,10 @@ func (a *Authorize) startLogin(w http.ResponseWriter, r *http.Request, req AuthR
 
 // startConsent stores a request whose user is known from the session and
 // shows the approval page.
-func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, data []byte) error {
+func (a *Authorize) startConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, fed *federated) error {
 	handle, csrf, err := pendingSecrets(a.rand)
 	if err == nil {
-		req.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data)
+		req.ConnectorData, err = sealFederated(a.rand, pendingSecret(handle, csrf), fed)
 	}
 	if err == nil {
 		err = a.storePendingAs(w, r, &req, handle, csrf)
@@ -205,11 +205,12 @@ func (a *Authorize) dropPending(ctx context.Context, req AuthRequest) {
 
 // signIn continues a login: it starts the single sign-on session and goes
 // on to the approval page, or straight to the client when no approval is
-// needed. data is the connector's refresh data (in clear, from the
-// callback); it goes on sealed under the next secret: the session cookie,
-// the handle while the approval page waits, the code. The session write
-// runs beside the request's own write: one round trip of latency.
-func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthRequest, user User, amr []string, data []byte, handle, csrf string) error {
+// needed. fed is the login through a callback connector (nil for the
+// password database); it goes on sealed under the next secret: the
+// handle and CSRF token while the approval page waits, or the code. The
+// session write runs beside the request's own write: one round trip of
+// latency.
+func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthRequest, user User, amr []string, fed *federated, handle, csrf string) error {
 	ctx := r.Context()
 	if req.HintSubject != "" && req.HintSubject != user.Subject {
 		// The id_token_hint named someone else (OpenID Connect Core
@@ -224,16 +225,16 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 	}
 	var resp authResponse
 	err = a.besides(ctx, "starting the single sign-on session",
-		func() error { return a.sessions.start(ctx, w, r, req, data) },
+		func() error { return a.sessions.start(ctx, w, r, req) },
 		func() (err error) {
 			if consent {
 				waiting := req // the session's write reads req meanwhile
-				if waiting.ConnectorData, err = sealUnder(a.rand, handle, connectorDataPurpose, data); err != nil {
+				if waiting.ConnectorData, err = sealFederated(a.rand, pendingSecret(handle, csrf), fed); err != nil {
 					return err
 				}
 				return a.authRequests.UpdateAuthRequest(ctx, waiting)
 			}
-			resp, err = a.issue(ctx, req, data)
+			resp, err = a.issue(ctx, req, fed)
 			return err
 		},
 	)

@@ -52,6 +52,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	u, err := NewUserInfo(cfg.Settings, UserInfoBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Revocations: cfg.Revocations, Signer: cfg.Signer, Identities: cfg.Identities,
+		ConnectorIDs: connectorIDs(cfg.Connectors),
 	})
 	if err != nil {
 		return nil, err
@@ -88,3 +89,12 @@ func (p *Provider) Handler() http.Handler { return p.handler }
 
 // URL returns the absolute URL of an endpoint path.
 func (p *Provider) URL(path string) string { return p.discovery.URL(path) }
+
+// connectorIDs are the ids of list, as NewAuthorize completes it (the
+// password database alone when empty).
+func connectorIDs(list []Connector) []string {
+	if len(list) == 0 {
+		return defaultConnectors.ids()
+	}
+	return connectors(list).ids()
+}

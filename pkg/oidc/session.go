@@ -23,9 +23,10 @@ import (
 // session.
 type browserSessions struct {
 	*base
-	store   SessionStore
-	users   directory
-	clients ClientStore
+	store      SessionStore
+	users      directory
+	clients    ClientStore
+	connectors connectors
 }
 
 // SSO sharing defaults (Settings.SSOSharedWithDefault, Dex's
@@ -96,27 +97,36 @@ func (bs *browserSessions) currentUser(ctx context.Context, r *http.Request) (Se
 	return s, u, true, nil
 }
 
-// currentFor returns the live session of this browser if it may answer
-// req: the session's own client shares it with req's client (see
-// sharesSession), and its user logged in with a connector the request
-// may use. Otherwise the request is treated as having no session.
-func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, req AuthRequest) (Session, bool, error) {
+// currentFor returns the live session of this browser, and its user, if
+// it may answer req: the session's own client shares it with req's
+// client (see sharesSession), and its user logged in with a connector
+// that is still configured and that the request may use. Otherwise the
+// request is treated as having no session.
+func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, req AuthRequest) (Session, User, bool, error) {
 	s, u, ok, err := bs.currentUser(ctx, r)
 	if err != nil || !ok {
-		return s, ok, err
+		return s, u, ok, err
 	}
-	if req.ConnectorID != "" && req.ConnectorID != u.ConnectorID {
-		return Session{}, false, nil
+	if ok, err := bs.answers(ctx, s, u, req); err != nil || !ok {
+		return Session{}, User{}, false, err
+	}
+	return s, u, true, nil
+}
+
+// answers reports whether session s of user u may answer req.
+func (bs *browserSessions) answers(ctx context.Context, s Session, u User, req AuthRequest) (bool, error) {
+	if _, configured := bs.connectors.byID(u.ConnectorID); !configured || (req.ConnectorID != "" && req.ConnectorID != u.ConnectorID) {
+		return false, nil
 	}
 	client, err := bs.clients.Client(ctx, req.ClientID)
 	if err != nil {
-		return Session{}, false, err
+		return false, err
 	}
 	if !connectorAllowed(client, u.ConnectorID) {
-		return Session{}, false, nil
+		return false, nil
 	}
 	if s.ClientID == req.ClientID {
-		return s, true, nil
+		return true, nil
 	}
 	origin, err := bs.clients.Client(ctx, s.ClientID)
 	if isNotFound(err) {
@@ -125,12 +135,12 @@ func (bs *browserSessions) currentFor(ctx context.Context, r *http.Request, req 
 		origin, err = Client{ID: s.ClientID}, nil
 	}
 	if err != nil {
-		return Session{}, false, err
+		return false, err
 	}
 	if !sharesSession(origin, req.ClientID, bs.s.SSOSharedWithDefault) {
-		return Session{}, false, nil
+		return false, nil
 	}
-	return s, true, nil
+	return true, nil
 }
 
 // sharesSession reports whether a session started by a login for origin
@@ -173,21 +183,15 @@ func (bs *browserSessions) touch(ctx context.Context, s Session) error {
 // start starts a session for the user who just logged in for req and
 // sets the cookie; the session the browser had before, if any, is ended. It runs
 // beside the login's own write (see besides): without it the user is only
-// asked for the password again next time. The connector's refresh data,
-// if any, is kept sealed under the cookie's value, for the grants later
-// silent logins issue.
-func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest, data []byte) error {
+// asked for the password again next time.
+func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest) error {
 	value, err := newSecret(bs.rand)
-	if err != nil {
-		return err
-	}
-	sealed, err := sealUnder(bs.rand, value, connectorDataPurpose, data)
 	if err != nil {
 		return err
 	}
 	now := bs.now()
 	s := Session{ID: HashSecret(value), Subject: req.Subject, ClientID: req.ClientID, AuthTime: req.AuthTime, AMR: slices.Clone(req.AMR),
-		ConnectorData: sealed, CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
+		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
 	if err := bs.store.CreateSession(ctx, s); err != nil {
 		return err
 	}
@@ -198,21 +202,6 @@ func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *
 	}
 	bs.setCookie(w, sessionCookie, value, int(bs.s.SessionLifetime/time.Second))
 	return nil
-}
-
-// connectorData opens the connector's refresh data of the session this
-// browser's cookie names (current returned it); nil when there is none or
-// it does not open.
-func (bs *browserSessions) connectorData(r *http.Request, s Session) []byte {
-	c, err := r.Cookie(bs.cookieName(sessionCookie))
-	if err != nil || len(s.ConnectorData) == 0 {
-		return nil
-	}
-	data, err := openUnder(c.Value, connectorDataPurpose, s.ConnectorData)
-	if err != nil {
-		return nil
-	}
-	return data
 }
 
 // clearCookie removes the session cookie from the browser.

@@ -271,9 +271,6 @@ type Session struct {
 	ClientID string
 	AuthTime time.Time
 	AMR      []string
-	// ConnectorData is Identity.ConnectorData sealed under the session
-	// cookie's value, for the grants a silent login issues.
-	ConnectorData []byte
 	// CreatedAt bounds the absolute lifetime; LastSeen the idle timeout.
 	CreatedAt time.Time
 	LastSeen  time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"slices"
 	"time"
 )
 
@@ -70,6 +71,15 @@ type directory struct {
 	users      UserStore
 	identities IdentityStore
 	plain      bool // Settings.PlainSubjects
+	// known are the configured connectors' ids (nil: any): the users of
+	// a connector since removed are unknown, as is the password
+	// database's when it is off.
+	known []string
+}
+
+// configured reports whether connector is one of the known.
+func (d directory) configured(connector string) bool {
+	return d.known == nil || slices.Contains(d.known, connector)
 }
 
 // subject is the sub of the user connector knows as userID.
@@ -87,8 +97,17 @@ func (d directory) local(u User) User {
 	return u
 }
 
-// User returns the user sub names; ErrNotFound if there is none.
+// User returns the user sub names; ErrNotFound if there is none or its
+// connector is not configured.
 func (d directory) User(ctx context.Context, sub string) (User, error) {
+	u, err := d.lookup(ctx, sub)
+	if err == nil && !d.configured(u.ConnectorID) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+func (d directory) lookup(ctx context.Context, sub string) (User, error) {
 	if d.plain {
 		// A plain sub does not say its connector: the password database
 		// first, then the connectors' users.
@@ -120,6 +139,9 @@ func (d directory) User(ctx context.Context, sub string) (User, error) {
 // byLogin resolves a typed login name to an account of the password
 // database; found is false when there is none.
 func (d directory) byLogin(ctx context.Context, login string) (user User, found bool, err error) {
+	if !d.configured(ConnectorLocal) {
+		return User{}, false, nil
+	}
 	user, err = d.users.UserByLogin(ctx, login)
 	if isNotFound(err) {
 		return User{}, false, nil

@@ -55,7 +55,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects}
+	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects, known: cs.ids()}
 	t := &Token{base: base, clients: b.Clients, users: users, connectors: cs, identities: b.Identities,
 		codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
 	t.throttle = &throttle{base: &t.base, attempts: b.Attempts}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -40,19 +41,31 @@ type upstream struct {
 	authRequests AuthRequestStore
 }
 
+// CallbackURL is where connector id's upstream sends the browser back,
+// unless its configuration names Dex's shared PathCallback: a path of
+// its own, so that an answer from one upstream cannot be played to
+// another connector's login (RFC 9700 §4.4.2, mix-up).
+func CallbackURL(issuer, id string) string { return issuer + PathCallback + "/" + id }
+
 // redirect sends the browser to connector c's upstream for the pending
-// request req, whose form handle is handle.
-func (u *upstream) redirect(w http.ResponseWriter, r *http.Request, req AuthRequest, handle string, c Connector) error {
+// request req, whose form handle is handle. An upstream whose metadata
+// cannot be had answers temporarily_unavailable at the client when the
+// browser was sent on without a choice (direct), else on the page.
+func (u *upstream) redirect(w http.ResponseWriter, r *http.Request, req AuthRequest, handle string, c Connector, direct bool) error {
 	ctx := r.Context()
 	state, err := newSecret(u.rand)
 	if err != nil {
 		return internalPageError(err)
 	}
-	loginURL, data, err := c.Callback.LoginURL(ctx, connectorScopes(req.Scopes), u.URL(PathCallback), state)
+	loginURL, data, err := c.Callback.LoginURL(ctx, connectorScopes(req), CallbackURL(u.s.Issuer, c.ID), state)
 	if err != nil {
 		u.log.WarnContext(ctx, "connector login URL failed", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
-		return &Error{Code: ErrCodeTemporarilyUnavailable, Status: http.StatusBadGateway, Page: true, Cause: err,
+		e := &Error{Code: ErrCodeTemporarilyUnavailable, Status: http.StatusBadGateway, Page: true, Cause: err,
 			Description: "Signing in with " + c.Name + " is not possible right now. Try again in a moment, or go back to the application."}
+		if direct {
+			e = frontChannelError(req, errorf(ErrCodeTemporarilyUnavailable, c.Name+" cannot be reached"))
+		}
+		return e
 	}
 	plain, err := json.Marshal(sealedState{Handle: handle, Data: data})
 	if err != nil {
@@ -78,6 +91,9 @@ type callbackLogin struct {
 	user      User
 	data      []byte // Identity.ConnectorData, in clear: only in memory
 }
+
+// federated is the login as its grant keeps it.
+func (l callbackLogin) federated() *federated { return &federated{User: l.user, Data: l.data} }
 
 // callback checks an upstream's answer and returns the login it
 // completes. The state is looked up without being used; only the browser
@@ -127,32 +143,54 @@ func (u *upstream) callback(r *http.Request, params map[string][]string) (callba
 	if req.Subject != "" {
 		return callbackLogin{}, errLoginGone
 	}
-	login := callbackLogin{req: req, handle: sealed.Handle, connector: c}
-	id, cerr := c.Callback.HandleCallback(ctx, connectorScopes(req.Scopes), sealed.Data, r)
-	if cerr == nil {
-		login.user, login.data = u.users.identityUser(c.ID, id), id.ConnectorData
-		login.user.ConnectorID = c.ID
-	}
-	// The state is used up by this answer, good or bad; the identity is
-	// recorded beside (a concurrent callback that lost the state wrote
-	// the same upstream's word for the same user, or nothing).
-	err = run2(func() error { return u.states.TakeConnectorState(ctx, st.ID) },
-		func() error {
-			if cerr != nil {
-				return nil
-			}
-			return u.identities.PutIdentity(ctx, login.user, u.now().Add(identityLifetime(u.s)))
-		})
-	switch {
-	case isNotFound(err):
+	// The state is used up by this answer, good or bad, before the
+	// upstream is asked: of concurrent callbacks only one exchanges the
+	// upstream's code (a code used twice may revoke what it issued,
+	// RFC 6749 §4.1.2).
+	if err := u.states.TakeConnectorState(ctx, st.ID); isNotFound(err) {
 		return callbackLogin{}, &Error{Code: ErrCodeInvalidRequest, Page: true, Cause: err,
 			Description: "This login was already completed in another window. Return to the application."}
-	case err != nil:
+	} else if err != nil {
 		return callbackLogin{}, frontChannelError(req, internalError(err))
-	case cerr != nil:
-		return login, cerr
+	}
+	login := callbackLogin{req: req, handle: sealed.Handle, connector: c}
+	id, err := c.Callback.HandleCallback(ctx, connectorScopes(req), sealed.Data, r)
+	if err == nil {
+		login.user, err = u.vouched(ctx, c, id)
+		login.data = id.ConnectorData
+	}
+	if err != nil {
+		return login, err
+	}
+	if err := u.identities.PutIdentity(ctx, login.user, u.now().Add(identityLifetime(u.s))); err != nil {
+		return callbackLogin{}, frontChannelError(req, internalError(err))
 	}
 	return login, nil
+}
+
+// vouched is the user connector c vouched for with id. The id must make a
+// subject (validUserID); with plain subjects, which do not name the
+// connector, it must not be another connector's user or the password
+// database's, whose claims and sessions it would take over.
+func (u *upstream) vouched(ctx context.Context, c Connector, id Identity) (User, error) {
+	if !validUserID(id.UserID) {
+		return User{}, &UpstreamError{Reason: "the identity provider did not name the user", Err: errors.New("empty, oversized or invalid user id")}
+	}
+	user := u.users.identityUser(c.ID, id)
+	if !u.users.plain {
+		return user, nil
+	}
+	taken, err := u.users.User(ctx, user.Subject)
+	switch {
+	case isNotFound(err):
+		return user, nil
+	case err != nil:
+		return User{}, err
+	case taken.ConnectorID != c.ID:
+		return User{}, &UpstreamError{Reason: "this account's id belongs to another user here",
+			Err: fmt.Errorf("plain subject %q already belongs to connector %s", user.Subject, taken.ConnectorID)}
+	}
+	return user, nil
 }
 
 // errLoginGone answers a callback whose pending request is gone.
@@ -196,6 +234,12 @@ func (a *Authorize) chooseConnector(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		// The links are on our own login page: another site (which could
+		// know a handle only from a leak) cannot send the browser on.
+		return &Error{Code: ErrCodeInvalidRequest, Status: http.StatusForbidden, Page: true,
+			Description: "This sign-in link was followed from another site. Return to the application and sign in again."}
+	}
 	handle := params.Get("req")
 	req, err := a.authRequests.AuthRequest(r.Context(), HashSecret(handle))
 	if handle == "" || isNotFound(err) {
@@ -218,7 +262,7 @@ func (a *Authorize) chooseConnector(w http.ResponseWriter, r *http.Request) erro
 	case req.Subject != "":
 		return &Error{Code: ErrCodeInvalidRequest, Description: "You are already signed in. Return to the application.", Page: true}
 	}
-	return a.upstream.redirect(w, r, req, handle, c)
+	return a.upstream.redirect(w, r, req, handle, c, false)
 }
 
 // serveCallback completes a login at a callback connector: the user the
@@ -254,5 +298,5 @@ func (a *Authorize) serveCallback(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	req.ConnectorID = login.connector.ID
-	return a.signIn(w, r, req, login.user, nil, login.data, login.handle, csrf)
+	return a.signIn(w, r, req, login.user, nil, login.federated(), login.handle, csrf)
 }

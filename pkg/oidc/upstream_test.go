@@ -3,6 +3,8 @@ package oidc_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -32,21 +35,29 @@ type scriptedConnector struct {
 	refresh  func(oidc.Identity) (oidc.Identity, error)
 	refreshs []oidc.Identity // what Refresh was asked about
 	issued   int
+	scopes   []oidc.ConnectorScopes // what LoginURL was asked with
+	answered atomic.Int32           // HandleCallback calls
+	down     bool                   // LoginURL fails: the upstream's metadata cannot be had
 }
 
 func newScripted() *scriptedConnector {
 	return &scriptedConnector{logins: map[string]oidc.Identity{}, errs: map[string]error{}}
 }
 
-func (s *scriptedConnector) LoginURL(_ context.Context, _ oidc.ConnectorScopes, callbackURL, state string) (string, []byte, error) {
+func (s *scriptedConnector) LoginURL(_ context.Context, sc oidc.ConnectorScopes, callbackURL, state string) (string, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.issued++
+	s.scopes = append(s.scopes, sc)
+	if s.down {
+		return "", nil, errors.Join(oidc.ErrUnavailable, errors.New("discovery: 503"))
+	}
 	q := url.Values{"state": {state}, "redirect_uri": {callbackURL}}
 	return upstreamAuth + "?" + q.Encode(), []byte("nonce-of-" + state), nil
 }
 
 func (s *scriptedConnector) HandleCallback(_ context.Context, _ oidc.ConnectorScopes, data []byte, r *http.Request) (oidc.Identity, error) {
+	s.answered.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if string(data) != "nonce-of-"+r.FormValue("state") {
@@ -102,8 +113,8 @@ func (e *env) toUpstream(c *http.Client, params url.Values) string {
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(loc.String(), upstreamAuth) {
 		e.t.Fatalf("GET /authorize with connector_id: %d %s; want 303 to the upstream", p.status, loc)
 	}
-	if got := loc.Query().Get("redirect_uri"); got != e.issuer+oidc.PathCallback {
-		e.t.Fatalf("callback URL %q; want %q", got, e.issuer+oidc.PathCallback)
+	if got := loc.Query().Get("redirect_uri"); got != oidc.CallbackURL(e.issuer, "corp") {
+		e.t.Fatalf("callback URL %q; want the connector's own, %q", got, oidc.CallbackURL(e.issuer, "corp"))
 	}
 	return loc.Query().Get("state")
 }
@@ -273,8 +284,8 @@ func TestUpstreamConcurrentCallbacks(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if codes.Load() != 1 {
-		t.Errorf("%d of %d parallel callbacks got a code; want exactly 1", codes.Load(), n)
+	if codes.Load() != 1 || sc.answered.Load() != 1 {
+		t.Errorf("%d of %d parallel callbacks got a code, %d asked the upstream; want exactly 1 and 1", codes.Load(), n, sc.answered.Load())
 	}
 }
 
@@ -355,8 +366,10 @@ func TestConnectorChoice(t *testing.T) {
 }
 
 // TestUpstreamSessions: a session started upstream answers the clients it
-// is shared with (their grants refresh upstream too), never one that does
-// not allow its connector, nor a request naming another connector.
+// is shared with, never one that does not allow its connector, nor a
+// request naming another connector, nor one for a grant that asks the
+// connector again at refresh: that grant needs an upstream login of its
+// own (its own copy of the upstream's refresh token).
 func TestUpstreamSessions(t *testing.T) {
 	e, sc := upstreamEnv(t, func(c *oidc.Config) { c.SkipApprovalScreen = true })
 	sc.logins["good"] = corpUser
@@ -366,31 +379,39 @@ func TestUpstreamSessions(t *testing.T) {
 	if mustParse(t, p.header.Get("Location")).Query().Get("code") == "" {
 		t.Fatalf("login: %d", p.status)
 	}
-	silent := func(client, connector string) url.Values {
+	silent := func(client, connector, scope string) url.Values {
 		q := authParams()
 		q.Set("client_id", client)
 		q.Set("prompt", "none")
-		q.Set("scope", "openid offline_access")
+		q.Set("scope", scope)
 		if connector != "" {
 			q.Set("connector_id", connector)
 		}
 		return q
 	}
-	loc := mustParse(t, e.get(c, oidc.PathAuthorize, silent(otherID, "")).header.Get("Location"))
+	loc := mustParse(t, e.get(c, oidc.PathAuthorize, silent(otherID, "", "openid email groups")).header.Get("Location"))
 	code := loc.Query().Get("code")
 	if code == "" {
 		t.Fatalf("silent login of another client: %s; want a code", loc)
 	}
 	_, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, otherID, otherSecret)
-	if status, _, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}, otherID, otherSecret); status != 200 ||
-		len(sc.refreshs) != 1 || string(sc.refreshs[0].ConnectorData) != string(corpUser.ConnectorData) {
-		t.Errorf("refresh of the silent grant: %d, connector asked %+v; want the login's connector data", status, sc.refreshs)
+	claims := e.verifyIDToken(body["id_token"].(string), otherID)
+	if claims["sub"] != oidc.Subject("u-42", "corp") || claims["email"] != corpUser.Email || strings.Join(stringList(claims["groups"]), ",") != "navy" {
+		t.Errorf("silent login's ID token: %v; want the upstream's user", claims)
 	}
-	for _, tt := range []struct{ client, connector string }{{"local-only", ""}, {confidentialID, oidc.ConnectorLocal}} {
-		loc := mustParse(t, e.get(c, oidc.PathAuthorize, silent(tt.client, tt.connector)).header.Get("Location"))
+	for _, tt := range []struct{ client, connector, scope string }{
+		{"local-only", "", "openid"}, {confidentialID, oidc.ConnectorLocal, "openid"}, {confidentialID, "", "openid offline_access"},
+	} {
+		loc := mustParse(t, e.get(c, oidc.PathAuthorize, silent(tt.client, tt.connector, tt.scope)).header.Get("Location"))
 		if loc.Query().Get("error") != oidc.ErrCodeLoginRequired {
-			t.Errorf("%s with connector_id %q: %s; want login_required", tt.client, tt.connector, loc)
+			t.Errorf("%s, connector_id %q, scope %q: %s; want login_required", tt.client, tt.connector, tt.scope, loc)
 		}
+	}
+	q := authParams()
+	q.Set("scope", "openid offline_access")
+	q.Set("connector_id", "corp")
+	if p := e.get(c, oidc.PathAuthorize, q); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), upstreamAuth) {
+		t.Errorf("offline_access with a session: %d %s; want the upstream again", p.status, p.header.Get("Location"))
 	}
 }
 
@@ -416,5 +437,203 @@ func TestPlainSubjects(t *testing.T) {
 func TestDexSubject(t *testing.T) {
 	if got := oidc.Subject("08a8684b-db88-4b73-90a9-3cd1661f5466", "local"); got != "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs" {
 		t.Errorf("Subject = %s", got)
+	}
+}
+
+// federatedGrant logs in through corp for client with scope and returns
+// the token response.
+func (e *env) federatedGrant(c *http.Client, client, secret, scope string) map[string]any {
+	e.t.Helper()
+	q := authParams()
+	q.Set("client_id", client)
+	q.Set("scope", scope)
+	q.Set("prompt", "login")
+	loc := mustParse(e.t, e.approve(c, e.callback(c, e.toUpstream(c, q), "good")).header.Get("Location"))
+	status, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {redirectURI}}, client, secret)
+	if status != 200 {
+		e.t.Fatalf("code exchange: %d %v", status, body)
+	}
+	return body
+}
+
+// TestUpstreamRefreshRetry: a retry within the reuse interval gets the
+// same successor without asking the upstream again (which may have
+// rotated what it was asked with); the next refresh presents the rotated
+// data.
+func TestUpstreamRefreshRetry(t *testing.T) {
+	e, sc := upstreamEnv(t, func(c *oidc.Config) { c.SkipApprovalScreen = true })
+	sc.logins["good"] = corpUser
+	n := 0
+	sc.refresh = func(id oidc.Identity) (oidc.Identity, error) {
+		n++
+		id.ConnectorData = []byte(fmt.Sprint("rotated-", n))
+		return id, nil
+	}
+	rt := e.federatedGrant(e.browser(), confidentialID, confidentialSecret, "openid offline_access")["refresh_token"].(string)
+	refresh := func(rt string) map[string]any {
+		status, body, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, confidentialID, confidentialSecret)
+		if status != 200 {
+			t.Fatalf("refresh: %d %v", status, body)
+		}
+		return body
+	}
+	first, retry := refresh(rt), refresh(rt)
+	if first["refresh_token"] != retry["refresh_token"] || len(sc.refreshs) != 1 {
+		t.Fatalf("retry: successor %v vs %v, upstream asked %d times; want the same successor and 1", first["refresh_token"], retry["refresh_token"], len(sc.refreshs))
+	}
+	refresh(first["refresh_token"].(string))
+	if got := string(sc.refreshs[1].ConnectorData); got != "rotated-1" {
+		t.Errorf("next refresh presented %q; want the rotated rotated-1", got)
+	}
+}
+
+// TestUpstreamGrantClaims: each grant keeps the claims of its own login;
+// a later login of the same user with other scopes does not change them.
+func TestUpstreamGrantClaims(t *testing.T) {
+	e, sc := upstreamEnv(t, func(c *oidc.Config) { c.SkipApprovalScreen = true; c.Connectors[1].UpstreamRefresh = false })
+	sc.logins["good"] = corpUser
+	rt := e.federatedGrant(e.browser(), confidentialID, confidentialSecret, "openid groups offline_access")["refresh_token"].(string)
+	noGroups := corpUser
+	noGroups.Groups = nil
+	sc.logins["good"] = noGroups // the connector asks for groups only when the client does
+	e.federatedGrant(e.browser(), otherID, otherSecret, "openid")
+	_, body, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, confidentialID, confidentialSecret)
+	if got := stringList(e.verifyIDToken(body["id_token"].(string), confidentialID)["groups"]); strings.Join(got, ",") != "navy" {
+		t.Errorf("groups after another client's login: %v; want [navy]", got)
+	}
+}
+
+// TestUpstreamIdentityKept: without upstream refresh, each refresh keeps
+// the identity record as long as the family, so that userinfo answers
+// for tokens of a family older than the record's first lifetime.
+func TestUpstreamIdentityKept(t *testing.T) {
+	e, sc := upstreamEnv(t, func(c *oidc.Config) {
+		c.SkipApprovalScreen = true
+		c.Connectors[1].UpstreamRefresh = false
+		c.RefreshTokens = oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour}
+	})
+	sc.logins["good"] = corpUser
+	body := e.federatedGrant(e.browser(), confidentialID, confidentialSecret, "openid email offline_access")
+	for range 3 {
+		e.clock.Advance(480 * time.Hour)
+		var status int
+		status, body, _ = e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}, confidentialID, confidentialSecret)
+		if status != 200 {
+			t.Fatalf("refresh: %d %v", status, body)
+		}
+	}
+	if p := e.userinfo(http.MethodGet, "Bearer "+body["access_token"].(string), ""); p.status != 200 || !strings.Contains(p.body, corpUser.Email) {
+		t.Errorf("userinfo 60 days on: %d %s", p.status, p.body)
+	}
+}
+
+// TestUpstreamBadIdentity: a connector's user without an id makes no
+// subject: the login page says so and nothing is issued.
+func TestUpstreamBadIdentity(t *testing.T) {
+	e, sc := upstreamEnv(t)
+	for code, id := range map[string]string{"empty": "", "utf8": "\xff\xfe"} {
+		bad := corpUser
+		bad.UserID = id
+		sc.logins[code] = bad
+		c := e.browser()
+		p := e.callback(c, e.toUpstream(c, authParams()), code)
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, "did not name the user") {
+			t.Errorf("%s user id: %d; want the login page saying so:\n%s", code, p.status, p.body)
+		}
+	}
+}
+
+// TestPlainSubjectCollision: with plain subjects an upstream user whose
+// id is a password database user's is refused, never signed in as them.
+func TestPlainSubjectCollision(t *testing.T) {
+	e, sc := upstreamEnv(t, func(c *oidc.Config) { c.PlainSubjects = true; c.SkipApprovalScreen = true })
+	impostor := corpUser
+	impostor.UserID = userID
+	sc.logins["good"] = impostor
+	c := e.browser()
+	p := e.callback(c, e.toUpstream(c, authParams()), "good")
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "belongs to another user") {
+		t.Errorf("colliding id: %d; want refused:\n%s", p.status, p.body)
+	}
+}
+
+// TestRemovedConnector: the users of a connector no longer configured
+// lose their grants and sessions.
+func TestRemovedConnector(t *testing.T) {
+	e, sc := upstreamEnv(t, func(c *oidc.Config) { c.SkipApprovalScreen = true })
+	sc.logins["good"] = corpUser
+	c := e.browser()
+	body := e.federatedGrant(c, confidentialID, confidentialSecret, "openid offline_access")
+	p, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: e.issuer, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)},
+		Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store,
+		Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner, Identities: e.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = p.Handler() // the same issuer and store, without corp
+	if status, b, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}, confidentialID, confidentialSecret); status != 400 || b["error"] != oidc.ErrCodeInvalidGrant {
+		t.Errorf("refresh: %d %v; want invalid_grant", status, b)
+	}
+	if u := e.userinfo(http.MethodGet, "Bearer "+body["access_token"].(string), ""); u.status != http.StatusUnauthorized {
+		t.Errorf("userinfo: %d; want 401", u.status)
+	}
+	q := authParams()
+	q.Set("prompt", "none")
+	if loc := mustParse(t, e.get(c, oidc.PathAuthorize, q).header.Get("Location")); loc.Query().Get("error") != oidc.ErrCodeLoginRequired {
+		t.Errorf("the session: %s; want login_required", loc)
+	}
+}
+
+// TestUpstreamUnreachable: an upstream whose metadata cannot be had when
+// the browser is sent straight to it ends the request at the client with
+// temporarily_unavailable (RFC 6749 §4.1.2.1); chosen from the login page,
+// it is said on a page.
+func TestUpstreamUnreachable(t *testing.T) {
+	e, sc := upstreamEnv(t)
+	sc.down = true
+	q := authParams()
+	q.Set("connector_id", "corp")
+	loc := mustParse(t, e.get(e.browser(), oidc.PathAuthorize, q).header.Get("Location"))
+	if loc.Query().Get("error") != oidc.ErrCodeTemporarilyUnavailable || loc.Query().Get("state") != "xyz-state" {
+		t.Errorf("direct: %s; want temporarily_unavailable at the client", loc)
+	}
+	c := e.browser()
+	form := formFields(t, e.get(c, oidc.PathAuthorize, authParams()))
+	p := e.get(c, oidc.PathLogin, url.Values{"req": {form.Get("req")}, "connector": {"corp"}})
+	if p.status != http.StatusBadGateway || !strings.Contains(p.body, "not possible right now") {
+		t.Errorf("chosen: %d; want a page:\n%s", p.status, p.body)
+	}
+}
+
+// TestConnectorLinkFromAnotherSite: the login page's links are followed
+// only from the page itself.
+func TestConnectorLinkFromAnotherSite(t *testing.T) {
+	e, _ := upstreamEnv(t)
+	c := e.browser()
+	form := formFields(t, e.get(c, oidc.PathAuthorize, authParams()))
+	req, _ := http.NewRequest(http.MethodGet, e.issuer+oidc.PathLogin+"?"+url.Values{"req": {form.Get("req")}, "connector": {"corp"}}.Encode(), nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := e.do(c, req); p.status != http.StatusForbidden {
+		t.Errorf("cross-site: %d; want 403", p.status)
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if p := e.do(c, req); p.status != http.StatusSeeOther {
+		t.Errorf("same-origin: %d; want 303 to the upstream", p.status)
+	}
+}
+
+// TestForceLoginUpstream: prompt=login and max_age=0 ask the connector to
+// have the user authenticate again upstream.
+func TestForceLoginUpstream(t *testing.T) {
+	e, sc := upstreamEnv(t)
+	for _, p := range []url.Values{{"prompt": {"login"}}, {"max_age": {"0"}}, {}} {
+		q := authParams()
+		for k, v := range p {
+			q[k] = v
+		}
+		e.toUpstream(e.browser(), q)
+		if got, want := sc.scopes[len(sc.scopes)-1].ForceLogin, len(p) > 0; got != want {
+			t.Errorf("%v: ForceLogin %v; want %v", p, got, want)
+		}
 	}
 }

@@ -26,6 +26,10 @@ type UserInfoBackends struct {
 	Signer      Signer // its published keys verify access tokens
 	// Identities holds the users of callback connectors.
 	Identities IdentityStore
+	// ConnectorIDs are the configured connectors' ids (Connector.ID): the
+	// users of any other, a connector since removed, are unknown. Nil:
+	// any connector's.
+	ConnectorIDs []string
 }
 
 // NewUserInfo builds the userinfo endpoint. It does no I/O.
@@ -37,7 +41,7 @@ func NewUserInfo(s Settings, b UserInfoBackends) (*UserInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects}
+	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects, known: b.ConnectorIDs}
 	u := &UserInfo{base: base, clients: b.Clients, users: users, revocations: b.Revocations}
 	u.handler = u.router(u.handlers(), FunctionUserInfo)
 	return u, nil

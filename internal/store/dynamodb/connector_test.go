@@ -60,7 +60,7 @@ func TestConnectorItems(t *testing.T) {
 }
 
 // TestConnectorDataAttribute: sealed connector data is a binary attribute
-// on requests, codes, families and sessions, and absent when there is none.
+// on requests, codes and families, and absent when there is none.
 func TestConnectorDataAttribute(t *testing.T) {
 	client := newClient(t)
 	table := newTable(t, client)
@@ -72,7 +72,6 @@ func TestConnectorDataAttribute(t *testing.T) {
 		r := oidc.AuthRequest{ID: oidc.HashSecret(fmt.Sprint(i, "req")), MaxAge: -1, ConnectorData: data, Expiry: expiry}
 		code := oidc.AuthCode{ID: oidc.HashSecret(fmt.Sprint(i, "code")), ConnectorData: data, Expiry: expiry}
 		g := oidc.RefreshGrant{ID: oidc.HashSecret(fmt.Sprint(i, "grant")), ConnectorData: data, Expiry: expiry}
-		sess := oidc.Session{ID: oidc.HashSecret(fmt.Sprint(i, "session")), ConnectorData: data, Expiry: expiry}
 		if err := s.CreateAuthRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -82,10 +81,7 @@ func TestConnectorDataAttribute(t *testing.T) {
 		if err := s.CreateRefreshGrant(ctx, g); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateSession(ctx, sess); err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range [][2]string{{"AUTHREQ#" + r.ID, "AUTHREQ"}, {"CODE#" + code.ID, "CODE"}, {"GRANT#" + g.ID, "GRANT"}, {"SESSION#" + sess.ID, "SESSION"}} {
+		for _, k := range [][2]string{{"AUTHREQ#" + r.ID, "AUTHREQ"}, {"CODE#" + code.ID, "CODE"}, {"GRANT#" + g.ID, "GRANT"}} {
 			av, present := storedItem(t, client, table, k[0], k[1])["connector_data"]
 			b, isBinary := av.(*types.AttributeValueMemberB)
 			switch {

@@ -21,20 +21,18 @@ var (
 // sessionItem is a browser's single sign-on session:
 // pk SESSION#<HashSecret of the cookie>, sk SESSION.
 type sessionItem struct {
-	PK       string   `dynamodbav:"pk"`
-	SK       string   `dynamodbav:"sk"`
-	Type     string   `dynamodbav:"type"`
-	Subject  string   `dynamodbav:"subject,omitempty"`
-	ClientID string   `dynamodbav:"client_id,omitempty"`
-	AuthTime int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
-	AMR      []string `dynamodbav:"amr,omitempty"`
-	// ConnectorData is sealed by the core under the session cookie.
-	ConnectorData []byte `dynamodbav:"connector_data,omitempty"`
-	CreatedAt     int64  `dynamodbav:"created_at,omitempty"` // epoch ms
-	LastSeen      int64  `dynamodbav:"last_seen,omitempty"`  // epoch ms
-	Expiry        int64  `dynamodbav:"exp"`                  // epoch ms
-	TTL           int64  `dynamodbav:"ttl"`                  // epoch s
-	WriteID       string `dynamodbav:"write_id"`
+	PK        string   `dynamodbav:"pk"`
+	SK        string   `dynamodbav:"sk"`
+	Type      string   `dynamodbav:"type"`
+	Subject   string   `dynamodbav:"subject,omitempty"`
+	ClientID  string   `dynamodbav:"client_id,omitempty"`
+	AuthTime  int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
+	AMR       []string `dynamodbav:"amr,omitempty"`
+	CreatedAt int64    `dynamodbav:"created_at,omitempty"` // epoch ms
+	LastSeen  int64    `dynamodbav:"last_seen,omitempty"`  // epoch ms
+	Expiry    int64    `dynamodbav:"exp"`                  // epoch ms
+	TTL       int64    `dynamodbav:"ttl"`                  // epoch s
+	WriteID   string   `dynamodbav:"write_id"`
 }
 
 const attrLastSeen = "last_seen"
@@ -46,8 +44,7 @@ func (s *Store) CreateSession(ctx context.Context, sess oidc.Session) error {
 	return s.create(ctx, "CreateSession", sessionItem{
 		PK: sessionPK(sess.ID), SK: typeSession, Type: typeSession,
 		Subject: sess.Subject, ClientID: sess.ClientID, AuthTime: millis(sess.AuthTime), AMR: sess.AMR,
-		ConnectorData: nilIfEmpty(sess.ConnectorData),
-		CreatedAt:     millis(sess.CreatedAt), LastSeen: millis(sess.LastSeen),
+		CreatedAt: millis(sess.CreatedAt), LastSeen: millis(sess.LastSeen),
 		Expiry: millis(sess.Expiry), TTL: ttlSeconds(sess.Expiry), WriteID: writeID,
 	}, writeID)
 }
@@ -75,8 +72,7 @@ func (s *Store) Session(ctx context.Context, id string) (oidc.Session, error) {
 	}
 	return oidc.Session{
 		ID: id, Subject: it.Subject, ClientID: it.ClientID, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
-		ConnectorData: it.ConnectorData,
-		CreatedAt:     fromMillis(it.CreatedAt), LastSeen: fromMillis(it.LastSeen),
+		CreatedAt: fromMillis(it.CreatedAt), LastSeen: fromMillis(it.LastSeen),
 		Expiry: fromMillis(it.Expiry),
 	}, nil
 }

@@ -17,7 +17,7 @@ func (s *Store) CreateSession(_ context.Context, sess oidc.Session) error {
 	if cur, exists := s.sessions[sess.ID]; exists && !s.expired(cur.Expiry) {
 		return oidc.ErrConflict
 	}
-	sess.AMR, sess.ConnectorData = slices.Clone(sess.AMR), slices.Clone(sess.ConnectorData)
+	sess.AMR = slices.Clone(sess.AMR)
 	s.sessions[sess.ID] = sess
 	return nil
 }
@@ -30,7 +30,7 @@ func (s *Store) Session(_ context.Context, id string) (oidc.Session, error) {
 	if !ok || s.expired(sess.Expiry) {
 		return oidc.Session{}, oidc.ErrNotFound
 	}
-	sess.AMR, sess.ConnectorData = slices.Clone(sess.AMR), slices.Clone(sess.ConnectorData)
+	sess.AMR = slices.Clone(sess.AMR)
 	return sess, nil
 }
 

@@ -36,12 +36,11 @@ func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 func sampleSession(clock *Clock) oidc.Session {
 	now := clock.Now()
 	return oidc.Session{ID: uniqueID("session"), Subject: "user-1", ClientID: "example-app", AuthTime: now, AMR: []string{"pwd"},
-		ConnectorData: sampleData("session"), CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour)}
+		CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour)}
 }
 
 func equalSessions(a, b oidc.Session) bool {
 	return a.ID == b.ID && a.Subject == b.Subject && a.ClientID == b.ClientID && a.AuthTime.Equal(b.AuthTime) && equalStrings(emptyNil(a.AMR), emptyNil(b.AMR)) &&
-		string(a.ConnectorData) == string(b.ConnectorData) &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.LastSeen.Equal(b.LastSeen) && a.Expiry.Equal(b.Expiry)
 }
 
@@ -75,15 +74,6 @@ func testSessionLifecycle(t *testing.T, s SessionStore, clock *Clock) {
 	}
 	_, err = s.Session(ctx, uniqueID("none"))
 	wantErr(t, "Session(unknown)", err, oidc.ErrNotFound)
-	// A password login's session has no connector data.
-	bare := sampleSession(clock)
-	bare.ConnectorData = nil
-	if err := s.CreateSession(ctx, bare); err != nil {
-		t.Fatalf("CreateSession(bare): %v", err)
-	}
-	if got, err := s.Session(ctx, bare.ID); err != nil || !equalSessions(got, bare) {
-		t.Errorf("Session(bare):\n got %+v, %v\nwant %+v", got, err, bare)
-	}
 }
 
 func testSessionExpiry(t *testing.T, s SessionStore, clock *Clock) {
