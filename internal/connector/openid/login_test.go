@@ -75,6 +75,25 @@ func TestLoginNoOffline(t *testing.T) {
 	}
 }
 
+// TestLoginForced: a client's prompt=login (ForceLogin) asks the upstream
+// for a fresh authentication too, beside the consent prompt of offline
+// access.
+func TestLoginForced(t *testing.T) {
+	k := open(t, upstreamConfig(connectortest.NewUpstream(t)))
+	for sc, want := range map[oidc.ConnectorScopes]string{
+		{ForceLogin: true}:                      "login",
+		{ForceLogin: true, OfflineAccess: true}: "consent login",
+	} {
+		loginURL, _, err := k.LoginURL(t.Context(), sc, connectortest.CallbackURL, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mustQuery(t, loginURL).Get("prompt"); got != want {
+			t.Errorf("%+v: prompt %q; want %q", sc, got, want)
+		}
+	}
+}
+
 // TestRefreshOutsideAllowedGroups: a user moved out of allowedGroups
 // upstream is gone at refresh.
 func TestRefreshOutsideAllowedGroups(t *testing.T) {

@@ -156,13 +156,23 @@ func (k *Connector) LoginURL(ctx context.Context, s oidc.ConnectorScopes, callba
 		}
 		opts = append(opts, oauth2.SetAuthURLParam("hd", hd))
 	}
+	var prompt []string
 	if s.OfflineAccess {
 		// OpenID Connect Core §11: offline_access needs prompt=consent,
 		// unless promptType says otherwise ("" sends none).
 		opts = append(opts, oauth2.AccessTypeOffline)
 		if k.prompt != "" {
-			opts = append(opts, oauth2.SetAuthURLParam("prompt", k.prompt))
+			prompt = append(prompt, k.prompt)
 		}
+	}
+	if s.ForceLogin && !slices.Contains(prompt, "login") {
+		// The client asked for a fresh authentication (prompt=login or
+		// max_age=0): so does the upstream, not from its own session
+		// (OpenID Connect Core §3.1.2.1).
+		prompt = append(prompt, "login")
+	}
+	if len(prompt) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", strings.Join(prompt, " ")))
 	}
 	data, err := jsonMarshal(d)
 	if err != nil {
