@@ -21,6 +21,11 @@ var (
 	_ oidc.IdentityStore       = (*Store)(nil)
 )
 
+// connectorItems are the Store's connector states and identities, a type
+// of their own so that each type's method set stays small; the Store
+// embeds it, so it implements the ports.
+type connectorItems struct{ table }
+
 // connStateItem is an upstream login in flight:
 // pk CONNSTATE#<HashSecret of the state sent upstream>, sk CONNSTATE.
 type connStateItem struct {
@@ -40,7 +45,7 @@ type connStateItem struct {
 // on condition that no live state has the id (an expired one is absent,
 // as everywhere; ids are random, so the condition only guards against
 // bugs). A retry whose first attempt succeeded recognises its write id.
-func (s *Store) CreateConnectorState(ctx context.Context, st oidc.ConnectorState) error {
+func (s connectorItems) CreateConnectorState(ctx context.Context, st oidc.ConnectorState) error {
 	const op = "CreateConnectorState"
 	writeID := newWriteID()
 	av, err := attributevalue.MarshalMap(connStateItem{
@@ -73,7 +78,7 @@ func (s *Store) CreateConnectorState(ctx context.Context, st oidc.ConnectorState
 
 // ConnectorState implements oidc.ConnectorStateStore: one strongly
 // consistent GetItem, so that a state taken a moment ago reads as gone.
-func (s *Store) ConnectorState(ctx context.Context, id string) (oidc.ConnectorState, error) {
+func (s connectorItems) ConnectorState(ctx context.Context, id string) (oidc.ConnectorState, error) {
 	const op = "ConnectorState"
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.name),
@@ -110,7 +115,7 @@ func (s *Store) ConnectorState(ctx context.Context, id string) (oidc.ConnectorSt
 // again. That is the safe side of a single-use gate, and rare enough not
 // to warrant a marker write (which would cost an UpdateItem and a
 // DeleteItem, or leave taken states behind).
-func (s *Store) TakeConnectorState(ctx context.Context, id string) error {
+func (s connectorItems) TakeConnectorState(ctx context.Context, id string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                aws.String(s.name),
 		Key:                      key(connStatePK(id), typeConnState),
@@ -154,7 +159,7 @@ type identityItem struct {
 // PutIdentity implements oidc.IdentityStore: one unconditional PutItem,
 // which replaces any earlier record of the subject (last writer wins: each
 // login and each upstream refresh writes what the upstream said then).
-func (s *Store) PutIdentity(ctx context.Context, u oidc.User, expiry time.Time) error {
+func (s connectorItems) PutIdentity(ctx context.Context, u oidc.User, expiry time.Time) error {
 	const op = "PutIdentity"
 	av, err := encodeUserFields(identityItem{
 		PK: identityPK(u.Subject), SK: typeIdentity, Type: typeIdentity,
@@ -172,7 +177,7 @@ func (s *Store) PutIdentity(ctx context.Context, u oidc.User, expiry time.Time) 
 // Identity implements oidc.IdentityStore: one strongly consistent GetItem,
 // so that the code exchange right after a login, and a refresh right after
 // another, read the record just written.
-func (s *Store) Identity(ctx context.Context, subject string) (oidc.User, error) {
+func (s connectorItems) Identity(ctx context.Context, subject string) (oidc.User, error) {
 	const op = "Identity"
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.name),

@@ -37,6 +37,7 @@ var _ API = (*dynamodb.Client)(nil)
 // the methods of the embedded table.
 type Store struct {
 	table
+	connectorItems
 }
 
 // table is one DynamoDB table, the client that reads and writes it, and the
@@ -59,7 +60,8 @@ var (
 // written through client, that reads time from now. The table must exist
 // (CreateTable, or the deployment's template).
 func New(client API, name string, now func() time.Time) *Store {
-	return &Store{table{client: client, name: name, now: now}}
+	t := table{client: client, name: name, now: now}
+	return &Store{table: t, connectorItems: connectorItems{t}}
 }
 
 // Attribute names besides the keys. Expression attribute names (#name)

@@ -10,6 +10,11 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
+// connectorItems are the Store's connector states and identities, a type
+// of their own so that each type's method set stays small; the Store
+// embeds it, so it implements the ports.
+type connectorItems struct{ s *Store }
+
 // identity is a connector's user with its expiry.
 type identity struct {
 	user   oidc.User
@@ -17,7 +22,8 @@ type identity struct {
 }
 
 // CreateConnectorState implements oidc.ConnectorStateStore.
-func (s *Store) CreateConnectorState(_ context.Context, st oidc.ConnectorState) error {
+func (c connectorItems) CreateConnectorState(_ context.Context, st oidc.ConnectorState) error {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, exists := s.states[st.ID]; exists && !s.expired(cur.Expiry) {
@@ -29,7 +35,8 @@ func (s *Store) CreateConnectorState(_ context.Context, st oidc.ConnectorState) 
 }
 
 // ConnectorState implements oidc.ConnectorStateStore.
-func (s *Store) ConnectorState(_ context.Context, id string) (oidc.ConnectorState, error) {
+func (c connectorItems) ConnectorState(_ context.Context, id string) (oidc.ConnectorState, error) {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.states[id]
@@ -41,7 +48,8 @@ func (s *Store) ConnectorState(_ context.Context, id string) (oidc.ConnectorStat
 }
 
 // TakeConnectorState implements oidc.ConnectorStateStore.
-func (s *Store) TakeConnectorState(_ context.Context, id string) error {
+func (c connectorItems) TakeConnectorState(_ context.Context, id string) error {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.states[id]
@@ -53,7 +61,8 @@ func (s *Store) TakeConnectorState(_ context.Context, id string) error {
 }
 
 // PutIdentity implements oidc.IdentityStore.
-func (s *Store) PutIdentity(_ context.Context, u oidc.User, expiry time.Time) error {
+func (c connectorItems) PutIdentity(_ context.Context, u oidc.User, expiry time.Time) error {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.idents[u.Subject] = identity{user: cloneUser(u), expiry: expiry}
@@ -61,7 +70,8 @@ func (s *Store) PutIdentity(_ context.Context, u oidc.User, expiry time.Time) er
 }
 
 // Identity implements oidc.IdentityStore.
-func (s *Store) Identity(_ context.Context, subject string) (oidc.User, error) {
+func (c connectorItems) Identity(_ context.Context, subject string) (oidc.User, error) {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.idents[subject]

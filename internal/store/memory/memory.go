@@ -33,6 +33,7 @@ type Store struct {
 	clients  map[string]oidc.Client
 	states   map[string]oidc.ConnectorState
 	idents   map[string]identity // by subject
+	connectorItems
 }
 
 var (
@@ -51,7 +52,7 @@ var (
 
 // New returns an empty store that reads time from now.
 func New(now func() time.Time) *Store {
-	return &Store{
+	s := &Store{
 		now:      now,
 		requests: map[string]oidc.AuthRequest{},
 		codes:    map[string]oidc.AuthCode{},
@@ -65,6 +66,8 @@ func New(now func() time.Time) *Store {
 		states:   map[string]oidc.ConnectorState{},
 		idents:   map[string]identity{},
 	}
+	s.connectorItems = connectorItems{s}
+	return s
 }
 
 // expired reports whether an item with this expiry is past it. Callers hold mu.
