@@ -99,29 +99,29 @@ func (d *decoder) bindConnectors(c *Config) {
 	}
 }
 
-// connectorValue expands s, a string of a connector's section at path p,
-// and reads the secret it names, if any. It reports a problem and returns
-// false if a variable is unset or empty or the secret cannot be read.
-func (d *decoder) connectorValue(p, s string) (string, bool) {
-	s, missing := expandEnv(s, d.getenv)
+// connectorValues are what the strings of a connector's section are read
+// with: the environment, and the reader of AWS Secrets Manager's values.
+type connectorValues struct {
+	getenv  func(string) string
+	secrets func(ref string) (string, error)
+}
+
+// value expands s, a string of a connector's section, and reads the
+// secret it names, if any. A variable that is unset or empty, or a
+// secret that cannot be read, is an error.
+func (cv connectorValues) value(s string) (string, error) {
+	s, missing := expandEnv(s, cv.getenv)
 	if missing != "" {
-		d.errorf(p, "environment variable %q is unset or empty", missing)
-		return "", false
+		return "", fmt.Errorf("environment variable %q is unset or empty", missing)
 	}
 	ref, ok := strings.CutPrefix(s, SecretsManagerPrefix)
 	switch {
 	case !ok:
-		return s, true
-	case d.secrets == nil:
-		d.errorf(p, "%s%s: this program reads no secret from AWS Secrets Manager (the authorize and token functions do)", SecretsManagerPrefix, ref)
-		return "", false
+		return s, nil
+	case cv.secrets == nil:
+		return "", fmt.Errorf("%s%s: this program reads no secret from AWS Secrets Manager (the authorize and token functions do)", SecretsManagerPrefix, ref)
 	}
-	v, err := d.secrets(ref)
-	if err != nil {
-		d.errorf(p, "%v", err)
-		return "", false
-	}
-	return v, true
+	return cv.secrets(ref)
 }
 
 // expandEnv replaces $VAR and ${VAR} in s as os.ExpandEnv does, and

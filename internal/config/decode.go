@@ -58,8 +58,8 @@ type decoder struct {
 	// skipFiles: do not read frontend.dir (a function that serves none)
 	skipFiles bool
 	// connector: decoding a connector's section (Section.connector)
-	connector bool
-	secrets   func(ref string) (string, error)
+	// with these; nil otherwise
+	connector *connectorValues
 }
 
 func newDecoder(file string, getenv func(string) string) *decoder {
@@ -93,27 +93,6 @@ func (d *decoder) at(p string) where {
 			return where{}
 		}
 	}
-}
-
-// add records a problem at the origin of path p.
-func (d *decoder) add(p, msg string) {
-	d.addAt(d.at(p), p, msg)
-}
-
-func (d *decoder) addAt(w where, p, msg string) {
-	e := d.problem(w, p, msg)
-	d.errs = append(d.errs, &e)
-}
-
-// problem is msg about path p at origin w, as an Error or a Warning.
-func (d *decoder) problem(w where, p, msg string) Error {
-	e := Error{Path: p, Msg: msg}
-	if w.env != "" {
-		e.Env = w.env
-	} else {
-		e.File, e.Line, e.Column = d.file, w.line, w.col
-	}
-	return e
 }
 
 // errorf reports a value that cannot be decoded and marks it bad.
@@ -323,9 +302,10 @@ func (d *decoder) scalar(n ast.Node, t reflect.Type, p string, f field) ast.Node
 	d.set[p] = true
 	switch {
 	case t.Kind() != reflect.String:
-	case d.connector:
-		s, ok := d.connectorValue(p, v.Elem().String())
-		if !ok {
+	case d.connector != nil:
+		s, err := d.connector.value(v.Elem().String())
+		if err != nil {
+			d.errorf(p, "%v", err)
 			return null()
 		}
 		return stringNode(n.GetToken(), s)

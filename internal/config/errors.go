@@ -110,3 +110,24 @@ func hasPrefixPath(p, prefix string) bool {
 	rest := p[len(prefix):]
 	return rest == "" || rest[0] == '.' || rest[0] == '['
 }
+
+// add records a problem at the origin of path p.
+func (d *decoder) add(p, msg string) {
+	d.addAt(d.at(p), p, msg)
+}
+
+func (d *decoder) addAt(w where, p, msg string) {
+	e := d.problem(w, p, msg)
+	d.errs = append(d.errs, &e)
+}
+
+// problem is msg about path p at origin w, as an Error or a Warning.
+func (d *decoder) problem(w where, p, msg string) Error {
+	e := Error{Path: p, Msg: msg}
+	if w.env != "" {
+		e.Env = w.env
+	} else {
+		e.File, e.Line, e.Column = d.file, w.line, w.col
+	}
+	return e
+}

@@ -110,7 +110,9 @@ func (s Section) Decode(v any) error {
 		d.anchors = s.anchors
 	}
 	d.env = s.at.env
-	d.connector, d.secrets = s.connector, s.secrets
+	if s.connector {
+		d.connector = &connectorValues{getenv: s.getenv, secrets: s.secrets}
+	}
 	d.pos[s.path] = s.at
 	d.decode(d.value(s.node, rv.Type().Elem(), s.path, field{}), v)
 	if val, ok := v.(Validator); ok {
