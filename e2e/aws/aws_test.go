@@ -136,7 +136,7 @@ staticClients:
 	if err != nil {
 		t.Fatalf("verify a KMS-signed ID token through the JWKS: %v", err)
 	}
-	if idt.Subject != "ada" || idt.Nonce != "nn" || idt.VerifyAccessToken(tok.AccessToken) != nil {
+	if idt.Subject != oidc.Subject("ada", oidc.ConnectorLocal) || idt.Nonce != "nn" || idt.VerifyAccessToken(tok.AccessToken) != nil {
 		t.Errorf("ID token: sub %q nonce %q", idt.Subject, idt.Nonce)
 	}
 	// The state lives in DynamoDB: a second provider (another Lambda

@@ -6,12 +6,11 @@
 //
 //   - GET /authorize
 //   - POST /authorize
+//   - GET /login
 //   - POST /login
-//   - POST /consent
 //   - GET /callback
-//   - POST /callback
 //   - GET /callback/{proxy+}
-//   - POST /callback/{proxy+}
+//   - POST /consent
 //   - GET /logout
 //   - POST /logout
 //   - GET /static/{proxy+}

@@ -61,10 +61,10 @@ var Routes = []Route{
 	{FunctionAuthorize, "POST", PathAuthorize},
 	{FunctionAuthorize, "GET", PathLogin},
 	{FunctionAuthorize, "POST", PathLogin},
+	// GET only: the browser binding cookie is SameSite=Lax, so an
+	// upstream's cross-site form_post could not be bound to the browser.
 	{FunctionAuthorize, "GET", PathCallback},
-	{FunctionAuthorize, "POST", PathCallback},
 	{FunctionAuthorize, "GET", PathCallbackConnector},
-	{FunctionAuthorize, "POST", PathCallbackConnector},
 	{FunctionAuthorize, "POST", PathConsent},
 	{FunctionAuthorize, "GET", PathLogout},
 	{FunctionAuthorize, "POST", PathLogout},
