@@ -224,8 +224,9 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		return frontChannelError(req, internalError(err))
 	}
 	var resp authResponse
+	var started string // the new session's id, once written
 	err = a.besides(ctx, "starting the single sign-on session",
-		func() error { return a.sessions.start(ctx, w, r, req) },
+		func() (err error) { started, err = a.sessions.start(ctx, w, r, req); return err },
 		func() (err error) {
 			if consent {
 				waiting := req // the session's write reads req meanwhile
@@ -239,6 +240,9 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		},
 	)
 	if err != nil {
+		// The login did not complete (another window completed it first):
+		// the browser must not stay signed in as this login's user.
+		a.sessions.abandon(ctx, w, started)
 		return issueError(req, err)
 	}
 	if consent {

@@ -184,16 +184,16 @@ func (bs *browserSessions) touch(ctx context.Context, s Session) error {
 // sets the cookie; the session the browser had before, if any, is ended. It runs
 // beside the login's own write (see besides): without it the user is only
 // asked for the password again next time.
-func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest) error {
+func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest) (id string, err error) {
 	value, err := newSecret(bs.rand)
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := bs.now()
 	s := Session{ID: HashSecret(value), Subject: req.Subject, ClientID: req.ClientID, AuthTime: req.AuthTime, AMR: slices.Clone(req.AMR),
 		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
 	if err := bs.store.CreateSession(ctx, s); err != nil {
-		return err
+		return "", err
 	}
 	if old, err := r.Cookie(bs.cookieName(sessionCookie)); err == nil && old.Value != "" {
 		if err := bs.store.DeleteSession(ctx, HashSecret(old.Value)); err != nil {
@@ -201,7 +201,21 @@ func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *
 		}
 	}
 	bs.setCookie(w, sessionCookie, value, int(bs.s.SessionLifetime/time.Second))
-	return nil
+	return s.ID, nil
+}
+
+// abandon ends the session id that start wrote for a login that then
+// did not complete, and clears its cookie; "" (none written) is nothing.
+func (bs *browserSessions) abandon(ctx context.Context, w http.ResponseWriter, id string) {
+	if id == "" {
+		return
+	}
+	wctx, cancel := detach(ctx)
+	defer cancel()
+	if err := bs.store.DeleteSession(wctx, id); err != nil {
+		bs.log.WarnContext(ctx, "ending the session of an incomplete login failed", "error", err, "request_id", RequestID(ctx))
+	}
+	bs.clearCookie(w)
 }
 
 // clearCookie removes the session cookie from the browser.

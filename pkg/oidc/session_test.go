@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -350,5 +351,32 @@ func TestMaxAgeBoundary(t *testing.T) {
 	e.clock.Advance(time.Second)
 	if got := outcome(t, e.get(c, oidc.PathAuthorize, params)); got != "login" {
 		t.Errorf("max_age + 1s: %s; want login", got)
+	}
+}
+
+// lostCompletion is a store whose pending requests are always completed
+// by someone else first: CompleteAuthRequest fails with ErrConflict.
+type lostCompletion struct{ oidc.AuthRequestStore }
+
+func (lostCompletion) CompleteAuthRequest(context.Context, string, int64, *oidc.AuthCode) error {
+	return oidc.ErrConflict
+}
+
+// TestLostLoginLeavesNoSession: a login whose completion loses to another
+// window leaves the browser without the session it started (it could be
+// another account's than the one the client got).
+func TestLostLoginLeavesNoSession(t *testing.T) {
+	e := newEnv(t, func(c *oidc.Config) { c.SkipApprovalScreen = true; c.AuthRequests = lostCompletion{c.AuthRequests} })
+	c := e.browser()
+	p := e.completeLogin(c, e.get(c, oidc.PathAuthorize, authParams()))
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "already completed in another window") {
+		t.Fatalf("lost completion: %d; want the page saying so:\n%s", p.status, p.body)
+	}
+	u, _ := url.Parse(e.issuer)
+	if v := cookieValue(c, u, "oidc_session"); v != "" {
+		t.Errorf("session cookie %q left in the browser", v)
+	}
+	if sessions := e.store.Snapshot()["sessions"]; sessions != "" {
+		t.Errorf("sessions left in the store:\n%s", sessions)
 	}
 }

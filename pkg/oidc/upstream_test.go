@@ -242,6 +242,12 @@ func TestUpstreamCallbackBinding(t *testing.T) {
 	if p := e.callback(c, "", "good"); p.status != http.StatusBadRequest {
 		t.Errorf("no state: %d; want 400", p.status)
 	}
+	if p := e.callback(c, strings.Repeat("s", 60<<10), "good"); p.status != http.StatusBadRequest {
+		t.Errorf("state of 60 KB: %d; want 400", p.status)
+	}
+	if p := e.get(c, oidc.PathCallback, url.Values{"state": {state}, "state ": {state}, "code": {"good", "evil"}}); p.status != http.StatusBadRequest {
+		t.Errorf("code given twice: %d; want 400", p.status)
+	}
 	if p := e.get(c, oidc.PathCallback+"/other", url.Values{"state": {state}, "code": {"good"}}); p.status != http.StatusBadRequest {
 		t.Errorf("callback naming another connector: %d; want 400", p.status)
 	}
