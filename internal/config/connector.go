@@ -191,11 +191,11 @@ func (v validator) validateConnectorRedirect(issuer string, cn Connector) {
 		if missing != "" || strings.HasPrefix(uri, SecretsManagerPrefix) {
 			continue
 		}
-		want := []string{issuer + oidc.PathCallback, issuer + oidc.PathCallback + "/" + cn.ID}
+		want := []string{oidc.CallbackURL(issuer, cn.ID), issuer + oidc.PathCallback}
 		if !slices.Contains(want, uri) {
 			p := join(s.path, "redirectURI")
 			v.d.pos[p] = v.d.whereOf(e.Key)
-			v.fail(p, "%q is not this provider's callback: use %s (or %s)", uri, want[0], want[1])
+			v.fail(p, "%q is not this provider's callback: use %s (or Dex's %s)", uri, want[0], want[1])
 		}
 	}
 }

@@ -181,7 +181,7 @@ func TestConnectorErrors(t *testing.T) {
 		{"duplicate id", []string{"  - {type: oidc, id: corp}", "  - {type: github, id: corp}"},
 			`c.yaml:4: connectors[1].id: duplicate connector id "corp" (also connectors[0])`},
 		{"redirectURI", []string{"  - type: oidc", "    id: corp", "    config:", "      redirectURI: https://id.example.com/dex/callback"},
-			`c.yaml:6: connectors[0].config.redirectURI: "https://id.example.com/dex/callback" is not this provider's callback: use https://id.example.com/callback (or https://id.example.com/callback/corp)`},
+			`c.yaml:6: connectors[0].config.redirectURI: "https://id.example.com/dex/callback" is not this provider's callback: use https://id.example.com/callback/corp (or Dex's https://id.example.com/callback)`},
 		{"upstreamRefresh", []string{"  - {type: oidc, id: corp, upstreamRefresh: yes please}"},
 			`connectors[0].upstreamRefresh: must be true or false`},
 		{"unknown key", []string{"  - {type: oidc, id: corp, grantTypes: [x]}"}, `connectors[0].grantTypes: unknown key`},
