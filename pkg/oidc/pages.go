@@ -33,6 +33,7 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #bbb;borde
 button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2457c5;color:#fff;font-size:1rem;cursor:pointer}
 button.secondary{background:#e3e6eb;color:#1d2330;margin-left:.5rem}
 a.connector{display:block;text-align:center;padding:.6rem;border:1px solid #2457c5;border-radius:4px;color:#2457c5;text-decoration:none}
+a.connector img{width:1.2rem;height:1.2rem;vertical-align:middle;margin-right:.5rem}
 .error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}
 ul{padding-left:1.2rem}code{word-break:break-all}
 .code{display:block;font-size:1.1rem;background:#eef1f6;padding:.8rem;border-radius:4px;user-select:all}`
@@ -150,7 +151,21 @@ type loginPage struct {
 }
 
 // connectorLink is a callback connector on the login page.
-type connectorLink struct{ Name, URL string }
+type connectorLink struct{ Name, URL, Icon string }
+
+// connectorIcon is the issuer's URL of connector c's icon among the files
+// of Dex's frontend.dir, in Dex's layout: static/img/<id>-icon.svg (an
+// icon of its own: google-icon.svg for a connector with id google), else
+// static/img/<type>-icon.svg (github-icon.svg); "" when there is none.
+func connectorIcon(f Frontend, issuer string, c Connector) string {
+	for _, name := range []string{c.ID, c.Type} {
+		p := "/static/img/" + name + "-icon.svg"
+		if _, ok := f.Files[p]; ok && !strings.ContainsAny(name, "/\\") {
+			return strings.TrimSuffix(issuer, "/") + p
+		}
+	}
+	return ""
+}
 
 type consentPage struct {
 	Title, Action, ClientName string
@@ -208,7 +223,7 @@ func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status i
 			p.Password = true
 			continue
 		}
-		p.Connectors = append(p.Connectors, connectorLink{Name: c.Name,
+		p.Connectors = append(p.Connectors, connectorLink{Name: c.Name, Icon: connectorIcon(a.s.Frontend, a.s.Issuer, c),
 			URL: a.URL(PathLogin) + "?" + url.Values{"req": {form.Handle}, "connector": {c.ID}}.Encode()})
 	}
 	a.render(w, r, status, req.RedirectURI, p)
