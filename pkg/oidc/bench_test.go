@@ -144,3 +144,37 @@ func benchRefresh(b *testing.B, e *env, h http.Handler) {
 		rt = decodeJSON(b, rec.Body.String())["refresh_token"].(string)
 	}
 }
+
+// BenchmarkRefreshFederated is BenchmarkRefresh for a grant of a callback
+// connector's user: the grant's sealed copy opened and sealed again, and
+// the identity record written beside; UpstreamRefresh off, so no upstream.
+func BenchmarkRefreshFederated(b *testing.B) {
+	e, sc := upstreamEnv(b, func(c *oidc.Config) { c.SkipApprovalScreen = true; c.Connectors[1].UpstreamRefresh = false })
+	sc.logins["good"] = corpUser
+	benchFederatedRefresh(b, e)
+}
+
+// BenchmarkRefreshFederatedUpstream is BenchmarkRefreshFederated with the
+// connector asked again at every refresh (a connector of this test that
+// answers at once: the upstream's own time is not the provider's CPU).
+func BenchmarkRefreshFederatedUpstream(b *testing.B) {
+	e, sc := upstreamEnv(b, func(c *oidc.Config) { c.SkipApprovalScreen = true })
+	sc.logins["good"] = corpUser
+	benchFederatedRefresh(b, e)
+}
+
+func benchFederatedRefresh(b *testing.B, e *env) {
+	rt := e.federatedGrant(e.browser(), confidentialID, confidentialSecret, "openid email groups offline_access")["refresh_token"].(string)
+	h := e.provider.Handler()
+	for b.Loop() {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+		req := httptest.NewRequest(http.MethodPost, e.issuer+oidc.PathToken, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(confidentialID, confidentialSecret)
+		rec := serve(h, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body.String())
+		}
+		rt = decodeJSON(b, rec.Body.String())["refresh_token"].(string)
+	}
+}

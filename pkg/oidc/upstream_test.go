@@ -84,7 +84,7 @@ func (s *scriptedConnector) Refresh(_ context.Context, _ oidc.ConnectorScopes, i
 
 // upstreamEnv is a provider with the password database and one scripted
 // callback connector, "corp".
-func upstreamEnv(t *testing.T, opts ...func(*oidc.Config)) (*env, *scriptedConnector) {
+func upstreamEnv(t testing.TB, opts ...func(*oidc.Config)) (*env, *scriptedConnector) {
 	sc := newScripted()
 	e := newEnv(t, append([]func(*oidc.Config){func(c *oidc.Config) {
 		c.Connectors = []oidc.Connector{
