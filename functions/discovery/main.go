@@ -1,4 +1,5 @@
-// Command discovery is the discovery Lambda function: the discovery documents (OpenID Connect Discovery 1.0, RFC 8414).
+// Command discovery is the discovery Lambda function: the discovery documents (OpenID Connect Discovery 1.0, RFC 8414)
+// and WebFinger issuer discovery (RFC 7033).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionDiscovery):
 //
@@ -6,6 +7,7 @@
 //   - OPTIONS /.well-known/openid-configuration
 //   - GET /.well-known/oauth-authorization-server
 //   - OPTIONS /.well-known/oauth-authorization-server
+//   - GET /.well-known/webfinger
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and

@@ -241,6 +241,17 @@ type Extensions struct {
 	// connector's id (the default, which keeps a Dex user's sub). Two
 	// connectors' users with the same id are then one subject.
 	PlainSubjects bool `yaml:"plainSubjects"`
+	// WebFinger answers issuer discovery (OpenID Connect Discovery §2)
+	// for the users of its domains.
+	WebFinger WebFinger `yaml:"webfinger"`
+}
+
+// WebFinger is extensions.webfinger.
+type WebFinger struct {
+	// Domains are the host names whose users' identifiers
+	// (acct:alice@example.com, https://example.com/alice) this issuer
+	// serves; any other identifier, and every one when empty, is 404.
+	Domains []string `yaml:"domains"`
 }
 
 // KeyAllowInstanceState is the config key of Extensions.AllowInstanceState,

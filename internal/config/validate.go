@@ -54,6 +54,7 @@ func (v validator) validate(c *Config) {
 	v.validateLogger(&c.Logger)
 	v.validateFrontend(c)
 	v.validateSessions(c)
+	v.validateWebFinger(c.Extensions.WebFinger)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

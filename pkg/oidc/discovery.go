@@ -32,7 +32,7 @@ func NewDiscovery(s Settings) (*Discovery, error) {
 func (d *Discovery) Handler() http.Handler { return d.handler }
 
 func (d *Discovery) handlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{PathDiscovery: d.serveDiscovery, PathOAuthMetadata: d.serveDiscovery}
+	return map[string]http.HandlerFunc{PathDiscovery: d.serveDiscovery, PathOAuthMetadata: d.serveDiscovery, PathWebFinger: d.serveWebFinger}
 }
 
 // discoveryMetadata is OpenID Connect Discovery 1.0 §3 (also served as

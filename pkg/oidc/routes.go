@@ -18,6 +18,7 @@ const (
 const (
 	PathDiscovery     = "/.well-known/openid-configuration"
 	PathOAuthMetadata = "/.well-known/oauth-authorization-server" // RFC 8414
+	PathWebFinger     = "/.well-known/webfinger"                  // RFC 7033
 	PathJWKS          = "/.well-known/jwks.json"
 	PathAuthorize     = "/authorize"
 	PathLogin         = "/login"
@@ -55,6 +56,7 @@ var Routes = []Route{
 	{FunctionDiscovery, "OPTIONS", PathDiscovery},
 	{FunctionDiscovery, "GET", PathOAuthMetadata},
 	{FunctionDiscovery, "OPTIONS", PathOAuthMetadata},
+	{FunctionDiscovery, "GET", PathWebFinger}, // open to every origin by its own header (RFC 7033 §5)
 	{FunctionJWKS, "GET", PathJWKS},
 	{FunctionJWKS, "OPTIONS", PathJWKS},
 	{FunctionAuthorize, "GET", PathAuthorize},

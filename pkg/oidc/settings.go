@@ -70,6 +70,10 @@ type Settings struct {
 	// know those subjects; two connectors' users with the same id are
 	// then one subject.
 	PlainSubjects bool
+	// WebFingerDomains are the host names whose users' identifiers the
+	// WebFinger endpoint answers with this issuer (OpenID Connect
+	// Discovery §2); none: it answers none.
+	WebFingerDomains []string
 	// RequirePKCE requires a code_challenge from every client whose
 	// response type includes code, confidential ones too (OAuth 2.1; Dex's
 	// oauth2.pkce.enforce). Public clients always need one (RFC 9700
