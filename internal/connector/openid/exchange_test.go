@@ -2,7 +2,6 @@ package openid_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/serverless-oidc/op/internal/connector/connectortest"
 	"github.com/serverless-oidc/op/internal/signer/local"
@@ -92,25 +90,6 @@ func newDownstream(t *testing.T, u *connectortest.Upstream) *downstream {
 	return d
 }
 
-// upstreamTokens logs the user in at u as client id (registered there
-// with the callback) with x/oauth2, and returns the ID token and the
-// access token.
-func upstreamTokens(t *testing.T, u *connectortest.Upstream, id, secret string) (idToken, accessToken string) {
-	t.Helper()
-	cfg := oauth2.Config{ClientID: id, ClientSecret: secret, RedirectURL: connectortest.CallbackURL,
-		Scopes:   []string{"openid", "profile", "email", "groups"},
-		Endpoint: oauth2.Endpoint{AuthURL: u.URL + oidc.PathAuthorize, TokenURL: u.URL + oidc.PathToken}}
-	verifier := oauth2.GenerateVerifier()
-	cb := connectortest.Browse(t, cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("nonce", "n-123"), oauth2.S256ChallengeOption(verifier)), false)
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, connectortest.Client(5*time.Second))
-	tok, err := cfg.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("upstream code exchange: %v", err)
-	}
-	idToken, _ = tok.Extra("id_token").(string)
-	return idToken, tok.AccessToken
-}
-
 // exchange posts a token exchange to d as client id with form's extra
 // parameters, and returns the status and the JSON body.
 func (d *downstream) exchange(t *testing.T, id, subject, subjectType string, extra url.Values) (int, map[string]any) {
@@ -145,7 +124,7 @@ var userSub = oidc.Subject(oidc.Subject(connectortest.UserSubject, oidc.Connecto
 func TestTokenExchangeUpstream(t *testing.T) {
 	u := connectortest.NewUpstream(t)
 	d := newDownstream(t, u)
-	idToken, accessToken := upstreamTokens(t, u, connectortest.ClientID, connectortest.ClientSecret)
+	idToken, accessToken := u.Tokens(t, connectortest.ClientID, connectortest.ClientSecret)
 	for name, sub := range map[string][2]string{"id token": {idToken, oidc.TokenTypeIDToken}, "access token": {accessToken, oidc.TokenTypeAccessToken}} {
 		status, body := d.exchange(t, cliID, sub[0], sub[1], url.Values{"scope": {"openid email groups offline_access"}})
 		if status != 200 || body["issued_token_type"] != oidc.TokenTypeAccessToken || body["token_type"] != "Bearer" ||
@@ -197,9 +176,9 @@ func TestTokenExchangeUpstreamRefused(t *testing.T) {
 	u := connectortest.NewUpstream(t)
 	d := newDownstream(t, u)
 	u.Store.PutClient(oidc.Client{ID: "stranger", SecretHash: oidc.HashSecret(cliSecret), RedirectURIs: []string{connectortest.CallbackURL}})
-	idToken, accessToken := upstreamTokens(t, u, connectortest.ClientID, connectortest.ClientSecret)
-	strangerID, _ := upstreamTokens(t, u, "stranger", cliSecret)
-	otherID, _ := upstreamTokens(t, connectortest.NewUpstream(t), connectortest.ClientID, connectortest.ClientSecret)
+	idToken, accessToken := u.Tokens(t, connectortest.ClientID, connectortest.ClientSecret)
+	strangerID, _ := u.Tokens(t, "stranger", cliSecret)
+	otherID, _ := connectortest.NewUpstream(t).Tokens(t, connectortest.ClientID, connectortest.ClientSecret)
 	tamperedID := idToken[:len(idToken)-4] + "AAAA"
 	for _, tt := range []struct {
 		name, client, subject, typ string
