@@ -88,23 +88,32 @@ func parseExchange(p url.Values) (exchangeRequest, *Error) {
 // Client.GrantTypes lists the grant. The answer is one token, in
 // access_token whatever its type, with issued_token_type (§2.2.1); never
 // a refresh token.
-func (t *Token) tokenExchangeGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
+func tokenExchangeGrant(t *Token, ctx context.Context, req tokenRequest) (tokenSet, error) {
 	x, e := parseExchange(req.params)
 	if e != nil {
 		return tokenSet{}, e
 	}
+	ex := exchange{Token: t, client: req.client, x: x}
 	if x.connectorID == "" {
-		return t.exchangeOwn(ctx, req.client, x)
+		return ex.own(ctx)
 	}
-	return t.exchangeUpstream(ctx, req.client, x)
+	return ex.upstream(ctx)
 }
 
-// exchangeUpstream is Dex's token exchange: the connector connector_id
+// exchange is one token exchange request of an authenticated client.
+type exchange struct {
+	*Token
+	client Client
+	x      exchangeRequest
+}
+
+// upstream is Dex's token exchange: the connector connector_id
 // names verifies the upstream's subject token and says who it speaks for;
 // that user is recorded as at a login through the connector (the
 // IdentityStore, Dex's subject), and gets this provider's access token or
 // ID token. The client must be allowed the connector (allowedConnectors).
-func (t *Token) exchangeUpstream(ctx context.Context, client Client, x exchangeRequest) (tokenSet, error) {
+func (t exchange) upstream(ctx context.Context) (tokenSet, error) {
+	client, x := t.client, t.x
 	c, ok := t.connectors.byID(x.connectorID)
 	if !ok {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "connector_id names no connector")
@@ -120,10 +129,10 @@ func (t *Token) exchangeUpstream(ctx context.Context, client Client, x exchangeR
 	}
 	g := grant{ClientID: client.ID, AuthTime: t.now(), IDTokenAlg: client.IDTokenSigningAlg}
 	var e *Error
-	if g.Scopes, e = t.exchangeScopes(ctx, client, x); e != nil {
+	if g.Scopes, e = t.scopes(ctx); e != nil {
 		return tokenSet{}, e
 	}
-	if e = t.exchangeAudience(ctx, client, x, &g); e != nil {
+	if e = t.audience(ctx, &g); e != nil {
 		return tokenSet{}, e
 	}
 	id, err := ti.TokenIdentity(ctx, ConnectorScopes{Groups: slices.Contains(g.Scopes, ScopeGroups)}, x.subjectType, x.subjectToken)
@@ -132,13 +141,13 @@ func (t *Token) exchangeUpstream(ctx context.Context, client Client, x exchangeR
 		t.log.WarnContext(ctx, "token exchange: upstream unavailable", "connector", c.ID, "error", err, "request_id", RequestID(ctx))
 		return tokenSet{}, internalError(err)
 	case err != nil:
-		return tokenSet{}, t.subjectRefused(ctx, c.ID, client, err)
+		return tokenSet{}, t.subjectRefused(ctx, c.ID, err)
 	}
 	user, err := t.users.vouched(ctx, c.ID, id)
 	var ue *UpstreamError
 	switch {
 	case errors.As(err, &ue):
-		return tokenSet{}, t.subjectRefused(ctx, c.ID, client, err)
+		return tokenSet{}, t.subjectRefused(ctx, c.ID, err)
 	case err != nil:
 		return tokenSet{}, internalError(err) // the directory's store
 	}
@@ -147,22 +156,24 @@ func (t *Token) exchangeUpstream(ctx context.Context, client Client, x exchangeR
 	}
 	g.Subject = user.Subject
 	t.log.InfoContext(ctx, "token exchanged", "connector", c.ID, "client_id", client.ID, "issued_token_type", x.requestedType, "request_id", RequestID(ctx))
-	return t.issueExchanged(ctx, g, user, x.requestedType)
+	return t.issue(ctx, g, user, x.requestedType)
 }
 
 // subjectRefused logs why connector refused a subject token (never the
 // token) and answers the client without the reason.
-func (t *Token) subjectRefused(ctx context.Context, connector string, client Client, err error) *Error {
+func (t exchange) subjectRefused(ctx context.Context, connector string, err error) *Error {
+	client := t.client
 	t.log.InfoContext(ctx, "token exchange: subject token refused", "connector", connector, "client_id", client.ID, "error", err, "request_id", RequestID(ctx))
 	return errorf(ErrCodeSubjectToken, "the subject token is not valid at connector "+connector)
 }
 
-// exchangeScopes are the scopes of an upstream token exchange: scope as
+// scopes are the scopes of an upstream token exchange: scope as
 // asked, openid alone when left out (RFC 6749 §3.3's pre-defined
 // default), kept as at /authorize (understood scopes only; an audience
 // scope needs the peer's trust) but without offline_access: no refresh
 // token is issued. An ID token needs openid.
-func (t *Token) exchangeScopes(ctx context.Context, client Client, x exchangeRequest) ([]string, *Error) {
+func (t exchange) scopes(ctx context.Context) ([]string, *Error) {
+	client, x := t.client, t.x
 	requested := x.scopes
 	if !x.scopeGiven {
 		requested = []string{ScopeOpenID}
@@ -182,13 +193,14 @@ func (t *Token) exchangeScopes(ctx context.Context, client Client, x exchangeReq
 	return scopes, nil
 }
 
-// exchangeAudience sets the audience of the issued token from the
+// audience sets the audience of the issued token from the
 // audience and resource parameters (RFC 8693 §2.1, RFC 8707): for an
 // access token each one of Client.AllowedAudiences, as for client
 // credentials; for an ID token the audience is a client id, the client's
 // own or one whose trustedPeers list the client (Dex's cross-client
 // trust), and resource has no meaning. Else invalid_target (§2.2.2).
-func (t *Token) exchangeAudience(ctx context.Context, client Client, x exchangeRequest, g *grant) *Error {
+func (t exchange) audience(ctx context.Context, g *grant) *Error {
+	client, x := t.client, t.x
 	if x.requestedType == TokenTypeAccessToken {
 		aud, e := clientCredentialsAudience(client, append(slices.Clone(x.resource), x.audience...))
 		g.Audience = aud
@@ -210,10 +222,10 @@ func (t *Token) exchangeAudience(ctx context.Context, client Client, x exchangeR
 	return nil
 }
 
-// issueExchanged signs the one token a token exchange answers with: an
+// issue signs the one token a token exchange answers with: an
 // RFC 9068 access token, or an ID token (in access_token, with token_type
 // N_A: it is not an access token, RFC 8693 §2.2.1). Nothing is stored.
-func (t *Token) issueExchanged(ctx context.Context, g grant, user User, requested string) (tokenSet, error) {
+func (t exchange) issue(ctx context.Context, g grant, user User, requested string) (tokenSet, error) {
 	set := tokenSet{IssuedTokenType: requested, TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
 		ExpiresIn: int64(min(t.s.IDTokenLifetime, t.expiry(g, t.now()).Sub(t.now())) / time.Second)}
 	var err error

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// exchangeOwn exchanges one of this provider's own access tokens (no
+// own exchanges one of this provider's own access tokens (no
 // connector_id) for another access token about the same user: narrower
 // scope or another allowed audience, never wider, for a service that
 // calls the next one with only what that one needs. The act claim names
@@ -22,14 +22,15 @@ import (
 // it. The new token is issued to the exchanging client, keeps the subject
 // token's grant (revoking that refresh family revokes it too) and its
 // authentication time, and never outlives the subject token.
-func (t *Token) exchangeOwn(ctx context.Context, client Client, x exchangeRequest) (tokenSet, error) {
+func (t exchange) own(ctx context.Context) (tokenSet, error) {
+	client, x := t.client, t.x
 	switch {
 	case x.subjectType != TokenTypeAccessToken:
 		return tokenSet{}, errorf(ErrCodeSubjectToken, "without connector_id, subject_token is an access token of this provider (subject_token_type "+TokenTypeAccessToken+")")
 	case x.requestedType != TokenTypeAccessToken:
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "an access token of this provider is exchanged for an access token only")
 	}
-	claims, e := t.ownSubject(ctx, client, x.subjectToken)
+	claims, e := t.ownSubject(ctx, x.subjectToken)
 	if e != nil {
 		return tokenSet{}, e
 	}
@@ -50,14 +51,15 @@ func (t *Token) exchangeOwn(ctx context.Context, client Client, x exchangeReques
 		g.AuthTime = time.Unix(claims.AuthTime, 0)
 	}
 	t.log.InfoContext(ctx, "own access token exchanged", "client_id", client.ID, "subject_client_id", claims.ClientID, "request_id", RequestID(ctx))
-	return t.issueExchanged(ctx, g, User{}, TokenTypeAccessToken)
+	return t.issue(ctx, g, User{}, TokenTypeAccessToken)
 }
 
 // ownSubject verifies a subject token of this provider for client: a
 // valid access token, not revoked, about a user who still exists, and one
-// client may exchange (exchangeOwn). Every refusal is ErrCodeSubjectToken
+// client may exchange (own). Every refusal is ErrCodeSubjectToken
 // (RFC 8693 §2.2.2).
-func (t *Token) ownSubject(ctx context.Context, client Client, raw string) (*accessTokenClaims, *Error) {
+func (t exchange) ownSubject(ctx context.Context, raw string) (*accessTokenClaims, *Error) {
+	client := t.client
 	claims, err := t.verifyAccessToken(ctx, raw)
 	switch {
 	case isInvalidToken(err):
