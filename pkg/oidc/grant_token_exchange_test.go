@@ -170,6 +170,11 @@ func TestTokenExchangeOwnRefused(t *testing.T) {
 		{"client credentials token", exchangeForm(other["access_token"].(string)), ordersID, ordersSecret, oidc.ErrCodeInvalidRequest},
 		{"no subject_token", exchangeForm("", "subject_token", ""), confidentialID, confidentialSecret, oidc.ErrCodeInvalidRequest},
 		{"no subject_token_type", exchangeForm(subject, "subject_token_type", ""), confidentialID, confidentialSecret, oidc.ErrCodeInvalidRequest},
+		{"audience twice", func() url.Values {
+			f := exchangeForm(subject)
+			f["audience"] = []string{ordersAudience, ordersAudience}
+			return f
+		}(), confidentialID, confidentialSecret, oidc.ErrCodeInvalidRequest},
 		{"actor_token", exchangeForm(subject, "actor_token", subject, "actor_token_type", oidc.TokenTypeAccessToken), confidentialID, confidentialSecret, oidc.ErrCodeInvalidRequest},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
