@@ -151,12 +151,21 @@ func (t exchange) upstream(ctx context.Context) (tokenSet, error) {
 	case err != nil:
 		return tokenSet{}, internalError(err) // the directory's store
 	}
-	if err := t.identities.PutIdentity(ctx, user, t.now().Add(identityLifetime(t.s))); err != nil {
+	// The user is recorded (userinfo reads the record) beside the signing:
+	// one round trip of latency, and a failure of either answers nothing.
+	g.Subject = user.Subject
+	var set tokenSet
+	err = run2(func() (err error) { set, err = t.issue(ctx, g, user, x.requestedType); return err },
+		func() error { return t.identities.PutIdentity(ctx, user, t.now().Add(identityLifetime(t.s))) })
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return tokenSet{}, e
+		}
 		return tokenSet{}, internalError(err)
 	}
-	g.Subject = user.Subject
 	t.log.InfoContext(ctx, "token exchanged", "connector", c.ID, "client_id", client.ID, "issued_token_type", x.requestedType, "request_id", RequestID(ctx))
-	return t.issue(ctx, g, user, x.requestedType)
+	return set, nil
 }
 
 // subjectRefused logs why connector refused a subject token (never the
