@@ -56,8 +56,12 @@ func (v validator) validateClientCredentials(p string, cl Client, c *Config) {
 			v.fail(ap, "%q is the provider's own URL: name the API the token is for", a)
 		}
 	}
-	if (len(cl.AllowedScopes) > 0 || len(cl.AllowedAudiences) > 0) && !slices.Contains(cl.GrantTypes, oidc.GrantClientCredentials) {
-		v.d.warn(p, "allowedScopes and allowedAudiences are read only by the client credentials grant, which this client's grantTypes do not list: they have no effect")
+	cc, te := slices.Contains(cl.GrantTypes, oidc.GrantClientCredentials), slices.Contains(cl.GrantTypes, oidc.GrantTokenExchange)
+	switch {
+	case len(cl.AllowedScopes) > 0 && !cc:
+		v.d.warn(p, "allowedScopes are read only by the client credentials grant, which this client's grantTypes do not list: they have no effect")
+	case len(cl.AllowedAudiences) > 0 && !cc && !te:
+		v.d.warn(p, "allowedAudiences are read only by the client credentials and token exchange grants, which this client's grantTypes do not list: they have no effect")
 	}
 }
 

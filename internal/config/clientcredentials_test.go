@@ -56,7 +56,7 @@ func TestClientCredentialsConfig(t *testing.T) {
 		t.Errorf("oauth2.grantTypes %q", c.OAuth2.GrantTypes)
 	}
 	c = mustParse(t, serviceConfig(nil, []string{"    redirectURIs: [https://b.example.com/cb]", "    allowedScopes: [jobs:run]"}), nil)
-	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].String(), "staticClients[1]: allowedScopes and allowedAudiences are read only by the client credentials grant") {
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].String(), "staticClients[1]: allowedScopes are read only by the client credentials grant") {
 		t.Errorf("warnings %v; want one about allowedScopes without the grant", c.Warnings)
 	}
 }

@@ -147,8 +147,8 @@ type Client struct {
 	// them all); never openid nor a scope about users. Ours.
 	AllowedScopes []string `yaml:"allowedScopes"`
 	// AllowedAudiences are the audiences (absolute URIs, RFC 8707) its
-	// client credentials tokens may be issued for, by the resource or
-	// audience parameter. Ours.
+	// client credentials and token exchange access tokens may be issued
+	// for, by the resource or audience parameter. Ours.
 	AllowedAudiences []string `yaml:"allowedAudiences"`
 	// SSOSharedWith is Dex's: the other static clients (ids, or "*" for
 	// all) whose authorization requests a single sign-on session started by
@@ -168,7 +168,7 @@ type Client struct {
 // OAuth2 holds Dex's oauth2 settings.
 type OAuth2 struct {
 	ResponseTypes      []string `yaml:"responseTypes"` // parts: code, token, id_token; default [code]
-	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password, client_credentials; default the first two (and password with passwordConnector, client_credentials when a client lists it)
+	GrantTypes         []string `yaml:"grantTypes"`    // authorization_code, refresh_token, password, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange; default the first two (and password with passwordConnector, client_credentials and token exchange when a client lists them)
 	SkipApprovalScreen bool     `yaml:"skipApprovalScreen"`
 	// AlwaysShowLoginScreen is Dex's: show the choice of connectors even
 	// when a client has one callback connector, which the browser is

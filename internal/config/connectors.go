@@ -18,15 +18,17 @@ import (
 // defaultGrantTypes are the grants enabled when oauth2.grantTypes is left
 // out: oidc.DefaultGrantTypes, the password grant too when
 // oauth2.passwordConnector names a connector, as Dex enables it, and the
-// client credentials grant when a static client lists it. A client may use
-// either only when its grantTypes list it.
+// client credentials and token exchange grants when a static client lists
+// them. A client may use any of these only when its grantTypes list it.
 func defaultGrantTypes(c *Config) []string {
 	out := slices.Clone(oidc.DefaultGrantTypes)
 	if c.OAuth2.PasswordConnector != "" {
 		out = append(out, oidc.GrantPassword)
 	}
-	if slices.ContainsFunc(c.StaticClients, func(cl Client) bool { return slices.Contains(cl.GrantTypes, oidc.GrantClientCredentials) }) {
-		out = append(out, oidc.GrantClientCredentials)
+	for _, gt := range []string{oidc.GrantClientCredentials, oidc.GrantTokenExchange} {
+		if slices.ContainsFunc(c.StaticClients, func(cl Client) bool { return slices.Contains(cl.GrantTypes, gt) }) {
+			out = append(out, gt)
+		}
 	}
 	return out
 }

@@ -83,6 +83,21 @@ type RefreshConnector interface {
 	Refresh(ctx context.Context, s ConnectorScopes, id Identity) (Identity, error)
 }
 
+// TokenIdentityConnector verifies a token the upstream issued, for the
+// token exchange grant (RFC 8693) with Dex's connector_id: Dex's
+// connector.TokenIdentityConnector.
+type TokenIdentityConnector interface {
+	// TokenIdentity returns the identity subjectToken speaks for, by the
+	// connector's login rules (allowed groups, claim mappings), as
+	// HandleCallback would. subjectTokenType is TokenTypeIDToken or
+	// TokenTypeAccessToken. The token MUST be verified fully: an ID
+	// token's signature by the upstream's keys, issuer, audience (the
+	// connector's client) and expiry; an access token by the upstream
+	// itself. A token refused is any error but ErrUnavailable, which says
+	// the upstream could not be asked.
+	TokenIdentity(ctx context.Context, s ConnectorScopes, subjectTokenType, subjectToken string) (Identity, error)
+}
+
 // Connector errors, besides ErrUnavailable.
 var (
 	// ErrUpstreamDenied: the upstream answered access_denied (the user

@@ -81,6 +81,10 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 	if claims.GrantType != "" {
 		body["gty"] = claims.GrantType
 	}
+	if claims.Act != nil {
+		// RFC 8693 §4.1, §4.4: the actor chain of an exchanged token.
+		body["act"] = claims.Act
+	}
 	return body, nil
 }
 

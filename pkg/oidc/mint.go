@@ -47,6 +47,32 @@ type grant struct {
 	// OmitIDToken leaves the ID token out (a refresh for a client with
 	// Client.OmitRefreshIDToken).
 	OmitIDToken bool
+	// Act is the actor chain of a token exchange (RFC 8693 §4.1).
+	Act *Actor
+	// NotAfter, when set, caps the tokens' expiry: an exchanged token
+	// never outlives its subject token.
+	NotAfter time.Time
+	// IDTokenAudience, when set, is the ID token's aud instead of the
+	// client and its audience scopes, with azp the client: a token
+	// exchange's allowed audience.
+	IDTokenAudience []string
+}
+
+// Actor is the act claim (RFC 8693 §4.1): the acting party, and in Act
+// the one that acted before it. Only the outermost is the current actor;
+// the nested ones are history, never used for access decisions.
+type Actor struct {
+	Subject string `json:"sub"`
+	Act     *Actor `json:"act,omitempty"`
+}
+
+// expiry is when tokens minted now for g expire.
+func (b *base) expiry(g grant, now time.Time) time.Time {
+	exp := now.Add(b.s.IDTokenLifetime)
+	if !g.NotAfter.IsZero() && g.NotAfter.Before(exp) {
+		return g.NotAfter
+	}
+	return exp
 }
 
 // tokenSet is a token endpoint response body (RFC 6749 §5.1,
@@ -58,6 +84,9 @@ type tokenSet struct {
 	IDToken      string `json:"id_token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType is the type of the token in AccessToken, for a
+	// token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // accessTokenClaims are the claims of an RFC 9068 access token. Its audience
@@ -77,6 +106,8 @@ type accessTokenClaims struct {
 	// GrantType is grant.GrantType: "client_credentials" on a token whose
 	// subject is the client itself (as Auth0's gty claim).
 	GrantType string `json:"gty,omitempty"`
+	// Act is grant.Act: who acts for the subject (RFC 8693 §4.1).
+	Act *Actor `json:"act,omitempty"`
 }
 
 // mintTokens signs an access token and an ID token for g, as the token
@@ -116,7 +147,7 @@ func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, er
 	return tokenSet{
 		AccessToken: accessToken,
 		TokenType:   "Bearer",
-		ExpiresIn:   int64(b.s.IDTokenLifetime / time.Second),
+		ExpiresIn:   int64(min(b.s.IDTokenLifetime, b.expiry(g, b.now()).Sub(b.now())) / time.Second),
 		IDToken:     idToken,
 		Scope:       strings.Join(g.Scopes, " "),
 	}, nil
@@ -147,7 +178,7 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 			Issuer:    b.s.Issuer,
 			Subject:   g.Subject,
 			Audience:  aud,
-			ExpiresAt: jwt.NewNumericDate(now.Add(b.s.IDTokenLifetime)),
+			ExpiresAt: jwt.NewNumericDate(b.expiry(g, now)),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
@@ -158,6 +189,7 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 		UserInfoClaims: userInfoClaims,
 		GrantID:        g.GrantID,
 		GrantType:      g.GrantType,
+		Act:            g.Act,
 	})
 }
 
@@ -176,9 +208,13 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 			aud = append(aud, peer)
 		}
 	}
-	if len(aud) == 1 {
+	switch {
+	case len(g.IDTokenAudience) > 0:
+		claims["aud"] = g.IDTokenAudience
+		claims["azp"] = g.ClientID
+	case len(aud) == 1:
 		claims["aud"] = g.ClientID
-	} else {
+	default:
 		// Several audiences: azp names the party the token was issued to
 		// (OpenID Connect Core §2).
 		claims["aud"] = aud
@@ -186,7 +222,7 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 	}
 	claims["iss"] = b.s.Issuer
 	claims["sub"] = g.Subject
-	claims["exp"] = now.Add(b.s.IDTokenLifetime).Unix()
+	claims["exp"] = b.expiry(g, now).Unix()
 	claims["iat"] = now.Unix()
 	claims["auth_time"] = g.AuthTime.Unix()
 	if accessToken != "" {

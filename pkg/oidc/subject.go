@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -159,6 +161,32 @@ func (d directory) identityUser(connector string, id Identity) User {
 		Name: id.Username, PreferredUsername: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Groups: id.Groups,
 	}
+}
+
+// vouched is the user connector vouched for with id, at a login or a
+// token exchange. The id must make a subject (validUserID); with plain
+// subjects, which do not name the connector, it must not be another
+// connector's user or the password database's, whose claims and sessions
+// it would take over.
+func (d directory) vouched(ctx context.Context, connector string, id Identity) (User, error) {
+	if !validUserID(id.UserID) {
+		return User{}, &UpstreamError{Reason: "the identity provider did not name the user", Err: errors.New("empty, oversized or invalid user id")}
+	}
+	user := d.identityUser(connector, id)
+	if !d.plain {
+		return user, nil
+	}
+	taken, err := d.User(ctx, user.Subject)
+	switch {
+	case isNotFound(err):
+		return user, nil
+	case err != nil:
+		return User{}, err
+	case taken.ConnectorID != connector:
+		return User{}, &UpstreamError{Reason: "this account's id belongs to another user here",
+			Err: fmt.Errorf("plain subject %q already belongs to connector %s", user.Subject, taken.ConnectorID)}
+	}
+	return user, nil
 }
 
 // identityOf is the Identity a connector's Refresh gets for u.

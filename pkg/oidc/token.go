@@ -99,6 +99,7 @@ var grants = []struct {
 	{GrantRefreshToken, (*Token).refreshTokenGrant, false},
 	{GrantPassword, (*Token).passwordGrant, true},
 	{GrantClientCredentials, (*Token).clientCredentialsGrant, true},
+	{GrantTokenExchange, tokenExchangeGrant, true},
 }
 
 // GrantTypes lists every grant type the token endpoint implements, in the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -168,29 +167,9 @@ func (u *upstream) callback(r *http.Request, params map[string][]string) (callba
 	return login, nil
 }
 
-// vouched is the user connector c vouched for with id. The id must make a
-// subject (validUserID); with plain subjects, which do not name the
-// connector, it must not be another connector's user or the password
-// database's, whose claims and sessions it would take over.
+// vouched is the user connector c vouched for with id (directory.vouched).
 func (u *upstream) vouched(ctx context.Context, c Connector, id Identity) (User, error) {
-	if !validUserID(id.UserID) {
-		return User{}, &UpstreamError{Reason: "the identity provider did not name the user", Err: errors.New("empty, oversized or invalid user id")}
-	}
-	user := u.users.identityUser(c.ID, id)
-	if !u.users.plain {
-		return user, nil
-	}
-	taken, err := u.users.User(ctx, user.Subject)
-	switch {
-	case isNotFound(err):
-		return user, nil
-	case err != nil:
-		return User{}, err
-	case taken.ConnectorID != c.ID:
-		return User{}, &UpstreamError{Reason: "this account's id belongs to another user here",
-			Err: fmt.Errorf("plain subject %q already belongs to connector %s", user.Subject, taken.ConnectorID)}
-	}
-	return user, nil
+	return u.users.vouched(ctx, c.ID, id)
 }
 
 // errLoginGone answers a callback whose pending request is gone.

@@ -88,6 +88,10 @@ func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]
 	case isClientToken(claims):
 		// A client credentials token has no user to answer about.
 		return nil, invalidToken("the access token was issued to a client for itself: it has no user")
+	case !u.forUserInfo(claims):
+		// RFC 9068 §4: a token exchanged for another resource server's
+		// audience is not for this one.
+		return nil, invalidToken("the access token is for another audience")
 	case !slices.Contains(strings.Fields(claims.Scope), ScopeOpenID):
 		// OpenID Connect Core §5.3: userinfo answers for access tokens of
 		// an OpenID request; a refresh narrowed to plain OAuth gives one

@@ -46,8 +46,12 @@ func (b *base) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Key
 }
 
 // verifyAccessToken checks an access token this provider issued: signature
-// by a published key, RFC 9068 type, issuer, audience and lifetime. It makes
-// no storage call.
+// by a published key, RFC 9068 type, issuer and lifetime. It makes no
+// storage call. Any audience passes: a user's token is for userinfo unless
+// a token exchange or the client credentials grant named a resource
+// server (RFC 8707, RFC 8693); userinfo checks that it is one of its own
+// (forUserInfo), introspection and revocation answer for every token a
+// client holds.
 func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenClaims, error) {
 	claims := &accessTokenClaims{}
 	var loadErr error
@@ -63,13 +67,14 @@ func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenC
 	if err != nil || !tok.Valid || claims.Subject == "" {
 		return nil, fmt.Errorf("%w: %v", errInvalidToken, err)
 	}
-	// A user's token is for userinfo; a client credentials token may name
-	// the resource servers it asked for (RFC 8707), and userinfo refuses it
-	// by its gty.
-	if !isClientToken(claims) && !slices.Contains(claims.Audience, b.URL(PathUserInfo)) {
-		return nil, fmt.Errorf("%w: audience %v", errInvalidToken, claims.Audience)
-	}
 	return claims, nil
+}
+
+// forUserInfo reports whether verified access token claims are for the
+// userinfo endpoint: a user's token (not a client credentials one) whose
+// audience is userinfo.
+func (b *base) forUserInfo(claims *accessTokenClaims) bool {
+	return !isClientToken(claims) && slices.Contains(claims.Audience, b.URL(PathUserInfo))
 }
 
 // idTokenHint is what an id_token_hint tells: an ID token this provider

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/oauth2"
 
 	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/internal/signer/local"
@@ -119,4 +120,24 @@ func Login(t *testing.T, c oidc.CallbackConnector, s oidc.ConnectorScopes) (oidc
 		t.Fatalf("state %q; want it passed through", got)
 	}
 	return c.HandleCallback(t.Context(), s, data, CallbackRequest(t, cb))
+}
+
+// Tokens logs the user in at the upstream as client id (registered there
+// with CallbackURL as redirect URI) with x/oauth2, PKCE and a nonce, and
+// returns the ID token and the access token: an upstream's tokens for a
+// token exchange.
+func (u *Upstream) Tokens(t *testing.T, id, secret string) (idToken, accessToken string) {
+	t.Helper()
+	cfg := oauth2.Config{ClientID: id, ClientSecret: secret, RedirectURL: CallbackURL,
+		Scopes:   []string{"openid", "profile", "email", "groups"},
+		Endpoint: oauth2.Endpoint{AuthURL: u.URL + oidc.PathAuthorize, TokenURL: u.URL + oidc.PathToken}}
+	verifier := oauth2.GenerateVerifier()
+	cb := Browse(t, cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("nonce", "n-123"), oauth2.S256ChallengeOption(verifier)), false)
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, Client(5*time.Second))
+	tok, err := cfg.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("upstream code exchange: %v", err)
+	}
+	idToken, _ = tok.Extra("id_token").(string)
+	return idToken, tok.AccessToken
 }
