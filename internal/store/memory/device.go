@@ -10,8 +10,13 @@ import (
 
 var _ oidc.DeviceRequestStore = (*Store)(nil)
 
+// deviceItems are the Store's device authorizations, a type of their own
+// so that each type's method set stays small; the Store embeds it.
+type deviceItems struct{ s *Store }
+
 // CreateDeviceRequest implements oidc.DeviceRequestStore.
-func (s *Store) CreateDeviceRequest(_ context.Context, d oidc.DeviceRequest) error {
+func (di deviceItems) CreateDeviceRequest(_ context.Context, d oidc.DeviceRequest) error {
+	s := di.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, ok := s.devices[d.ID]; ok && !s.expired(cur.Expiry) {
@@ -30,7 +35,8 @@ func (s *Store) CreateDeviceRequest(_ context.Context, d oidc.DeviceRequest) err
 }
 
 // DeviceRequest implements oidc.DeviceRequestStore.
-func (s *Store) DeviceRequest(_ context.Context, id string) (oidc.DeviceRequest, error) {
+func (di deviceItems) DeviceRequest(_ context.Context, id string) (oidc.DeviceRequest, error) {
+	s := di.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.devices[id]
@@ -41,18 +47,20 @@ func (s *Store) DeviceRequest(_ context.Context, id string) (oidc.DeviceRequest,
 }
 
 // DeviceRequestByUserCode implements oidc.DeviceRequestStore.
-func (s *Store) DeviceRequestByUserCode(ctx context.Context, userCodeHash string) (oidc.DeviceRequest, error) {
+func (di deviceItems) DeviceRequestByUserCode(ctx context.Context, userCodeHash string) (oidc.DeviceRequest, error) {
+	s := di.s
 	s.mu.Lock()
 	id, ok := s.userCodes[userCodeHash]
 	s.mu.Unlock()
 	if !ok {
 		return oidc.DeviceRequest{}, oidc.ErrNotFound
 	}
-	return s.DeviceRequest(ctx, id)
+	return di.DeviceRequest(ctx, id)
 }
 
 // DecideDeviceRequest implements oidc.DeviceRequestStore.
-func (s *Store) DecideDeviceRequest(_ context.Context, id string, dec oidc.DeviceDecision) error {
+func (di deviceItems) DecideDeviceRequest(_ context.Context, id string, dec oidc.DeviceDecision) error {
+	s := di.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.devices[id]
@@ -73,7 +81,8 @@ func (s *Store) DecideDeviceRequest(_ context.Context, id string, dec oidc.Devic
 }
 
 // RecordDevicePoll implements oidc.DeviceRequestStore.
-func (s *Store) RecordDevicePoll(_ context.Context, id string, at time.Time, interval time.Duration) error {
+func (di deviceItems) RecordDevicePoll(_ context.Context, id string, at time.Time, interval time.Duration) error {
+	s := di.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.devices[id]
@@ -86,7 +95,8 @@ func (s *Store) RecordDevicePoll(_ context.Context, id string, at time.Time, int
 }
 
 // RedeemDeviceRequest implements oidc.DeviceRequestStore.
-func (s *Store) RedeemDeviceRequest(_ context.Context, id string, grant *oidc.RefreshGrant) error {
+func (di deviceItems) RedeemDeviceRequest(_ context.Context, id string, grant *oidc.RefreshGrant) error {
+	s := di.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.devices[id]

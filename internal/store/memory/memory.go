@@ -38,6 +38,7 @@ type Store struct {
 	// userCodes maps a user code's hash to its device request's id.
 	userCodes map[string]string
 	connectorItems
+	deviceItems
 }
 
 var (
@@ -73,6 +74,7 @@ func New(now func() time.Time) *Store {
 		userCodes: map[string]string{},
 	}
 	s.connectorItems = connectorItems{s}
+	s.deviceItems = deviceItems{s}
 	return s
 }
 
