@@ -59,7 +59,7 @@ func (e *env) enterCode(c *http.Client, userCode, decision string) page {
 	form.Set("login", userEmail)
 	form.Set("password", userPassword)
 	p = e.postForm(c, oidc.PathLogin, form)
-	if !strings.Contains(p.body, `name="approve"`) || !strings.Contains(p.body, "A device asks for this access") {
+	if !strings.Contains(p.body, `name="approve"`) || !strings.Contains(p.body, "A device asks for this access.</strong>") {
 		e.t.Fatalf("after login: status %d; want the device approval page:\n%s", p.status, p.body)
 	}
 	consent := formFields(e.t, p)
