@@ -116,6 +116,9 @@ func (d *deviceFlow) submitCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.throttle.release(ctx, counters, true)
 	client, err := d.clients.Client(ctx, dr.ClientID)
+	if isNotFound(err) || (err == nil && !clientMayUse(client, GrantDeviceCode)) {
+		return errDeviceGone() // the client was removed, or lost the grant, since
+	}
 	if err != nil {
 		return internalPageError(err)
 	}
@@ -144,7 +147,7 @@ func (d *deviceFlow) codeAttempt(r *http.Request) []counter {
 func (d *deviceFlow) approve(ctx context.Context, req AuthRequest, fed *federated) (authResponse, error) {
 	dr, err := d.store.DeviceRequest(ctx, req.DeviceRequestID)
 	if isNotFound(err) || (err == nil && (dr.Status != DevicePending || !d.now().Before(dr.CodeExpiry))) {
-		return authResponse{}, errDeviceGone
+		return authResponse{}, errDeviceGone()
 	}
 	if err != nil {
 		return authResponse{}, err
@@ -161,7 +164,7 @@ func (d *deviceFlow) approve(ctx context.Context, req AuthRequest, fed *federate
 	err = d.store.DecideDeviceRequest(ctx, dr.ID, DeviceDecision{Approved: true, Subject: req.Subject,
 		AuthTime: req.AuthTime, AMR: req.AMR, ConnectorData: box})
 	if isNotFound(err) || errors.Is(err, ErrConflict) {
-		return authResponse{}, errDeviceGone
+		return authResponse{}, errDeviceGone()
 	}
 	if err != nil {
 		return authResponse{}, err
@@ -179,8 +182,12 @@ func (d *deviceFlow) deny(ctx context.Context, req AuthRequest) error {
 	return nil
 }
 
-var errDeviceGone = &Error{Code: ErrCodeInvalidRequest, Page: true,
-	Description: "This device code has expired or was already used. Start again on your device."}
+// errDeviceGone is the page of a device request that can no longer be
+// approved.
+func errDeviceGone() *Error {
+	return &Error{Code: ErrCodeInvalidRequest, Page: true,
+		Description: "This device code has expired or was already used. Start again on your device."}
+}
 
 // renderDeviceDone ends a device's browser flow: the approval, or the
 // error that ended it (params as deliver has them).
@@ -188,9 +195,9 @@ func (b *base) renderDeviceDone(w http.ResponseWriter, r *http.Request, params u
 	p := deviceDonePage{Title: "Device", Approved: params.Get("error") == ""}
 	status := http.StatusOK
 	if !p.Approved {
-		p.Message, status = params.Get("error_description"), http.StatusForbidden
+		p.Message, status = params.Get("error_description"), http.StatusBadRequest
 		if params.Get("error") == ErrCodeAccessDenied {
-			p.Message = "Access was denied. Your device has been told."
+			p.Message, status = "Access was denied. Your device has been told.", http.StatusOK
 		}
 	}
 	b.render(w, r, status, "", p)

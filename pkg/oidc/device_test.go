@@ -229,3 +229,21 @@ func TestDeviceAuthorizationRefusals(t *testing.T) {
 		t.Errorf("unknown client: %v %v; want 401", resp, err)
 	}
 }
+
+func TestDevicePageRefusals(t *testing.T) {
+	e := newEnv(t)
+	_, auth := e.deviceAuth("openid")
+	// A cross-site POST of a code (RFC 8628 §5.4's phishing helped along
+	// by another site) is refused before any lookup.
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+oidc.PathDevice, strings.NewReader(url.Values{"user_code": {auth["user_code"].(string)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := e.do(e.browser(), req); p.status != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d; want 403", p.status)
+	}
+	// The client lost the grant since: the code no longer opens a login.
+	e.store.PutClient(oidc.Client{ID: publicID, Public: true, RedirectURIs: []string{redirectURI}, GrantTypes: []string{oidc.GrantAuthorizationCode}})
+	if p := e.postForm(e.browser(), oidc.PathDevice, url.Values{"user_code": {auth["user_code"].(string)}}); p.status != http.StatusBadRequest || strings.Contains(p.body, `name="password"`) {
+		t.Errorf("code of a client without the grant: %d\n%s", p.status, p.body)
+	}
+}
