@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -245,5 +246,21 @@ func TestDevicePageRefusals(t *testing.T) {
 	e.store.PutClient(oidc.Client{ID: publicID, Public: true, RedirectURIs: []string{redirectURI}, GrantTypes: []string{oidc.GrantAuthorizationCode}})
 	if p := e.postForm(e.browser(), oidc.PathDevice, url.Values{"user_code": {auth["user_code"].(string)}}); p.status != http.StatusBadRequest || strings.Contains(p.body, `name="password"`) {
 		t.Errorf("code of a client without the grant: %d\n%s", p.status, p.body)
+	}
+}
+
+// takenCodes is a store in which every user code is taken.
+type takenCodes struct{ oidc.DeviceRequestStore }
+
+func (takenCodes) CreateDeviceRequest(context.Context, oidc.DeviceRequest) error {
+	return oidc.ErrConflict
+}
+
+// TestDeviceCodesTaken: when fresh codes keep colliding, the answer is an
+// error, never a response without codes.
+func TestDeviceCodesTaken(t *testing.T) {
+	e := newEnv(t, func(c *oidc.Config) { c.Devices = takenCodes{c.Devices} })
+	if status, body := e.deviceAuth("openid"); status != http.StatusInternalServerError || body["error"] != oidc.ErrCodeServerError || body["device_code"] != nil {
+		t.Errorf("codes always taken: %d %v; want 500 server_error", status, body)
 	}
 }

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/ecdh"
 	"errors"
 	"net/http"
 	"net/url"
@@ -116,8 +117,8 @@ func (d *tokenDevices) create(ctx context.Context, client Client, scopes []strin
 		if userCode, err = newUserCode(d.rand); err != nil {
 			return "", "", err
 		}
-		key, err := deviceKey(deviceCode)
-		if err != nil {
+		var key *ecdh.PrivateKey
+		if key, err = deviceKey(deviceCode); err != nil {
 			return "", "", err
 		}
 		now := d.now()
