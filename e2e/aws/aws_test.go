@@ -244,6 +244,7 @@ func TestRoundTrips(t *testing.T) {
 		Sessions:     store,
 		Consents:     store,
 		Attempts:     store,
+		Devices:      store,
 		Signer:       signer,
 	})
 	if err != nil {

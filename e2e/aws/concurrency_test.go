@@ -53,6 +53,7 @@ func dynamoProvider(t *testing.T) string {
 		Sessions:     store,
 		Consents:     store,
 		Attempts:     store,
+		Devices:      store,
 		Signer:       signer,
 	})
 	if err != nil {

@@ -52,7 +52,7 @@ func startThisOP(t *testing.T, clientID, clientSecret, redirectURI string, user 
 		Settings: oidc.Settings{Issuer: op.Issuer, Logger: logger,
 			RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 24 * time.Hour, AbsoluteLifetime: 48 * time.Hour}},
 		Clients: op.store, Users: op.store, AuthRequests: op.store, Codes: op.store, Refresh: op.store,
-		Revocations: op.store, Sessions: op.store, Consents: op.store, Attempts: op.store, Signer: signer,
+		Revocations: op.store, Sessions: op.store, Consents: op.store, Attempts: op.store, Devices: op.store, Signer: signer,
 	})
 	if err != nil {
 		t.Fatalf("oidc.New (upstream): %v", err)

@@ -1,6 +1,6 @@
 // Command authorize is the authorize Lambda function: the authorization
-// endpoint, the pages a browser posts to while signing in, and RP-initiated
-// logout.
+// endpoint, the pages a browser posts to while signing in, RP-initiated
+// logout, and the device flow's user page (RFC 8628).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionAuthorize):
 //
@@ -13,6 +13,8 @@
 //   - POST /consent
 //   - GET /logout
 //   - POST /logout
+//   - GET /device
+//   - POST /device
 //   - GET /static/{proxy+}
 //   - HEAD /static/{proxy+}
 //   - GET /theme/{proxy+}

@@ -1,5 +1,6 @@
 // Command token is the token Lambda function: the token endpoint, token
-// revocation (RFC 7009) and token introspection (RFC 7662).
+// revocation (RFC 7009), token introspection (RFC 7662) and the device
+// authorization endpoint (RFC 8628).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionToken):
 //
@@ -8,6 +9,7 @@
 //   - POST /revoke
 //   - OPTIONS /revoke
 //   - POST /introspect
+//   - POST /device/code
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and

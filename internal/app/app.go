@@ -43,7 +43,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		Settings: p.settings, Clients: p.clients, Users: p.users,
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
-		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store,
+		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store, Devices: p.store,
 	})
 }
 
@@ -129,6 +129,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		IDTokenLifetime:       cfg.Expiry.IDTokens,
 		AuthRequestLifetime:   cfg.Expiry.AuthRequests,
 		AuthCodeLifetime:      cfg.Extensions.AuthCodes,
+		DeviceRequestLifetime: cfg.Expiry.DeviceRequests,
 		SessionIdleTimeout:    cfg.Extensions.Sessions.IdleTimeout,
 		SessionLifetime:       cfg.Extensions.Sessions.AbsoluteLifetime,
 		ConsentLifetime:       cfg.Extensions.Sessions.RememberConsent,

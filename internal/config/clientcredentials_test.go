@@ -37,7 +37,7 @@ func TestClientCredentialsConfig(t *testing.T) {
 		"    allowedScopes: [invoices:read, 'invoices:write']",
 		"    allowedAudiences: [https://api.example.com, 'urn:example:billing']",
 	}), nil)
-	if want := []string{"authorization_code", "refresh_token", "client_credentials"}; !slices.Equal(c.OAuth2.GrantTypes, want) {
+	if want := []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "client_credentials"}; !slices.Equal(c.OAuth2.GrantTypes, want) {
 		t.Errorf("oauth2.grantTypes %q; want %q", c.OAuth2.GrantTypes, want)
 	}
 	cl := c.StaticClients[1]

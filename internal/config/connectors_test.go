@@ -34,7 +34,7 @@ func passwordConfig(oauth2, client []string) []byte {
 // whose grantTypes list it.
 func TestPasswordGrantConfig(t *testing.T) {
 	c := mustParse(t, passwordConfig([]string{"  passwordConnector: local"}, []string{"    grantTypes: [password, refresh_token]"}), nil)
-	if want := []string{"authorization_code", "refresh_token", "password"}; !slices.Equal(c.OAuth2.GrantTypes, want) {
+	if want := []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "password"}; !slices.Equal(c.OAuth2.GrantTypes, want) {
 		t.Errorf("oauth2.grantTypes %q; want %q", c.OAuth2.GrantTypes, want)
 	}
 	if got := c.StaticClients[0].GrantTypes; !slices.Equal(got, []string{"password", "refresh_token"}) {

@@ -13,7 +13,7 @@ import (
 // the client's grantTypes at its line.
 func TestTokenExchangeConfig(t *testing.T) {
 	c := mustParse(t, serviceConfig(nil, []string{"    grantTypes: [" + oidc.GrantTokenExchange + "]", "    allowedAudiences: [https://api.example.com]"}), nil)
-	if want := []string{"authorization_code", "refresh_token", oidc.GrantTokenExchange}; !slices.Equal(c.OAuth2.GrantTypes, want) {
+	if want := []string{"authorization_code", "refresh_token", oidc.GrantDeviceCode, oidc.GrantTokenExchange}; !slices.Equal(c.OAuth2.GrantTypes, want) {
 		t.Errorf("default oauth2.grantTypes %q; want %q", c.OAuth2.GrantTypes, want)
 	}
 	if len(c.Warnings) != 0 {

@@ -61,7 +61,7 @@ func newUpstream(t *testing.T, downstream string) (issuer string) {
 		Settings: oidc.Settings{Issuer: issuer, Logger: slog.New(slog.DiscardHandler),
 			RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: time.Hour, AbsoluteLifetime: time.Hour}},
 		Clients: store, Users: store, AuthRequests: store, Codes: store, Refresh: store,
-		Revocations: store, Sessions: store, Consents: store, Attempts: store, Signer: key,
+		Revocations: store, Sessions: store, Consents: store, Attempts: store, Devices: store, Signer: key,
 	})
 	if err != nil {
 		t.Fatal(err)

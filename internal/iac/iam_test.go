@@ -283,6 +283,32 @@ func runFlows(t *testing.T, issuer string) {
 	b.do("GET", oidc.PathUserInfo, nil, http.Header{"Authorization": {"Bearer " + tok.AccessToken}}, http.StatusOK)
 }
 
+// runDeviceFlow is the device authorization grant (RFC 8628): the device
+// authorization endpoint, a poll before and after the user entered the
+// code, signed in and approved.
+func runDeviceFlow(t *testing.T, issuer string) {
+	b := newBrowser(t, issuer)
+	_, body := b.do("POST", oidc.PathDeviceCode, url.Values{"scope": {"openid offline_access"}}, basic(), http.StatusOK)
+	var auth struct {
+		DeviceCode string `json:"device_code"`
+		UserCode   string `json:"user_code"`
+	}
+	if err := json.Unmarshal(body, &auth); err != nil || auth.DeviceCode == "" {
+		t.Fatalf("device authorization response %s (%v)", body, err)
+	}
+	poll := url.Values{"grant_type": {oidc.GrantDeviceCode}, "device_code": {auth.DeviceCode}}
+	b.do("POST", oidc.PathToken, poll, basic(), http.StatusBadRequest) // authorization_pending
+	_, page := b.do("POST", oidc.PathDevice, url.Values{"user_code": {auth.UserCode}}, nil, http.StatusOK)
+	form := hidden(t, page)
+	form.Set("login", testEmail)
+	form.Set("password", testPassword)
+	_, page = b.do("POST", oidc.PathLogin, form, nil, http.StatusOK)
+	form = hidden(t, page)
+	form.Set("approve", "1")
+	b.do("POST", oidc.PathConsent, form, nil, http.StatusOK)
+	b.do("POST", oidc.PathToken, poll, basic(), http.StatusOK)
+}
+
 // TestIAMActionsCoverCalls runs every flow against DynamoDB Local and
 // moto_server, records the DynamoDB and KMS actions each function's calls
 // need, and compares them with each function's role in template.yaml: a
@@ -295,6 +321,7 @@ func TestIAMActionsCoverCalls(t *testing.T) {
 	tpl := loadSAM(t)
 	d := newDeployment(t)
 	runFlows(t, d.issuer)
+	runDeviceFlow(t, d.issuer)
 	runConnectorFlow(t, d.issuer, d.upstream)
 
 	known := append(slices.Clone(oidc.Functions), "admin")

@@ -28,6 +28,7 @@ type Authorize struct {
 	sessions     *browserSessions
 	throttle     *throttle
 	upstream     *upstream
+	device       *deviceFlow // nil when the device grant is disabled
 	handler      http.Handler
 }
 
@@ -47,6 +48,9 @@ type AuthorizeBackends struct {
 	Connectors      []Connector
 	ConnectorStates ConnectorStateStore
 	Identities      IdentityStore
+	// Devices holds device authorizations; needed only when the device
+	// grant (GrantDeviceCode) is enabled: the user page decides them.
+	Devices DeviceRequestStore
 }
 
 // NewAuthorize builds the authorize function's endpoints. It does no I/O.
@@ -63,6 +67,9 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.Devices == nil && deviceEnabled(base.s) {
+		return nil, errMissingBackend("authorize", "Devices (the device grant is enabled)")
+	}
 	if cs.hasCallback() && b.ConnectorStates == nil {
 		return nil, errMissingBackend("authorize", "ConnectorStates (for the callback connectors)")
 	}
@@ -71,6 +78,9 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients, connectors: cs}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
 	a.upstream = &upstream{base: &a.base, connectors: cs, states: b.ConnectorStates, identities: b.Identities, users: users, authRequests: b.AuthRequests}
+	if deviceEnabled(base.s) {
+		a.device = &deviceFlow{Authorize: a, store: b.Devices}
+	}
 	a.handler = a.router(a.handlers(), FunctionAuthorize)
 	return a, nil
 }
@@ -79,7 +89,7 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 func (a *Authorize) Handler() http.Handler { return a.handler }
 
 func (a *Authorize) handlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	h := map[string]http.HandlerFunc{
 		PathAuthorize: a.handle(a.serveAuthorize),
 		// The login page's two answers: a connector chosen from its list
 		// (GET, a link: a navigation to another site after a form post
@@ -92,6 +102,10 @@ func (a *Authorize) handlers() map[string]http.HandlerFunc {
 		PathStatic:            staticFiles(&a.base),
 		PathTheme:             staticFiles(&a.base),
 	}
+	if a.device != nil {
+		h[PathDevice] = a.handle(byMethod(a.device.serveForm, a.device.submitCode))
+	}
+	return h
 }
 
 // byMethod serves GET (and HEAD) with get and POST with post; the router
@@ -190,6 +204,11 @@ func loginRequired(now time.Time, req AuthRequest, session Session) bool {
 // address, where any local process can listen on a port and bring its own
 // PKCE pair. Such requests never get a code without the approval page.
 func unverifiable(client Client, redirectURI string) bool {
+	if redirectURI == deviceRedirect {
+		// A device's request: whoever typed the code may not be whoever
+		// holds the device (RFC 8628 §5.4); always ask, never remember.
+		return true
+	}
 	if !client.Public {
 		return false
 	}

@@ -23,6 +23,11 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 		if err := a.authRequests.CompleteAuthRequest(ctx, req.ID, req.Version, nil); err != nil {
 			return pendingError(req, err)
 		}
+		if req.DeviceRequestID != "" && a.device != nil {
+			if err := a.device.deny(ctx, req); err != nil {
+				return err
+			}
+		}
 		return frontChannelError(req, errorf(ErrCodeAccessDenied, "the user denied the request"))
 	}
 	fed, err := openFederated(pendingSecret(handle, form.Get("csrf")), req.ConnectorData)

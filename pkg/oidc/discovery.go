@@ -38,14 +38,16 @@ func (d *Discovery) handlers() map[string]http.HandlerFunc {
 // discoveryMetadata is OpenID Connect Discovery 1.0 §3 (also served as
 // RFC 8414 metadata). It lists exactly what is implemented.
 type discoveryMetadata struct {
-	Issuer                            string   `json:"issuer"`
-	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	RevocationEndpoint                string   `json:"revocation_endpoint"`
-	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
-	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	UserInfoEndpoint      string `json:"userinfo_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	RevocationEndpoint    string `json:"revocation_endpoint"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	EndSessionEndpoint    string `json:"end_session_endpoint"`
+	// RFC 8628 §4: when the device grant is enabled.
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint,omitempty"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
@@ -69,7 +71,12 @@ type discoveryMetadata struct {
 
 // metadata is built once from the same settings that gate behaviour.
 func (d *Discovery) metadata() ([]byte, error) {
+	device := ""
+	if deviceEnabled(d.s) {
+		device = d.URL(PathDeviceCode)
+	}
 	return json.Marshal(discoveryMetadata{
+		DeviceAuthorizationEndpoint:                device,
 		Issuer:                                     d.s.Issuer,
 		AuthorizationEndpoint:                      d.URL(PathAuthorize),
 		TokenEndpoint:                              d.URL(PathToken),

@@ -42,7 +42,7 @@ func TestDiscovery(t *testing.T) {
 			wantLists := map[string][]string{
 				"code_challenge_methods_supported":              {"S256"},
 				"response_types_supported":                      {"code"},
-				"grant_types_supported":                         {"authorization_code", "refresh_token"},
+				"grant_types_supported":                         {"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},
 				"response_modes_supported":                      {"query", "fragment", "form_post"},
 				"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "none"},
 				"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
@@ -54,6 +54,9 @@ func TestDiscovery(t *testing.T) {
 				if got := stringList(m[k]); !slices.Equal(got, want) {
 					t.Errorf("%s = %v; want %v", k, got, want)
 				}
+			}
+			if m["device_authorization_endpoint"] != e.issuer+"/device/code" {
+				t.Errorf("device_authorization_endpoint = %v; want %s/device/code", m["device_authorization_endpoint"], e.issuer)
 			}
 			if m["revocation_endpoint"] != e.issuer+"/revoke" || m["introspection_endpoint"] != e.issuer+"/introspect" || m["claims_parameter_supported"] != true {
 				t.Errorf("revocation/introspection endpoints or claims_parameter_supported wrong: %v", m)
@@ -67,7 +70,7 @@ func TestDiscovery(t *testing.T) {
 
 func TestIssuerWithPath(t *testing.T) {
 	e := newEnv(t)
-	p, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: e.issuer + "/tenant"}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner})
+	p, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: e.issuer + "/tenant"}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +78,7 @@ func TestIssuerWithPath(t *testing.T) {
 		t.Errorf("URL = %q", got)
 	}
 	for _, bad := range []string{"http://id.example.com", "https://id.example.com/", "https://id.example.com?x=1", "id.example.com", "https://id.example.com#f"} {
-		if _, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: bad}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner}); err == nil {
+		if _, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: bad}, Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Sessions: e.store, Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner}); err == nil {
 			t.Errorf("issuer %q accepted", bad)
 		}
 	}

@@ -243,7 +243,7 @@ func TestPasswordGrantBurst(t *testing.T) {
 // only when the password grant is enabled.
 func TestTokenNeedsAttempts(t *testing.T) {
 	e := newEnv(t)
-	b := oidc.TokenBackends{Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Signer: testSigner}
+	b := oidc.TokenBackends{Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Devices: e.store, Signer: testSigner}
 	s := oidc.Settings{Issuer: e.issuer}
 	if _, err := oidc.NewToken(s, b); err != nil {
 		t.Errorf("default grants without Attempts: %v", err)

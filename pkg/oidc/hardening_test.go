@@ -70,6 +70,7 @@ func TestIssuerLoopbackIsAnAddress(t *testing.T) {
 			Sessions:     e.store,
 			Consents:     e.store,
 			Attempts:     e.store,
+			Devices:      e.store,
 			Signer:       testSigner,
 		}); err == nil {
 			t.Errorf("http issuer %q accepted as loopback", issuer)

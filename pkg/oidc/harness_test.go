@@ -84,6 +84,7 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 		Sessions:     store,
 		Consents:     store,
 		Attempts:     store,
+		Devices:      store,
 		Signer:       testSigner,
 	}
 	for _, o := range opts {

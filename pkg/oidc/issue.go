@@ -21,6 +21,9 @@ import (
 // database); the code keeps it sealed under the code, for the tokens and
 // the refresh family the code starts.
 func (a *Authorize) issue(ctx context.Context, req AuthRequest, fed *federated) (authResponse, error) {
+	if req.DeviceRequestID != "" && a.device != nil {
+		return a.device.approve(ctx, req, fed)
+	}
 	params := url.Values{}
 	var stored *AuthCode
 	if strings.HasPrefix(req.ResponseType, "code") {

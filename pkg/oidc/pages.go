@@ -116,12 +116,14 @@ const formPostScript = `document.forms[0].submit()`
 var (
 	scriptHash = cspHash(formPostScript)
 	pages      = map[string]*template.Template{
-		"login":    parsePage("login"),
-		"consent":  parsePage("consent"),
-		"error":    parsePage("error"),
-		"oob":      parsePage("oob"),
-		"formpost": parsePage("formpost"),
-		"logout":   parsePage("logout"),
+		"login":      parsePage("login"),
+		"consent":    parsePage("consent"),
+		"error":      parsePage("error"),
+		"oob":        parsePage("oob"),
+		"formpost":   parsePage("formpost"),
+		"logout":     parsePage("logout"),
+		"device":     parsePage("device"),
+		"devicedone": parsePage("devicedone"),
 	}
 )
 
@@ -172,6 +174,9 @@ type consentPage struct {
 	ClientLogo                string // passed CheckLogoURL, or empty
 	Scopes                    []string
 	Handle, CSRF              string
+	// Device: the request came from a device's user code (RFC 8628 §5.4:
+	// the user is warned about remote phishing).
+	Device bool
 }
 
 type errorPage struct{ Title, Message string }
@@ -190,12 +195,14 @@ type logoutPage struct {
 	Action, CSRF, ClientName, ClientID, RedirectURI, State string
 }
 
-func (loginPage) templateName() string    { return "login" }
-func (consentPage) templateName() string  { return "consent" }
-func (errorPage) templateName() string    { return "error" }
-func (oobPage) templateName() string      { return "oob" }
-func (formPostPage) templateName() string { return "formpost" }
-func (logoutPage) templateName() string   { return "logout" }
+func (loginPage) templateName() string      { return "login" }
+func (consentPage) templateName() string    { return "consent" }
+func (errorPage) templateName() string      { return "error" }
+func (oobPage) templateName() string        { return "oob" }
+func (formPostPage) templateName() string   { return "formpost" }
+func (logoutPage) templateName() string     { return "logout" }
+func (devicePage) templateName() string     { return "device" }
+func (deviceDonePage) templateName() string { return "devicedone" }
 
 // imagePage is a page that shows images beyond the frontend's logo; its
 // CSP allows their origins.
@@ -233,7 +240,8 @@ func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status i
 func (a *Authorize) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
 	_, name, logo := clientLook(r.Context(), a.clients, req.ClientID)
 	a.render(w, r, http.StatusOK, req.RedirectURI, consentPage{Title: "Grant access", Action: a.URL(PathConsent),
-		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf})
+		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf,
+		Device: req.DeviceRequestID != ""})
 }
 
 // renderOOB shows the code (or the error) of an out-of-band response.
@@ -341,6 +349,9 @@ func imageSources(logo string, p page) string {
 // cspSource is the CSP source expression for a redirect URI's origin, or
 // its scheme for private-use schemes (RFC 8252 §7.1).
 func cspSource(uri string) string {
+	if uri == deviceRedirect {
+		return "" // the device page's own answer: no redirect
+	}
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme == "" {
 		return ""

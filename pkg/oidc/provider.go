@@ -25,6 +25,9 @@ type Config struct {
 	Connectors      []Connector
 	ConnectorStates ConnectorStateStore
 	Identities      IdentityStore
+	// Devices holds device authorizations (the device grant, on by
+	// default).
+	Devices DeviceRequestStore
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -60,7 +63,7 @@ func New(cfg Config) (*Provider, error) {
 	t, err := NewToken(cfg.Settings, TokenBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
-		Connectors: cfg.Connectors, Identities: cfg.Identities,
+		Connectors: cfg.Connectors, Identities: cfg.Identities, Devices: cfg.Devices,
 	})
 	if err != nil {
 		return nil, err
@@ -69,6 +72,7 @@ func New(cfg Config) (*Provider, error) {
 		Clients: cfg.Clients, Users: cfg.Users, AuthRequests: cfg.AuthRequests, Codes: cfg.Codes,
 		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
+		Devices: cfg.Devices,
 	})
 	if err != nil {
 		return nil, err

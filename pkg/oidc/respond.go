@@ -87,6 +87,10 @@ func (b *base) deliver(w http.ResponseWriter, r *http.Request, resp authResponse
 	}
 	params.Set("iss", b.s.Issuer)
 
+	if resp.redirectURI == deviceRedirect {
+		b.renderDeviceDone(w, r, params)
+		return
+	}
 	if resp.redirectURI == redirectOOB {
 		b.renderOOB(w, r, params)
 		return

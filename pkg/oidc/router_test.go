@@ -69,10 +69,10 @@ func TestFunctionRoutes(t *testing.T) {
 		oidc.FunctionUserInfo: must(oidc.NewUserInfo(s, oidc.UserInfoBackends{
 			Clients: e.store, Users: e.store, Revocations: e.store, Signer: testSigner})),
 		oidc.FunctionToken: must(oidc.NewToken(s, oidc.TokenBackends{
-			Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Signer: testSigner})),
+			Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Devices: e.store, Signer: testSigner})),
 		oidc.FunctionAuthorize: must(oidc.NewAuthorize(s, oidc.AuthorizeBackends{
 			Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Sessions: e.store,
-			Consents: e.store, Attempts: e.store, Signer: testSigner})),
+			Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner})),
 	}
 	for _, fn := range oidc.Functions {
 		for _, rt := range oidc.Routes {

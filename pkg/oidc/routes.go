@@ -33,6 +33,10 @@ const (
 	PathRevoke            = "/revoke"     // RFC 7009
 	PathIntrospect        = "/introspect" // RFC 7662
 	PathUserInfo          = "/userinfo"
+	// The device authorization grant (RFC 8628), at Dex's paths: the
+	// device authorization endpoint and the user page.
+	PathDeviceCode = "/device/code"
+	PathDevice     = "/device"
 	// The files of Dex's frontend.dir (Frontend.Files), in Dex's URL
 	// layout: static/… and themes/<theme>/… of the directory. A path
 	// ending in {proxy+} is a prefix (API Gateway's greedy path variable);
@@ -70,6 +74,8 @@ var Routes = []Route{
 	{FunctionAuthorize, "POST", PathConsent},
 	{FunctionAuthorize, "GET", PathLogout},
 	{FunctionAuthorize, "POST", PathLogout},
+	{FunctionAuthorize, "GET", PathDevice},
+	{FunctionAuthorize, "POST", PathDevice},
 	{FunctionAuthorize, "GET", PathStatic},
 	{FunctionAuthorize, "HEAD", PathStatic},
 	{FunctionAuthorize, "GET", PathTheme},
@@ -79,6 +85,7 @@ var Routes = []Route{
 	{FunctionToken, "POST", PathRevoke},
 	{FunctionToken, "OPTIONS", PathRevoke},
 	{FunctionToken, "POST", PathIntrospect},
+	{FunctionToken, "POST", PathDeviceCode},
 	{FunctionUserInfo, "GET", PathUserInfo},
 	{FunctionUserInfo, "POST", PathUserInfo},
 	{FunctionUserInfo, "OPTIONS", PathUserInfo},

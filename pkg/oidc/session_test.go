@@ -297,6 +297,7 @@ func TestHostPrefixOnHTTPS(t *testing.T) {
 		Sessions:     e.store,
 		Consents:     e.store,
 		Attempts:     e.store,
+		Devices:      e.store,
 		Signer:       testSigner,
 	})
 	if err != nil {

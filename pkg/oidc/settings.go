@@ -95,6 +95,14 @@ type Settings struct {
 	SessionIdleTimeout  time.Duration // single sign-on session unused this long ends; default 24h
 	SessionLifetime     time.Duration // single sign-on session ends this long after login; default 168h
 	ConsentLifetime     time.Duration // approvals are remembered this long; default 2160h
+	// DeviceRequestLifetime is the life of a device code and its user
+	// code (Dex's expiry.deviceRequests); default 5m.
+	DeviceRequestLifetime time.Duration
+	// DevicePollInterval is the polling interval a device is told
+	// (RFC 8628 §3.2, whole seconds); default 5s.
+	DevicePollInterval time.Duration
+	// UserCodeThrottle limits the user codes tried at the device page.
+	UserCodeThrottle UserCodeThrottle
 	// SSOSharedWithDefault is whom the session of a client without
 	// Client.SSOSharedWithSet may answer: SSOShareAll ("" too) or
 	// SSOShareNone; any other value shares with none.
@@ -149,6 +157,10 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	setDefault(&s.SessionIdleTimeout, 24*time.Hour)
 	setDefault(&s.SessionLifetime, 7*24*time.Hour)
 	setDefault(&s.ConsentLifetime, 90*24*time.Hour)
+	setDefault(&s.DeviceRequestLifetime, 5*time.Minute)
+	setDefault(&s.DevicePollInterval, 5*time.Second)
+	s.DevicePollInterval = max(s.DevicePollInterval.Truncate(time.Second), time.Second)
+	s.UserCodeThrottle = s.UserCodeThrottle.withDefaults()
 	if s.Now == nil {
 		s.Now = time.Now
 	}

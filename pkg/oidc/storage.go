@@ -67,7 +67,11 @@ type AuthRequest struct {
 	// ConnectorData is the upstream connector's refresh data
 	// (Identity.ConnectorData), sealed under the request's handle.
 	ConnectorData []byte
-	Expiry        time.Time
+	// DeviceRequestID is the DeviceRequest (its ID) this request decides,
+	// for a login started at the device page; RedirectURI is then
+	// deviceRedirect.
+	DeviceRequestID string
+	Expiry          time.Time
 	// Version is maintained by the store for optimistic concurrency.
 	Version int64
 }

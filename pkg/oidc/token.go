@@ -18,7 +18,8 @@ type Token struct {
 	codes       CodeStore
 	refresh     RefreshStore
 	revocations RevocationStore
-	throttle    *throttle // the login throttle, for the password grant
+	throttle    *throttle     // the login throttle, for the password grant
+	devices     *tokenDevices // nil when the device grant is disabled
 	handler     http.Handler
 }
 
@@ -37,6 +38,9 @@ type TokenBackends struct {
 	// UpstreamRefresh); Identities holds their users.
 	Connectors []Connector
 	Identities IdentityStore
+	// Devices holds device authorizations; needed only when the device
+	// grant (GrantDeviceCode) is enabled.
+	Devices DeviceRequestStore
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -51,6 +55,9 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if b.Attempts == nil && slices.Contains(base.s.GrantTypes, GrantPassword) {
 		return nil, errMissingBackend("token", "Attempts (the password grant is enabled)")
 	}
+	if b.Devices == nil && deviceEnabled(base.s) {
+		return nil, errMissingBackend("token", "Devices (the device grant is enabled)")
+	}
 	cs, err := checkConnectors(b.Connectors, b.Identities)
 	if err != nil {
 		return nil, err
@@ -59,6 +66,9 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	t := &Token{base: base, clients: b.Clients, users: users, connectors: cs, identities: b.Identities,
 		codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
 	t.throttle = &throttle{base: &t.base, attempts: b.Attempts}
+	if deviceEnabled(base.s) {
+		t.devices = &tokenDevices{Token: t, store: b.Devices}
+	}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -67,7 +77,11 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 func (t *Token) Handler() http.Handler { return t.handler }
 
 func (t *Token) handlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+	h := map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+	if t.devices != nil {
+		h[PathDeviceCode] = t.devices.serveDeviceAuthorization
+	}
+	return h
 }
 
 // Grant types of the token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6).
@@ -99,6 +113,7 @@ var grants = []struct {
 	{GrantRefreshToken, (*Token).refreshTokenGrant, false},
 	{GrantPassword, (*Token).passwordGrant, true},
 	{GrantClientCredentials, (*Token).clientCredentialsGrant, true},
+	{GrantDeviceCode, deviceCodeGrant, false},
 	{GrantTokenExchange, tokenExchangeGrant, true},
 }
 

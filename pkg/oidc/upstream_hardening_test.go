@@ -143,7 +143,7 @@ func TestRemovedConnector(t *testing.T) {
 	body := e.federatedGrant(c, confidentialID, confidentialSecret, "openid offline_access")
 	p, err := oidc.New(oidc.Config{Settings: oidc.Settings{Issuer: e.issuer, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)},
 		Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store,
-		Sessions: e.store, Consents: e.store, Attempts: e.store, Signer: testSigner, Identities: e.store})
+		Sessions: e.store, Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner, Identities: e.store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,7 @@ func TestShorterPoliciesApplyToStoredState(t *testing.T) {
 		Sessions:     e.store,
 		Consents:     e.store,
 		Attempts:     e.store,
+		Devices:      e.store,
 		Signer:       testSigner,
 	})
 	if err != nil {

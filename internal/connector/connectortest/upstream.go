@@ -77,7 +77,7 @@ func NewUpstream(t *testing.T) *Upstream {
 		Settings: oidc.Settings{Issuer: u.URL, Now: time.Now, Logger: slog.New(slog.DiscardHandler),
 			RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour}},
 		Clients: u.Store, Users: u.Store, AuthRequests: u.Store, Codes: u.Store, Refresh: u.Store,
-		Revocations: u.Store, Sessions: u.Store, Consents: u.Store, Attempts: u.Store, Signer: upstreamSigner,
+		Revocations: u.Store, Sessions: u.Store, Consents: u.Store, Attempts: u.Store, Devices: u.Store, Signer: upstreamSigner,
 	})
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)

@@ -39,8 +39,9 @@ type authRequestItem struct {
 	AuthTime            int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
 	AMR                 []string `dynamodbav:"amr,omitempty"`
 	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
-	Expiry              int64    `dynamodbav:"exp"`                      // epoch ms
-	TTL                 int64    `dynamodbav:"ttl"`                      // epoch s
+	DeviceRequestID     string   `dynamodbav:"device_request_id,omitempty"`
+	Expiry              int64    `dynamodbav:"exp"` // epoch ms
+	TTL                 int64    `dynamodbav:"ttl"` // epoch s
 	Version             int64    `dynamodbav:"version"`
 	WriteID             string   `dynamodbav:"write_id"`
 }
@@ -55,7 +56,7 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, HintSubject: r.HintSubject,
 		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash, ConnectorID: r.ConnectorID,
 		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR, ConnectorData: nilIfEmpty(r.ConnectorData),
-		Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
+		DeviceRequestID: r.DeviceRequestID, Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
 		Version: r.Version, WriteID: writeID,
 	}
 }
@@ -70,7 +71,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, HintSubject: it.HintSubject,
 		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash, ConnectorID: it.ConnectorID,
 		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, ConnectorData: it.ConnectorData,
-		Expiry:  fromMillis(it.Expiry),
+		DeviceRequestID: it.DeviceRequestID, Expiry: fromMillis(it.Expiry),
 		Version: it.Version,
 	}
 }

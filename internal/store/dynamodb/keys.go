@@ -24,13 +24,13 @@ import (
 //	failed-login counter   ATTEMPTS#<hashed key>       ATTEMPTS            yes
 //	upstream login state   CONNSTATE#<HashSecret>      CONNSTATE           yes
 //	connector's user       IDENTITY#<subject>          IDENTITY            yes
+//	device authorization   DEVICE#<HashSecret>         DEVICE              yes
+//	device user code       USERCODE#<HashSecret>       USERCODE            yes
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
 //	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
 //	client (registered)    CLIENT#<client id>          CLIENT              optional
-//	device code            DEVICE#<HashSecret>         DEVICE              yes
-//	device user code       USERCODE#<user code>        USERCODE            yes
 const (
 	typeAuthRequest = "AUTHREQ"
 	typeCode        = "CODE"
@@ -42,6 +42,8 @@ const (
 	typeConsent     = "CONSENT"
 	typeConnState   = "CONNSTATE"
 	typeIdentity    = "IDENTITY"
+	typeDevice      = "DEVICE"
+	typeUserCode    = "USERCODE"
 )
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -60,6 +62,8 @@ func sessionPK(id string) string       { return typeSession + "#" + id }
 func consentSK(clientID string) string { return typeConsent + "#" + clientID }
 func connStatePK(id string) string     { return typeConnState + "#" + id }
 func identityPK(subject string) string { return typeIdentity + "#" + subject }
+func devicePK(id string) string        { return typeDevice + "#" + id }
+func userCodePK(hash string) string    { return typeUserCode + "#" + hash }
 
 // emailLoginPK is the key of the login item of an email address; equal for
 // any two addresses that strings.EqualFold considers equal.

@@ -114,6 +114,12 @@ func TestConnectorContract(t *testing.T) {
 	})
 }
 
+func TestDeviceContract(t *testing.T) {
+	oidctest.TestDeviceStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.DeviceStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
 		return contractStore(t, oidctest.NewClock())

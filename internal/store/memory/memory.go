@@ -7,7 +7,8 @@
 // concern: authrequest.go (auth requests and codes), refresh.go (refresh
 // families and revocations), session.go (sessions and consent),
 // attempts.go (login attempt counters), user.go (users and clients) and
-// connector.go (connector states and connectors' users).
+// connector.go (connector states and connectors' users) and device.go
+// (device authorizations).
 package memory
 
 import (
@@ -33,7 +34,11 @@ type Store struct {
 	clients  map[string]oidc.Client
 	states   map[string]oidc.ConnectorState
 	idents   map[string]identity // by subject
+	devices  map[string]oidc.DeviceRequest
+	// userCodes maps a user code's hash to its device request's id.
+	userCodes map[string]string
 	connectorItems
+	deviceItems
 }
 
 var (
@@ -53,20 +58,23 @@ var (
 // New returns an empty store that reads time from now.
 func New(now func() time.Time) *Store {
 	s := &Store{
-		now:      now,
-		requests: map[string]oidc.AuthRequest{},
-		codes:    map[string]oidc.AuthCode{},
-		grants:   map[string]oidc.RefreshGrant{},
-		sessions: map[string]oidc.Session{},
-		consents: map[[2]string]oidc.Consent{},
-		attempts: map[string]attempts{},
-		revoked:  map[string]time.Time{},
-		users:    map[string]oidc.User{},
-		clients:  map[string]oidc.Client{},
-		states:   map[string]oidc.ConnectorState{},
-		idents:   map[string]identity{},
+		now:       now,
+		requests:  map[string]oidc.AuthRequest{},
+		codes:     map[string]oidc.AuthCode{},
+		grants:    map[string]oidc.RefreshGrant{},
+		sessions:  map[string]oidc.Session{},
+		consents:  map[[2]string]oidc.Consent{},
+		attempts:  map[string]attempts{},
+		revoked:   map[string]time.Time{},
+		users:     map[string]oidc.User{},
+		clients:   map[string]oidc.Client{},
+		states:    map[string]oidc.ConnectorState{},
+		idents:    map[string]identity{},
+		devices:   map[string]oidc.DeviceRequest{},
+		userCodes: map[string]string{},
 	}
 	s.connectorItems = connectorItems{s}
+	s.deviceItems = deviceItems{s}
 	return s
 }
 

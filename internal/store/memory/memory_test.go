@@ -32,6 +32,12 @@ func TestConnectorContract(t *testing.T) {
 	})
 }
 
+func TestDeviceContract(t *testing.T) {
+	oidctest.TestDeviceStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.DeviceStore {
+		return memory.New(clock.Now)
+	})
+}
+
 func TestUserContract(t *testing.T) {
 	oidctest.TestUserStorage(t, func(t *testing.T) oidctest.UserStore {
 		return memory.New(time.Now)

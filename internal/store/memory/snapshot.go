@@ -9,7 +9,7 @@ import (
 
 // Snapshot returns the store's whole contents as text, one entry per
 // concern ("requests", "codes", "grants", "sessions", "consents",
-// "attempts", "revoked", "users", "clients", "states", "identities"), each deterministic: two
+// "attempts", "revoked", "users", "clients", "states", "identities", "devices"), each deterministic: two
 // snapshots are equal exactly when nothing was written in between (expired
 // items included, since the store keeps them until overwritten). It is for
 // tests that prove a request wrote nothing; it copies everything under the
@@ -47,6 +47,7 @@ func (s *Store) Snapshot() map[string]string {
 		"clients":    dump(s.clients),
 		"states":     dump(s.states),
 		"identities": dump(identities),
+		"devices":    dump(s.devices),
 	}
 }
 
