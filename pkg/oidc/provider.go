@@ -25,6 +25,8 @@ type Config struct {
 	Connectors      []Connector
 	ConnectorStates ConnectorStateStore
 	Identities      IdentityStore
+	// Registry holds registered clients (the token function's /register).
+	Registry ClientRegistry
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -60,7 +62,7 @@ func New(cfg Config) (*Provider, error) {
 	t, err := NewToken(cfg.Settings, TokenBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
-		Connectors: cfg.Connectors, Identities: cfg.Identities,
+		Connectors: cfg.Connectors, Identities: cfg.Identities, Registry: cfg.Registry,
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +20,7 @@ type Token struct {
 	refresh     RefreshStore
 	revocations RevocationStore
 	throttle    *throttle // the login throttle, for the password grant
+	registrar   *registrar
 	handler     http.Handler
 }
 
@@ -37,6 +39,10 @@ type TokenBackends struct {
 	// UpstreamRefresh); Identities holds their users.
 	Connectors []Connector
 	Identities IdentityStore
+	// Registry holds the stored clients dynamic registration (RFC 7591)
+	// writes; nil: /register and the client configuration endpoints
+	// refuse every request.
+	Registry ClientRegistry
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -59,6 +65,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	t := &Token{base: base, clients: b.Clients, users: users, connectors: cs, identities: b.Identities,
 		codes: b.Codes, refresh: b.Refresh, revocations: b.Revocations}
 	t.throttle = &throttle{base: &t.base, attempts: b.Attempts}
+	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients)
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -67,7 +74,9 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 func (t *Token) Handler() http.Handler { return t.handler }
 
 func (t *Token) handlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+	h := map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+	maps.Copy(h, t.registrar.handlers())
+	return h
 }
 
 // Grant types of the token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6).

@@ -24,11 +24,11 @@ import (
 //	failed-login counter   ATTEMPTS#<hashed key>       ATTEMPTS            yes
 //	upstream login state   CONNSTATE#<HashSecret>      CONNSTATE           yes
 //	connector's user       IDENTITY#<subject>          IDENTITY            yes
+//	client (stored)        CLIENT#<client id>          CLIENT              no (client.go)
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
 //	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
-//	client (registered)    CLIENT#<client id>          CLIENT              optional
 //	device code            DEVICE#<HashSecret>         DEVICE              yes
 //	device user code       USERCODE#<user code>        USERCODE            yes
 const (

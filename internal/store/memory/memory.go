@@ -31,8 +31,10 @@ type Store struct {
 	revoked  map[string]time.Time // access token jti → its expiry
 	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
-	states   map[string]oidc.ConnectorState
-	idents   map[string]identity // by subject
+	// registered are the stored clients (client.go), by id
+	registered map[string]oidc.StoredClient
+	states     map[string]oidc.ConnectorState
+	idents     map[string]identity // by subject
 	connectorItems
 }
 
@@ -53,18 +55,19 @@ var (
 // New returns an empty store that reads time from now.
 func New(now func() time.Time) *Store {
 	s := &Store{
-		now:      now,
-		requests: map[string]oidc.AuthRequest{},
-		codes:    map[string]oidc.AuthCode{},
-		grants:   map[string]oidc.RefreshGrant{},
-		sessions: map[string]oidc.Session{},
-		consents: map[[2]string]oidc.Consent{},
-		attempts: map[string]attempts{},
-		revoked:  map[string]time.Time{},
-		users:    map[string]oidc.User{},
-		clients:  map[string]oidc.Client{},
-		states:   map[string]oidc.ConnectorState{},
-		idents:   map[string]identity{},
+		now:        now,
+		requests:   map[string]oidc.AuthRequest{},
+		codes:      map[string]oidc.AuthCode{},
+		grants:     map[string]oidc.RefreshGrant{},
+		sessions:   map[string]oidc.Session{},
+		consents:   map[[2]string]oidc.Consent{},
+		attempts:   map[string]attempts{},
+		revoked:    map[string]time.Time{},
+		users:      map[string]oidc.User{},
+		clients:    map[string]oidc.Client{},
+		registered: map[string]oidc.StoredClient{},
+		states:     map[string]oidc.ConnectorState{},
+		idents:     map[string]identity{},
 	}
 	s.connectorItems = connectorItems{s}
 	return s

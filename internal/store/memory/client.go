@@ -1,0 +1,87 @@
+package memory
+
+import (
+	"context"
+	"slices"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Stored clients (oidc.ClientRegistry) are kept apart from the clients of
+// PutClient, which are the config's static clients: the provider looks in
+// those first (oidc.ClientDirectory).
+
+var _ oidc.ClientRegistry = (*Store)(nil)
+
+// CreateClient implements oidc.ClientRegistry.
+func (s *Store) CreateClient(_ context.Context, c oidc.StoredClient) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.registered[c.ID]; ok {
+		return oidc.ErrConflict
+	}
+	c.Version = 1
+	s.registered[c.ID] = cloneClient(c)
+	return nil
+}
+
+// StoredClient implements oidc.ClientRegistry.
+func (s *Store) StoredClient(_ context.Context, id string) (oidc.StoredClient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.registered[id]
+	if !ok {
+		return oidc.StoredClient{}, oidc.ErrNotFound
+	}
+	return cloneClient(c), nil
+}
+
+// UpdateClient implements oidc.ClientRegistry.
+func (s *Store) UpdateClient(_ context.Context, c oidc.StoredClient) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.registered[c.ID]
+	switch {
+	case !ok:
+		return oidc.ErrNotFound
+	case old.Version != c.Version:
+		return oidc.ErrConflict
+	}
+	c.Version++
+	s.registered[c.ID] = cloneClient(c)
+	return nil
+}
+
+// DeleteClient implements oidc.ClientRegistry.
+func (s *Store) DeleteClient(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.registered[id]; !ok {
+		return oidc.ErrNotFound
+	}
+	delete(s.registered, id)
+	return nil
+}
+
+// ListClients implements oidc.ClientRegistry.
+func (s *Store) ListClients(context.Context) ([]oidc.StoredClient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]oidc.StoredClient, 0, len(s.registered))
+	for _, c := range s.registered {
+		out = append(out, cloneClient(c))
+	}
+	return out, nil
+}
+
+// cloneClient copies the slices so callers cannot alias what the store
+// holds.
+func cloneClient(c oidc.StoredClient) oidc.StoredClient {
+	for _, p := range []*[]string{
+		&c.RedirectURIs, &c.TrustedPeers, &c.AllowedOrigins, &c.PostLogoutRedirectURIs, &c.GrantTypes,
+		&c.AllowedConnectors, &c.SSOSharedWith, &c.AllowedScopes, &c.AllowedAudiences, &c.ResponseTypes, &c.Contacts,
+	} {
+		*p = slices.Clone(*p)
+	}
+	return c
+}
