@@ -34,6 +34,7 @@ type Storage interface {
 	oidc.LoginAttempts
 	oidc.ConnectorStateStore
 	oidc.IdentityStore
+	oidc.ClientRegistry
 	UserWriter
 }
 

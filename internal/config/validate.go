@@ -55,6 +55,7 @@ func (v validator) validate(c *Config) {
 	v.validateFrontend(c)
 	v.validateSessions(c)
 	v.validateWebFinger(c.Extensions.WebFinger)
+	v.validateRegistration(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

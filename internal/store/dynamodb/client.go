@@ -99,10 +99,14 @@ func (it clientItem) stored() oidc.StoredClient {
 	return c
 }
 
+// clientItems are the Store's stored clients, a type of their own so
+// that Store's method set stays small; Store embeds it.
+type clientItems struct{ table }
+
 var _ oidc.ClientRegistry = (*Store)(nil)
 
 // CreateClient implements oidc.ClientRegistry: one conditional PutItem.
-func (s *Store) CreateClient(ctx context.Context, c oidc.StoredClient) error {
+func (s clientItems) CreateClient(ctx context.Context, c oidc.StoredClient) error {
 	if c.ID == "" {
 		return errors.New("dynamodb: CreateClient: client without id")
 	}
@@ -114,7 +118,7 @@ func (s *Store) CreateClient(ctx context.Context, c oidc.StoredClient) error {
 
 // StoredClient implements oidc.ClientRegistry: one strongly consistent
 // GetItem.
-func (s *Store) StoredClient(ctx context.Context, id string) (oidc.StoredClient, error) {
+func (s clientItems) StoredClient(ctx context.Context, id string) (oidc.StoredClient, error) {
 	if id == "" {
 		return oidc.StoredClient{}, oidc.ErrNotFound
 	}
@@ -137,7 +141,7 @@ func (s *Store) StoredClient(ctx context.Context, id string) (oidc.StoredClient,
 // UpdateClient implements oidc.ClientRegistry: one PutItem conditioned on
 // the stored version; a failed condition returns the stored item, which
 // tells a conflict from a deleted client without a second read.
-func (s *Store) UpdateClient(ctx context.Context, c oidc.StoredClient) error {
+func (s clientItems) UpdateClient(ctx context.Context, c oidc.StoredClient) error {
 	expected := c.Version
 	c.Version++
 	it := toClientItem(c)
@@ -171,7 +175,7 @@ func (s *Store) UpdateClient(ctx context.Context, c oidc.StoredClient) error {
 
 // DeleteClient implements oidc.ClientRegistry: one DeleteItem on
 // condition that the item exists.
-func (s *Store) DeleteClient(ctx context.Context, id string) error {
+func (s clientItems) DeleteClient(ctx context.Context, id string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                aws.String(s.name),
 		Key:                      key(clientPK(id), typeClient),
@@ -191,7 +195,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // table filtered on the client item type. It reads the whole table (the
 // filter applies after the read): an operator's command, never a
 // request's.
-func (s *Store) ListClients(ctx context.Context) ([]oidc.StoredClient, error) {
+func (s clientItems) ListClients(ctx context.Context) ([]oidc.StoredClient, error) {
 	scanner, ok := s.client.(ScanAPI)
 	if !ok {
 		return nil, errors.New("dynamodb: ListClients: the client cannot Scan")

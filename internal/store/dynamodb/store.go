@@ -38,6 +38,7 @@ var _ API = (*dynamodb.Client)(nil)
 type Store struct {
 	table
 	connectorItems
+	clientItems
 }
 
 // table is one DynamoDB table, the client that reads and writes it, and the
@@ -61,7 +62,7 @@ var (
 // (CreateTable, or the deployment's template).
 func New(client API, name string, now func() time.Time) *Store {
 	t := table{client: client, name: name, now: now}
-	return &Store{table: t, connectorItems: connectorItems{t}}
+	return &Store{table: t, connectorItems: connectorItems{t}, clientItems: clientItems{t}}
 }
 
 // Attribute names besides the keys. Expression attribute names (#name)

@@ -11,25 +11,29 @@ import (
 // PutClient, which are the config's static clients: the provider looks in
 // those first (oidc.ClientDirectory).
 
+// clientItems are the Store's stored clients, a type of their own so
+// that Store's method set stays small; Store embeds it.
+type clientItems struct{ s *Store }
+
 var _ oidc.ClientRegistry = (*Store)(nil)
 
 // CreateClient implements oidc.ClientRegistry.
-func (s *Store) CreateClient(_ context.Context, c oidc.StoredClient) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.registered[c.ID]; ok {
+func (ci clientItems) CreateClient(_ context.Context, c oidc.StoredClient) error {
+	ci.s.mu.Lock()
+	defer ci.s.mu.Unlock()
+	if _, ok := ci.s.registered[c.ID]; ok {
 		return oidc.ErrConflict
 	}
 	c.Version = 1
-	s.registered[c.ID] = cloneClient(c)
+	ci.s.registered[c.ID] = cloneClient(c)
 	return nil
 }
 
 // StoredClient implements oidc.ClientRegistry.
-func (s *Store) StoredClient(_ context.Context, id string) (oidc.StoredClient, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.registered[id]
+func (ci clientItems) StoredClient(_ context.Context, id string) (oidc.StoredClient, error) {
+	ci.s.mu.Lock()
+	defer ci.s.mu.Unlock()
+	c, ok := ci.s.registered[id]
 	if !ok {
 		return oidc.StoredClient{}, oidc.ErrNotFound
 	}
@@ -37,10 +41,10 @@ func (s *Store) StoredClient(_ context.Context, id string) (oidc.StoredClient, e
 }
 
 // UpdateClient implements oidc.ClientRegistry.
-func (s *Store) UpdateClient(_ context.Context, c oidc.StoredClient) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.registered[c.ID]
+func (ci clientItems) UpdateClient(_ context.Context, c oidc.StoredClient) error {
+	ci.s.mu.Lock()
+	defer ci.s.mu.Unlock()
+	old, ok := ci.s.registered[c.ID]
 	switch {
 	case !ok:
 		return oidc.ErrNotFound
@@ -48,27 +52,27 @@ func (s *Store) UpdateClient(_ context.Context, c oidc.StoredClient) error {
 		return oidc.ErrConflict
 	}
 	c.Version++
-	s.registered[c.ID] = cloneClient(c)
+	ci.s.registered[c.ID] = cloneClient(c)
 	return nil
 }
 
 // DeleteClient implements oidc.ClientRegistry.
-func (s *Store) DeleteClient(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.registered[id]; !ok {
+func (ci clientItems) DeleteClient(_ context.Context, id string) error {
+	ci.s.mu.Lock()
+	defer ci.s.mu.Unlock()
+	if _, ok := ci.s.registered[id]; !ok {
 		return oidc.ErrNotFound
 	}
-	delete(s.registered, id)
+	delete(ci.s.registered, id)
 	return nil
 }
 
 // ListClients implements oidc.ClientRegistry.
-func (s *Store) ListClients(context.Context) ([]oidc.StoredClient, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]oidc.StoredClient, 0, len(s.registered))
-	for _, c := range s.registered {
+func (ci clientItems) ListClients(context.Context) ([]oidc.StoredClient, error) {
+	ci.s.mu.Lock()
+	defer ci.s.mu.Unlock()
+	out := make([]oidc.StoredClient, 0, len(ci.s.registered))
+	for _, c := range ci.s.registered {
 		out = append(out, cloneClient(c))
 	}
 	return out, nil

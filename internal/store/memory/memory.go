@@ -36,6 +36,7 @@ type Store struct {
 	states     map[string]oidc.ConnectorState
 	idents     map[string]identity // by subject
 	connectorItems
+	clientItems
 }
 
 var (
@@ -70,6 +71,7 @@ func New(now func() time.Time) *Store {
 		idents:     map[string]identity{},
 	}
 	s.connectorItems = connectorItems{s}
+	s.clientItems = clientItems{s}
 	return s
 }
 
