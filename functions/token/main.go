@@ -1,5 +1,6 @@
 // Command token is the token Lambda function: the token endpoint, token
-// revocation (RFC 7009) and token introspection (RFC 7662).
+// revocation (RFC 7009), token introspection (RFC 7662) and dynamic client
+// registration (RFC 7591, RFC 7592).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionToken):
 //
@@ -8,6 +9,10 @@
 //   - POST /revoke
 //   - OPTIONS /revoke
 //   - POST /introspect
+//   - POST /register
+//   - GET /register/{proxy+}
+//   - PUT /register/{proxy+}
+//   - DELETE /register/{proxy+}
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and
