@@ -189,7 +189,7 @@ func (g *registrar) serveClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.Method {
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead:
 		writeJSON(w, http.StatusOK, g.answer(c, "", token))
 	case http.MethodPut:
 		out, err := g.update(w, r, c, token)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
@@ -179,5 +180,48 @@ func TestRegistrationInitialAccessToken(t *testing.T) {
 	}
 	if status, body, _ := e.regCall("POST", oidc.PathRegister, good, webApp()); status != http.StatusCreated {
 		t.Fatalf("the right token = %d %v; want 201", status, body)
+	}
+}
+
+// TestStoredClientCache: a client disabled or deleted elsewhere (another
+// container, oidcctl) keeps authenticating here until ClientCacheTTL has
+// passed since this container read it, and not after: by the clock.
+func TestStoredClientCache(t *testing.T) {
+	for _, change := range []string{"disable", "delete"} {
+		t.Run(change, func(t *testing.T) {
+			e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationOpen}))
+			_, reg, _ := e.regCall("POST", oidc.PathRegister, "", webApp())
+			id, secret := reg["client_id"].(string), reg["client_secret"].(string)
+			introspect := func() int {
+				req, _ := http.NewRequest("POST", e.issuer+oidc.PathIntrospect, strings.NewReader("token=unknown"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(id, secret)
+				return e.do(testClient, req).status
+			}
+			if got := introspect(); got != http.StatusOK {
+				t.Fatalf("introspection as the registered client = %d; want 200", got)
+			}
+			c, err := e.store.StoredClient(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if change == "disable" {
+				c.Disabled = true
+				err = e.store.UpdateClient(t.Context(), c)
+			} else {
+				err = e.store.DeleteClient(t.Context(), id)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(oidc.ClientCacheTTL - time.Second)
+			if got := introspect(); got != http.StatusOK {
+				t.Fatalf("within the cache time = %d; want 200 (cached)", got)
+			}
+			e.clock.Advance(time.Second)
+			if got := introspect(); got != http.StatusUnauthorized {
+				t.Fatalf("after ClientCacheTTL = %d; want 401", got)
+			}
+		})
 	}
 }
