@@ -7,8 +7,21 @@
 //	oidcctl user enable  -config FILE -id SUB
 //	oidcctl user delete  -config FILE -id SUB
 //
-// Disabling or deleting a user ends their sessions at the next request and
-// stops their refresh tokens.
+// and the clients stored beside the static clients of the config (those
+// registered dynamically, RFC 7591, included):
+//
+//	oidcctl clients list          -config FILE
+//	oidcctl clients show          -config FILE -id ID
+//	oidcctl clients create        -config FILE [-id ID] [-name N] [-redirect-uris u1,u2] [-public] [-grant-types g1,g2] ...
+//	oidcctl clients rotate-secret -config FILE -id ID
+//	oidcctl clients disable       -config FILE -id ID
+//	oidcctl clients enable        -config FILE -id ID
+//	oidcctl clients delete        -config FILE -id ID
+//
+// create and rotate-secret print the client's secret once: it is stored
+// only as a hash. Disabling or deleting a user ends their sessions at the
+// next request and stops their refresh tokens; disabling or deleting a
+// client stops it within 30 seconds (oidc.ClientCacheTTL).
 package main
 
 import (
@@ -38,7 +51,7 @@ func main() {
 	}
 }
 
-const usage = "usage: oidcctl hash | oidcctl user add|disable|enable|delete -config FILE ..."
+const usage = "usage: oidcctl hash | oidcctl user add|disable|enable|delete -config FILE ... | oidcctl clients list|show|create|rotate-secret|disable|enable|delete -config FILE ..."
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -61,6 +74,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return errors.New(usage)
 		}
 		return user(ctx, args[1], args[2:], stdin, stdout)
+	case "clients":
+		if len(args) < 2 {
+			return errors.New(clientsUsage)
+		}
+		return clients(ctx, args[1], args[2:], stdout)
 	}
 	return errors.New(usage)
 }

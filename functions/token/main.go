@@ -1,6 +1,7 @@
 // Command token is the token Lambda function: the token endpoint, token
-// revocation (RFC 7009), token introspection (RFC 7662) and the device
-// authorization endpoint (RFC 8628).
+// revocation (RFC 7009), token introspection (RFC 7662), the device
+// authorization endpoint (RFC 8628) and dynamic client registration
+// (RFC 7591, RFC 7592).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionToken):
 //
@@ -10,6 +11,10 @@
 //   - OPTIONS /revoke
 //   - POST /introspect
 //   - POST /device/code
+//   - POST /register
+//   - GET /register/{proxy+}
+//   - PUT /register/{proxy+}
+//   - DELETE /register/{proxy+}
 //
 // Any other request is answered with a JSON 404. The function is a
 // composition root only: app.NewFunction reads the settings (OIDC_CONFIG and

@@ -35,7 +35,7 @@ type Backends struct {
 // the local server serves it. It does no network I/O unless the config
 // asks for it (DynamoDB's createTable): AWS clients connect on first use.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends Backends) (*oidc.Provider, error) {
-	p, err := compose(ctx, cfg, logger, backends, needs{storage: true, signer: true, connectors: true}, false)
+	p, err := compose(ctx, cfg, logger, backends, needs{storage: true, signer: true, connectors: true, registration: true}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +44,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store, Devices: p.store,
+		Registry: p.store,
 	})
 }
 
 // needs says which backends an endpoint type uses.
-type needs struct{ storage, signer, connectors bool }
+type needs struct{ storage, signer, connectors, registration bool }
 
 // parts are the composed pieces: settings, the static clients and users of
 // the config, and the backends opened as far as they are needed.
@@ -77,12 +78,19 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
 		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()}
-	var storeErr, signerErr, connErr error
+	var storeErr, signerErr, connErr, regErr error
+	if need.registration {
+		p.settings.Registration.InitialAccessTokens, regErr = initialAccessTokens(ctx, cfg, backends.Secrets)
+	}
 	if need.connectors {
 		p.connectors, connErr = openConnectors(ctx, cfg, backends, logger)
 	}
 	if need.storage {
 		p.store, storeErr = backend.OpenStorage(ctx, backends.Storage, cfg.Storage, env)
+		if storeErr == nil {
+			// Static clients first, then the stored ones (cached).
+			p.clients = oidc.NewClientDirectory(dir.clients, p.store, oidc.ClientCacheTTL, now)
+		}
 		if storeErr == nil && cfg.EnablePasswordDB {
 			// staticPasswords stay in memory (no round trip); other users
 			// of the password database live in the store.
@@ -92,7 +100,7 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	if need.signer {
 		p.signer, signerErr = backend.OpenSigner(ctx, backends.Signer, cfg.Signer, env)
 	}
-	return p, errors.Join(storeErr, signerErr, connErr)
+	return p, errors.Join(storeErr, signerErr, connErr, regErr)
 }
 
 // logWarnings logs each configuration warning (a key that loaded but has
@@ -122,6 +130,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		AlwaysShowLoginScreen: cfg.OAuth2.AlwaysShowLoginScreen,
 		PlainSubjects:         cfg.Extensions.PlainSubjects,
 		WebFingerDomains:      cfg.Extensions.WebFinger.Domains,
+		Registration:          registrationPolicy(cfg),
 		RequirePKCE:           cfg.OAuth2.PKCE.Enforce,
 		AllowedOrigins:        cfg.Web.AllowedOrigins,
 		ClientAddressHeader:   cfg.Web.ClientRemoteIP.Header,

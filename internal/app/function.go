@@ -149,6 +149,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		need = needs{signer: true}
 	case oidc.FunctionAuthorize, oidc.FunctionToken:
 		need.connectors = true
+		need.registration = function == oidc.FunctionToken
 	}
 	p, err := compose(ctx, cfg, logger, backends, need, lambda)
 	if err != nil {
@@ -168,7 +169,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
 			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,
 			Attempts: p.store, Signer: p.signer, Connectors: p.connectors, Identities: p.store,
-			Devices: p.store})
+			Devices: p.store, Registry: p.store})
 	case oidc.FunctionAuthorize:
 		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,

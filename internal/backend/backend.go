@@ -35,6 +35,7 @@ type Storage interface {
 	oidc.ConnectorStateStore
 	oidc.IdentityStore
 	oidc.DeviceRequestStore
+	oidc.ClientRegistry
 	UserWriter
 }
 

@@ -244,6 +244,8 @@ type Extensions struct {
 	// WebFinger answers issuer discovery (OpenID Connect Discovery §2)
 	// for the users of its domains.
 	WebFinger WebFinger `yaml:"webfinger"`
+	// Registration is dynamic client registration (RFC 7591, RFC 7592).
+	Registration Registration `yaml:"registration"`
 }
 
 // WebFinger is extensions.webfinger.

@@ -69,6 +69,7 @@ func parse(data []byte, filename string, getenv func(string) string, override fu
 		return nil, joinErrors(d.errs)
 	}
 	d.resolveRefs(c)
+	resolveRegistration(d.getenv, c)
 	if override != nil {
 		override(d, c)
 	}

@@ -55,6 +55,7 @@ func (v validator) validate(c *Config) {
 	v.validateFrontend(c)
 	v.validateSessions(c)
 	v.validateWebFinger(c.Extensions.WebFinger)
+	v.validateRegistration(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a
@@ -184,65 +185,11 @@ func (v validator) validateClients(cs []Client) {
 	}
 }
 
-// checkRedirectURI applies RFC 6749 §3.1.2 and this provider's rules: an
-// absolute URI without fragment or wildcard; https with a host; http only
-// for loopback hosts (RFC 8252 §7.3); custom schemes (RFC 8252 §7.1) and
-// the out-of-band URI and Dex's device callback only for public clients.
+// checkRedirectURI applies oidc.CheckRedirectURI, the rules dynamic
+// client registration applies too.
 func (v validator) checkRedirectURI(p, s string, public, allowOOB bool) {
-	switch {
-	case s == "":
-		v.fail(p, "must not be empty")
-		return
-	case strings.TrimSpace(s) != s:
-		v.fail(p, "%q must not have leading or trailing spaces", s)
-		return
-	case s == DeviceCallback && allowOOB:
-		if !public {
-			v.fail(p, "%s (Dex's device flow) is allowed for public clients only", DeviceCallback)
-		}
-		return
-	case s == oob:
-		if !allowOOB {
-			v.fail(p, "%s is not a place to return to", oob)
-		} else if !public {
-			v.fail(p, "%s is allowed for public clients only", oob)
-		}
-		return
-	case strings.Contains(s, "*"):
-		v.fail(p, "%q: wildcards are not allowed; list each URI", s)
-		return
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		v.fail(p, "%q is not a valid URI", s)
-		return
-	}
-	if u.Scheme == "" {
-		v.fail(p, "%q is not an absolute URI (RFC 6749 §3.1.2)", s)
-		return
-	}
-	if u.Fragment != "" || strings.Contains(s, "#") {
-		v.fail(p, "%q must not contain a fragment (RFC 6749 §3.1.2)", s)
-		return
-	}
-	switch scheme := strings.ToLower(u.Scheme); scheme {
-	case "https":
-		if u.Hostname() == "" {
-			v.fail(p, "%q needs a host", s)
-		}
-	case "http":
-		switch {
-		case u.Hostname() == "":
-			v.fail(p, "%q needs a host", s)
-		case !isLoopback(u.Hostname()):
-			v.fail(p, "%q: http is allowed only for loopback hosts (%s); use https", s, loopbackHosts)
-		}
-	case "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss":
-		v.fail(p, "%q: the scheme %s is not allowed", s, scheme)
-	default:
-		if !public {
-			v.fail(p, "%q: a custom scheme is allowed for public clients only (native apps, RFC 8252 §7.1)", s)
-		}
+	if err := oidc.CheckRedirectURI(s, public, allowOOB); err != nil {
+		v.fail(p, "%s", err.Error())
 	}
 }
 

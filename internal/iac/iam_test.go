@@ -81,6 +81,8 @@ staticPasswords:
 extensions:
   sessions:
     idleTimeout: 10s # a session is touched when a tenth of it passed
+  registration:
+    policy: open
 logger:
   level: warn
   format: json
@@ -281,6 +283,7 @@ func runFlows(t *testing.T, issuer string) {
 		t.Fatalf("token response %s (%v)", body, err)
 	}
 	b.do("GET", oidc.PathUserInfo, nil, http.Header{"Authorization": {"Bearer " + tok.AccessToken}}, http.StatusOK)
+	runRegistration(t, issuer)
 }
 
 // runDeviceFlow is the device authorization grant (RFC 8628): the device

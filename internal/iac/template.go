@@ -288,8 +288,9 @@ var DynamoDBActions = map[string][]string{
 	// connector states (taken by a conditional DeleteItem) and identities
 	oidc.FunctionAuthorize: {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 	// codes, refresh families, revocations, table users' claims;
-	// identities (read, and replaced by an upstream refresh)
-	oidc.FunctionToken: {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	// identities (read, and replaced by an upstream refresh); stored
+	// clients (dynamic registration creates, replaces and deletes them)
+	oidc.FunctionToken: {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 	// the revocation check of each access token; table users' and
 	// identities' claims
 	oidc.FunctionUserInfo:  {"dynamodb:BatchGetItem", "dynamodb:GetItem"},

@@ -80,6 +80,9 @@ func (t *Token) authenticateClient(r *http.Request, params url.Values) (Client, 
 		}
 		return Client{}, internalError(err)
 	}
+	if !authMethodAllowed(client, basic, secret != "") {
+		return Client{}, invalidClient(basic, "client authentication failed")
+	}
 	if client.Public {
 		if secret != "" {
 			return Client{}, invalidClient(basic, "public clients do not use a secret")
@@ -126,3 +129,16 @@ func parseBasicAuth(header string) (string, string, error) {
 }
 
 var errMalformed = errors.New("oidc: malformed Basic credentials")
+
+// authMethodAllowed reports whether the way a client authenticated
+// (Basic, a secret in the body, or neither) is its registered
+// TokenEndpointAuthMethod, when it has one (RFC 7591 §2).
+func authMethodAllowed(c Client, basic, postSecret bool) bool {
+	switch c.TokenEndpointAuthMethod {
+	case authClientSecretBasic:
+		return basic
+	case authClientSecretPost:
+		return !basic && postSecret
+	}
+	return true // none: the public client checks below; empty: any
+}

@@ -48,6 +48,7 @@ type discoveryMetadata struct {
 	EndSessionEndpoint    string `json:"end_session_endpoint"`
 	// RFC 8628 §4: when the device grant is enabled.
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint,omitempty"`
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"` // RFC 7591, when registration is open
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
@@ -85,6 +86,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		RevocationEndpoint:                         d.URL(PathRevoke),
 		IntrospectionEndpoint:                      d.URL(PathIntrospect),
 		EndSessionEndpoint:                         d.URL(PathLogout),
+		RegistrationEndpoint:                       registrationEndpoint(d),
 		ResponseTypesSupported:                     enabledResponseTypes(d.s.ResponseTypes),
 		ResponseModesSupported:                     responseModes,
 		GrantTypesSupported:                        grantTypesSupported(d.s),
@@ -141,4 +143,13 @@ func scopesSupported(grantTypes []string) []string {
 		return Scopes
 	}
 	return slices.DeleteFunc(slices.Clone(Scopes), func(s string) bool { return s == ScopeOfflineAccess })
+}
+
+// registrationEndpoint is listed only when /register accepts
+// registrations (RegistrationPolicy.Open).
+func registrationEndpoint(d *Discovery) string {
+	if !d.s.Registration.Open() {
+		return ""
+	}
+	return d.URL(PathRegister)
 }

@@ -28,6 +28,8 @@ type Config struct {
 	// Devices holds device authorizations (the device grant, on by
 	// default).
 	Devices DeviceRequestStore
+	// Registry holds registered clients (the token function's /register).
+	Registry ClientRegistry
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -63,7 +65,7 @@ func New(cfg Config) (*Provider, error) {
 	t, err := NewToken(cfg.Settings, TokenBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
-		Connectors: cfg.Connectors, Identities: cfg.Identities, Devices: cfg.Devices,
+		Connectors: cfg.Connectors, Identities: cfg.Identities, Devices: cfg.Devices, Registry: cfg.Registry,
 	})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,11 @@ const (
 	// device authorization endpoint and the user page.
 	PathDeviceCode = "/device/code"
 	PathDevice     = "/device"
+	// PathRegister is the client registration endpoint (RFC 7591 §3);
+	// PathRegisterClient the client configuration endpoint of each
+	// registered client (RFC 7592 §2): its id follows the prefix.
+	PathRegister       = "/register"
+	PathRegisterClient = "/register/{proxy+}"
 	// The files of Dex's frontend.dir (Frontend.Files), in Dex's URL
 	// layout: static/… and themes/<theme>/… of the directory. A path
 	// ending in {proxy+} is a prefix (API Gateway's greedy path variable);
@@ -86,6 +91,10 @@ var Routes = []Route{
 	{FunctionToken, "OPTIONS", PathRevoke},
 	{FunctionToken, "POST", PathIntrospect},
 	{FunctionToken, "POST", PathDeviceCode},
+	{FunctionToken, "POST", PathRegister},
+	{FunctionToken, "GET", PathRegisterClient},
+	{FunctionToken, "PUT", PathRegisterClient},
+	{FunctionToken, "DELETE", PathRegisterClient},
 	{FunctionUserInfo, "GET", PathUserInfo},
 	{FunctionUserInfo, "POST", PathUserInfo},
 	{FunctionUserInfo, "OPTIONS", PathUserInfo},

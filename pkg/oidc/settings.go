@@ -74,6 +74,9 @@ type Settings struct {
 	// WebFinger endpoint answers with this issuer (OpenID Connect
 	// Discovery §2); none: it answers none.
 	WebFingerDomains []string
+	// Registration is dynamic client registration's policy (RFC 7591):
+	// closed by default.
+	Registration RegistrationPolicy
 	// RequirePKCE requires a code_challenge from every client whose
 	// response type includes code, confidential ones too (OAuth 2.1; Dex's
 	// oauth2.pkce.enforce). Public clients always need one (RFC 9700
@@ -123,6 +126,9 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 		return s, nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", s.Issuer)
 	}
 	s.LoginThrottle = s.LoginThrottle.withDefaults()
+	if !validRegistrationPolicy(s.Registration) {
+		return s, nil, fmt.Errorf("oidc: unknown registration policy %q", s.Registration.Policy)
+	}
 	if len(s.GrantTypes) == 0 {
 		s.GrantTypes = DefaultGrantTypes
 	}

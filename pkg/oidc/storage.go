@@ -190,6 +190,12 @@ type Client struct {
 	// (OpenID Connect Core §12.2 makes it optional): a refresh then signs
 	// the access token alone.
 	OmitRefreshIDToken bool
+	// TokenEndpointAuthMethod, when set, is the one way this client
+	// authenticates at the back-channel endpoints (RFC 7591 §2
+	// token_endpoint_auth_method: client_secret_basic, client_secret_post
+	// or none); empty: either secret method (a confidential client) or
+	// none (a public one). Registered clients always have it.
+	TokenEndpointAuthMethod string
 }
 
 // ClientStore looks up relying parties.

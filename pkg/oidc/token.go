@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,6 +21,7 @@ type Token struct {
 	revocations RevocationStore
 	throttle    *throttle     // the login throttle, for the password grant
 	devices     *tokenDevices // nil when the device grant is disabled
+	registrar   *registrar
 	handler     http.Handler
 }
 
@@ -41,6 +43,10 @@ type TokenBackends struct {
 	// Devices holds device authorizations; needed only when the device
 	// grant (GrantDeviceCode) is enabled.
 	Devices DeviceRequestStore
+	// Registry holds the stored clients dynamic registration (RFC 7591)
+	// writes; nil: /register and the client configuration endpoints
+	// refuse every request.
+	Registry ClientRegistry
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -69,6 +75,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if deviceEnabled(base.s) {
 		t.devices = &tokenDevices{Token: t, store: b.Devices}
 	}
+	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients)
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -81,6 +88,7 @@ func (t *Token) handlers() map[string]http.HandlerFunc {
 	if t.devices != nil {
 		h[PathDeviceCode] = t.devices.serveDeviceAuthorization
 	}
+	maps.Copy(h, t.registrar.handlers())
 	return h
 }
 

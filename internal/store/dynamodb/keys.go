@@ -26,11 +26,11 @@ import (
 //	connector's user       IDENTITY#<subject>          IDENTITY            yes
 //	device authorization   DEVICE#<HashSecret>         DEVICE              yes
 //	device user code       USERCODE#<HashSecret>       USERCODE            yes
+//	client (stored)        CLIENT#<client id>          CLIENT              no (client.go)
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //
 //	sessions of a user     USER#<subject>              SESSION#<HashSecret> yes
-//	client (registered)    CLIENT#<client id>          CLIENT              optional
 const (
 	typeAuthRequest = "AUTHREQ"
 	typeCode        = "CODE"

@@ -39,6 +39,7 @@ type Store struct {
 	table
 	connectorItems
 	deviceItems
+	clientItems
 }
 
 // table is one DynamoDB table, the client that reads and writes it, and the
@@ -62,7 +63,7 @@ var (
 // (CreateTable, or the deployment's template).
 func New(client API, name string, now func() time.Time) *Store {
 	t := table{client: client, name: name, now: now}
-	return &Store{table: t, connectorItems: connectorItems{t}, deviceItems: deviceItems{t}}
+	return &Store{table: t, connectorItems: connectorItems{t}, deviceItems: deviceItems{t}, clientItems: clientItems{t}}
 }
 
 // Attribute names besides the keys. Expression attribute names (#name)

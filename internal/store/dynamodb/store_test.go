@@ -96,6 +96,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestClientContract(t *testing.T) {
+	oidctest.TestClientStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.ClientStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestRefreshContract(t *testing.T) {
 	oidctest.TestRefreshStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.RefreshStore {
 		return contractStore(t, clock)

@@ -32,13 +32,16 @@ type Store struct {
 	revoked  map[string]time.Time // access token jti → its expiry
 	users    map[string]oidc.User // by subject
 	clients  map[string]oidc.Client
-	states   map[string]oidc.ConnectorState
-	idents   map[string]identity // by subject
-	devices  map[string]oidc.DeviceRequest
+	// registered are the stored clients (client.go), by id
+	registered map[string]oidc.StoredClient
+	states     map[string]oidc.ConnectorState
+	idents     map[string]identity // by subject
+	devices    map[string]oidc.DeviceRequest
 	// userCodes maps a user code's hash to its device request's id.
 	userCodes map[string]string
 	connectorItems
 	deviceItems
+	clientItems
 }
 
 var (
@@ -58,23 +61,25 @@ var (
 // New returns an empty store that reads time from now.
 func New(now func() time.Time) *Store {
 	s := &Store{
-		now:       now,
-		requests:  map[string]oidc.AuthRequest{},
-		codes:     map[string]oidc.AuthCode{},
-		grants:    map[string]oidc.RefreshGrant{},
-		sessions:  map[string]oidc.Session{},
-		consents:  map[[2]string]oidc.Consent{},
-		attempts:  map[string]attempts{},
-		revoked:   map[string]time.Time{},
-		users:     map[string]oidc.User{},
-		clients:   map[string]oidc.Client{},
-		states:    map[string]oidc.ConnectorState{},
-		idents:    map[string]identity{},
-		devices:   map[string]oidc.DeviceRequest{},
-		userCodes: map[string]string{},
+		now:        now,
+		requests:   map[string]oidc.AuthRequest{},
+		codes:      map[string]oidc.AuthCode{},
+		grants:     map[string]oidc.RefreshGrant{},
+		sessions:   map[string]oidc.Session{},
+		consents:   map[[2]string]oidc.Consent{},
+		attempts:   map[string]attempts{},
+		revoked:    map[string]time.Time{},
+		users:      map[string]oidc.User{},
+		clients:    map[string]oidc.Client{},
+		registered: map[string]oidc.StoredClient{},
+		states:     map[string]oidc.ConnectorState{},
+		idents:     map[string]identity{},
+		devices:    map[string]oidc.DeviceRequest{},
+		userCodes:  map[string]string{},
 	}
 	s.connectorItems = connectorItems{s}
 	s.deviceItems = deviceItems{s}
+	s.clientItems = clientItems{s}
 	return s
 }
 

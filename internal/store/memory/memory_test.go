@@ -43,3 +43,9 @@ func TestUserContract(t *testing.T) {
 		return memory.New(time.Now)
 	})
 }
+
+func TestClientContract(t *testing.T) {
+	oidctest.TestClientStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.ClientStore {
+		return memory.New(clock.Now)
+	})
+}

@@ -9,7 +9,7 @@ import (
 
 // Snapshot returns the store's whole contents as text, one entry per
 // concern ("requests", "codes", "grants", "sessions", "consents",
-// "attempts", "revoked", "users", "clients", "states", "identities", "devices"), each deterministic: two
+// "attempts", "revoked", "users", "clients", "registered", "states", "identities", "devices"), each deterministic: two
 // snapshots are equal exactly when nothing was written in between (expired
 // items included, since the store keeps them until overwritten). It is for
 // tests that prove a request wrote nothing; it copies everything under the
@@ -38,6 +38,7 @@ func (s *Store) Snapshot() map[string]string {
 	return map[string]string{
 		"requests":   dump(s.requests),
 		"codes":      dump(s.codes),
+		"registered": dump(s.registered),
 		"grants":     dump(s.grants),
 		"sessions":   dump(s.sessions),
 		"consents":   dump(consents),

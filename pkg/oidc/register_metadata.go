@@ -1,0 +1,294 @@
+package oidc
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Error codes of dynamic client registration (RFC 7591 §3.2.2).
+const (
+	ErrCodeInvalidRedirectURI    = "invalid_redirect_uri"
+	ErrCodeInvalidClientMetadata = "invalid_client_metadata"
+)
+
+// clientMetadata is the client metadata of RFC 7591 §2 (and OpenID Connect
+// Dynamic Client Registration §2 for id_token_signed_response_alg and
+// post_logout_redirect_uris) that this provider supports: the body of a
+// registration or an update request, and with the fields of §3.2.1 the
+// body of every answer. Metadata it does not understand is ignored, as
+// RFC 7591 §2 requires.
+type clientMetadata struct {
+	RedirectURIs             []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes               []string `json:"grant_types,omitempty"`
+	ResponseTypes            []string `json:"response_types,omitempty"`
+	TokenEndpointAuthMethod  string   `json:"token_endpoint_auth_method,omitempty"`
+	ClientName               string   `json:"client_name,omitempty"`
+	LogoURI                  string   `json:"logo_uri,omitempty"`
+	Scope                    string   `json:"scope,omitempty"`
+	Contacts                 []string `json:"contacts,omitempty"`
+	ClientURI                string   `json:"client_uri,omitempty"`
+	PolicyURI                string   `json:"policy_uri,omitempty"`
+	TOSURI                   string   `json:"tos_uri,omitempty"`
+	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty"`
+
+	// An update request (RFC 7592 §2.2) names the client and may repeat
+	// its secret; an answer (RFC 7591 §3.2.1) carries these.
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// Only in answers; a request that sends them is refused (RFC 7592 §2.2
+	// says an update MUST NOT include them).
+	ClientIDIssuedAt        *int64  `json:"client_id_issued_at,omitempty"`
+	ClientSecretExpiresAt   *int64  `json:"client_secret_expires_at,omitempty"`
+	RegistrationAccessToken *string `json:"registration_access_token,omitempty"`
+	RegistrationClientURI   *string `json:"registration_client_uri,omitempty"`
+}
+
+// Limits on registered metadata: generous for any real client, small
+// enough that one item stays far below DynamoDB's 400 KB.
+const (
+	maxRegistrationBytes = 16 << 10
+	maxURIs              = 20
+	maxURILength         = 2000
+	maxNameLength        = 200
+	maxContacts          = 10
+)
+
+func badMetadata(format string, args ...any) *Error {
+	return errorf(ErrCodeInvalidClientMetadata, fmt.Sprintf(format, args...))
+}
+
+func badRedirect(format string, args ...any) *Error {
+	return errorf(ErrCodeInvalidRedirectURI, fmt.Sprintf(format, args...))
+}
+
+// withDefaults fills in RFC 7591 §2's defaults: grant_types
+// [authorization_code], response_types [code] (none for a client without
+// the code grant), token_endpoint_auth_method client_secret_basic.
+func (m clientMetadata) withDefaults() clientMetadata {
+	if len(m.GrantTypes) == 0 {
+		m.GrantTypes = []string{GrantAuthorizationCode}
+	}
+	if len(m.ResponseTypes) == 0 && slices.Contains(m.GrantTypes, GrantAuthorizationCode) {
+		m.ResponseTypes = []string{"code"}
+	}
+	if m.TokenEndpointAuthMethod == "" {
+		m.TokenEndpointAuthMethod = authClientSecretBasic
+	}
+	return m
+}
+
+// validate checks m (with defaults) as strictly as the config checks a
+// static client, and against the registration policy's limits.
+func (g *registrar) validate(m clientMetadata) error {
+	if m.ClientIDIssuedAt != nil || m.ClientSecretExpiresAt != nil || m.RegistrationAccessToken != nil || m.RegistrationClientURI != nil {
+		return badMetadata("client_id_issued_at, client_secret_expires_at, registration_access_token and registration_client_uri are the server's")
+	}
+	public := m.TokenEndpointAuthMethod == authNone
+	if err := g.checkGrants(m, public); err != nil {
+		return err
+	}
+	if err := g.checkRedirects(m, public); err != nil {
+		return err
+	}
+	if err := g.checkScope(m.Scope); err != nil {
+		return err
+	}
+	if m.IDTokenSignedResponseAlg != "" && !slices.Contains(g.s.IDTokenSigningAlgorithms, m.IDTokenSignedResponseAlg) {
+		return badMetadata("id_token_signed_response_alg must be one of %s", strings.Join(g.s.IDTokenSigningAlgorithms, ", "))
+	}
+	return checkDescriptive(m)
+}
+
+// checkGrants: every grant type is enabled and allowed by the policy, the
+// response types are enabled and agree with the grant types (RFC 7591
+// §2.1), and the authentication method is one the provider has.
+func (g *registrar) checkGrants(m clientMetadata, public bool) error {
+	switch m.TokenEndpointAuthMethod {
+	case authClientSecretBasic, authClientSecretPost, authNone:
+	default:
+		return badMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")
+	}
+	implicit := false
+	for _, rt := range m.ResponseTypes {
+		t, ok := parseResponseType(rt)
+		if !ok || !responseTypeEnabled(g.s.ResponseTypes, t) {
+			return badMetadata("response type %q is not supported", rt)
+		}
+		if strings.Contains(t, "code") && !slices.Contains(m.GrantTypes, GrantAuthorizationCode) {
+			return badMetadata("response type %q needs the authorization_code grant type (RFC 7591 §2.1)", rt)
+		}
+		implicit = implicit || strings.Contains(t, "token")
+	}
+	for _, gt := range m.GrantTypes {
+		switch {
+		case gt == grantImplicit && implicit && slices.Contains(g.policy.allowedGrantTypes(), gt):
+		case !slices.Contains(g.s.GrantTypes, gt) || !slices.Contains(g.policy.allowedGrantTypes(), gt):
+			return badMetadata("grant type %q may not be registered here", gt)
+		case gt == GrantClientCredentials && public:
+			return badMetadata("the client_credentials grant needs a client secret")
+		}
+	}
+	if implicit && !slices.Contains(m.GrantTypes, grantImplicit) {
+		return badMetadata("a response type that returns tokens needs the implicit grant type (RFC 7591 §2.1)")
+	}
+	if slices.Contains(m.GrantTypes, GrantAuthorizationCode) && !slices.ContainsFunc(m.ResponseTypes, func(rt string) bool { return strings.Contains(rt, "code") }) {
+		return badMetadata("the authorization_code grant type needs a response type with code (RFC 7591 §2.1)")
+	}
+	return nil
+}
+
+// grantImplicit is the grant_types value of clients using the
+// authorization endpoint's token-returning response types (RFC 7591 §2).
+const grantImplicit = "implicit"
+
+// checkRedirects applies CheckRedirectURI, the policy's schemes and the
+// length limits to the redirect URIs and post-logout redirect URIs.
+func (g *registrar) checkRedirects(m clientMetadata, public bool) error {
+	redirectFlow := slices.Contains(m.GrantTypes, GrantAuthorizationCode) || slices.Contains(m.GrantTypes, grantImplicit)
+	if redirectFlow && len(m.RedirectURIs) == 0 {
+		return badRedirect("redirect_uris is required for the authorization_code and implicit grant types")
+	}
+	for _, list := range [][]string{m.RedirectURIs, m.PostLogoutRedirectURIs} {
+		if len(list) > maxURIs {
+			return badRedirect("at most %d redirect URIs", maxURIs)
+		}
+		for _, u := range list {
+			if len(u) > maxURILength {
+				return badRedirect("a redirect URI is longer than %d characters", maxURILength)
+			}
+			if err := CheckRedirectURI(u, public, false); err != nil {
+				return badRedirect("%s", err.Error())
+			}
+			scheme, _, _ := strings.Cut(u, ":")
+			if !slices.Contains(g.policy.allowedRedirectSchemes(), strings.ToLower(scheme)) {
+				return badRedirect("%q: the scheme %s may not be registered here", u, scheme)
+			}
+		}
+	}
+	return nil
+}
+
+// checkScope: the scope values the client may ask for, each allowed by
+// the policy (default: the scopes discovery lists).
+func (g *registrar) checkScope(scope string) error {
+	allowed := g.policy.AllowedScopes
+	if len(allowed) == 0 {
+		allowed = scopesSupported(g.s.GrantTypes)
+	}
+	for _, s := range strings.Split(scope, " ") {
+		if s == "" && scope == "" {
+			continue
+		}
+		if !slices.Contains(allowed, s) {
+			return badMetadata("scope %q may not be registered here", s)
+		}
+	}
+	return nil
+}
+
+// checkDescriptive checks the human-facing metadata: a short printable
+// name, an https logo the pages may show (CheckLogoURL), https links and
+// a few printable contacts.
+func checkDescriptive(m clientMetadata) error {
+	if len(m.ClientName) > maxNameLength || !printable(m.ClientName) {
+		return badMetadata("client_name must be at most %d printable characters", maxNameLength)
+	}
+	if m.LogoURI != "" && (len(m.LogoURI) > maxURILength || CheckLogoURL(m.LogoURI) != nil) {
+		return badMetadata("logo_uri must be an https URL with a host name")
+	}
+	for name, v := range map[string]string{"client_uri": m.ClientURI, "policy_uri": m.PolicyURI, "tos_uri": m.TOSURI} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(v) > maxURILength || !printable(v) {
+			return badMetadata("%s must be an https URL", name)
+		}
+	}
+	if len(m.Contacts) > maxContacts {
+		return badMetadata("at most %d contacts", maxContacts)
+	}
+	for _, c := range m.Contacts {
+		if c == "" || len(c) > 254 || !printable(c) {
+			return badMetadata("contacts must be e-mail addresses")
+		}
+	}
+	return nil
+}
+
+// printable reports whether s has no control characters and is valid
+// UTF-8.
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// storedClient maps validated metadata onto a stored client (without id,
+// secret or token). A registered client shares its single sign-on
+// sessions with no other client, trusts no peer and has no CORS origins
+// of its own; its client credentials tokens may carry the non-user
+// scopes it registered.
+func storedClient(m clientMetadata) StoredClient {
+	c := StoredClient{
+		Client: Client{
+			Name:                    m.ClientName,
+			Public:                  m.TokenEndpointAuthMethod == authNone,
+			RedirectURIs:            m.RedirectURIs,
+			PostLogoutRedirectURIs:  m.PostLogoutRedirectURIs,
+			GrantTypes:              slices.DeleteFunc(slices.Clone(m.GrantTypes), func(g string) bool { return g == grantImplicit }),
+			SSOSharedWith:           []string{},
+			SSOSharedWithSet:        true,
+			LogoURL:                 m.LogoURI,
+			IDTokenSigningAlg:       m.IDTokenSignedResponseAlg,
+			TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
+		},
+		ResponseTypes: m.ResponseTypes,
+		Scope:         m.Scope,
+		Contacts:      m.Contacts,
+		ClientURI:     m.ClientURI,
+		PolicyURI:     m.PolicyURI,
+		TOSURI:        m.TOSURI,
+	}
+	if slices.Contains(m.GrantTypes, GrantClientCredentials) {
+		for _, s := range strings.Fields(m.Scope) {
+			if !IsUserScope(s) {
+				c.AllowedScopes = append(c.AllowedScopes, s)
+			}
+		}
+	}
+	return c
+}
+
+// metadataOf is the registered metadata of c, as answers show it.
+func metadataOf(c StoredClient) clientMetadata {
+	gts := slices.Clone(c.GrantTypes)
+	for _, rt := range c.ResponseTypes {
+		if strings.Contains(rt, "token") && !slices.Contains(gts, grantImplicit) {
+			gts = append(gts, grantImplicit)
+		}
+	}
+	return clientMetadata{
+		ClientID:                 c.ID,
+		RedirectURIs:             c.RedirectURIs,
+		PostLogoutRedirectURIs:   c.PostLogoutRedirectURIs,
+		GrantTypes:               gts,
+		ResponseTypes:            c.ResponseTypes,
+		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
+		ClientName:               c.Name,
+		LogoURI:                  c.LogoURL,
+		Scope:                    c.Scope,
+		Contacts:                 c.Contacts,
+		ClientURI:                c.ClientURI,
+		PolicyURI:                c.PolicyURI,
+		TOSURI:                   c.TOSURI,
+		IDTokenSignedResponseAlg: c.IDTokenSigningAlg,
+	}
+}
