@@ -152,7 +152,7 @@ func (d *deviceFlow) approve(ctx context.Context, req AuthRequest, fed *federate
 	if err != nil {
 		return authResponse{}, err
 	}
-	box, err := sealTowardDevice(d.rand, dr.SealKey, fed)
+	box, err := sealTowardDevice(dr.SealKey, fed)
 	if err != nil {
 		return authResponse{}, err
 	}

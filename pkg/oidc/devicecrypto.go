@@ -2,9 +2,8 @@ package oidc
 
 import (
 	"crypto/ecdh"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"encoding/base64"
+	"crypto/hpke"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -62,44 +61,43 @@ func canonicalUserCode(typed string) (string, bool) {
 	return b.String(), b.Len() == userCodeLength
 }
 
-// devicePurpose derives the device code's X25519 key.
+// The login's copy is sealed toward the device with HPKE (RFC 9180):
+// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, in base mode,
+// with devicePurpose as info. The recipient key pair is derived from the
+// device code (RFC 9180 §7.1.3 DeriveKeyPair): never stored; its public
+// half is DeviceRequest.SealKey, which the authorize function seals to.
+
+// devicePurpose is the HPKE info of the device's box, and separates its
+// key pair from anything else derived from a device code.
 const devicePurpose = "serverless-oidc device key v1"
 
-// deviceKey is the X25519 private key of a device code: derived, never
-// stored. Its public half is DeviceRequest.SealKey.
-func deviceKey(deviceCode string) (*ecdh.PrivateKey, error) {
-	seed, err := hkdf.Key(sha256.New, []byte(deviceCode), nil, devicePurpose, 32)
-	if err != nil {
-		return nil, err
-	}
-	return ecdh.X25519().NewPrivateKey(seed)
+var (
+	deviceKEM  = hpke.DHKEM(ecdh.X25519())
+	deviceKDF  = hpke.HKDFSHA256()
+	deviceAEAD = hpke.AES256GCM()
+)
+
+// deviceKey is the HPKE private key of a device code.
+func deviceKey(deviceCode string) (hpke.PrivateKey, error) {
+	return deviceKEM.DeriveKeyPair([]byte(deviceCode))
 }
 
 // sealTowardDevice seals f (a login through a callback connector) so that
 // only the device code's holder opens it: the approving browser's function
-// knows the public key alone. The box is the ephemeral public key followed
-// by sealUnder's output under the shared secret. nil f seals to nil.
-func sealTowardDevice(r io.Reader, sealKey []byte, f *federated) ([]byte, error) {
+// knows the public key alone. nil f seals to nil.
+func sealTowardDevice(sealKey []byte, f *federated) ([]byte, error) {
 	if f == nil {
 		return nil, nil
 	}
-	pub, err := ecdh.X25519().NewPublicKey(sealKey)
+	pub, err := deviceKEM.NewPublicKey(sealKey)
 	if err != nil {
 		return nil, err
 	}
-	eph, err := ecdh.X25519().GenerateKey(r)
+	plain, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
 	}
-	shared, err := eph.ECDH(pub)
-	if err != nil {
-		return nil, err
-	}
-	box, err := sealFederated(r, base64.RawURLEncoding.EncodeToString(shared), f)
-	if err != nil {
-		return nil, err
-	}
-	return append(eph.PublicKey().Bytes(), box...), nil
+	return hpke.Seal(pub, deviceKDF, deviceAEAD, []byte(devicePurpose), plain)
 }
 
 // openFromDevice opens what sealTowardDevice sealed, with the device code.
@@ -107,21 +105,17 @@ func openFromDevice(deviceCode string, box []byte) (*federated, error) {
 	if len(box) == 0 {
 		return nil, nil
 	}
-	const keyLen = 32
-	if len(box) <= keyLen {
-		return nil, errSealed
-	}
 	priv, err := deviceKey(deviceCode)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := ecdh.X25519().NewPublicKey(box[:keyLen])
+	plain, err := hpke.Open(priv, deviceKDF, deviceAEAD, []byte(devicePurpose), box)
 	if err != nil {
 		return nil, errSealed
 	}
-	shared, err := priv.ECDH(pub)
-	if err != nil {
+	var f federated
+	if err := json.Unmarshal(plain, &f); err != nil {
 		return nil, errSealed
 	}
-	return openFederated(base64.RawURLEncoding.EncodeToString(shared), box[keyLen:])
+	return &f, nil
 }

@@ -30,7 +30,7 @@ type DeviceRequest struct {
 	UserCodeHash string
 	ClientID     string
 	Scopes       []string // the granted scopes, as at /authorize
-	// SealKey is the X25519 public key derived from the device code: what
+	// SealKey is the HPKE (RFC 9180, DHKEM X25519) public key derived from the device code: what
 	// a callback connector's data is sealed toward at approval, so that only
 	// the holder of the device code opens it (devicecrypto.go).
 	SealKey []byte
@@ -49,7 +49,7 @@ type DeviceRequest struct {
 	AuthTime time.Time
 	AMR      []string
 	// ConnectorData is the login through a callback connector, sealed
-	// toward SealKey (the ephemeral public key first); nil for a password
+	// toward SealKey (an HPKE encapsulated key and ciphertext); nil for a password
 	// login.
 	ConnectorData []byte
 	// GrantID is set by RedeemDeviceRequest: the grant the tokens name.

@@ -2,7 +2,7 @@ package oidc
 
 import (
 	"context"
-	"crypto/ecdh"
+	"crypto/hpke"
 	"errors"
 	"net/http"
 	"net/url"
@@ -117,7 +117,7 @@ func (d *tokenDevices) create(ctx context.Context, client Client, scopes []strin
 		if userCode, err = newUserCode(d.rand); err != nil {
 			return "", "", err
 		}
-		var key *ecdh.PrivateKey
+		var key hpke.PrivateKey
 		if key, err = deviceKey(deviceCode); err != nil {
 			return "", "", err
 		}
