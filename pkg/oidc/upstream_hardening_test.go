@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +234,46 @@ func TestConnectorIcons(t *testing.T) {
 	}
 	if strings.Contains(p.body, "github-icon") {
 		t.Errorf("an icon that is not among the files is shown")
+	}
+}
+
+// TestDeviceFlowUpstream: a device approved by a login at a callback
+// connector gets the connector's user, and its refresh token asks the
+// connector again with the login's own refresh data, which travelled
+// sealed toward the device code (HPKE): never in clear in the store.
+func TestDeviceFlowUpstream(t *testing.T) {
+	e, sc := upstreamEnv(t)
+	sc.logins["good"] = corpUser
+	_, auth := e.deviceAuth("openid email offline_access")
+	deviceCode := auth["device_code"].(string)
+	c := e.browser()
+	p := e.postForm(c, oidc.PathDevice, url.Values{"user_code": {auth["user_code"].(string)}})
+	m := regexp.MustCompile(`href="([^"]*connector=corp[^"]*)"`).FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("device page: %d; want the login page with corp:\n%s", p.status, p.body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, htmlUnescape(m[1]), nil)
+	loc := mustParse(t, e.do(c, req).header.Get("Location"))
+	p = e.callback(c, loc.Query().Get("state"), "good")
+	consent := formFields(t, p)
+	consent.Set("approve", "1")
+	if p = e.postForm(c, oidc.PathConsent, consent); !strings.Contains(p.body, "You may return to your device") {
+		t.Fatalf("approval: %d\n%s", p.status, p.body)
+	}
+	for name, dump := range e.store.Snapshot() {
+		if strings.Contains(dump, "SECRET") || strings.Contains(dump, "dXBzdHJlYW0tcmVmcmVzaC10b2tlbi1TRUNSRVQ") {
+			t.Errorf("the store's %s hold the connector data in clear", name)
+		}
+	}
+	status, tokens := e.pollDevice(deviceCode)
+	if status != 200 {
+		t.Fatalf("poll: %d %v", status, tokens)
+	}
+	if sub := e.verifyIDToken(tokens["id_token"].(string), publicID)["sub"]; sub != oidc.Subject("u-42", "corp") {
+		t.Errorf("sub %v; want the connector's user", sub)
+	}
+	status, body, _ := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens["refresh_token"].(string)}, "client_id": {publicID}}, "", "")
+	if status != 200 || len(sc.refreshs) != 1 || string(sc.refreshs[0].ConnectorData) != string(corpUser.ConnectorData) {
+		t.Errorf("refresh: %d %v, connector asked %+v; want the login's data", status, body, sc.refreshs)
 	}
 }
