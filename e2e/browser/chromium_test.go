@@ -1,12 +1,9 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,10 +17,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/serverless-oidc/op/e2e/chromium"
 )
-
-// installChromium is how CI and developers get the browser on Debian.
-const installChromium = "apt-get update && apt-get install -y chromium"
 
 // Time limits: every wait is bounded.
 const (
@@ -35,27 +30,13 @@ const (
 // artifactsDir receives screenshots (git-ignored: /e2e/artifacts/).
 var artifactsDir = filepath.Join("..", "artifacts")
 
-// chromiumPath finds chromium. A missing browser fails the test, never
-// skips it: CI must not pass without running the browser tests.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("chromium is not installed: the browser tests need Debian's chromium package.\n"+
-		"Install it with:\n\n\t%s\n\n(as root; this test fails rather than skips so CI cannot pass without a browser)", installChromium)
-	return ""
-}
-
 // browser is a tab of a headless chromium with a fresh profile: the first
 // tab (newBrowser) or one in a browser context of its own (newContext).
 type browser struct {
 	t   *testing.T
 	ctx context.Context // the tab; chromium lives as long as the first tab
 
-	output    *lockedBuffer // chromium's stdout and stderr
+	output    *chromium.Output // chromium's stdout and stderr
 	mu        sync.Mutex
 	console   []string // the tab's console and browser log, in order
 	requests  []string // the main frame's document requests, redirects included, in order
@@ -68,9 +49,9 @@ type browser struct {
 // refuses. The profile is a fresh directory. Closing happens at cleanup.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	path := chromiumPath(t)
+	path := chromium.Path(t)
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
-	b := &browser{t: t, output: &lockedBuffer{}}
+	b := &browser{t: t, output: &chromium.Output{}}
 	cert, err := spaCert()
 	if err != nil {
 		t.Fatalf("make the https sites' certificate: %v", err)
@@ -78,28 +59,15 @@ func newBrowser(t *testing.T) *browser {
 
 	lifetime, cancelLifetime := context.WithTimeout(context.Background(), browserLifetime)
 	t.Cleanup(cancelLifetime)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime, append(chromium.Options(path, profile, b.output),
 		// The https SPAs (reserveHTTPSSite): *.test names go to 127.0.0.1,
 		// and a certificate error is ignored only for a chain holding the
 		// key of this run's test certificate, not for any other site.
 		// Chromium honours the SPKI list only with --user-data-dir, which
-		// UserDataDir sets below.
+		// Options sets.
 		chromedp.Flag("host-resolver-rules", hostResolverRules),
 		chromedp.Flag("ignore-certificate-errors-spki-list", cert.SPKIHash),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1024, 768),
-		chromedp.CombinedOutput(b.output),
-	)
+	)...)
 	t.Cleanup(cancelAlloc) // waits for chromium to exit
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelTab)
@@ -141,11 +109,11 @@ func (b *browser) attach(ctx context.Context, cancel context.CancelFunc, what st
 	select {
 	case err := <-started:
 		if err != nil {
-			b.t.Fatalf("%s: %v\nchromium output:\n%s", what, err, b.output.tail(40))
+			b.t.Fatalf("%s: %v\nchromium output:\n%s", what, err, b.output.Tail(40))
 		}
 	case <-time.After(startTimeout):
 		cancel()
-		b.t.Fatalf("%s: not done within %s\nchromium output:\n%s", what, startTimeout, b.output.tail(40))
+		b.t.Fatalf("%s: not done within %s\nchromium output:\n%s", what, startTimeout, b.output.Tail(40))
 	}
 	// Listen delivers events in order, before the reply to a command that
 	// follows them: a step that waited for a page has its navigation here.
@@ -239,7 +207,7 @@ func (b *browser) fail(step string, err error) {
 		}
 	}
 	b.t.Fatalf("browser step %q: %v\n  page: %s\n  screenshot: %s\n  text:\n%s\n  console:\n%s\n  navigations (end):\n%s\n  chromium output (end, without D-Bus noise):\n%s",
-		step, err, loc, shot, indent(text), indent(strings.Join(b.consoleLines(), "\n")), indent(strings.Join(requests, "\n")), indent(b.output.tail(20)))
+		step, err, loc, shot, indent(text), indent(strings.Join(b.consoleLines(), "\n")), indent(strings.Join(requests, "\n")), indent(b.output.Tail(20)))
 }
 
 // screenshot saves the visible page as an artifact and logs its path.
@@ -296,52 +264,9 @@ func (b *browser) waitConsole(re *regexp.Regexp) (string, bool) {
 }
 
 func writeArtifact(name string, data []byte) (string, error) {
-	if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
-		return "", err
-	}
-	path, err := filepath.Abs(filepath.Join(artifactsDir, name))
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, data, 0o644)
+	return chromium.WriteArtifact(artifactsDir, name, data)
 }
 
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+func fileName(s string) string { return chromium.FileName(s) }
 
-func fileName(s string) string { return unsafeFileChars.ReplaceAllString(s, "_") }
-
-func indent(s string) string {
-	if s == "" {
-		return "    (empty)"
-	}
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
-}
-
-// lockedBuffer collects chromium's output, written from another goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// tail returns the last n lines, without chromium's complaints about the
-// missing D-Bus, which every run has in a container.
-func (l *lockedBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n") {
-		if !strings.Contains(line, "dbus/") {
-			lines = append(lines, line)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func indent(s string) string { return chromium.Indent(s) }

@@ -1,20 +1,15 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/serverless-oidc/op/e2e/chromium"
 )
 
 // Headless chromium (Debian's package) driven by chromedp, as e2e/browser
@@ -22,7 +17,6 @@ import (
 // and every wait is bounded.
 
 const (
-	installChromium = "apt-get update && apt-get install -y chromium"
 	browserLifetime = 2 * time.Minute  // the whole browser, whatever happens
 	startTimeout    = 20 * time.Second // launching chromium
 	stepTimeout     = 10 * time.Second // one step: a navigation, a click, a wait
@@ -32,7 +26,7 @@ const (
 type browser struct {
 	t      *testing.T
 	ctx    context.Context
-	output *lockedBuffer // chromium's stdout and stderr
+	output *chromium.Output // chromium's stdout and stderr
 }
 
 // newBrowser starts chromium: headless, no sandbox (root in a container),
@@ -40,30 +34,11 @@ type browser struct {
 // whose connections the closed network refuses. It is closed at cleanup.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Fatalf("chromium is not installed; install it with `%s` (this test fails rather than skips so that CI cannot pass without a browser)", installChromium)
-	}
-	b := &browser{t: t, output: &lockedBuffer{}}
+	path := chromium.Path(t)
+	b := &browser{t: t, output: &chromium.Output{}}
 	lifetime, cancelLifetime := context.WithTimeout(context.Background(), browserLifetime)
 	t.Cleanup(cancelLifetime)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime,
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 768),
-		chromedp.CombinedOutput(b.output),
-	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime, chromium.Options(path, t.TempDir(), b.output)...)
 	t.Cleanup(cancelAlloc) // waits for chromium to exit
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelTab)
@@ -74,11 +49,11 @@ func newBrowser(t *testing.T) *browser {
 	select {
 	case err := <-started:
 		if err != nil {
-			t.Fatalf("start chromium (%s): %v\nchromium output:\n%s", path, err, b.output.tail(30))
+			t.Fatalf("start chromium (%s): %v\nchromium output:\n%s", path, err, b.output.Tail(30))
 		}
 	case <-time.After(startTimeout):
 		cancelTab()
-		t.Fatalf("start chromium (%s): not done within %v\nchromium output:\n%s", path, startTimeout, b.output.tail(30))
+		t.Fatalf("start chromium (%s): not done within %v\nchromium output:\n%s", path, startTimeout, b.output.Tail(30))
 	}
 	b.ctx = ctx
 	return b
@@ -117,7 +92,7 @@ func (b *browser) fail(step string, err error) {
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 	shot := "(none)"
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		if p, err := writeArtifact("federation-failure-"+fileName(b.t.Name()+"-"+step)+".png", png); err == nil {
+		if p, err := chromium.WriteArtifact(filepath.Join("..", "artifacts"), "federation-failure-"+chromium.FileName(b.t.Name()+"-"+step)+".png", png); err == nil {
 			shot = p
 		}
 	}
@@ -125,60 +100,11 @@ func (b *browser) fail(step string, err error) {
 		err = fmt.Errorf("%w (step limit %v)", err, stepTimeout)
 	}
 	b.t.Fatalf("browser step %q: %v\n  page: %s\n  screenshot: %s\n  text:\n%s\n  chromium output (end):\n%s",
-		step, err, loc, shot, indent(text), indent(b.output.tail(15)))
+		step, err, loc, shot, chromium.Indent(text), chromium.Indent(b.output.Tail(15)))
 }
 
 // location is the address of the page the tab shows.
 func (b *browser) location() string {
 	b.t.Helper()
 	return eval[string](b, "read the location", `location.href`)
-}
-
-func writeArtifact(name string, data []byte) (string, error) {
-	dir := filepath.Join("..", "artifacts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	path, err := filepath.Abs(filepath.Join(dir, name))
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, data, 0o644)
-}
-
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-func fileName(s string) string { return unsafeFileChars.ReplaceAllString(s, "_") }
-
-func indent(s string) string {
-	if s == "" {
-		return "    (empty)"
-	}
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
-}
-
-// lockedBuffer collects chromium's output, written from another goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// tail returns the last n lines, without the D-Bus complaints every run
-// in a container has.
-func (l *lockedBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n") {
-		if !strings.Contains(line, "dbus/") {
-			lines = append(lines, line)
-		}
-	}
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
