@@ -137,7 +137,7 @@ func (b *base) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.WWWAuthenticate != "" {
 			h.Set("WWW-Authenticate", e.WWWAuthenticate)
 		}
-		if e.Status == http.StatusServiceUnavailable {
+		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
 			h.Set("Retry-After", retryAfterSeconds)
 		}
 		if e.Code == "" {

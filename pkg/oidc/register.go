@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // registrar serves dynamic client registration (RFC 7591) at PathRegister
@@ -21,12 +22,21 @@ type registrar struct {
 	registry ClientRegistry // nil: no stored clients, every request refused
 	forget   func(id string)
 	isStatic func(ctx context.Context, id string) (bool, error)
+	throttle *throttle // registrations per address and in all
 }
+
+// Registrations are throttled, whatever the policy: each one is a write
+// that stays until deleted, and an open endpoint has no other gate.
+const (
+	registrationWindow   = time.Hour
+	registrationsPerIP   = 20
+	registrationsInTotal = 1000
+)
 
 // newRegistrar builds the registration endpoints from the token
 // function's backends: clients is the directory the token endpoint uses.
-func newRegistrar(b *base, registry ClientRegistry, clients ClientStore) *registrar {
-	g := &registrar{base: b, policy: b.s.Registration, registry: registry,
+func newRegistrar(b *base, registry ClientRegistry, clients ClientStore, t *throttle) *registrar {
+	g := &registrar{base: b, policy: b.s.Registration, registry: registry, throttle: t,
 		forget: func(string) {}, isStatic: func(context.Context, string) (bool, error) { return false, nil }}
 	if d, ok := clients.(*ClientDirectory); ok {
 		g.forget, g.isStatic = d.Forget, d.IsStatic
@@ -88,11 +98,36 @@ func (g *registrar) register(w http.ResponseWriter, r *http.Request) (clientMeta
 		return clientMetadata{}, internalError(err)
 	}
 	c.RegistrationTokenHash = HashSecret(token)
+	if err := g.admit(r); err != nil {
+		return clientMetadata{}, err
+	}
 	if err := g.registry.CreateClient(r.Context(), c); err != nil {
 		return clientMetadata{}, internalError(err)
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "oidc: client registered", logClient(r, c.ID)...)
 	return g.answer(c, secret, token), nil
+}
+
+// admit counts a registration from r's address within the throttle; one
+// over a limit is 429 temporarily_unavailable, with Retry-After.
+func (g *registrar) admit(r *http.Request) error {
+	if g.throttle == nil || g.throttle.attempts == nil {
+		return nil
+	}
+	end := g.now().Add(registrationWindow)
+	counters := []counter{
+		{key: "regip:" + HashSecret(g.throttle.clientAddress(r)), limit: registrationsPerIP, end: end},
+		{key: "regall", limit: registrationsInTotal, end: end},
+	}
+	switch v, err := g.throttle.reserve(r.Context(), counters); {
+	case err != nil:
+		return internalError(err)
+	case v != allowed:
+		g.log.WarnContext(r.Context(), "client registration throttled", "request_id", RequestID(r.Context()))
+		return &Error{Code: ErrCodeTemporarilyUnavailable, Status: http.StatusTooManyRequests,
+			Description: "too many client registrations; retry later"}
+	}
+	return nil
 }
 
 // newClientSecret gives a confidential client a fresh secret (its hash

@@ -225,3 +225,27 @@ func TestStoredClientCache(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistrationThrottle: registrations are counted per address (20 an
+// hour) and in all; one over the limit is 429 temporarily_unavailable
+// with Retry-After and stores nothing; the next window admits again.
+func TestRegistrationThrottle(t *testing.T) {
+	e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationOpen}))
+	for i := range 20 {
+		if status, body, _ := e.regCall(http.MethodPost, oidc.PathRegister, "", webApp()); status != http.StatusCreated {
+			t.Fatalf("registration %d: %d %v", i, status, body)
+		}
+	}
+	before := e.store.Snapshot()["registered"]
+	status, body, header := e.regCall(http.MethodPost, oidc.PathRegister, "", webApp())
+	if status != http.StatusTooManyRequests || body["error"] != oidc.ErrCodeTemporarilyUnavailable || header.Get("Retry-After") == "" {
+		t.Errorf("21st registration: %d %v %v; want 429 temporarily_unavailable with Retry-After", status, body, header)
+	}
+	if e.store.Snapshot()["registered"] != before {
+		t.Error("a throttled registration stored a client")
+	}
+	e.clock.Advance(time.Hour)
+	if status, _, _ := e.regCall(http.MethodPost, oidc.PathRegister, "", webApp()); status != http.StatusCreated {
+		t.Errorf("next window: %d; want 201", status)
+	}
+}

@@ -75,7 +75,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if deviceEnabled(base.s) {
 		t.devices = &tokenDevices{Token: t, store: b.Devices}
 	}
-	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients)
+	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients, t.throttle)
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
