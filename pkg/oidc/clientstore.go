@@ -132,7 +132,9 @@ func (d *ClientDirectory) Client(ctx context.Context, id string) (Client, error)
 	if e.c.Disabled {
 		return Client{}, ErrNotFound
 	}
-	return e.c.Client, nil
+	c = e.c.Client
+	c.SelfRegistered = e.c.RegistrationTokenHash != ""
+	return c, nil
 }
 
 // IsStatic reports whether id is a static client's: such an id cannot be

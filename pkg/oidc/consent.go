@@ -68,7 +68,7 @@ func (a *Authorize) needsConsent(ctx context.Context, req AuthRequest) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if unverifiable(client, req.RedirectURI) {
+	if unverifiable(client, req.RedirectURI) || client.SelfRegistered {
 		return true, nil
 	}
 	if a.s.SkipApprovalScreen {

@@ -249,3 +249,25 @@ func TestRegistrationThrottle(t *testing.T) {
 		t.Errorf("next window: %d; want 201", status)
 	}
 }
+
+// TestSelfRegisteredClientsAlwaysAsk: a client that registered itself is
+// vouched for by no operator, so its users always see the approval page,
+// even with skipApprovalScreen and a remembered approval (RFC 9700
+// §4.11.2); a static client then signs in without it.
+func TestSelfRegisteredClientsAlwaysAsk(t *testing.T) {
+	e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationOpen}), func(c *oidc.Config) { c.SkipApprovalScreen = true })
+	_, reg, _ := e.regCall(http.MethodPost, oidc.PathRegister, "", webApp())
+	for _, client := range []string{reg["client_id"].(string), confidentialID} {
+		params := authParams()
+		params.Set("client_id", client)
+		c := e.browser()
+		form := formFields(t, e.get(c, oidc.PathAuthorize, params))
+		form.Set("login", userEmail)
+		form.Set("password", userPassword)
+		p := e.postForm(c, oidc.PathLogin, form)
+		asked := p.status == http.StatusOK && strings.Contains(p.body, `name="approve"`)
+		if want := client != confidentialID; asked != want {
+			t.Errorf("%s: approval page shown %v; want %v", client, asked, want)
+		}
+	}
+}

@@ -196,6 +196,11 @@ type Client struct {
 	// or none); empty: either secret method (a confidential client) or
 	// none (a public one). Registered clients always have it.
 	TokenEndpointAuthMethod string
+	// SelfRegistered: the client registered itself (RFC 7591); no operator
+	// vouched for its redirect URIs, so its users always see the approval
+	// page, whatever skipApprovalScreen says (RFC 9700 §4.11.2). Set by
+	// ClientDirectory, never stored.
+	SelfRegistered bool
 }
 
 // ClientStore looks up relying parties.
