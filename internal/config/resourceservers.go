@@ -54,8 +54,9 @@ func (r ResourceServer) OIDC() oidc.ResourceServer {
 // without fragment (RFC 8707 §2), once each, neither the provider's own
 // URLs nor a static client's id; scopes are scope tokens (RFC 6749 §3.3),
 // once each, never an OpenID scope; allowedClients and
-// introspectionClients are listed once each (checkClientRefs); the lifetime is
-// positive and the algorithm RS256 or ES256.
+// introspectionClients are listed once each (checkClientRefs); the
+// algorithm is RS256 or ES256 (the decoder refuses a lifetime that is not
+// positive).
 func (v validator) validateResourceServers(c *Config) {
 	for i, r := range c.ResourceServers {
 		p := fmt.Sprintf("resourceServers[%d]", i)
@@ -85,9 +86,6 @@ func (v validator) validateResourceServers(c *Config) {
 		}
 		v.checkClientRefs(p+".allowedClients", r.AllowedClients, c)
 		v.checkClientRefs(p+".introspectionClients", r.IntrospectionClients, c)
-		if v.d.set[p+".accessTokenTTL"] && r.AccessTokenTTL <= 0 {
-			v.fail(p+".accessTokenTTL", "must be positive")
-		}
 		if r.SigningAlg != "" && !slices.Contains(oidc.SigningAlgorithms, r.SigningAlg) {
 			v.fail(p+".signingAlg", "%q: must be one of %s", r.SigningAlg, strings.Join(oidc.SigningAlgorithms, ", "))
 		}

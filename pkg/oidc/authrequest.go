@@ -92,7 +92,7 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e != nil {
 		return fail(e)
 	}
-	scopes, resources, e := a.checkScopes(r.Context(), params, client)
+	scopes, resources, e := checkScopes(r.Context(), a.clients, a.apis(), params, client)
 	if e != nil {
 		return fail(e)
 	}
@@ -130,24 +130,24 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 // client may name (RFC 8707 §2, else invalid_target). It returns the
 // scopes kept (understood OpenID scopes and the API scopes of the
 // resources: requestScopes) and the resources.
-func (a *Authorize) checkScopes(ctx context.Context, params url.Values, client Client) ([]string, []string, *Error) {
+func checkScopes(ctx context.Context, clients ClientStore, apis apis, params url.Values, client Client) ([]string, []string, *Error) {
 	scopes := strings.Fields(params.Get("scope"))
 	if !slices.Contains(scopes, ScopeOpenID) {
 		return nil, nil, errorf(ErrCodeInvalidScope, "scope must contain openid")
 	}
 	for _, peer := range peerAudiences(scopes) {
-		switch ok, err := trustsPeer(ctx, a.clients, peer, client.ID); {
+		switch ok, err := trustsPeer(ctx, clients, peer, client.ID); {
 		case err != nil:
 			return nil, nil, internalError(err)
 		case !ok:
 			return nil, nil, errorf(ErrCodeInvalidScope, errUntrustedPeer)
 		}
 	}
-	resources, e := a.userTargets(client, params["resource"])
+	resources, e := apis.userTargets(client, params["resource"])
 	if e != nil {
 		return nil, nil, e
 	}
-	if scopes, e = a.requestScopes(scopes, resources); e != nil {
+	if scopes, e = apis.requestScopes(scopes, resources); e != nil {
 		return nil, nil, e
 	}
 	return scopes, resources, nil

@@ -30,11 +30,11 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 		// RFC 6749 §4.4: only for confidential clients.
 		return tokenSet{}, errorf(ErrCodeUnauthorizedClient, "the client_credentials grant is for confidential clients")
 	}
-	audience, e := t.serviceTargets(req.client, append(req.params["resource"], req.params["audience"]...))
+	audience, e := t.apis().serviceTargets(req.client, append(req.params["resource"], req.params["audience"]...))
 	if e != nil {
 		return tokenSet{}, e
 	}
-	scopes, e := clientCredentialsScopes(req.client, t.apiScopesOf(audience), req.params.Get("scope"))
+	scopes, e := clientCredentialsScopes(req.client, t.apis().apiScopesOf(audience), req.params.Get("scope"))
 	if e != nil {
 		return tokenSet{}, e
 	}

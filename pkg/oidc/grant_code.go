@@ -26,7 +26,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 	if err != nil {
 		return tokenSet{}, err
 	}
-	resources, e := t.narrowResources(req.client, code.Resources, req.params["resource"])
+	resources, e := t.apis().narrowResources(req.client, code.Resources, req.params["resource"])
 	if e != nil {
 		return tokenSet{}, e
 	}

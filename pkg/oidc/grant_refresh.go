@@ -59,7 +59,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 			}
 		}
 	}
-	resources, e := t.narrowResources(req.client, g.Resources, req.params["resource"])
+	resources, e := t.apis().narrowResources(req.client, g.Resources, req.params["resource"])
 	if e != nil {
 		return tokenSet{}, e
 	}

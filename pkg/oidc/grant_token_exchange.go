@@ -211,7 +211,7 @@ func (t exchange) scopes(ctx context.Context) ([]string, *Error) {
 func (t exchange) audience(ctx context.Context, g *grant) *Error {
 	client, x := t.client, t.x
 	if x.requestedType == TokenTypeAccessToken {
-		aud, e := t.serviceTargets(client, append(slices.Clone(x.resource), x.audience...))
+		aud, e := t.apis().serviceTargets(client, append(slices.Clone(x.resource), x.audience...))
 		g.Audience = aud
 		return e
 	}

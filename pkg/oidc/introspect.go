@@ -67,7 +67,7 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 		}
 		return nil, internalError(err)
 	}
-	if claims.ClientID != client.ID && !t.introspects(client, claims.Audience) {
+	if claims.ClientID != client.ID && !t.apis().introspects(client, claims.Audience) {
 		return inactive, nil
 	}
 	revoked, err := t.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)

@@ -104,7 +104,7 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, fed
 		params.Set("token_type", "Bearer")
 		now := a.now()
 		params.Set("expires_in", strconv.FormatInt(int64(a.accessExpiry(g, a.accessAudience(g), now).Sub(now)/time.Second), 10))
-		params.Set("scope", strings.Join(a.tokenScopes(g.Scopes, g.Resources), " "))
+		params.Set("scope", strings.Join(a.apis().tokenScopes(g.Scopes, g.Resources), " "))
 	}
 	if wantID {
 		user, err := userOf(ctx, a.users, req.Subject, fed)

@@ -74,7 +74,7 @@ type Actor struct {
 // accessExpiry is when an access token for aud minted now for g
 // expires: a resource server's AccessTokenTTL, else as expiry.
 func (b *base) accessExpiry(g grant, aud []string, now time.Time) time.Time {
-	ttl, _ := b.accessTokenPolicy(aud)
+	ttl, _ := b.apis().accessTokenPolicy(aud)
 	if ttl == 0 {
 		return b.expiry(g, now)
 	}
@@ -180,7 +180,7 @@ func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, er
 		ExpiresIn:   int64(b.accessExpiry(g, b.accessAudience(g), b.now()).Sub(b.now()) / time.Second),
 		IDToken:     idToken,
 		// RFC 6749 §5.1: the scope of the access token.
-		Scope: strings.Join(b.tokenScopes(g.Scopes, g.Resources), " "),
+		Scope: strings.Join(b.apis().tokenScopes(g.Scopes, g.Resources), " "),
 	}, nil
 }
 
@@ -197,7 +197,7 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 	if !g.AuthTime.IsZero() {
 		authTime = g.AuthTime.Unix()
 	}
-	_, alg := b.accessTokenPolicy(aud)
+	_, alg := b.apis().accessTokenPolicy(aud)
 	key, err := b.accessTokenKey(ctx, alg)
 	if err != nil {
 		return "", err
@@ -212,7 +212,7 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 			ID:        jti,
 		},
 		ClientID:       g.ClientID,
-		Scope:          strings.Join(b.tokenScopes(g.Scopes, g.Resources), " "),
+		Scope:          strings.Join(b.apis().tokenScopes(g.Scopes, g.Resources), " "),
 		AuthTime:       authTime,
 		AMR:            g.AMR,
 		UserInfoClaims: userInfoClaims,

@@ -59,6 +59,19 @@ func (rs ResourceServer) hasScope(s string) bool {
 // request cannot bloat a stored item or a token.
 const maxResources = 10
 
+// apis is what the grants ask of the resource servers: the configured
+// ones and the userinfo endpoint's URL, which a client may name beside
+// them.
+type apis struct {
+	servers  resourceServers
+	userInfo string
+}
+
+// apis returns the deployment's resource servers.
+func (b *base) apis() apis {
+	return apis{servers: b.s.ResourceServers, userInfo: b.URL(PathUserInfo)}
+}
+
 // resourceServers are Settings.ResourceServers.
 type resourceServers []ResourceServer
 
@@ -113,20 +126,20 @@ func (r resourceServers) isAPIScope(s string) bool {
 // among the AllowedClients of, or the userinfo endpoint (which any client
 // may name beside an API, to keep the OpenID scopes in the token). Once
 // each, in request order. Else invalid_target (RFC 8707 §2).
-func (b *base) userTargets(client Client, requested []string) ([]string, *Error) {
-	return b.targets(client, requested, func(r string) bool { return r == b.URL(PathUserInfo) })
+func (p apis) userTargets(client Client, requested []string) ([]string, *Error) {
+	return p.targets(client, requested, func(r string) bool { return r == p.userInfo })
 }
 
 // serviceTargets checks the resource and audience parameters of a client
 // credentials or token exchange request: each a resource server that
 // allows the client, or one of the client's Client.AllowedAudiences.
-func (b *base) serviceTargets(client Client, requested []string) ([]string, *Error) {
-	return b.targets(client, requested, func(r string) bool { return slices.Contains(client.AllowedAudiences, r) })
+func (p apis) serviceTargets(client Client, requested []string) ([]string, *Error) {
+	return p.targets(client, requested, func(r string) bool { return slices.Contains(client.AllowedAudiences, r) })
 }
 
 // targets checks requested resources; also are the ones allowed without
 // being a resource server of the client's.
-func (b *base) targets(client Client, requested []string, also func(string) bool) ([]string, *Error) {
+func (p apis) targets(client Client, requested []string, also func(string) bool) ([]string, *Error) {
 	if len(requested) > maxResources {
 		return nil, errorf(ErrCodeInvalidTarget, "too many resources")
 	}
@@ -136,7 +149,7 @@ func (b *base) targets(client Client, requested []string, also func(string) bool
 		if !validResourceIndicator(r) {
 			return nil, errorf(ErrCodeInvalidTarget, "a resource must be an absolute URI without fragment (RFC 8707 §2)")
 		}
-		rs, ok := resourceServers(b.s.ResourceServers).byID(r)
+		rs, ok := p.servers.byID(r)
 		switch {
 		case ok && slices.Contains(rs.AllowedClients, client.ID):
 		case also(r):
@@ -161,8 +174,8 @@ func (b *base) targets(client Client, requested []string, also func(string) bool
 // scopes of the requested resources. A scope of a resource server that
 // was not requested is invalid_scope: the token could not carry it.
 // Other scopes are ignored (OpenID Connect Core §3.1.2.1).
-func (b *base) requestScopes(requested, resources []string) ([]string, *Error) {
-	rss := resourceServers(b.s.ResourceServers)
+func (p apis) requestScopes(requested, resources []string) ([]string, *Error) {
+	rss := p.servers
 	oidcScopes := grantedScopes(requested)
 	var out []string
 	for _, s := range requested {
@@ -182,12 +195,12 @@ func (b *base) requestScopes(requested, resources []string) ([]string, *Error) {
 // tokenScopes are the scopes an access token for resources carries:
 // without resources, all of scopes; else each API scope of one of them,
 // and the OpenID scopes only when the userinfo endpoint is one of them.
-func (b *base) tokenScopes(scopes, resources []string) []string {
+func (p apis) tokenScopes(scopes, resources []string) []string {
 	if len(resources) == 0 {
 		return scopes
 	}
-	rss := resourceServers(b.s.ResourceServers)
-	userInfo := slices.Contains(resources, b.URL(PathUserInfo))
+	rss := p.servers
+	userInfo := slices.Contains(resources, p.userInfo)
 	var out []string
 	for _, s := range scopes {
 		api := slices.ContainsFunc(resources, func(r string) bool { rs, _ := rss.byID(r); return rs.hasScope(s) })
@@ -202,11 +215,11 @@ func (b *base) tokenScopes(scopes, resources []string) []string {
 // access token: the shortest AccessTokenTTL (0: the default) and a
 // SigningAlg ("" : the default). targets refused a set with two
 // algorithms; of an older grant the first is taken.
-func (b *base) accessTokenPolicy(aud []string) (time.Duration, string) {
+func (p apis) accessTokenPolicy(aud []string) (time.Duration, string) {
 	var ttl time.Duration
 	alg := ""
 	for _, a := range aud {
-		rs, ok := resourceServers(b.s.ResourceServers).byID(a)
+		rs, ok := p.servers.byID(a)
 		if !ok {
 			continue
 		}
@@ -232,9 +245,9 @@ func (s Settings) maxAccessTokenLifetime() time.Duration {
 
 // introspects reports whether client may introspect an access token for
 // aud as one of a resource server's IntrospectionClients.
-func (b *base) introspects(client Client, aud []string) bool {
+func (p apis) introspects(client Client, aud []string) bool {
 	return slices.ContainsFunc(aud, func(a string) bool {
-		rs, ok := resourceServers(b.s.ResourceServers).byID(a)
+		rs, ok := p.servers.byID(a)
 		return ok && slices.Contains(rs.IntrospectionClients, client.ID)
 	})
 }
@@ -245,11 +258,11 @@ func (b *base) introspects(client Client, aud []string) bool {
 // of them, never one that was not granted (invalid_target); none: all
 // granted. Each is checked again as at the authorization endpoint, so a
 // resource server that no longer allows the client is refused.
-func (b *base) narrowResources(client Client, granted, requested []string) ([]string, *Error) {
+func (p apis) narrowResources(client Client, granted, requested []string) ([]string, *Error) {
 	if len(requested) == 0 {
 		requested = granted
 	}
-	out, e := b.userTargets(client, requested)
+	out, e := p.userTargets(client, requested)
 	if e != nil {
 		return nil, e
 	}
@@ -262,10 +275,10 @@ func (b *base) narrowResources(client Client, granted, requested []string) ([]st
 }
 
 // apiScopesOf lists the scopes of the resource servers among aud.
-func (b *base) apiScopesOf(aud []string) []string {
+func (p apis) apiScopesOf(aud []string) []string {
 	var out []string
 	for _, a := range aud {
-		rs, _ := resourceServers(b.s.ResourceServers).byID(a)
+		rs, _ := p.servers.byID(a)
 		for _, sc := range rs.Scopes {
 			if !slices.Contains(out, sc.Name) {
 				out = append(out, sc.Name)
