@@ -150,6 +150,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 			PerAccount:      cfg.Extensions.LoginThrottle.PerAccount,
 		},
 		OmitTokenEndpointAtHash: cfg.Extensions.TokenEndpointAtHash != nil && !*cfg.Extensions.TokenEndpointAtHash,
+		ResourceServers:         resourceServers(cfg),
 		Now:                     now,
 		Logger:                  logger,
 		Frontend: oidc.Frontend{
@@ -160,4 +161,13 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 			Files:   cfg.Frontend.Files,
 		},
 	}
+}
+
+// resourceServers maps resourceServers onto the core's.
+func resourceServers(cfg *config.Config) []oidc.ResourceServer {
+	var out []oidc.ResourceServer
+	for _, r := range cfg.ResourceServers {
+		out = append(out, r.OIDC())
+	}
+	return out
 }

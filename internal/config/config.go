@@ -41,6 +41,11 @@ type Config struct {
 	// enablePasswordDB adds it, as Dex does, with the id local.
 	Connectors []Connector `yaml:"connectors"`
 
+	// ResourceServers are the APIs access tokens may be issued for
+	// (RFC 8707 resource indicators; resourceservers.go). Ours: Dex has
+	// no such key.
+	ResourceServers []ResourceServer `yaml:"resourceServers"`
+
 	// Warnings are set by Parse: the keys that loaded but have no effect
 	// in this deployment, each with its line and why, in file order.
 	Warnings []Warning `yaml:"-"`

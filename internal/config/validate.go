@@ -56,6 +56,7 @@ func (v validator) validate(c *Config) {
 	v.validateSessions(c)
 	v.validateWebFinger(c.Extensions.WebFinger)
 	v.validateRegistration(c)
+	v.validateResourceServers(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

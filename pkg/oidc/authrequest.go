@@ -92,17 +92,9 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e != nil {
 		return fail(e)
 	}
-	scopes := strings.Fields(params.Get("scope"))
-	if !slices.Contains(scopes, ScopeOpenID) {
-		return fail(errorf(ErrCodeInvalidScope, "scope must contain openid"))
-	}
-	for _, peer := range peerAudiences(scopes) {
-		switch ok, err := trustsPeer(r.Context(), a.clients, peer, client.ID); {
-		case err != nil:
-			return fail(internalError(err))
-		case !ok:
-			return fail(errorf(ErrCodeInvalidScope, errUntrustedPeer))
-		}
+	scopes, resources, e := checkScopes(r.Context(), a.clients, a.apis(), params, client)
+	if e != nil {
+		return fail(e)
 	}
 	nonce, loginHint := params.Get("nonce"), params.Get("login_hint")
 	if len(nonce) > maxParamLength || len(loginHint) > maxParamLength {
@@ -124,13 +116,41 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		ClientID: client.ID, RedirectURI: redirectURI, ResponseType: responseType, ResponseMode: mode,
 		// Only understood scopes are kept, once: everything downstream
 		// (consent, codes, tokens) works on the granted set.
-		Scopes: grantedScopes(scopes), State: state, Nonce: nonce, LoginHint: loginHint, Claims: claims, ConnectorID: connectorID,
+		Scopes: scopes, Resources: resources, State: state, Nonce: nonce, LoginHint: loginHint, Claims: claims, ConnectorID: connectorID,
 		CodeChallenge: params.Get("code_challenge"), CodeChallengeMethod: params.Get("code_challenge_method"),
 	}
 	if e := a.checkSessionParams(r.Context(), params, &req); e != nil {
 		return fail(e)
 	}
 	return req, nil
+}
+
+// checkScopes checks scope and resource: openid among the scopes, the
+// peers of audience scopes trusting the client, and each resource one the
+// client may name (RFC 8707 §2, else invalid_target). It returns the
+// scopes kept (understood OpenID scopes and the API scopes of the
+// resources: requestScopes) and the resources.
+func checkScopes(ctx context.Context, clients ClientStore, apis apis, params url.Values, client Client) ([]string, []string, *Error) {
+	scopes := strings.Fields(params.Get("scope"))
+	if !slices.Contains(scopes, ScopeOpenID) {
+		return nil, nil, errorf(ErrCodeInvalidScope, "scope must contain openid")
+	}
+	for _, peer := range peerAudiences(scopes) {
+		switch ok, err := trustsPeer(ctx, clients, peer, client.ID); {
+		case err != nil:
+			return nil, nil, internalError(err)
+		case !ok:
+			return nil, nil, errorf(ErrCodeInvalidScope, errUntrustedPeer)
+		}
+	}
+	resources, e := apis.userTargets(client, params["resource"])
+	if e != nil {
+		return nil, nil, e
+	}
+	if scopes, e = apis.requestScopes(scopes, resources); e != nil {
+		return nil, nil, e
+	}
+	return scopes, resources, nil
 }
 
 // checkConnector checks the connectors of a request: the client must allow

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -46,15 +47,63 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// consentScopes is what an approval covers: the granted scopes and the
-// claims requested individually.
-func consentScopes(req AuthRequest) []string {
-	out := slices.Clone(req.Scopes)
+// consentScopes is what an approval covers: the granted OpenID scopes,
+// the claims requested individually, and each resource with each of its
+// API scopes granted, recorded as "resource:<id>" and "resource:<id> <scope>"
+// (a scope name means something only at its API: approving read for one
+// API approves nothing at another).
+func consentScopes(req AuthRequest, rss resourceServers) []string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range req.Scopes {
+		if !rss.isAPIScope(s) {
+			add(s)
+		}
+	}
 	idClaims, userInfoClaims := requestedClaims(req.Claims)
 	for _, c := range append(idClaims, userInfoClaims...) {
-		if !slices.Contains(out, "claim:"+c) {
-			out = append(out, "claim:"+c)
+		add("claim:" + c)
+	}
+	for _, r := range req.Resources {
+		add("resource:" + r)
+		rs, _ := rss.byID(r)
+		for _, s := range req.Scopes {
+			if rs.hasScope(s) {
+				add("resource:" + r + " " + s)
+			}
 		}
+	}
+	return out
+}
+
+// apiConsent is one API on the approval page: its name and the scopes of
+// it the client asks for, with their descriptions.
+type apiConsent struct {
+	Name   string
+	Scopes []APIScope
+}
+
+// describeAPIs lists the APIs of req for the approval page, in request
+// order; the userinfo endpoint, whose scopes are listed already, is left
+// out.
+func describeAPIs(req AuthRequest, rss resourceServers) []apiConsent {
+	var out []apiConsent
+	for _, r := range req.Resources {
+		rs, ok := rss.byID(r)
+		if !ok {
+			continue
+		}
+		api := apiConsent{Name: cmp.Or(rs.Name, rs.ID)}
+		for _, sc := range rs.Scopes {
+			if slices.Contains(req.Scopes, sc.Name) {
+				api.Scopes = append(api.Scopes, sc)
+			}
+		}
+		out = append(out, api)
 	}
 	return out
 }
@@ -84,7 +133,7 @@ func (a *Authorize) needsConsent(ctx context.Context, req AuthRequest) (bool, er
 	if err != nil {
 		return false, err
 	}
-	for _, s := range consentScopes(req) {
+	for _, s := range consentScopes(req, a.s.ResourceServers) {
 		if !slices.Contains(c.Scopes, s) {
 			return true, nil
 		}
@@ -106,7 +155,7 @@ func (a *Authorize) rememberConsent(ctx context.Context, req AuthRequest) error 
 	if unverifiable(client, req.RedirectURI) {
 		return nil
 	}
-	scopes := consentScopes(req)
+	scopes := consentScopes(req, a.s.ResourceServers)
 	if c, err := a.consents.Consent(ctx, req.Subject, req.ClientID); err == nil {
 		for _, s := range c.Scopes {
 			if !slices.Contains(scopes, s) {

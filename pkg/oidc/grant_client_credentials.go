@@ -19,20 +19,22 @@ const ErrCodeInvalidTarget = "invalid_target"
 // client, the gty claim "client_credentials" (no user: userinfo refuses
 // it, introspection skips the user check), no auth_time, and the scope
 // asked for, a subset of Client.AllowedScopes: all of them when scope is
-// left out (RFC 6749 §3.3's pre-defined default). Its audience is the
-// resource or audience parameters, each one of Client.AllowedAudiences
-// (RFC 8707), else the default audience of access tokens. No ID token and
+// left out (RFC 6749 §3.3's pre-defined default), and the scopes of the
+// resource servers it names. Its audience is the resource or audience
+// parameters, each one of Client.AllowedAudiences or a resource server
+// that allows the client (RFC 8707), else the default audience of access
+// tokens. No ID token and
 // no refresh token (§4.4.3); nothing is stored.
 func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (tokenSet, error) {
 	if req.client.Public {
 		// RFC 6749 §4.4: only for confidential clients.
 		return tokenSet{}, errorf(ErrCodeUnauthorizedClient, "the client_credentials grant is for confidential clients")
 	}
-	scopes, e := clientCredentialsScopes(req.client, req.params.Get("scope"))
+	audience, e := t.apis().serviceTargets(req.client, append(req.params["resource"], req.params["audience"]...))
 	if e != nil {
 		return tokenSet{}, e
 	}
-	audience, e := clientCredentialsAudience(req.client, append(req.params["resource"], req.params["audience"]...))
+	scopes, e := clientCredentialsScopes(req.client, t.apis().apiScopesOf(audience), req.params.Get("scope"))
 	if e != nil {
 		return tokenSet{}, e
 	}
@@ -46,39 +48,29 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 }
 
 // clientCredentialsScopes checks the scope parameter of a client
-// credentials request: every scope one of client.AllowedScopes, and never
-// openid or a user scope (IsUserScope). Without scope, every allowed scope.
-func clientCredentialsScopes(client Client, param string) ([]string, *Error) {
+// credentials request: every scope one of client.AllowedScopes or of api
+// (the scopes of the resource servers asked for), and never openid or a
+// user scope (IsUserScope). Without scope, all of those.
+func clientCredentialsScopes(client Client, api []string, param string) ([]string, *Error) {
+	allowed := slices.Clone(client.AllowedScopes)
+	for _, s := range api {
+		if !slices.Contains(allowed, s) {
+			allowed = append(allowed, s)
+		}
+	}
 	requested := strings.Fields(param)
 	if len(requested) == 0 {
-		return slices.Clone(client.AllowedScopes), nil
+		return allowed, nil
 	}
 	var out []string
 	for _, s := range requested {
 		switch {
 		case IsUserScope(s):
 			return nil, errorf(ErrCodeInvalidScope, "openid and the scopes about users are not for client credentials tokens: they have no user")
-		case !slices.Contains(client.AllowedScopes, s):
+		case !slices.Contains(allowed, s):
 			return nil, errorf(ErrCodeInvalidScope, "a requested scope is not allowed for this client")
 		case !slices.Contains(out, s):
 			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// clientCredentialsAudience checks the resource and audience parameters
-// (RFC 8707 §2, RFC 8693 §2.1), each at most once (the back channel
-// refuses repeated parameters): each one of client.AllowedAudiences, else
-// invalid_target. None: nil, the default audience.
-func clientCredentialsAudience(client Client, requested []string) ([]string, *Error) {
-	var out []string
-	for _, a := range requested {
-		if !slices.Contains(client.AllowedAudiences, a) {
-			return nil, errorf(ErrCodeInvalidTarget, "the requested resource or audience is not allowed for this client")
-		}
-		if !slices.Contains(out, a) {
-			out = append(out, a)
 		}
 	}
 	return out, nil

@@ -26,6 +26,10 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 	if err != nil {
 		return tokenSet{}, err
 	}
+	resources, e := t.apis().narrowResources(req.client, code.Resources, req.params["resource"])
+	if e != nil {
+		return tokenSet{}, e
+	}
 	fed, err := openFederated(raw, code.ConnectorData)
 	if err != nil {
 		return tokenSet{}, internalError(err)
@@ -45,6 +49,9 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		AuthTime: code.AuthTime,
 		AMR:      code.AMR,
 		Claims:   code.Claims,
+		// RFC 8707 §2.2: the resources of the authorization request, or
+		// those of them named here.
+		Resources: resources,
 		// The client's algorithm now, not at authorization: a client
 		// switched to ES256 gets it from its next token.
 		IDTokenAlg: req.client.IDTokenSigningAlg,
@@ -53,7 +60,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	g.GrantID = refresh.ID
+	g.GrantID, refresh.Resources = refresh.ID, code.Resources
 	set, err := t.mintTokens(ctx, g, user)
 	if err != nil {
 		return tokenSet{}, internalError(err)
@@ -123,7 +130,7 @@ func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (A
 func (t *Token) replayed(ctx context.Context, code AuthCode) error {
 	t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", code.ClientID, "request_id", RequestID(ctx))
 	if code.GrantID != "" {
-		if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+		if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {
 			return internalError(err)
 		}
 	}
@@ -149,7 +156,7 @@ func (t *Token) newGrant(g grant, client Client, fed *federated) (*RefreshGrant,
 	rg := &RefreshGrant{
 		ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
-		RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.IDTokenLifetime),
+		RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.maxAccessTokenLifetime()),
 	}
 	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !t.refreshAllowed(client) {
 		return rg, "", nil

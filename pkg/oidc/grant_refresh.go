@@ -59,6 +59,10 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 			}
 		}
 	}
+	resources, e := t.apis().narrowResources(req.client, g.Resources, req.params["resource"])
+	if e != nil {
+		return tokenSet{}, e
+	}
 	user, g, fed, err := t.refreshedUser(ctx, family, g, state == tokenCurrent)
 	if err != nil {
 		return tokenSet{}, err
@@ -68,7 +72,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	err = t.besides(ctx, "keeping the connector's user", func() error { return t.keepIdentity(ctx, fed) }, func() (err error) {
 		set, err = t.mintTokens(ctx, grant{
 			ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
-			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID,
+			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID, Resources: resources,
 			IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken,
 		}, user)
 		return err
@@ -176,7 +180,7 @@ func (t *Token) reuseDetected(ctx context.Context, g RefreshGrant, clientID stri
 		"client_id", clientID, "subject", g.Subject, "generation", g.Generation, "request_id", RequestID(ctx))
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+	if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {
 		return internalError(err)
 	}
 	return errorf(ErrCodeInvalidGrant, "the refresh token was already used; the grant is revoked")
@@ -233,7 +237,7 @@ func (t *Token) askUpstream(ctx context.Context, c Connector, rc RefreshConnecto
 		t.log.InfoContext(ctx, "upstream no longer accepts the user: grant revoked", "connector", c.ID, "client_id", g.ClientID, "request_id", RequestID(ctx))
 		wctx, cancel := detach(ctx)
 		defer cancel()
-		if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+		if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {
 			return nil, internalError(err)
 		}
 		return nil, errorf(ErrCodeInvalidGrant, "the upstream identity provider no longer accepts the user; the grant is revoked")

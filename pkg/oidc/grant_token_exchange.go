@@ -50,7 +50,7 @@ type exchangeRequest struct {
 	connectorID               string
 	scopes                    []string // scope, split
 	scopeGiven                bool
-	audience, resource        []string // at most one each (the back channel refuses repeats)
+	audience, resource        []string // audience at most once (the back channel refuses repeats); resource repeatable (RFC 8707 §2)
 }
 
 // parseExchange checks the parameters of a token exchange request:
@@ -204,14 +204,14 @@ func (t exchange) scopes(ctx context.Context) ([]string, *Error) {
 
 // audience sets the audience of the issued token from the
 // audience and resource parameters (RFC 8693 §2.1, RFC 8707): for an
-// access token each one of Client.AllowedAudiences, as for client
-// credentials; for an ID token the audience is a client id, the client's
+// access token each one of Client.AllowedAudiences or a resource server
+// that allows the client, as for client credentials; for an ID token the audience is a client id, the client's
 // own or one whose trustedPeers list the client (Dex's cross-client
 // trust), and resource has no meaning. Else invalid_target (§2.2.2).
 func (t exchange) audience(ctx context.Context, g *grant) *Error {
 	client, x := t.client, t.x
 	if x.requestedType == TokenTypeAccessToken {
-		aud, e := clientCredentialsAudience(client, append(slices.Clone(x.resource), x.audience...))
+		aud, e := t.apis().serviceTargets(client, append(slices.Clone(x.resource), x.audience...))
 		g.Audience = aud
 		return e
 	}
@@ -236,13 +236,14 @@ func (t exchange) audience(ctx context.Context, g *grant) *Error {
 // N_A: it is not an access token, RFC 8693 §2.2.1). Nothing is stored.
 func (t exchange) issue(ctx context.Context, g grant, user User, requested string) (tokenSet, error) {
 	set := tokenSet{IssuedTokenType: requested, TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
-		ExpiresIn: int64(min(t.s.IDTokenLifetime, t.expiry(g, t.now()).Sub(t.now())) / time.Second)}
+		ExpiresIn: int64(t.expiry(g, t.now()).Sub(t.now()) / time.Second)}
 	var err error
 	if requested == TokenTypeIDToken {
 		set.TokenType = tokenTypeNA
 		set.AccessToken, err = t.mintIDToken(ctx, g, user, "", "")
 	} else {
 		set.AccessToken, err = t.mintAccessToken(ctx, g)
+		set.ExpiresIn = int64(t.accessExpiry(g, t.accessAudience(g), t.now()).Sub(t.now()) / time.Second)
 	}
 	if err != nil {
 		return tokenSet{}, internalError(err)

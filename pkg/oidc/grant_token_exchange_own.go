@@ -38,7 +38,7 @@ func (t exchange) own(ctx context.Context) (tokenSet, error) {
 	if e != nil {
 		return tokenSet{}, e
 	}
-	audience, e := clientCredentialsAudience(client, append(slices.Clone(x.resource), x.audience...))
+	audience, e := t.apis().serviceTargets(client, append(slices.Clone(x.resource), x.audience...))
 	if e != nil {
 		return tokenSet{}, e
 	}

@@ -9,8 +9,12 @@ import (
 
 // serveIntrospect is the introspection endpoint (RFC 7662), for
 // confidential clients only (Dex answers anyone). A token is active only
-// for the client it was issued to; anything expired, revoked, malformed or
-// foreign is just {"active": false}.
+// for the client it was issued to, and an access token also for the
+// IntrospectionClients of a resource server among its aud (the API it is
+// for: RFC 7662 §2.1 leaves to the server which protected resources may
+// introspect which tokens); anything expired, revoked, malformed or
+// foreign is just {"active": false}. Refresh tokens are their client's
+// alone.
 func (t *Token) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	body, err := t.introspect(w, r)
 	if err != nil {
@@ -63,7 +67,7 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 		}
 		return nil, internalError(err)
 	}
-	if claims.ClientID != client.ID {
+	if claims.ClientID != client.ID && !t.apis().introspects(client, claims.Audience) {
 		return inactive, nil
 	}
 	revoked, err := t.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
@@ -90,9 +94,16 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 
 // subjectActive reports whether what an access token speaks for is still
 // there: its user, or for a client credentials token (no user), its
-// client, which is the introspecting client and so exists, still allowed
-// the grant.
+// client, still allowed the grant: the introspecting client, or for a
+// resource server's introspection, the token's client, read again.
 func (t *Token) subjectActive(ctx context.Context, client Client, claims *accessTokenClaims) bool {
+	if isClientToken(claims) && claims.ClientID != client.ID {
+		owner, err := t.clients.Client(ctx, claims.ClientID)
+		if err != nil {
+			return false
+		}
+		client = owner
+	}
 	if isClientToken(claims) {
 		return !client.Public && slices.Contains(t.s.GrantTypes, GrantClientCredentials) && clientMayUse(client, GrantClientCredentials)
 	}

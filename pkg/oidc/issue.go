@@ -49,6 +49,7 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest, fed *federated) 
 			CodeChallenge:       req.CodeChallenge,
 			CodeChallengeMethod: req.CodeChallengeMethod,
 			Claims:              req.Claims,
+			Resources:           req.Resources,
 			Expiry:              a.now().Add(a.s.AuthCodeLifetime),
 		}
 	}
@@ -92,7 +93,7 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, fed
 	}
 	g := grant{
 		ClientID: req.ClientID, Subject: req.Subject, Scopes: req.Scopes,
-		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims,
+		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims, Resources: req.Resources,
 	}
 	if wantToken {
 		at, err := a.mintAccessToken(ctx, g)
@@ -101,8 +102,9 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, fed
 		}
 		params.Set("access_token", at)
 		params.Set("token_type", "Bearer")
-		params.Set("expires_in", strconv.FormatInt(int64(a.s.IDTokenLifetime/time.Second), 10))
-		params.Set("scope", strings.Join(g.Scopes, " "))
+		now := a.now()
+		params.Set("expires_in", strconv.FormatInt(int64(a.accessExpiry(g, a.accessAudience(g), now).Sub(now)/time.Second), 10))
+		params.Set("scope", strings.Join(a.apis().tokenScopes(g.Scopes, g.Resources), " "))
 	}
 	if wantID {
 		user, err := userOf(ctx, a.users, req.Subject, fed)

@@ -35,9 +35,14 @@ type grant struct {
 	// GrantID is the grant the tokens come from (every redeemed code starts
 	// one): revoking it revokes its access tokens too (RFC 7009 §2.1).
 	GrantID string
-	// Audience is the access token's audience; empty: the userinfo
-	// endpoint. Only the client credentials grant sets it (RFC 8707).
+	// Audience is the access token's audience, with scope as it is; empty:
+	// the userinfo endpoint. The client credentials and token exchange
+	// grants set it (RFC 8707, RFC 8693).
 	Audience []string
+	// Resources are the resources a user's access token is for (RFC 8707):
+	// its audience, with scope narrowed to theirs (tokenScopes). Empty:
+	// Audience.
+	Resources []string
 	// GrantType marks an access token with no user behind it: the client
 	// credentials grant sets it (the gty claim); empty for user tokens.
 	GrantType string
@@ -64,6 +69,31 @@ type grant struct {
 type Actor struct {
 	Subject string `json:"sub"`
 	Act     *Actor `json:"act,omitempty"`
+}
+
+// accessExpiry is when an access token for aud minted now for g
+// expires: a resource server's AccessTokenTTL, else as expiry.
+func (b *base) accessExpiry(g grant, aud []string, now time.Time) time.Time {
+	ttl, _ := b.apis().accessTokenPolicy(aud)
+	if ttl == 0 {
+		return b.expiry(g, now)
+	}
+	exp := now.Add(ttl)
+	if !g.NotAfter.IsZero() && g.NotAfter.Before(exp) {
+		return g.NotAfter
+	}
+	return exp
+}
+
+// accessAudience is the aud of g's access token.
+func (b *base) accessAudience(g grant) []string {
+	switch {
+	case len(g.Resources) > 0:
+		return g.Resources
+	case len(g.Audience) > 0:
+		return g.Audience
+	}
+	return []string{b.URL(PathUserInfo)}
 }
 
 // expiry is when tokens minted now for g expire.
@@ -147,9 +177,10 @@ func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, er
 	return tokenSet{
 		AccessToken: accessToken,
 		TokenType:   "Bearer",
-		ExpiresIn:   int64(min(b.s.IDTokenLifetime, b.expiry(g, b.now()).Sub(b.now())) / time.Second),
+		ExpiresIn:   int64(b.accessExpiry(g, b.accessAudience(g), b.now()).Sub(b.now()) / time.Second),
 		IDToken:     idToken,
-		Scope:       strings.Join(g.Scopes, " "),
+		// RFC 6749 §5.1: the scope of the access token.
+		Scope: strings.Join(b.apis().tokenScopes(g.Scopes, g.Resources), " "),
 	}, nil
 }
 
@@ -161,15 +192,13 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 		return "", err
 	}
 	_, userInfoClaims := requestedClaims(g.Claims)
-	aud := jwt.ClaimStrings{b.URL(PathUserInfo)}
-	if len(g.Audience) > 0 {
-		aud = g.Audience
-	}
+	aud := b.accessAudience(g)
 	var authTime int64
 	if !g.AuthTime.IsZero() {
 		authTime = g.AuthTime.Unix()
 	}
-	key, err := b.accessTokenKey(ctx)
+	_, alg := b.apis().accessTokenPolicy(aud)
+	key, err := b.accessTokenKey(ctx, alg)
 	if err != nil {
 		return "", err
 	}
@@ -178,12 +207,12 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 			Issuer:    b.s.Issuer,
 			Subject:   g.Subject,
 			Audience:  aud,
-			ExpiresAt: jwt.NewNumericDate(b.expiry(g, now)),
+			ExpiresAt: jwt.NewNumericDate(b.accessExpiry(g, aud, now)),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
 		ClientID:       g.ClientID,
-		Scope:          strings.Join(g.Scopes, " "),
+		Scope:          strings.Join(b.apis().tokenScopes(g.Scopes, g.Resources), " "),
 		AuthTime:       authTime,
 		AMR:            g.AMR,
 		UserInfoClaims: userInfoClaims,
@@ -247,16 +276,17 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 	return b.sign(ctx, key, typIDToken, claims)
 }
 
-// accessTokenKey is the key access tokens are signed with: the ES256 key
-// when the signer has one (cheap to sign, and a response then needs at
-// most one RSA signature), else the key of the default ID token algorithm
-// (a KMS key list with RSA keys only).
-func (b *base) accessTokenKey(ctx context.Context) (PublicKey, error) {
+// accessTokenKey is the key access tokens are signed with: the key of alg
+// when a resource server asks for one (ResourceServer.SigningAlg); else
+// the ES256 key when the signer has one (cheap to sign, and a response
+// then needs at most one RSA signature), else the key of the default ID
+// token algorithm (a KMS key list with RSA keys only).
+func (b *base) accessTokenKey(ctx context.Context, alg string) (PublicKey, error) {
 	if b.signer == nil {
 		return PublicKey{}, errNoSigner
 	}
-	key, err := b.signer.SigningKey(ctx, ES256)
-	if errors.Is(err, ErrNoSigningKey) {
+	key, err := b.signer.SigningKey(ctx, cmp.Or(alg, ES256))
+	if errors.Is(err, ErrNoSigningKey) && alg == "" {
 		key, err = b.signer.SigningKey(ctx, b.s.IDTokenSigningAlgorithm)
 	}
 	if err != nil {

@@ -173,7 +173,10 @@ type consentPage struct {
 	Title, Action, ClientName string
 	ClientLogo                string // passed CheckLogoURL, or empty
 	Scopes                    []string
-	Handle, CSRF              string
+	// APIs are the resource servers asked for, each with its scopes
+	// (RFC 8707).
+	APIs         []apiConsent
+	Handle, CSRF string
 	// Device: the request came from a device's user code (RFC 8628 §5.4:
 	// the user is warned about remote phishing).
 	Device bool
@@ -240,7 +243,7 @@ func (a *Authorize) renderLogin(w http.ResponseWriter, r *http.Request, status i
 func (a *Authorize) renderConsent(w http.ResponseWriter, r *http.Request, req AuthRequest, handle, csrf string) {
 	_, name, logo := clientLook(r.Context(), a.clients, req.ClientID)
 	a.render(w, r, http.StatusOK, req.RedirectURI, consentPage{Title: "Grant access", Action: a.URL(PathConsent),
-		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), Handle: handle, CSRF: csrf,
+		ClientName: name, ClientLogo: logo, Scopes: describeScopes(req.Scopes, req.Claims), APIs: describeAPIs(req, a.s.ResourceServers), Handle: handle, CSRF: csrf,
 		Device: req.DeviceRequestID != ""})
 }
 

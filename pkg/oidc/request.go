@@ -25,7 +25,8 @@ const maxParamLength = 2048
 const maxPasswordLength = 1024
 
 // readParams returns the parameters of a GET query or a POSTed form; a
-// parameter given twice is an error (RFC 6749 §3.1). page says whether
+// parameter given twice is an error (RFC 6749 §3.1), but for resource
+// (RFC 8707 §2). page says whether
 // errors are shown as a page (front channel) or as JSON.
 func readParams(w http.ResponseWriter, r *http.Request, page bool) (url.Values, error) {
 	var params url.Values
@@ -47,7 +48,8 @@ func readParams(w http.ResponseWriter, r *http.Request, page bool) (url.Values, 
 		}
 	}
 	for name, values := range params {
-		if len(values) > 1 {
+		// RFC 8707 §2: resource may be given more than once.
+		if len(values) > 1 && name != "resource" {
 			return nil, &Error{Code: ErrCodeInvalidRequest, Description: "parameter " + name + " given more than once", Page: page}
 		}
 	}

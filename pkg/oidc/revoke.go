@@ -38,7 +38,7 @@ func (t *Token) revoke(w http.ResponseWriter, r *http.Request) error {
 			// §2.1: a client may revoke only its own tokens.
 			return errorf(ErrCodeUnauthorizedClient, "the token was not issued to this client")
 		}
-		if err := t.refresh.RevokeRefreshGrant(ctx, g.ID, t.now().Add(t.s.IDTokenLifetime)); err != nil && !isNotFound(err) {
+		if err := t.refresh.RevokeRefreshGrant(ctx, g.ID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {
 			return internalError(err)
 		}
 		t.log.InfoContext(ctx, "refresh token family revoked", "client_id", client.ID, "request_id", RequestID(ctx))

@@ -91,6 +91,9 @@ type Settings struct {
 	ClientOrigins []string
 	// Frontend is how the pages look (Dex's frontend settings).
 	Frontend Frontend
+	// ResourceServers are the APIs access tokens may be issued for, named
+	// by the resource parameter (RFC 8707; resource.go).
+	ResourceServers []ResourceServer
 
 	IDTokenLifetime     time.Duration // ID and access tokens; default 1h
 	AuthRequestLifetime time.Duration // pending logins; default 30m
@@ -156,6 +159,9 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	}
 	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
 		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
+	}
+	if err := resourceServers(s.ResourceServers).validate(s.Issuer); err != nil {
+		return s, nil, err
 	}
 	setDefault(&s.IDTokenLifetime, time.Hour)
 	setDefault(&s.AuthRequestLifetime, 30*time.Minute)

@@ -50,6 +50,10 @@ type AuthRequest struct {
 	// Claims is the validated claims request parameter (OpenID Connect Core
 	// §5.5) as compact JSON, or "".
 	Claims string
+	// Resources are the resource servers the request named (RFC 8707 §2:
+	// the resource parameters, each a ResourceServer.ID), in request
+	// order; nil for a token for userinfo only.
+	Resources []string
 	// HintSubject is the sub of the request's id_token_hint: the login must
 	// be that user's (OpenID Connect Core §3.1.2.1).
 	HintSubject string
@@ -88,7 +92,8 @@ type AuthCode struct {
 	AMR                 []string
 	CodeChallenge       string
 	CodeChallengeMethod string
-	Claims              string // as AuthRequest.Claims
+	Claims              string   // as AuthRequest.Claims
+	Resources           []string // as AuthRequest.Resources
 	// ConnectorData is Identity.ConnectorData sealed under the code.
 	ConnectorData []byte
 	Expiry        time.Time
@@ -220,6 +225,9 @@ type RefreshGrant struct {
 	AuthTime time.Time
 	AMR      []string
 	Claims   string // the claims request the grant was approved with
+	// Resources are the resource servers granted (AuthRequest.Resources):
+	// a refresh may name a subset of them, never another (RFC 8707 §2.2).
+	Resources []string
 	// ConnectorData is Identity.ConnectorData sealed under the family
 	// secret: only a refresh token of the family opens it, for the
 	// connector to ask the upstream about the user again.

@@ -31,6 +31,7 @@ type authRequestItem struct {
 	MaxAge              int      `dynamodbav:"max_age"`
 	LoginHint           string   `dynamodbav:"login_hint,omitempty"`
 	Claims              string   `dynamodbav:"claims,omitempty"`
+	Resources           []string `dynamodbav:"resources,omitempty"`
 	HintSubject         string   `dynamodbav:"hint_subject,omitempty"`
 	CSRFHash            string   `dynamodbav:"csrf_hash,omitempty"`
 	BrowserHash         string   `dynamodbav:"browser_hash,omitempty"`
@@ -53,7 +54,7 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		Scopes: r.Scopes, State: r.State, Nonce: r.Nonce,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod,
-		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, HintSubject: r.HintSubject,
+		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, Resources: r.Resources, HintSubject: r.HintSubject,
 		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash, ConnectorID: r.ConnectorID,
 		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR, ConnectorData: nilIfEmpty(r.ConnectorData),
 		DeviceRequestID: r.DeviceRequestID, Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
@@ -68,7 +69,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		ResponseType: it.ResponseType, ResponseMode: it.ResponseMode,
 		Scopes: it.Scopes, State: it.State, Nonce: it.Nonce,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
-		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, HintSubject: it.HintSubject,
+		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, Resources: it.Resources, HintSubject: it.HintSubject,
 		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash, ConnectorID: it.ConnectorID,
 		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, ConnectorData: it.ConnectorData,
 		DeviceRequestID: it.DeviceRequestID, Expiry: fromMillis(it.Expiry),

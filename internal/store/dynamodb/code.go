@@ -29,6 +29,7 @@ type codeItem struct {
 	CodeChallenge       string   `dynamodbav:"code_challenge,omitempty"`
 	CodeChallengeMethod string   `dynamodbav:"code_challenge_method,omitempty"`
 	Claims              string   `dynamodbav:"claims,omitempty"`
+	Resources           []string `dynamodbav:"resources,omitempty"`
 	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
 	Expiry              int64    `dynamodbav:"exp"`                      // epoch ms
 	TTL                 int64    `dynamodbav:"ttl"`                      // epoch s
@@ -54,7 +55,7 @@ func toCodeItem(c oidc.AuthCode) codeItem {
 		ClientID: c.ClientID, RedirectURI: c.RedirectURI, Subject: c.Subject,
 		Scopes: c.Scopes, Nonce: c.Nonce, AuthTime: millis(c.AuthTime), AMR: c.AMR,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
-		Claims: c.Claims, ConnectorData: nilIfEmpty(c.ConnectorData),
+		Claims: c.Claims, Resources: c.Resources, ConnectorData: nilIfEmpty(c.ConnectorData),
 		Expiry: millis(c.Expiry), TTL: ttlSeconds(c.Expiry),
 		Consumed: c.Consumed, GrantID: c.GrantID,
 	}
@@ -67,6 +68,7 @@ func (it codeItem) code(id string) oidc.AuthCode {
 		Scopes: it.Scopes, Nonce: it.Nonce, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
 		Claims:        it.Claims,
+		Resources:     it.Resources,
 		ConnectorData: it.ConnectorData,
 		Expiry:        fromMillis(it.Expiry),
 		Consumed:      it.Consumed,

@@ -31,6 +31,8 @@ type grantItem struct {
 	AuthTime int64    `dynamodbav:"auth_time,omitempty"` // epoch ms
 	AMR      []string `dynamodbav:"amr,omitempty"`
 	Claims   string   `dynamodbav:"claims,omitempty"`
+	// Resources are the granted resource servers (RFC 8707).
+	Resources []string `dynamodbav:"resources,omitempty"`
 	// ConnectorData is sealed by the core under the family secret.
 	ConnectorData []byte `dynamodbav:"connector_data,omitempty"`
 	TokenHash     string `dynamodbav:"token_hash,omitempty"`
@@ -53,7 +55,7 @@ func toGrantItem(g oidc.RefreshGrant, writeID string) grantItem {
 	return grantItem{
 		PK: grantPK(g.ID), SK: typeGrant, Type: typeGrant,
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
-		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, ConnectorData: nilIfEmpty(g.ConnectorData),
+		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, Resources: g.Resources, ConnectorData: nilIfEmpty(g.ConnectorData),
 		TokenHash: g.TokenHash, PreviousHash: g.PreviousHash, Successor: g.Successor,
 		RotatedAt: millis(g.RotatedAt), Generation: g.Generation,
 		CreatedAt: millis(g.CreatedAt), LastUsed: millis(g.LastUsed),
@@ -66,7 +68,7 @@ func (it grantItem) grant(id string) oidc.RefreshGrant {
 	return oidc.RefreshGrant{
 		ID:       id,
 		ClientID: it.ClientID, Subject: it.Subject, Scopes: it.Scopes,
-		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, ConnectorData: it.ConnectorData,
+		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, Resources: it.Resources, ConnectorData: it.ConnectorData,
 		TokenHash: it.TokenHash, PreviousHash: it.PreviousHash, Successor: it.Successor,
 		RotatedAt: fromMillis(it.RotatedAt), Generation: it.Generation,
 		CreatedAt: fromMillis(it.CreatedAt), LastUsed: fromMillis(it.LastUsed),

@@ -120,11 +120,12 @@ func (s *Store) RedeemCode(_ context.Context, id string, grant *oidc.RefreshGran
 
 func cloneRequest(r oidc.AuthRequest) oidc.AuthRequest {
 	r.Scopes, r.Prompt, r.AMR = slices.Clone(r.Scopes), slices.Clone(r.Prompt), slices.Clone(r.AMR)
-	r.ConnectorData = slices.Clone(r.ConnectorData)
+	r.ConnectorData, r.Resources = slices.Clone(r.ConnectorData), slices.Clone(r.Resources)
 	return r
 }
 
 func cloneCode(c oidc.AuthCode) oidc.AuthCode {
 	c.Scopes, c.AMR, c.ConnectorData = slices.Clone(c.Scopes), slices.Clone(c.AMR), slices.Clone(c.ConnectorData)
+	c.Resources = slices.Clone(c.Resources)
 	return c
 }

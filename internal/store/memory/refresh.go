@@ -93,6 +93,6 @@ func (s *Store) AccessTokenRevoked(_ context.Context, jti, grantID string) (bool
 // cloneGrant copies the slices so callers cannot alias what the store holds.
 func cloneGrant(g oidc.RefreshGrant) oidc.RefreshGrant {
 	g.Scopes, g.AMR, g.Successor = slices.Clone(g.Scopes), slices.Clone(g.AMR), slices.Clone(g.Successor)
-	g.ConnectorData = slices.Clone(g.ConnectorData)
+	g.ConnectorData, g.Resources = slices.Clone(g.ConnectorData), slices.Clone(g.Resources)
 	return g
 }

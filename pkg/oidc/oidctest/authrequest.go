@@ -224,6 +224,6 @@ func equalRequests(a, b oidc.AuthRequest) bool {
 // nothing in the core depends on the difference.
 func normalize(r oidc.AuthRequest) oidc.AuthRequest {
 	r.Scopes, r.Prompt, r.AMR = emptyNil(r.Scopes), emptyNil(r.Prompt), emptyNil(r.AMR)
-	r.ConnectorData = emptyNilBytes(r.ConnectorData)
+	r.ConnectorData, r.Resources = emptyNilBytes(r.ConnectorData), emptyNil(r.Resources)
 	return r
 }

@@ -127,6 +127,7 @@ func equalCodes(a, b oidc.AuthCode) bool {
 	a.AuthTime, b.AuthTime, a.Expiry, b.Expiry = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	a.Scopes, b.Scopes = emptyNil(a.Scopes), emptyNil(b.Scopes)
 	a.AMR, b.AMR = emptyNil(a.AMR), emptyNil(b.AMR)
+	a.Resources, b.Resources = emptyNil(a.Resources), emptyNil(b.Resources)
 	a.ConnectorData, b.ConnectorData = emptyNilBytes(a.ConnectorData), emptyNilBytes(b.ConnectorData)
 	return reflect.DeepEqual(a, b)
 }

@@ -46,6 +46,7 @@ func sampleGrant(clock *Clock) oidc.RefreshGrant {
 		AuthTime:      now.Add(-time.Minute),
 		AMR:           []string{"pwd"},
 		Claims:        `{"userinfo":{"email":null}}`,
+		Resources:     []string{"https://api.example.com", "https://reports.example.com"},
 		TokenHash:     oidc.HashSecret("token-1"),
 		ConnectorData: sampleData("grant"),
 		RotatedAt:     now,
@@ -85,7 +86,7 @@ func equalGrants(a, b oidc.RefreshGrant) bool {
 		a.Successor, b.Successor = nil, nil
 	}
 	return string(a.ConnectorData) == string(b.ConnectorData) && a.ID == b.ID && a.ClientID == b.ClientID && a.Subject == b.Subject && equalStrings(a.Scopes, b.Scopes) &&
-		equalStrings(a.AMR, b.AMR) && a.Claims == b.Claims && a.TokenHash == b.TokenHash && a.PreviousHash == b.PreviousHash &&
+		equalStrings(a.AMR, b.AMR) && a.Claims == b.Claims && equalStrings(a.Resources, b.Resources) && a.TokenHash == b.TokenHash && a.PreviousHash == b.PreviousHash &&
 		string(a.Successor) == string(b.Successor) && a.Generation == b.Generation && a.Revoked == b.Revoked && a.Version == b.Version
 }
 

@@ -83,6 +83,7 @@ func sampleRequest(clock *Clock) oidc.AuthRequest {
 		MaxAge:              300,
 		LoginHint:           "admin@example.com",
 		Claims:              `{"id_token":{"email":{"essential":true}}}`,
+		Resources:           []string{"https://api.example.com", "urn:example:billing"},
 		HintSubject:         "user-1",
 		CSRFHash:            oidc.HashSecret("csrf"),
 		BrowserHash:         oidc.HashSecret("browser"),
@@ -104,6 +105,7 @@ func sampleCode(clock *Clock) oidc.AuthCode {
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
 		Claims:              `{"userinfo":{"picture":null}}`,
+		Resources:           []string{"https://api.example.com"},
 		ConnectorData:       sampleData("code"),
 		Expiry:              clock.Now().Add(time.Minute),
 	}
