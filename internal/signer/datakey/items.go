@@ -212,7 +212,9 @@ func (t keyTable) create(ctx context.Context, k *storedKey, prev string, retireA
 	})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && slices.ContainsFunc(canceled.CancellationReasons, func(r types.CancellationReason) bool {
-		return aws.ToString(r.Code) == "ConditionalCheckFailed"
+		// TransactionConflict: another creator's transaction on the
+		// same head was in flight.
+		return aws.ToString(r.Code) == "ConditionalCheckFailed" || aws.ToString(r.Code) == "TransactionConflict"
 	}) {
 		return fmt.Errorf("%w: %s key", ErrLostRace, k.pub.Algorithm)
 	}

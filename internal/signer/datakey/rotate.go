@@ -30,7 +30,7 @@ func (s *Signer) create(ctx context.Context, alg, prev string, immediate bool) (
 		if err := s.refresh(ctx, true); err != nil {
 			return nil, err
 		}
-		if a := s.active(alg, now); a != nil {
+		if a := s.active(alg, s.o.Now()); a != nil {
 			return a, nil
 		}
 		return nil, fmt.Errorf("%w: %w, and no %s key signs yet", oidc.ErrUnavailable, ErrLostRace, alg)
