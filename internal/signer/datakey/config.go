@@ -36,7 +36,8 @@ type Config struct {
 	Algorithm string `yaml:"algorithm" config:"expand"`
 	// RotationPeriod is how long a key signs before a successor is made (by
 	// the first signing call after it, once for the fleet); 0, the
-	// default, never rotates by itself (oidcctl signing-keys rotate does).
+	// default, never rotates by itself (Signer.Rotate does, for an
+	// operator's tool).
 	// At least MinRotationPeriod.
 	RotationPeriod time.Duration `yaml:"rotationPeriod" config:"zero"`
 

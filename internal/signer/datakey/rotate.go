@@ -54,8 +54,9 @@ func (s *Signer) create(ctx context.Context, alg, prev string, immediate bool) (
 // Rotate creates a successor for the newest key of each algorithm (or a
 // first key where there is none, which signs at once): the successor is
 // published now and signs PublishLead from now; the key it replaces stays
-// published until every token it signed has expired. For operators
-// (oidcctl signing-keys rotate) and schedules; it needs kms:Encrypt.
+// published until every token it signed has expired. For an
+// operator's tool or a schedule (no oidcctl command yet); it needs
+// kms:Encrypt.
 func (s *Signer) Rotate(ctx context.Context) ([]oidc.PublicKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,7 +83,8 @@ type KeyInfo struct {
 	Expiry           time.Time // published until; zero while newest
 }
 
-// Keys lists the stored keys, as read now (one Query, no KMS call).
+// Keys lists the stored keys, as read now (one Query, no KMS call): for
+// operators and tests.
 func (s *Signer) Keys(ctx context.Context) ([]KeyInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
