@@ -9,6 +9,11 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
+// firstKeyBackdate backdates the notBefore of a key that signs at once (a
+// first key) so that instances whose clocks are slightly behind the
+// creator's sign with it too; nothing was signed before it.
+const firstKeyBackdate = time.Minute
+
 // create makes a new key of alg and writes it as the newest one, after
 // prev (the head; "" if there is none). With immediate (no key of alg
 // signs yet: a new deployment) it signs at once; otherwise it signs
@@ -21,6 +26,7 @@ func (s *Signer) create(ctx context.Context, alg, prev string, immediate bool) (
 	if err != nil {
 		return nil, err
 	}
+	k.notBefore = now.Add(-firstKeyBackdate)
 	if !immediate {
 		k.notBefore = now.Add(PublishLead)
 	}

@@ -116,9 +116,20 @@ func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, er
 	now := s.o.Now()
 	k := s.active(alg, now)
 	if k == nil {
-		var err error
-		if k, err = s.create(ctx, alg, s.set.heads[alg], true); err != nil {
-			return oidc.PublicKey{}, err
+		// A new deployment: make a first key of every algorithm that has
+		// none, so that the published set is complete from now on. A key
+		// another instance made meanwhile (create reloads the set when it
+		// loses the race) counts, whatever its notBefore.
+		for _, a := range s.o.Algorithms {
+			if slices.ContainsFunc(s.set.keys, func(k *storedKey) bool { return k.pub.Algorithm == a && k.live(s.o.Now()) }) {
+				continue
+			}
+			if _, err := s.create(ctx, a, s.set.heads[a], true); err != nil {
+				return oidc.PublicKey{}, err
+			}
+		}
+		if k = s.active(alg, s.o.Now()); k == nil {
+			return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: no %s key signs yet", oidc.ErrUnavailable, alg)
 		}
 	} else if p := s.o.RotationPeriod; p > 0 && !now.Before(k.notBefore.Add(p)) && s.set.heads[alg] == k.pub.KeyID {
 		if _, err := s.create(ctx, alg, k.pub.KeyID, false); err != nil && !errors.Is(err, ErrLostRace) {
@@ -204,12 +215,7 @@ func (s *Signer) NextRotation() time.Time {
 	if s.loadedAt.IsZero() {
 		return now
 	}
-	next := s.loadedAt.Add(RefreshInterval)
-	for _, alg := range s.o.Algorithms {
-		if s.active(alg, now) == nil {
-			next = now.Add(emptyRetry)
-		}
-	}
+	next := s.loadedAt.Add(s.interval(now))
 	for _, k := range s.set.keys {
 		for _, t := range []time.Time{k.notBefore, k.expiry} {
 			if t.After(now) && t.Before(next) {
@@ -224,7 +230,7 @@ func (s *Signer) NextRotation() time.Time {
 // A failed reload keeps a set younger than StaleLimit.
 func (s *Signer) refresh(ctx context.Context, force bool) error {
 	now := s.o.Now()
-	if !force && !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(RefreshInterval)) {
+	if !force && !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(s.interval(now))) {
 		return nil
 	}
 	set, err := s.table.load(ctx)
@@ -242,6 +248,18 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 		}
 	}
 	return nil
+}
+
+// interval is how long a loaded set is used before it is read again:
+// RefreshInterval, or emptyRetry while some algorithm has no key yet (a
+// new deployment, until its first signing call creates them).
+func (s *Signer) interval(now time.Time) time.Duration {
+	for _, alg := range s.o.Algorithms {
+		if s.active(alg, now) == nil {
+			return emptyRetry
+		}
+	}
+	return RefreshInterval
 }
 
 // active is the key of alg that signs at t: the live key with the latest

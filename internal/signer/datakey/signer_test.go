@@ -107,7 +107,8 @@ func TestPublishingNeedsNoKMS(t *testing.T) {
 }
 
 // TestConcurrentColdStarts: containers that start together on an empty
-// table create one key per algorithm between them, and all sign with it.
+// table create one key per algorithm between them (the first signing call
+// makes every algorithm's first key), and all sign with the same one.
 func TestConcurrentColdStarts(t *testing.T) {
 	e := newEnv(t)
 	const n = 8
@@ -132,7 +133,38 @@ func TestConcurrentColdStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 1 || keys[0].KeyID != kids[0] {
-		t.Errorf("stored keys = %v; want exactly the one key %s", keys, kids[0])
+	var rsaKeys, ecKeys []string
+	for _, k := range keys {
+		if k.Algorithm == oidc.RS256 {
+			rsaKeys = append(rsaKeys, k.KeyID)
+		} else {
+			ecKeys = append(ecKeys, k.KeyID)
+		}
+	}
+	if len(rsaKeys) != 1 || rsaKeys[0] != kids[0] || len(ecKeys) != 1 {
+		t.Errorf("stored keys = %v; want exactly the RS256 key %s and one ES256 key (a first key of each algorithm)", keys, kids[0])
+	}
+}
+
+// TestEmptySetRereadSoon: a container that found no key (a new
+// deployment's jwks, before the first token) reads the set again within
+// seconds, not minutes, and then publishes every algorithm's first key.
+func TestEmptySetRereadSoon(t *testing.T) {
+	e := newEnv(t)
+	c := &clock{t: time.Now()}
+	jwks := e.signer(t, c.now)
+	if got := kids(t, jwks); len(got) != 0 {
+		t.Fatalf("JWKS of an empty table = %v", got)
+	}
+	if next := jwks.NextRotation(); next.After(c.now().Add(10 * time.Second)) {
+		t.Errorf("NextRotation with no key = %v; want within 10 s", next.Sub(c.now()))
+	}
+	sign(t, e.signer(t, c.now), oidc.ES256) // the first token creates both keys
+	c.advance(10 * time.Second)
+	if got := kids(t, jwks); len(got) != 2 {
+		t.Errorf("JWKS 10 s after the first token = %v; want the RS256 and the ES256 key", got)
+	}
+	if next := jwks.NextRotation(); !next.Equal(c.now().Add(datakey.RefreshInterval)) {
+		t.Errorf("NextRotation with every key = now + %v; want RefreshInterval", next.Sub(c.now()))
 	}
 }

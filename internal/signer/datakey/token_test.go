@@ -115,8 +115,8 @@ staticClients:
 
 	first := app.NewFunction(t.Context(), oidc.FunctionToken, backends, getenv, io.Discard)
 	request(first)
-	if got := kmsCalls.snapshot(); got["Encrypt"] != 1 || got["Decrypt"] != 0 {
-		t.Errorf("first request of the deployment: KMS calls %v; want one Encrypt (the new ES256 key)", got)
+	if got := kmsCalls.snapshot(); got["Encrypt"] != 2 || got["Decrypt"] != 0 {
+		t.Errorf("first request of the deployment: KMS calls %v; want two Encrypt (the first RS256 and ES256 keys)", got)
 	}
 	dbCalls.snapshot()
 
