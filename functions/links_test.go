@@ -34,7 +34,9 @@ func TestFunctionsLinkOnlyTheirBackends(t *testing.T) {
 		unwanted []string // package path prefixes that must not be
 	}{
 		{oidc.FunctionDiscovery, nil, append([]string{sdk, ourStore, ourKMS}, opensConnectors...)},
-		{oidc.FunctionJWKS, []string{kms, ourKMS}, append([]string{dynamodb, ourStore}, opensConnectors...)},
+		// jwks reads the key set from the table in data-key mode
+		// (signer type kms-datakey), never the provider's other items.
+		{oidc.FunctionJWKS, []string{kms, ourKMS, dynamodb}, append([]string{ourStore}, opensConnectors...)},
 		{oidc.FunctionToken, append([]string{kms, dynamodb}, opensConnectors...), nil},
 		{oidc.FunctionUserInfo, []string{kms, dynamodb}, opensConnectors},
 		{oidc.FunctionAuthorize, append([]string{kms, dynamodb}, opensConnectors...), nil},

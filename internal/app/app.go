@@ -77,7 +77,7 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
-		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()}
+		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), TokenLifetime: cfg.Expiry.IDTokens}
 	var storeErr, signerErr, connErr, regErr error
 	if need.registration {
 		p.settings.Registration.InitialAccessTokens, regErr = initialAccessTokens(ctx, cfg, backends.Secrets)

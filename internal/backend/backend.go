@@ -69,6 +69,11 @@ type Env struct {
 	// key of each, or refuse to open (local) or to sign (KMS, which learns
 	// its keys on first use).
 	IDTokenAlgorithms []string
+	// TokenLifetime is the longest life of a token the signer signs
+	// (expiry.idTokens: ID and access tokens): a signer that rotates its
+	// own keys MUST keep publishing a retired key at least this long after
+	// it last signed. Zero: one hour.
+	TokenLifetime time.Duration
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the

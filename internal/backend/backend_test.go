@@ -110,8 +110,8 @@ func TestOpenErrors(t *testing.T) {
 		{"storage config not a mapping", openStorage, yml(issuer, "storage:", "  type: dynamodb", "  config: oidc"), `c.yaml:4: storage.config: must be a mapping of keys to values, not a string`},
 		{"storage config merge key", openStorage, yml(issuer, "storage:", "  type: dynamodb", "  config:", "    <<: &ddb {table: oidc, tabel: x}"), `c.yaml:5: storage.config.tabel: unknown key`},
 
-		{"signer type unknown", openSigner, yml(issuer, "signer:", "  type: hsm"), `c.yaml:3: signer.type: unknown signer type "hsm" (local or kms)`},
-		{"signer type vault", openSigner, yml(issuer, "signer:", "  type: vault"), `c.yaml:3: signer.type: "vault" is not supported by this provider (local or kms)`},
+		{"signer type unknown", openSigner, yml(issuer, "signer:", "  type: hsm"), `c.yaml:3: signer.type: unknown signer type "hsm" (local, kms or kms-datakey)`},
+		{"signer type vault", openSigner, yml(issuer, "signer:", "  type: vault"), `c.yaml:3: signer.type: "vault" is not supported by this provider (local, kms or kms-datakey)`},
 		{"signer local unknown key", openSigner, yml(issuer, "signer:", "  type: local", "  config:", "    keys: [a]"), `c.yaml:5: signer.config.keys: unknown key`},
 		{"signer local keyFile not a string", openSigner, yml(issuer, "signer:", "  type: local", "  config:", "    keyFile: [a.pem]"), `c.yaml:5: signer.config.keyFile: must be a string, not a list`},
 		{"signer kms no keys", openSigner, yml(issuer, "signer:", "  type: kms", "  config:", "    region: eu-west-1"), `c.yaml:4: signer.config.keys: at least one KMS key id`},

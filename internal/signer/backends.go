@@ -5,6 +5,7 @@ package signer
 
 import (
 	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/signer/datakey"
 	"github.com/serverless-oidc/op/internal/signer/kms"
 	"github.com/serverless-oidc/op/internal/signer/local"
 )
@@ -13,4 +14,7 @@ import (
 var Backends = map[string]backend.SignerOpener{
 	"local": local.Open,
 	"kms":   kms.Open,
+	// kms-datakey: keys wrapped under a KMS key in DynamoDB, unwrapped
+	// once per container; no KMS call per token (docs/kms.md).
+	"kms-datakey": datakey.Open,
 }

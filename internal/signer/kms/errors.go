@@ -57,6 +57,12 @@ func classify(op, keyID string, err error) error {
 	return fmt.Errorf("kms signer: %s %s: %s: %w: %w", op, keyID, reason, oidc.ErrUnavailable, err)
 }
 
+// UnavailableReason names why err, from any AWS SDK call, is transient or
+// operator-fixable (an error code such as ThrottlingException, "timeout",
+// "network error"), or returns "" for a failure that is a bug or an IAM
+// mistake. The data-key signer classifies its KMS and DynamoDB calls with it.
+func UnavailableReason(err error) string { return unavailableReason(err) }
+
 // unavailableReason names why err is transient, or returns "".
 func unavailableReason(err error) string {
 	var (

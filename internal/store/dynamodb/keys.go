@@ -27,6 +27,8 @@ import (
 //	device authorization   DEVICE#<HashSecret>         DEVICE              yes
 //	device user code       USERCODE#<HashSecret>       USERCODE            yes
 //	client (stored)        CLIENT#<client id>          CLIENT              no (client.go)
+//	signing key            SIGNKEY#set                 SIGNKEY#<kid>       once retired (internal/signer/datakey)
+//	newest signing key     SIGNKEY#set                 HEAD#<alg>          no (internal/signer/datakey)
 //
 // Reserved for the item types of later issues (see docs/dynamodb.md):
 //

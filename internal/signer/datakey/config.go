@@ -1,0 +1,117 @@
+package datakey
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/backend/awssdk"
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Config is signer.config for type kms-datakey. Region and the endpoints
+// default to the AWS SDK's own settings (AWS_REGION,
+// AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_DYNAMODB).
+type Config struct {
+	// WrappingKey is the symmetric KMS key (KeySpec SYMMETRIC_DEFAULT,
+	// KeyUsage ENCRYPT_DECRYPT) that wraps the private keys: a key id, ARN
+	// or alias.
+	WrappingKey string `yaml:"wrappingKey" config:"expand"`
+	// Table is the DynamoDB table that holds the wrapped keys: the
+	// provider's own table (storage.config.table).
+	Table string `yaml:"table" config:"expand"`
+	// Algorithm is the ID token algorithm, RS256 (default) or ES256, as for
+	// the other signers. Keys are kept for it, for every client's
+	// idTokenSigningAlg, and for ES256 (access tokens).
+	Algorithm string `yaml:"algorithm" config:"expand"`
+	// RotationPeriod is how long a key signs before a successor is made (by
+	// the first signing call after it, once for the fleet); 0, the
+	// default, never rotates by itself (Signer.Rotate does, for an
+	// operator's tool).
+	// At least MinRotationPeriod.
+	RotationPeriod time.Duration `yaml:"rotationPeriod" config:"zero"`
+
+	Region           string `yaml:"region" config:"expand"`
+	KMSEndpoint      string `yaml:"kmsEndpoint" config:"expand"`      // optional, for moto
+	DynamoDBEndpoint string `yaml:"dynamodbEndpoint" config:"expand"` // optional, for DynamoDB Local
+}
+
+var (
+	_ config.Validator     = Config{}
+	_ backend.SignerOpener = Open
+)
+
+var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+
+// Validate implements config.Validator.
+func (c Config) Validate(report func(key, msg string)) {
+	if strings.TrimSpace(c.WrappingKey) == "" {
+		report("wrappingKey", "required: the symmetric KMS key (id, ARN or alias) that wraps the signing keys")
+	}
+	switch {
+	case c.Table == "":
+		report("table", "required: the DynamoDB table that holds the wrapped keys (storage.config.table)")
+	case !tableName.MatchString(c.Table):
+		report("table", fmt.Sprintf("%q is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)", c.Table))
+	}
+	if p := c.RotationPeriod; p != 0 && p < MinRotationPeriod {
+		report("rotationPeriod", fmt.Sprintf("%s is too short: at least %s (a new key is published %s before it signs)", p, MinRotationPeriod, PublishLead))
+	}
+	awssdk.CheckEndpoint(report, "kmsEndpoint", c.KMSEndpoint)
+	awssdk.CheckEndpoint(report, "dynamodbEndpoint", c.DynamoDBEndpoint)
+}
+
+// Open is the opener of signer type kms-datakey. It does no network I/O:
+// the key set is read on first need (see New).
+func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+	var c Config
+	if err := section.Decode(&c); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awssdk.Config(ctx, c.Region)
+	if err != nil {
+		return nil, err
+	}
+	kmsClient := awskms.NewFromConfig(awsCfg, func(o *awskms.Options) {
+		if c.KMSEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.KMSEndpoint)
+		}
+	})
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+		}
+	})
+	return New(Options{
+		KMS: kmsClient, DynamoDB: db, Table: c.Table, WrappingKey: c.WrappingKey,
+		Algorithms:     Algorithms(cmp.Or(c.Algorithm, oidc.RS256), env.IDTokenAlgorithms),
+		TokenLifetime:  env.TokenLifetime,
+		RotationPeriod: c.RotationPeriod,
+		Now:            env.Now,
+		Logger:         env.Logger,
+	})
+}
+
+// Algorithms are the algorithms a deployment keeps keys for: the ID token
+// algorithms (idTokenAlgorithms, or the signer's algorithm when none is
+// given) and ES256, which signs access tokens; RS256 first.
+func Algorithms(algorithm string, idTokenAlgorithms []string) []string {
+	want := append([]string{algorithm, oidc.ES256}, idTokenAlgorithms...)
+	var out []string
+	for _, alg := range oidc.SigningAlgorithms {
+		if slices.Contains(want, alg) {
+			out = append(out, alg)
+		}
+	}
+	return out
+}

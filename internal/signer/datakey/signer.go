@@ -1,0 +1,296 @@
+package datakey
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// Timing of the key set. Every container re-reads the set every
+// RefreshInterval (one DynamoDB Query, no KMS call); if that fails it keeps
+// its set for StaleLimit at most. A new key is created PublishLead before
+// it signs: every jwks container publishes it within StaleLimit, and
+// relying parties' caches (oidc.JWKSMaxAge) expire before it signs, with
+// five minutes to spare for clocks. A retired key stays published for the
+// token lifetime plus RetireMargin after its successor starts signing.
+const (
+	RefreshInterval = 5 * time.Minute
+	StaleLimit      = 10 * time.Minute
+	PublishLead     = time.Duration(oidc.JWKSMaxAge)*time.Second + StaleLimit + 5*time.Minute
+	RetireMargin    = 5 * time.Minute
+	// MinRotationPeriod is the shortest rotationPeriod: a key signs at
+	// least as long as its successor waits to.
+	MinRotationPeriod = PublishLead
+	// signGrace: a caller that read SigningKey just before its key retired
+	// may still Sign with it for this long (the key stays published).
+	signGrace = 10 * time.Second
+	// emptyRetry: a container that found no key of some algorithm (before
+	// the first signing call creates it) reloads this soon.
+	emptyRetry = 10 * time.Second
+)
+
+// Options configure New.
+type Options struct {
+	KMS         KMSAPI
+	DynamoDB    DynamoDBAPI
+	Table       string
+	WrappingKey string   // symmetric KMS key id, ARN or alias
+	Algorithms  []string // keys kept: RS256 and/or ES256 (see Algorithms)
+	// TokenLifetime is the longest life of a signed token (0: one hour).
+	TokenLifetime time.Duration
+	// RotationPeriod: a signing call makes a successor for a key that has
+	// signed this long; 0 never (Rotate does).
+	RotationPeriod time.Duration
+	Now            func() time.Time // nil: time.Now
+	Logger         *slog.Logger     // nil: discard
+}
+
+// Signer signs with private keys kept wrapped under a KMS key in DynamoDB
+// and unwrapped in the container on first use (one kms:Decrypt per key and
+// container). It is a Rotator: the core's key cache reloads at
+// NextRotation. Safe for concurrent use.
+type Signer struct {
+	o     Options
+	table keyTable
+
+	mu       sync.Mutex
+	set      keySet
+	loadedAt time.Time                // zero: never loaded
+	priv     map[string]crypto.Signer // unwrapped keys, by kid
+}
+
+var _ oidc.Rotator = (*Signer)(nil)
+
+// New returns a signer. It does no I/O: the set is read on first need.
+func New(o Options) (*Signer, error) {
+	switch {
+	case o.KMS == nil || o.DynamoDB == nil:
+		return nil, errors.New("datakey signer: nil KMS or DynamoDB client")
+	case o.Table == "" || o.WrappingKey == "":
+		return nil, errors.New("datakey signer: a table and a wrapping key are required")
+	case len(o.Algorithms) == 0:
+		return nil, errors.New("datakey signer: no algorithm")
+	}
+	for _, alg := range o.Algorithms {
+		if !slices.Contains(oidc.SigningAlgorithms, alg) {
+			return nil, fmt.Errorf("datakey signer: unknown algorithm %q", alg)
+		}
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Signer{o: o, table: keyTable{client: o.DynamoDB, name: o.Table}, priv: map[string]crypto.Signer{}}, nil
+}
+
+// SigningKey returns the public half of the key of alg that signs now.
+// If there is none yet (a new deployment), it creates one, the same for
+// every concurrent caller of the fleet; if RotationPeriod is set and the
+// key has signed that long, it creates the successor (errors are logged:
+// the current key keeps signing). The first call for a key unwraps it.
+func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, error) {
+	if !slices.Contains(s.o.Algorithms, alg) {
+		return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: %s", oidc.ErrNoSigningKey, alg)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx, false); err != nil {
+		return oidc.PublicKey{}, err
+	}
+	now := s.o.Now()
+	k := s.active(alg, now)
+	if k == nil {
+		// A new deployment: make a first key of every algorithm that has
+		// none, so that the published set is complete from now on. A key
+		// another instance made meanwhile (create reloads the set when it
+		// loses the race) counts, whatever its notBefore.
+		for _, a := range s.o.Algorithms {
+			if slices.ContainsFunc(s.set.keys, func(k *storedKey) bool { return k.pub.Algorithm == a && k.live(s.o.Now()) }) {
+				continue
+			}
+			if _, err := s.create(ctx, a, s.set.heads[a], true); err != nil {
+				return oidc.PublicKey{}, err
+			}
+		}
+		if k = s.active(alg, s.o.Now()); k == nil {
+			return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: no %s key signs yet", oidc.ErrUnavailable, alg)
+		}
+	} else if p := s.o.RotationPeriod; p > 0 && !now.Before(k.notBefore.Add(p)) && s.set.heads[alg] == k.pub.KeyID {
+		if _, err := s.create(ctx, alg, k.pub.KeyID, false); err != nil && !errors.Is(err, ErrLostRace) {
+			s.o.Logger.WarnContext(ctx, "oidc: signing key rotation failed; the current key keeps signing", "alg", alg, "error", err.Error())
+		}
+	}
+	if _, err := s.privateKey(ctx, k); err != nil {
+		return oidc.PublicKey{}, err
+	}
+	return k.pub, nil
+}
+
+// Sign signs with the key kid names, which MUST sign now (or have signed
+// within the last few seconds): RS256 (RSASSA-PKCS1-v1_5 SHA-256) or ES256
+// (the 64-byte R||S of RFC 7518 §3.4). No KMS call once the key is
+// unwrapped.
+func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error) {
+	s.mu.Lock()
+	if err := s.refresh(ctx, false); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	now := s.o.Now()
+	i := slices.IndexFunc(s.set.keys, func(k *storedKey) bool { return k.pub.KeyID == kid })
+	if i < 0 || (s.active(s.set.keys[i].pub.Algorithm, now) != s.set.keys[i] && s.active(s.set.keys[i].pub.Algorithm, now.Add(-signGrace)) != s.set.keys[i]) {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("datakey signer: kid %q is not a signing key now", kid)
+	}
+	priv, err := s.privateKey(ctx, s.set.keys[i])
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	digest := sha256.Sum256(signingInput)
+	if key, ok := priv.(*ecdsa.PrivateKey); ok {
+		r, ss, err := ecdsa.Sign(rand.Reader, key, digest[:])
+		if err != nil {
+			return nil, fmt.Errorf("datakey signer: %w", err)
+		}
+		return fixedRS(r, ss), nil
+	}
+	sig, err := priv.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("datakey signer: %w", err)
+	}
+	return sig, nil
+}
+
+// PublicKeys returns every published key: the signing keys (RS256, then
+// ES256), then the next keys (published, not yet signing), then the
+// retired ones still within their tokens' lifetime. No KMS call.
+func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx, false); err != nil {
+		return nil, err
+	}
+	now := s.o.Now()
+	var active, next, retired []oidc.PublicKey
+	for _, alg := range oidc.SigningAlgorithms {
+		if k := s.active(alg, now); k != nil {
+			active = append(active, k.pub)
+		}
+	}
+	for _, k := range s.set.keys {
+		switch {
+		case !k.live(now) || slices.Contains(active, k.pub):
+		case now.Before(k.notBefore):
+			next = append(next, k.pub)
+		default:
+			retired = append(retired, k.pub)
+		}
+	}
+	return slices.Concat(active, next, retired), nil
+}
+
+// NextRotation is when the published set may next change: the next
+// reload, a next key starting to sign or a retired key leaving.
+func (s *Signer) NextRotation() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	if s.loadedAt.IsZero() {
+		return now
+	}
+	next := s.loadedAt.Add(s.interval(now))
+	for _, k := range s.set.keys {
+		for _, t := range []time.Time{k.notBefore, k.expiry} {
+			if t.After(now) && t.Before(next) {
+				next = t
+			}
+		}
+	}
+	return next
+}
+
+// refresh reloads the set if it is older than RefreshInterval (or force).
+// A failed reload keeps a set younger than StaleLimit.
+func (s *Signer) refresh(ctx context.Context, force bool) error {
+	now := s.o.Now()
+	if !force && !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(s.interval(now))) {
+		return nil
+	}
+	set, err := s.table.load(ctx)
+	if err != nil {
+		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
+			s.o.Logger.WarnContext(ctx, "oidc: signing key set reload failed; the cached set stays in use", "error", err.Error())
+			return nil
+		}
+		return err
+	}
+	s.set, s.loadedAt = set, now
+	for kid := range s.priv {
+		if !slices.ContainsFunc(set.keys, func(k *storedKey) bool { return k.pub.KeyID == kid }) {
+			delete(s.priv, kid)
+		}
+	}
+	return nil
+}
+
+// interval is how long a loaded set is used before it is read again:
+// RefreshInterval, or emptyRetry while some algorithm has no key yet (a
+// new deployment, until its first signing call creates them).
+func (s *Signer) interval(now time.Time) time.Duration {
+	for _, alg := range s.o.Algorithms {
+		if s.active(alg, now) == nil {
+			return emptyRetry
+		}
+	}
+	return RefreshInterval
+}
+
+// active is the key of alg that signs at t: the live key with the latest
+// notBefore not after t.
+func (s *Signer) active(alg string, t time.Time) *storedKey {
+	var best *storedKey
+	for _, k := range s.set.keys {
+		if k.pub.Algorithm == alg && k.live(t) && !t.Before(k.notBefore) && (best == nil || k.notBefore.After(best.notBefore)) {
+			best = k
+		}
+	}
+	return best
+}
+
+// privateKey returns k's unwrapped private key, unwrapping it (one
+// kms:Decrypt) the first time.
+func (s *Signer) privateKey(ctx context.Context, k *storedKey) (crypto.Signer, error) {
+	if p, ok := s.priv[k.pub.KeyID]; ok {
+		return p, nil
+	}
+	p, err := unwrap(ctx, s.o.KMS, k)
+	if err != nil {
+		return nil, err
+	}
+	s.priv[k.pub.KeyID] = p
+	return p, nil
+}
+
+func fixedRS(r, s *big.Int) []byte {
+	out := make([]byte, 64)
+	r.FillBytes(out[:32])
+	s.FillBytes(out[32:])
+	return out
+}
