@@ -6,5 +6,6 @@
 // signs the user in, openid-client redeems the code with PKCE and
 // refreshes down to one API, and the Go test verifies every access token
 // as an API would, offline, with golang-jwt/jwt/v5 and the provider's
-// JWKS. It has no code of its own.
+// JWKS, and the orders API introspects (RFC 7662) the token meant for it
+// and finds the narrowed one inactive. It has no code of its own.
 package resource

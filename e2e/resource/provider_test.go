@@ -30,13 +30,16 @@ const (
 	ordersAPI    = "https://api.example.com"
 	reportsAPI   = "https://reports.example.com"
 	auditAPI     = "https://audit.example.com" // allowed to the client, never asked for
+	apiClient    = "orders-api"                // the orders API's own credentials, for introspection
+	apiSecret    = "b3JkZXJzLWFwaS1zZWNyZXQtZm9yLWludHJvc3BlY3Rpb24"
 )
 
 // startProvider serves, on a loopback port, the provider of a config with
 // the given storage section, one confidential client (clientID) and three
 // APIs allowed to it: ordersAPI (two scopes, 10 minute tokens, ES256),
 // reportsAPI (one scope, the default lifetime and algorithm) and auditAPI,
-// which the tests never ask for.
+// which the tests never ask for. The orders API introspects its tokens
+// with a confidential client of its own (apiClient).
 func startProvider(t *testing.T, storage string) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
@@ -55,6 +58,10 @@ staticClients:
     secret: %[6]s
     name: Node RP
     redirectURIs: [%[7]s]
+  - id: %[11]s
+    secret: %[12]s
+    name: Orders API
+    redirectURIs: [%[7]s]
 resourceServers:
   - id: %[8]s
     name: Orders API
@@ -62,6 +69,7 @@ resourceServers:
       - {name: "orders:read", description: Read your orders}
       - {name: "orders:write", description: Place orders for you}
     allowedClients: [%[5]s]
+    introspectionClients: [%[11]s]
     accessTokenTTL: 10m
     signingAlg: ES256
   - id: %[9]s
@@ -74,7 +82,7 @@ resourceServers:
     scopes:
       - {name: "audit:read", description: Read the audit trail}
     allowedClients: [%[5]s]
-`, issuer, storage, userEmail, userID, clientID, clientSecret, redirectURI, ordersAPI, reportsAPI, auditAPI)
+`, issuer, storage, userEmail, userID, clientID, clientSecret, redirectURI, ordersAPI, reportsAPI, auditAPI, apiClient, apiSecret)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +98,14 @@ func TestNodeResourceFlow(t *testing.T) {
 			if _, err := verifyAsAPI(issuer, got.Narrowed.AccessToken, ordersAPI); err == nil {
 				t.Error("the orders API accepts the token narrowed to the reports API")
 			}
+			// The orders API introspects (RFC 7662) the tokens for it, and
+			// no other: the narrowed token is inactive for it.
+			if in := introspect(t, issuer, got.Tokens.AccessToken); in["active"] != true || in["scope"] != "orders:read reports:read" {
+				t.Errorf("the orders API introspects its token: %v; want active", in)
+			}
+			if in := introspect(t, issuer, got.Narrowed.AccessToken); in["active"] != false || len(in) != 1 {
+				t.Errorf("the orders API introspects a token for the reports API alone: %v; want {active: false}", in)
+			}
 		})
 	}
 }
@@ -153,6 +162,25 @@ func verifyAsAPI(issuer, raw, audience string) (jwt.MapClaims, error) {
 	}, jwt.WithValidMethods([]string{"ES256", "RS256"}), jwt.WithIssuer(issuer), jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt())
 	return claims, err
+}
+
+// introspect asks the introspection endpoint about token as the orders
+// API (apiClient, client_secret_basic).
+func introspect(t *testing.T, issuer, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, issuer+oidc.PathIntrospect, strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(apiClient, apiSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("introspection answered %s: %v", resp.Status, err)
+	}
+	return body
 }
 
 // userinfoStatus is the status userinfo answers with token as Bearer.
