@@ -85,6 +85,9 @@ func TestNodeResourceFlow(t *testing.T) {
 				t.Fatalf("ID token claims %v, refresh token %t", got.Claims, got.Tokens.RefreshToken != "")
 			}
 			checkAPIToken(t, issuer, got.Tokens.AccessToken, got.Claims["sub"], []string{ordersAPI, reportsAPI}, "orders:read reports:read", 10*time.Minute)
+			if tok, _, err := jwt.NewParser().ParseUnverified(got.Tokens.AccessToken, jwt.MapClaims{}); err != nil || tok.Method.Alg() != "ES256" {
+				t.Errorf("the token for the orders API (signingAlg ES256) is signed with %v (%v)", tok.Header["alg"], err)
+			}
 			if got.Tokens.Scope != "orders:read reports:read" {
 				t.Errorf("token response scope %q; want the APIs' scopes alone", got.Tokens.Scope)
 			}
