@@ -19,7 +19,10 @@
 //     sign-on, prompt=none by a top-level redirect), then signs out through
 //     the first (RP-Initiated Logout) and checks that both are signed out,
 //     with both SPAs on https origins; and checks that an SPA on a loopback
-//     origin is never signed in silently (RFC 8252 §8.6).
+//     origin is never signed in silently (RFC 8252 §8.6);
+//   - resource_test.go asks for two APIs (RFC 8707 resource indicators)
+//     and checks that the approval page lists each API with the scopes
+//     asked for and their descriptions, and nothing else.
 //
 // The tests fail, never skip, when chromium is missing: CI must not pass
 // without running them. See docs/browser-test.md.
