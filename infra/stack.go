@@ -95,6 +95,11 @@ var functions = map[string]function{
 // it (OIDC_ISSUER = the API's endpoint) without a circular dependency.
 func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &p.StackProps)
+	// Function names are <stack>-<function>, at most 64 characters.
+	if name := *stack.StackName(); !*awscdk.Token_IsUnresolved(name) && len(name) > iac.MaxStackNameLength() {
+		panic(fmt.Sprintf("infra: stack name %q has %d characters; at most %d keep the function names (<stack>-<function>) within Lambda's 64",
+			name, len(name), iac.MaxStackNameLength()))
+	}
 	if p.BuildDir == "" {
 		p.BuildDir = filepath.Join("..", "build")
 	}
@@ -130,7 +135,10 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		DeletionProtection: jsii.Bool(p.TableDeletionProtection),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN, // users and grants live only here
+		// Users and grants live only here: retained, except when the first
+		// create rolls back (it holds nothing then, and a leftover would
+		// collide with the retry): RetainExceptOnCreate.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	logicalID(table, "Table")
 
@@ -142,7 +150,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
 			Alias:         jsii.String("alias/" + *stack.StackName() + "-oidc-signing"),
 			PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN, // deleting a key is irreversible
+			// Deleting a key is irreversible: retained, except when the first
+			// create rolls back (it never signed anything).
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		logicalID(key, "SigningKey")
 		keyArns = []*string{key.KeyArn()}
@@ -181,6 +191,7 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(p.CertificateArn)),
 			EndpointType:   awsapigatewayv2.EndpointType_REGIONAL,
 			SecurityPolicy: awsapigatewayv2.SecurityPolicy_TLS_1_2,
+			IpAddressType:  awsapigatewayv2.IpAddressType_DUAL_STACK, // the AAAA record resolves
 		})
 		stage.DomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
 		issuer = jsii.String("https://" + p.DomainName)
@@ -189,15 +200,17 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			Value:       domain.RegionalDomainName(),
 		})
 		if p.HostedZoneID != "" {
-			awsroute53.NewCfnRecordSet(stack, jsii.String("ApiDomainRecord"), &awsroute53.CfnRecordSetProps{
-				HostedZoneId: jsii.String(p.HostedZoneID),
-				Name:         jsii.String(p.DomainName),
-				Type:         jsii.String("A"),
-				AliasTarget: &awsroute53.CfnRecordSet_AliasTargetProperty{
-					DnsName:      domain.RegionalDomainName(),
-					HostedZoneId: domain.RegionalHostedZoneId(),
-				},
-			})
+			for id, typ := range map[string]string{"ApiDomainRecord": "A", "ApiDomainRecordIPv6": "AAAA"} {
+				awsroute53.NewCfnRecordSet(stack, jsii.String(id), &awsroute53.CfnRecordSetProps{
+					HostedZoneId: jsii.String(p.HostedZoneID),
+					Name:         jsii.String(p.DomainName),
+					Type:         jsii.String(typ),
+					AliasTarget: &awsroute53.CfnRecordSet_AliasTargetProperty{
+						DnsName:      domain.RegionalDomainName(),
+						HostedZoneId: domain.RegionalHostedZoneId(),
+					},
+				})
+			}
 		}
 	}
 	cfnStage := api.AddStage(jsii.String("DefaultStage"), stage).Node().DefaultChild().(awsapigatewayv2.CfnStage)

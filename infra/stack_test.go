@@ -301,7 +301,7 @@ func TestCustomDomain(t *testing.T) {
 		s.tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), map[string]any{
 			"DomainName": testDomain,
 			"DomainNameConfigurations": []any{map[string]any{
-				"CertificateArn": testCert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2",
+				"CertificateArn": testCert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2", "IpAddressType": "dualstack",
 			}},
 		})
 	})
@@ -310,6 +310,9 @@ func TestCustomDomain(t *testing.T) {
 	})
 	check(t, "record", func() {
 		s.tpl.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{"HostedZoneId": testZone, "Name": testDomain, "Type": "A"})
+	})
+	check(t, "IPv6 record", func() {
+		s.tpl.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{"HostedZoneId": testZone, "Name": testDomain, "Type": "AAAA"})
 	})
 	wantEqual(t, "IssuerUrl output", iac.Path(s.json, "Outputs", "IssuerUrl", "Value"), "https://"+testDomain)
 }
@@ -343,7 +346,8 @@ func TestTable(t *testing.T) {
 	if p["GlobalSecondaryIndexes"] != nil || p["LocalSecondaryIndexes"] != nil {
 		t.Error("secondary indexes: TableSchema has none")
 	}
-	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "Retain")
+	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "UpdateReplacePolicy", tbl["UpdateReplacePolicy"], "Retain")
 	wantEqual(t, "unprotected", iac.Path(synth(t, keysStack).resource("Table"), "Properties", "DeletionProtectionEnabled"), false)
 }
 
@@ -355,7 +359,8 @@ func TestSigningKey(t *testing.T) {
 	check(t, "alias", func() {
 		s.tpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), map[string]any{"TargetKeyId": getAtt("SigningKey", "Arn")})
 	})
-	wantEqual(t, "DeletionPolicy", s.resource("SigningKey")["DeletionPolicy"], "Retain")
+	wantEqual(t, "DeletionPolicy", s.resource("SigningKey")["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "UpdateReplacePolicy", s.resource("SigningKey")["UpdateReplacePolicy"], "Retain")
 
 	keys := synth(t, keysStack)
 	check(t, "no key created", func() { keys.tpl.ResourceCountIs(jsii.String("AWS::KMS::Key"), jsii.Number(0)) })
@@ -557,4 +562,19 @@ func TestPropsFromContext(t *testing.T) {
 	}
 	p, _ = propsFromContext(func(string) string { return "" })
 	wantEqual(t, "default protection", p.TableDeletionProtection, true)
+}
+
+// TestStackNameLength: a stack name too long for the function names
+// (<stack>-<function>, 64 characters) is refused at synthesis.
+func TestStackNameLength(t *testing.T) {
+	props := stacks[defaultStack]
+	props.BuildDir = buildDir
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	NewOIDCStack(app, strings.Repeat("s", iac.MaxStackNameLength()), props) // fits
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "stack name") {
+			t.Errorf("recover() = %v; want the stack name refused", r)
+		}
+	}()
+	NewOIDCStack(app, strings.Repeat("l", iac.MaxStackNameLength()+1), props)
 }

@@ -297,3 +297,20 @@ var DynamoDBActions = map[string][]string{
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      nil,
 }
+
+// MaxFunctionName is Lambda's limit on a function name.
+const MaxFunctionName = 64
+
+// MaxStackNameLength is the longest stack name whose function names
+// (<stack>-<function>, template.yaml and the CDK app) fit in Lambda's 64
+// characters: CloudFormation allows 128-character stack names, and a longer
+// one would fail mid-deployment. CloudFormation rules cannot read the stack
+// name, so the CDK app checks it at synthesis and docs/deploy.md says it
+// for SAM.
+func MaxStackNameLength() int {
+	longest := 0
+	for _, f := range oidc.Functions {
+		longest = max(longest, len(f))
+	}
+	return MaxFunctionName - len("-") - longest
+}

@@ -258,7 +258,12 @@ func TestTemplateRoutes(t *testing.T) {
 			t.Errorf("DefaultRouteSettings.%s not set", k)
 		}
 	}
-	wantEqual(t, "disableExecuteApiEndpoint", iac.Path(p, "DefinitionBody", "x-amazon-apigateway-endpoint-configuration", "disableExecuteApiEndpoint"),
+	// OpenAPI 3: under servers[] (TestTransformedEndpointConfiguration).
+	servers, _ := iac.Path(p, "DefinitionBody", "servers").([]any)
+	if len(servers) != 1 {
+		t.Fatalf("DefinitionBody.servers = %v; want one", servers)
+	}
+	wantEqual(t, "disableExecuteApiEndpoint", iac.Path(servers[0], "x-amazon-apigateway-endpoint-configuration", "disableExecuteApiEndpoint"),
 		map[string]any{"Fn::If": []any{"HasDomain", true, false}})
 }
 
