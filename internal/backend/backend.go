@@ -69,6 +69,10 @@ type Env struct {
 	// key of each, or refuse to open (local) or to sign (KMS, which learns
 	// its keys on first use).
 	IDTokenAlgorithms []string
+	// ObserveAWSCall, if set, is told of every call of the AWS clients a
+	// backend builds (awssdk.Config installs it as SDK middleware): the
+	// functions' DynamoDB and KMS metrics (metrics.Recorder.AWSCall).
+	ObserveAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the
