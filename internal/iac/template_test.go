@@ -114,9 +114,17 @@ func TestTemplateFunctions(t *testing.T) {
 			if p["Events"] != nil {
 				t.Errorf("Events = %v; routes belong to HttpApi's body (events would make the API depend on the function)", p["Events"])
 			}
-			mem, _ := p["MemorySize"].(uint64)
-			if mem < 128 || mem > 3008 {
-				t.Errorf("MemorySize = %v; want 128..3008", p["MemorySize"])
+			// Memory: a parameter (AuthorizeMemorySize for bcrypt's CPU).
+			memParam := "MemorySize"
+			if name == oidc.FunctionAuthorize {
+				memParam = "AuthorizeMemorySize"
+			}
+			wantEqual(t, "MemorySize", p["MemorySize"], ref(memParam))
+			for _, k := range []string{"Default", "MinValue", "MaxValue"} {
+				mem, _ := iac.Path(tpl, "Parameters", memParam, k).(uint64)
+				if mem < 128 || mem > 3008 {
+					t.Errorf("%s.%s = %v; want 128..3008", memParam, k, mem)
+				}
 			}
 			timeout, _ := p["Timeout"].(uint64)
 			if timeout < 3 || timeout > 29 {
