@@ -66,6 +66,19 @@ type OIDCStackProps struct {
 	// A secret under a customer managed KMS key also needs kms:Decrypt on
 	// that key, which is not granted: use the aws/secretsmanager key.
 	ConnectorSecretArns []string
+	// MemorySize (MB) of every function but authorize (default 256), and
+	// AuthorizeMemorySize of authorize (default 512: bcrypt is CPU-bound).
+	MemorySize, AuthorizeMemorySize float64
+	// ReservedConcurrency reserves (and caps) this many concurrent
+	// executions for each function; 0, the default, reserves none.
+	ReservedConcurrency int
+	// Tracing turns on Lambda active tracing (AWS X-Ray), off by default.
+	Tracing bool
+	// AlarmTopicArn is the SNS topic every alarm notifies; empty: none.
+	AlarmTopicArn string
+	// LoginFailureAlarmThreshold is the failed plus throttled logins in
+	// five minutes that raise LoginFailuresAlarm (default 50).
+	LoginFailureAlarmThreshold float64
 }
 
 // secretArn matches a complete Secrets Manager secret ARN.
@@ -75,18 +88,13 @@ var secretArn = regexp.MustCompile(iac.SecretArnPattern)
 // and tokens never reach the log), the route instead.
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage"}`
 
-// function is the configuration of one Lambda function.
-type function struct {
-	memory      float64
-	description string
-}
-
-var functions = map[string]function{
-	oidc.FunctionAuthorize: {512, "OIDC authorization endpoint, login and consent pages, logout"},
-	oidc.FunctionToken:     {256, "OIDC token endpoint, revocation and introspection"},
-	oidc.FunctionUserInfo:  {256, "OIDC UserInfo endpoint"},
-	oidc.FunctionDiscovery: {256, "OIDC discovery and RFC 8414 metadata"},
-	oidc.FunctionJWKS:      {256, "OIDC JSON Web Key Set"},
+// descriptions of the functions.
+var descriptions = map[string]string{
+	oidc.FunctionAuthorize: "OIDC authorization endpoint, login and consent pages, logout",
+	oidc.FunctionToken:     "OIDC token endpoint, revocation and introspection",
+	oidc.FunctionUserInfo:  "OIDC UserInfo endpoint",
+	oidc.FunctionDiscovery: "OIDC discovery and RFC 8414 metadata",
+	oidc.FunctionJWKS:      "OIDC JSON Web Key Set",
 }
 
 // NewOIDCStack is the provider: the same topology as template.yaml. Here
@@ -114,6 +122,15 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	}
 	if p.ThrottlingBurstLimit == 0 {
 		p.ThrottlingBurstLimit = 100
+	}
+	if p.MemorySize == 0 {
+		p.MemorySize = 256
+	}
+	if p.AuthorizeMemorySize == 0 {
+		p.AuthorizeMemorySize = 512
+	}
+	if p.LoginFailureAlarmThreshold == 0 {
+		p.LoginFailureAlarmThreshold = 50
 	}
 	hasDomain := p.DomainName != ""
 	if hasDomain && p.CertificateArn == "" {
@@ -238,6 +255,8 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 		})
 	}
 
+	addObservability(stack, p)
+
 	// ------------------------------------------------------------ outputs
 	awscdk.NewCfnOutput(stack, jsii.String("IssuerUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The issuer (OIDC_ISSUER of every function); relying parties use it."),
@@ -300,17 +319,21 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 			Resources: jsii.Strings(p.ConnectorSecretArns...),
 		}))
 	}
+	memory := p.MemorySize
+	if name == oidc.FunctionAuthorize {
+		memory = p.AuthorizeMemorySize
+	}
 	variables := map[string]*string{}
 	for k, v := range env {
 		variables[k] = v
 	}
 	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
-		Description:           jsii.String(functions[name].description),
+		Description:           jsii.String(descriptions[name]),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:          awslambda.Architecture_ARM_64(),
 		Handler:               jsii.String("bootstrap"),
 		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(p.BuildDir, name+".zip")), nil),
-		MemorySize:            jsii.Number(functions[name].memory),
+		MemorySize:            jsii.Number(memory),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(10)),
 		Role:                  role,
 		Environment:           &variables,
@@ -320,6 +343,7 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 		LogGroup:              logGroup,
 	})
 	logicalID(fn, id)
+	tune(fn, role, p)
 	return awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(base+"Integration"), fn,
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),

@@ -76,6 +76,8 @@ const (
 	defaultStack = "default"
 	domainStack  = "domain"
 	keysStack    = "keys"
+	tunedStack   = "tuned"
+	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
 
 // stacks are the deployments the tests synthesize: defaults; a custom
@@ -85,6 +87,8 @@ var stacks = map[string]OIDCStackProps{
 	domainStack:  {TableDeletionProtection: true, DomainName: testDomain, CertificateArn: testCert, HostedZoneID: testZone},
 	keysStack: {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB},
 		ConnectorSecretArns: []string{testSecretA, testSecretB}},
+	tunedStack: {TableDeletionProtection: true, Tracing: true, ReservedConcurrency: 20, MemorySize: 1024,
+		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -513,7 +517,7 @@ func TestCfnLint(t *testing.T) {
 	if _, err := exec.LookPath("cfn-lint"); err != nil {
 		t.Fatal("cfn-lint is required: pip install cfn-lint")
 	}
-	for _, name := range []string{defaultStack, domainStack, keysStack} {
+	for _, name := range []string{defaultStack, domainStack, keysStack, tunedStack} {
 		s := synth(t, name)
 		data, err := json.MarshalIndent(s.json, "", " ")
 		if err != nil {
@@ -534,7 +538,8 @@ func TestPropsFromContext(t *testing.T) {
 	ctx := map[string]string{
 		"domainName": testDomain, "certificateArn": testCert, "signingKeyArns": testKeyA + ", " + testKeyB,
 		"tableDeletionProtection": "false", "logRetentionDays": "90", "throttlingRateLimit": "10", "logLevel": "debug",
-		"connectorSecretArns": testSecretA + " , " + testSecretB,
+		"connectorSecretArns": testSecretA + " , " + testSecretB, "tracing": "true", "reservedConcurrency": "5",
+		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20",
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -546,6 +551,11 @@ func TestPropsFromContext(t *testing.T) {
 	wantEqual(t, "rate", p.ThrottlingRateLimit, 10.0)
 	wantEqual(t, "level", string(p.LogLevel), "DEBUG")
 	wantEqual(t, "secrets", p.ConnectorSecretArns, []string{testSecretA, testSecretB})
+	wantEqual(t, "tracing", p.Tracing, true)
+	wantEqual(t, "reserved", p.ReservedConcurrency, 5)
+	wantEqual(t, "memory", p.MemorySize, 512.0)
+	wantEqual(t, "topic", p.AlarmTopicArn, testTopic)
+	wantEqual(t, "login threshold", p.LoginFailureAlarmThreshold, 20.0)
 
 	for _, bad := range []map[string]string{
 		{"signingKeyArns": "alias/oidc"},
@@ -555,6 +565,9 @@ func TestPropsFromContext(t *testing.T) {
 		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github"}, // partial: IAM needs a wildcard
 		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:*"},
 		{"connectorSecretArns": testKeyA},
+		{"alarmTopicArn": "oidc-alarms"},
+		{"reservedConcurrency": "0"},
+		{"memorySize": "64"},
 	} {
 		if _, err := propsFromContext(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("propsFromContext(%v) accepted", bad)
