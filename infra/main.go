@@ -46,6 +46,10 @@ func main() {
 	app.Synth(nil)
 }
 
+// webACLArn matches a CLOUDFRONT-scope Web ACL's ARN (template.yaml's
+// EdgeWebAclArn pattern).
+var webACLArn = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+$`)
+
 // snsArn matches an SNS topic ARN (template.yaml's AlarmTopicArn pattern).
 var snsArn = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$`)
 
@@ -94,6 +98,13 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		p.LogRetention = r
 	}
 	p.Tracing = get("tracing") == "true" || get("tracing") == "Active"
+	p.Edge = get("edge") == "true"
+	if a := get("edgeWebAclArn"); a != "" {
+		if !webACLArn.MatchString(a) {
+			return p, fmt.Errorf("edgeWebAclArn: %q is not a CLOUDFRONT-scope Web ACL ARN (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)", a)
+		}
+		p.EdgeWebAclArn = a
+	}
 	if a := get("alarmTopicArn"); a != "" {
 		if !snsArn.MatchString(a) {
 			return p, fmt.Errorf("alarmTopicArn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", a)
@@ -117,7 +128,7 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		}
 	}
 	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit,
-		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold} {
+		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "edgeRateLimit": &p.EdgeRateLimit} {
 		if v := get(key); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {

@@ -79,6 +79,16 @@ type OIDCStackProps struct {
 	// LoginFailureAlarmThreshold is the failed plus throttled logins in
 	// five minutes that raise LoginFailuresAlarm (default 50).
 	LoginFailureAlarmThreshold float64
+	// Edge puts CloudFront with AWS WAF in front of the API (off by
+	// default); the issuer becomes the distribution's URL. Not with
+	// DomainName yet.
+	Edge bool
+	// EdgeWebAclArn is an existing CLOUDFRONT-scope Web ACL; empty creates
+	// one, which AWS WAF allows only in us-east-1.
+	EdgeWebAclArn string
+	// EdgeRateLimit is the requests per client address in 5 minutes to
+	// /login and /token before the edge answers 429 (default 300).
+	EdgeRateLimit float64
 }
 
 // secretArn matches a complete Secrets Manager secret ARN.
@@ -131,6 +141,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	}
 	if p.LoginFailureAlarmThreshold == 0 {
 		p.LoginFailureAlarmThreshold = 50
+	}
+	if p.EdgeRateLimit == 0 {
+		p.EdgeRateLimit = 300
 	}
 	hasDomain := p.DomainName != ""
 	if hasDomain && p.CertificateArn == "" {
@@ -200,9 +213,12 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 		},
 	}
 	var issuer *string
-	if !hasDomain {
+	switch {
+	case p.Edge:
+		issuer = addEdge(stack, p)
+	case !hasDomain:
 		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
-	} else {
+	default:
 		domain := awsapigatewayv2.NewDomainName(stack, jsii.String("ApiDomain"), &awsapigatewayv2.DomainNameProps{
 			DomainName:     jsii.String(p.DomainName),
 			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(p.CertificateArn)),

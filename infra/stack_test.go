@@ -77,6 +77,9 @@ const (
 	domainStack  = "domain"
 	keysStack    = "keys"
 	tunedStack   = "tuned"
+	edgeStack    = "edge"
+	edgeACLStack = "edge-acl"
+	testWebACL   = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
 	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
 
@@ -89,6 +92,8 @@ var stacks = map[string]OIDCStackProps{
 		ConnectorSecretArns: []string{testSecretA, testSecretB}},
 	tunedStack: {TableDeletionProtection: true, Tracing: true, ReservedConcurrency: 20, MemorySize: 1024,
 		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
+	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
+	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -517,7 +522,7 @@ func TestCfnLint(t *testing.T) {
 	if _, err := exec.LookPath("cfn-lint"); err != nil {
 		t.Fatal("cfn-lint is required: pip install cfn-lint")
 	}
-	for _, name := range []string{defaultStack, domainStack, keysStack, tunedStack} {
+	for _, name := range []string{defaultStack, domainStack, keysStack, tunedStack, edgeStack, edgeACLStack} {
 		s := synth(t, name)
 		data, err := json.MarshalIndent(s.json, "", " ")
 		if err != nil {
