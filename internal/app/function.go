@@ -58,6 +58,12 @@ type Function struct {
 // set it, else logger.level. Outside Lambda the config's logger settings
 // apply as they are. Every line carries the function name.
 //
+// Metrics: with backends.Metrics set (the mains pass os.Stdout), the
+// function records its start (ColdStarts, MisconfiguredStarts), its AWS
+// calls (SDK middleware on the DynamoDB and KMS clients) and, through
+// Function.Metrics, each request the Lambda adapter serves, as CloudWatch
+// Embedded Metric Format lines (package metrics).
+//
 // NewFunction never fails and never panics: if the settings are missing or
 // malformed, the endpoints cannot be built, or function names no function,
 // it logs one structured error line (which names the problems;

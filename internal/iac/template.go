@@ -7,6 +7,11 @@
 //   - the environment variables every function gets, FunctionEnv;
 //   - the KMS actions each function needs, KMSActions, and the Secrets
 //     Manager actions of those that open connectors, SecretsManagerActions;
+//   - the alarms (Alarms), the dashboard (DashboardBody) and the opt-in
+//     CloudFront and AWS WAF edge (EdgeResources) as CloudFormation
+//     properties: template.yaml holds exactly these and the CDK app
+//     creates them from these functions, with the same logical ids;
+//   - the longest stack name the function names allow, MaxStackNameLength;
 //   - a reader of CloudFormation YAML that understands the short-form tags
 //     (!Ref, !Sub, !GetAtt, …), LoadTemplate.
 //
