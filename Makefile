@@ -3,6 +3,10 @@
 SHELL := /bin/bash
 GO ?= go
 CONFIG ?= examples/config.dev.yaml
+# The Lambda builds refuse a configuration holding the public demo
+# credentials (examples/) unless ALLOW_DEMO_CONFIG=1 (a throwaway test).
+ALLOW_DEMO_CONFIG ?=
+BUILDFLAGS = -config $(CONFIG)$(if $(filter 1 true yes,$(ALLOW_DEMO_CONFIG)), -allow-demo-config)
 PKGS := ./...
 
 .PHONY: run run-dynamodb test infra-test fuzz bench bench-aws build lint tools check-imports vet fmt-check clean \
@@ -78,19 +82,19 @@ check-imports:
 
 ## build: the five Lambda functions for linux/arm64 (build/<name>/bootstrap, build/<name>.zip)
 build:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -out build
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -out build
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
 build-AuthorizeFunction:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function authorize -dir $(ARTIFACTS_DIR)
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -function authorize -dir $(ARTIFACTS_DIR)
 build-TokenFunction:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function token -dir $(ARTIFACTS_DIR)
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -function token -dir $(ARTIFACTS_DIR)
 build-UserInfoFunction:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function userinfo -dir $(ARTIFACTS_DIR)
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -function userinfo -dir $(ARTIFACTS_DIR)
 build-DiscoveryFunction:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function discovery -dir $(ARTIFACTS_DIR)
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -function discovery -dir $(ARTIFACTS_DIR)
 build-JWKSFunction:
-	$(GO) run ./internal/tools/buildfunctions -config $(CONFIG) -function jwks -dir $(ARTIFACTS_DIR)
+	$(GO) run ./internal/tools/buildfunctions $(BUILDFLAGS) -function jwks -dir $(ARTIFACTS_DIR)
 
 clean:
 	rm -rf build

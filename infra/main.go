@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,13 @@ func main() {
 	NewOIDCStack(app, name, props)
 	app.Synth(nil)
 }
+
+// webACLArn matches a CLOUDFRONT-scope Web ACL's ARN (template.yaml's
+// EdgeWebAclArn pattern).
+var webACLArn = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+$`)
+
+// snsArn matches an SNS topic ARN (template.yaml's AlarmTopicArn pattern).
+var snsArn = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$`)
 
 var retention = map[string]awslogs.RetentionDays{
 	"1": awslogs.RetentionDays_ONE_DAY, "3": awslogs.RetentionDays_THREE_DAYS, "5": awslogs.RetentionDays_FIVE_DAYS,
@@ -89,7 +97,38 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		}
 		p.LogRetention = r
 	}
-	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit} {
+	p.Tracing = get("tracing") == "true" || get("tracing") == "Active"
+	p.Edge = get("edge") == "true"
+	if a := get("edgeWebAclArn"); a != "" {
+		if !webACLArn.MatchString(a) {
+			return p, fmt.Errorf("edgeWebAclArn: %q is not a CLOUDFRONT-scope Web ACL ARN (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)", a)
+		}
+		p.EdgeWebAclArn = a
+	}
+	if a := get("alarmTopicArn"); a != "" {
+		if !snsArn.MatchString(a) {
+			return p, fmt.Errorf("alarmTopicArn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", a)
+		}
+		p.AlarmTopicArn = a
+	}
+	if v := get("reservedConcurrency"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, fmt.Errorf("reservedConcurrency: %q is not a positive integer (leave it unset to reserve none)", v)
+		}
+		p.ReservedConcurrency = n
+	}
+	for key, dst := range map[string]*float64{"memorySize": &p.MemorySize, "authorizeMemorySize": &p.AuthorizeMemorySize} {
+		if v := get(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 128 || n > 3008 {
+				return p, fmt.Errorf("%s: %q; want 128..3008 (MB)", key, v)
+			}
+			*dst = float64(n)
+		}
+	}
+	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit,
+		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "edgeRateLimit": &p.EdgeRateLimit} {
 		if v := get(key); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {

@@ -66,6 +66,29 @@ type OIDCStackProps struct {
 	// A secret under a customer managed KMS key also needs kms:Decrypt on
 	// that key, which is not granted: use the aws/secretsmanager key.
 	ConnectorSecretArns []string
+	// MemorySize (MB) of every function but authorize (default 256), and
+	// AuthorizeMemorySize of authorize (default 512: bcrypt is CPU-bound).
+	MemorySize, AuthorizeMemorySize float64
+	// ReservedConcurrency reserves (and caps) this many concurrent
+	// executions for each function; 0, the default, reserves none.
+	ReservedConcurrency int
+	// Tracing turns on Lambda active tracing (AWS X-Ray), off by default.
+	Tracing bool
+	// AlarmTopicArn is the SNS topic every alarm notifies; empty: none.
+	AlarmTopicArn string
+	// LoginFailureAlarmThreshold is the failed plus throttled logins in
+	// five minutes that raise LoginFailuresAlarm (default 50).
+	LoginFailureAlarmThreshold float64
+	// Edge puts CloudFront with AWS WAF in front of the API (off by
+	// default); the issuer becomes the distribution's URL. Not with
+	// DomainName yet.
+	Edge bool
+	// EdgeWebAclArn is an existing CLOUDFRONT-scope Web ACL; empty creates
+	// one, which AWS WAF allows only in us-east-1.
+	EdgeWebAclArn string
+	// EdgeRateLimit is the requests per client address in 5 minutes to
+	// /login and /token before the edge answers 429 (default 300).
+	EdgeRateLimit float64
 }
 
 // secretArn matches a complete Secrets Manager secret ARN.
@@ -75,18 +98,13 @@ var secretArn = regexp.MustCompile(iac.SecretArnPattern)
 // and tokens never reach the log), the route instead.
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage"}`
 
-// function is the configuration of one Lambda function.
-type function struct {
-	memory      float64
-	description string
-}
-
-var functions = map[string]function{
-	oidc.FunctionAuthorize: {512, "OIDC authorization endpoint, login and consent pages, logout"},
-	oidc.FunctionToken:     {256, "OIDC token endpoint, revocation and introspection"},
-	oidc.FunctionUserInfo:  {256, "OIDC UserInfo endpoint"},
-	oidc.FunctionDiscovery: {256, "OIDC discovery and RFC 8414 metadata"},
-	oidc.FunctionJWKS:      {256, "OIDC JSON Web Key Set"},
+// descriptions of the functions.
+var descriptions = map[string]string{
+	oidc.FunctionAuthorize: "OIDC authorization endpoint, login and consent pages, logout",
+	oidc.FunctionToken:     "OIDC token endpoint, revocation and introspection",
+	oidc.FunctionUserInfo:  "OIDC UserInfo endpoint",
+	oidc.FunctionDiscovery: "OIDC discovery and RFC 8414 metadata",
+	oidc.FunctionJWKS:      "OIDC JSON Web Key Set",
 }
 
 // NewOIDCStack is the provider: the same topology as template.yaml. Here
@@ -95,6 +113,11 @@ var functions = map[string]function{
 // it (OIDC_ISSUER = the API's endpoint) without a circular dependency.
 func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &p.StackProps)
+	// Function names are <stack>-<function>, at most 64 characters.
+	if name := *stack.StackName(); !*awscdk.Token_IsUnresolved(name) && len(name) > iac.MaxStackNameLength() {
+		panic(fmt.Sprintf("infra: stack name %q has %d characters; at most %d keep the function names (<stack>-<function>) within Lambda's 64",
+			name, len(name), iac.MaxStackNameLength()))
+	}
 	if p.BuildDir == "" {
 		p.BuildDir = filepath.Join("..", "build")
 	}
@@ -109,6 +132,18 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	}
 	if p.ThrottlingBurstLimit == 0 {
 		p.ThrottlingBurstLimit = 100
+	}
+	if p.MemorySize == 0 {
+		p.MemorySize = 256
+	}
+	if p.AuthorizeMemorySize == 0 {
+		p.AuthorizeMemorySize = 512
+	}
+	if p.LoginFailureAlarmThreshold == 0 {
+		p.LoginFailureAlarmThreshold = 50
+	}
+	if p.EdgeRateLimit == 0 {
+		p.EdgeRateLimit = 300
 	}
 	hasDomain := p.DomainName != ""
 	if hasDomain && p.CertificateArn == "" {
@@ -130,7 +165,10 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		DeletionProtection: jsii.Bool(p.TableDeletionProtection),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN, // users and grants live only here
+		// Users and grants live only here: retained, except when the first
+		// create rolls back (it holds nothing then, and a leftover would
+		// collide with the retry): RetainExceptOnCreate.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	logicalID(table, "Table")
 
@@ -142,7 +180,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
 			Alias:         jsii.String("alias/" + *stack.StackName() + "-oidc-signing"),
 			PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN, // deleting a key is irreversible
+			// Deleting a key is irreversible: retained, except when the first
+			// create rolls back (it never signed anything).
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		logicalID(key, "SigningKey")
 		keyArns = []*string{key.KeyArn()}
@@ -173,14 +213,18 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 		},
 	}
 	var issuer *string
-	if !hasDomain {
+	switch {
+	case p.Edge:
+		issuer = addEdge(stack, p)
+	case !hasDomain:
 		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
-	} else {
+	default:
 		domain := awsapigatewayv2.NewDomainName(stack, jsii.String("ApiDomain"), &awsapigatewayv2.DomainNameProps{
 			DomainName:     jsii.String(p.DomainName),
 			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(p.CertificateArn)),
 			EndpointType:   awsapigatewayv2.EndpointType_REGIONAL,
 			SecurityPolicy: awsapigatewayv2.SecurityPolicy_TLS_1_2,
+			IpAddressType:  awsapigatewayv2.IpAddressType_DUAL_STACK, // the AAAA record resolves
 		})
 		stage.DomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
 		issuer = jsii.String("https://" + p.DomainName)
@@ -189,15 +233,17 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			Value:       domain.RegionalDomainName(),
 		})
 		if p.HostedZoneID != "" {
-			awsroute53.NewCfnRecordSet(stack, jsii.String("ApiDomainRecord"), &awsroute53.CfnRecordSetProps{
-				HostedZoneId: jsii.String(p.HostedZoneID),
-				Name:         jsii.String(p.DomainName),
-				Type:         jsii.String("A"),
-				AliasTarget: &awsroute53.CfnRecordSet_AliasTargetProperty{
-					DnsName:      domain.RegionalDomainName(),
-					HostedZoneId: domain.RegionalHostedZoneId(),
-				},
-			})
+			for id, typ := range map[string]string{"ApiDomainRecord": "A", "ApiDomainRecordIPv6": "AAAA"} {
+				awsroute53.NewCfnRecordSet(stack, jsii.String(id), &awsroute53.CfnRecordSetProps{
+					HostedZoneId: jsii.String(p.HostedZoneID),
+					Name:         jsii.String(p.DomainName),
+					Type:         jsii.String(typ),
+					AliasTarget: &awsroute53.CfnRecordSet_AliasTargetProperty{
+						DnsName:      domain.RegionalDomainName(),
+						HostedZoneId: domain.RegionalHostedZoneId(),
+					},
+				})
+			}
 		}
 	}
 	cfnStage := api.AddStage(jsii.String("DefaultStage"), stage).Node().DefaultChild().(awsapigatewayv2.CfnStage)
@@ -224,6 +270,8 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			Integration: integrations[rt.Function],
 		})
 	}
+
+	addObservability(stack, p)
 
 	// ------------------------------------------------------------ outputs
 	awscdk.NewCfnOutput(stack, jsii.String("IssuerUrl"), &awscdk.CfnOutputProps{
@@ -287,17 +335,21 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 			Resources: jsii.Strings(p.ConnectorSecretArns...),
 		}))
 	}
+	memory := p.MemorySize
+	if name == oidc.FunctionAuthorize {
+		memory = p.AuthorizeMemorySize
+	}
 	variables := map[string]*string{}
 	for k, v := range env {
 		variables[k] = v
 	}
 	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
-		Description:           jsii.String(functions[name].description),
+		Description:           jsii.String(descriptions[name]),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:          awslambda.Architecture_ARM_64(),
 		Handler:               jsii.String("bootstrap"),
 		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(p.BuildDir, name+".zip")), nil),
-		MemorySize:            jsii.Number(functions[name].memory),
+		MemorySize:            jsii.Number(memory),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(10)),
 		Role:                  role,
 		Environment:           &variables,
@@ -307,6 +359,7 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 		LogGroup:              logGroup,
 	})
 	logicalID(fn, id)
+	tune(fn, role, p)
 	return awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(base+"Integration"), fn,
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),

@@ -76,6 +76,11 @@ const (
 	defaultStack = "default"
 	domainStack  = "domain"
 	keysStack    = "keys"
+	tunedStack   = "tuned"
+	edgeStack    = "edge"
+	edgeACLStack = "edge-acl"
+	testWebACL   = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
+	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
 
 // stacks are the deployments the tests synthesize: defaults; a custom
@@ -85,6 +90,10 @@ var stacks = map[string]OIDCStackProps{
 	domainStack:  {TableDeletionProtection: true, DomainName: testDomain, CertificateArn: testCert, HostedZoneID: testZone},
 	keysStack: {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB},
 		ConnectorSecretArns: []string{testSecretA, testSecretB}},
+	tunedStack: {TableDeletionProtection: true, Tracing: true, ReservedConcurrency: 20, MemorySize: 1024,
+		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
+	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
+	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -301,7 +310,7 @@ func TestCustomDomain(t *testing.T) {
 		s.tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), map[string]any{
 			"DomainName": testDomain,
 			"DomainNameConfigurations": []any{map[string]any{
-				"CertificateArn": testCert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2",
+				"CertificateArn": testCert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2", "IpAddressType": "dualstack",
 			}},
 		})
 	})
@@ -310,6 +319,9 @@ func TestCustomDomain(t *testing.T) {
 	})
 	check(t, "record", func() {
 		s.tpl.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{"HostedZoneId": testZone, "Name": testDomain, "Type": "A"})
+	})
+	check(t, "IPv6 record", func() {
+		s.tpl.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{"HostedZoneId": testZone, "Name": testDomain, "Type": "AAAA"})
 	})
 	wantEqual(t, "IssuerUrl output", iac.Path(s.json, "Outputs", "IssuerUrl", "Value"), "https://"+testDomain)
 }
@@ -343,7 +355,8 @@ func TestTable(t *testing.T) {
 	if p["GlobalSecondaryIndexes"] != nil || p["LocalSecondaryIndexes"] != nil {
 		t.Error("secondary indexes: TableSchema has none")
 	}
-	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "Retain")
+	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "UpdateReplacePolicy", tbl["UpdateReplacePolicy"], "Retain")
 	wantEqual(t, "unprotected", iac.Path(synth(t, keysStack).resource("Table"), "Properties", "DeletionProtectionEnabled"), false)
 }
 
@@ -355,7 +368,8 @@ func TestSigningKey(t *testing.T) {
 	check(t, "alias", func() {
 		s.tpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), map[string]any{"TargetKeyId": getAtt("SigningKey", "Arn")})
 	})
-	wantEqual(t, "DeletionPolicy", s.resource("SigningKey")["DeletionPolicy"], "Retain")
+	wantEqual(t, "DeletionPolicy", s.resource("SigningKey")["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "UpdateReplacePolicy", s.resource("SigningKey")["UpdateReplacePolicy"], "Retain")
 
 	keys := synth(t, keysStack)
 	check(t, "no key created", func() { keys.tpl.ResourceCountIs(jsii.String("AWS::KMS::Key"), jsii.Number(0)) })
@@ -508,7 +522,7 @@ func TestCfnLint(t *testing.T) {
 	if _, err := exec.LookPath("cfn-lint"); err != nil {
 		t.Fatal("cfn-lint is required: pip install cfn-lint")
 	}
-	for _, name := range []string{defaultStack, domainStack, keysStack} {
+	for _, name := range []string{defaultStack, domainStack, keysStack, tunedStack, edgeStack, edgeACLStack} {
 		s := synth(t, name)
 		data, err := json.MarshalIndent(s.json, "", " ")
 		if err != nil {
@@ -529,7 +543,8 @@ func TestPropsFromContext(t *testing.T) {
 	ctx := map[string]string{
 		"domainName": testDomain, "certificateArn": testCert, "signingKeyArns": testKeyA + ", " + testKeyB,
 		"tableDeletionProtection": "false", "logRetentionDays": "90", "throttlingRateLimit": "10", "logLevel": "debug",
-		"connectorSecretArns": testSecretA + " , " + testSecretB,
+		"connectorSecretArns": testSecretA + " , " + testSecretB, "tracing": "true", "reservedConcurrency": "5",
+		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20",
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -541,6 +556,11 @@ func TestPropsFromContext(t *testing.T) {
 	wantEqual(t, "rate", p.ThrottlingRateLimit, 10.0)
 	wantEqual(t, "level", string(p.LogLevel), "DEBUG")
 	wantEqual(t, "secrets", p.ConnectorSecretArns, []string{testSecretA, testSecretB})
+	wantEqual(t, "tracing", p.Tracing, true)
+	wantEqual(t, "reserved", p.ReservedConcurrency, 5)
+	wantEqual(t, "memory", p.MemorySize, 512.0)
+	wantEqual(t, "topic", p.AlarmTopicArn, testTopic)
+	wantEqual(t, "login threshold", p.LoginFailureAlarmThreshold, 20.0)
 
 	for _, bad := range []map[string]string{
 		{"signingKeyArns": "alias/oidc"},
@@ -550,6 +570,9 @@ func TestPropsFromContext(t *testing.T) {
 		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github"}, // partial: IAM needs a wildcard
 		{"connectorSecretArns": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:*"},
 		{"connectorSecretArns": testKeyA},
+		{"alarmTopicArn": "oidc-alarms"},
+		{"reservedConcurrency": "0"},
+		{"memorySize": "64"},
 	} {
 		if _, err := propsFromContext(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("propsFromContext(%v) accepted", bad)
@@ -557,4 +580,19 @@ func TestPropsFromContext(t *testing.T) {
 	}
 	p, _ = propsFromContext(func(string) string { return "" })
 	wantEqual(t, "default protection", p.TableDeletionProtection, true)
+}
+
+// TestStackNameLength: a stack name too long for the function names
+// (<stack>-<function>, 64 characters) is refused at synthesis.
+func TestStackNameLength(t *testing.T) {
+	props := stacks[defaultStack]
+	props.BuildDir = buildDir
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	NewOIDCStack(app, strings.Repeat("s", iac.MaxStackNameLength()), props) // fits
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "stack name") {
+			t.Errorf("recover() = %v; want the stack name refused", r)
+		}
+	}()
+	NewOIDCStack(app, strings.Repeat("l", iac.MaxStackNameLength()+1), props)
 }

@@ -51,7 +51,9 @@ func main() {
 	}
 }
 
-const usage = "usage: oidcctl hash | oidcctl user add|disable|enable|delete -config FILE ... | oidcctl clients list|show|create|rotate-secret|disable|enable|delete -config FILE ..."
+const usage = "usage: oidcctl hash | oidcctl user add|disable|enable|delete|reset-password|list -config FILE ... | " +
+	"oidcctl clients list|show|create|rotate-secret|disable|enable|delete -config FILE ... | " +
+	"oidcctl grants revoke -config FILE [-user SUB] [-client ID] | oidcctl config check -config FILE"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -79,6 +81,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return errors.New(clientsUsage)
 		}
 		return clients(ctx, args[1], args[2:], stdout)
+	case "grants":
+		if len(args) < 2 {
+			return errors.New(grantsUsage)
+		}
+		return grants(ctx, args[1], args[2:], stdout)
+	case "config":
+		if len(args) < 2 || args[1] != "check" {
+			return errors.New("usage: oidcctl config check -config FILE")
+		}
+		return checkConfig(args[2:], stdout)
 	}
 	return errors.New(usage)
 }
@@ -150,6 +162,10 @@ func user(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 			return errors.New("-id is required")
 		}
 		return users.DeleteUser(ctx, *subject)
+	case "reset-password":
+		return resetPassword(ctx, users, *subject, stdin)
+	case "list":
+		return listUsers(ctx, users, stdout)
 	}
 	return errors.New(usage)
 }

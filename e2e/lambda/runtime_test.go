@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -41,6 +42,8 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	code := m.Run()
+	emulatortest.StopSharedDynamoDBLocal()
+	emulatortest.StopSharedMoto()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -589,7 +592,7 @@ func TestRuntimeAPIMisconfigured(t *testing.T) {
 			}
 			p.stop()
 			checkRuntime(t, p)
-			entries := checkJSONLogs(t, p.stdout.String())
+			entries, _ := splitOutput(t, p.stdout.String()) // the metrics: TestRuntimeMetricsMisconfigured
 			if len(entries) != 1 {
 				t.Fatalf("%d log lines; want 1:\n%s", len(entries), p.stdout.String())
 			}

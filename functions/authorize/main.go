@@ -48,6 +48,6 @@ import (
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionAuthorize,
 		app.Backends{Storage: store.Backends, Signer: signer.Backends,
-			Connectors: connectors.Types, Secrets: secretsmanager.Reader()}, os.Getenv, os.Stdout)
-	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
+			Connectors: connectors.Types, Secrets: secretsmanager.Reader(), Metrics: os.Stdout}, os.Getenv, os.Stdout)
+	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

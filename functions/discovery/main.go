@@ -30,6 +30,6 @@ import (
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionDiscovery,
-		app.Backends{}, os.Getenv, os.Stdout)
-	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
+		app.Backends{Metrics: os.Stdout}, os.Getenv, os.Stdout)
+	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

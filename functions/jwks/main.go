@@ -27,6 +27,6 @@ import (
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionJWKS,
-		app.Backends{Signer: signer.Backends}, os.Getenv, os.Stdout)
-	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
+		app.Backends{Signer: signer.Backends, Metrics: os.Stdout}, os.Getenv, os.Stdout)
+	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

@@ -28,6 +28,6 @@ import (
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionUserInfo,
-		app.Backends{Storage: store.Backends, Signer: signer.Backends}, os.Getenv, os.Stdout)
-	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger)))
+		app.Backends{Storage: store.Backends, Signer: signer.Backends, Metrics: os.Stdout}, os.Getenv, os.Stdout)
+	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

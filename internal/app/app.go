@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"time"
 
@@ -29,6 +30,14 @@ type Backends struct {
 	// Secrets reads the secretsmanager: values of connector sections
 	// (secretsmanager.Reader()); nil: such a value is an error.
 	Secrets connector.SecretReader
+	// Metrics receives the function's metrics as CloudWatch Embedded
+	// Metric Format lines (in Lambda, standard output; package metrics);
+	// nil: no metrics. Only NewFunction uses it.
+	Metrics io.Writer
+
+	// observeAWSCall records the metrics of AWS calls (set by
+	// NewFunction), passed to the storage and signer openers.
+	observeAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
 }
 
 // New builds the whole provider cfg describes (all five endpoint types), as
@@ -77,7 +86,8 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
-		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), TokenLifetime: cfg.Expiry.IDTokens}
+		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), TokenLifetime: cfg.Expiry.IDTokens,
+		ObserveAWSCall: backends.observeAWSCall}
 	var storeErr, signerErr, connErr, regErr error
 	if need.registration {
 		p.settings.Registration.InitialAccessTokens, regErr = initialAccessTokens(ctx, cfg, backends.Secrets)

@@ -6,12 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/metrics"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -37,6 +39,10 @@ const misconfiguredBody = `{"error":"server_error","error_description":"the prov
 type Function struct {
 	Handler http.Handler
 	Logger  *slog.Logger
+	// Metrics records the function's requests (the Lambda adapter's
+	// observer: lambdahttp.WithObserver(fn.Metrics.Request)); nil, which
+	// records nothing, when Backends.Metrics is nil.
+	Metrics *metrics.Recorder
 }
 
 // NewFunction composes the Lambda function named function (one of
@@ -51,6 +57,12 @@ type Function struct {
 // the level is AWS_LAMBDA_LOG_LEVEL when Lambda's advanced logging controls
 // set it, else logger.level. Outside Lambda the config's logger settings
 // apply as they are. Every line carries the function name.
+//
+// Metrics: with backends.Metrics set (the mains pass os.Stdout), the
+// function records its start (ColdStarts, MisconfiguredStarts), its AWS
+// calls (SDK middleware on the DynamoDB and KMS clients) and, through
+// Function.Metrics, each request the Lambda adapter serves, as CloudWatch
+// Embedded Metric Format lines (package metrics).
 //
 // NewFunction never fails and never panics: if the settings are missing or
 // malformed, the endpoints cannot be built, or function names no function,
@@ -67,25 +79,55 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	inLambda := getenv(EnvLambdaFunctionName) != ""
 	// Until the config is read, log as Lambda would want or as text.
 	logger := functionLogger(config.Logger{}, inLambda, getenv, w, function)
+	metricsFunction := function
+	if !slices.Contains(oidc.Functions, function) {
+		metricsFunction = metrics.Other // bounded: never an arbitrary name
+	}
+	rec := newRecorder(backends.Metrics, metricsFunction, "")
 
 	if !slices.Contains(oidc.Functions, function) {
-		return misconfigured(ctx, logger, errors.New("unknown function name; want one of "+strings.Join(oidc.Functions, ", ")))
+		return misconfigured(ctx, logger, rec, errors.New("unknown function name; want one of "+strings.Join(oidc.Functions, ", ")))
 	}
 	cfg, err := config.FromEnvironmentFor(function, getenv)
 	if err != nil {
-		return misconfigured(ctx, logger, err)
+		return misconfigured(ctx, logger, rec, err)
 	}
 	logger = functionLogger(cfg.Logger, inLambda, getenv, w, function)
+	rec = newRecorder(backends.Metrics, function, issuerPath(cfg.Issuer))
+	if rec != nil {
+		backends.observeAWSCall = rec.AWSCall
+	}
 	h, err := endpoint(ctx, function, cfg, logger, backends, inLambda)
 	if errors.Is(err, oidc.ErrUnavailable) {
-		return retrying(ctx, logger, err, func(ctx context.Context) (http.Handler, error) {
+		rec.Start(false)
+		f := retrying(ctx, logger, err, func(ctx context.Context) (http.Handler, error) {
 			return endpoint(ctx, function, cfg, logger, backends, inLambda)
 		})
+		f.Metrics = rec
+		return f
 	}
 	if err != nil {
-		return misconfigured(ctx, logger, err)
+		return misconfigured(ctx, logger, rec, err)
 	}
-	return Function{Handler: h, Logger: logger}
+	rec.Start(false)
+	return Function{Handler: h, Logger: logger, Metrics: rec}
+}
+
+// newRecorder is the metrics recorder writing to w, or nil without w.
+func newRecorder(w io.Writer, function, issuerPath string) *metrics.Recorder {
+	if w == nil {
+		return nil
+	}
+	return metrics.New(w, function, issuerPath, nil)
+}
+
+// issuerPath is the path of the issuer URL, which prefixes every route.
+func issuerPath(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.Path, "/")
 }
 
 // retryBuildEvery spaces the builds of a function whose dependency was
@@ -185,10 +227,11 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 
 // misconfigured logs why the function cannot serve, on one line, and returns
 // the function that answers every request with the misconfiguration error.
-func misconfigured(ctx context.Context, logger *slog.Logger, err error) Function {
+func misconfigured(ctx context.Context, logger *slog.Logger, rec *metrics.Recorder, err error) Function {
 	logger.LogAttrs(ctx, slog.LevelError, "oidc: the provider is misconfigured; every request will be answered 500",
 		slog.Any("problems", problems(err)))
-	return Function{Handler: http.HandlerFunc(serveMisconfigured), Logger: logger}
+	rec.Start(true)
+	return Function{Handler: http.HandlerFunc(serveMisconfigured), Logger: logger, Metrics: rec}
 }
 
 // problems lists the messages of err, one per joined error, each on one

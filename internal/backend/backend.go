@@ -74,6 +74,10 @@ type Env struct {
 	// own keys MUST keep publishing a retired key at least this long after
 	// it last signed. Zero: one hour.
 	TokenLifetime time.Duration
+	// ObserveAWSCall, if set, is told of every call of the AWS clients a
+	// backend builds (awssdk.Config installs it as SDK middleware): the
+	// functions' DynamoDB and KMS metrics (metrics.Recorder.AWSCall).
+	ObserveAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the

@@ -7,6 +7,11 @@
 //   - the environment variables every function gets, FunctionEnv;
 //   - the KMS actions each function needs, KMSActions, and the Secrets
 //     Manager actions of those that open connectors, SecretsManagerActions;
+//   - the alarms (Alarms), the dashboard (DashboardBody) and the opt-in
+//     CloudFront and AWS WAF edge (EdgeResources) as CloudFormation
+//     properties: template.yaml holds exactly these and the CDK app
+//     creates them from these functions, with the same logical ids;
+//   - the longest stack name the function names allow, MaxStackNameLength;
 //   - a reader of CloudFormation YAML that understands the short-form tags
 //     (!Ref, !Sub, !GetAtt, …), LoadTemplate.
 //
@@ -296,4 +301,21 @@ var DynamoDBActions = map[string][]string{
 	oidc.FunctionUserInfo:  {"dynamodb:BatchGetItem", "dynamodb:GetItem"},
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      nil,
+}
+
+// MaxFunctionName is Lambda's limit on a function name.
+const MaxFunctionName = 64
+
+// MaxStackNameLength is the longest stack name whose function names
+// (<stack>-<function>, template.yaml and the CDK app) fit in Lambda's 64
+// characters: CloudFormation allows 128-character stack names, and a longer
+// one would fail mid-deployment. CloudFormation rules cannot read the stack
+// name, so the CDK app checks it at synthesis and docs/deploy.md says it
+// for SAM.
+func MaxStackNameLength() int {
+	longest := 0
+	for _, f := range oidc.Functions {
+		longest = max(longest, len(f))
+	}
+	return MaxFunctionName - len("-") - longest
 }

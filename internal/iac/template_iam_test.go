@@ -43,6 +43,11 @@ func statement(t *testing.T, s any) map[string]any {
 	return st
 }
 
+// xrayPolicy is the ManagedPolicyArns of every role: AWS X-Ray's write
+// access when tracing is on.
+var xrayPolicy = map[string]any{"Fn::If": []any{"TracingActive",
+	[]any{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}}, ref("AWS::NoValue")}}
+
 // SAMPolicy is the IAM statements of a function's role in template.yaml.
 func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
 	t.Helper()
@@ -50,7 +55,12 @@ func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
 	role, _ := iac.Path(fn, "Properties", "Role", "Fn::GetAtt", "0").(string)
 	r := tpl.Resources()[role]
 	p := r["Properties"].(map[string]any)
-	for _, k := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
+	// The one managed policy: X-Ray's, only with Tracing Active
+	// (TestTemplateRuntimeParameters), since X-Ray takes no resource.
+	if mp := p["ManagedPolicyArns"]; mp != nil && !reflect.DeepEqual(mp, xrayPolicy) {
+		t.Errorf("role %s: ManagedPolicyArns %v; only X-Ray's, under TracingActive, is allowed", role, mp)
+	}
+	for _, k := range []string{"PermissionsBoundary"} {
 		if p[k] != nil {
 			t.Errorf("role %s: %s set; every permission must be an inline statement checked here", role, k)
 		}

@@ -35,7 +35,7 @@ func TestTemplateTable(t *testing.T) {
 	wantEqual(t, "PointInTimeRecoverySpecification", p["PointInTimeRecoverySpecification"], map[string]any{"PointInTimeRecoveryEnabled": true})
 	wantEqual(t, "DeletionProtectionEnabled", p["DeletionProtectionEnabled"], ref("TableDeletionProtection"))
 	wantEqual(t, "TableDeletionProtection default", iac.Path(tpl, "Parameters", "TableDeletionProtection", "Default"), "true")
-	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "Retain")
+	wantEqual(t, "DeletionPolicy", tbl["DeletionPolicy"], "RetainExceptOnCreate")
 }
 
 // TestTemplateSigningKey: an RSA SIGN_VERIFY key with an alias unless

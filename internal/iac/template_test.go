@@ -114,9 +114,17 @@ func TestTemplateFunctions(t *testing.T) {
 			if p["Events"] != nil {
 				t.Errorf("Events = %v; routes belong to HttpApi's body (events would make the API depend on the function)", p["Events"])
 			}
-			mem, _ := p["MemorySize"].(uint64)
-			if mem < 128 || mem > 3008 {
-				t.Errorf("MemorySize = %v; want 128..3008", p["MemorySize"])
+			// Memory: a parameter (AuthorizeMemorySize for bcrypt's CPU).
+			memParam := "MemorySize"
+			if name == oidc.FunctionAuthorize {
+				memParam = "AuthorizeMemorySize"
+			}
+			wantEqual(t, "MemorySize", p["MemorySize"], ref(memParam))
+			for _, k := range []string{"Default", "MinValue", "MaxValue"} {
+				mem, _ := iac.Path(tpl, "Parameters", memParam, k).(uint64)
+				if mem < 128 || mem > 3008 {
+					t.Errorf("%s.%s = %v; want 128..3008", memParam, k, mem)
+				}
 			}
 			timeout, _ := p["Timeout"].(uint64)
 			if timeout < 3 || timeout > 29 {
@@ -139,7 +147,8 @@ func TestTemplateFunctions(t *testing.T) {
 			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], map[string]any{"Fn::If": []any{
 				"HasDomain",
 				sub("https://${DomainName}"),
-				sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+				map[string]any{"Fn::If": []any{"EdgeOn", sub("https://${EdgeDistribution.DomainName}"),
+					sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")}},
 			}})
 			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
 			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], map[string]any{"Fn::If": []any{
@@ -258,7 +267,12 @@ func TestTemplateRoutes(t *testing.T) {
 			t.Errorf("DefaultRouteSettings.%s not set", k)
 		}
 	}
-	wantEqual(t, "disableExecuteApiEndpoint", iac.Path(p, "DefinitionBody", "x-amazon-apigateway-endpoint-configuration", "disableExecuteApiEndpoint"),
+	// OpenAPI 3: under servers[] (TestTransformedEndpointConfiguration).
+	servers, _ := iac.Path(p, "DefinitionBody", "servers").([]any)
+	if len(servers) != 1 {
+		t.Fatalf("DefinitionBody.servers = %v; want one", servers)
+	}
+	wantEqual(t, "disableExecuteApiEndpoint", iac.Path(servers[0], "x-amazon-apigateway-endpoint-configuration", "disableExecuteApiEndpoint"),
 		map[string]any{"Fn::If": []any{"HasDomain", true, false}})
 }
 

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -37,6 +38,18 @@ func WithLogger(l *slog.Logger) Option {
 	return func(a *adapter) { a.log = l }
 }
 
+// Observer is told of every event served, with the response sent and the
+// time taken (the functions' metrics: metrics.Recorder.Request). It runs
+// after the response is built, on the invocation's goroutine, and must not
+// retain or change the event or the response.
+type Observer func(ctx context.Context, e events.APIGatewayV2HTTPRequest, res events.APIGatewayV2HTTPResponse, latency time.Duration)
+
+// WithObserver sets the observer of every event served, the adapter's own
+// answers (a malformed event, a panic) included. nil observes nothing.
+func WithObserver(o Observer) Option {
+	return func(a *adapter) { a.observe = o }
+}
+
 // Handler returns a Lambda handler, for lambda.Start, that serves API Gateway
 // HTTP API (payload format 2.0) events with h. The package documentation
 // describes the translation. It never returns an error: every failure,
@@ -50,11 +63,23 @@ func Handler(h http.Handler, opts ...Option) func(context.Context, events.APIGat
 }
 
 type adapter struct {
-	h   http.Handler
-	log *slog.Logger
+	h       http.Handler
+	log     *slog.Logger
+	observe Observer
 }
 
 func (a *adapter) serve(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if a.observe == nil {
+		return a.handle(ctx, e), nil
+	}
+	start := time.Now()
+	res := a.handle(ctx, e)
+	a.observe(ctx, e, res, time.Since(start))
+	return res, nil
+}
+
+// handle answers one event.
+func (a *adapter) handle(ctx context.Context, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	id := e.RequestContext.RequestID
 	if id == "" {
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -66,13 +91,13 @@ func (a *adapter) serve(ctx context.Context, e events.APIGatewayV2HTTPRequest) (
 	if err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "lambdahttp: bad event",
 			slog.String("request_id", id), slog.String("error", err.Error()))
-		return errorResponse(http.StatusBadRequest, bodyInvalidRequest), nil
+		return errorResponse(http.StatusBadRequest, bodyInvalidRequest)
 	}
 	w := newResponseWriter()
 	if !a.run(w, r, id) {
-		return errorResponse(http.StatusInternalServerError, bodyServerError), nil
+		return errorResponse(http.StatusInternalServerError, bodyServerError)
 	}
-	return w.response(r.Method), nil
+	return w.response(r.Method)
 }
 
 // run calls the handler and reports whether it returned without panicking.

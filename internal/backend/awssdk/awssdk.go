@@ -15,8 +15,9 @@ import (
 // AWS_ENDPOINT_URL_<SERVICE> overrides that sam local and emulators use);
 // region, if not empty, replaces the configured one. It reads the
 // environment and files only: credentials are fetched on first use, so a
-// cold start makes no network call here.
-func Config(ctx context.Context, region string) (aws.Config, error) {
+// cold start makes no network call here. observe, if not nil, is told of
+// every call of the clients built from the config (the functions' metrics).
+func Config(ctx context.Context, region string, observe ...CallObserver) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))
@@ -26,6 +27,11 @@ func Config(ctx context.Context, region string) (aws.Config, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	for _, o := range observe {
+		if o != nil {
+			cfg.APIOptions = append(cfg.APIOptions, observeOption(o))
+		}
 	}
 	return cfg, nil
 }

@@ -56,7 +56,7 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region)
+	awsCfg, err := awssdk.Config(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (backend
 		// deployment rightly does not grant.
 		return nil, errors.New("storage.config.createTable is for local use; in Lambda the table comes from the deployment")
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region)
+	awsCfg, err := awssdk.Config(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}

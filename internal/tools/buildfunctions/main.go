@@ -16,6 +16,10 @@
 // that the path resolves unchanged (nothing is rewritten). frontend.dir
 // must then be a relative path inside the configuration's directory.
 //
+// A configuration holding the public demo credentials of examples/ is
+// refused (reason on stdout, exit 1) unless -allow-demo-config is given
+// (make: ALLOW_DEMO_CONFIG=1); see checkDemo.
+//
 // All functions (make build):
 //
 //	go run ./internal/tools/buildfunctions -config examples/config.dev.yaml -out build
@@ -66,6 +70,7 @@ func main() {
 	flag.StringVar(&o.function, "function", "", "build only this function (one of "+strings.Join(oidc.Functions, ", ")+")")
 	flag.StringVar(&o.dir, "dir", "", "with -function: write bootstrap and "+bundledConfig+" into this directory, no zip (SAM's $(ARTIFACTS_DIR))")
 	flag.StringVar(&o.arch, "arch", "arm64", "GOARCH of the Lambda functions: arm64 or amd64")
+	flag.BoolVar(&o.allowDemo, "allow-demo-config", false, "build even though the configuration holds the public demo credentials (throwaway tests only)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "buildfunctions: unexpected arguments %q\n", flag.Args())
@@ -79,6 +84,8 @@ func main() {
 
 type options struct {
 	config, out, function, dir, arch string
+	// allowDemo builds with the public demo credentials (checkDemo).
+	allowDemo bool
 }
 
 // built is one function's output.
@@ -102,8 +109,8 @@ func run(o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-config: %w", err)
 	}
-	if filepath.Base(o.config) == filepath.Base(devConfig) {
-		fmt.Fprintf(stderr, "buildfunctions: note: bundling %s, whose client secret and password are public; set CONFIG to deploy\n", o.config)
+	if err := checkDemo(o.config, config, o.allowDemo, stdout, stderr); err != nil {
+		return err
 	}
 
 	names := oidc.Functions

@@ -110,17 +110,19 @@ func TestBuildForLambda(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles a function")
 	}
-	config := filepath.Join(t.TempDir(), "config.dev.yaml")
-	if err := os.WriteFile(config, []byte("issuer: https://id.example.com\n"), 0o644); err != nil {
+	// A demo credential, explicitly allowed: built, with a warning on
+	// stdout (which sam build shows) and stderr.
+	config := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(config, []byte("issuer: https://id.example.com\n# "+demoCredentials[0]+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "artifacts")
 	var stdout, stderr bytes.Buffer
-	if err := run(options{config: config, function: oidc.FunctionJWKS, dir: dir, arch: "arm64"}, &stdout, &stderr); err != nil {
+	if err := run(options{config: config, function: oidc.FunctionJWKS, dir: dir, arch: "arm64", allowDemo: true}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "public") {
-		t.Errorf("no warning for a development config; stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "public") || !strings.Contains(stdout.String(), "WARNING") {
+		t.Errorf("no warning for an allowed demo config; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "jwks") || !strings.Contains(stdout.String(), "MiB") {
 		t.Errorf("no size report; stdout:\n%s", stdout.String())

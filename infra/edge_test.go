@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// TestEdge: with edge, the stack holds iac.EdgeResources (template.yaml's
+// edge) with the same logical ids, the Web ACL only when none is named
+// (with the rule that the Region is us-east-1), and the issuer is the
+// distribution's URL; without, no CloudFront or WAF resource.
+func TestEdge(t *testing.T) {
+	for _, tt := range []struct {
+		stack    string
+		settings iac.EdgeSettings
+	}{
+		{edgeStack, iac.EdgeSettings{WebACLArn: getAtt("EdgeWebAcl", "Arn"), RateLimit: 500}},
+		{edgeACLStack, iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300}},
+	} {
+		s := synth(t, tt.stack)
+		for id, props := range iac.EdgeResources(tt.settings) {
+			r := s.resource(id)
+			if id == "EdgeWebAcl" && tt.stack == edgeACLStack {
+				if r != nil {
+					t.Errorf("%s: a Web ACL created although one is named", tt.stack)
+				}
+				continue
+			}
+			if r == nil {
+				t.Errorf("%s: %s missing", tt.stack, id)
+				continue
+			}
+			if g, w := normalized(t, r["Properties"]), normalized(t, props); !reflect.DeepEqual(g, w) {
+				gj, _ := json.Marshal(g)
+				wj, _ := json.Marshal(w)
+				t.Errorf("%s: %s:\n got %s\nwant %s", tt.stack, id, gj, wj)
+			}
+		}
+		for _, name := range oidc.Functions {
+			env := iac.Path(s.resource(iac.FunctionLogicalID[name]), "Properties", "Environment", "Variables", config.EnvIssuer)
+			wantEqual(t, tt.stack+" "+name+" issuer", env, map[string]any{"Fn::Join": []any{"", []any{"https://", getAtt("EdgeDistribution", "DomainName")}}})
+		}
+		hasRule := iac.Path(s.json, "Rules", "EdgeWebAclInUsEast1") != nil
+		wantEqual(t, tt.stack+" us-east-1 rule", hasRule, tt.stack == edgeStack)
+	}
+	for id, r := range synth(t, defaultStack).json["Resources"].(map[string]any) {
+		typ, _ := iac.Path(r, "Type").(string)
+		if strings.HasPrefix(typ, "AWS::CloudFront::") || strings.HasPrefix(typ, "AWS::WAFv2::") {
+			t.Errorf("default stack has %s (%s)", id, typ)
+		}
+	}
+}
+
+// TestEdgeRefusals: the edge with a custom domain, or creating its Web
+// ACL in a stack pinned to another Region, is refused at synthesis.
+func TestEdgeRefusals(t *testing.T) {
+	for name, props := range map[string]OIDCStackProps{
+		"domain": {Edge: true, DomainName: testDomain, CertificateArn: testCert},
+		"region": {Edge: true, StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			props.BuildDir = buildDir
+			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(strings.ToLower(strings.TrimSpace(func() string { b, _ := json.Marshal(r); return string(b) }())), "edge") {
+					t.Errorf("recover() = %v; want the edge refused", r)
+				}
+			}()
+			NewOIDCStack(app, "oidc-refused-"+name, props)
+		})
+	}
+}

@@ -1,0 +1,157 @@
+package iac
+
+import (
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// CloudFront's managed policies the edge uses (account-independent ids).
+const (
+	// CachingDisabled: nothing cached; every request reaches the API.
+	CachePolicyCachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	// AllViewerExceptHostHeader: every viewer header (Authorization and
+	// Cookie included), cookie and query string, and CloudFront's own
+	// headers (CloudFront-Viewer-Address), but not Host, which must be the
+	// execute-api host for API Gateway to route.
+	OriginRequestPolicyAllViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+)
+
+// EdgeCachedPaths are the documents the edge caches, for as long as their
+// Cache-Control allows (oidc.JWKSMaxAge): public, the same for every
+// caller, varying only by Origin (the CORS answer echoes it). Everything
+// else (the login pages, the token endpoint, WebFinger, whose answer
+// depends on its query) passes through uncached.
+var EdgeCachedPaths = []string{oidc.PathDiscovery, oidc.PathOAuthMetadata, oidc.PathJWKS}
+
+// EdgeRateLimitedPaths are the paths the Web ACL's rate-based rule counts
+// per client address: where passwords and client secrets are tried.
+var EdgeRateLimitedPaths = []string{oidc.PathLogin, oidc.PathToken}
+
+// EdgeSettings are what differs between template.yaml and the CDK app in
+// the edge resources.
+type EdgeSettings struct {
+	// WebACLArn is the distribution's WebACLId: in the template
+	// {"Fn::If": ["CreateEdgeWebAcl", {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}, {"Ref": "EdgeWebAclArn"}]}.
+	WebACLArn any
+	// RateLimit is the rate-based rule's limit (requests per client
+	// address in 5 minutes): {"Ref": "EdgeRateLimit"}.
+	RateLimit any
+}
+
+// SAMEdgeSettings are template.yaml's.
+var SAMEdgeSettings = EdgeSettings{
+	WebACLArn: map[string]any{"Fn::If": []any{"CreateEdgeWebAcl",
+		map[string]any{"Fn::GetAtt": []any{"EdgeWebAcl", "Arn"}}, ref("EdgeWebAclArn")}},
+	RateLimit: ref("EdgeRateLimit"),
+}
+
+// EdgeResources are the Properties of the opt-in edge by logical id:
+// EdgeWebAcl (AWS::WAFv2::WebACL, scope CLOUDFRONT, so created only in
+// us-east-1; elsewhere an existing one is named), EdgeDocumentsCachePolicy
+// (AWS::CloudFront::CachePolicy) and EdgeDistribution
+// (AWS::CloudFront::Distribution). template.yaml holds exactly these
+// under its EdgeOn conditions, and the CDK app creates them from here.
+func EdgeResources(s EdgeSettings) map[string]map[string]any {
+	return map[string]map[string]any{
+		"EdgeWebAcl":               edgeWebACL(s),
+		"EdgeDocumentsCachePolicy": edgeCachePolicy(),
+		"EdgeDistribution":         edgeDistribution(s),
+	}
+}
+
+func visibility(name string) map[string]any {
+	return map[string]any{"CloudWatchMetricsEnabled": true, "MetricName": name, "SampledRequestsEnabled": true}
+}
+
+func edgeWebACL(s EdgeSettings) map[string]any {
+	var paths []any
+	for _, p := range EdgeRateLimitedPaths {
+		paths = append(paths, map[string]any{"ByteMatchStatement": map[string]any{
+			"FieldToMatch":         map[string]any{"UriPath": map[string]any{}},
+			"PositionalConstraint": "EXACTLY",
+			"SearchString":         p,
+			"TextTransformations":  []any{map[string]any{"Priority": 0, "Type": "NONE"}},
+		}})
+	}
+	return map[string]any{
+		"Name":             map[string]any{"Fn::Sub": "${AWS::StackName}-oidc-edge"},
+		"Scope":            "CLOUDFRONT",
+		"DefaultAction":    map[string]any{"Allow": map[string]any{}},
+		"VisibilityConfig": visibility("oidc-edge"),
+		"Rules": []any{
+			map[string]any{
+				"Name":     "login-and-token-rate",
+				"Priority": 0,
+				// 429, as the provider's own throttle answers.
+				"Action": map[string]any{"Block": map[string]any{"CustomResponse": map[string]any{"ResponseCode": 429}}},
+				"Statement": map[string]any{"RateBasedStatement": map[string]any{
+					"Limit": s.RateLimit, "EvaluationWindowSec": 300, "AggregateKeyType": "IP",
+					"ScopeDownStatement": map[string]any{"OrStatement": map[string]any{"Statements": paths}},
+				}},
+				"VisibilityConfig": visibility("oidc-login-and-token-rate"),
+			},
+			map[string]any{
+				"Name":           "aws-common-rule-set",
+				"Priority":       1,
+				"OverrideAction": map[string]any{"None": map[string]any{}},
+				"Statement": map[string]any{"ManagedRuleGroupStatement": map[string]any{
+					"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+				}},
+				"VisibilityConfig": visibility("oidc-aws-common-rule-set"),
+			},
+		},
+	}
+}
+
+func edgeCachePolicy() map[string]any {
+	return map[string]any{"CachePolicyConfig": map[string]any{
+		"Name":    map[string]any{"Fn::Sub": "${AWS::StackName}-oidc-documents"},
+		"Comment": "Discovery and JWKS: cached as long as their Cache-Control says, never longer than a day; keyed by Origin (CORS)",
+		// No Cache-Control: not cached. The provider's max-age decides.
+		"MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 86400,
+		"ParametersInCacheKeyAndForwardedToOrigin": map[string]any{
+			"EnableAcceptEncodingGzip":   true,
+			"EnableAcceptEncodingBrotli": true,
+			"HeadersConfig":              map[string]any{"HeaderBehavior": "whitelist", "Headers": []any{"Origin"}},
+			"CookiesConfig":              map[string]any{"CookieBehavior": "none"},
+			"QueryStringsConfig":         map[string]any{"QueryStringBehavior": "none"},
+		},
+	}}
+}
+
+func edgeDistribution(s EdgeSettings) map[string]any {
+	behavior := func(cachePolicy any, methods []any, compress bool) map[string]any {
+		return map[string]any{
+			"TargetOriginId":        "api",
+			"ViewerProtocolPolicy":  "https-only", // a redirect would turn a POST with a password into a GET
+			"AllowedMethods":        methods,
+			"CachedMethods":         []any{"GET", "HEAD"},
+			"CachePolicyId":         cachePolicy,
+			"OriginRequestPolicyId": OriginRequestPolicyAllViewerExceptHost,
+			"Compress":              compress,
+		}
+	}
+	var cached []any
+	for _, p := range EdgeCachedPaths {
+		b := behavior(ref("EdgeDocumentsCachePolicy"), []any{"GET", "HEAD", "OPTIONS"}, true)
+		b["PathPattern"] = p
+		cached = append(cached, b)
+	}
+	return map[string]any{"DistributionConfig": map[string]any{
+		"Enabled":     true,
+		"Comment":     map[string]any{"Fn::Sub": "${AWS::StackName} OpenID provider edge"},
+		"HttpVersion": "http2and3",
+		"IPV6Enabled": true,
+		"WebACLId":    s.WebACLArn,
+		"Origins": []any{map[string]any{
+			"Id":         "api",
+			"DomainName": map[string]any{"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+			"CustomOriginConfig": map[string]any{
+				"OriginProtocolPolicy": "https-only",
+				"OriginSSLProtocols":   []any{"TLSv1.2"},
+			},
+		}},
+		"DefaultCacheBehavior": behavior(CachePolicyCachingDisabled,
+			[]any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}, false),
+		"CacheBehaviors": cached,
+	}}
+}

@@ -1,0 +1,112 @@
+package iac_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/pkg/oidc"
+)
+
+// edgeConditions are the conditions of the edge resources.
+var edgeConditions = map[string]string{
+	"EdgeWebAcl": "CreateEdgeWebAcl", "EdgeDocumentsCachePolicy": "EdgeOn", "EdgeDistribution": "EdgeOn",
+}
+
+// TestTemplateEdge: template.yaml holds exactly iac.EdgeResources, each
+// only when Edge is "true" (the Web ACL only when none is named), off by
+// default; with the edge the issuer is the distribution's URL.
+func TestTemplateEdge(t *testing.T) {
+	tpl := loadSAM(t)
+	wantEqual(t, "Edge default", iac.Path(tpl, "Parameters", "Edge", "Default"), "false")
+	for id, props := range iac.EdgeResources(iac.SAMEdgeSettings) {
+		r := tpl.Resources()[id]
+		if r == nil {
+			t.Errorf("%s missing", id)
+			continue
+		}
+		wantEqual(t, id+" Condition", r["Condition"], edgeConditions[id])
+		if got, want := normalized(t, r["Properties"]), normalized(t, props); !reflect.DeepEqual(got, want) {
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			t.Errorf("%s:\n got %s\nwant %s", id, gj, wj)
+		}
+	}
+	for id, r := range tpl.Resources() {
+		if strings.HasPrefix(id, "Edge") && iac.EdgeResources(iac.SAMEdgeSettings)[id] == nil {
+			t.Errorf("%s is not in iac.EdgeResources", id)
+		}
+		typ, _ := r["Type"].(string)
+		if (strings.HasPrefix(typ, "AWS::CloudFront::") || strings.HasPrefix(typ, "AWS::WAFv2::")) && edgeConditions[id] == "" {
+			t.Errorf("%s (%s) outside the edge", id, typ)
+		}
+	}
+	iss := iac.Path(function(t, tpl, oidc.FunctionToken), "Properties", "Environment", "Variables", config.EnvIssuer)
+	data, _ := json.Marshal(iss)
+	if !strings.Contains(string(data), `"EdgeOn"`) || !strings.Contains(string(data), "${EdgeDistribution.DomainName}") {
+		t.Errorf("%s = %s; want the distribution's URL under EdgeOn", config.EnvIssuer, data)
+	}
+	for _, rule := range []string{"EdgeWebAclInUsEast1", "EdgeWithoutDomain"} {
+		if iac.Path(tpl, "Rules", rule) == nil {
+			t.Errorf("rule %s missing", rule)
+		}
+	}
+}
+
+// TestEdgeResources checks what the edge does, whichever stack builds it:
+// the rate-based rule counts exactly /login and /token per address; the
+// AWS common rule set applies; discovery and JWKS have their own cached
+// behaviour keyed by Origin and honouring Cache-Control (no minimum, no
+// default); everything else is uncached with every viewer header, cookie
+// and query string but Host forwarded (Authorization, Cookie and
+// CloudFront-Viewer-Address included), HTTPS only.
+func TestEdgeResources(t *testing.T) {
+	res := iac.EdgeResources(iac.SAMEdgeSettings)
+	acl := res["EdgeWebAcl"]
+	wantEqual(t, "Scope", acl["Scope"], "CLOUDFRONT")
+	rules := acl["Rules"].([]any)
+	rate := iac.Path(rules[0], "Statement", "RateBasedStatement").(map[string]any)
+	wantEqual(t, "aggregate", rate["AggregateKeyType"], "IP")
+	var paths []string
+	for _, st := range iac.Path(rate, "ScopeDownStatement", "OrStatement", "Statements").([]any) {
+		paths = append(paths, iac.Path(st, "ByteMatchStatement", "SearchString").(string))
+	}
+	wantEqual(t, "rate-limited paths", paths, []string{oidc.PathLogin, oidc.PathToken})
+	wantEqual(t, "managed rule set", iac.Path(rules[1], "Statement", "ManagedRuleGroupStatement", "Name"), "AWSManagedRulesCommonRuleSet")
+
+	cp := iac.Path(res["EdgeDocumentsCachePolicy"], "CachePolicyConfig").(map[string]any)
+	wantEqual(t, "MinTTL", cp["MinTTL"], 0)
+	wantEqual(t, "DefaultTTL", cp["DefaultTTL"], 0)
+	wantEqual(t, "cache key headers", iac.Path(cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "Headers"), []any{"Origin"})
+
+	dc := iac.Path(res["EdgeDistribution"], "DistributionConfig").(map[string]any)
+	def := dc["DefaultCacheBehavior"].(map[string]any)
+	wantEqual(t, "default cache policy", def["CachePolicyId"], iac.CachePolicyCachingDisabled)
+	wantEqual(t, "default origin request policy", def["OriginRequestPolicyId"], iac.OriginRequestPolicyAllViewerExceptHost)
+	if !slices.Contains(def["AllowedMethods"].([]any), "POST") {
+		t.Error("default behaviour refuses POST")
+	}
+	var cached []string
+	for _, b := range dc["CacheBehaviors"].([]any) {
+		b := b.(map[string]any)
+		cached = append(cached, b["PathPattern"].(string))
+		wantEqual(t, "cached behaviour policy", b["CachePolicyId"], ref("EdgeDocumentsCachePolicy"))
+		wantEqual(t, "cached behaviour protocol", b["ViewerProtocolPolicy"], "https-only")
+	}
+	wantEqual(t, "cached paths", cached, []string{oidc.PathDiscovery, oidc.PathOAuthMetadata, oidc.PathJWKS})
+	wantEqual(t, "viewer protocol", def["ViewerProtocolPolicy"], "https-only")
+	wantEqual(t, "WebACLId", dc["WebACLId"], iac.SAMEdgeSettings.WebACLArn)
+}
+
+// TestTransformedEdge: the edge survives SAM's transform unchanged.
+func TestTransformedEdge(t *testing.T) {
+	tpl := samTransformed(t)
+	for id := range iac.EdgeResources(iac.SAMEdgeSettings) {
+		wantEqual(t, id+" Condition", tpl.Resources()[id]["Condition"], edgeConditions[id])
+	}
+	wantEqual(t, "distribution type", tpl.Resources()["EdgeDistribution"]["Type"], "AWS::CloudFront::Distribution")
+}
