@@ -34,10 +34,13 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 	if e != nil {
 		return tokenSet{}, e
 	}
-	scopes, e := clientCredentialsScopes(req.client, t.apis().apiScopesOf(audience), req.params.Get("scope"))
+	scopes, e := clientCredentialsScopes(req.client, req.params.Get("scope"))
 	if e != nil {
 		return tokenSet{}, e
 	}
+	// An API's scope only for that API: a client allowed "read" for one
+	// API does not get another API's "read".
+	scopes = t.apis().scopesFor(scopes, audience)
 	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials}
 	set, err := t.mintTokens(ctx, g, User{})
 	if err != nil {
@@ -48,16 +51,12 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 }
 
 // clientCredentialsScopes checks the scope parameter of a client
-// credentials request: every scope one of client.AllowedScopes or of api
-// (the scopes of the resource servers asked for), and never openid or a
-// user scope (IsUserScope). Without scope, all of those.
-func clientCredentialsScopes(client Client, api []string, param string) ([]string, *Error) {
-	allowed := slices.Clone(client.AllowedScopes)
-	for _, s := range api {
-		if !slices.Contains(allowed, s) {
-			allowed = append(allowed, s)
-		}
-	}
+// credentials request: every scope one of client.AllowedScopes (an API's
+// scopes too: a token with no user gets only what the operator listed for
+// the client), and never openid or a user scope (IsUserScope). Without
+// scope, all of those.
+func clientCredentialsScopes(client Client, param string) ([]string, *Error) {
+	allowed := client.AllowedScopes
 	requested := strings.Fields(param)
 	if len(requested) == 0 {
 		return allowed, nil

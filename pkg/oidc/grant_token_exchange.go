@@ -127,6 +127,13 @@ func (t exchange) upstream(ctx context.Context) (tokenSet, error) {
 	if !ok {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "connector "+c.ID+" does not exchange tokens")
 	}
+	if client.Public && x.subjectType != TokenTypeIDToken {
+		// An upstream access token says nothing of whom it was issued to:
+		// any app holding a user's token could name a public client (which
+		// anyone can) and become that user here. An ID token's audience is
+		// the connector's own client at the upstream.
+		return tokenSet{}, errorf(ErrCodeSubjectToken, "a public client may exchange an upstream ID token only")
+	}
 	g := grant{ClientID: client.ID, AuthTime: t.now(), IDTokenAlg: client.IDTokenSigningAlg}
 	var e *Error
 	if g.Scopes, e = t.scopes(ctx); e != nil {

@@ -16,11 +16,15 @@ import (
 //
 // The subject token must verify (signature, issuer, expiry), must not be
 // revoked, and its user must still exist; a client credentials token has
-// no user and is refused. Any confidential client the grant is allowed to
-// may exchange a token it holds (delegation: the act chain records each
-// hop); a public client, which anyone can name, only the tokens issued to
-// it. The new token is issued to the exchanging client, keeps the subject
-// token's grant (revoking that refresh family revokes it too) and its
+// no user and is refused. A client may exchange the tokens issued to it,
+// and the tokens meant for an API it serves (it is among that resource
+// server's IntrospectionClients: the API's own credentials), which is
+// how a service chain hands a user on (delegation: the act chain records
+// each hop); never another client's token it merely got hold of. An API's
+// scopes go only to that API, and only when the subject token was for it
+// too: a user's consent at one API is never carried to another. The new
+// token is issued to the exchanging client, keeps the subject token's
+// grant (revoking that refresh family revokes it too) and its
 // authentication time, and never outlives the subject token.
 func (t exchange) own(ctx context.Context) (tokenSet, error) {
 	client, x := t.client, t.x
@@ -45,6 +49,7 @@ func (t exchange) own(ctx context.Context) (tokenSet, error) {
 	if len(audience) == 0 {
 		audience = claims.Audience // unchanged: never wider
 	}
+	scopes = t.apis().scopesFor(scopes, intersect(audience, claims.Audience))
 	g := grant{ClientID: client.ID, Subject: claims.Subject, Scopes: scopes, AMR: claims.AMR, GrantID: claims.GrantID,
 		Audience: audience, Act: &Actor{Subject: client.ID, Act: claims.Act}, NotAfter: claims.ExpiresAt.Time}
 	if claims.AuthTime != 0 {
@@ -70,6 +75,8 @@ func (t exchange) ownSubject(ctx context.Context, raw string) (*accessTokenClaim
 		return nil, errorf(ErrCodeSubjectToken, "the subject token was issued to a client for itself: it has no user")
 	case client.Public && claims.ClientID != client.ID:
 		return nil, errorf(ErrCodeSubjectToken, "a public client may exchange only the tokens issued to it")
+	case claims.ClientID != client.ID && !t.apis().introspects(client, claims.Audience):
+		return nil, errorf(ErrCodeSubjectToken, "the subject token was issued to another client, for no API this client serves")
 	case actorDepth(claims.Act) >= maxActorDepth:
 		return nil, errorf(ErrCodeSubjectToken, "the subject token has passed through too many services")
 	}
@@ -116,4 +123,15 @@ func actorDepth(a *Actor) int {
 		n++
 	}
 	return n
+}
+
+// intersect lists the members of a that b has too, in a's order.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -23,11 +23,14 @@ const (
 // exchangeEnv enables the token exchange grant (and client credentials)
 // and gives it to the confidential client (a gateway, which may send
 // tokens to the orders service), to the public client, and to the orders
-// service (which may send tokens to stock). otherID is not allowed it.
+// service (a resource server whose own credentials are ordersID, which
+// may send tokens on to stock). otherID is not allowed it.
 func exchangeEnv(t *testing.T) *env {
 	t.Helper()
 	e := newEnv(t, func(c *oidc.Config) {
 		c.GrantTypes = []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken, oidc.GrantClientCredentials, oidc.GrantTokenExchange}
+		c.ResourceServers = []oidc.ResourceServer{{ID: ordersAudience, Name: "Orders",
+			AllowedClients: []string{confidentialID}, IntrospectionClients: []string{ordersID}}}
 	})
 	grants := []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken, oidc.GrantTokenExchange}
 	e.store.PutClient(oidc.Client{ID: confidentialID, SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI},
@@ -235,5 +238,64 @@ func TestTokenExchangeDiscovery(t *testing.T) {
 	status, body, _ := e.token(exchangeForm(e.tokens()["access_token"].(string)), confidentialID, confidentialSecret)
 	if status != http.StatusBadRequest || body["error"] != oidc.ErrCodeUnsupportedGrantType {
 		t.Errorf("not enabled: %d %v; want unsupported_grant_type", status, body)
+	}
+}
+
+// TestTokenExchangeOwnConfinement: a client may exchange only the tokens
+// issued to it or meant for an API it serves, and an API's scopes go only
+// to that API: two APIs' "read" are not one (a user's consent at one is
+// never carried to the other).
+func TestTokenExchangeOwnConfinement(t *testing.T) {
+	const apiA, apiB, svcB, svcBSecret = "https://a.example.com", "https://b.example.com", "svc-b", "c3ZjLWItc2VjcmV0"
+	e := newEnv(t, func(c *oidc.Config) {
+		c.GrantTypes = []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken, oidc.GrantClientCredentials, oidc.GrantTokenExchange}
+		read := []oidc.APIScope{{Name: "read", Description: "Read"}}
+		c.ResourceServers = []oidc.ResourceServer{
+			{ID: apiA, Name: "A", Scopes: read, AllowedClients: []string{confidentialID}},
+			{ID: apiB, Name: "B", Scopes: read, AllowedClients: []string{svcB, confidentialID}, IntrospectionClients: []string{svcB}},
+		}
+		c.SkipApprovalScreen = true
+	})
+	grants := []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken, oidc.GrantTokenExchange}
+	e.store.PutClient(oidc.Client{ID: confidentialID, SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}, GrantTypes: grants})
+	e.store.PutClient(oidc.Client{ID: svcB, SecretHash: oidc.HashSecret(svcBSecret), GrantTypes: []string{oidc.GrantTokenExchange}})
+	params := authParams()
+	params.Set("scope", "openid read")
+	params.Set("resource", apiA)
+	status, body, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {e.code(params)}, "redirect_uri": {redirectURI}}, confidentialID, confidentialSecret)
+	if status != 200 {
+		t.Fatalf("code exchange: %d %v", status, body)
+	}
+	forA := body["access_token"].(string)
+	// svc-b serves B, not A: it cannot use the user's token for A.
+	if status, body, _ := e.token(exchangeForm(forA, "resource", apiB), svcB, svcBSecret); status != 400 || body["error"] != oidc.ErrCodeSubjectToken {
+		t.Errorf("another client's token for an API it does not serve: %d %v; want invalid_request", status, body)
+	}
+	// The client it was issued to may move it to B, but A's "read" does
+	// not become B's.
+	got := e.exchange(exchangeForm(forA, "resource", apiB), confidentialID, confidentialSecret)
+	if claims := verifiedAccessToken(t, e, got["access_token"].(string)); claims["scope"] != nil && claims["scope"] != "" {
+		t.Errorf("A's read carried to B: scope %v", claims["scope"])
+	}
+}
+
+// TestTokenExchangePublicUpstreamAccessToken: a public client cannot
+// exchange an upstream access token, whose audience says nothing.
+func TestTokenExchangePublicUpstreamAccessToken(t *testing.T) {
+	e, _ := upstreamEnv(t, func(c *oidc.Config) {
+		c.GrantTypes = []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken, oidc.GrantTokenExchange}
+	})
+	grants := []string{oidc.GrantAuthorizationCode, oidc.GrantTokenExchange}
+	e.store.PutClient(oidc.Client{ID: publicID, Public: true, RedirectURIs: []string{redirectURI}, GrantTypes: grants})
+	e.store.PutClient(oidc.Client{ID: confidentialID, SecretHash: oidc.HashSecret(confidentialSecret), RedirectURIs: []string{redirectURI}, GrantTypes: grants})
+	form := url.Values{"grant_type": {oidc.GrantTokenExchange}, "connector_id": {"corp"}, "subject_token": {"upstream-token"},
+		"subject_token_type": {oidc.TokenTypeAccessToken}}
+	if status, body, _ := e.token(form, confidentialID, confidentialSecret); status != 200 {
+		t.Fatalf("confidential client, upstream access token: %d %v; want tokens", status, body)
+	}
+	form.Set("client_id", publicID)
+	status, body, _ := e.token(form, "", "")
+	if desc, _ := body["error_description"].(string); status != 400 || body["error"] != oidc.ErrCodeSubjectToken || !strings.Contains(desc, "ID token only") {
+		t.Errorf("public client, upstream access token: %d %v; want invalid_request (ID token only)", status, body)
 	}
 }

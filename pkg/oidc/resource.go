@@ -152,7 +152,9 @@ func (p apis) targets(client Client, requested []string, also func(string) bool)
 		rs, ok := p.servers.byID(r)
 		switch {
 		case ok && slices.Contains(rs.AllowedClients, client.ID):
-		case also(r):
+		case !ok && also(r):
+			// Only what is not a resource server: one that is decides
+			// itself whom it allows (AllowedClients).
 		default:
 			return nil, errorf(ErrCodeInvalidTarget, "the requested resource is unknown or not allowed for this client")
 		}
@@ -272,6 +274,20 @@ func (p apis) narrowResources(client Client, granted, requested []string) ([]str
 		}
 	}
 	return out, nil
+}
+
+// scopesFor keeps of scopes those a token for aud may carry: a scope of
+// an API only when an API among aud defines it (two APIs may both have a
+// "read": one's is not the other's), any other scope as it is.
+func (p apis) scopesFor(scopes, aud []string) []string {
+	var out []string
+	for _, s := range scopes {
+		ofAud := slices.ContainsFunc(aud, func(r string) bool { rs, _ := p.servers.byID(r); return rs.hasScope(s) })
+		if ofAud || !p.servers.isAPIScope(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // apiScopesOf lists the scopes of the resource servers among aud.

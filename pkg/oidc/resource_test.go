@@ -255,12 +255,13 @@ func TestResourceConsent(t *testing.T) {
 }
 
 // TestResourceClientCredentials: a service names a resource server (no
-// allowedAudiences needed) and gets its scopes; a resource server that
-// does not allow it is invalid_target.
+// allowedAudiences needed) and gets the API's scopes its allowedScopes
+// list (a token with no user gets only what the operator listed); a
+// resource server that does not allow it is invalid_target.
 func TestResourceClientCredentials(t *testing.T) {
 	e := resourceEnv(t)
 	e.store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI},
-		GrantTypes: []string{oidc.GrantClientCredentials, oidc.GrantAuthorizationCode}})
+		GrantTypes: []string{oidc.GrantClientCredentials, oidc.GrantAuthorizationCode}, AllowedScopes: []string{"orders:write"}})
 	status, body, _ := e.token(url.Values{"grant_type": {"client_credentials"}, "resource": {ordersAPI}, "scope": {"orders:write"}}, otherID, otherSecret)
 	if status != http.StatusOK {
 		t.Fatalf("%d %v", status, body)

@@ -71,6 +71,15 @@ func (s *scriptedConnector) HandleCallback(_ context.Context, _ oidc.ConnectorSc
 	return id, nil
 }
 
+// TokenIdentity accepts the subject token "upstream-token" as corpUser's
+// (a token exchange through the connector).
+func (s *scriptedConnector) TokenIdentity(_ context.Context, _ oidc.ConnectorScopes, _, subjectToken string) (oidc.Identity, error) {
+	if subjectToken != "upstream-token" {
+		return oidc.Identity{}, &oidc.UpstreamError{Reason: "unknown token"}
+	}
+	return corpUser, nil
+}
+
 func (s *scriptedConnector) Refresh(_ context.Context, _ oidc.ConnectorScopes, id oidc.Identity) (oidc.Identity, error) {
 	s.mu.Lock()
 	s.refreshs = append(s.refreshs, id)
