@@ -280,7 +280,7 @@ func (s *Signer) privateKey(ctx context.Context, k *storedKey) (crypto.Signer, e
 	if p, ok := s.priv[k.pub.KeyID]; ok {
 		return p, nil
 	}
-	p, err := unwrap(ctx, s.o.KMS, k)
+	p, err := unwrap(ctx, s.o.KMS, s.o.WrappingKey, k)
 	if err != nil {
 		return nil, err
 	}

@@ -89,12 +89,14 @@ func wrap(ctx context.Context, client KMSAPI, wrappingKey, alg string, now time.
 	return &storedKey{pub: pub, wrapped: out.CiphertextBlob, wrappingKey: arn, createdAt: now, notBefore: now}, priv, nil
 }
 
-// unwrap decrypts k's private key with one kms:Decrypt, pinned to the key
-// that wrapped it, and checks that it is the private half of the published
-// key: a key that does not match would sign tokens nobody can verify.
-func unwrap(ctx context.Context, client KMSAPI, k *storedKey) (crypto.Signer, error) {
+// unwrap decrypts k's private key with one kms:Decrypt, pinned to the
+// configured wrapping key (never the key an item names: an item written
+// by someone else must not make the signer trust a KMS key of theirs), and
+// checks that it is the private half of the published key: a key that
+// does not match would sign tokens nobody can verify.
+func unwrap(ctx context.Context, client KMSAPI, wrappingKey string, k *storedKey) (crypto.Signer, error) {
 	out, err := client.Decrypt(ctx, &awskms.DecryptInput{
-		CiphertextBlob: k.wrapped, KeyId: aws.String(k.wrappingKey), EncryptionContext: encryptionContext(k.pub.KeyID),
+		CiphertextBlob: k.wrapped, KeyId: aws.String(wrappingKey), EncryptionContext: encryptionContext(k.pub.KeyID),
 	})
 	if err != nil {
 		return nil, wrapAWS("KMS Decrypt (key "+k.pub.KeyID+")", err)
