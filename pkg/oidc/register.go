@@ -62,7 +62,14 @@ func (g *registrar) register(w http.ResponseWriter, r *http.Request) (clientMeta
 	if !g.policy.Open() || g.registry == nil {
 		return clientMetadata{}, &Error{Code: ErrCodeAccessDenied, Description: "dynamic client registration is not enabled", Status: http.StatusForbidden}
 	}
-	if g.policy.Policy == RegistrationInitialAccessToken {
+	tokens := g.policy.Policy == RegistrationInitialAccessToken
+	if tokens {
+		// Behind initial access tokens every attempt counts, so that the
+		// tokens cannot be guessed at any speed; an open endpoint counts
+		// the registrations it makes.
+		if err := g.admit(r); err != nil {
+			return clientMetadata{}, err
+		}
 		token, err := bearer(r, "register")
 		if err != nil {
 			return clientMetadata{}, err
@@ -98,8 +105,10 @@ func (g *registrar) register(w http.ResponseWriter, r *http.Request) (clientMeta
 		return clientMetadata{}, internalError(err)
 	}
 	c.RegistrationTokenHash = HashSecret(token)
-	if err := g.admit(r); err != nil {
-		return clientMetadata{}, err
+	if !tokens {
+		if err := g.admit(r); err != nil {
+			return clientMetadata{}, err
+		}
 	}
 	if err := g.registry.CreateClient(r.Context(), c); err != nil {
 		return clientMetadata{}, internalError(err)

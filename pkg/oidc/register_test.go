@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -269,5 +270,21 @@ func TestSelfRegisteredClientsAlwaysAsk(t *testing.T) {
 		if want := client != confidentialID; asked != want {
 			t.Errorf("%s: approval page shown %v; want %v", client, asked, want)
 		}
+	}
+}
+
+// TestInitialAccessTokenGuessing: behind initial access tokens every
+// attempt counts, wrong tokens too: the 21st guess from one address in an
+// hour is 429, however good the token.
+func TestInitialAccessTokenGuessing(t *testing.T) {
+	const good = "initial-access-token-0123456789"
+	e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationInitialAccessToken, InitialAccessTokens: []string{good}}))
+	for i := range 20 {
+		if status, _, _ := e.regCall(http.MethodPost, oidc.PathRegister, fmt.Sprintf("guess-%02d-abcdefghijklmn", i), webApp()); status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d; want 401", i, status)
+		}
+	}
+	if status, body, _ := e.regCall(http.MethodPost, oidc.PathRegister, good, webApp()); status != http.StatusTooManyRequests {
+		t.Errorf("after 20 guesses, the right token: %d %v; want 429", status, body)
 	}
 }
