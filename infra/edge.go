@@ -14,8 +14,9 @@ const edgeRegion = "us-east-1"
 
 // addEdge creates template.yaml's opt-in edge (iac.EdgeResources, same
 // logical ids): CloudFront with AWS WAF in front of the API. It returns
-// the issuer: the distribution's URL.
-func addEdge(stack awscdk.Stack, p OIDCStackProps) *string {
+// the issuer: the distribution's URL. originVerify is the value CloudFront
+// sends in config.OriginVerifyHeader.
+func addEdge(stack awscdk.Stack, p OIDCStackProps, originVerify *string) *string {
 	if p.DomainName != "" {
 		panic("infra: edge does not take domainName yet (the domain would have to point at CloudFront, with a us-east-1 certificate)")
 	}
@@ -38,7 +39,7 @@ func addEdge(stack awscdk.Stack, p OIDCStackProps) *string {
 		"EdgeDocumentsCachePolicy": "AWS::CloudFront::CachePolicy",
 		"EdgeDistribution":         "AWS::CloudFront::Distribution",
 	}
-	res := iac.EdgeResources(iac.EdgeSettings{WebACLArn: webACL, RateLimit: p.EdgeRateLimit})
+	res := iac.EdgeResources(iac.EdgeSettings{WebACLArn: webACL, RateLimit: p.EdgeRateLimit, OriginVerify: originVerify})
 	var dist awscdk.CfnResource
 	for _, id := range []string{"EdgeWebAcl", "EdgeDocumentsCachePolicy", "EdgeDistribution"} {
 		if id == "EdgeWebAcl" && p.EdgeWebAclArn != "" {

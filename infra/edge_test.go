@@ -23,8 +23,8 @@ func TestEdge(t *testing.T) {
 		stack    string
 		settings iac.EdgeSettings
 	}{
-		{edgeStack, iac.EdgeSettings{WebACLArn: getAtt("EdgeWebAcl", "Arn"), RateLimit: 500}},
-		{edgeACLStack, iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300}},
+		{edgeStack, iac.EdgeSettings{WebACLArn: getAtt("EdgeWebAcl", "Arn"), RateLimit: 500, OriginVerify: originSecretRef}},
+		{edgeACLStack, iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300, OriginVerify: originSecretRef}},
 	} {
 		s := synth(t, tt.stack)
 		for id, props := range iac.EdgeResources(tt.settings) {
@@ -48,7 +48,12 @@ func TestEdge(t *testing.T) {
 		for _, name := range oidc.Functions {
 			env := iac.Path(s.resource(iac.FunctionLogicalID[name]), "Properties", "Environment", "Variables", config.EnvIssuer)
 			wantEqual(t, tt.stack+" "+name+" issuer", env, map[string]any{"Fn::Join": []any{"", []any{"https://", getAtt("EdgeDistribution", "DomainName")}}})
+			vars := iac.Path(s.resource(iac.FunctionLogicalID[name]), "Properties", "Environment", "Variables")
+			wantEqual(t, tt.stack+" "+name+" origin check", iac.Path(vars, config.EnvOriginVerify), originSecretRef)
+			wantEqual(t, tt.stack+" "+name+" client address", iac.Path(vars, config.EnvClientAddressHeader), iac.EdgeClientAddressHeader)
 		}
+		wantEqual(t, tt.stack+" origin secret", iac.Path(s.resource("EdgeOriginSecret"), "Type"), "AWS::SecretsManager::Secret")
+		wantEqual(t, tt.stack+" origin secret generated", iac.Path(s.resource("EdgeOriginSecret"), "Properties", "GenerateSecretString", "PasswordLength"), float64(48))
 		hasRule := iac.Path(s.json, "Rules", "EdgeWebAclInUsEast1") != nil
 		wantEqual(t, tt.stack+" us-east-1 rule", hasRule, tt.stack == edgeStack)
 	}
@@ -59,6 +64,12 @@ func TestEdge(t *testing.T) {
 		}
 	}
 }
+
+// originSecretRef is the generated X-Origin-Verify value, as CloudFront
+// and the functions get it: a dynamic reference that CloudFormation
+// resolves at deployment.
+var originSecretRef = map[string]any{"Fn::Join": []any{"", []any{
+	"{{resolve:secretsmanager:", ref("EdgeOriginSecret"), ":SecretString:::}}"}}}
 
 // TestEdgeRefusals: the edge with a custom domain, or creating its Web
 // ACL in a stack pinned to another Region, is refused at synthesis.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/serverless-oidc/op/internal/iac"
 )
 
 func main() {
@@ -96,6 +97,18 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 			return p, fmt.Errorf("logRetentionDays: %q; want one of 1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653", v)
 		}
 		p.LogRetention = r
+	}
+	switch m := get("signingMode"); m {
+	case "", iac.SigningModeKMS, iac.SigningModeDataKey:
+		p.SigningMode = m
+	default:
+		return p, fmt.Errorf("signingMode: %q; want kms or datakey", m)
+	}
+	if a := strings.TrimSpace(get("registrationTokensSecretArn")); a != "" {
+		if !secretArn.MatchString(a) {
+			return p, fmt.Errorf("registrationTokensSecretArn: %q is not a complete secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX)", a)
+		}
+		p.RegistrationTokensSecretArn = a
 	}
 	p.Tracing = get("tracing") == "true" || get("tracing") == "Active"
 	p.Edge = get("edge") == "true"

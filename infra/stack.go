@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -89,6 +88,13 @@ type OIDCStackProps struct {
 	// EdgeRateLimit is the requests per client address in 5 minutes to
 	// /login and /token before the edge answers 429 (default 300).
 	EdgeRateLimit float64
+	// SigningMode is iac.SigningModeKMS (default) or SigningModeDataKey
+	// (a created symmetric wrapping key; docs/kms.md, "Data-key mode").
+	SigningMode string
+	// RegistrationTokensSecretArn, a complete secret ARN, gives the token
+	// function OIDC_REGISTRATION_TOKENS=secretsmanager:<ARN> and the right
+	// to read exactly that secret.
+	RegistrationTokensSecretArn string
 }
 
 // secretArn matches a complete Secrets Manager secret ARN.
@@ -172,25 +178,13 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	})
 	logicalID(table, "Table")
 
-	var keyArns []*string
-	if len(p.SigningKeyArns) == 0 {
-		key := awskms.NewKey(stack, jsii.String("SigningKey"), &awskms.KeyProps{
-			Description:   jsii.String(fmt.Sprintf("OIDC token signing key of stack %s", *stack.StackName())),
-			KeySpec:       awskms.KeySpec_RSA_2048,
-			KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
-			Alias:         jsii.String("alias/" + *stack.StackName() + "-oidc-signing"),
-			PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
-			// Deleting a key is irreversible: retained, except when the first
-			// create rolls back (it never signed anything).
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
-		})
-		logicalID(key, "SigningKey")
-		keyArns = []*string{key.KeyArn()}
-	} else {
-		for _, a := range p.SigningKeyArns {
-			keyArns = append(keyArns, jsii.String(a))
-		}
+	if p.SigningMode == "" {
+		p.SigningMode = iac.SigningModeKMS
 	}
+	if a := p.RegistrationTokensSecretArn; a != "" && !secretArn.MatchString(a) {
+		panic(fmt.Sprintf("infra: registrationTokensSecretArn: %q is not a complete secret ARN", a))
+	}
+	keys := newSigning(stack, p)
 
 	// ------------------------------------------------------------ API
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
@@ -212,10 +206,11 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			BurstLimit: jsii.Number(p.ThrottlingBurstLimit),
 		},
 	}
-	var issuer *string
+	var issuer, originVerify *string
 	switch {
 	case p.Edge:
-		issuer = addEdge(stack, p)
+		originVerify = edgeOriginSecret(stack)
+		issuer = addEdge(stack, p, originVerify)
 	case !hasDomain:
 		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
 	default:
@@ -257,11 +252,17 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 		config.EnvConfig:        jsii.String(iac.BundledConfig),
 		config.EnvIssuer:        issuer,
 		config.EnvDynamoDBTable: table.TableName(),
-		config.EnvKMSKeyIDs:     awscdk.Fn_Join(jsii.String(","), &keyArns),
+		// Behind the edge: CloudFront's viewer address and origin header.
+		config.EnvClientAddressHeader: jsii.String(""),
+		config.EnvOriginVerify:        jsii.String(""),
 	}
+	if p.Edge {
+		env[config.EnvClientAddressHeader], env[config.EnvOriginVerify] = jsii.String(iac.EdgeClientAddressHeader), originVerify
+	}
+	keys.env(env)
 	integrations := map[string]awsapigatewayv2.HttpRouteIntegration{}
 	for _, name := range oidc.Functions {
-		integrations[name] = newFunction(stack, name, p, env, table, keyArns)
+		integrations[name] = newFunction(stack, name, p, env, table, keys)
 	}
 	for _, rt := range oidc.Routes {
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
@@ -286,18 +287,16 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 		Description: jsii.String("The DynamoDB table (retained on stack deletion)."),
 		Value:       table.TableName(),
 	})
-	awscdk.NewCfnOutput(stack, jsii.String("SigningKeyArns"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The KMS keys of OIDC_KMS_KEY_IDS; the first signs."),
-		Value:       env[config.EnvKMSKeyIDs],
-	})
+	keys.output(stack, env)
 	return stack
 }
 
 // newFunction creates one function with its log group and its own role,
 // which grants only its log group, its KMS actions on the signing keys
-// and its DynamoDB actions on the table (iac.KMSActions, iac.DynamoDBActions).
+// and its DynamoDB actions on the table in the signing mode
+// (iac.KMSActionsIn, iac.DynamoDBActionsIn).
 func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[string]*string,
-	table awsdynamodb.Table, keyArns []*string) awsapigatewayv2.HttpRouteIntegration {
+	table awsdynamodb.Table, keys signing) awsapigatewayv2.HttpRouteIntegration {
 	id := iac.FunctionLogicalID[name]
 	base := strings.TrimSuffix(id, "Function")
 	logGroup := awslogs.NewLogGroup(stack, jsii.String(base+"LogGroup"), &awslogs.LogGroupProps{
@@ -312,14 +311,8 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: &[]*string{logGroup.LogGroupArn()},
 	}))
-	if actions := iac.KMSActions[name]; len(actions) > 0 {
-		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("SigningKeys"),
-			Actions:   jsii.Strings(actions...),
-			Resources: &keyArns,
-		}))
-	}
-	if actions := iac.DynamoDBActions[name]; len(actions) > 0 {
+	keys.grant(role, name)
+	if actions := iac.DynamoDBActionsIn(keys.mode, name); len(actions) > 0 {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("Table"),
 			Actions:   jsii.Strings(actions...),
@@ -343,6 +336,7 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 	for k, v := range env {
 		variables[k] = v
 	}
+	functionEnv(role, name, p, variables)
 	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:           jsii.String(descriptions[name]),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/zip"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -79,6 +80,7 @@ const (
 	tunedStack   = "tuned"
 	edgeStack    = "edge"
 	edgeACLStack = "edge-acl"
+	dataKeyStack = "datakey"
 	testWebACL   = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
 	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
@@ -94,6 +96,7 @@ var stacks = map[string]OIDCStackProps{
 		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
 	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
 	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
+	dataKeyStack: {TableDeletionProtection: true, SigningMode: iac.SigningModeDataKey, RegistrationTokensSecretArn: testSecretA},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -197,6 +200,9 @@ func TestFunctions(t *testing.T) {
 			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], getAtt("HttpApi", "ApiEndpoint"))
 			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
 			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], getAtt("SigningKey", "Arn"))
+			for _, k := range []string{config.EnvKMSWrappingKey, config.EnvClientAddressHeader, config.EnvOriginVerify} {
+				wantEqual(t, k, env[k], "")
+			}
 
 			// Its own log group, with a retention.
 			lg, _ := iac.Path(p, "LoggingConfig", "LogGroup", "Ref").(string)
@@ -415,11 +421,15 @@ func statements(t *testing.T, s *synthesized, name string) []map[string]any {
 // secrets are named, iac.SecretsManagerActions on exactly those; nothing
 // else, never a wildcard.
 func TestIAM(t *testing.T) {
-	for _, stack := range []string{defaultStack, keysStack} {
+	for _, stack := range []string{defaultStack, keysStack, dataKeyStack} {
 		s := synth(t, stack)
+		mode := cmp.Or(stacks[stack].SigningMode, iac.SigningModeKMS)
 		keyResource := any(getAtt("SigningKey", "Arn"))
-		if stack == keysStack {
+		switch stack {
+		case keysStack:
 			keyResource = []any{testKeyA, testKeyB}
+		case dataKeyStack:
+			keyResource = getAtt("WrappingKey", "Arn")
 		}
 		check(t, "policy count", func() { s.tpl.ResourceCountIs(jsii.String("AWS::IAM::Policy"), jsii.Number(len(oidc.Functions))) })
 		check(t, "role count", func() { s.tpl.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(len(oidc.Functions))) })
@@ -429,8 +439,14 @@ func TestIAM(t *testing.T) {
 				got := map[string][]string{}
 				for _, st := range statements(t, s, name) {
 					wantEqual(t, "Effect", st["Effect"], "Allow")
-					if st["NotAction"] != nil || st["NotResource"] != nil || st["Condition"] != nil {
-						t.Errorf("statement %v: NotAction, NotResource and Condition are not expected", st["Sid"])
+					if st["NotAction"] != nil || st["NotResource"] != nil {
+						t.Errorf("statement %v: NotAction and NotResource are not expected", st["Sid"])
+					}
+					// Only data-key mode's KMS statement has a Condition.
+					if mode == iac.SigningModeDataKey && strings.HasPrefix(iac.Strings(st["Action"])[0], "kms:") {
+						wantEqual(t, "wrapping key condition", st["Condition"], iac.DataKeyCondition())
+					} else if st["Condition"] != nil {
+						t.Errorf("statement %v: Condition %v not expected", st["Sid"], st["Condition"])
 					}
 					actions := iac.Strings(st["Action"])
 					for _, a := range actions {
@@ -451,7 +467,11 @@ func TestIAM(t *testing.T) {
 					case "dynamodb":
 						wantEqual(t, "dynamodb resource", st["Resource"], getAtt("Table", "Arn"))
 					case "secretsmanager":
-						wantEqual(t, "secretsmanager resource", st["Resource"], []any{testSecretA, testSecretB})
+						want := any([]any{testSecretA, testSecretB})
+						if stack == dataKeyStack {
+							want = testSecretA // the registration tokens' secret
+						}
+						wantEqual(t, "secretsmanager resource", st["Resource"], want)
 					default:
 						t.Errorf("unexpected service in %v", actions)
 					}
@@ -460,11 +480,14 @@ func TestIAM(t *testing.T) {
 					slices.Sort(got[svc])
 				}
 				wantEqual(t, "logs actions", got["logs"], []string{"logs:CreateLogStream", "logs:PutLogEvents"})
-				wantEqual(t, "kms actions", got["kms"], iac.KMSActions[name])
-				wantEqual(t, "dynamodb actions", got["dynamodb"], iac.DynamoDBActions[name])
-				if stack == keysStack {
+				wantEqual(t, "kms actions", got["kms"], iac.KMSActionsIn(mode, name))
+				wantEqual(t, "dynamodb actions", got["dynamodb"], iac.DynamoDBActionsIn(mode, name))
+				switch {
+				case stack == dataKeyStack && name == oidc.FunctionToken:
+					wantEqual(t, "registration tokens actions", got["secretsmanager"], []string{"secretsmanager:GetSecretValue"})
+				case stack == keysStack:
 					wantEqual(t, "secretsmanager actions", got["secretsmanager"], iac.SecretsManagerActions[name])
-				} else if got["secretsmanager"] != nil {
+				case got["secretsmanager"] != nil:
 					t.Errorf("secretsmanager actions %v without connector secrets", got["secretsmanager"])
 				}
 			})

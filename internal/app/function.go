@@ -222,7 +222,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 	if err != nil {
 		return nil, err
 	}
-	return e.Handler(), nil
+	return guardOrigin(ctx, cfg, backends.Secrets, e.Handler())
 }
 
 // misconfigured logs why the function cannot serve, on one line, and returns

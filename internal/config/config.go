@@ -50,6 +50,12 @@ type Config struct {
 	// in this deployment, each with its line and why, in file order.
 	Warnings []Warning `yaml:"-"`
 
+	// OriginVerify is OIDC_ORIGIN_VERIFY: when set, the value every
+	// request must carry in OriginVerifyHeader, or a
+	// secretsmanager:<id>[#<json key>] reference to it (resolved by the
+	// Lambda composition, internal/app). Only the environment sets it.
+	OriginVerify string `yaml:"-"`
+
 	algorithm string // signer.config.algorithm; see SigningAlgorithm
 }
 

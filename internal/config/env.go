@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/goccy/go-yaml/ast"
+
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -25,15 +27,45 @@ const (
 	// comma-separated key ids, ARNs or aliases; the first signs, the others
 	// only verify.
 	EnvKMSKeyIDs = "OIDC_KMS_KEY_IDS"
+	// EnvKMSWrappingKey switches the signer to type kms-datakey with this
+	// symmetric KMS key (id, ARN or alias) wrapping the signing keys, kept
+	// in the table of OIDC_DYNAMODB_TABLE (docs/kms.md, "Data-key mode").
+	// Setting it and OIDC_KMS_KEY_IDS is an error.
+	EnvKMSWrappingKey = "OIDC_KMS_WRAPPING_KEY"
+	// EnvClientAddressHeader replaces web.clientRemoteIP.header: the one
+	// header that carries the client's address (CloudFront-Viewer-Address
+	// behind the edge).
+	EnvClientAddressHeader = "OIDC_CLIENT_ADDRESS_HEADER"
+	// EnvOriginVerify, when set, is the value every request must carry in
+	// the header OriginVerifyHeader (the edge's CloudFront adds it), or a
+	// secretsmanager:<id>[#<json key>] reference to it; requests without
+	// it are refused 403 (Config.OriginVerify).
+	EnvOriginVerify = "OIDC_ORIGIN_VERIFY"
 )
+
+// EnvRegistrationTokens is the variable the deployments (template.yaml's
+// RegistrationTokensSecretArn, the CDK's registrationTokensSecretArn) give
+// the token function for the initialAccessToken registration policy:
+// secretsmanager:<secret ARN>. The configuration names it in
+// extensions.registration.initialAccessTokensEnv; it is not in EnvVars,
+// since only the token function gets it, and only when set.
+const EnvRegistrationTokens = "OIDC_REGISTRATION_TOKENS"
+
+// OriginVerifyHeader is the request header that carries the value of
+// OIDC_ORIGIN_VERIFY: CloudFront adds it to every request it forwards to
+// the API, so that a request straight to the execute-api endpoint, which
+// bypasses the edge's AWS WAF, is refused.
+const OriginVerifyHeader = "X-Origin-Verify"
 
 // EnvVars lists every environment variable this package reads, in the
 // order above.
-var EnvVars = []string{EnvConfig, EnvIssuer, EnvDynamoDBTable, EnvKMSKeyIDs}
+var EnvVars = []string{EnvConfig, EnvIssuer, EnvDynamoDBTable, EnvKMSKeyIDs,
+	EnvKMSWrappingKey, EnvClientAddressHeader, EnvOriginVerify}
 
 // FromEnvironment is what a Lambda function calls at cold start: it loads
 // the file named by OIDC_CONFIG, applies the overrides of OIDC_ISSUER,
-// OIDC_DYNAMODB_TABLE and OIDC_KMS_KEY_IDS, then applies defaults and
+// OIDC_DYNAMODB_TABLE, OIDC_KMS_KEY_IDS, OIDC_KMS_WRAPPING_KEY,
+// OIDC_CLIENT_ADDRESS_HEADER and OIDC_ORIGIN_VERIFY, then applies defaults and
 // validates. A problem with an overriding value is reported on one line
 // that starts with the variable's name.
 func FromEnvironment(getenv func(string) string) (*Config, error) {
@@ -87,6 +119,36 @@ func envOverrides(d *decoder, c *Config) {
 		c.Signer = Backend{Type: "kms", Config: envSection("signer.config", EnvKMSKeyIDs, "keys", plainStrings(keys))}
 		d.override("signer", EnvKMSKeyIDs)
 	}
+	envDataKey(d, c)
+	if v := strings.TrimSpace(d.getenv(EnvClientAddressHeader)); v != "" {
+		c.Web.ClientRemoteIP.Header = v
+		d.override("web.clientRemoteIP.header", EnvClientAddressHeader)
+	}
+	c.OriginVerify = strings.TrimSpace(d.getenv(EnvOriginVerify))
+}
+
+// envDataKey applies OIDC_KMS_WRAPPING_KEY: signer kms-datakey, its keys
+// wrapped under that key in the table of OIDC_DYNAMODB_TABLE.
+func envDataKey(d *decoder, c *Config) {
+	v := strings.TrimSpace(d.getenv(EnvKMSWrappingKey))
+	if v == "" {
+		return
+	}
+	if d.getenv(EnvKMSKeyIDs) != "" {
+		d.addAt(where{env: EnvKMSWrappingKey}, "", "set together with "+EnvKMSKeyIDs+
+			"; set one: "+EnvKMSKeyIDs+" for KMS signing, "+EnvKMSWrappingKey+" for data-key signing")
+		return
+	}
+	table := strings.TrimSpace(d.getenv(EnvDynamoDBTable))
+	if table == "" {
+		d.addAt(where{env: EnvKMSWrappingKey}, "", "needs "+EnvDynamoDBTable+": the wrapped signing keys live in the provider's table")
+		return
+	}
+	m := envSection("signer.config", EnvKMSWrappingKey, "wrappingKey", plainString(v))
+	m.node.(*ast.MappingNode).Values = append(m.node.(*ast.MappingNode).Values,
+		&ast.MappingValueNode{BaseNode: &ast.BaseNode{}, Key: plainString("table"), Value: plainString(table)})
+	c.Signer = Backend{Type: "kms-datakey", Config: m}
+	d.override("signer", EnvKMSWrappingKey)
 }
 
 // override records that the value at prefix now comes from environment

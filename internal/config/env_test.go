@@ -9,7 +9,8 @@ import (
 )
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"OIDC_CONFIG", "OIDC_ISSUER", "OIDC_DYNAMODB_TABLE", "OIDC_KMS_KEY_IDS"}
+	want := []string{"OIDC_CONFIG", "OIDC_ISSUER", "OIDC_DYNAMODB_TABLE", "OIDC_KMS_KEY_IDS",
+		"OIDC_KMS_WRAPPING_KEY", "OIDC_CLIENT_ADDRESS_HEADER", "OIDC_ORIGIN_VERIFY"}
 	if !reflect.DeepEqual(EnvVars, want) {
 		t.Errorf("got %q; want %q", EnvVars, want)
 	}
@@ -63,6 +64,24 @@ func TestFromEnvironment(t *testing.T) {
 			func(c *Config) any { return c.Storage.Type }, "dynamodb"},
 		{"OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: "alias/oidc"},
 			func(c *Config) any { return []string{c.Signer.Type, c.SigningAlgorithm()} }, []string{"kms", "RS256"}},
+		{"OIDC_KMS_WRAPPING_KEY", map[string]string{EnvKMSWrappingKey: "alias/wrap", EnvDynamoDBTable: "oidc-prod"},
+			func(c *Config) any {
+				var sc struct {
+					WrappingKey string `yaml:"wrappingKey"`
+					Table       string `yaml:"table"`
+				}
+				if err := c.Signer.Config.Decode(&sc); err != nil {
+					return err
+				}
+				return []string{c.Signer.Type, sc.WrappingKey, sc.Table}
+			}, []string{"kms-datakey", "alias/wrap", "oidc-prod"}},
+		{"OIDC_KMS_WRAPPING_KEY empty: file's signer", map[string]string{EnvKMSWrappingKey: "", EnvKMSKeyIDs: "k"},
+			func(c *Config) any { return c.Signer.Type }, "kms"},
+		{"OIDC_CLIENT_ADDRESS_HEADER", map[string]string{EnvClientAddressHeader: "CloudFront-Viewer-Address"},
+			func(c *Config) any { return c.Web.ClientRemoteIP.Header }, "CloudFront-Viewer-Address"},
+		{"OIDC_ORIGIN_VERIFY", map[string]string{EnvOriginVerify: "secretsmanager:arn#v"},
+			func(c *Config) any { return c.OriginVerify }, "secretsmanager:arn#v"},
+		{"file only: no origin check", nil, func(c *Config) any { return c.OriginVerify }, ""},
 		{"clients kept", map[string]string{EnvIssuer: "https://id.example.com", EnvDynamoDBTable: "t1x", EnvKMSKeyIDs: "k"},
 			func(c *Config) any { return c.StaticClients[0].ID }, "a"},
 	}
@@ -131,6 +150,12 @@ func TestFromEnvironmentErrors(t *testing.T) {
 			"OIDC_KMS_KEY_IDS: entry 2 of 3 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
 		{"OIDC_KMS_KEY_IDS trailing comma", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "alias/a, "},
 			"OIDC_KMS_KEY_IDS: entry 2 of 2 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
+		{"OIDC_KMS_WRAPPING_KEY with OIDC_KMS_KEY_IDS", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "alias/a", EnvKMSWrappingKey: "alias/w", EnvDynamoDBTable: "oidc"},
+			"OIDC_KMS_WRAPPING_KEY: set together with OIDC_KMS_KEY_IDS; set one: OIDC_KMS_KEY_IDS for KMS signing, OIDC_KMS_WRAPPING_KEY for data-key signing"},
+		{"OIDC_KMS_WRAPPING_KEY without table", map[string]string{EnvConfig: valid, EnvKMSWrappingKey: "alias/w"},
+			"OIDC_KMS_WRAPPING_KEY: needs OIDC_DYNAMODB_TABLE: the wrapped signing keys live in the provider's table"},
+		{"OIDC_CLIENT_ADDRESS_HEADER forgeable", map[string]string{EnvConfig: valid, EnvClientAddressHeader: "X-Forwarded-For"},
+			`OIDC_CLIENT_ADDRESS_HEADER: web.clientRemoteIP.header: "X-Forwarded-For" can be written by any client; name the one header your CDN sets and overwrites (CloudFront-Viewer-Address)`},
 		{"OIDC_KMS_KEY_IDS blank", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: " "},
 			"OIDC_KMS_KEY_IDS: entry 1 of 1 is empty; want comma-separated KMS key ids, ARNs or aliases, the first signs"},
 	}

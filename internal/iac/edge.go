@@ -1,6 +1,7 @@
 package iac
 
 import (
+	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -35,13 +36,19 @@ type EdgeSettings struct {
 	// RateLimit is the rate-based rule's limit (requests per client
 	// address in 5 minutes): {"Ref": "EdgeRateLimit"}.
 	RateLimit any
+	// OriginVerify is the value of the header config.OriginVerifyHeader
+	// CloudFront adds to every request it forwards (the functions'
+	// OIDC_ORIGIN_VERIFY, which refuses requests without it): in the
+	// template {"Ref": "EdgeOriginSecret"}.
+	OriginVerify any
 }
 
 // SAMEdgeSettings are template.yaml's.
 var SAMEdgeSettings = EdgeSettings{
 	WebACLArn: map[string]any{"Fn::If": []any{"CreateEdgeWebAcl",
 		map[string]any{"Fn::GetAtt": []any{"EdgeWebAcl", "Arn"}}, ref("EdgeWebAclArn")}},
-	RateLimit: ref("EdgeRateLimit"),
+	RateLimit:    ref("EdgeRateLimit"),
+	OriginVerify: ref("EdgeOriginSecret"),
 }
 
 // EdgeResources are the Properties of the opt-in edge by logical id:
@@ -149,6 +156,11 @@ func edgeDistribution(s EdgeSettings) map[string]any {
 				"OriginProtocolPolicy": "https-only",
 				"OriginSSLProtocols":   []any{"TLSv1.2"},
 			},
+			// The origin check: the functions refuse requests without it,
+			// so the execute-api endpoint does not bypass AWS WAF.
+			"OriginCustomHeaders": []any{map[string]any{
+				"HeaderName": config.OriginVerifyHeader, "HeaderValue": s.OriginVerify,
+			}},
 		}},
 		"DefaultCacheBehavior": behavior(CachePolicyCachingDisabled,
 			[]any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}, false),

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,9 +98,13 @@ type deployment struct {
 	dynamo   *recorder
 	kms      *recorder
 	secrets  *recorder
+
+	env      map[string]string // the functions' environment
+	mu       sync.Mutex
+	handlers map[string]http.Handler // by function: its current container
 }
 
-func newDeployment(t *testing.T) *deployment {
+func newDeployment(t *testing.T, mode string) *deployment {
 	ctx := context.Background()
 	ddbEndpoint := emulatortest.SharedDynamoDBLocal(t)
 	motoEndpoint := emulatortest.SharedMoto(t)
@@ -116,7 +121,11 @@ func newDeployment(t *testing.T) *deployment {
 		t.Fatal(err)
 	}
 	kc := awskms.NewFromConfig(admin, func(o *awskms.Options) { o.BaseEndpoint = aws.String(motoEndpoint) })
-	key, err := kc.CreateKey(ctx, &awskms.CreateKeyInput{KeySpec: kmstypes.KeySpecRsa2048, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
+	keyInput := &awskms.CreateKeyInput{KeySpec: kmstypes.KeySpecRsa2048, KeyUsage: kmstypes.KeyUsageTypeSignVerify}
+	if mode == iac.SigningModeDataKey {
+		keyInput = &awskms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}
+	}
+	key, err := kc.CreateKey(ctx, keyInput)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +139,6 @@ func newDeployment(t *testing.T) *deployment {
 		t.Fatal(err)
 	}
 
-	handlers := map[string]http.Handler{}
 	mux := http.NewServeMux()
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mux.ServeHTTP(w, r) }))
 	t.Cleanup(front.Close)
@@ -152,19 +160,24 @@ func newDeployment(t *testing.T) *deployment {
 	t.Setenv(iac.EnvEndpointDynamoDB, d.dynamo.srv.URL)
 	t.Setenv(iac.EnvEndpointKMS, d.kms.srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", d.secrets.srv.URL)
+	// As template.yaml sets them: every variable, empty when unused.
 	env := map[string]string{
-		config.EnvConfig:        cfgPath,
-		config.EnvIssuer:        d.issuer,
-		config.EnvDynamoDBTable: table,
-		config.EnvKMSKeyIDs:     aws.ToString(key.KeyMetadata.Arn),
+		config.EnvConfig:              cfgPath,
+		config.EnvIssuer:              d.issuer,
+		config.EnvDynamoDBTable:       table,
+		config.EnvKMSKeyIDs:           aws.ToString(key.KeyMetadata.Arn),
+		config.EnvKMSWrappingKey:      "",
+		config.EnvClientAddressHeader: "",
+		config.EnvOriginVerify:        "",
+	}
+	if mode == iac.SigningModeDataKey {
+		env[config.EnvKMSKeyIDs], env[config.EnvKMSWrappingKey] = "", aws.ToString(key.KeyMetadata.Arn)
 	}
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(config.EnvVars)); !slices.Equal(got, want) {
 		t.Fatalf("test environment %v; want config.EnvVars %v", got, want)
 	}
-	for _, name := range oidc.Functions {
-		t.Setenv("AWS_ACCESS_KEY_ID", name) // the recorders tell functions apart by it
-		handlers[name] = d.newFunction(t, name, env)
-	}
+	d.env = env
+	d.restart(t)
 	mounted := map[string]bool{}
 	for _, rt := range oidc.Routes {
 		pattern := rt.Path
@@ -172,11 +185,34 @@ func newDeployment(t *testing.T) *deployment {
 			pattern = prefix // API Gateway's {proxy+}: ServeMux's subtree
 		}
 		if !mounted[pattern] {
-			mux.Handle(pattern, handlers[rt.Function]) // each path belongs to one function
+			mux.Handle(pattern, d.route(rt.Function)) // each path belongs to one function
 			mounted[pattern] = true
 		}
 	}
 	return d
+}
+
+// restart composes every function anew: each function's next request
+// meets a cold start, as after a deployment.
+func (d *deployment) restart(t *testing.T) {
+	handlers := map[string]http.Handler{}
+	for _, name := range oidc.Functions {
+		t.Setenv("AWS_ACCESS_KEY_ID", name) // the recorders tell functions apart by it
+		handlers[name] = d.newFunction(t, name, d.env)
+	}
+	d.mu.Lock()
+	d.handlers = handlers
+	d.mu.Unlock()
+}
+
+// route is the handler of function name's routes: its current container.
+func (d *deployment) route(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		h := d.handlers[name]
+		d.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // newFunction composes one function with app.NewFunction, as
@@ -313,19 +349,32 @@ func runDeviceFlow(t *testing.T, issuer string) {
 }
 
 // TestIAMActionsCoverCalls runs every flow against DynamoDB Local and
-// moto_server, records the DynamoDB and KMS actions each function's calls
-// need, and compares them with each function's role in template.yaml: a
+// moto_server, in each signing mode (kms: KMS signing keys; datakey: keys
+// wrapped under a symmetric key in the table), records the DynamoDB and
+// KMS actions each function's calls need, and compares them with each
+// function's role in template.yaml in that mode: a
 // new DynamoDB call without an IAM update fails here, and so does a grant
 // that nothing uses.
 func TestIAMActionsCoverCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts DynamoDB Local and moto_server")
 	}
+	for _, mode := range iac.SigningModes {
+		t.Run(mode, func(t *testing.T) { testIAMActionsCoverCalls(t, mode) })
+	}
+}
+
+// testIAMActionsCoverCalls is TestIAMActionsCoverCalls in one signing
+// mode: the roles as they are in that mode (SAMActions).
+func testIAMActionsCoverCalls(t *testing.T, mode string) {
 	tpl := loadSAM(t)
-	d := newDeployment(t)
+	d := newDeployment(t, mode)
 	runFlows(t, d.issuer)
 	runDeviceFlow(t, d.issuer)
 	runConnectorFlow(t, d.issuer, d.upstream)
+	if mode == iac.SigningModeDataKey {
+		d = d.merge(dataKeyLifecycle(t))
+	}
 
 	known := append(slices.Clone(oidc.Functions), "admin")
 	for _, r := range []*recorder{d.dynamo, d.kms, d.secrets} {
@@ -338,7 +387,7 @@ func TestIAMActionsCoverCalls(t *testing.T) {
 	var table strings.Builder
 	for _, name := range oidc.Functions {
 		for _, r := range []*recorder{d.dynamo, d.kms, d.secrets} {
-			called, granted := r.actions(name), SAMActions(t, tpl, name, r.service)
+			called, granted := r.actions(name), SAMActions(t, tpl, mode, name, r.service)
 			fmt.Fprintf(&table, "%-10s %-8s called %v, granted %v\n", name, r.service, called, granted)
 			for _, a := range called {
 				if !slices.Contains(granted, a) {

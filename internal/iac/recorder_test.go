@@ -98,3 +98,20 @@ func (r *recorder) callers() []string {
 	defer r.mu.Unlock()
 	return slices.Sorted(maps.Keys(r.calls))
 }
+
+// merge returns a recorder (for its records only) holding the calls of r
+// and o.
+func (r *recorder) merge(o *recorder) *recorder {
+	m := &recorder{service: r.service, calls: map[string]map[string]bool{}}
+	for _, src := range []*recorder{r, o} {
+		src.mu.Lock()
+		for who, actions := range src.calls {
+			if m.calls[who] == nil {
+				m.calls[who] = map[string]bool{}
+			}
+			maps.Copy(m.calls[who], actions)
+		}
+		src.mu.Unlock()
+	}
+	return m
+}

@@ -16,9 +16,9 @@ import (
 // signingKeys is the resource of every KMS statement: the created key, or
 // the keys of SigningKeyArns.
 var signingKeys = map[string]any{"Fn::If": []any{
-	"CreateSigningKey",
-	[]any{getAtt("SigningKey", "Arn")},
+	"HasSigningKeyArns",
 	map[string]any{"Fn::Split": []any{",", ref("SigningKeyArns")}},
+	[]any{getAtt("SigningKey", "Arn")},
 }}
 
 // conditionKey marks, in what SAMPolicy returns, a statement that the
@@ -84,12 +84,17 @@ func SAMPolicy(t *testing.T, tpl iac.Template, name string) []map[string]any {
 }
 
 // SAMActions returns the actions a function's role grants for one service
-// prefix ("dynamodb"), sorted.
-func SAMActions(t *testing.T, tpl iac.Template, name, service string) []string {
+// prefix ("dynamodb") in a signing mode (iac.SigningModes), sorted: every
+// statement but those under the other mode's condition. Statements under
+// other conditions (connector secrets, registration tokens) count.
+func SAMActions(t *testing.T, tpl iac.Template, mode, name, service string) []string {
 	var out []string
 	for _, s := range SAMPolicy(t, tpl, name) {
+		if cond, _ := s[conditionKey].(string); inOtherMode(mode, cond) {
+			continue
+		}
 		for _, a := range iac.Strings(s["Action"]) {
-			if strings.HasPrefix(a, service+":") {
+			if strings.HasPrefix(a, service+":") && !slices.Contains(out, a) {
 				out = append(out, a)
 			}
 		}
@@ -98,75 +103,129 @@ func SAMActions(t *testing.T, tpl iac.Template, name, service string) []string {
 	return out
 }
 
-// TestTemplateIAM: each role grants its log group, its KMS actions on the
-// signing keys, DynamoDB actions on the table and, for the functions that
-// open connectors, GetSecretValue on the connector secrets named (only
-// when some are); nothing else, never a wildcard. Which DynamoDB actions:
+// inOtherMode: cond is the condition of a signing mode other than mode.
+func inOtherMode(mode, cond string) bool {
+	for m, c := range iac.SigningModeCondition {
+		if m != mode && c == cond {
+			return true
+		}
+	}
+	return false
+}
+
+// grants collects, per signing mode and service, what TestTemplateIAM saw.
+type grants map[string]map[string][]string
+
+func (g grants) add(mode, service string, actions []string) {
+	if g[mode] == nil {
+		g[mode] = map[string][]string{}
+	}
+	g[mode][service] = append(g[mode][service], actions...)
+	sort.Strings(g[mode][service])
+}
+
+// TestTemplateIAM: each role grants its log group; in kms mode (under
+// KMSSigning) its KMS actions on the signing keys; in data-key mode
+// (under DataKeySigning) its data-key KMS actions on the wrapping key,
+// only under the signing keys' encryption context, and the Query of the
+// key set; DynamoDB actions on the table; for the functions that open
+// connectors, GetSecretValue on the connector secrets named (only when
+// some are), and for token on the registration tokens' secret (only when
+// named); nothing else, never a wildcard. Which DynamoDB actions:
 // TestIAMActionsCoverCalls.
 func TestTemplateIAM(t *testing.T) {
 	tpl := loadSAM(t)
 	for _, name := range oidc.Functions {
 		t.Run(name, func(t *testing.T) {
 			logGroup, _ := iac.Path(function(t, tpl, name), "Properties", "LoggingConfig", "LogGroup", "Ref").(string)
-			var kms, secrets []string
+			got := grants{}
 			for _, s := range SAMPolicy(t, tpl, name) {
-				wantEqual(t, "Effect", s["Effect"], "Allow")
-				if s["NotAction"] != nil || s["NotResource"] != nil || s["Condition"] != nil {
-					t.Errorf("statement %v: NotAction, NotResource and Condition are not expected", s["Sid"])
-				}
-				actions := iac.Strings(s["Action"])
-				if len(actions) == 0 {
-					t.Errorf("statement %v: no actions", s["Sid"])
-				}
-				for _, a := range actions {
-					if strings.Contains(a, "*") {
-						t.Errorf("statement %v: wildcard action %s", s["Sid"], a)
-					}
-				}
-				if res := iac.Strings(s["Resource"]); slices.Contains(res, "*") || s["Resource"] == nil {
-					t.Errorf("statement %v: Resource %v; want named resources", s["Sid"], s["Resource"])
-				}
-				service, _, _ := strings.Cut(actions[0], ":")
-				if cond := s[conditionKey]; cond != nil && service != "secretsmanager" {
-					t.Errorf("statement %v: only under condition %v", s["Sid"], cond)
-				}
-				for _, a := range actions {
-					if !strings.HasPrefix(a, service+":") {
-						t.Errorf("statement %v mixes services: %v", s["Sid"], actions)
-					}
-				}
-				switch service {
-				case "logs":
-					wantEqual(t, "logs actions", slices.Sorted(slices.Values(actions)), []string{"logs:CreateLogStream", "logs:PutLogEvents"})
-					wantEqual(t, "logs resource", s["Resource"], getAtt(logGroup, "Arn"))
-				case "kms":
-					kms = append(kms, actions...)
-					wantEqual(t, "kms resource", s["Resource"], signingKeys)
-				case "dynamodb":
-					wantEqual(t, "dynamodb resource", s["Resource"], getAtt("Table", "Arn"))
-					for _, a := range actions {
-						if !slices.Contains(tableActions, a) {
-							t.Errorf("dynamodb action %s: not an item action the store may use", a)
-						}
-					}
-				case "secretsmanager":
-					secrets = append(secrets, actions...)
-					wantEqual(t, "secretsmanager condition", s[conditionKey], "HasConnectorSecrets")
-					wantEqual(t, "secretsmanager resource", s["Resource"], ref("ConnectorSecretArns"))
-				default:
-					t.Errorf("statement %v: unexpected service %s", s["Sid"], service)
-				}
+				checkStatement(t, name, logGroup, s, got)
 			}
-			sort.Strings(kms)
-			wantEqual(t, "kms actions", kms, iac.KMSActions[name])
-			wantEqual(t, "secretsmanager actions", secrets, iac.SecretsManagerActions[name])
+			for _, mode := range iac.SigningModes {
+				wantEqual(t, mode+" kms actions", got[mode]["kms"], iac.KMSActionsIn(mode, name))
+			}
+			wantEqual(t, "data-key dynamodb actions", got[iac.SigningModeDataKey]["dynamodb"], iac.DataKeyDynamoDBActions[name])
+			wantEqual(t, "connector secrets actions", got["HasConnectorSecrets"]["secretsmanager"], iac.SecretsManagerActions[name])
+			var reg []string
+			if name == oidc.FunctionToken {
+				reg = []string{"secretsmanager:GetSecretValue"}
+			}
+			wantEqual(t, "registration tokens actions", got["HasRegistrationTokens"]["secretsmanager"], reg)
 		})
 	}
-	if got := SAMActions(t, tpl, oidc.FunctionDiscovery, "dynamodb"); got != nil {
-		t.Errorf("discovery: dynamodb actions %v; it reads nothing", got)
+	for _, mode := range iac.SigningModes {
+		if got := SAMActions(t, tpl, mode, oidc.FunctionDiscovery, "dynamodb"); got != nil {
+			t.Errorf("discovery: dynamodb actions %v; it reads nothing", got)
+		}
 	}
-	if got := SAMActions(t, tpl, oidc.FunctionJWKS, "dynamodb"); got != nil {
-		t.Errorf("jwks: dynamodb actions %v; it reads nothing", got)
+	if got := SAMActions(t, tpl, iac.SigningModeKMS, oidc.FunctionJWKS, "dynamodb"); got != nil {
+		t.Errorf("jwks: dynamodb actions %v in kms mode; it reads nothing", got)
+	}
+}
+
+// checkStatement checks one statement of function name's role and adds
+// its actions to got, by mode or condition.
+func checkStatement(t *testing.T, name, logGroup string, s map[string]any, got grants) {
+	t.Helper()
+	wantEqual(t, "Effect", s["Effect"], "Allow")
+	if s["NotAction"] != nil || s["NotResource"] != nil {
+		t.Errorf("statement %v: NotAction and NotResource are not expected", s["Sid"])
+	}
+	actions := iac.Strings(s["Action"])
+	if len(actions) == 0 {
+		t.Errorf("statement %v: no actions", s["Sid"])
+		return
+	}
+	for _, a := range actions {
+		if strings.Contains(a, "*") {
+			t.Errorf("statement %v: wildcard action %s", s["Sid"], a)
+		}
+	}
+	if res := iac.Strings(s["Resource"]); slices.Contains(res, "*") || s["Resource"] == nil {
+		t.Errorf("statement %v: Resource %v; want named resources", s["Sid"], s["Resource"])
+	}
+	service, _, _ := strings.Cut(actions[0], ":")
+	for _, a := range actions {
+		if !strings.HasPrefix(a, service+":") {
+			t.Errorf("statement %v mixes services: %v", s["Sid"], actions)
+		}
+	}
+	cond, _ := s[conditionKey].(string)
+	kmsMode, dataKeyMode := iac.SigningModeCondition[iac.SigningModeKMS], iac.SigningModeCondition[iac.SigningModeDataKey]
+	// Only the data-key KMS statement has an IAM Condition.
+	if s["Condition"] != nil && (service != "kms" || cond != dataKeyMode) {
+		t.Errorf("statement %v: Condition %v not expected", s["Sid"], s["Condition"])
+	}
+	switch {
+	case service == "logs" && cond == "":
+		wantEqual(t, "logs actions", slices.Sorted(slices.Values(actions)), []string{"logs:CreateLogStream", "logs:PutLogEvents"})
+		wantEqual(t, "logs resource", s["Resource"], getAtt(logGroup, "Arn"))
+	case service == "kms" && cond == kmsMode:
+		got.add(iac.SigningModeKMS, service, actions)
+		wantEqual(t, "kms resource", s["Resource"], signingKeys)
+	case service == "kms" && cond == dataKeyMode:
+		got.add(iac.SigningModeDataKey, service, actions)
+		wantEqual(t, "wrapping key resource", s["Resource"], getAtt("WrappingKey", "Arn"))
+		wantEqual(t, "wrapping key condition", s["Condition"], iac.DataKeyCondition())
+	case service == "dynamodb" && (cond == "" || cond == dataKeyMode):
+		if cond != "" {
+			got.add(iac.SigningModeDataKey, service, actions)
+		}
+		wantEqual(t, "dynamodb resource", s["Resource"], getAtt("Table", "Arn"))
+		for _, a := range actions {
+			if !slices.Contains(tableActions, a) {
+				t.Errorf("dynamodb action %s: not an item action the store may use", a)
+			}
+		}
+	case service == "secretsmanager" && cond == "HasConnectorSecrets":
+		got.add(cond, service, actions)
+		wantEqual(t, "secretsmanager resource", s["Resource"], ref("ConnectorSecretArns"))
+	case service == "secretsmanager" && cond == "HasRegistrationTokens" && name == oidc.FunctionToken:
+		got.add(cond, service, actions)
+		wantEqual(t, "secretsmanager resource", s["Resource"], ref("RegistrationTokensSecretArn"))
+	default:
+		t.Errorf("statement %v: service %s under condition %q not expected", s["Sid"], service, cond)
 	}
 }
 

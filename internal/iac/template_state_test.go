@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/internal/signer/datakey"
 	"github.com/serverless-oidc/op/internal/store/dynamodb"
 )
 
@@ -53,8 +54,34 @@ func TestTemplateSigningKey(t *testing.T) {
 			t.Errorf("SigningKeySpec allows %s: the KMS signer's algorithm comes from config (RS256 unless the file says otherwise)", spec)
 		}
 	}
-	wantEqual(t, "CreateSigningKey", iac.Path(tpl, "Conditions", "CreateSigningKey"), map[string]any{"Fn::Equals": []any{ref("SigningKeyArns"), ""}})
+	wantEqual(t, "CreateSigningKey", iac.Path(tpl, "Conditions", "CreateSigningKey"), map[string]any{"Fn::And": []any{
+		map[string]any{"Condition": "KMSSigning"}, map[string]any{"Fn::Not": []any{map[string]any{"Condition": "HasSigningKeyArns"}}}}})
 	alias := tpl.Resources()["SigningKeyAlias"]
 	wantEqual(t, "alias type", alias["Type"], "AWS::KMS::Alias")
 	wantEqual(t, "alias target", iac.Path(alias, "Properties", "TargetKeyId"), ref("SigningKey"))
+}
+
+// TestTemplateSigningMode: SigningMode kms (the default) or datakey, each
+// with its condition; in datakey mode a symmetric wrapping key, rotated,
+// retained like the signing key, and no SigningKeyArns.
+func TestTemplateSigningMode(t *testing.T) {
+	tpl := loadSAM(t)
+	wantEqual(t, "SigningMode default", iac.Path(tpl, "Parameters", "SigningMode", "Default"), iac.SigningModeKMS)
+	wantEqual(t, "SigningMode values", iac.Strings(iac.Path(tpl, "Parameters", "SigningMode", "AllowedValues")), iac.SigningModes)
+	for mode, cond := range iac.SigningModeCondition {
+		wantEqual(t, cond, iac.Path(tpl, "Conditions", cond), map[string]any{"Fn::Equals": []any{ref("SigningMode"), mode}})
+	}
+	key := tpl.Resources()["WrappingKey"]
+	wantEqual(t, "Type", key["Type"], "AWS::KMS::Key")
+	wantEqual(t, "Condition", key["Condition"], iac.SigningModeCondition[iac.SigningModeDataKey])
+	wantEqual(t, "DeletionPolicy", key["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "UpdateReplacePolicy", key["UpdateReplacePolicy"], "Retain")
+	wantEqual(t, "KeySpec", iac.Path(key, "Properties", "KeySpec"), "SYMMETRIC_DEFAULT")
+	wantEqual(t, "KeyUsage", iac.Path(key, "Properties", "KeyUsage"), "ENCRYPT_DECRYPT")
+	wantEqual(t, "EnableKeyRotation", iac.Path(key, "Properties", "EnableKeyRotation"), true)
+	wantEqual(t, "purpose", iac.EncryptionContextPurposeKey, "kms:EncryptionContext:"+datakey.ContextPurpose)
+	wantEqual(t, "purpose value", iac.EncryptionContextPurpose, datakey.PurposeValue)
+	if iac.Path(tpl, "Rules", "DataKeyWithoutSigningKeyArns") == nil {
+		t.Error("rule DataKeyWithoutSigningKeyArns missing")
+	}
 }

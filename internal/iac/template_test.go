@@ -64,18 +64,24 @@ func function(t *testing.T, tpl iac.Template, name string) map[string]any {
 		maps.Copy(props, g)
 	}
 	own, _ := r["Properties"].(map[string]any)
+	out := maps.Clone(r)
+	out["Properties"] = mergeGlobals(props, own)
+	return out
+}
+
+// mergeGlobals is SAM's merge of Globals (g) and a resource's own
+// properties (own): maps merge key by key, at any depth; anything else
+// in own replaces g's.
+func mergeGlobals(g, own map[string]any) map[string]any {
+	out := maps.Clone(g)
 	for k, v := range own {
-		if gm, ok := props[k].(map[string]any); ok {
+		if gm, ok := out[k].(map[string]any); ok {
 			if om, ok := v.(map[string]any); ok {
-				merged := maps.Clone(gm)
-				maps.Copy(merged, om)
-				v = merged
+				v = mergeGlobals(gm, om)
 			}
 		}
-		props[k] = v
+		out[k] = v
 	}
-	out := maps.Clone(r)
-	out["Properties"] = props
 	return out
 }
 
@@ -142,7 +148,8 @@ func TestTemplateFunctions(t *testing.T) {
 
 			// Environment: exactly config.EnvVars and the SDK endpoints.
 			env, _ := iac.Path(p, "Environment", "Variables").(map[string]any)
-			wantEqual(t, "environment variables", slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(iac.FunctionEnv())))
+			wantEqual(t, "environment variables", slices.Sorted(maps.Keys(env)),
+				slices.Sorted(slices.Values(append(iac.FunctionEnv(), iac.FunctionExtraEnv[name]...))))
 			wantEqual(t, config.EnvConfig, env[config.EnvConfig], iac.BundledConfig)
 			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], map[string]any{"Fn::If": []any{
 				"HasDomain",
@@ -152,8 +159,18 @@ func TestTemplateFunctions(t *testing.T) {
 			}})
 			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
 			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], map[string]any{"Fn::If": []any{
-				"CreateSigningKey", getAtt("SigningKey", "Arn"), ref("SigningKeyArns"),
+				"DataKeySigning", "", map[string]any{"Fn::If": []any{"CreateSigningKey", getAtt("SigningKey", "Arn"), ref("SigningKeyArns")}},
 			}})
+			wantEqual(t, config.EnvKMSWrappingKey, env[config.EnvKMSWrappingKey], map[string]any{"Fn::If": []any{
+				"DataKeySigning", getAtt("WrappingKey", "Arn"), ""}})
+			wantEqual(t, config.EnvClientAddressHeader, env[config.EnvClientAddressHeader], map[string]any{"Fn::If": []any{
+				"EdgeOn", iac.EdgeClientAddressHeader, ""}})
+			wantEqual(t, config.EnvOriginVerify, env[config.EnvOriginVerify], map[string]any{"Fn::If": []any{
+				"EdgeOn", ref("EdgeOriginSecret"), ""}})
+			if name == oidc.FunctionToken {
+				wantEqual(t, config.EnvRegistrationTokens, env[config.EnvRegistrationTokens], map[string]any{"Fn::If": []any{
+					"HasRegistrationTokens", sub("secretsmanager:${RegistrationTokensSecretArn}"), ""}})
+			}
 			wantEqual(t, iac.EnvEndpointDynamoDB, env[iac.EnvEndpointDynamoDB], "")
 			wantEqual(t, iac.EnvEndpointKMS, env[iac.EnvEndpointKMS], "")
 
@@ -345,7 +362,7 @@ func references(v any) map[string]bool {
 // TestTemplateOutputs: the values the README tells readers to look up.
 func TestTemplateOutputs(t *testing.T) {
 	tpl := loadSAM(t)
-	for _, k := range []string{"IssuerUrl", "DiscoveryUrl", "TableName", "SigningKeyArns"} {
+	for _, k := range []string{"IssuerUrl", "DiscoveryUrl", "TableName", "SigningKeyArns", "WrappingKeyArn"} {
 		if iac.Path(tpl, "Outputs", k, "Value") == nil {
 			t.Errorf("output %s missing", k)
 		}
@@ -360,8 +377,10 @@ func TestTemplateOutputs(t *testing.T) {
 // calls the code makes).
 func TestTemplateDynamoDBActions(t *testing.T) {
 	tpl := loadSAM(t)
-	for _, name := range oidc.Functions {
-		wantEqual(t, name+" dynamodb actions", SAMActions(t, tpl, name, "dynamodb"), iac.DynamoDBActions[name])
+	for _, mode := range iac.SigningModes {
+		for _, name := range oidc.Functions {
+			wantEqual(t, mode+" "+name+" dynamodb actions", SAMActions(t, tpl, mode, name, "dynamodb"), iac.DynamoDBActionsIn(mode, name))
+		}
 	}
 }
 
