@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store, Devices: p.store,
-		Registry: p.store,
+		Registry: p.store, Replays: p.store,
 	})
 }
 

@@ -38,7 +38,7 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 	if e != nil {
 		return tokenSet{}, e
 	}
-	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials}
+	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials, JKT: req.jkt}
 	set, err := t.mintTokens(ctx, g, User{})
 	if err != nil {
 		return tokenSet{}, internalError(err)
