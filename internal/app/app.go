@@ -161,6 +161,10 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		},
 		OmitTokenEndpointAtHash: cfg.Extensions.TokenEndpointAtHash != nil && !*cfg.Extensions.TokenEndpointAtHash,
 		ResourceServers:         resourceServers(cfg),
+		DPoP: oidc.DPoPPolicy{
+			ProofWindow: cfg.Extensions.DPoP.ProofWindow, RequireNonce: cfg.Extensions.DPoP.RequireNonce,
+			NonceKey: []byte(cfg.Extensions.DPoP.NonceSecret), NonceLifetime: cfg.Extensions.DPoP.NonceLifetime,
+		},
 		Now:                     now,
 		Logger:                  logger,
 		Frontend: oidc.Frontend{

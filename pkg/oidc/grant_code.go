@@ -162,7 +162,7 @@ func (t *Token) newGrant(g grant, client Client, fed *federated) (*RefreshGrant,
 		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
 		// RFC 9449 §5: a public client's refresh tokens are bound to its
 		// DPoP key; a confidential client's are bound by its credentials.
-		DPoPJKT: boundKey(client, g.JKT),
+		DPoPJKT:   boundKey(client, g.JKT),
 		RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.maxAccessTokenLifetime()),
 	}
 	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !t.refreshAllowed(client) {
