@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store, Devices: p.store,
-		Registry: p.store,
+		Registry: p.store, Replays: p.store,
 	})
 }
 
@@ -161,8 +161,12 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		},
 		OmitTokenEndpointAtHash: cfg.Extensions.TokenEndpointAtHash != nil && !*cfg.Extensions.TokenEndpointAtHash,
 		ResourceServers:         resourceServers(cfg),
-		Now:                     now,
-		Logger:                  logger,
+		DPoP: oidc.DPoPPolicy{
+			ProofWindow: cfg.Extensions.DPoP.ProofWindow, RequireNonce: cfg.Extensions.DPoP.RequireNonce,
+			NonceKey: []byte(cfg.Extensions.DPoP.NonceSecret), NonceLifetime: cfg.Extensions.DPoP.NonceLifetime,
+		},
+		Now:    now,
+		Logger: logger,
 		Frontend: oidc.Frontend{
 			Issuer:  cfg.Frontend.Issuer,
 			LogoURL: cfg.Frontend.LogoURL,

@@ -206,12 +206,12 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 	case oidc.FunctionUserInfo:
 		e, err = oidc.NewUserInfo(p.settings, oidc.UserInfoBackends{
 			Clients: p.clients, Users: p.users, Revocations: p.store, Signer: p.signer, Identities: p.store,
-			ConnectorIDs: connectorIDs(cfg)})
+			ConnectorIDs: connectorIDs(cfg), Replays: p.store})
 	case oidc.FunctionToken:
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
 			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,
 			Attempts: p.store, Signer: p.signer, Connectors: p.connectors, Identities: p.store,
-			Devices: p.store, Registry: p.store})
+			Devices: p.store, Registry: p.store, Replays: p.store})
 	case oidc.FunctionAuthorize:
 		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,

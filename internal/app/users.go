@@ -65,6 +65,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 
 		IDTokenSigningAlg:  c.IDTokenSigningAlg,
 		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
+		RequireDPoP:        c.RequireDPoP,
 	}
 	if c.SSOSharedWith != nil {
 		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true

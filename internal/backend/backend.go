@@ -36,6 +36,7 @@ type Storage interface {
 	oidc.IdentityStore
 	oidc.DeviceRequestStore
 	oidc.ClientRegistry
+	oidc.ReplayStore
 	UserWriter
 }
 

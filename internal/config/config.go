@@ -174,6 +174,10 @@ type Client struct {
 	// RefreshIDToken false leaves the ID token out of refresh responses
 	// (OpenID Connect Core §12.2 allows it); absent: true. Ours.
 	RefreshIDToken *bool `yaml:"refreshIDToken"`
+	// RequireDPoP refuses the client's token requests without a DPoP
+	// proof (RFC 9449 §5.2.1): its access tokens are always bound to its
+	// key. Ours.
+	RequireDPoP bool `yaml:"requireDPoP"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
@@ -257,6 +261,24 @@ type Extensions struct {
 	WebFinger WebFinger `yaml:"webfinger"`
 	// Registration is dynamic client registration (RFC 7591, RFC 7592).
 	Registration Registration `yaml:"registration"`
+	// DPoP configures sender-constrained tokens (RFC 9449).
+	DPoP DPoP `yaml:"dpop"`
+}
+
+// DPoP is extensions.dpop. DPoP itself is always on: a client that sends
+// a proof gets bound tokens.
+type DPoP struct {
+	// ProofWindow is how far a proof's iat may lie from now; default 60s.
+	ProofWindow time.Duration `yaml:"proofWindow"`
+	// RequireNonce makes every proof carry a server nonce (RFC 9449 §8);
+	// it needs nonceSecret.
+	RequireNonce bool `yaml:"requireNonce"`
+	// NonceSecret (at least 32 characters; $VAR expands) keys the nonces,
+	// the same in every function. Keep it out of the file: "$DPOP_NONCE_SECRET".
+	NonceSecret string `yaml:"nonceSecret" config:"expand"`
+	// NonceLifetime is how long a nonce is issued; one is accepted for
+	// twice that. Default 5m.
+	NonceLifetime time.Duration `yaml:"nonceLifetime"`
 }
 
 // WebFinger is extensions.webfinger.

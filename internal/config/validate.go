@@ -56,6 +56,9 @@ func (v validator) validate(c *Config) {
 	v.validateSessions(c)
 	v.validateWebFinger(c.Extensions.WebFinger)
 	v.validateRegistration(c)
+	if d := c.Extensions.DPoP; d.RequireNonce && len(d.NonceSecret) < 32 {
+		v.fail("extensions.dpop.nonceSecret", "requireNonce needs a nonceSecret of at least 32 characters")
+	}
 	v.validateResourceServers(c)
 }
 

@@ -112,12 +112,17 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	if e := checkPKCE(params, client, responseType, a.s.RequirePKCE); e != nil {
 		return fail(e)
 	}
+	if jkt := params.Get("dpop_jkt"); jkt != "" && !validJKT(jkt) {
+		// RFC 9449 §10: a JWK SHA-256 thumbprint, base64url.
+		return fail(errorf(ErrCodeInvalidRequest, "dpop_jkt is not a JWK SHA-256 thumbprint"))
+	}
 	req := AuthRequest{
 		ClientID: client.ID, RedirectURI: redirectURI, ResponseType: responseType, ResponseMode: mode,
 		// Only understood scopes are kept, once: everything downstream
 		// (consent, codes, tokens) works on the granted set.
 		Scopes: scopes, Resources: resources, State: state, Nonce: nonce, LoginHint: loginHint, Claims: claims, ConnectorID: connectorID,
 		CodeChallenge: params.Get("code_challenge"), CodeChallengeMethod: params.Get("code_challenge_method"),
+		DPoPJKT: params.Get("dpop_jkt"),
 	}
 	if e := a.checkSessionParams(r.Context(), params, &req); e != nil {
 		return fail(e)

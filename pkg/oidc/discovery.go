@@ -68,6 +68,8 @@ type discoveryMetadata struct {
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// RFC 9207: clients can defend against mix-up attacks.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	// RFC 9449 §5.1: the algorithms DPoP proofs may use.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // metadata is built once from the same settings that gate behaviour.
@@ -102,6 +104,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		ACRValuesSupported:                         []string{acrPassword},
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
+		DPoPSigningAlgValuesSupported:              DPoPSigningAlgorithms,
 	})
 }
 

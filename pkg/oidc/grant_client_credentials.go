@@ -41,7 +41,7 @@ func (t *Token) clientCredentialsGrant(ctx context.Context, req tokenRequest) (t
 	// An API's scope only for that API: a client allowed "read" for one
 	// API does not get another API's "read".
 	scopes = t.apis().scopesFor(scopes, audience)
-	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials}
+	g := grant{ClientID: req.client.ID, Subject: req.client.ID, Scopes: scopes, Audience: audience, GrantType: GrantClientCredentials, JKT: req.jkt}
 	set, err := t.mintTokens(ctx, g, User{})
 	if err != nil {
 		return tokenSet{}, internalError(err)

@@ -55,6 +55,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		// The client's algorithm now, not at authorization: a client
 		// switched to ES256 gets it from its next token.
 		IDTokenAlg: req.client.IDTokenSigningAlg,
+		JKT:        req.jkt,
 	}
 	refresh, refreshToken, err := t.newGrant(g, req.client, fed)
 	if err != nil {
@@ -118,6 +119,9 @@ func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (A
 		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier is missing")
 	case code.CodeChallenge != "" && !verifyPKCE(verifier, code.CodeChallenge):
 		return AuthCode{}, errorf(ErrCodeInvalidGrant, "code_verifier does not match the code_challenge")
+	case code.DPoPJKT != "" && code.DPoPJKT != req.jkt:
+		// RFC 9449 §10: the code is bound to the key dpop_jkt named.
+		return AuthCode{}, errorf(ErrCodeInvalidGrant, "the DPoP proof's key does not match dpop_jkt")
 	}
 	return code, nil
 }
@@ -156,6 +160,9 @@ func (t *Token) newGrant(g grant, client Client, fed *federated) (*RefreshGrant,
 	rg := &RefreshGrant{
 		ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
+		// RFC 9449 §5: a public client's refresh tokens are bound to its
+		// DPoP key; a confidential client's are bound by its credentials.
+		DPoPJKT:   boundKey(client, g.JKT),
 		RotatedAt: now, CreatedAt: now, LastUsed: now, Expiry: now.Add(t.s.maxAccessTokenLifetime()),
 	}
 	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !t.refreshAllowed(client) {

@@ -204,7 +204,7 @@ func (d *tokenDevices) redeem(ctx context.Context, req tokenRequest, dr DeviceRe
 		return tokenSet{}, internalError(err)
 	}
 	g := grant{ClientID: dr.ClientID, Subject: dr.Subject, Scopes: dr.Scopes, AuthTime: dr.AuthTime, AMR: dr.AMR,
-		IDTokenAlg: req.client.IDTokenSigningAlg}
+		IDTokenAlg: req.client.IDTokenSigningAlg, JKT: req.jkt}
 	refresh, refreshToken, err := d.newGrant(g, req.client, fed)
 	if err != nil {
 		return tokenSet{}, internalError(err)

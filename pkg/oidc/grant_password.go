@@ -59,7 +59,7 @@ func (t *Token) passwordGrant(ctx context.Context, req tokenRequest) (tokenSet, 
 	}
 	// The right password gives its slots back beside the signing.
 	var set tokenSet
-	err = run2(func() (err error) { set, err = t.passwordTokens(ctx, req.client, scopes, user); return err },
+	err = run2(func() (err error) { set, err = t.passwordTokens(ctx, req.client, scopes, user, req.jkt); return err },
 		func() error { t.throttle.release(ctx, counters, false); return nil })
 	return set, err
 }
@@ -89,8 +89,9 @@ func passwordScopes(ctx context.Context, clients ClientStore, req tokenRequest) 
 // refresh token is issued (offline_access, the refresh_token grant
 // enabled), stores its family after signing (DESIGN "Nothing lost").
 // Without a refresh token no grant is stored: the access token names none.
-func (t *Token) passwordTokens(ctx context.Context, client Client, scopes []string, user User) (tokenSet, error) {
-	g := grant{ClientID: client.ID, Subject: user.Subject, Scopes: scopes, AuthTime: t.now(), AMR: []string{amrPassword}, IDTokenAlg: client.IDTokenSigningAlg}
+func (t *Token) passwordTokens(ctx context.Context, client Client, scopes []string, user User, jkt string) (tokenSet, error) {
+	g := grant{ClientID: client.ID, Subject: user.Subject, Scopes: scopes, AuthTime: t.now(), AMR: []string{amrPassword},
+		IDTokenAlg: client.IDTokenSigningAlg, JKT: jkt}
 	family, refreshToken, err := t.newGrant(g, client, nil)
 	if err != nil {
 		return tokenSet{}, internalError(err)

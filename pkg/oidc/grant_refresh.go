@@ -39,6 +39,9 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	case g.TokenHash == "":
 		// A grant without refresh tokens; no token of it can be genuine.
 		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is invalid")
+	case g.DPoPJKT != "" && g.DPoPJKT != req.jkt:
+		// RFC 9449 §5: a bound refresh token needs a proof of its key.
+		return tokenSet{}, errorf(ErrCodeInvalidGrant, "the refresh token is bound to another DPoP key")
 	}
 	now := t.now()
 	if !now.Before(t.s.RefreshTokens.expiry(g.CreatedAt, g.LastUsed)) {
@@ -73,7 +76,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 		set, err = t.mintTokens(ctx, grant{
 			ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
 			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID, Resources: resources,
-			IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken,
+			IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken, JKT: req.jkt,
 		}, user)
 		return err
 	})

@@ -85,6 +85,7 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 		Consents:     store,
 		Attempts:     store,
 		Devices:      store,
+		Replays:      store,
 		Signer:       testSigner,
 	}
 	for _, o := range opts {

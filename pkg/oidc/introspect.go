@@ -85,6 +85,10 @@ func (t *Token) introspect(w http.ResponseWriter, r *http.Request) (map[string]a
 	if claims.GrantType != "" {
 		body["gty"] = claims.GrantType
 	}
+	if claims.Cnf != nil {
+		// RFC 9449 §6.2: the key the token is bound to.
+		body["cnf"], body["token_type"] = claims.Cnf, TokenTypeDPoP
+	}
 	if claims.Act != nil {
 		// RFC 8693 §4.1, §4.4: the actor chain of an exchanged token.
 		body["act"] = claims.Act

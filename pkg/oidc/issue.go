@@ -50,6 +50,7 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest, fed *federated) 
 			CodeChallengeMethod: req.CodeChallengeMethod,
 			Claims:              req.Claims,
 			Resources:           req.Resources,
+			DPoPJKT:             req.DPoPJKT,
 			Expiry:              a.now().Add(a.s.AuthCodeLifetime),
 		}
 	}

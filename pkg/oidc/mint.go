@@ -61,6 +61,8 @@ type grant struct {
 	// client and its audience scopes, with azp the client: a token
 	// exchange's allowed audience.
 	IDTokenAudience []string
+	// JKT binds the access token to a DPoP key (RFC 9449 §6.1: cnf.jkt).
+	JKT string
 }
 
 // Actor is the act claim (RFC 8693 §4.1): the acting party, and in Act
@@ -138,6 +140,8 @@ type accessTokenClaims struct {
 	GrantType string `json:"gty,omitempty"`
 	// Act is grant.Act: who acts for the subject (RFC 8693 §4.1).
 	Act *Actor `json:"act,omitempty"`
+	// Cnf is grant.JKT: a DPoP-bound token (RFC 9449 §6.1).
+	Cnf *confirmation `json:"cnf,omitempty"`
 }
 
 // mintTokens signs an access token and an ID token for g, as the token
@@ -174,9 +178,13 @@ func (b *base) mintTokens(ctx context.Context, g grant, user User) (tokenSet, er
 	if err != nil {
 		return tokenSet{}, err
 	}
+	tokenType := "Bearer"
+	if g.JKT != "" {
+		tokenType = TokenTypeDPoP // RFC 9449 §5
+	}
 	return tokenSet{
 		AccessToken: accessToken,
-		TokenType:   "Bearer",
+		TokenType:   tokenType,
 		ExpiresIn:   int64(b.accessExpiry(g, b.accessAudience(g), b.now()).Sub(b.now()) / time.Second),
 		IDToken:     idToken,
 		// RFC 6749 §5.1: the scope of the access token.
@@ -196,6 +204,10 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 	var authTime int64
 	if !g.AuthTime.IsZero() {
 		authTime = g.AuthTime.Unix()
+	}
+	var cnf *confirmation
+	if g.JKT != "" {
+		cnf = &confirmation{JKT: g.JKT}
 	}
 	_, alg := b.apis().accessTokenPolicy(aud)
 	key, err := b.accessTokenKey(ctx, alg)
@@ -219,6 +231,7 @@ func (b *base) mintAccessToken(ctx context.Context, g grant) (string, error) {
 		GrantID:        g.GrantID,
 		GrantType:      g.GrantType,
 		Act:            g.Act,
+		Cnf:            cnf,
 	})
 }
 

@@ -30,6 +30,8 @@ type Config struct {
 	Devices DeviceRequestStore
 	// Registry holds registered clients (the token function's /register).
 	Registry ClientRegistry
+	// Replays remembers DPoP proofs (RFC 9449); nil: DPoP is refused.
+	Replays ReplayStore
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -57,7 +59,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	u, err := NewUserInfo(cfg.Settings, UserInfoBackends{
 		Clients: cfg.Clients, Users: cfg.Users, Revocations: cfg.Revocations, Signer: cfg.Signer, Identities: cfg.Identities,
-		ConnectorIDs: connectorIDs(cfg.Connectors),
+		ConnectorIDs: connectorIDs(cfg.Connectors), Replays: cfg.Replays,
 	})
 	if err != nil {
 		return nil, err
@@ -66,6 +68,7 @@ func New(cfg Config) (*Provider, error) {
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, Identities: cfg.Identities, Devices: cfg.Devices, Registry: cfg.Registry,
+		Replays: cfg.Replays,
 	})
 	if err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ func (b *base) cors(w http.ResponseWriter, r *http.Request, methods []string) bo
 	if allowed {
 		h.Set("Access-Control-Allow-Origin", origin)
 		if !preflight {
-			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce")
 		}
 	}
 	if r.Method != http.MethodOptions {
@@ -103,7 +103,7 @@ func (b *base) cors(w http.ResponseWriter, r *http.Request, methods []string) bo
 	}
 	if allowed && preflight {
 		h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
 		h.Set("Access-Control-Max-Age", "600")
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -91,6 +91,8 @@ type Settings struct {
 	ClientOrigins []string
 	// Frontend is how the pages look (Dex's frontend settings).
 	Frontend Frontend
+	// DPoP is sender-constrained tokens' policy (RFC 9449; dpop.go).
+	DPoP DPoPPolicy
 	// ResourceServers are the APIs access tokens may be issued for, named
 	// by the resource parameter (RFC 8707; resource.go).
 	ResourceServers []ResourceServer
@@ -162,6 +164,11 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	}
 	if err := resourceServers(s.ResourceServers).validate(s.Issuer); err != nil {
 		return s, nil, err
+	}
+	setDefault(&s.DPoP.ProofWindow, time.Minute)
+	setDefault(&s.DPoP.NonceLifetime, 5*time.Minute)
+	if s.DPoP.RequireNonce && len(s.DPoP.NonceKey) < 32 {
+		return s, nil, fmt.Errorf("oidc: DPoP nonces need a nonce key of at least 32 bytes")
 	}
 	setDefault(&s.IDTokenLifetime, time.Hour)
 	setDefault(&s.AuthRequestLifetime, 30*time.Minute)

@@ -71,6 +71,9 @@ type AuthRequest struct {
 	// ConnectorData is the upstream connector's refresh data
 	// (Identity.ConnectorData), sealed under the request's handle.
 	ConnectorData []byte
+	// DPoPJKT is the dpop_jkt parameter (RFC 9449 §10): the thumbprint of
+	// the key the code's token request must prove.
+	DPoPJKT string
 	// DeviceRequestID is the DeviceRequest (its ID) this request decides,
 	// for a login started at the device page; RedirectURI is then
 	// deviceRedirect.
@@ -96,6 +99,7 @@ type AuthCode struct {
 	Resources           []string // as AuthRequest.Resources
 	// ConnectorData is Identity.ConnectorData sealed under the code.
 	ConnectorData []byte
+	DPoPJKT       string // as AuthRequest.DPoPJKT
 	Expiry        time.Time
 	// Consumed is set by RedeemCode. A consumed code stays readable until it
 	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
@@ -201,6 +205,10 @@ type Client struct {
 	// or none); empty: either secret method (a confidential client) or
 	// none (a public one). Registered clients always have it.
 	TokenEndpointAuthMethod string
+	// RequireDPoP refuses this client's token requests without a DPoP
+	// proof (RFC 9449 §5.2.1 dpop_bound_access_tokens): every access token
+	// it gets is sender-constrained.
+	RequireDPoP bool
 	// SelfRegistered: the client registered itself (RFC 7591); no operator
 	// vouched for its redirect URIs, so its users always see the approval
 	// page, whatever skipApprovalScreen says (RFC 9700 §4.11.2). Set by
@@ -232,6 +240,9 @@ type RefreshGrant struct {
 	// secret: only a refresh token of the family opens it, for the
 	// connector to ask the upstream about the user again.
 	ConnectorData []byte
+	// DPoPJKT binds the family of a public client to the DPoP key its
+	// first tokens were issued for (RFC 9449 §5): a refresh must prove it.
+	DPoPJKT string
 	// TokenHash is HashSecret of the current token; PreviousHash of the one
 	// it replaced, accepted until RotatedAt+reuseInterval, when the same
 	// successor is returned again: Successor is that token, AES-GCM sealed

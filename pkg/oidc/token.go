@@ -22,6 +22,7 @@ type Token struct {
 	throttle    *throttle     // the login throttle, for the password grant
 	devices     *tokenDevices // nil when the device grant is disabled
 	registrar   *registrar
+	dpop        dpopChecker
 	handler     http.Handler
 }
 
@@ -47,6 +48,9 @@ type TokenBackends struct {
 	// writes; nil: /register and the client configuration endpoints
 	// refuse every request.
 	Registry ClientRegistry
+	// Replays remembers the jti of DPoP proofs (RFC 9449 §11.1); nil:
+	// every DPoP proof is refused, and tokens are Bearer tokens.
+	Replays ReplayStore
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -76,6 +80,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 		t.devices = &tokenDevices{Token: t, store: b.Devices}
 	}
 	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients, t.throttle)
+	t.dpop = dpopChecker{b: &t.base, replays: b.Replays}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -163,12 +168,16 @@ type tokenRequest struct {
 	params url.Values
 	client Client
 	r      *http.Request // for the client address the login throttle counts
+	// jkt is the thumbprint of the request's DPoP proof key (RFC 9449
+	// §5), "" without a proof: the grants bind their tokens to it.
+	jkt string
 }
 
 // serveToken is the token endpoint pipeline (RFC 6749 §3.2): parse once,
 // authenticate the client, then dispatch to the grant. No grant can skip
 // client authentication, and grants return errors instead of writing.
 func (t *Token) serveToken(w http.ResponseWriter, r *http.Request) {
+	t.dpop.offerNonce(w, r)
 	set, err := t.token(w, r)
 	if err != nil {
 		t.writeError(w, r, err)
@@ -186,6 +195,14 @@ func (t *Token) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) 
 	if grantType == "" {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "grant_type is missing")
 	}
+	jkt, err := t.dpop.proof(r, PathToken, "")
+	switch {
+	case err != nil:
+		return tokenSet{}, err
+	case jkt == "" && client.RequireDPoP:
+		// RFC 9449 §5.2.1: a client registered for bound tokens only.
+		return tokenSet{}, dpopError("this client must send a DPoP proof")
+	}
 	if slices.Contains(t.s.GrantTypes, grantType) {
 		for _, g := range grants {
 			if g.grantType != grantType {
@@ -195,7 +212,7 @@ func (t *Token) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) 
 				// RFC 6749 §5.2: authenticated, but not allowed this grant.
 				return tokenSet{}, errorf(ErrCodeUnauthorizedClient, "this client may not use the "+grantType+" grant")
 			}
-			return g.run(t, r.Context(), tokenRequest{params: params, client: client, r: r})
+			return g.run(t, r.Context(), tokenRequest{params: params, client: client, r: r, jkt: jkt})
 		}
 	}
 	return tokenSet{}, errorf(ErrCodeUnsupportedGrantType, "unsupported grant_type")

@@ -15,6 +15,7 @@ type UserInfo struct {
 	clients     ClientStore
 	users       directory
 	revocations RevocationStore
+	dpop        dpopChecker
 	handler     http.Handler
 }
 
@@ -30,6 +31,9 @@ type UserInfoBackends struct {
 	// users of any other, a connector since removed, are unknown. Nil:
 	// any connector's.
 	ConnectorIDs []string
+	// Replays remembers the jti of DPoP proofs (RFC 9449 §11.1); nil:
+	// DPoP-bound tokens are refused.
+	Replays ReplayStore
 }
 
 // NewUserInfo builds the userinfo endpoint. It does no I/O.
@@ -43,6 +47,7 @@ func NewUserInfo(s Settings, b UserInfoBackends) (*UserInfo, error) {
 	}
 	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects, known: b.ConnectorIDs}
 	u := &UserInfo{base: base, clients: b.Clients, users: users, revocations: b.Revocations}
+	u.dpop = dpopChecker{b: &u.base, replays: b.Replays}
 	u.handler = u.router(u.handlers(), FunctionUserInfo)
 	return u, nil
 }
@@ -59,6 +64,7 @@ func (u *UserInfo) handlers() map[string]http.HandlerFunc {
 // KMS call); one read checks its revocation and one loads the current user
 // record, which the claims come from.
 func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
+	u.dpop.offerNonce(w, r)
 	body, err := u.userInfo(w, r)
 	var e *Error
 	if errors.As(err, &e) && e.WWWAuthenticate == "" && e.Code == ErrCodeInvalidRequest {
@@ -74,10 +80,22 @@ func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
-	token, err := u.bearerToken(w, r)
+	token, dpop, err := u.bearerToken(w, r)
 	if err != nil {
 		return nil, err
 	}
+	body, err := u.answer(w, r, token, dpop)
+	if dpop {
+		// RFC 9449 §7.1: a request with the DPoP scheme is answered with
+		// a DPoP challenge.
+		err = dpopScheme(err)
+	}
+	return body, err
+}
+
+// answer is userinfo's answer for an access token presented with the
+// Bearer scheme (or in the form), or with the DPoP scheme when dpop.
+func (u *UserInfo) answer(w http.ResponseWriter, r *http.Request, token string, dpop bool) (map[string]any, error) {
 	ctx := r.Context()
 	claims, err := u.verifyAccessToken(ctx, token)
 	switch {
@@ -98,6 +116,9 @@ func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]
 		// without openid (RFC 6750 §3.1: 403 insufficient_scope).
 		return nil, &Error{Code: ErrCodeInsufficientScope, Description: "the access token lacks the openid scope", Status: http.StatusForbidden,
 			WWWAuthenticate: bearerChallenge(ErrCodeInsufficientScope, "the access token lacks the openid scope") + `, scope="openid"`}
+	}
+	if err := u.checkBinding(r, token, dpop, claims); err != nil {
+		return nil, err
 	}
 	// One read: the token or its refresh family may have been revoked.
 	revoked, err := u.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
@@ -127,38 +148,77 @@ func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]
 
 // bearerToken reads the access token from the Authorization header or, for
 // a form POST, the access_token field (RFC 6750 §2.1, §2.2); never both.
-func (u *UserInfo) bearerToken(w http.ResponseWriter, r *http.Request) (string, error) {
+func (u *UserInfo) bearerToken(w http.ResponseWriter, r *http.Request) (token string, dpop bool, err error) {
 	if len(r.Header.Values("Authorization")) > 1 {
-		return "", errorf(ErrCodeInvalidRequest, "send one Authorization header")
+		return "", false, errorf(ErrCodeInvalidRequest, "send one Authorization header")
 	}
 	header := r.Header.Get("Authorization")
 	var form string
 	if r.Method == http.MethodPost && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
 		params, err := readParams(w, r, false)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		form = params.Get("access_token")
 	}
 	scheme, token, _ := strings.Cut(header, " ")
 	token = strings.TrimSpace(token)
+	dpop = strings.EqualFold(scheme, TokenTypeDPoP)
 	switch {
 	case header != "" && form != "":
-		return "", errorf(ErrCodeInvalidRequest, "send the access token in one place only")
+		return "", false, errorf(ErrCodeInvalidRequest, "send the access token in one place only")
 	case form != "":
-		return form, nil
-	case header == "" || !strings.EqualFold(scheme, "Bearer"):
-		// RFC 6750 §3.1: no authentication information, or another
-		// scheme: the challenge alone, with no error code.
-		return "", &Error{Status: http.StatusUnauthorized, WWWAuthenticate: `Bearer realm="userinfo"`, Description: "no bearer token"}
+		return form, false, nil
+	case header == "" || !(strings.EqualFold(scheme, "Bearer") || dpop):
+		// RFC 6750 §3.1, RFC 9449 §7.1: no authentication information,
+		// or another scheme: the challenges alone, with no error code.
+		return "", false, &Error{Status: http.StatusUnauthorized, WWWAuthenticate: `Bearer realm="userinfo", ` + dpopChallenge("", ""), Description: "no bearer token"}
 	case token == "":
-		return "", invalidToken("the Authorization header is not a Bearer token")
+		return "", false, invalidToken("the Authorization header carries no token")
 	}
-	return token, nil
+	return token, dpop, nil
 }
 
 // invalidToken is 401 with a Bearer challenge (RFC 6750 §3.1).
 func invalidToken(description string) *Error {
 	return &Error{Code: ErrCodeInvalidToken, Description: description, Status: http.StatusUnauthorized,
 		WWWAuthenticate: bearerChallenge(ErrCodeInvalidToken, description)}
+}
+
+// checkBinding enforces RFC 9449 §7 on a verified access token: a
+// DPoP-bound token (cnf.jkt) only with the DPoP scheme and a proof by its
+// key for this request, with ath its hash; the DPoP scheme only for a
+// bound token. A proof costs one conditional write (its jti).
+func (u *UserInfo) checkBinding(r *http.Request, token string, dpop bool, claims *accessTokenClaims) error {
+	switch {
+	case claims.Cnf == nil && dpop:
+		return invalidToken("the access token is not DPoP-bound: use the Bearer scheme")
+	case claims.Cnf == nil:
+		return nil
+	case !dpop:
+		// §7.2: a bound token presented as a bearer token is refused.
+		const d = "the access token is DPoP-bound: use the DPoP scheme with a proof"
+		return &Error{Code: ErrCodeInvalidToken, Description: d, Status: http.StatusUnauthorized, WWWAuthenticate: dpopChallenge(ErrCodeInvalidToken, d)}
+	}
+	jkt, err := u.dpop.proof(r, PathUserInfo, token)
+	switch {
+	case err != nil:
+		return resourceDPoPError(err)
+	case jkt == "":
+		return resourceDPoPError(dpopError("a DPoP proof is required"))
+	case jkt != claims.Cnf.JKT:
+		// §4.3 check 12: the proof's key is the one the token is bound to.
+		return resourceDPoPError(dpopError("the DPoP proof is not by the access token's key"))
+	}
+	return nil
+}
+
+// dpopScheme rewrites the Bearer challenge of a userinfo error to the DPoP
+// scheme (RFC 9449 §7.1) for a request that used it.
+func dpopScheme(err error) error {
+	var e *Error
+	if errors.As(err, &e) && strings.HasPrefix(e.WWWAuthenticate, "Bearer error=") {
+		e.WWWAuthenticate = dpopChallenge(e.Code, e.Description)
+	}
+	return err
 }

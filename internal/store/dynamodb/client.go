@@ -44,6 +44,7 @@ type clientItem struct {
 	AllowedAudiences        []string `dynamodbav:"allowed_audiences,omitempty"`
 	IDTokenSigningAlg       string   `dynamodbav:"id_token_signing_alg,omitempty"`
 	OmitRefreshIDToken      bool     `dynamodbav:"omit_refresh_id_token,omitempty"`
+	RequireDPoP             bool     `dynamodbav:"require_dpop,omitempty"`
 	TokenEndpointAuthMethod string   `dynamodbav:"token_endpoint_auth_method,omitempty"`
 
 	Disabled              bool     `dynamodbav:"disabled,omitempty"`
@@ -69,7 +70,7 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes,
 		AllowedConnectors: c.AllowedConnectors, SSOSharedWith: c.SSOSharedWith, SSOSharedWithSet: c.SSOSharedWithSet,
 		LogoURL: c.LogoURL, AllowedScopes: c.AllowedScopes, AllowedAudiences: c.AllowedAudiences,
-		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken,
+		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		Disabled:                c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
 		ResponseTypes: c.ResponseTypes, Scope: c.Scope, Contacts: c.Contacts,
@@ -85,7 +86,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			PostLogoutRedirectURIs: it.PostLogoutRedirectURIs, GrantTypes: it.GrantTypes,
 			AllowedConnectors: it.AllowedConnectors, SSOSharedWith: it.SSOSharedWith, SSOSharedWithSet: it.SSOSharedWithSet,
 			LogoURL: it.LogoURL, AllowedScopes: it.AllowedScopes, AllowedAudiences: it.AllowedAudiences,
-			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken,
+			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
 		},
 		Disabled: it.Disabled, RegistrationTokenHash: it.RegistrationTokenHash,

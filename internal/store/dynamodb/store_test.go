@@ -96,6 +96,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestReplayContract(t *testing.T) {
+	oidctest.TestReplayStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.ReplayStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestClientContract(t *testing.T) {
 	oidctest.TestClientStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.ClientStore {
 		return contractStore(t, clock)

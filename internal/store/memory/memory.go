@@ -39,6 +39,8 @@ type Store struct {
 	devices    map[string]oidc.DeviceRequest
 	// userCodes maps a user code's hash to its device request's id.
 	userCodes map[string]string
+	// used are single-use keys (replay.go) → their expiry.
+	used map[string]time.Time
 	connectorItems
 	deviceItems
 	clientItems

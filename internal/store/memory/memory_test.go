@@ -5,11 +5,18 @@ import (
 	"time"
 
 	"github.com/serverless-oidc/op/internal/store/memory"
+	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
 func TestContract(t *testing.T) {
 	oidctest.TestStorage(t, func(t *testing.T, clock *oidctest.Clock) oidctest.Store {
+		return memory.New(clock.Now)
+	})
+}
+
+func TestReplayContract(t *testing.T) {
+	oidctest.TestReplayStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.ReplayStore {
 		return memory.New(clock.Now)
 	})
 }
