@@ -68,6 +68,9 @@ type discoveryMetadata struct {
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// RFC 9207: clients can defend against mix-up attacks.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	// OpenID Connect Back-Channel Logout 1.0 §2.1 (backchannel.go).
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported"`
 }
 
 // metadata is built once from the same settings that gate behaviour.
@@ -102,6 +105,8 @@ func (d *Discovery) metadata() ([]byte, error) {
 		ACRValuesSupported:                         []string{acrPassword},
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
+		BackchannelLogoutSupported:                 true,
+		BackchannelLogoutSessionSupported:          true,
 	})
 }
 

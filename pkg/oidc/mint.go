@@ -61,6 +61,9 @@ type grant struct {
 	// client and its audience scopes, with azp the client: a token
 	// exchange's allowed audience.
 	IDTokenAudience []string
+	// SID is the sid of the session the tokens come from (Back-Channel
+	// Logout §2.1); "" for none.
+	SID string
 }
 
 // Actor is the act claim (RFC 8693 §4.1): the acting party, and in Act
@@ -265,6 +268,9 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 	}
 	if len(g.AMR) > 0 {
 		claims["amr"] = g.AMR
+	}
+	if g.SID != "" {
+		claims["sid"] = g.SID
 	}
 	if slices.Contains(g.AMR, amrPassword) {
 		claims["acr"] = acrPassword

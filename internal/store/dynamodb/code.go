@@ -31,8 +31,9 @@ type codeItem struct {
 	Claims              string   `dynamodbav:"claims,omitempty"`
 	Resources           []string `dynamodbav:"resources,omitempty"`
 	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
-	Expiry              int64    `dynamodbav:"exp"`                      // epoch ms
-	TTL                 int64    `dynamodbav:"ttl"`                      // epoch s
+	SID                 string   `dynamodbav:"sid,omitempty"`
+	Expiry              int64    `dynamodbav:"exp"` // epoch ms
+	TTL                 int64    `dynamodbav:"ttl"` // epoch s
 	// Consumed is always present: RedeemCode's condition compares it.
 	Consumed bool `dynamodbav:"consumed"`
 	// RedeemedBy is the write id of the RedeemCode call that consumed it.
@@ -55,7 +56,7 @@ func toCodeItem(c oidc.AuthCode) codeItem {
 		ClientID: c.ClientID, RedirectURI: c.RedirectURI, Subject: c.Subject,
 		Scopes: c.Scopes, Nonce: c.Nonce, AuthTime: millis(c.AuthTime), AMR: c.AMR,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
-		Claims: c.Claims, Resources: c.Resources, ConnectorData: nilIfEmpty(c.ConnectorData),
+		Claims: c.Claims, Resources: c.Resources, ConnectorData: nilIfEmpty(c.ConnectorData), SID: c.SID,
 		Expiry: millis(c.Expiry), TTL: ttlSeconds(c.Expiry),
 		Consumed: c.Consumed, GrantID: c.GrantID,
 	}
@@ -70,6 +71,7 @@ func (it codeItem) code(id string) oidc.AuthCode {
 		Claims:        it.Claims,
 		Resources:     it.Resources,
 		ConnectorData: it.ConnectorData,
+		SID:           it.SID,
 		Expiry:        fromMillis(it.Expiry),
 		Consumed:      it.Consumed,
 		GrantID:       it.GrantID,

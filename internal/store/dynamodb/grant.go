@@ -35,6 +35,7 @@ type grantItem struct {
 	Resources []string `dynamodbav:"resources,omitempty"`
 	// ConnectorData is sealed by the core under the family secret.
 	ConnectorData []byte `dynamodbav:"connector_data,omitempty"`
+	SID           string `dynamodbav:"sid,omitempty"`
 	TokenHash     string `dynamodbav:"token_hash,omitempty"`
 	PreviousHash  string `dynamodbav:"previous_hash,omitempty"`
 	Successor     []byte `dynamodbav:"successor,omitempty"`
@@ -55,7 +56,7 @@ func toGrantItem(g oidc.RefreshGrant, writeID string) grantItem {
 	return grantItem{
 		PK: grantPK(g.ID), SK: typeGrant, Type: typeGrant,
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
-		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, Resources: g.Resources, ConnectorData: nilIfEmpty(g.ConnectorData),
+		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, Resources: g.Resources, ConnectorData: nilIfEmpty(g.ConnectorData), SID: g.SID,
 		TokenHash: g.TokenHash, PreviousHash: g.PreviousHash, Successor: g.Successor,
 		RotatedAt: millis(g.RotatedAt), Generation: g.Generation,
 		CreatedAt: millis(g.CreatedAt), LastUsed: millis(g.LastUsed),
@@ -68,7 +69,7 @@ func (it grantItem) grant(id string) oidc.RefreshGrant {
 	return oidc.RefreshGrant{
 		ID:       id,
 		ClientID: it.ClientID, Subject: it.Subject, Scopes: it.Scopes,
-		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, Resources: it.Resources, ConnectorData: it.ConnectorData,
+		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, Resources: it.Resources, ConnectorData: it.ConnectorData, SID: it.SID,
 		TokenHash: it.TokenHash, PreviousHash: it.PreviousHash, Successor: it.Successor,
 		RotatedAt: fromMillis(it.RotatedAt), Generation: it.Generation,
 		CreatedAt: fromMillis(it.CreatedAt), LastUsed: fromMillis(it.LastUsed),
