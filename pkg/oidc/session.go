@@ -216,7 +216,7 @@ func (bs *browserSessions) abandon(ctx context.Context, w http.ResponseWriter, i
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := bs.store.DeleteSession(wctx, id); err != nil {
+	if _, err := bs.store.EndSession(wctx, id); err != nil && !isNotFound(err) {
 		bs.log.WarnContext(ctx, "ending the session of an incomplete login failed", "error", err, "request_id", RequestID(ctx))
 	}
 	bs.clearCookie(w)

@@ -328,8 +328,6 @@ type SessionStore interface {
 	// session (ErrNotFound otherwise). Last writer wins; both are monotonic
 	// in practice, and an idle timeout needs no stronger guarantee.
 	TouchSession(ctx context.Context, id string, lastSeen, expiry time.Time) error
-	// DeleteSession ends a session. Deleting an unknown session is not an error.
-	DeleteSession(ctx context.Context, id string) error
 	// JoinSession records that the live session id whose SID is sid
 	// answered clientID: it adds clientID to Clients (a set: adding twice
 	// keeps one) and sets LastSeen and Expiry as TouchSession does, in one
@@ -337,9 +335,9 @@ type SessionStore interface {
 	// SID. Concurrent joins MUST all be kept.
 	JoinSession(ctx context.Context, id, sid, clientID string, lastSeen, expiry time.Time) error
 	// EndSession deletes the session and returns it as it was, in one
-	// step (who ends it learns which clients to notify); ErrNotFound,
-	// deleting nothing, if it is unknown or expired. Of concurrent callers
-	// at most one gets the session.
+	// step (who ends it learns which clients to notify); ErrNotFound if it
+	// is unknown or expired (an expired one is deleted all the same). Of
+	// concurrent callers at most one gets the session.
 	EndSession(ctx context.Context, id string) (Session, error)
 }
 

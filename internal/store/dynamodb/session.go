@@ -116,18 +116,6 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiry ti
 	return nil
 }
 
-// DeleteSession implements oidc.SessionStore: one unconditional DeleteItem.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.name),
-		Key:       key(sessionPK(id), typeSession),
-	})
-	if err != nil {
-		return wrapErr("DeleteSession", err)
-	}
-	return nil
-}
-
 // JoinSession implements oidc.SessionStore: one UpdateItem that ADDs the
 // client to the clients string set (atomic: concurrent joins all land)
 // and sets last_seen, exp and ttl, on condition that the session exists,
@@ -160,9 +148,9 @@ func (s *Store) JoinSession(ctx context.Context, id, sid, clientID string, lastS
 	return nil
 }
 
-// EndSession implements oidc.SessionStore: one DeleteItem returning the
-// deleted item (ReturnValues ALL_OLD), so ending a session costs the
-// round trip DeleteSession costs.
+// EndSession implements oidc.SessionStore: one unconditional DeleteItem
+// returning the deleted item (ReturnValues ALL_OLD): who ends a session
+// learns what it was for no extra round trip.
 func (s *Store) EndSession(ctx context.Context, id string) (oidc.Session, error) {
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:    aws.String(s.name),

@@ -47,14 +47,6 @@ func (s *Store) TouchSession(_ context.Context, id string, lastSeen, expiry time
 	return nil
 }
 
-// DeleteSession implements oidc.SessionStore.
-func (s *Store) DeleteSession(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, id)
-	return nil
-}
-
 // JoinSession implements oidc.SessionStore.
 func (s *Store) JoinSession(_ context.Context, id, sid, clientID string, lastSeen, expiry time.Time) error {
 	s.mu.Lock()
