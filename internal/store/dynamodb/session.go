@@ -148,15 +148,21 @@ func (s *Store) JoinSession(ctx context.Context, id, sid, clientID string, lastS
 	return nil
 }
 
-// EndSession implements oidc.SessionStore: one unconditional DeleteItem
-// returning the deleted item (ReturnValues ALL_OLD): who ends a session
-// learns what it was for no extra round trip.
+// EndSession implements oidc.SessionStore: one DeleteItem returning the
+// deleted item (ReturnValues ALL_OLD): who ends a session learns what it
+// was for no extra round trip. Its condition that the item exists makes
+// concurrent calls serialize, so exactly one gets the item.
 func (s *Store) EndSession(ctx context.Context, id string) (oidc.Session, error) {
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:    aws.String(s.name),
-		Key:          key(sessionPK(id), typeSession),
-		ReturnValues: types.ReturnValueAllOld,
+		TableName:                aws.String(s.name),
+		Key:                      key(sessionPK(id), typeSession),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+		ReturnValues:             types.ReturnValueAllOld,
 	})
+	if _, ok := conditionFailed(err); ok {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
 	if err != nil {
 		return oidc.Session{}, wrapErr("EndSession", err)
 	}
