@@ -30,6 +30,8 @@ type Config struct {
 	Devices DeviceRequestStore
 	// Registry holds registered clients (the token function's /register).
 	Registry ClientRegistry
+	// LogoutHTTPClient is AuthorizeBackends.LogoutHTTPClient.
+	LogoutHTTPClient *http.Client
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -74,7 +76,7 @@ func New(cfg Config) (*Provider, error) {
 		Clients: cfg.Clients, Users: cfg.Users, AuthRequests: cfg.AuthRequests, Codes: cfg.Codes,
 		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
-		Devices: cfg.Devices,
+		Devices: cfg.Devices, LogoutHTTPClient: cfg.LogoutHTTPClient,
 	})
 	if err != nil {
 		return nil, err
