@@ -179,7 +179,13 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
 		}
-		return a.startConsent(w, r, req, fed)
+		// The session answers once the user approves: the client joins it
+		// now, beside the pending request's write, as no read of the
+		// session is due then (a denial leaves an RP that gets a logout
+		// token for a sid it never saw, which it ignores).
+		return a.besides(ctx, "recording the session's client",
+			func() error { return a.sessions.record(ctx, session, req.ClientID) },
+			func() error { return a.startConsent(w, r, req, fed) })
 	}
 	var resp authResponse
 	err = a.besides(ctx, "recording session activity",

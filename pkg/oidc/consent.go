@@ -37,10 +37,7 @@ func (a *Authorize) serveConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	var resp authResponse
 	err = a.besides(ctx, "remembering consent",
-		func() error {
-			return run2(func() error { return a.rememberConsent(ctx, req) },
-				func() error { return a.sessions.recordCurrent(ctx, r, req.SID, req.ClientID) })
-		},
+		func() error { return a.rememberConsent(ctx, req) },
 		func() (err error) { resp, err = a.issue(ctx, req, fed); return err },
 	)
 	if err != nil {

@@ -262,13 +262,3 @@ func (bs *browserSessions) record(ctx context.Context, s Session, clientID strin
 	}
 	return err
 }
-
-// recordCurrent is record for the browser's current session, when it is
-// the one of sid (a login that waited on the approval page).
-func (bs *browserSessions) recordCurrent(ctx context.Context, r *http.Request, sid, clientID string) error {
-	s, ok, err := bs.current(ctx, r)
-	if err != nil || !ok || sid == "" || s.SID != sid {
-		return err
-	}
-	return bs.record(ctx, s, clientID)
-}
