@@ -24,8 +24,8 @@ const clientsUsage = "usage: oidcctl clients list|show|create|rotate-secret|disa
 
 // clientFlags are the flags of oidcctl clients.
 type clientFlags struct {
-	config, id, name, redirects, postLogout, grants, scope, logo, method, alg string
-	public                                                                    bool
+	config, id, name, redirects, postLogout, grants, scope, logo, method, alg, backchannel string
+	public                                                                                 bool
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet) {
@@ -34,6 +34,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "name", "", "create: the display name")
 	fs.StringVar(&f.redirects, "redirect-uris", "", "create: comma-separated redirect URIs")
 	fs.StringVar(&f.postLogout, "post-logout-redirect-uris", "", "create: comma-separated post-logout redirect URIs")
+	fs.StringVar(&f.backchannel, "backchannel-logout-uri", "", "create: where logout tokens go (OpenID Connect Back-Channel Logout)")
 	fs.StringVar(&f.grants, "grant-types", "", "create: comma-separated grant types (default: all but the opt-in ones)")
 	fs.StringVar(&f.scope, "scope", "", "create: space-separated scopes its client credentials tokens may carry")
 	fs.StringVar(&f.logo, "logo-uri", "", "create: an https logo URL")
@@ -127,6 +128,7 @@ func createClient(ctx context.Context, reg oidc.ClientRegistry, f clientFlags, s
 		ID: f.id, Name: f.name, Public: f.public, RedirectURIs: split(f.redirects, ","),
 		PostLogoutRedirectURIs: split(f.postLogout, ","), GrantTypes: split(f.grants, ","), LogoURL: f.logo,
 		AllowedScopes: split(f.scope, " "), IDTokenSigningAlg: f.alg, TokenEndpointAuthMethod: f.method,
+		BackchannelLogoutURI: f.backchannel,
 	}, Scope: f.scope, CreatedAt: time.Now().UTC()}
 	if err := checkClient(c); err != nil {
 		return err
@@ -163,6 +165,11 @@ func checkClient(c oidc.StoredClient) error {
 	for _, u := range c.PostLogoutRedirectURIs {
 		if err := oidc.CheckRedirectURI(u, c.Public, false); err != nil {
 			errs = append(errs, fmt.Errorf("-post-logout-redirect-uris: %w", err))
+		}
+	}
+	if c.BackchannelLogoutURI != "" {
+		if err := oidc.CheckBackchannelLogoutURI(c.BackchannelLogoutURI); err != nil {
+			errs = append(errs, fmt.Errorf("-backchannel-logout-uri: %w", err))
 		}
 	}
 	for _, g := range c.GrantTypes {
@@ -261,6 +268,7 @@ func showClient(stdout io.Writer, c oidc.StoredClient) error {
 		{"token_endpoint_auth_method", c.TokenEndpointAuthMethod}, {"scope", c.Scope}, {"logo_uri", c.LogoURL},
 		{"id_token_signed_response_alg", c.IDTokenSigningAlg}, {"contacts", strings.Join(c.Contacts, " ")},
 		{"client_uri", c.ClientURI}, {"policy_uri", c.PolicyURI}, {"tos_uri", c.TOSURI},
+		{"backchannel_logout_uri", c.BackchannelLogoutURI},
 	} {
 		fmt.Fprintf(w, "%s\t%s\n", kv[0], kv[1])
 	}

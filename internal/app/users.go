@@ -66,6 +66,9 @@ func clientFromConfig(c config.Client) oidc.Client {
 		IDTokenSigningAlg:  c.IDTokenSigningAlg,
 		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
 		RequireDPoP:        c.RequireDPoP,
+
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 	}
 	if c.SSOSharedWith != nil {
 		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true

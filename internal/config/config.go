@@ -178,6 +178,14 @@ type Client struct {
 	// proof (RFC 9449 §5.2.1): its access tokens are always bound to its
 	// key. Ours.
 	RequireDPoP bool `yaml:"requireDPoP"`
+	// BackchannelLogoutURI receives a logout token when a single sign-on
+	// session the client signed in through ends (OpenID Connect
+	// Back-Channel Logout 1.0): https, or http on a loopback host. Ours.
+	BackchannelLogoutURI string `yaml:"backchannelLogoutURI"`
+	// BackchannelLogoutSessionRequired is the registration metadata
+	// backchannel_logout_session_required: logout and ID tokens always
+	// carry sid, so it only records the client's need. Ours.
+	BackchannelLogoutSessionRequired bool `yaml:"backchannelLogoutSessionRequired"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.

@@ -176,6 +176,11 @@ func (v validator) validateClients(cs []Client) {
 		for j, o := range c.AllowedOrigins {
 			v.checkOrigin(fmt.Sprintf("%s.allowedOrigins[%d]", p, j), o)
 		}
+		if c.BackchannelLogoutURI != "" {
+			if err := oidc.CheckBackchannelLogoutURI(c.BackchannelLogoutURI); err != nil {
+				v.fail(p+".backchannelLogoutURI", "%s", err.Error())
+			}
+		}
 	}
 	for i, c := range cs {
 		for j, peer := range c.TrustedPeers {

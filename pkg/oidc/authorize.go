@@ -48,6 +48,10 @@ type AuthorizeBackends struct {
 	Connectors      []Connector
 	ConnectorStates ConnectorStateStore
 	Identities      IdentityStore
+	// LogoutHTTPClient's transport carries back-channel logout tokens to
+	// operator-made clients (nil: http.DefaultTransport); self-registered
+	// clients' go to public addresses only, whatever it is.
+	LogoutHTTPClient *http.Client
 	// Devices holds device authorizations; needed only when the device
 	// grant (GrantDeviceCode) is enabled: the user page decides them.
 	Devices DeviceRequestStore
@@ -75,7 +79,8 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	}
 	users := directory{users: b.Users, identities: b.Identities, plain: s.PlainSubjects, known: cs.ids()}
 	a := &Authorize{base: base, clients: b.Clients, users: users, connectors: cs, authRequests: b.AuthRequests, codes: b.Codes, consents: b.Consents}
-	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients, connectors: cs}
+	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients, connectors: cs,
+		backchannel: newBackchannel(&a.base, b.Clients, b.LogoutHTTPClient)}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
 	a.upstream = &upstream{base: &a.base, connectors: cs, states: b.ConnectorStates, identities: b.Identities, users: users, authRequests: b.AuthRequests}
 	if deviceEnabled(base.s) {
@@ -161,7 +166,7 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 		}
 		return a.startLogin(w, r, req)
 	}
-	req.Subject, req.AuthTime, req.AMR = session.Subject, session.AuthTime, session.AMR
+	req.Subject, req.AuthTime, req.AMR, req.SID = session.Subject, session.AuthTime, session.AMR, session.SID
 	var fed *federated
 	if user.ConnectorID != ConnectorLocal {
 		fed = &federated{User: user}
@@ -174,11 +179,17 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, req AuthRe
 		if silent {
 			return frontChannelError(req, errorf(ErrCodeConsentRequired, "the user must approve this client"))
 		}
-		return a.startConsent(w, r, req, fed)
+		// The session answers once the user approves: the client joins it
+		// now, beside the pending request's write, as no read of the
+		// session is due then (a denial leaves an RP that gets a logout
+		// token for a sid it never saw, which it ignores).
+		return a.besides(ctx, "recording the session's client",
+			func() error { return a.sessions.record(ctx, session, req.ClientID) },
+			func() error { return a.startConsent(w, r, req, fed) })
 	}
 	var resp authResponse
 	err = a.besides(ctx, "recording session activity",
-		func() error { return a.sessions.touch(ctx, session) },
+		func() error { return a.sessions.record(ctx, session, req.ClientID) },
 		func() (err error) { resp, err = a.issue(ctx, req, fed); return err },
 	)
 	if err != nil {

@@ -49,7 +49,7 @@ var userClaimNames = func() []string {
 	return out
 }()
 
-var supportedClaims = append([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp", "amr", "acr"}, userClaimNames...)
+var supportedClaims = append([]string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp", "amr", "acr", "sid"}, userClaimNames...)
 
 // errUntrustedPeer refuses an audience scope naming a client that does not
 // list the requester in trustedPeers.

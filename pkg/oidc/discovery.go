@@ -70,6 +70,9 @@ type discoveryMetadata struct {
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 	// RFC 9449 §5.1: the algorithms DPoP proofs may use.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// OpenID Connect Back-Channel Logout 1.0 §2.1 (backchannel.go).
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported"`
 }
 
 // metadata is built once from the same settings that gate behaviour.
@@ -105,6 +108,8 @@ func (d *Discovery) metadata() ([]byte, error) {
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
 		DPoPSigningAlgValuesSupported:              DPoPSigningAlgorithms,
+		BackchannelLogoutSupported:                 true,
+		BackchannelLogoutSessionSupported:          true,
 	})
 }
 

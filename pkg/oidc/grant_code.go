@@ -49,6 +49,7 @@ func (t *Token) authorizationCodeGrant(ctx context.Context, req tokenRequest) (t
 		AuthTime: code.AuthTime,
 		AMR:      code.AMR,
 		Claims:   code.Claims,
+		SID:      code.SID,
 		// RFC 8707 §2.2: the resources of the authorization request, or
 		// those of them named here.
 		Resources: resources,
@@ -159,7 +160,7 @@ func (t *Token) newGrant(g grant, client Client, fed *federated) (*RefreshGrant,
 	now := t.now()
 	rg := &RefreshGrant{
 		ID: HashSecret(family), ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
-		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims,
+		AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, SID: g.SID,
 		// RFC 9449 §5: a public client's refresh tokens are bound to its
 		// DPoP key; a confidential client's are bound by its credentials.
 		DPoPJKT:   boundKey(client, g.JKT),

@@ -75,7 +75,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	err = t.besides(ctx, "keeping the connector's user", func() error { return t.keepIdentity(ctx, fed) }, func() (err error) {
 		set, err = t.mintTokens(ctx, grant{
 			ClientID: g.ClientID, Subject: g.Subject, Scopes: scopes,
-			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID, Resources: resources,
+			AuthTime: g.AuthTime, AMR: g.AMR, Claims: g.Claims, GrantID: g.ID, Resources: resources, SID: g.SID,
 			IDTokenAlg: req.client.IDTokenSigningAlg, OmitIDToken: req.client.OmitRefreshIDToken, JKT: req.jkt,
 		}, user)
 		return err

@@ -51,6 +51,7 @@ func (a *Authorize) issue(ctx context.Context, req AuthRequest, fed *federated) 
 			Claims:              req.Claims,
 			Resources:           req.Resources,
 			DPoPJKT:             req.DPoPJKT,
+			SID:                 req.SID,
 			Expiry:              a.now().Add(a.s.AuthCodeLifetime),
 		}
 	}
@@ -94,7 +95,7 @@ func (a *Authorize) frontChannelTokens(ctx context.Context, req AuthRequest, fed
 	}
 	g := grant{
 		ClientID: req.ClientID, Subject: req.Subject, Scopes: req.Scopes,
-		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims, Resources: req.Resources,
+		Nonce: req.Nonce, AuthTime: req.AuthTime, AMR: req.AMR, Claims: req.Claims, Resources: req.Resources, SID: req.SID,
 	}
 	if wantToken {
 		at, err := a.mintAccessToken(ctx, g)

@@ -219,6 +219,11 @@ func (a *Authorize) signIn(w http.ResponseWriter, r *http.Request, req AuthReque
 		return frontChannelError(req, errorf(ErrCodeLoginRequired, "the signed-in user is not the one the id_token_hint names"))
 	}
 	req.Subject, req.AuthTime, req.AMR = user.Subject, a.now(), amr
+	sid, err := newSecret(a.rand) // the new session's sid
+	if err != nil {
+		return frontChannelError(req, internalError(err))
+	}
+	req.SID = sid
 	consent, err := a.needsConsent(ctx, req)
 	if err != nil {
 		return frontChannelError(req, internalError(err))

@@ -63,6 +63,9 @@ type grant struct {
 	IDTokenAudience []string
 	// JKT binds the access token to a DPoP key (RFC 9449 §6.1: cnf.jkt).
 	JKT string
+	// SID is the sid of the session the tokens come from (Back-Channel
+	// Logout §2.1); "" for none.
+	SID string
 }
 
 // Actor is the act claim (RFC 8693 §4.1): the acting party, and in Act
@@ -278,6 +281,9 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 	}
 	if len(g.AMR) > 0 {
 		claims["amr"] = g.AMR
+	}
+	if g.SID != "" {
+		claims["sid"] = g.SID
 	}
 	if slices.Contains(g.AMR, amrPassword) {
 		claims["acr"] = acrPassword

@@ -32,6 +32,8 @@ type Config struct {
 	Registry ClientRegistry
 	// Replays remembers DPoP proofs (RFC 9449); nil: DPoP is refused.
 	Replays ReplayStore
+	// LogoutHTTPClient is AuthorizeBackends.LogoutHTTPClient.
+	LogoutHTTPClient *http.Client
 }
 
 // Provider is the five endpoint types mounted together. Build it once and
@@ -77,7 +79,7 @@ func New(cfg Config) (*Provider, error) {
 		Clients: cfg.Clients, Users: cfg.Users, AuthRequests: cfg.AuthRequests, Codes: cfg.Codes,
 		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
-		Devices: cfg.Devices,
+		Devices: cfg.Devices, LogoutHTTPClient: cfg.LogoutHTTPClient,
 	})
 	if err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ type clientMetadata struct {
 	PolicyURI                string   `json:"policy_uri,omitempty"`
 	TOSURI                   string   `json:"tos_uri,omitempty"`
 	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty"`
+	// OpenID Connect Back-Channel Logout 1.0 §2.2.
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 
 	// An update request (RFC 7592 §2.2) names the client and may repeat
 	// its secret; an answer (RFC 7591 §3.2.1) carries these.
@@ -99,6 +102,9 @@ func (g *registrar) validate(m clientMetadata) error {
 	}
 	if m.IDTokenSignedResponseAlg != "" && !slices.Contains(g.s.IDTokenSigningAlgorithms, m.IDTokenSignedResponseAlg) {
 		return badMetadata("id_token_signed_response_alg must be one of %s", strings.Join(g.s.IDTokenSigningAlgorithms, ", "))
+	}
+	if err := checkBackchannelMetadata(m.BackchannelLogoutURI); err != nil {
+		return err
 	}
 	return checkDescriptive(m)
 }
@@ -168,6 +174,19 @@ func (g *registrar) checkRedirects(m clientMetadata, public bool) error {
 				return badRedirect("%q: the scheme %s may not be registered here", u, scheme)
 			}
 		}
+	}
+	return nil
+}
+
+// checkBackchannelMetadata: a registered client's backchannel_logout_uri
+// is https (§2.2), never on a loopback or private address: logout tokens
+// of registered clients go to public addresses only (publicOnlyTransport).
+func checkBackchannelMetadata(uri string) error {
+	if uri == "" {
+		return nil
+	}
+	if err := CheckBackchannelLogoutURI(uri); err != nil || len(uri) > maxURILength || !strings.HasPrefix(uri, "https://") {
+		return badMetadata("backchannel_logout_uri must be an https URL without a fragment, of at most %d characters", maxURILength)
 	}
 	return nil
 }
@@ -249,6 +268,9 @@ func storedClient(m clientMetadata) StoredClient {
 			LogoURL:                 m.LogoURI,
 			IDTokenSigningAlg:       m.IDTokenSignedResponseAlg,
 			TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
+
+			BackchannelLogoutURI:             m.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired: m.BackchannelLogoutSessionRequired,
 		},
 		ResponseTypes: m.ResponseTypes,
 		Scope:         m.Scope,
@@ -290,5 +312,8 @@ func metadataOf(c StoredClient) clientMetadata {
 		PolicyURI:                c.PolicyURI,
 		TOSURI:                   c.TOSURI,
 		IDTokenSignedResponseAlg: c.IDTokenSigningAlg,
+
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 	}
 }

@@ -27,6 +27,8 @@ type browserSessions struct {
 	users      directory
 	clients    ClientStore
 	connectors connectors
+	// backchannel tells the clients a session signed in to that it ended.
+	backchannel *backchannel
 }
 
 // SSO sharing defaults (Settings.SSOSharedWithDefault, Dex's
@@ -180,10 +182,12 @@ func (bs *browserSessions) touch(ctx context.Context, s Session) error {
 	return err
 }
 
-// start starts a session for the user who just logged in for req and
-// sets the cookie; the session the browser had before, if any, is ended. It runs
-// beside the login's own write (see besides): without it the user is only
-// asked for the password again next time.
+// start starts a session for the user who just logged in for req, with
+// req.SID as its sid, and sets the cookie; the session the browser had
+// before, if any, is ended, and the clients it signed in to are told
+// (back-channel logout). It runs beside the login's own write (see
+// besides): without it the user is only asked for the password again next
+// time.
 func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *http.Request, req AuthRequest) (id string, err error) {
 	value, err := newSecret(bs.rand)
 	if err != nil {
@@ -191,12 +195,12 @@ func (bs *browserSessions) start(ctx context.Context, w http.ResponseWriter, r *
 	}
 	now := bs.now()
 	s := Session{ID: HashSecret(value), Subject: req.Subject, ClientID: req.ClientID, AuthTime: req.AuthTime, AMR: slices.Clone(req.AMR),
-		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now)}
+		CreatedAt: now, LastSeen: now, Expiry: bs.expiry(now, now), SID: req.SID}
 	if err := bs.store.CreateSession(ctx, s); err != nil {
 		return "", err
 	}
 	if old, err := r.Cookie(bs.cookieName(sessionCookie)); err == nil && old.Value != "" {
-		if err := bs.store.DeleteSession(ctx, HashSecret(old.Value)); err != nil {
+		if err := bs.end(ctx, Session{ID: HashSecret(old.Value)}); err != nil {
 			bs.log.WarnContext(ctx, "ending the previous session failed", "error", err, "request_id", RequestID(ctx))
 		}
 	}
@@ -212,7 +216,7 @@ func (bs *browserSessions) abandon(ctx context.Context, w http.ResponseWriter, i
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := bs.store.DeleteSession(wctx, id); err != nil {
+	if _, err := bs.store.EndSession(wctx, id); err != nil && !isNotFound(err) {
 		bs.log.WarnContext(ctx, "ending the session of an incomplete login failed", "error", err, "request_id", RequestID(ctx))
 	}
 	bs.clearCookie(w)
@@ -223,7 +227,38 @@ func (bs *browserSessions) clearCookie(w http.ResponseWriter) {
 	bs.setCookie(w, sessionCookie, "", -1)
 }
 
-// end deletes the session s (the caller clears the cookie).
+// end deletes the session s (the caller clears the cookie) and tells the
+// clients it signed in to, as the deleted item lists them (one write: the
+// delete returns it), within the delivery's bounds (backchannel.go). A
+// session already gone was ended, and announced, by someone else.
 func (bs *browserSessions) end(ctx context.Context, s Session) error {
-	return bs.store.DeleteSession(ctx, s.ID)
+	ended, err := bs.store.EndSession(ctx, s.ID)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	bs.backchannel.logout(ctx, ended)
+	return nil
+}
+
+// record notes that session s answered clientID: a client it has not
+// answered before joins it (JoinSession, one write that also records the
+// activity), so that its end reaches that client too; otherwise it is a
+// touch, which writes only now and then.
+func (bs *browserSessions) record(ctx context.Context, s Session, clientID string) error {
+	if s.SID == "" || clientID == s.ClientID || slices.Contains(s.Clients, clientID) {
+		return bs.touch(ctx, s)
+	}
+	if len(s.Clients) >= maxSessionClients {
+		bs.log.WarnContext(ctx, "session answers too many clients: not recording another for back-channel logout", "client_id", clientID, "request_id", RequestID(ctx))
+		return bs.touch(ctx, s)
+	}
+	now := bs.now()
+	err := bs.store.JoinSession(ctx, s.ID, s.SID, clientID, now, bs.expiry(s.CreatedAt, now))
+	if isNotFound(err) {
+		return nil
+	}
+	return err
 }

@@ -115,6 +115,9 @@ type Settings struct {
 	// Client.SSOSharedWithSet may answer: SSOShareAll ("" too) or
 	// SSOShareNone; any other value shares with none.
 	SSOSharedWithDefault string
+	// BackchannelLogout bounds the delivery of logout tokens
+	// (backchannel.go).
+	BackchannelLogout BackchannelLogoutDelivery
 
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand

@@ -78,7 +78,10 @@ type AuthRequest struct {
 	// for a login started at the device page; RedirectURI is then
 	// deviceRedirect.
 	DeviceRequestID string
-	Expiry          time.Time
+	// SID is the sid of the single sign-on session the login started or
+	// answered from (Session.SID), for the ID tokens; "" for none.
+	SID    string
+	Expiry time.Time
 	// Version is maintained by the store for optimistic concurrency.
 	Version int64
 }
@@ -100,6 +103,7 @@ type AuthCode struct {
 	// ConnectorData is Identity.ConnectorData sealed under the code.
 	ConnectorData []byte
 	DPoPJKT       string // as AuthRequest.DPoPJKT
+	SID           string // as AuthRequest.SID
 	Expiry        time.Time
 	// Consumed is set by RedeemCode. A consumed code stays readable until it
 	// expires so that a replay can be recognised (RFC 6749 §4.1.2).
@@ -209,6 +213,13 @@ type Client struct {
 	// proof (RFC 9449 §5.2.1 dpop_bound_access_tokens): every access token
 	// it gets is sender-constrained.
 	RequireDPoP bool
+	// BackchannelLogoutURI, when set, receives a logout token when a
+	// single sign-on session this client signed in through ends (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2); CheckBackchannelLogoutURI.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the client needs sid in logout and
+	// ID tokens (§2.2). Both always carry it, so it is only kept.
+	BackchannelLogoutSessionRequired bool
 	// SelfRegistered: the client registered itself (RFC 7591); no operator
 	// vouched for its redirect URIs, so its users always see the approval
 	// page, whatever skipApprovalScreen says (RFC 9700 §4.11.2). Set by
@@ -243,6 +254,7 @@ type RefreshGrant struct {
 	// DPoPJKT binds the family of a public client to the DPoP key its
 	// first tokens were issued for (RFC 9449 §5): a refresh must prove it.
 	DPoPJKT string
+	SID     string // the code's AuthCode.SID, for refreshed ID tokens
 	// TokenHash is HashSecret of the current token; PreviousHash of the one
 	// it replaced, accepted until RotatedAt+reuseInterval, when the same
 	// successor is returned again: Successor is that token, AES-GCM sealed
@@ -309,6 +321,12 @@ type Session struct {
 	CreatedAt time.Time
 	LastSeen  time.Time
 	Expiry    time.Time
+	// SID is the session's sid claim (OpenID Connect Back-Channel Logout
+	// §2.1): random, not secret, never derived from the cookie.
+	SID string
+	// Clients are the other clients the session answered (JoinSession):
+	// with ClientID, those a logout token goes to when it ends.
+	Clients []string
 }
 
 // SessionStore holds browser sessions.
@@ -321,8 +339,17 @@ type SessionStore interface {
 	// session (ErrNotFound otherwise). Last writer wins; both are monotonic
 	// in practice, and an idle timeout needs no stronger guarantee.
 	TouchSession(ctx context.Context, id string, lastSeen, expiry time.Time) error
-	// DeleteSession ends a session. Deleting an unknown session is not an error.
-	DeleteSession(ctx context.Context, id string) error
+	// JoinSession records that the live session id whose SID is sid
+	// answered clientID: it adds clientID to Clients (a set: adding twice
+	// keeps one) and sets LastSeen and Expiry as TouchSession does, in one
+	// write; ErrNotFound if the session is unknown, expired or has another
+	// SID. Concurrent joins MUST all be kept.
+	JoinSession(ctx context.Context, id, sid, clientID string, lastSeen, expiry time.Time) error
+	// EndSession deletes the session and returns it as it was, in one
+	// step (who ends it learns which clients to notify); ErrNotFound if it
+	// is unknown or expired (an expired one is deleted all the same). Of
+	// concurrent callers at most one gets the session.
+	EndSession(ctx context.Context, id string) (Session, error)
 }
 
 // Consent is what a user approved for a client, remembered so the approval

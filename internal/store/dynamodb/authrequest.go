@@ -42,6 +42,7 @@ type authRequestItem struct {
 	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
 	DeviceRequestID     string   `dynamodbav:"device_request_id,omitempty"`
 	DPoPJKT             string   `dynamodbav:"dpop_jkt,omitempty"`
+	SID                 string   `dynamodbav:"sid,omitempty"`
 	Expiry              int64    `dynamodbav:"exp"` // epoch ms
 	TTL                 int64    `dynamodbav:"ttl"` // epoch s
 	Version             int64    `dynamodbav:"version"`
@@ -58,7 +59,7 @@ func toAuthRequestItem(r oidc.AuthRequest, writeID string) authRequestItem {
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, Claims: r.Claims, Resources: r.Resources, HintSubject: r.HintSubject,
 		CSRFHash: r.CSRFHash, BrowserHash: r.BrowserHash, ConnectorID: r.ConnectorID,
 		Subject: r.Subject, AuthTime: millis(r.AuthTime), AMR: r.AMR, ConnectorData: nilIfEmpty(r.ConnectorData),
-		DeviceRequestID: r.DeviceRequestID, DPoPJKT: r.DPoPJKT, Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
+		DeviceRequestID: r.DeviceRequestID, DPoPJKT: r.DPoPJKT, SID: r.SID, Expiry: millis(r.Expiry), TTL: ttlSeconds(r.Expiry),
 		Version: r.Version, WriteID: writeID,
 	}
 }
@@ -73,7 +74,7 @@ func (it authRequestItem) request(id string) oidc.AuthRequest {
 		Prompt: it.Prompt, MaxAge: it.MaxAge, LoginHint: it.LoginHint, Claims: it.Claims, Resources: it.Resources, HintSubject: it.HintSubject,
 		CSRFHash: it.CSRFHash, BrowserHash: it.BrowserHash, ConnectorID: it.ConnectorID,
 		Subject: it.Subject, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, ConnectorData: it.ConnectorData,
-		DeviceRequestID: it.DeviceRequestID, DPoPJKT: it.DPoPJKT, Expiry: fromMillis(it.Expiry),
+		DeviceRequestID: it.DeviceRequestID, DPoPJKT: it.DPoPJKT, SID: it.SID, Expiry: fromMillis(it.Expiry),
 		Version: it.Version,
 	}
 }

@@ -47,6 +47,9 @@ type clientItem struct {
 	RequireDPoP             bool     `dynamodbav:"require_dpop,omitempty"`
 	TokenEndpointAuthMethod string   `dynamodbav:"token_endpoint_auth_method,omitempty"`
 
+	BackchannelLogoutURI             string `dynamodbav:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `dynamodbav:"backchannel_logout_session_required,omitempty"`
+
 	Disabled              bool     `dynamodbav:"disabled,omitempty"`
 	RegistrationTokenHash string   `dynamodbav:"registration_token_hash,omitempty"`
 	ResponseTypes         []string `dynamodbav:"response_types,omitempty"`
@@ -72,7 +75,8 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		LogoURL: c.LogoURL, AllowedScopes: c.AllowedScopes, AllowedAudiences: c.AllowedAudiences,
 		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		Disabled:                c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
+		BackchannelLogoutURI:    c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		Disabled: c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
 		ResponseTypes: c.ResponseTypes, Scope: c.Scope, Contacts: c.Contacts,
 		ClientURI: c.ClientURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI, CreatedAt: millis(c.CreatedAt),
 	}
@@ -88,6 +92,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			LogoURL: it.LogoURL, AllowedScopes: it.AllowedScopes, AllowedAudiences: it.AllowedAudiences,
 			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
+			BackchannelLogoutURI:    it.BackchannelLogoutURI, BackchannelLogoutSessionRequired: it.BackchannelLogoutSessionRequired,
 		},
 		Disabled: it.Disabled, RegistrationTokenHash: it.RegistrationTokenHash,
 		ResponseTypes: it.ResponseTypes, Scope: it.Scope, Contacts: it.Contacts,

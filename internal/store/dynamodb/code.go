@@ -32,6 +32,7 @@ type codeItem struct {
 	Resources           []string `dynamodbav:"resources,omitempty"`
 	ConnectorData       []byte   `dynamodbav:"connector_data,omitempty"` // sealed by the core
 	DPoPJKT             string   `dynamodbav:"dpop_jkt,omitempty"`
+	SID                 string   `dynamodbav:"sid,omitempty"`
 	Expiry              int64    `dynamodbav:"exp"` // epoch ms
 	TTL                 int64    `dynamodbav:"ttl"` // epoch s
 	// Consumed is always present: RedeemCode's condition compares it.
@@ -56,7 +57,7 @@ func toCodeItem(c oidc.AuthCode) codeItem {
 		ClientID: c.ClientID, RedirectURI: c.RedirectURI, Subject: c.Subject,
 		Scopes: c.Scopes, Nonce: c.Nonce, AuthTime: millis(c.AuthTime), AMR: c.AMR,
 		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
-		Claims: c.Claims, Resources: c.Resources, ConnectorData: nilIfEmpty(c.ConnectorData), DPoPJKT: c.DPoPJKT,
+		Claims: c.Claims, Resources: c.Resources, ConnectorData: nilIfEmpty(c.ConnectorData), DPoPJKT: c.DPoPJKT, SID: c.SID,
 		Expiry: millis(c.Expiry), TTL: ttlSeconds(c.Expiry),
 		Consumed: c.Consumed, GrantID: c.GrantID,
 	}
@@ -70,7 +71,7 @@ func (it codeItem) code(id string) oidc.AuthCode {
 		CodeChallenge: it.CodeChallenge, CodeChallengeMethod: it.CodeChallengeMethod,
 		Claims:        it.Claims,
 		Resources:     it.Resources,
-		ConnectorData: it.ConnectorData, DPoPJKT: it.DPoPJKT,
+		ConnectorData: it.ConnectorData, DPoPJKT: it.DPoPJKT, SID: it.SID,
 		Expiry:   fromMillis(it.Expiry),
 		Consumed: it.Consumed,
 		GrantID:  it.GrantID,

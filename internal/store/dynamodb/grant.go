@@ -36,6 +36,7 @@ type grantItem struct {
 	// ConnectorData is sealed by the core under the family secret.
 	ConnectorData []byte `dynamodbav:"connector_data,omitempty"`
 	DPoPJKT       string `dynamodbav:"dpop_jkt,omitempty"`
+	SID           string `dynamodbav:"sid,omitempty"`
 	TokenHash     string `dynamodbav:"token_hash,omitempty"`
 	PreviousHash  string `dynamodbav:"previous_hash,omitempty"`
 	Successor     []byte `dynamodbav:"successor,omitempty"`
@@ -57,7 +58,7 @@ func toGrantItem(g oidc.RefreshGrant, writeID string) grantItem {
 		PK: grantPK(g.ID), SK: typeGrant, Type: typeGrant,
 		ClientID: g.ClientID, Subject: g.Subject, Scopes: g.Scopes,
 		AuthTime: millis(g.AuthTime), AMR: g.AMR, Claims: g.Claims, Resources: g.Resources, ConnectorData: nilIfEmpty(g.ConnectorData),
-		TokenHash: g.TokenHash, PreviousHash: g.PreviousHash, Successor: g.Successor, DPoPJKT: g.DPoPJKT,
+		TokenHash: g.TokenHash, PreviousHash: g.PreviousHash, Successor: g.Successor, DPoPJKT: g.DPoPJKT, SID: g.SID,
 		RotatedAt: millis(g.RotatedAt), Generation: g.Generation,
 		CreatedAt: millis(g.CreatedAt), LastUsed: millis(g.LastUsed),
 		Expiry: millis(g.Expiry), TTL: ttlSeconds(g.Expiry),
@@ -70,7 +71,7 @@ func (it grantItem) grant(id string) oidc.RefreshGrant {
 		ID:       id,
 		ClientID: it.ClientID, Subject: it.Subject, Scopes: it.Scopes,
 		AuthTime: fromMillis(it.AuthTime), AMR: it.AMR, Claims: it.Claims, Resources: it.Resources, ConnectorData: it.ConnectorData,
-		TokenHash: it.TokenHash, PreviousHash: it.PreviousHash, Successor: it.Successor, DPoPJKT: it.DPoPJKT,
+		TokenHash: it.TokenHash, PreviousHash: it.PreviousHash, Successor: it.Successor, DPoPJKT: it.DPoPJKT, SID: it.SID,
 		RotatedAt: fromMillis(it.RotatedAt), Generation: it.Generation,
 		CreatedAt: fromMillis(it.CreatedAt), LastUsed: fromMillis(it.LastUsed),
 		Expiry:  fromMillis(it.Expiry),

@@ -33,9 +33,24 @@ type sessionItem struct {
 	Expiry    int64    `dynamodbav:"exp"`                  // epoch ms
 	TTL       int64    `dynamodbav:"ttl"`                  // epoch s
 	WriteID   string   `dynamodbav:"write_id"`
+	SID       string   `dynamodbav:"sid,omitempty"`
+	// Clients is a string set: JoinSession ADDs to it, atomically.
+	Clients []string `dynamodbav:"clients,omitempty,stringset"`
 }
 
-const attrLastSeen = "last_seen"
+const (
+	attrLastSeen = "last_seen"
+	attrSID      = "sid"
+	attrClients  = "clients"
+)
+
+func (it sessionItem) session(id string) oidc.Session {
+	return oidc.Session{
+		ID: id, Subject: it.Subject, ClientID: it.ClientID, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
+		CreatedAt: fromMillis(it.CreatedAt), LastSeen: fromMillis(it.LastSeen),
+		Expiry: fromMillis(it.Expiry), SID: it.SID, Clients: it.Clients,
+	}
+}
 
 // CreateSession implements oidc.SessionStore: one PutItem, on condition
 // that the id is unused (ids are random; it only guards against bugs).
@@ -46,6 +61,7 @@ func (s *Store) CreateSession(ctx context.Context, sess oidc.Session) error {
 		Subject: sess.Subject, ClientID: sess.ClientID, AuthTime: millis(sess.AuthTime), AMR: sess.AMR,
 		CreatedAt: millis(sess.CreatedAt), LastSeen: millis(sess.LastSeen),
 		Expiry: millis(sess.Expiry), TTL: ttlSeconds(sess.Expiry), WriteID: writeID,
+		SID: sess.SID, Clients: sess.Clients,
 	}, writeID)
 }
 
@@ -70,11 +86,7 @@ func (s *Store) Session(ctx context.Context, id string) (oidc.Session, error) {
 	if it.Expiry <= s.nowMillis() {
 		return oidc.Session{}, oidc.ErrNotFound
 	}
-	return oidc.Session{
-		ID: id, Subject: it.Subject, ClientID: it.ClientID, AuthTime: fromMillis(it.AuthTime), AMR: it.AMR,
-		CreatedAt: fromMillis(it.CreatedAt), LastSeen: fromMillis(it.LastSeen),
-		Expiry: fromMillis(it.Expiry),
-	}, nil
+	return it.session(id), nil
 }
 
 // TouchSession implements oidc.SessionStore: one UpdateItem of last_seen,
@@ -104,16 +116,67 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiry ti
 	return nil
 }
 
-// DeleteSession implements oidc.SessionStore: one unconditional DeleteItem.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.name),
-		Key:       key(sessionPK(id), typeSession),
+// JoinSession implements oidc.SessionStore: one UpdateItem that ADDs the
+// client to the clients string set (atomic: concurrent joins all land)
+// and sets last_seen, exp and ttl, on condition that the session exists,
+// has not expired and has this sid.
+func (s *Store) JoinSession(ctx context.Context, id, sid, clientID string, lastSeen, expiry time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.name),
+		Key:                 key(sessionPK(id), typeSession),
+		UpdateExpression:    aws.String("SET #last_seen = :last_seen, #exp = :exp, #ttl = :ttl ADD #clients :client"),
+		ConditionExpression: aws.String("attribute_exists(#pk) AND #exp > :now AND #sid = :sid"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": AttrPK, "#last_seen": attrLastSeen, "#exp": attrExpiry, "#ttl": AttrTTL,
+			"#sid": attrSID, "#clients": attrClients,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":last_seen": numberAV(millis(lastSeen)),
+			":exp":       numberAV(millis(expiry)),
+			":ttl":       numberAV(ttlSeconds(expiry)),
+			":now":       numberAV(s.nowMillis()),
+			":sid":       &types.AttributeValueMemberS{Value: sid},
+			":client":    &types.AttributeValueMemberSS{Value: []string{clientID}},
+		},
 	})
+	if _, ok := conditionFailed(err); ok {
+		return oidc.ErrNotFound
+	}
 	if err != nil {
-		return wrapErr("DeleteSession", err)
+		return wrapErr("JoinSession", err)
 	}
 	return nil
+}
+
+// EndSession implements oidc.SessionStore: one DeleteItem returning the
+// deleted item (ReturnValues ALL_OLD): who ends a session learns what it
+// was for no extra round trip. Its condition that the item exists makes
+// concurrent calls serialize, so exactly one gets the item.
+func (s *Store) EndSession(ctx context.Context, id string) (oidc.Session, error) {
+	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                aws.String(s.name),
+		Key:                      key(sessionPK(id), typeSession),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+		ReturnValues:             types.ReturnValueAllOld,
+	})
+	if _, ok := conditionFailed(err); ok {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	if err != nil {
+		return oidc.Session{}, wrapErr("EndSession", err)
+	}
+	if out.Attributes == nil {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	var it sessionItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return oidc.Session{}, fmt.Errorf("dynamodb: EndSession: %w", err)
+	}
+	if it.Expiry <= s.nowMillis() {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	return it.session(id), nil
 }
 
 // consentItem is what a user approved for a client:

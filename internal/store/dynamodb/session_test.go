@@ -58,14 +58,14 @@ func TestSessions(t *testing.T) {
 	if err := s.CreateSession(ctx, live); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteSession(ctx, live.ID); err != nil {
-		t.Fatalf("DeleteSession: %v", err)
+	if _, err := s.EndSession(ctx, live.ID); err != nil {
+		t.Fatalf("EndSession: %v", err)
 	}
 	if _, err := s.Session(ctx, live.ID); !errors.Is(err, oidc.ErrNotFound) {
-		t.Errorf("Session after DeleteSession: got %v; want ErrNotFound", err)
+		t.Errorf("Session after EndSession: got %v; want ErrNotFound", err)
 	}
-	if err := s.DeleteSession(ctx, live.ID); err != nil {
-		t.Errorf("DeleteSession(unknown): %v; want nil", err)
+	if _, err := s.EndSession(ctx, live.ID); !errors.Is(err, oidc.ErrNotFound) {
+		t.Errorf("EndSession(unknown): %v; want ErrNotFound", err)
 	}
 }
 

@@ -276,7 +276,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	code3 := oidc.AuthCode{ID: oidc.HashSecret("rt-code3"), ClientID: "c", Expiry: clock.Now().Add(time.Minute)}
-	session := oidc.Session{ID: oidc.HashSecret("rt-session"), Subject: user.Subject, Expiry: clock.Now().Add(time.Hour)}
+	session := oidc.Session{ID: oidc.HashSecret("rt-session"), Subject: user.Subject, Expiry: clock.Now().Add(time.Hour), SID: "sid-1"}
 	consent := oidc.Consent{Subject: user.Subject, ClientID: "c", Scopes: []string{"openid"}, Expiry: clock.Now().Add(time.Hour)}
 	counter.take()
 
@@ -315,7 +315,10 @@ func TestRoundTrips(t *testing.T) {
 		{"CreateSession", func() error { return s.CreateSession(ctx, session) }, nil, map[string]int{"PutItem": 1}},
 		{"Session", func() error { _, err := s.Session(ctx, session.ID); return err }, nil, map[string]int{"GetItem": 1}},
 		{"TouchSession", func() error { return s.TouchSession(ctx, session.ID, clock.Now(), clock.Now().Add(time.Hour)) }, nil, map[string]int{"UpdateItem": 1}},
-		{"DeleteSession", func() error { return s.DeleteSession(ctx, session.ID) }, nil, map[string]int{"DeleteItem": 1}},
+		{"JoinSession", func() error {
+			return s.JoinSession(ctx, session.ID, session.SID, "other-app", clock.Now(), clock.Now().Add(time.Hour))
+		}, nil, map[string]int{"UpdateItem": 1}},
+		{"EndSession", func() error { _, err := s.EndSession(ctx, session.ID); return err }, nil, map[string]int{"DeleteItem": 1}},
 		{"PutConsent", func() error { return s.PutConsent(ctx, consent) }, nil, map[string]int{"PutItem": 1}},
 		{"Consent", func() error { _, err := s.Consent(ctx, consent.Subject, consent.ClientID); return err }, nil, map[string]int{"GetItem": 1}},
 	}
@@ -477,7 +480,10 @@ var storeOps = []struct {
 	{"TouchSession", func(ctx context.Context, s *store.Store) error {
 		return s.TouchSession(ctx, "s", time.Now(), time.Now())
 	}},
-	{"DeleteSession", func(ctx context.Context, s *store.Store) error { return s.DeleteSession(ctx, "s") }},
+	{"JoinSession", func(ctx context.Context, s *store.Store) error {
+		return s.JoinSession(ctx, "s", "sid", "c", time.Now(), time.Now())
+	}},
+	{"EndSession", func(ctx context.Context, s *store.Store) error { _, err := s.EndSession(ctx, "s"); return err }},
 	{"Consent", func(ctx context.Context, s *store.Store) error { _, err := s.Consent(ctx, "u", "c"); return err }},
 	{"PutConsent", func(ctx context.Context, s *store.Store) error {
 		return s.PutConsent(ctx, oidc.Consent{Subject: "u", ClientID: "c", Expiry: time.Now().Add(time.Minute)})

@@ -42,6 +42,7 @@ type Store struct {
 	// used are single-use keys (replay.go) → their expiry.
 	used map[string]time.Time
 	connectorItems
+	replayItems
 	deviceItems
 	clientItems
 }
@@ -80,6 +81,7 @@ func New(now func() time.Time) *Store {
 		userCodes:  map[string]string{},
 	}
 	s.connectorItems = connectorItems{s}
+	s.replayItems = replayItems{s}
 	s.deviceItems = deviceItems{s}
 	s.clientItems = clientItems{s}
 	return s

@@ -11,9 +11,15 @@ import (
 
 var _ oidc.ReplayStore = (*Store)(nil)
 
+// replayItems are the Store's single-use values, a type of its own (as
+// connectorItems) so that each type's method set stays small; the Store
+// embeds it.
+type replayItems struct{ s *Store }
+
 // UseOnce implements oidc.ReplayStore: the check and the record are one
 // step under the store's mutex. Expired keys are dropped as they are met.
-func (s *Store) UseOnce(_ context.Context, key string, expiry time.Time) error {
+func (c replayItems) UseOnce(_ context.Context, key string, expiry time.Time) error {
+	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.used == nil {

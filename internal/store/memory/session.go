@@ -17,7 +17,7 @@ func (s *Store) CreateSession(_ context.Context, sess oidc.Session) error {
 	if cur, exists := s.sessions[sess.ID]; exists && !s.expired(cur.Expiry) {
 		return oidc.ErrConflict
 	}
-	sess.AMR = slices.Clone(sess.AMR)
+	sess.AMR, sess.Clients = slices.Clone(sess.AMR), slices.Clone(sess.Clients)
 	s.sessions[sess.ID] = sess
 	return nil
 }
@@ -30,7 +30,7 @@ func (s *Store) Session(_ context.Context, id string) (oidc.Session, error) {
 	if !ok || s.expired(sess.Expiry) {
 		return oidc.Session{}, oidc.ErrNotFound
 	}
-	sess.AMR = slices.Clone(sess.AMR)
+	sess.AMR, sess.Clients = slices.Clone(sess.AMR), slices.Clone(sess.Clients)
 	return sess, nil
 }
 
@@ -47,12 +47,32 @@ func (s *Store) TouchSession(_ context.Context, id string, lastSeen, expiry time
 	return nil
 }
 
-// DeleteSession implements oidc.SessionStore.
-func (s *Store) DeleteSession(_ context.Context, id string) error {
+// JoinSession implements oidc.SessionStore.
+func (s *Store) JoinSession(_ context.Context, id, sid, clientID string, lastSeen, expiry time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sessions, id)
+	sess, ok := s.sessions[id]
+	if !ok || s.expired(sess.Expiry) || sess.SID != sid {
+		return oidc.ErrNotFound
+	}
+	if !slices.Contains(sess.Clients, clientID) {
+		sess.Clients = append(slices.Clone(sess.Clients), clientID)
+	}
+	sess.LastSeen, sess.Expiry = lastSeen, expiry
+	s.sessions[id] = sess
 	return nil
+}
+
+// EndSession implements oidc.SessionStore.
+func (s *Store) EndSession(_ context.Context, id string) (oidc.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	delete(s.sessions, id)
+	if !ok || s.expired(sess.Expiry) {
+		return oidc.Session{}, oidc.ErrNotFound
+	}
+	return sess, nil
 }
 
 // Consent implements oidc.ConsentStore.

@@ -47,6 +47,7 @@ func FullClient(id string, clock *Clock) oidc.StoredClient {
 			SSOSharedWith: []string{}, SSOSharedWithSet: true, LogoURL: "https://rp.example/logo.png",
 			AllowedScopes: []string{"api"}, AllowedAudiences: []string{"https://api.example"},
 			IDTokenSigningAlg: oidc.ES256, OmitRefreshIDToken: true, RequireDPoP: true, TokenEndpointAuthMethod: "client_secret_post",
+			BackchannelLogoutURI: "https://rp.example/backchannel-logout", BackchannelLogoutSessionRequired: true,
 		},
 		Disabled: false, RegistrationTokenHash: oidc.HashSecret("token-" + id),
 		ResponseTypes: []string{"code"}, Scope: "openid email api", Contacts: []string{"ops@rp.example"},

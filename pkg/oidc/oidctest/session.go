@@ -26,6 +26,9 @@ func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 	runSuite(t, newStore, []subtest[SessionStore]{
 		{"SessionLifecycle", testSessionLifecycle},
 		{"SessionExpiry", testSessionExpiry},
+		{"SessionJoin", testSessionJoin},
+		{"SessionJoinConcurrent", testSessionJoinConcurrent},
+		{"SessionEndOnce", testSessionEndOnce},
 		{"ConsentLifecycle", testConsentLifecycle},
 		{"LoginAttemptWindows", testLoginAttemptWindows},
 		{"LoginAttemptRelease", testLoginAttemptRelease},
@@ -36,12 +39,13 @@ func TestSessionStorage(t *testing.T, newStore NewSessionStore) {
 func sampleSession(clock *Clock) oidc.Session {
 	now := clock.Now()
 	return oidc.Session{ID: uniqueID("session"), Subject: "user-1", ClientID: "example-app", AuthTime: now, AMR: []string{"pwd"},
-		CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour)}
+		CreatedAt: now, LastSeen: now, Expiry: now.Add(time.Hour), SID: uniqueID("sid"), Clients: []string{"first-app"}}
 }
 
 func equalSessions(a, b oidc.Session) bool {
 	return a.ID == b.ID && a.Subject == b.Subject && a.ClientID == b.ClientID && a.AuthTime.Equal(b.AuthTime) && equalStrings(emptyNil(a.AMR), emptyNil(b.AMR)) &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.LastSeen.Equal(b.LastSeen) && a.Expiry.Equal(b.Expiry)
+		a.CreatedAt.Equal(b.CreatedAt) && a.LastSeen.Equal(b.LastSeen) && a.Expiry.Equal(b.Expiry) &&
+		a.SID == b.SID && equalStrings(slices.Sorted(slices.Values(a.Clients)), slices.Sorted(slices.Values(b.Clients)))
 }
 
 func testSessionLifecycle(t *testing.T, s SessionStore, clock *Clock) {
@@ -63,15 +67,14 @@ func testSessionLifecycle(t *testing.T, s SessionStore, clock *Clock) {
 	if got, err = s.Session(ctx, want.ID); err != nil || !equalSessions(got, want) {
 		t.Errorf("after TouchSession:\n got %+v, %v\nwant %+v", got, err, want)
 	}
-	if err := s.DeleteSession(ctx, want.ID); err != nil {
-		t.Fatalf("DeleteSession: %v", err)
+	if got, err = s.EndSession(ctx, want.ID); err != nil || !equalSessions(got, want) {
+		t.Fatalf("EndSession:\n got %+v, %v\nwant %+v", got, err, want)
 	}
 	_, err = s.Session(ctx, want.ID)
-	wantErr(t, "Session after DeleteSession", err, oidc.ErrNotFound)
-	wantErr(t, "TouchSession after DeleteSession", s.TouchSession(ctx, want.ID, clock.Now(), clock.Now().Add(time.Hour)), oidc.ErrNotFound)
-	if err := s.DeleteSession(ctx, want.ID); err != nil {
-		t.Errorf("DeleteSession of a deleted session: %v; want nil", err)
-	}
+	wantErr(t, "Session after EndSession", err, oidc.ErrNotFound)
+	wantErr(t, "TouchSession after EndSession", s.TouchSession(ctx, want.ID, clock.Now(), clock.Now().Add(time.Hour)), oidc.ErrNotFound)
+	_, err = s.EndSession(ctx, want.ID)
+	wantErr(t, "EndSession of an ended session", err, oidc.ErrNotFound)
 	_, err = s.Session(ctx, uniqueID("none"))
 	wantErr(t, "Session(unknown)", err, oidc.ErrNotFound)
 }
