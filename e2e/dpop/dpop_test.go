@@ -1,32 +1,23 @@
 package dpop
 
 import (
-	"bytes"
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/serverless-oidc/op/internal/app"
-	"github.com/serverless-oidc/op/internal/config"
+	"github.com/serverless-oidc/op/e2e/e2etest"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
-	"github.com/serverless-oidc/op/internal/signer"
-	"github.com/serverless-oidc/op/internal/store"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
 )
 
@@ -152,59 +143,9 @@ staticPasswords:
 	if dpop != "" {
 		yaml += "extensions:\n  dpop:\n    " + dpop + "\n"
 	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), app.Backends{Storage: store.Backends, Signer: signer.Backends})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = p.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	e2etest.Serve(t, srv, yaml, nil)
 	return issuer
 }
 
 // node runs testdata/dpop.cjs with args and decodes what it prints into out.
-func node(t *testing.T, out any, args ...string) {
-	t.Helper()
-	tools := filepath.Join(repoRoot(t), "tools")
-	if _, err := os.Stat(filepath.Join(tools, "node_modules", "openid-client", "package.json")); err != nil {
-		t.Fatalf("npm's openid-client is not installed under %s; run `make tools`", tools)
-	}
-	script, _ := filepath.Abs(filepath.Join("testdata", "dpop.cjs"))
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", append([]string{script, tools}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node dpop.cjs: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("node dpop.cjs printed %q: %v", stdout.String(), err)
-	}
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal(errors.New("no go.mod above the working directory"))
-		}
-		dir = parent
-	}
-}
+func node(t *testing.T, out any, args ...string) { e2etest.Node(t, "dpop.cjs", out, args...) }

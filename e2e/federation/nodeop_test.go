@@ -2,7 +2,6 @@ package federation
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-oidc/op/e2e/e2etest"
 	"github.com/serverless-oidc/op/internal/emulator"
 )
 
@@ -45,7 +45,7 @@ type nodeOP struct {
 // redirect URI is redirectURI, and the given accounts. It stops at cleanup.
 func startNodeOP(t *testing.T, clientID, clientSecret, redirectURI string, accounts map[string]nodeAccount) *nodeOP {
 	t.Helper()
-	root := repoRoot(t)
+	root := e2etest.RepoRoot(t)
 	tools := filepath.Join(root, "tools")
 	if _, err := os.Stat(filepath.Join(tools, "node_modules", "oidc-provider", "package.json")); err != nil {
 		t.Fatalf("npm's oidc-provider is not installed under %s (%v); run `%s`", tools, err, toolsInstallHint)
@@ -125,26 +125,6 @@ func discoveryReady(client *http.Client, issuer string) error {
 		return fmt.Errorf("discovery names issuer %q", doc.Issuer)
 	}
 	return nil
-}
-
-// repoRoot is the nearest directory above the working directory that
-// holds go.mod: tools/ is there.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal(errors.New("no go.mod above the working directory"))
-		}
-		dir = parent
-	}
 }
 
 func writeJSON(t *testing.T, path string, v any) {

@@ -1,19 +1,14 @@
 package resource
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/serverless-oidc/op/e2e/e2etest"
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/signer"
@@ -104,42 +99,4 @@ resourceServers:
 }
 
 // node runs testdata/rp.cjs with args and decodes what it prints into out.
-func node(t *testing.T, out any, args ...string) {
-	t.Helper()
-	tools := filepath.Join(repoRoot(t), "tools")
-	if _, err := os.Stat(filepath.Join(tools, "node_modules", "openid-client", "package.json")); err != nil {
-		t.Fatalf("npm's openid-client is not installed under %s; run `make tools`", tools)
-	}
-	script, _ := filepath.Abs(filepath.Join("testdata", "rp.cjs"))
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", append([]string{script, tools}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node rp.cjs %s: %v\n%s", args[0], err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("node rp.cjs %s printed %q: %v", args[0], stdout.String(), err)
-	}
-}
-
-// repoRoot is the nearest directory above the working directory that
-// holds go.mod: tools/ is there.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal(errors.New("no go.mod above the working directory"))
-		}
-		dir = parent
-	}
-}
+func node(t *testing.T, out any, args ...string) { e2etest.Node(t, "rp.cjs", out, args...) }
