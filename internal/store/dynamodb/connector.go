@@ -79,24 +79,9 @@ func (s connectorItems) CreateConnectorState(ctx context.Context, st oidc.Connec
 // ConnectorState implements oidc.ConnectorStateStore: one strongly
 // consistent GetItem, so that a state taken a moment ago reads as gone.
 func (s connectorItems) ConnectorState(ctx context.Context, id string) (oidc.ConnectorState, error) {
-	const op = "ConnectorState"
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.name),
-		Key:            key(connStatePK(id), typeConnState),
-		ConsistentRead: aws.Bool(true),
-	})
+	it, err := getLive(ctx, s.table, "ConnectorState", key(connStatePK(id), typeConnState), func(it *connStateItem) int64 { return it.Expiry })
 	if err != nil {
-		return oidc.ConnectorState{}, wrapErr(op, err)
-	}
-	if out.Item == nil {
-		return oidc.ConnectorState{}, oidc.ErrNotFound
-	}
-	var it connStateItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return oidc.ConnectorState{}, fmt.Errorf("dynamodb: %s: %w", op, err)
-	}
-	if it.Expiry <= s.nowMillis() {
-		return oidc.ConnectorState{}, oidc.ErrNotFound
+		return oidc.ConnectorState{}, err
 	}
 	return oidc.ConnectorState{
 		ID: id, AuthRequestID: it.AuthRequestID, ConnectorID: it.ConnectorID, BrowserHash: it.BrowserHash,

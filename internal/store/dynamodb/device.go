@@ -125,22 +125,9 @@ func (t *table) putUnlessLive(item map[string]types.AttributeValue) types.Transa
 // consistent GetItem, so that a decision or redemption a moment ago is
 // seen.
 func (s deviceItems) DeviceRequest(ctx context.Context, id string) (oidc.DeviceRequest, error) {
-	const op = "DeviceRequest"
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.name), Key: key(devicePK(id), typeDevice), ConsistentRead: aws.Bool(true),
-	})
+	it, err := getLive(ctx, s.table, "DeviceRequest", key(devicePK(id), typeDevice), func(it *deviceItem) int64 { return it.Expiry })
 	if err != nil {
-		return oidc.DeviceRequest{}, wrapErr(op, err)
-	}
-	if out.Item == nil {
-		return oidc.DeviceRequest{}, oidc.ErrNotFound
-	}
-	var it deviceItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return oidc.DeviceRequest{}, fmt.Errorf("dynamodb: %s: %w", op, err)
-	}
-	if it.Expiry <= s.nowMillis() {
-		return oidc.DeviceRequest{}, oidc.ErrNotFound
+		return oidc.DeviceRequest{}, err
 	}
 	return it.device(id), nil
 }
@@ -149,22 +136,9 @@ func (s deviceItems) DeviceRequest(ctx context.Context, id string) (oidc.DeviceR
 // code item, then the request (two strongly consistent GetItems; only the
 // user page pays them).
 func (s deviceItems) DeviceRequestByUserCode(ctx context.Context, userCodeHash string) (oidc.DeviceRequest, error) {
-	const op = "DeviceRequestByUserCode"
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.name), Key: key(userCodePK(userCodeHash), typeUserCode), ConsistentRead: aws.Bool(true),
-	})
+	it, err := getLive(ctx, s.table, "DeviceRequestByUserCode", key(userCodePK(userCodeHash), typeUserCode), func(it *userCodeItem) int64 { return it.Expiry })
 	if err != nil {
-		return oidc.DeviceRequest{}, wrapErr(op, err)
-	}
-	if out.Item == nil {
-		return oidc.DeviceRequest{}, oidc.ErrNotFound
-	}
-	var it userCodeItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return oidc.DeviceRequest{}, fmt.Errorf("dynamodb: %s: %w", op, err)
-	}
-	if it.Expiry <= s.nowMillis() {
-		return oidc.DeviceRequest{}, oidc.ErrNotFound
+		return oidc.DeviceRequest{}, err
 	}
 	return s.DeviceRequest(ctx, it.DeviceID)
 }

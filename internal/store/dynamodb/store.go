@@ -325,3 +325,26 @@ func conditionFailed(err error) (old map[string]types.AttributeValue, ok bool) {
 	}
 	return nil, false
 }
+
+// getLive reads the item at k with a strongly consistent GetItem (an item
+// written or deleted a moment ago reads as such) into a T; an absent item,
+// or one whose expiry (epoch ms, as expiry reads it) has passed by the
+// store's clock, is oidc.ErrNotFound.
+func getLive[T any](ctx context.Context, t table, op string, k map[string]types.AttributeValue, expiry func(*T) int64) (T, error) {
+	var it T
+	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return it, wrapErr(op, err)
+	}
+	if out.Item == nil {
+		return it, oidc.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return it, fmt.Errorf("dynamodb: %s: %w", op, err)
+	}
+	if expiry(&it) <= t.nowMillis() {
+		var zero T
+		return zero, oidc.ErrNotFound
+	}
+	return it, nil
+}
