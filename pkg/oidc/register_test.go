@@ -288,3 +288,28 @@ func TestInitialAccessTokenGuessing(t *testing.T) {
 		t.Errorf("after 20 guesses, the right token: %d %v; want 429", status, body)
 	}
 }
+
+// TestDeletedClientTokens: once a registration is deleted (RFC 7592 §2.3),
+// the client's access tokens no longer work at userinfo, within the
+// client cache's lifetime (0 here).
+func TestDeletedClientTokens(t *testing.T) {
+	e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationOpen}), func(c *oidc.Config) { c.SkipApprovalScreen = true })
+	_, reg, _ := e.regCall(http.MethodPost, oidc.PathRegister, "", webApp())
+	id, secret, token := reg["client_id"].(string), reg["client_secret"].(string), reg["registration_access_token"].(string)
+	verifier, challenge := pkcePair()
+	params := authParams()
+	params.Set("client_id", id)
+	params.Set("code_challenge", challenge)
+	params.Set("code_challenge_method", "S256")
+	_, tok, _ := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {e.code(params)}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, id, secret)
+	at := tok["access_token"].(string)
+	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != http.StatusOK {
+		t.Fatalf("userinfo before the deletion: %d", p.status)
+	}
+	if status, _, _ := e.regCall(http.MethodDelete, clientPath(reg), token, nil); status != http.StatusNoContent {
+		t.Fatalf("delete: %d", status)
+	}
+	if p := e.userinfo(http.MethodGet, "Bearer "+at, ""); p.status != http.StatusUnauthorized {
+		t.Errorf("userinfo after the deletion: %d; want 401", p.status)
+	}
+}

@@ -135,10 +135,18 @@ func (u *UserInfo) answer(w http.ResponseWriter, r *http.Request, token string, 
 	case err != nil:
 		return nil, internalError(err)
 	}
+	// A client since removed, disabled or whose registration was deleted
+	// (RFC 7592 §2.3) no longer speaks for the user with its tokens. Static
+	// clients are in memory and stored ones cached (ClientDirectory): this
+	// read is rarely one.
+	client, err := u.clients.Client(ctx, claims.ClientID)
+	switch {
+	case isNotFound(err):
+		return nil, invalidToken("the client the access token was issued to no longer exists")
+	case err != nil:
+		return nil, internalError(err)
+	}
 	if r.Header.Get("Origin") != "" {
-		// An unknown client (removed, or the store failing) gets only the
-		// provider-wide origins.
-		client, _ := u.clients.Client(ctx, claims.ClientID)
 		u.narrowCORS(w, r, client)
 	}
 	body := userClaims(user, strings.Fields(claims.Scope), claims.UserInfoClaims)
