@@ -46,6 +46,10 @@ type assertionVerifier struct {
 	b       *base
 	replays ReplayStore // nil: private_key_jwt is refused
 	keys    *jwksCache
+	// public reads the jwks_uri of self-registered clients, through
+	// publicOnlyTransport: anyone may register one (RFC 7591), and it must
+	// not make the provider read its own network.
+	public *jwksCache
 }
 
 // authenticate authenticates the client of a request carrying
@@ -161,10 +165,14 @@ func (v assertionVerifier) verify(r *http.Request, client Client, jws *jose.JSON
 		}
 		return verifyWith(jws, candidates(set, h), fail)
 	}
-	if client.JWKSURI == "" || v.keys == nil {
+	keyCache := v.keys
+	if client.SelfRegistered {
+		keyCache = v.public
+	}
+	if client.JWKSURI == "" || keyCache == nil {
 		return nil, fail
 	}
-	set, err := v.keys.get(r.Context(), client.JWKSURI, false)
+	set, err := keyCache.get(r.Context(), client.JWKSURI, false)
 	if err != nil {
 		return nil, invalidClient(false, "the client's jwks_uri could not be read")
 	}
@@ -172,7 +180,7 @@ func (v assertionVerifier) verify(r *http.Request, client Client, jws *jose.JSON
 	if len(keys) == 0 && h.KeyID != "" {
 		// A key rotation: the kid is new. get refreshes at most once a
 		// minute per URI, so forged kids cannot make the provider hammer it.
-		if set, err = v.keys.get(r.Context(), client.JWKSURI, true); err != nil {
+		if set, err = keyCache.get(r.Context(), client.JWKSURI, true); err != nil {
 			return nil, invalidClient(false, "the client's jwks_uri could not be read")
 		}
 		keys = candidates(set, h)

@@ -228,3 +228,35 @@ func TestPrivateKeyJWTJWKSURI(t *testing.T) {
 		t.Fatalf("k2 after the minute: reads %d", reads.Load())
 	}
 }
+
+// TestPrivateKeyJWTRegistered: a client registers (RFC 7591) with
+// private_key_jwt and its jwks, gets no secret, and authenticates with an
+// assertion; a jwks_uri on the provider's own network is never read.
+func TestPrivateKeyJWTRegistered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withRegistration(oidc.RegistrationPolicy{Policy: oidc.RegistrationOpen}))
+	key := newJWTKey(t, jose.ES256, "k1")
+	var jwks map[string]any
+	_ = json.Unmarshal([]byte(key.jwks(t)), &jwks)
+	m := webApp()
+	m["token_endpoint_auth_method"], m["jwks"] = "private_key_jwt", jwks
+	status, got, _ := e.regCall(http.MethodPost, oidc.PathRegister, "", m)
+	if status != http.StatusCreated || got["client_secret"] != nil || got["jwks"] == nil {
+		t.Fatalf("register: %d %v", status, got)
+	}
+	id := got["client_id"].(string)
+	as := func(c map[string]any) { c["iss"], c["sub"] = id, id }
+	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer, e.clock.Now(), as))); status != http.StatusOK {
+		t.Fatalf("registered client's assertion: %d %v", status, body)
+	}
+	delete(m, "jwks")
+	m["jwks_uri"] = "https://127.0.0.1:1/jwks.json"
+	status, got, _ = e.regCall(http.MethodPost, oidc.PathRegister, "", m)
+	if status != http.StatusCreated {
+		t.Fatalf("register with jwks_uri: %d %v", status, got)
+	}
+	id = got["client_id"].(string)
+	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer, e.clock.Now(), as))); status != http.StatusUnauthorized {
+		t.Fatalf("jwks_uri on loopback: %d %v", status, body)
+	}
+}

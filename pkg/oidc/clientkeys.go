@@ -107,10 +107,11 @@ type jwksEntry struct {
 	ok      bool
 }
 
-// newJWKSCache reads with a bounded client: 5s per request, no redirect.
-func newJWKSCache(now func() time.Time) *jwksCache {
+// newJWKSCache reads with a bounded client: 5s per request, no redirect;
+// through transport when not nil.
+func newJWKSCache(now func() time.Time, transport http.RoundTripper) *jwksCache {
 	return &jwksCache{now: now, sets: map[string]jwksEntry{}, client: &http.Client{
-		Timeout: 5 * time.Second,
+		Timeout: 5 * time.Second, Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

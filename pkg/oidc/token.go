@@ -83,7 +83,8 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	}
 	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients, t.throttle)
 	t.dpop = dpopChecker{b: &t.base, replays: b.Replays}
-	t.assertions = assertionVerifier{b: &t.base, replays: b.Replays, keys: newJWKSCache(base.now)}
+	t.assertions = assertionVerifier{b: &t.base, replays: b.Replays,
+		keys: newJWKSCache(base.now, nil), public: newJWKSCache(base.now, publicOnlyTransport())}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
