@@ -73,6 +73,10 @@ func clientFromConfig(c config.Client) oidc.Client {
 	if c.SSOSharedWith != nil {
 		out.SSOSharedWith, out.SSOSharedWithSet = *c.SSOSharedWith, true
 	}
+	if c.JWKS != "" || c.JWKSURI != "" {
+		out.JWKS, out.JWKSURI = c.JWKS, c.JWKSURI
+		out.TokenEndpointAuthMethod = "private_key_jwt"
+	}
 	if c.Secret != "" {
 		// Only the hash is kept in memory past start-up.
 		out.SecretHash = oidc.HashSecret(c.Secret)

@@ -186,6 +186,11 @@ type Client struct {
 	// backchannel_logout_session_required: logout and ID tokens always
 	// carry sid, so it only records the client's need. Ours.
 	BackchannelLogoutSessionRequired bool `yaml:"backchannelLogoutSessionRequired"`
+	// JWKS (a JWK Set, as JSON text) or JWKSURI (https) holds the public
+	// keys of a confidential client without a secret, which authenticates
+	// with private_key_jwt (OpenID Connect Core §9, RFC 7523). Ours.
+	JWKS    string `yaml:"jwks"`
+	JWKSURI string `yaml:"jwksURI"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.

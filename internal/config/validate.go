@@ -158,7 +158,11 @@ func (v validator) validateClients(cs []Client) {
 				k = ".secretEnv"
 			}
 			v.fail(p+k, "a public client must not have a secret; remove it, or remove public: true")
+		case c.Public && (c.JWKS != "" || c.JWKSURI != ""):
+			v.fail(p+".jwks", "a public client has no keys; remove jwks and jwksURI, or remove public: true")
 		case c.Public:
+		case c.JWKS != "" || c.JWKSURI != "":
+			v.validateClientKeys(p, c)
 		case c.Secret == "": // a secretEnv naming an unset variable is reported while decoding
 			v.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
 		}
@@ -190,6 +194,25 @@ func (v validator) validateClients(cs []Client) {
 			} else if peer == c.ID {
 				v.fail(pp, "a client always trusts itself; remove %q", peer)
 			}
+		}
+	}
+}
+
+// validateClientKeys checks a private_key_jwt client: jwks or jwksURI,
+// not both, and no secret (a client authenticates one way).
+func (v validator) validateClientKeys(p string, c Client) {
+	switch {
+	case c.Secret != "" || c.SecretEnv != "":
+		v.fail(p+".secret", "a client with jwks or jwksURI authenticates with private_key_jwt and has no secret; remove one")
+	case c.JWKS != "" && c.JWKSURI != "":
+		v.fail(p+".jwksURI", "set jwks or jwksURI, not both")
+	case c.JWKS != "":
+		if _, err := oidc.ParseClientJWKS(c.JWKS); err != nil {
+			v.fail(p+".jwks", "%s", err.Error())
+		}
+	default:
+		if err := oidc.CheckJWKSURI(c.JWKSURI); err != nil {
+			v.fail(p+".jwksURI", "%s", err.Error())
 		}
 	}
 }

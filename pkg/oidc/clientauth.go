@@ -9,7 +9,8 @@ import (
 )
 
 // Client authentication at the back-channel endpoints (token, revocation,
-// introspection): client_secret_basic, client_secret_post and none.
+// introspection, device authorization): client_secret_basic,
+// client_secret_post, none and private_key_jwt (clientassertion.go).
 
 // Client authentication methods (RFC 6749 §2.3, OAuth 2.0 Dynamic Client
 // Registration §2).
@@ -57,6 +58,12 @@ func (t *Token) authenticateClient(r *http.Request, params url.Values) (Client, 
 	}
 	id, secret := params.Get("client_id"), params.Get("client_secret")
 	basic := r.Header.Get("Authorization") != ""
+	if params.Has("client_assertion") || params.Has("client_assertion_type") {
+		if basic || secret != "" {
+			return Client{}, errorf(ErrCodeInvalidRequest, "use only one client authentication method")
+		}
+		return t.assertions.authenticate(r, params, t.clients)
+	}
 	if basic {
 		bid, bsecret, err := parseBasicAuth(r.Header.Get("Authorization"))
 		if err != nil {
@@ -139,6 +146,8 @@ func authMethodAllowed(c Client, basic, postSecret bool) bool {
 		return basic
 	case authClientSecretPost:
 		return !basic && postSecret
+	case authPrivateKeyJWT:
+		return false // only with client_assertion
 	}
 	return true // none: the public client checks below; empty: any
 }

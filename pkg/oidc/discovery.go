@@ -58,12 +58,16 @@ type discoveryMetadata struct {
 	ClaimsSupported                   []string `json:"claims_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	PromptValuesSupported             []string `json:"prompt_values_supported"`
-	ACRValuesSupported                []string `json:"acr_values_supported"`
-	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	// The JWS algorithms of private_key_jwt assertions at each endpoint.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	ACRValuesSupported                         []string `json:"acr_values_supported"`
+	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
 	// Defaults to true when absent (Discovery §3), so it must be sent.
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// RFC 9207: clients can defend against mix-up attacks.
@@ -99,9 +103,12 @@ func (d *Discovery) metadata() ([]byte, error) {
 		IDTokenSigningAlgValuesSupported:           d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
-		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authNone},
-		RevocationAuthMethodsSupported:             []string{authClientSecretBasic, authClientSecretPost, authNone},
-		IntrospectionAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost},
+		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authNone},
+		TokenEndpointAuthSigningAlgValuesSupported: ClientAssertionSigningAlgorithms,
+		RevocationAuthMethodsSupported:             []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authNone},
+		RevocationAuthSigningAlgValuesSupported:    ClientAssertionSigningAlgorithms,
+		IntrospectionAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT},
+		IntrospectionAuthSigningAlgValuesSupported: ClientAssertionSigningAlgorithms,
 		CodeChallengeMethodsSupported:              []string{pkceS256},
 		PromptValuesSupported:                      prompts,
 		ACRValuesSupported:                         []string{acrPassword},

@@ -40,15 +40,16 @@ func TestDiscovery(t *testing.T) {
 				}
 			}
 			wantLists := map[string][]string{
-				"code_challenge_methods_supported":              {"S256"},
-				"response_types_supported":                      {"code"},
-				"grant_types_supported":                         {"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},
-				"response_modes_supported":                      {"query", "fragment", "form_post"},
-				"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "none"},
-				"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
-				"scopes_supported":                              {"openid", "email", "profile", "address", "phone", "groups", "federated:id", "offline_access"},
-				"id_token_signing_alg_values_supported":         {"RS256"},
-				"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "none"},
+				"code_challenge_methods_supported":                 {"S256"},
+				"response_types_supported":                         {"code"},
+				"grant_types_supported":                            {"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},
+				"response_modes_supported":                         {"query", "fragment", "form_post"},
+				"revocation_endpoint_auth_methods_supported":       {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+				"introspection_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "private_key_jwt"},
+				"scopes_supported":                                 {"openid", "email", "profile", "address", "phone", "groups", "federated:id", "offline_access"},
+				"id_token_signing_alg_values_supported":            {"RS256"},
+				"token_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+				"token_endpoint_auth_signing_alg_values_supported": {"RS256", "PS256", "ES256"},
 			}
 			for k, want := range wantLists {
 				if got := stringList(m[k]); !slices.Equal(got, want) {

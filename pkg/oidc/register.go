@@ -140,9 +140,10 @@ func (g *registrar) admit(r *http.Request) error {
 }
 
 // newClientSecret gives a confidential client a fresh secret (its hash
-// into c) and returns it; "" for a public client.
+// into c) and returns it; "" for a public client and a private_key_jwt
+// one, which authenticate without a secret.
 func (g *registrar) newClientSecret(c *StoredClient) (string, error) {
-	if c.Public {
+	if c.Public || c.TokenEndpointAuthMethod == authPrivateKeyJWT {
 		c.SecretHash = ""
 		return "", nil
 	}
@@ -304,7 +305,7 @@ func (g *registrar) update(w http.ResponseWriter, r *http.Request, c StoredClien
 	next.ID, next.CreatedAt, next.Version = c.ID, c.CreatedAt, c.Version
 	next.RegistrationTokenHash, next.SecretHash = c.RegistrationTokenHash, c.SecretHash
 	secret := ""
-	if next.Public {
+	if next.Public || next.TokenEndpointAuthMethod == authPrivateKeyJWT {
 		next.SecretHash = ""
 	} else if c.SecretHash == "" {
 		if secret, err = g.newClientSecret(&next); err != nil {

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -36,6 +37,9 @@ type clientMetadata struct {
 	// OpenID Connect Back-Channel Logout 1.0 §2.2.
 	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
+	// The keys of a private_key_jwt client (RFC 7591 §2): one or the other.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwks_uri,omitempty"`
 
 	// An update request (RFC 7592 §2.2) names the client and may repeat
 	// its secret; an answer (RFC 7591 §3.2.1) carries these.
@@ -114,9 +118,12 @@ func (g *registrar) validate(m clientMetadata) error {
 // §2.1), and the authentication method is one the provider has.
 func (g *registrar) checkGrants(m clientMetadata, public bool) error {
 	switch m.TokenEndpointAuthMethod {
-	case authClientSecretBasic, authClientSecretPost, authNone:
+	case authClientSecretBasic, authClientSecretPost, authNone, authPrivateKeyJWT:
 	default:
-		return badMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")
+		return badMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post, private_key_jwt or none")
+	}
+	if err := checkKeysMetadata(m); err != nil {
+		return err
 	}
 	implicit := false
 	for _, rt := range m.ResponseTypes {
@@ -174,6 +181,28 @@ func (g *registrar) checkRedirects(m clientMetadata, public bool) error {
 				return badRedirect("%q: the scheme %s may not be registered here", u, scheme)
 			}
 		}
+	}
+	return nil
+}
+
+// checkKeysMetadata: a private_key_jwt client has jwks or jwks_uri (an
+// https URL), never both (RFC 7591 §2); no other client has keys, since
+// they would serve nothing here.
+func checkKeysMetadata(m clientMetadata) error {
+	hasJWKS := len(m.JWKS) > 0 && string(m.JWKS) != "null"
+	switch {
+	case m.TokenEndpointAuthMethod != authPrivateKeyJWT && (hasJWKS || m.JWKSURI != ""):
+		return badMetadata("jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt")
+	case m.TokenEndpointAuthMethod != authPrivateKeyJWT:
+		return nil
+	case hasJWKS == (m.JWKSURI != ""):
+		return badMetadata("a private_key_jwt client has jwks or jwks_uri, not both")
+	case hasJWKS:
+		if _, err := ParseClientJWKS(string(m.JWKS)); err != nil {
+			return badMetadata("jwks: %s", err.Error())
+		}
+	case CheckJWKSURI(m.JWKSURI) != nil || len(m.JWKSURI) > maxURILength || !strings.HasPrefix(m.JWKSURI, "https://"):
+		return badMetadata("jwks_uri must be an https URL")
 	}
 	return nil
 }
@@ -271,6 +300,7 @@ func storedClient(m clientMetadata) StoredClient {
 
 			BackchannelLogoutURI:             m.BackchannelLogoutURI,
 			BackchannelLogoutSessionRequired: m.BackchannelLogoutSessionRequired,
+			JWKSURI:                          m.JWKSURI,
 		},
 		ResponseTypes: m.ResponseTypes,
 		Scope:         m.Scope,
@@ -278,6 +308,9 @@ func storedClient(m clientMetadata) StoredClient {
 		ClientURI:     m.ClientURI,
 		PolicyURI:     m.PolicyURI,
 		TOSURI:        m.TOSURI,
+	}
+	if len(m.JWKS) > 0 && string(m.JWKS) != "null" {
+		c.JWKS = string(m.JWKS)
 	}
 	if slices.Contains(m.GrantTypes, GrantClientCredentials) {
 		for _, s := range strings.Fields(m.Scope) {
@@ -297,7 +330,7 @@ func metadataOf(c StoredClient) clientMetadata {
 			gts = append(gts, grantImplicit)
 		}
 	}
-	return clientMetadata{
+	m := clientMetadata{
 		ClientID:                 c.ID,
 		RedirectURIs:             c.RedirectURIs,
 		PostLogoutRedirectURIs:   c.PostLogoutRedirectURIs,
@@ -315,5 +348,10 @@ func metadataOf(c StoredClient) clientMetadata {
 
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		JWKSURI:                          c.JWKSURI,
 	}
+	if c.JWKS != "" {
+		m.JWKS = json.RawMessage(c.JWKS)
+	}
+	return m
 }

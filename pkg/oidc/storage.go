@@ -204,21 +204,23 @@ type Client struct {
 	// the access token alone.
 	OmitRefreshIDToken bool
 	// TokenEndpointAuthMethod, when set, is the one way this client
-	// authenticates at the back-channel endpoints (RFC 7591 §2
-	// token_endpoint_auth_method: client_secret_basic, client_secret_post
-	// or none); empty: either secret method (a confidential client) or
-	// none (a public one). Registered clients always have it.
+	// authenticates at the back-channel endpoints (RFC 7591 §2:
+	// client_secret_basic, client_secret_post, private_key_jwt or none);
+	// empty: either secret method, or none for a public client.
 	TokenEndpointAuthMethod string
 	// RequireDPoP refuses this client's token requests without a DPoP
 	// proof (RFC 9449 §5.2.1 dpop_bound_access_tokens): every access token
 	// it gets is sender-constrained.
 	RequireDPoP bool
+	// JWKS (a JWK Set, JSON) or JWKSURI: the keys of a private_key_jwt
+	// client (TokenEndpointAuthMethod); ParseClientJWKS, CheckJWKSURI.
+	JWKS, JWKSURI string
 	// BackchannelLogoutURI, when set, receives a logout token when a
 	// single sign-on session this client signed in through ends (OpenID
 	// Connect Back-Channel Logout 1.0 §2.2); CheckBackchannelLogoutURI.
 	BackchannelLogoutURI string
-	// BackchannelLogoutSessionRequired: the client needs sid in logout and
-	// ID tokens (§2.2). Both always carry it, so it is only kept.
+	// BackchannelLogoutSessionRequired: the client needs sid in logout
+	// and ID tokens (§2.2), which always carry it: only kept.
 	BackchannelLogoutSessionRequired bool
 	// SelfRegistered: the client registered itself (RFC 7591); no operator
 	// vouched for its redirect URIs, so its users always see the approval

@@ -23,6 +23,7 @@ type Token struct {
 	devices     *tokenDevices // nil when the device grant is disabled
 	registrar   *registrar
 	dpop        dpopChecker
+	assertions  assertionVerifier
 	handler     http.Handler
 }
 
@@ -48,8 +49,9 @@ type TokenBackends struct {
 	// writes; nil: /register and the client configuration endpoints
 	// refuse every request.
 	Registry ClientRegistry
-	// Replays remembers the jti of DPoP proofs (RFC 9449 §11.1); nil:
-	// every DPoP proof is refused, and tokens are Bearer tokens.
+	// Replays remembers the jti of DPoP proofs (RFC 9449 §11.1) and of
+	// client assertions (RFC 7523 §3); nil: every DPoP proof and
+	// private_key_jwt assertion is refused, and tokens are Bearer tokens.
 	Replays ReplayStore
 }
 
@@ -81,6 +83,8 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	}
 	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients, t.throttle)
 	t.dpop = dpopChecker{b: &t.base, replays: b.Replays}
+	t.assertions = assertionVerifier{b: &t.base, replays: b.Replays,
+		keys: newJWKSCache(base.now, nil), public: newJWKSCache(base.now, publicOnlyTransport())}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }

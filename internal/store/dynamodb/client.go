@@ -49,6 +49,8 @@ type clientItem struct {
 
 	BackchannelLogoutURI             string `dynamodbav:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool   `dynamodbav:"backchannel_logout_session_required,omitempty"`
+	JWKS                             string `dynamodbav:"jwks,omitempty"`
+	JWKSURI                          string `dynamodbav:"jwks_uri,omitempty"`
 
 	Disabled              bool     `dynamodbav:"disabled,omitempty"`
 	RegistrationTokenHash string   `dynamodbav:"registration_token_hash,omitempty"`
@@ -76,6 +78,7 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		BackchannelLogoutURI:    c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		Disabled: c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
 		ResponseTypes: c.ResponseTypes, Scope: c.Scope, Contacts: c.Contacts,
 		ClientURI: c.ClientURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI, CreatedAt: millis(c.CreatedAt),
@@ -93,6 +96,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
 			BackchannelLogoutURI:    it.BackchannelLogoutURI, BackchannelLogoutSessionRequired: it.BackchannelLogoutSessionRequired,
+			JWKS: it.JWKS, JWKSURI: it.JWKSURI,
 		},
 		Disabled: it.Disabled, RegistrationTokenHash: it.RegistrationTokenHash,
 		ResponseTypes: it.ResponseTypes, Scope: it.Scope, Contacts: it.Contacts,

@@ -1,0 +1,212 @@
+package oidc
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// JWT client authentication: private_key_jwt (OpenID Connect Core §9,
+// RFC 7523 §2.2 and §3, RFC 7521 §4.2). client_secret_jwt is not offered:
+// it needs the client secret in the clear to check the HMAC, and the
+// provider keeps only its hash.
+
+const (
+	authPrivateKeyJWT = "private_key_jwt"
+	// clientAssertionTypeJWT is client_assertion_type (RFC 7523 §2.2).
+	clientAssertionTypeJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	maxClientAssertion     = 16 << 10
+	maxAssertionJTI        = 256
+	// maxAssertionLifetime: an assertion whose exp lies further ahead is
+	// refused, so that a jti is remembered for a bounded time and a stolen
+	// assertion is of short use (RFC 7523 §3 item 4 lets the server limit
+	// it).
+	maxAssertionLifetime = 5 * time.Minute
+	// assertionSkew is the clock skew allowed on exp, nbf and iat.
+	assertionSkew = 30 * time.Second
+)
+
+// ClientAssertionSigningAlgorithms are the JWS algorithms of private_key_jwt
+// assertions (token_endpoint_auth_signing_alg_values_supported): asymmetric
+// only, never none nor HS* (OpenID Connect Core §9).
+var ClientAssertionSigningAlgorithms = []string{RS256, PS256, ES256}
+
+// PS256 is RSASSA-PSS with SHA-256, for client assertions.
+const PS256 = "PS256"
+
+// assertionVerifier checks client assertions for the token function.
+type assertionVerifier struct {
+	b       *base
+	replays ReplayStore // nil: private_key_jwt is refused
+	keys    *jwksCache
+	// public reads the jwks_uri of self-registered clients, through
+	// publicOnlyTransport: anyone may register one (RFC 7591), and it must
+	// not make the provider read its own network.
+	public *jwksCache
+}
+
+// authenticate authenticates the client of a request carrying
+// client_assertion. Every failure is invalid_client (RFC 7521 §4.2.1).
+func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clients ClientStore) (Client, error) {
+	if params.Get("client_assertion_type") != clientAssertionTypeJWT {
+		return Client{}, invalidClient(false, "client_assertion_type must be "+clientAssertionTypeJWT)
+	}
+	raw := params.Get("client_assertion")
+	if raw == "" || len(raw) > maxClientAssertion {
+		return Client{}, invalidClient(false, "client_assertion is missing or too long")
+	}
+	if v.replays == nil {
+		return Client{}, invalidClient(false, "private_key_jwt is not available")
+	}
+	algs := make([]jose.SignatureAlgorithm, len(ClientAssertionSigningAlgorithms))
+	for i, a := range ClientAssertionSigningAlgorithms {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return Client{}, invalidClient(false, "client_assertion is not a JWS signed with "+strings.Join(ClientAssertionSigningAlgorithms, ", "))
+	}
+	var unverified jwt.Claims
+	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified) != nil || unverified.Subject == "" {
+		return Client{}, invalidClient(false, "client_assertion has no usable sub")
+	}
+	// RFC 7521 §4.2: a client_id beside the assertion names the same client.
+	if id := params.Get("client_id"); id != "" && id != unverified.Subject {
+		return Client{}, invalidClient(false, "client_id does not match the assertion's sub")
+	}
+	client, err := clients.Client(r.Context(), unverified.Subject)
+	if err != nil {
+		if isNotFound(err) {
+			return Client{}, invalidClient(false, "client authentication failed")
+		}
+		return Client{}, internalError(err)
+	}
+	if client.TokenEndpointAuthMethod != authPrivateKeyJWT {
+		return Client{}, invalidClient(false, "the client does not authenticate with private_key_jwt")
+	}
+	payload, err := v.verify(r, client, jws)
+	if err != nil {
+		return Client{}, err
+	}
+	var claims jwt.Claims
+	if json.Unmarshal(payload, &claims) != nil {
+		return Client{}, invalidClient(false, "client_assertion's claims are malformed")
+	}
+	if err := v.checkClaims(client.ID, claims); err != nil {
+		return Client{}, err
+	}
+	return client, v.useOnce(r, client.ID, claims)
+}
+
+// checkClaims applies RFC 7523 §3 to a verified assertion's claims.
+func (v assertionVerifier) checkClaims(clientID string, c jwt.Claims) error {
+	now := v.b.now()
+	switch {
+	case c.Issuer != clientID || c.Subject != clientID:
+		// §3 items 1 and 2: iss and sub are the client_id.
+		return invalidClient(false, "client_assertion's iss and sub must be the client_id")
+	case !v.audienceOK(c.Audience):
+		// §3 item 3; OpenID Connect Core §9 allows the token endpoint URL.
+		return invalidClient(false, "client_assertion's aud must be the issuer")
+	case c.Expiry == nil:
+		return invalidClient(false, "client_assertion has no exp")
+	case c.Expiry.Time().Before(now.Add(-assertionSkew)):
+		// §3 item 4.
+		return invalidClient(false, "client_assertion has expired")
+	case c.Expiry.Time().After(now.Add(maxAssertionLifetime)):
+		return invalidClient(false, "client_assertion's exp is more than 5 minutes ahead")
+	case c.NotBefore != nil && c.NotBefore.Time().After(now.Add(assertionSkew)):
+		// §3 item 5.
+		return invalidClient(false, "client_assertion is not valid yet")
+	case c.IssuedAt != nil && c.IssuedAt.Time().After(now.Add(assertionSkew)):
+		return invalidClient(false, "client_assertion is issued in the future")
+	case c.ID == "" || len(c.ID) > maxAssertionJTI:
+		// OpenID Connect Core §9: jti is REQUIRED.
+		return invalidClient(false, "client_assertion has no usable jti")
+	}
+	return nil
+}
+
+// audienceOK: some aud is exactly the issuer or the token endpoint URL.
+func (v assertionVerifier) audienceOK(aud jwt.Audience) bool {
+	return slices.Contains(aud, v.b.s.Issuer) || slices.Contains(aud, v.b.URL(PathToken))
+}
+
+// useOnce records the jti until the assertion expires (RFC 7523 §3 item
+// 7): a replay is refused.
+func (v assertionVerifier) useOnce(r *http.Request, clientID string, c jwt.Claims) error {
+	key := "client_assertion." + HashSecret(clientID+" "+c.ID)
+	err := v.replays.UseOnce(r.Context(), key, c.Expiry.Time().Add(assertionSkew+time.Second))
+	switch {
+	case errors.Is(err, ErrConflict):
+		return invalidClient(false, "client_assertion was already used")
+	case err != nil:
+		return internalError(err)
+	}
+	return nil
+}
+
+// verify checks the signature with the client's keys: its inline JWK Set,
+// or its jwks_uri's, fetched again once when the kid is unknown.
+func (v assertionVerifier) verify(r *http.Request, client Client, jws *jose.JSONWebSignature) ([]byte, error) {
+	h := jws.Signatures[0].Header
+	fail := invalidClient(false, "client_assertion's signature does not verify with the client's keys")
+	if client.JWKS != "" {
+		set, err := ParseClientJWKS(client.JWKS)
+		if err != nil {
+			return nil, fail
+		}
+		return verifyWith(jws, candidates(set, h), fail)
+	}
+	keyCache := v.keys
+	if client.SelfRegistered {
+		keyCache = v.public
+	}
+	if client.JWKSURI == "" || keyCache == nil {
+		return nil, fail
+	}
+	set, err := keyCache.get(r.Context(), client.JWKSURI, false)
+	if err != nil {
+		return nil, invalidClient(false, "the client's jwks_uri could not be read")
+	}
+	keys := candidates(set, h)
+	if len(keys) == 0 && h.KeyID != "" {
+		// A key rotation: the kid is new. get refreshes at most once a
+		// minute per URI, so forged kids cannot make the provider hammer it.
+		if set, err = keyCache.get(r.Context(), client.JWKSURI, true); err != nil {
+			return nil, invalidClient(false, "the client's jwks_uri could not be read")
+		}
+		keys = candidates(set, h)
+	}
+	return verifyWith(jws, keys, fail)
+}
+
+// candidates are the keys of set that may have made a signature with
+// header h: the same kid when h has one, for signing, for the same alg.
+func candidates(set jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
+	var out []jose.JSONWebKey
+	for _, k := range set.Keys {
+		if (h.KeyID != "" && k.KeyID != h.KeyID) || (k.Use != "" && k.Use != "sig") ||
+			(k.Algorithm != "" && k.Algorithm != h.Algorithm) {
+			continue
+		}
+		out = append(out, k.Public())
+	}
+	return out
+}
+
+func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, fail error) ([]byte, error) {
+	for _, k := range keys {
+		if payload, err := jws.Verify(k); err == nil {
+			return payload, nil
+		}
+	}
+	return nil, fail
+}
