@@ -37,6 +37,7 @@ type Storage interface {
 	oidc.DeviceRequestStore
 	oidc.ClientRegistry
 	oidc.ReplayStore
+	oidc.PushedRequestStore
 	UserWriter
 }
 

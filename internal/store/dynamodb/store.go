@@ -38,6 +38,7 @@ var _ API = (*dynamodb.Client)(nil)
 type Store struct {
 	table
 	connectorItems
+	parItems
 	deviceItems
 	clientItems
 }
@@ -63,7 +64,7 @@ var (
 // (CreateTable, or the deployment's template).
 func New(client API, name string, now func() time.Time) *Store {
 	t := table{client: client, name: name, now: now}
-	return &Store{table: t, connectorItems: connectorItems{t}, deviceItems: deviceItems{t}, clientItems: clientItems{t}}
+	return &Store{table: t, connectorItems: connectorItems{t}, parItems: parItems{t}, deviceItems: deviceItems{t}, clientItems: clientItems{t}}
 }
 
 // Attribute names besides the keys. Expression attribute names (#name)

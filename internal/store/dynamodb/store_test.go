@@ -96,6 +96,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestPushedRequestContract(t *testing.T) {
+	oidctest.TestPushedRequestStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.PushedRequestStore {
+		return contractStore(t, clock)
+	})
+}
+
 func TestReplayContract(t *testing.T) {
 	oidctest.TestReplayStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.ReplayStore {
 		return contractStore(t, clock)

@@ -41,8 +41,11 @@ type Store struct {
 	userCodes map[string]string
 	// used are single-use keys (replay.go) → their expiry.
 	used map[string]time.Time
+	// pushed are pushed authorization requests (par.go), by id.
+	pushed map[string]oidc.PushedRequest
 	connectorItems
 	replayItems
+	parItems
 	deviceItems
 	clientItems
 }
@@ -82,6 +85,7 @@ func New(now func() time.Time) *Store {
 	}
 	s.connectorItems = connectorItems{s}
 	s.replayItems = replayItems{s}
+	s.parItems = parItems{s}
 	s.deviceItems = deviceItems{s}
 	s.clientItems = clientItems{s}
 	return s

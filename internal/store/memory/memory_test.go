@@ -15,6 +15,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestPushedRequestContract(t *testing.T) {
+	oidctest.TestPushedRequestStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.PushedRequestStore {
+		return memory.New(clock.Now)
+	})
+}
+
 func TestReplayContract(t *testing.T) {
 	oidctest.TestReplayStorage(t, func(t *testing.T, clock *oidctest.Clock) oidc.ReplayStore {
 		return memory.New(clock.Now)

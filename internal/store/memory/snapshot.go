@@ -9,7 +9,7 @@ import (
 
 // Snapshot returns the store's whole contents as text, one entry per
 // concern ("requests", "codes", "grants", "sessions", "consents",
-// "attempts", "revoked", "users", "clients", "registered", "states", "identities", "devices"), each deterministic: two
+// "attempts", "revoked", "users", "clients", "registered", "states", "identities", "devices", "pushed"), each deterministic: two
 // snapshots are equal exactly when nothing was written in between (expired
 // items included, since the store keeps them until overwritten). It is for
 // tests that prove a request wrote nothing; it copies everything under the
@@ -49,6 +49,7 @@ func (s *Store) Snapshot() map[string]string {
 		"states":     dump(s.states),
 		"identities": dump(identities),
 		"devices":    dump(s.devices),
+		"pushed":     dump(s.pushed),
 	}
 }
 
