@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 		AuthRequests: p.store, Codes: p.store, Refresh: p.store, Revocations: p.store,
 		Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 		Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store, Devices: p.store,
-		Registry: p.store, Replays: p.store,
+		Registry: p.store, Replays: p.store, PushedRequests: p.store,
 	})
 }
 
@@ -165,6 +165,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 			ProofWindow: cfg.Extensions.DPoP.ProofWindow, RequireNonce: cfg.Extensions.DPoP.RequireNonce,
 			NonceKey: []byte(cfg.Extensions.DPoP.NonceSecret), NonceLifetime: cfg.Extensions.DPoP.NonceLifetime,
 		},
+		PAR:    oidc.PARPolicy{Required: cfg.Extensions.PAR.Required, Lifetime: cfg.Extensions.PAR.Lifetime},
 		Now:    now,
 		Logger: logger,
 		Frontend: oidc.Frontend{

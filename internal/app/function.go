@@ -211,13 +211,13 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 		e, err = oidc.NewToken(p.settings, oidc.TokenBackends{
 			Clients: p.clients, Users: p.users, Codes: p.store, Refresh: p.store, Revocations: p.store,
 			Attempts: p.store, Signer: p.signer, Connectors: p.connectors, Identities: p.store,
-			Devices: p.store, Registry: p.store, Replays: p.store})
+			Devices: p.store, Registry: p.store, Replays: p.store, PushedRequests: p.store})
 	case oidc.FunctionAuthorize:
 		e, err = oidc.NewAuthorize(p.settings, oidc.AuthorizeBackends{
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,
 			Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 			Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store,
-			Devices: p.store})
+			Devices: p.store, PushedRequests: p.store, Replays: p.store})
 	}
 	if err != nil {
 		return nil, err

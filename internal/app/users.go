@@ -77,9 +77,18 @@ func clientFromConfig(c config.Client) oidc.Client {
 		out.JWKS, out.JWKSURI = c.JWKS, c.JWKSURI
 		out.TokenEndpointAuthMethod = "private_key_jwt"
 	}
-	if c.Secret != "" {
+	out.RequestObjectSigningAlg, out.RequirePAR = c.RequestObjectSigningAlg, c.RequirePushedAuthorizationRequests
+	switch {
+	case c.TokenEndpointAuthMethod == "client_secret_jwt":
+		// The HMAC key: the one secret kept in the clear, for the clients
+		// that opted in; no hash, so the secret itself is never accepted.
+		out.TokenEndpointAuthMethod, out.HMACSecret = c.TokenEndpointAuthMethod, c.Secret
+	case c.Secret != "":
 		// Only the hash is kept in memory past start-up.
 		out.SecretHash = oidc.HashSecret(c.Secret)
+		if c.TokenEndpointAuthMethod != "" {
+			out.TokenEndpointAuthMethod = c.TokenEndpointAuthMethod
+		}
 	}
 	return out
 }

@@ -191,6 +191,19 @@ type Client struct {
 	// with private_key_jwt (OpenID Connect Core §9, RFC 7523). Ours.
 	JWKS    string `yaml:"jwks"`
 	JWKSURI string `yaml:"jwksURI"`
+	// TokenEndpointAuthMethod client_secret_jwt makes the client
+	// authenticate with an HMAC of its secret (RFC 7523, OpenID Connect
+	// Core §9) and never with the secret itself; the secret (at least 32
+	// characters) is then kept in memory in the clear. Absent: the secret
+	// methods, or private_key_jwt with jwks or jwksURI. Ours.
+	TokenEndpointAuthMethod string `yaml:"tokenEndpointAuthMethod"`
+	// RequestObjectSigningAlg is the one JWS algorithm of the client's
+	// request objects (RFC 9101); none allows unsigned ones. Absent: any
+	// its keys verify. Ours.
+	RequestObjectSigningAlg string `yaml:"requestObjectSigningAlg"`
+	// RequirePushedAuthorizationRequests refuses the client's
+	// authorization requests unless pushed (RFC 9126). Ours.
+	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
@@ -276,6 +289,18 @@ type Extensions struct {
 	Registration Registration `yaml:"registration"`
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoP `yaml:"dpop"`
+	// PAR configures pushed authorization requests (RFC 9126).
+	PAR PAR `yaml:"pushedAuthorizationRequests"`
+}
+
+// PAR is extensions.pushedAuthorizationRequests. The endpoint itself is
+// always on.
+type PAR struct {
+	// Required refuses every authorization request that was not pushed
+	// (require_pushed_authorization_requests).
+	Required bool `yaml:"required"`
+	// Lifetime is how long a request_uri may be used; default 60s, at most 10m.
+	Lifetime time.Duration `yaml:"lifetime"`
 }
 
 // DPoP is extensions.dpop. DPoP itself is always on: a client that sends

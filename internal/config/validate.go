@@ -60,6 +60,7 @@ func (v validator) validate(c *Config) {
 		v.fail("extensions.dpop.nonceSecret", "requireNonce needs a nonceSecret of at least 32 characters")
 	}
 	v.validateResourceServers(c)
+	validatePAR(v, c.Extensions.PAR)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a
@@ -166,6 +167,7 @@ func (v validator) validateClients(cs []Client) {
 		case c.Secret == "": // a secretEnv naming an unset variable is reported while decoding
 			v.fail(p+".secret", "required for a confidential client (secret or secretEnv); set public: true for a client that cannot keep a secret")
 		}
+		validateClientAuth(v, p, c)
 		if len(c.RedirectURIs) == 0 && !c.Public && logsIn(c) {
 			// A public client without redirect URIs is Dex's cli-app: it
 			// may use the out-of-band URI and any loopback URI.

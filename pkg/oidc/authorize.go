@@ -29,6 +29,8 @@ type Authorize struct {
 	throttle     *throttle
 	upstream     *upstream
 	device       *deviceFlow // nil when the device grant is disabled
+	validator    *authValidator
+	requests     *authRequestSources
 	handler      http.Handler
 }
 
@@ -55,6 +57,12 @@ type AuthorizeBackends struct {
 	// Devices holds device authorizations; needed only when the device
 	// grant (GrantDeviceCode) is enabled: the user page decides them.
 	Devices DeviceRequestStore
+	// PushedRequests are the requests pushed to PAR (RFC 9126); nil:
+	// every PAR request_uri is refused (invalid_request_uri).
+	PushedRequests PushedRequestStore
+	// Replays remembers the jti of request objects (RFC 9101); nil:
+	// request objects are refused (request_not_supported).
+	Replays ReplayStore
 }
 
 // NewAuthorize builds the authorize function's endpoints. It does no I/O.
@@ -82,6 +90,9 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	a.sessions = &browserSessions{base: &a.base, store: b.Sessions, users: users, clients: b.Clients, connectors: cs,
 		backchannel: newBackchannel(&a.base, b.Clients, b.LogoutHTTPClient)}
 	a.throttle = &throttle{base: &a.base, attempts: b.Attempts}
+	a.validator = &authValidator{base: &a.base, clients: b.Clients, connectors: cs}
+	a.requests = &authRequestSources{clients: b.Clients, pushed: b.PushedRequests,
+		objects: &requestObjects{b: &a.base, replays: b.Replays, keys: newClientKeySets(base.now)}}
 	a.upstream = &upstream{base: &a.base, connectors: cs, states: b.ConnectorStates, identities: b.Identities, users: users, authRequests: b.AuthRequests}
 	if deviceEnabled(base.s) {
 		a.device = &deviceFlow{Authorize: a, store: b.Devices}
@@ -140,7 +151,11 @@ func (a *Authorize) serveAuthorize(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	req, err := a.validateAuthorize(r, params)
+	resolved, pushed, err := a.requests.resolve(r.Context(), params)
+	if err != nil {
+		return a.validator.redirectTo(r, params, err)
+	}
+	req, err := a.validator.validate(r, resolved, pushed)
 	if err != nil {
 		return err
 	}

@@ -26,18 +26,30 @@ const (
 
 var prompts = []string{promptNone, promptLogin, promptConsent, promptSelectAccount}
 
-// validateAuthorize returns the request to store, or the error to answer.
-func (a *Authorize) validateAuthorize(r *http.Request, params url.Values) (AuthRequest, error) {
+// authValidator validates authorization requests: the authorize
+// function's authorization endpoint and the token function's PAR endpoint
+// (RFC 9126 §2.1: a pushed request is validated as the authorization
+// endpoint would) share it.
+type authValidator struct {
+	*base
+	clients    ClientStore
+	connectors connectors
+}
+
+// validate returns the request to store, or the error to answer.
+// pushed says the parameters came from PAR, which the provider or the
+// client may require (RFC 9126 §5, §6).
+func (a *authValidator) validate(r *http.Request, params url.Values, pushed bool) (AuthRequest, error) {
 	client, redirectURI, err := a.proveClient(r.Context(), params)
 	if err != nil {
 		return AuthRequest{}, err
 	}
-	return a.checkParams(r, params, client, redirectURI)
+	return a.checkParams(r, params, client, redirectURI, pushed)
 }
 
 // proveClient is the first phase: a known client and one of its
 // registered redirect URIs. Its errors are pages.
-func (a *Authorize) proveClient(ctx context.Context, params url.Values) (Client, string, error) {
+func (a *authValidator) proveClient(ctx context.Context, params url.Values) (Client, string, error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
 		return Client{}, "", &Error{Code: ErrCodeInvalidRequest, Description: "client_id is missing", Page: true}
@@ -62,7 +74,7 @@ func (a *Authorize) proveClient(ctx context.Context, params url.Values) (Client,
 
 // checkParams is the second phase: every other parameter, with errors
 // going back to the client's proven redirect URI.
-func (a *Authorize) checkParams(r *http.Request, params url.Values, client Client, redirectURI string) (AuthRequest, error) {
+func (a *authValidator) checkParams(r *http.Request, params url.Values, client Client, redirectURI string, pushed bool) (AuthRequest, error) {
 	state := params.Get("state")
 	rawType := params.Get("response_type")
 	responseType, typeOK := parseResponseType(rawType)
@@ -78,6 +90,10 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 	}
 	if !modeOK {
 		return fail(errorf(ErrCodeInvalidRequest, "unsupported response_mode"))
+	}
+	if !pushed && (a.s.PAR.Required || client.RequirePAR) {
+		// RFC 9126 §5: the request MUST be refused.
+		return fail(errorf(ErrCodeInvalidRequest, "authorization requests of this client must be pushed (PAR)"))
 	}
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
 		return fail(e)
@@ -198,12 +214,13 @@ func responseModeFor(requested, rawType, responseType string, typeOK bool, redir
 
 // checkResponseType checks response_type, request objects and the response
 // mode against the redirect URI.
-func (a *Authorize) checkResponseType(params url.Values, rawType, responseType string, typeOK bool, requestedMode, redirectURI string) *Error {
+func (a *authValidator) checkResponseType(params url.Values, rawType, responseType string, typeOK bool, requestedMode, redirectURI string) *Error {
 	switch {
 	case params.Has("request"):
 		return errorf(ErrCodeRequestNotSupported, "request objects are not supported")
 	case params.Has("request_uri"):
-		return errorf(ErrCodeRequestURINotSupported, "request_uri is not supported")
+		// Only PAR's (authsource.go): a URL is never fetched.
+		return errorf(ErrCodeRequestURINotSupported, "request_uri is supported only from the pushed authorization request endpoint")
 	case rawType == "":
 		return errorf(ErrCodeInvalidRequest, "response_type is missing")
 	case !typeOK || !responseTypeEnabled(a.s.ResponseTypes, responseType):
@@ -247,7 +264,7 @@ func checkPKCE(params url.Values, client Client, responseType string, required b
 
 // checkSessionParams reads what the request says about the user's session
 // (OpenID Connect Core §3.1.2.1): prompt, id_token_hint and max_age.
-func (a *Authorize) checkSessionParams(ctx context.Context, params url.Values, req *AuthRequest) *Error {
+func (a *authValidator) checkSessionParams(ctx context.Context, params url.Values, req *AuthRequest) *Error {
 	req.Prompt = strings.Fields(params.Get("prompt"))
 	for _, v := range req.Prompt {
 		if !slices.Contains(prompts, v) {

@@ -13,13 +13,15 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// JWT client authentication: private_key_jwt (OpenID Connect Core §9,
-// RFC 7523 §2.2 and §3, RFC 7521 §4.2). client_secret_jwt is not offered:
-// it needs the client secret in the clear to check the HMAC, and the
-// provider keeps only its hash.
+// JWT client authentication (OpenID Connect Core §9, RFC 7523 §2.2 and
+// §3, RFC 7521 §4.2): private_key_jwt, and client_secret_jwt for the
+// clients whose secret the provider holds in the clear (static clients
+// that opt in: Client.HMACSecret); every other client's secret is kept
+// only as a hash, which cannot check an HMAC.
 
 const (
-	authPrivateKeyJWT = "private_key_jwt"
+	authPrivateKeyJWT   = "private_key_jwt"
+	authClientSecretJWT = "client_secret_jwt"
 	// clientAssertionTypeJWT is client_assertion_type (RFC 7523 §2.2).
 	clientAssertionTypeJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	maxClientAssertion     = 16 << 10
@@ -44,12 +46,8 @@ const PS256 = "PS256"
 // assertionVerifier checks client assertions for the token function.
 type assertionVerifier struct {
 	b       *base
-	replays ReplayStore // nil: private_key_jwt is refused
-	keys    *jwksCache
-	// public reads the jwks_uri of self-registered clients, through
-	// publicOnlyTransport: anyone may register one (RFC 7591), and it must
-	// not make the provider read its own network.
-	public *jwksCache
+	replays ReplayStore // nil: JWT client authentication is refused
+	keys    *clientKeySets
 }
 
 // authenticate authenticates the client of a request carrying
@@ -63,15 +61,12 @@ func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clie
 		return Client{}, invalidClient(false, "client_assertion is missing or too long")
 	}
 	if v.replays == nil {
-		return Client{}, invalidClient(false, "private_key_jwt is not available")
+		return Client{}, invalidClient(false, "JWT client authentication is not available")
 	}
-	algs := make([]jose.SignatureAlgorithm, len(ClientAssertionSigningAlgorithms))
-	for i, a := range ClientAssertionSigningAlgorithms {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	jws, err := jose.ParseSignedCompact(raw, algs)
+	algs := slices.Concat(ClientAssertionSigningAlgorithms, ClientSecretJWTAlgorithms)
+	jws, err := jose.ParseSignedCompact(raw, joseAlgs(algs))
 	if err != nil || len(jws.Signatures) != 1 {
-		return Client{}, invalidClient(false, "client_assertion is not a JWS signed with "+strings.Join(ClientAssertionSigningAlgorithms, ", "))
+		return Client{}, invalidClient(false, "client_assertion is not a JWS signed with "+strings.Join(algs, ", "))
 	}
 	var unverified jwt.Claims
 	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified) != nil || unverified.Subject == "" {
@@ -88,10 +83,14 @@ func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clie
 		}
 		return Client{}, internalError(err)
 	}
-	if client.TokenEndpointAuthMethod != authPrivateKeyJWT {
-		return Client{}, invalidClient(false, "the client does not authenticate with private_key_jwt")
+	if client.TokenEndpointAuthMethod != authPrivateKeyJWT && client.TokenEndpointAuthMethod != authClientSecretJWT {
+		return Client{}, invalidClient(false, "the client does not authenticate with private_key_jwt or client_secret_jwt")
 	}
-	payload, err := v.verify(r, client, jws)
+	payload, err := v.keys.verify(r.Context(), client, jws,
+		invalidClient(false, "client_assertion's signature does not verify with the client's keys"))
+	if errors.Is(err, errJWKSUnreadable) {
+		return Client{}, invalidClient(false, "the client's jwks_uri could not be read")
+	}
 	if err != nil {
 		return Client{}, err
 	}
@@ -151,62 +150,4 @@ func (v assertionVerifier) useOnce(r *http.Request, clientID string, c jwt.Claim
 		return internalError(err)
 	}
 	return nil
-}
-
-// verify checks the signature with the client's keys: its inline JWK Set,
-// or its jwks_uri's, fetched again once when the kid is unknown.
-func (v assertionVerifier) verify(r *http.Request, client Client, jws *jose.JSONWebSignature) ([]byte, error) {
-	h := jws.Signatures[0].Header
-	fail := invalidClient(false, "client_assertion's signature does not verify with the client's keys")
-	if client.JWKS != "" {
-		set, err := ParseClientJWKS(client.JWKS)
-		if err != nil {
-			return nil, fail
-		}
-		return verifyWith(jws, candidates(set, h), fail)
-	}
-	keyCache := v.keys
-	if client.SelfRegistered {
-		keyCache = v.public
-	}
-	if client.JWKSURI == "" || keyCache == nil {
-		return nil, fail
-	}
-	set, err := keyCache.get(r.Context(), client.JWKSURI, false)
-	if err != nil {
-		return nil, invalidClient(false, "the client's jwks_uri could not be read")
-	}
-	keys := candidates(set, h)
-	if len(keys) == 0 && h.KeyID != "" {
-		// A key rotation: the kid is new. get refreshes at most once a
-		// minute per URI, so forged kids cannot make the provider hammer it.
-		if set, err = keyCache.get(r.Context(), client.JWKSURI, true); err != nil {
-			return nil, invalidClient(false, "the client's jwks_uri could not be read")
-		}
-		keys = candidates(set, h)
-	}
-	return verifyWith(jws, keys, fail)
-}
-
-// candidates are the keys of set that may have made a signature with
-// header h: the same kid when h has one, for signing, for the same alg.
-func candidates(set jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
-	var out []jose.JSONWebKey
-	for _, k := range set.Keys {
-		if (h.KeyID != "" && k.KeyID != h.KeyID) || (k.Use != "" && k.Use != "sig") ||
-			(k.Algorithm != "" && k.Algorithm != h.Algorithm) {
-			continue
-		}
-		out = append(out, k.Public())
-	}
-	return out
-}
-
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, fail error) ([]byte, error) {
-	for _, k := range keys {
-		if payload, err := jws.Verify(k); err == nil {
-			return payload, nil
-		}
-	}
-	return nil, fail
 }

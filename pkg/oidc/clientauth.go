@@ -9,8 +9,9 @@ import (
 )
 
 // Client authentication at the back-channel endpoints (token, revocation,
-// introspection, device authorization): client_secret_basic,
-// client_secret_post, none and private_key_jwt (clientassertion.go).
+// introspection, device authorization, PAR): client_secret_basic,
+// client_secret_post, none, and private_key_jwt and client_secret_jwt
+// (clientassertion.go).
 
 // Client authentication methods (RFC 6749 §2.3, OAuth 2.0 Dynamic Client
 // Registration §2).
@@ -146,7 +147,7 @@ func authMethodAllowed(c Client, basic, postSecret bool) bool {
 		return basic
 	case authClientSecretPost:
 		return !basic && postSecret
-	case authPrivateKeyJWT:
+	case authPrivateKeyJWT, authClientSecretJWT:
 		return false // only with client_assertion
 	}
 	return true // none: the public client checks below; empty: any

@@ -172,3 +172,123 @@ func (c *jwksCache) fetch(ctx context.Context, uri string) (jose.JSONWebKeySet, 
 	}
 	return ParseClientJWKS(string(body))
 }
+
+// clientKeySets verify what clients sign (client assertions, request
+// objects) with their keys: the inline JWK Set, the jwks_uri's (cached),
+// or, for client_secret_jwt clients, the secret's octets as an HMAC key.
+type clientKeySets struct {
+	keys *jwksCache
+	// public reads the jwks_uri of self-registered clients, through
+	// publicOnlyTransport: anyone may register one (RFC 7591), and it must
+	// not make the provider read its own network.
+	public *jwksCache
+}
+
+func newClientKeySets(now func() time.Time) *clientKeySets {
+	return &clientKeySets{keys: newJWKSCache(now, nil), public: newJWKSCache(now, publicOnlyTransport())}
+}
+
+// errJWKSUnreadable: the client's jwks_uri could not be read.
+var errJWKSUnreadable = errors.New("oidc: the client's jwks_uri could not be read")
+
+// verify checks jws's one signature with client's keys and returns the
+// payload, or fail (errJWKSUnreadable when the jwks_uri is unreadable).
+// The client's authentication method decides the kind of key, so one
+// kind can never stand in for the other (RFC 8725 §3.1): a
+// client_secret_jwt client's signatures are HMACs with its secret
+// (RFC 7518 §3.2: a key at least as long as the hash), every other
+// client's are asymmetric with its JWK Set; the JWS library compares MACs
+// in constant time.
+func (c *clientKeySets) verify(ctx context.Context, client Client, jws *jose.JSONWebSignature, fail error) ([]byte, error) {
+	h := jws.Signatures[0].Header
+	if bits, ok := hmacBits[h.Algorithm]; ok {
+		if client.TokenEndpointAuthMethod != authClientSecretJWT || len(client.HMACSecret)*8 < bits {
+			return nil, fail
+		}
+		payload, err := jws.Verify([]byte(client.HMACSecret))
+		if err != nil {
+			return nil, fail
+		}
+		return payload, nil
+	}
+	if client.TokenEndpointAuthMethod == authClientSecretJWT {
+		return nil, fail
+	}
+	if client.JWKS != "" {
+		set, err := ParseClientJWKS(client.JWKS)
+		if err != nil {
+			return nil, fail
+		}
+		return verifyWith(jws, candidates(set, h), fail)
+	}
+	keyCache := c.keys
+	if client.SelfRegistered {
+		keyCache = c.public
+	}
+	if client.JWKSURI == "" || keyCache == nil {
+		return nil, fail
+	}
+	set, err := keyCache.get(ctx, client.JWKSURI, false)
+	if err != nil {
+		return nil, errJWKSUnreadable
+	}
+	keys := candidates(set, h)
+	if len(keys) == 0 && h.KeyID != "" {
+		// A key rotation: the kid is new. get refreshes at most once a
+		// minute per URI, so forged kids cannot make the provider hammer it.
+		if set, err = keyCache.get(ctx, client.JWKSURI, true); err != nil {
+			return nil, errJWKSUnreadable
+		}
+		keys = candidates(set, h)
+	}
+	return verifyWith(jws, keys, fail)
+}
+
+// HMAC algorithms of client_secret_jwt (RFC 7518 §3.2).
+const (
+	HS256 = "HS256"
+	HS384 = "HS384"
+	HS512 = "HS512"
+)
+
+// ClientSecretJWTAlgorithms are the JWS algorithms of client_secret_jwt
+// assertions and of request objects of such clients.
+var ClientSecretJWTAlgorithms = []string{HS256, HS384, HS512}
+
+// hmacBits is each HMAC algorithm's hash size: its least key size.
+var hmacBits = map[string]int{HS256: 256, HS384: 384, HS512: 512}
+
+// MinClientSecretJWTLength is the least length in bytes of a
+// client_secret_jwt client's secret: HS256's key size.
+const MinClientSecretJWTLength = 32
+
+func joseAlgs(algs []string) []jose.SignatureAlgorithm {
+	out := make([]jose.SignatureAlgorithm, len(algs))
+	for i, a := range algs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out
+}
+
+// candidates are the keys of set that may have made a signature with
+// header h: the same kid when h has one, for signing, for the same alg.
+func candidates(set jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
+	var out []jose.JSONWebKey
+	for _, k := range set.Keys {
+		if (h.KeyID != "" && k.KeyID != h.KeyID) || (k.Use != "" && k.Use != "sig") ||
+			(k.Algorithm != "" && k.Algorithm != h.Algorithm) {
+			continue
+		}
+		out = append(out, k.Public())
+	}
+	return out
+}
+
+func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, fail error) ([]byte, error) {
+	for _, k := range keys {
+		if payload, err := jws.Verify(k); err == nil {
+			return payload, nil
+		}
+	}
+	return nil, fail
+}

@@ -7,6 +7,105 @@ import (
 	"time"
 )
 
+// Client is a registered relying party.
+type Client struct {
+	ID   string
+	Name string
+	// SecretHash is HashSecret of the client secret; empty for public clients.
+	SecretHash   string
+	Public       bool
+	RedirectURIs []string
+	TrustedPeers []string
+	// AllowedOrigins are web origins allowed to call the back-channel
+	// endpoints from a browser (CORS), beside the provider-wide list.
+	AllowedOrigins []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the
+	// browser (exact match).
+	PostLogoutRedirectURIs []string
+	// GrantTypes are the token endpoint grants this client may use, within
+	// Settings.GrantTypes; empty: all of those but the opt-in ones. The
+	// password grant is allowed only when listed here (RFC 9700 §2.4).
+	GrantTypes []string
+	// AllowedConnectors are the connectors this client's users may log in
+	// with (Dex's allowedConnectors); empty: all. Only ConnectorLocal, the
+	// password database, exists: a list without it refuses every login.
+	AllowedConnectors []string
+	// SSOSharedWith are the other clients a single sign-on session started
+	// by a login for this client may answer without a password (Dex's
+	// ssoSharedWith): their ids, or "*" for all; empty: none. It counts
+	// only when SSOSharedWithSet; otherwise Settings.SSOSharedWithDefault
+	// decides. The zero Client shares by that default.
+	SSOSharedWith    []string
+	SSOSharedWithSet bool
+	// LogoURL is shown on the approval page beside Name when it passes
+	// CheckLogoURL (an https URL); that page's CSP then allows its origin.
+	LogoURL string
+	// AllowedScopes are the scopes a client credentials grant
+	// (RFC 6749 §4.4) may give this client for itself; never openid nor a
+	// scope about users (IsUserScope). A request without scope gets them
+	// all; empty: tokens without scope.
+	AllowedScopes []string
+	// AllowedAudiences are the audiences (absolute URIs) a client
+	// credentials token may be issued for, by the resource or audience
+	// parameter (RFC 8707); none asked: the default audience.
+	AllowedAudiences []string
+	// IDTokenSigningAlg is the JWS algorithm of this client's ID tokens
+	// (OpenID Connect Dynamic Client Registration's
+	// id_token_signed_response_alg): one of
+	// Settings.IDTokenSigningAlgorithms; empty: the provider's default
+	// (Settings.IDTokenSigningAlgorithm, RS256). ES256 for a client that
+	// accepts it makes a refresh sign no RSA at all.
+	IDTokenSigningAlg string
+	// OmitRefreshIDToken leaves the ID token out of refresh responses
+	// (OpenID Connect Core §12.2 makes it optional): a refresh then signs
+	// the access token alone.
+	OmitRefreshIDToken bool
+	// TokenEndpointAuthMethod, when set, is the one way this client
+	// authenticates at the back-channel endpoints (RFC 7591 §2:
+	// client_secret_basic, client_secret_post, private_key_jwt or none);
+	// empty: either secret method, or none for a public client.
+	TokenEndpointAuthMethod string
+	// RequireDPoP refuses this client's token requests without a DPoP
+	// proof (RFC 9449 §5.2.1 dpop_bound_access_tokens): every access token
+	// it gets is sender-constrained.
+	RequireDPoP bool
+	// JWKS (a JWK Set, JSON) or JWKSURI: the keys of a private_key_jwt
+	// client, which sign its request objects too; ParseClientJWKS, CheckJWKSURI.
+	JWKS, JWKSURI string
+	// HMACSecret is the secret in the clear of a client_secret_jwt client
+	// (TokenEndpointAuthMethod), its HMAC key: static clients of the
+	// config only (never stored, never logged; registration refuses the
+	// method, since a stored client's secret is only a hash).
+	HMACSecret string `json:"-"`
+	// RequestObjectSigningAlg is the one JWS algorithm of the client's
+	// request objects (OpenID Connect Dynamic Client Registration's
+	// request_object_signing_alg); "none" allows unsigned ones, which are
+	// refused otherwise; empty: any of RequestObjectSigningAlgorithms its
+	// keys can verify.
+	RequestObjectSigningAlg string
+	// RequirePAR: the client's authorization requests must be pushed
+	// (RFC 9126 §6 require_pushed_authorization_requests).
+	RequirePAR bool
+	// BackchannelLogoutURI, when set, receives a logout token when a
+	// single sign-on session this client signed in through ends (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2); CheckBackchannelLogoutURI.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the client needs sid in logout
+	// and ID tokens (§2.2), which always carry it: only kept.
+	BackchannelLogoutSessionRequired bool
+	// SelfRegistered: the client registered itself (RFC 7591); no operator
+	// vouched for its redirect URIs, so its users always see the approval
+	// page, whatever skipApprovalScreen says (RFC 9700 §4.11.2). Set by
+	// ClientDirectory, never stored.
+	SelfRegistered bool
+}
+
+// ClientStore looks up relying parties.
+type ClientStore interface {
+	// Client returns the client or ErrNotFound.
+	Client(ctx context.Context, id string) (Client, error)
+}
+
 // StoredClient is a client kept in storage, beside the static clients of
 // the config: registered by its relying party (RFC 7591) or created by an
 // operator (oidcctl clients). Its secret and its registration access token

@@ -47,17 +47,22 @@ type discoveryMetadata struct {
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	EndSessionEndpoint    string `json:"end_session_endpoint"`
 	// RFC 8628 §4: when the device grant is enabled.
-	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint,omitempty"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"` // RFC 7591, when registration is open
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
-	ScopesSupported                   []string `json:"scopes_supported"`
-	ClaimsSupported                   []string `json:"claims_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+	RegistrationEndpoint        string `json:"registration_endpoint,omitempty"` // RFC 7591, when registration is open
+	// RFC 9126 §5.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
+	// RFC 9101 §10.5, OpenID Connect Discovery §3.
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported"`
+	ResponseTypesSupported                 []string `json:"response_types_supported"`
+	ResponseModesSupported                 []string `json:"response_modes_supported"`
+	GrantTypesSupported                    []string `json:"grant_types_supported"`
+	SubjectTypesSupported                  []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported       []string `json:"id_token_signing_alg_values_supported"`
+	ScopesSupported                        []string `json:"scopes_supported"`
+	ClaimsSupported                        []string `json:"claims_supported"`
+	TokenEndpointAuthMethodsSupported      []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationAuthMethodsSupported         []string `json:"revocation_endpoint_auth_methods_supported"`
 	// The JWS algorithms of private_key_jwt assertions at each endpoint.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
@@ -68,7 +73,10 @@ type discoveryMetadata struct {
 	ACRValuesSupported                         []string `json:"acr_values_supported"`
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
-	// Defaults to true when absent (Discovery §3), so it must be sent.
+	// Defaults to true when absent (Discovery §3), so it must be sent:
+	// false, as it names request_uri values the provider would fetch,
+	// which it never does; PAR's request_uri is advertised by
+	// pushed_authorization_request_endpoint (RFC 9126 §5).
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// RFC 9207: clients can defend against mix-up attacks.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
@@ -103,12 +111,16 @@ func (d *Discovery) metadata() ([]byte, error) {
 		IDTokenSigningAlgValuesSupported:           d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
-		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authNone},
-		TokenEndpointAuthSigningAlgValuesSupported: ClientAssertionSigningAlgorithms,
-		RevocationAuthMethodsSupported:             []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authNone},
-		RevocationAuthSigningAlgValuesSupported:    ClientAssertionSigningAlgorithms,
-		IntrospectionAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT},
-		IntrospectionAuthSigningAlgValuesSupported: ClientAssertionSigningAlgorithms,
+		TokenEndpointAuthMethodsSupported:          authMethods,
+		TokenEndpointAuthSigningAlgValuesSupported: RequestObjectSigningAlgorithms,
+		RevocationAuthMethodsSupported:             authMethods,
+		RevocationAuthSigningAlgValuesSupported:    RequestObjectSigningAlgorithms,
+		IntrospectionAuthMethodsSupported:          authMethods[:len(authMethods)-1],
+		IntrospectionAuthSigningAlgValuesSupported: RequestObjectSigningAlgorithms,
+		PushedAuthorizationRequestEndpoint:         d.URL(PathPAR),
+		RequirePushedAuthorizationRequests:         d.s.PAR.Required,
+		RequestParameterSupported:                  true,
+		RequestObjectSigningAlgValuesSupported:     RequestObjectSigningAlgorithms,
 		CodeChallengeMethodsSupported:              []string{pkceS256},
 		PromptValuesSupported:                      prompts,
 		ACRValuesSupported:                         []string{acrPassword},
@@ -119,6 +131,10 @@ func (d *Discovery) metadata() ([]byte, error) {
 		BackchannelLogoutSessionSupported:          true,
 	})
 }
+
+// authMethods are the client authentication methods at the back-channel
+// endpoints, none last (introspection leaves it out).
+var authMethods = []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authClientSecretJWT, authNone}
 
 // serveDiscovery answers both well-known metadata paths. The document is
 // public and changes only with a deployment.

@@ -28,11 +28,12 @@ func TestDiscovery(t *testing.T) {
 			}
 			m := decodeJSON(t, p.body)
 			wantStrings := map[string]string{
-				"issuer":                 e.issuer,
-				"authorization_endpoint": e.issuer + "/authorize",
-				"token_endpoint":         e.issuer + "/token",
-				"userinfo_endpoint":      e.issuer + "/userinfo",
-				"jwks_uri":               e.issuer + "/.well-known/jwks.json",
+				"issuer":                                e.issuer,
+				"authorization_endpoint":                e.issuer + "/authorize",
+				"token_endpoint":                        e.issuer + "/token",
+				"pushed_authorization_request_endpoint": e.issuer + "/par",
+				"userinfo_endpoint":                     e.issuer + "/userinfo",
+				"jwks_uri":                              e.issuer + "/.well-known/jwks.json",
 			}
 			for k, want := range wantStrings {
 				if m[k] != want {
@@ -44,12 +45,13 @@ func TestDiscovery(t *testing.T) {
 				"response_types_supported":                         {"code"},
 				"grant_types_supported":                            {"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},
 				"response_modes_supported":                         {"query", "fragment", "form_post"},
-				"revocation_endpoint_auth_methods_supported":       {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-				"introspection_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "private_key_jwt"},
+				"revocation_endpoint_auth_methods_supported":       {"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"},
+				"introspection_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"},
 				"scopes_supported":                                 {"openid", "email", "profile", "address", "phone", "groups", "federated:id", "offline_access"},
 				"id_token_signing_alg_values_supported":            {"RS256"},
-				"token_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-				"token_endpoint_auth_signing_alg_values_supported": {"RS256", "PS256", "ES256"},
+				"token_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"},
+				"token_endpoint_auth_signing_alg_values_supported": {"RS256", "PS256", "ES256", "HS256", "HS384", "HS512"},
+				"request_object_signing_alg_values_supported":      {"RS256", "PS256", "ES256", "HS256", "HS384", "HS512"},
 			}
 			for k, want := range wantLists {
 				if got := stringList(m[k]); !slices.Equal(got, want) {
@@ -61,6 +63,11 @@ func TestDiscovery(t *testing.T) {
 			}
 			if m["revocation_endpoint"] != e.issuer+"/revoke" || m["introspection_endpoint"] != e.issuer+"/introspect" || m["claims_parameter_supported"] != true {
 				t.Errorf("revocation/introspection endpoints or claims_parameter_supported wrong: %v", m)
+			}
+			if m["require_pushed_authorization_requests"] != false ||
+				m["request_parameter_supported"] != true {
+				t.Errorf("PAR / request object metadata wrong: %v %v %v", m["pushed_authorization_request_endpoint"],
+					m["require_pushed_authorization_requests"], m["request_parameter_supported"])
 			}
 			if m["authorization_response_iss_parameter_supported"] != true || m["request_uri_parameter_supported"] != false {
 				t.Errorf("iss parameter / request_uri flags wrong: %v %v", m["authorization_response_iss_parameter_supported"], m["request_uri_parameter_supported"])

@@ -28,8 +28,11 @@ const (
 	ErrCodeConsentRequired         = "consent_required"
 	ErrCodeRequestNotSupported     = "request_not_supported"
 	ErrCodeRequestURINotSupported  = "request_uri_not_supported"
-	ErrCodeNotFound                = "not_found"
-	ErrCodeMethodNotAllowed        = "method_not_allowed"
+	// RFC 9101 §6.3, OpenID Connect Core §6.4.
+	ErrCodeInvalidRequestObject = "invalid_request_object"
+	ErrCodeInvalidRequestURI    = "invalid_request_uri"
+	ErrCodeNotFound             = "not_found"
+	ErrCodeMethodNotAllowed     = "method_not_allowed"
 )
 
 // Error is the one protocol error type. Handlers and grants return it; only

@@ -30,8 +30,12 @@ type Config struct {
 	Devices DeviceRequestStore
 	// Registry holds registered clients (the token function's /register).
 	Registry ClientRegistry
-	// Replays remembers DPoP proofs (RFC 9449); nil: DPoP is refused.
+	// Replays remembers DPoP proofs (RFC 9449), client assertions and
+	// request objects; nil: all three are refused.
 	Replays ReplayStore
+	// PushedRequests holds pushed authorization requests (RFC 9126); nil:
+	// PAR is refused.
+	PushedRequests PushedRequestStore
 	// LogoutHTTPClient is AuthorizeBackends.LogoutHTTPClient.
 	LogoutHTTPClient *http.Client
 }
@@ -70,7 +74,7 @@ func New(cfg Config) (*Provider, error) {
 		Clients: cfg.Clients, Users: cfg.Users, Codes: cfg.Codes, Refresh: cfg.Refresh,
 		Revocations: cfg.Revocations, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, Identities: cfg.Identities, Devices: cfg.Devices, Registry: cfg.Registry,
-		Replays: cfg.Replays,
+		Replays: cfg.Replays, PushedRequests: cfg.PushedRequests,
 	})
 	if err != nil {
 		return nil, err
@@ -80,6 +84,7 @@ func New(cfg Config) (*Provider, error) {
 		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
 		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
 		Devices: cfg.Devices, LogoutHTTPClient: cfg.LogoutHTTPClient,
+		PushedRequests: cfg.PushedRequests, Replays: cfg.Replays,
 	})
 	if err != nil {
 		return nil, err

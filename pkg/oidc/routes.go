@@ -32,6 +32,7 @@ const (
 	PathToken             = "/token"
 	PathRevoke            = "/revoke"     // RFC 7009
 	PathIntrospect        = "/introspect" // RFC 7662
+	PathPAR               = "/par"        // RFC 9126
 	PathUserInfo          = "/userinfo"
 	// The device authorization grant (RFC 8628), at Dex's paths: the
 	// device authorization endpoint and the user page.
@@ -90,6 +91,8 @@ var Routes = []Route{
 	{FunctionToken, "POST", PathRevoke},
 	{FunctionToken, "OPTIONS", PathRevoke},
 	{FunctionToken, "POST", PathIntrospect},
+	{FunctionToken, "POST", PathPAR},
+	{FunctionToken, "OPTIONS", PathPAR},
 	{FunctionToken, "POST", PathDeviceCode},
 	{FunctionToken, "POST", PathRegister},
 	{FunctionToken, "GET", PathRegisterClient},

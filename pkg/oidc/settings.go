@@ -93,6 +93,8 @@ type Settings struct {
 	Frontend Frontend
 	// DPoP is sender-constrained tokens' policy (RFC 9449; dpop.go).
 	DPoP DPoPPolicy
+	// PAR is pushed authorization requests' policy (RFC 9126; par.go).
+	PAR PARPolicy
 	// ResourceServers are the APIs access tokens may be issued for, named
 	// by the resource parameter (RFC 8707; resource.go).
 	ResourceServers []ResourceServer
@@ -172,6 +174,10 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	setDefault(&s.DPoP.NonceLifetime, 5*time.Minute)
 	if s.DPoP.RequireNonce && len(s.DPoP.NonceKey) < 32 {
 		return s, nil, fmt.Errorf("oidc: DPoP nonces need a nonce key of at least 32 bytes")
+	}
+	setDefault(&s.PAR.Lifetime, time.Minute)
+	if s.PAR.Lifetime > MaxPARLifetime {
+		return s, nil, fmt.Errorf("oidc: a pushed request may live %s at most", MaxPARLifetime)
 	}
 	setDefault(&s.IDTokenLifetime, time.Hour)
 	setDefault(&s.AuthRequestLifetime, 30*time.Minute)

@@ -24,6 +24,7 @@ type Token struct {
 	registrar   *registrar
 	dpop        dpopChecker
 	assertions  assertionVerifier
+	par         *parEndpoint
 	handler     http.Handler
 }
 
@@ -52,7 +53,11 @@ type TokenBackends struct {
 	// Replays remembers the jti of DPoP proofs (RFC 9449 §11.1) and of
 	// client assertions (RFC 7523 §3); nil: every DPoP proof and
 	// private_key_jwt assertion is refused, and tokens are Bearer tokens.
+	// It also remembers the jti of request objects (RFC 9101).
 	Replays ReplayStore
+	// PushedRequests holds pushed authorization requests (RFC 9126);
+	// nil: PAR refuses every request.
+	PushedRequests PushedRequestStore
 }
 
 // NewToken builds the token function's endpoints. It does no I/O.
@@ -83,8 +88,11 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	}
 	t.registrar = newRegistrar(&t.base, b.Registry, b.Clients, t.throttle)
 	t.dpop = dpopChecker{b: &t.base, replays: b.Replays}
-	t.assertions = assertionVerifier{b: &t.base, replays: b.Replays,
-		keys: newJWKSCache(base.now, nil), public: newJWKSCache(base.now, publicOnlyTransport())}
+	keys := newClientKeySets(base.now)
+	t.assertions = assertionVerifier{b: &t.base, replays: b.Replays, keys: keys}
+	t.par = &parEndpoint{t: t, store: b.PushedRequests,
+		validator: &authValidator{base: &t.base, clients: b.Clients, connectors: cs},
+		objects:   &requestObjects{b: &t.base, replays: b.Replays, keys: keys}}
 	t.handler = t.router(t.handlers(), FunctionToken)
 	return t, nil
 }
@@ -93,7 +101,8 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 func (t *Token) Handler() http.Handler { return t.handler }
 
 func (t *Token) handlers() map[string]http.HandlerFunc {
-	h := map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect}
+	h := map[string]http.HandlerFunc{PathToken: t.serveToken, PathRevoke: t.serveRevoke, PathIntrospect: t.serveIntrospect,
+		PathPAR: t.par.serve}
 	if t.devices != nil {
 		h[PathDeviceCode] = t.devices.serveDeviceAuthorization
 	}
