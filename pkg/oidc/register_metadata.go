@@ -40,6 +40,9 @@ type clientMetadata struct {
 	// The keys of a private_key_jwt client (RFC 7591 §2): one or the other.
 	JWKS    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI string          `json:"jwks_uri,omitempty"`
+	// OpenID Connect Dynamic Client Registration §2, RFC 9126 §6.
+	RequestObjectSigningAlg            string `json:"request_object_signing_alg,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 
 	// An update request (RFC 7592 §2.2) names the client and may repeat
 	// its secret; an answer (RFC 7591 §3.2.1) carries these.
@@ -110,6 +113,9 @@ func (g *registrar) validate(m clientMetadata) error {
 	if err := checkBackchannelMetadata(m.BackchannelLogoutURI); err != nil {
 		return err
 	}
+	if err := checkRequestObjectMetadata(m); err != nil {
+		return err
+	}
 	return checkDescriptive(m)
 }
 
@@ -119,6 +125,10 @@ func (g *registrar) validate(m clientMetadata) error {
 func (g *registrar) checkGrants(m clientMetadata, public bool) error {
 	switch m.TokenEndpointAuthMethod {
 	case authClientSecretBasic, authClientSecretPost, authNone, authPrivateKeyJWT:
+	case authClientSecretJWT:
+		// Its HMAC key is the secret, which the provider keeps only as a
+		// hash for a registered client.
+		return badMetadata("client_secret_jwt is for static clients only; use private_key_jwt")
 	default:
 		return badMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post, private_key_jwt or none")
 	}
@@ -203,6 +213,21 @@ func checkKeysMetadata(m clientMetadata) error {
 		}
 	case CheckJWKSURI(m.JWKSURI) != nil || len(m.JWKSURI) > maxURILength || !strings.HasPrefix(m.JWKSURI, "https://"):
 		return badMetadata("jwks_uri must be an https URL")
+	}
+	return nil
+}
+
+// checkRequestObjectMetadata: request_object_signing_alg is none (unsigned
+// request objects allowed) or an asymmetric algorithm of a private_key_jwt
+// client's keys; never HS*, which needs client_secret_jwt.
+func checkRequestObjectMetadata(m clientMetadata) error {
+	alg := m.RequestObjectSigningAlg
+	switch {
+	case alg == "" || alg == algNone:
+	case !slices.Contains(ClientAssertionSigningAlgorithms, alg):
+		return badMetadata("request_object_signing_alg must be none or one of %s", strings.Join(ClientAssertionSigningAlgorithms, ", "))
+	case m.TokenEndpointAuthMethod != authPrivateKeyJWT:
+		return badMetadata("request_object_signing_alg %s needs the keys of a private_key_jwt client", alg)
 	}
 	return nil
 }
@@ -301,6 +326,8 @@ func storedClient(m clientMetadata) StoredClient {
 			BackchannelLogoutURI:             m.BackchannelLogoutURI,
 			BackchannelLogoutSessionRequired: m.BackchannelLogoutSessionRequired,
 			JWKSURI:                          m.JWKSURI,
+			RequestObjectSigningAlg:          m.RequestObjectSigningAlg,
+			RequirePAR:                       m.RequirePushedAuthorizationRequests,
 		},
 		ResponseTypes: m.ResponseTypes,
 		Scope:         m.Scope,
@@ -349,6 +376,9 @@ func metadataOf(c StoredClient) clientMetadata {
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 		JWKSURI:                          c.JWKSURI,
+		RequestObjectSigningAlg:          c.RequestObjectSigningAlg,
+
+		RequirePushedAuthorizationRequests: c.RequirePAR,
 	}
 	if c.JWKS != "" {
 		m.JWKS = json.RawMessage(c.JWKS)

@@ -51,6 +51,8 @@ type clientItem struct {
 	BackchannelLogoutSessionRequired bool   `dynamodbav:"backchannel_logout_session_required,omitempty"`
 	JWKS                             string `dynamodbav:"jwks,omitempty"`
 	JWKSURI                          string `dynamodbav:"jwks_uri,omitempty"`
+	RequestObjectSigningAlg          string `dynamodbav:"request_object_signing_alg,omitempty"`
+	RequirePAR                       bool   `dynamodbav:"require_par,omitempty"`
 
 	Disabled              bool     `dynamodbav:"disabled,omitempty"`
 	RegistrationTokenHash string   `dynamodbav:"registration_token_hash,omitempty"`
@@ -78,7 +80,7 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		BackchannelLogoutURI:    c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		JWKS: c.JWKS, JWKSURI: c.JWKSURI,
+		JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequestObjectSigningAlg: c.RequestObjectSigningAlg, RequirePAR: c.RequirePAR,
 		Disabled: c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
 		ResponseTypes: c.ResponseTypes, Scope: c.Scope, Contacts: c.Contacts,
 		ClientURI: c.ClientURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI, CreatedAt: millis(c.CreatedAt),
@@ -96,7 +98,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
 			BackchannelLogoutURI:    it.BackchannelLogoutURI, BackchannelLogoutSessionRequired: it.BackchannelLogoutSessionRequired,
-			JWKS: it.JWKS, JWKSURI: it.JWKSURI,
+			JWKS: it.JWKS, JWKSURI: it.JWKSURI, RequestObjectSigningAlg: it.RequestObjectSigningAlg, RequirePAR: it.RequirePAR,
 		},
 		Disabled: it.Disabled, RegistrationTokenHash: it.RegistrationTokenHash,
 		ResponseTypes: it.ResponseTypes, Scope: it.Scope, Contacts: it.Contacts,
