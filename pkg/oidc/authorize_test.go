@@ -70,7 +70,7 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"prompt none with login", func(v url.Values) { v.Set("prompt", "none login") }, oidc.ErrCodeInvalidRequest},
 		{"prompt none without session", func(v url.Values) { v.Set("prompt", "none") }, oidc.ErrCodeLoginRequired},
 		{"negative max_age", func(v url.Values) { v.Set("max_age", "-1") }, oidc.ErrCodeInvalidRequest},
-		{"request object", func(v url.Values) { v.Set("request", "eyJ") }, oidc.ErrCodeRequestNotSupported},
+		{"request object", func(v url.Values) { v.Set("request", "eyJ") }, oidc.ErrCodeInvalidRequestObject},
 		{"request_uri", func(v url.Values) { v.Set("request_uri", "https://x") }, oidc.ErrCodeRequestURINotSupported},
 		{"unsupported response_mode", func(v url.Values) { v.Set("response_mode", "web_message") }, oidc.ErrCodeInvalidRequest},
 		{"oversize state", func(v url.Values) { v.Set("state", strings.Repeat("s", 5000)) }, oidc.ErrCodeInvalidRequest},

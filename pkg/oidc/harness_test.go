@@ -74,19 +74,20 @@ func newEnv(t testing.TB, opts ...func(*oidc.Config)) *env {
 	store.PutClient(oidc.Client{ID: otherID, SecretHash: oidc.HashSecret(otherSecret), RedirectURIs: []string{redirectURI}})
 	putUser(t, store, oidc.User{Subject: userID, Email: userEmail, EmailVerified: true, Username: "admin", Name: "Admin", Groups: []string{"admins"}, PasswordHash: passwordHash})
 	cfg := oidc.Config{
-		Settings:     oidc.Settings{Issuer: issuer, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second}, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"}, Logger: slog.New(slog.DiscardHandler)},
-		Clients:      store,
-		Users:        store,
-		AuthRequests: store,
-		Codes:        store,
-		Refresh:      store,
-		Revocations:  store,
-		Sessions:     store,
-		Consents:     store,
-		Attempts:     store,
-		Devices:      store,
-		Replays:      store,
-		Signer:       testSigner,
+		Settings:       oidc.Settings{Issuer: issuer, RefreshTokens: oidc.RefreshPolicy{ValidIfNotUsedFor: 720 * time.Hour, AbsoluteLifetime: 2160 * time.Hour, ReuseInterval: 3 * time.Second}, Now: clock.Now, AllowedOrigins: []string{"http://127.0.0.1:3000"}, Logger: slog.New(slog.DiscardHandler)},
+		Clients:        store,
+		Users:          store,
+		AuthRequests:   store,
+		Codes:          store,
+		Refresh:        store,
+		Revocations:    store,
+		Sessions:       store,
+		Consents:       store,
+		Attempts:       store,
+		Devices:        store,
+		Replays:        store,
+		Signer:         testSigner,
+		PushedRequests: store,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -109,7 +109,7 @@ func authorizeGETCases() []hostileCase {
 		q("claims value of 60 KB", redir(oidc.ErrCodeInvalidRequest), "claims", `{"userinfo":{"email":{"value":"`+strings.Repeat("v", 60<<10)+`"}}}`),
 		q("claims of 5000 unknown members", login, "claims", `{"userinfo":{`+strings.TrimSuffix(strings.Repeat(`"x":null,`, 5000), ",")+`}}`),
 		q("claims with duplicate members", login, "claims", `{"userinfo":{"email":null},"userinfo":{"phone_number":null}}`),
-		q("request object", redir(oidc.ErrCodeRequestNotSupported), "request", "eyJhbGciOiJub25lIn0.e30."),
+		q("request object", redir(oidc.ErrCodeInvalidRequestObject), "request", "eyJhbGciOiJub25lIn0.e30."),
 		q("request_uri", redir(oidc.ErrCodeRequestURINotSupported), "request_uri", "https://evil.example/request.jwt"),
 		q("unknown response_mode", redir(oidc.ErrCodeInvalidRequest), "response_mode", "web_message"),
 		q("error by form_post", formPostError(oidc.ErrCodeInvalidScope), "response_mode", "form_post", "scope", "email"),
@@ -327,7 +327,7 @@ func authorizePOSTCases() []hostileCase {
 		simple(ep, "id_token_hint alg none", func(f *fixture) *http.Request {
 			return f.postF(oidc.PathAuthorize, merge(authParams(), "id_token_hint", f.noneToken("JWT", f.idClaims())))
 		}, redir(oidc.ErrCodeInvalidRequest)),
-		p("request object", redir(oidc.ErrCodeRequestNotSupported), "request", "e30.e30."),
+		p("request object", redir(oidc.ErrCodeInvalidRequestObject), "request", "e30.e30."),
 		p("claims of 60 KB", redir(oidc.ErrCodeInvalidRequest), "claims", `{"id_token":{"email":{"values":["`+strings.Repeat("v", 60<<10)+`"]}}}`),
 		p("markup in login_hint", loginPage(http.StatusOK).writes("requests"), "login_hint", `<script>alert(1)</script>`),
 		simple(ep, "query client_id beside the body's", func(f *fixture) *http.Request {
