@@ -57,7 +57,12 @@ const goneURI = "the request_uri is unknown, expired or already used"
 func wantRedirect(t *testing.T, name string, p page, code string) {
 	t.Helper()
 	loc, err := url.Parse(p.header.Get("Location"))
-	if p.status != http.StatusFound || err != nil || loc.Query().Get("error") != code {
+	var got string
+	if err == nil {
+		fragment, _ := url.ParseQuery(loc.Fragment)
+		got = loc.Query().Get("error") + fragment.Get("error")
+	}
+	if p.status != http.StatusFound || got != code {
 		t.Errorf("%s: %d %q; want a redirect with error %s:\n%s", name, p.status, p.header.Get("Location"), code, p.body)
 	}
 }
