@@ -107,7 +107,7 @@ const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identi
 // descriptions of the functions.
 var descriptions = map[string]string{
 	oidc.FunctionAuthorize: "OIDC authorization endpoint, login and consent pages, logout",
-	oidc.FunctionToken:     "OIDC token endpoint, revocation and introspection",
+	oidc.FunctionToken:     "OIDC token endpoint, revocation, introspection and PAR",
 	oidc.FunctionUserInfo:  "OIDC UserInfo endpoint",
 	oidc.FunctionDiscovery: "OIDC discovery and RFC 8414 metadata",
 	oidc.FunctionJWKS:      "OIDC JSON Web Key Set",

@@ -1,7 +1,7 @@
 // Command token is the token Lambda function: the token endpoint, token
-// revocation (RFC 7009), token introspection (RFC 7662), the device
-// authorization endpoint (RFC 8628) and dynamic client registration
-// (RFC 7591, RFC 7592).
+// revocation (RFC 7009), token introspection (RFC 7662), pushed
+// authorization requests (RFC 9126), the device authorization endpoint
+// (RFC 8628) and dynamic client registration (RFC 7591, RFC 7592).
 // It owns these routes, relative to the issuer's path (oidc.Routes,
 // function oidc.FunctionToken):
 //
@@ -10,6 +10,8 @@
 //   - POST /revoke
 //   - OPTIONS /revoke
 //   - POST /introspect
+//   - POST /par
+//   - OPTIONS /par
 //   - POST /device/code
 //   - POST /register
 //   - GET /register/{proxy+}
