@@ -47,13 +47,15 @@ type discoveryMetadata struct {
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	EndSessionEndpoint    string `json:"end_session_endpoint"`
 	// RFC 8628 §4: when the device grant is enabled.
-	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint,omitempty"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"` // RFC 7591, when registration is open
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	DeviceAuthorizationEndpoint      string   `json:"device_authorization_endpoint,omitempty"`
+	RegistrationEndpoint             string   `json:"registration_endpoint,omitempty"` // RFC 7591, when registration is open
+	ResponseTypesSupported           []string `json:"response_types_supported"`
+	ResponseModesSupported           []string `json:"response_modes_supported"`
+	GrantTypesSupported              []string `json:"grant_types_supported"`
+	SubjectTypesSupported            []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+	// Signed userinfo responses (OpenID Connect Core §5.3.2), per client.
+	UserInfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
@@ -101,6 +103,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		GrantTypesSupported:                        grantTypesSupported(d.s),
 		SubjectTypesSupported:                      []string{"public"},
 		IDTokenSigningAlgValuesSupported:           d.s.IDTokenSigningAlgorithms,
+		UserInfoSigningAlgValuesSupported:          d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
 		TokenEndpointAuthMethodsSupported:          []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authNone},

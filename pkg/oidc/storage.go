@@ -193,12 +193,14 @@ type Client struct {
 	// parameter (RFC 8707); none asked: the default audience.
 	AllowedAudiences []string
 	// IDTokenSigningAlg is the JWS algorithm of this client's ID tokens
-	// (OpenID Connect Dynamic Client Registration's
-	// id_token_signed_response_alg): one of
-	// Settings.IDTokenSigningAlgorithms; empty: the provider's default
-	// (Settings.IDTokenSigningAlgorithm, RS256). ES256 for a client that
+	// (id_token_signed_response_alg), one of Settings.IDTokenSigningAlgorithms;
+	// empty: Settings.IDTokenSigningAlgorithm. ES256 for a client that
 	// accepts it makes a refresh sign no RSA at all.
 	IDTokenSigningAlg string
+	// UserInfoSigningAlg, when set (userinfo_signed_response_alg, one of
+	// Settings.IDTokenSigningAlgorithms), makes userinfo answer with a
+	// signed JWT (OpenID Connect Core §5.3.2); empty: JSON.
+	UserInfoSigningAlg string
 	// OmitRefreshIDToken leaves the ID token out of refresh responses
 	// (OpenID Connect Core §12.2 makes it optional): a refresh then signs
 	// the access token alone.
