@@ -113,9 +113,9 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 			if now == nil {
 				now = time.Now
 			}
-			return NewRotating(generated(env), c.KeysRotationPeriod, now)
+			return NewRotating(generated(c, env), c.KeysRotationPeriod, now)
 		}
-		return Generate(generated(env)...)
+		return Generate(generated(c, env)...)
 	}
 	key, err := loadKey(c.KeyFile)
 	if err != nil {
@@ -143,11 +143,12 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 }
 
 // generated are the algorithms a generated key set holds: RS256 and ES256
-// (DefaultAlgorithms), and every other algorithm the provider signs with.
-func generated(env backend.Env) []string {
+// (DefaultAlgorithms), signer.config.algorithm, and every other algorithm
+// the provider signs with.
+func generated(c Config, env backend.Env) []string {
 	var out []string
 	for _, alg := range oidc.SigningAlgorithms {
-		if slices.Contains(DefaultAlgorithms, alg) || slices.Contains(env.Algorithms(), alg) {
+		if slices.Contains(DefaultAlgorithms, alg) || slices.Contains(env.Algorithms(), alg) || alg == c.Algorithm {
 			out = append(out, alg)
 		}
 	}
