@@ -170,6 +170,11 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
 		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
 	}
+	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
+		// A registered client that names no algorithm gets RS256 (Dynamic
+		// Client Registration §2; OpenID Connect Core §15.1).
+		return s, nil, fmt.Errorf("oidc: dynamic registration needs RS256 among the ID token algorithms %v", s.IDTokenSigningAlgorithms)
+	}
 	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(SigningAlgorithms, a) {
 		return s, nil, fmt.Errorf("oidc: unsupported access token signing algorithm %q", a)
 	}
