@@ -87,7 +87,7 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
 		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), AccessTokenAlgorithm: cfg.AccessTokenSigningAlgorithm(),
-		TokenLifetime: cfg.Expiry.IDTokens,
+		TokenLifetime:  cfg.Expiry.IDTokens,
 		ObserveAWSCall: backends.observeAWSCall}
 	var storeErr, signerErr, connErr, regErr error
 	if need.registration {

@@ -68,7 +68,7 @@ func (c *Config) AccessTokenSigningAlgorithm() string {
 }
 
 // validateSigningAlgs checks the algorithms of extensions.
-func (v validator) validateSigningAlgs(e Extensions) {
+func validateSigningAlgs(v validator, e Extensions) {
 	if a := e.AccessTokenSigningAlg; a != "" && !slices.Contains(oidc.SigningAlgorithms, a) {
 		v.fail("extensions.accessTokenSigningAlg", "unknown algorithm %q (%s)", a, orList(oidc.SigningAlgorithms))
 	}
@@ -80,11 +80,10 @@ func (v validator) validateSigningAlgs(e Extensions) {
 }
 
 // validateClientAlgs checks a static client's algorithms.
-func (v validator) validateClientAlgs(p string, c Client) {
+func validateClientAlgs(v validator, p string, c Client) {
 	for _, f := range [][2]string{{"idTokenSigningAlg", c.IDTokenSigningAlg}, {"userInfoSigningAlg", c.UserInfoSigningAlg}} {
 		if f[1] != "" && !slices.Contains(oidc.SigningAlgorithms, f[1]) {
 			v.fail(p+"."+f[0], "unknown algorithm %q (%s)", f[1], orList(oidc.SigningAlgorithms))
 		}
 	}
 }
-

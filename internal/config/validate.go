@@ -46,7 +46,7 @@ func (v validator) validate(c *Config) {
 	v.validateIssuer(c.Issuer)
 	v.validateWeb(&c.Web)
 	v.validateAlgorithm(c.algorithm)
-	v.validateSigningAlgs(c.Extensions)
+	validateSigningAlgs(v, c.Extensions)
 	v.validatePasswords(c)
 	v.validateClients(c.StaticClients)
 	v.validateOAuth2(&c.OAuth2)
@@ -142,7 +142,7 @@ func (v validator) validateClients(cs []Client) {
 	ids := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("staticClients[%d]", i)
-		v.validateClientAlgs(p, c)
+		validateClientAlgs(v, p, c)
 		if c.ID == "" {
 			v.fail(p+".id", "required")
 		} else if j, dup := ids[c.ID]; dup {
