@@ -33,6 +33,9 @@ type client struct {
 	// PostLogoutRedirectURIs are where RP-Initiated Logout may return
 	// (staticClients[].postLogoutRedirectURIs); none when empty.
 	PostLogoutRedirectURIs []string
+	// IDTokenSigningAlg and UserInfoSigningAlg are the client's algorithms
+	// (staticClients[].idTokenSigningAlg, userInfoSigningAlg); "": none.
+	IDTokenSigningAlg, UserInfoSigningAlg string
 }
 
 // providerConfig is the YAML the provider is built from, in the format a
@@ -61,6 +64,12 @@ staticClients:
     allowedOrigins: {{json .AllowedOrigins}}
 {{- with .PostLogoutRedirectURIs}}
     postLogoutRedirectURIs: {{json .}}
+{{- end}}
+{{- with .IDTokenSigningAlg}}
+    idTokenSigningAlg: {{json .}}
+{{- end}}
+{{- with .UserInfoSigningAlg}}
+    userInfoSigningAlg: {{json .}}
 {{- end}}
 {{- end}}
 oauth2:

@@ -86,7 +86,8 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
-		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), TokenLifetime: cfg.Expiry.IDTokens,
+		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), AccessTokenAlgorithm: cfg.AccessTokenSigningAlgorithm(),
+		TokenLifetime:  cfg.Expiry.IDTokens,
 		ObserveAWSCall: backends.observeAWSCall}
 	var storeErr, signerErr, connErr, regErr error
 	if need.registration {
@@ -128,6 +129,7 @@ func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, 
 		Issuer:                   cfg.Issuer,
 		IDTokenSigningAlgorithms: cfg.IDTokenSigningAlgorithms(),
 		IDTokenSigningAlgorithm:  cfg.SigningAlgorithm(),
+		AccessTokenAlgorithm:     cfg.AccessTokenSigningAlgorithm(),
 		ResponseTypes:            cfg.OAuth2.ResponseTypes,
 		GrantTypes:               cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{

@@ -64,6 +64,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		AllowedAudiences:  c.AllowedAudiences,
 
 		IDTokenSigningAlg:  c.IDTokenSigningAlg,
+		UserInfoSigningAlg: c.UserInfoSigningAlg,
 		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
 		RequireDPoP:        c.RequireDPoP,
 

@@ -71,6 +71,10 @@ type Env struct {
 	// key of each, or refuse to open (local) or to sign (KMS, which learns
 	// its keys on first use).
 	IDTokenAlgorithms []string
+	// AccessTokenAlgorithm is extensions.accessTokenSigningAlg: when set,
+	// the signer MUST have a key of it too; "": ES256 if the signer has
+	// it, else the default ID token algorithm.
+	AccessTokenAlgorithm string
 	// TokenLifetime is the longest life of a token the signer signs
 	// (expiry.idTokens: ID and access tokens): a signer that rotates its
 	// own keys MUST keep publishing a retired key at least this long after
@@ -80,6 +84,19 @@ type Env struct {
 	// backend builds (awssdk.Config installs it as SDK middleware): the
 	// functions' DynamoDB and KMS metrics (metrics.Recorder.AWSCall).
 	ObserveAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
+}
+
+// Algorithms are every algorithm the signer MUST have a key of: the ID
+// token (and userinfo) algorithms and AccessTokenAlgorithm, in the order of
+// oidc.SigningAlgorithms.
+func (e Env) Algorithms() []string {
+	var out []string
+	for _, alg := range oidc.SigningAlgorithms {
+		if slices.Contains(e.IDTokenAlgorithms, alg) || alg == e.AccessTokenAlgorithm {
+			out = append(out, alg)
+		}
+	}
+	return out
 }
 
 // StorageOpener opens a storage backend from its section. It decodes the

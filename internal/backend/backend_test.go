@@ -207,9 +207,13 @@ func TestOpen(t *testing.T) {
 		if err != nil {
 			t.Fatalf("local %s: %v", alg, err)
 		}
-		// Generated keys: one per algorithm, whatever the ID token algorithm.
-		if got := s.(*local.Signer).Algorithms(); !slices.Equal(got, oidc.SigningAlgorithms) || c.SigningAlgorithm() != alg {
-			t.Errorf("local signer algorithms %v, config %s; want %v, %s", got, c.SigningAlgorithm(), oidc.SigningAlgorithms, alg)
+		// Generated keys: RS256 and ES256, and the ID token algorithm.
+		want := local.DefaultAlgorithms
+		if alg == oidc.PS256 {
+			want = oidc.SigningAlgorithms
+		}
+		if got := s.(*local.Signer).Algorithms(); !slices.Equal(got, want) || c.SigningAlgorithm() != alg {
+			t.Errorf("local signer algorithms %v, config %s; want %v, %s", got, c.SigningAlgorithm(), want, alg)
 		}
 	}
 }

@@ -70,25 +70,6 @@ func (c *Config) SigningAlgorithm() string {
 	return c.algorithm
 }
 
-// IDTokenSigningAlgorithms are the JWS algorithms ID tokens may be signed
-// with, RS256 first: signer.config.algorithm and every static client's
-// idTokenSigningAlg. Discovery advertises them
-// (id_token_signing_alg_values_supported) without calling the signer, and
-// the signer must have a key of each (backend.Env.IDTokenAlgorithms).
-func (c *Config) IDTokenSigningAlgorithms() []string {
-	var out []string
-	for _, alg := range oidc.SigningAlgorithms {
-		used := alg == c.SigningAlgorithm()
-		for _, cl := range c.StaticClients {
-			used = used || cl.IDTokenSigningAlg == alg
-		}
-		if used {
-			out = append(out, alg)
-		}
-	}
-	return out
-}
-
 // Web configures the local listener and browser access.
 type Web struct {
 	HTTP           string   `yaml:"http" config:"expand"` // local listen address, e.g. 127.0.0.1:5556
@@ -167,10 +148,15 @@ type Client struct {
 	// default, sessions.ssoSharedWithDefault.
 	SSOSharedWith *[]string `yaml:"ssoSharedWith"`
 	// IDTokenSigningAlg is the JWS algorithm of the client's ID tokens,
-	// RS256 or ES256 (absent: signer.config.algorithm), as OpenID Connect
-	// Dynamic Client Registration's id_token_signed_response_alg. The
-	// signer must have a key of it. Ours.
+	// RS256, PS256 or ES256 (absent: signer.config.algorithm), as OpenID
+	// Connect Dynamic Client Registration's id_token_signed_response_alg.
+	// The signer must have a key of it. Ours.
 	IDTokenSigningAlg string `yaml:"idTokenSigningAlg"`
+	// UserInfoSigningAlg, when set, makes the userinfo endpoint answer
+	// this client with a JWT signed with it (application/jwt, OpenID
+	// Connect Core §5.3.2), as userinfo_signed_response_alg; absent:
+	// plain JSON. Ours.
+	UserInfoSigningAlg string `yaml:"userInfoSigningAlg"`
 	// RefreshIDToken false leaves the ID token out of refresh responses
 	// (OpenID Connect Core §12.2 allows it); absent: true. Ours.
 	RefreshIDToken *bool `yaml:"refreshIDToken"`
@@ -289,6 +275,14 @@ type Extensions struct {
 	Registration Registration `yaml:"registration"`
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoP `yaml:"dpop"`
+	// AccessTokenSigningAlg is the JWS algorithm of access tokens;
+	// absent: ES256 when the signer has an ES256 key (see
+	// Config.AccessTokenSigningAlgorithm).
+	AccessTokenSigningAlg string `yaml:"accessTokenSigningAlg"`
+	// SigningAlgs are more algorithms offered for ID tokens and userinfo
+	// responses (for clients that register one) besides those the config
+	// names; the signer must have a key of each.
+	SigningAlgs []string `yaml:"signingAlgs"`
 	// PAR configures pushed authorization requests (RFC 9126).
 	PAR PAR `yaml:"pushedAuthorizationRequests"`
 }

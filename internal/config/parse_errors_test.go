@@ -67,8 +67,8 @@ func TestParseErrors(t *testing.T) {
 		// storage and signer: the sections themselves; their config: blocks
 		// are the backends' (internal/store and internal/signer test them).
 		{"storage unknown key", yml(issuer, "storage:", "  type: memory", "  kind: x"), `c.yaml:4: storage.kind: unknown key`},
-		{"signer algorithm", yml(issuer, "signer:", "  type: local", "  config:", "    algorithm: HS256"), `c.yaml:5: signer.config.algorithm: unknown algorithm "HS256" (RS256 or ES256)`},
-		{"signer kms algorithm", yml(issuer, "signer:", "  type: kms", "  config:", "    keys: [alias/oidc]", "    algorithm: PS256"), `c.yaml:6: signer.config.algorithm: unknown algorithm "PS256"`},
+		{"signer algorithm", yml(issuer, "signer:", "  type: local", "  config:", "    algorithm: HS256"), `c.yaml:5: signer.config.algorithm: unknown algorithm "HS256" (RS256, ES256 or PS256)`},
+		{"signer kms algorithm", yml(issuer, "signer:", "  type: kms", "  config:", "    keys: [alias/oidc]", "    algorithm: ES512"), `c.yaml:6: signer.config.algorithm: unknown algorithm "ES512"`},
 
 		// staticClients.
 		{"client id missing", client("  - secret: s", "    redirectURIs: [https://a.example.com/cb]"), `c.yaml:3: staticClients[0].id: required`},

@@ -55,7 +55,7 @@ func (r ResourceServer) OIDC() oidc.ResourceServer {
 // URLs nor a static client's id; scopes are scope tokens (RFC 6749 §3.3),
 // once each, never an OpenID scope; allowedClients and
 // introspectionClients are listed once each (checkClientRefs); the
-// algorithm is RS256 or ES256 (the decoder refuses a lifetime that is not
+// algorithm is RS256, ES256 or PS256 (the decoder refuses a lifetime that is not
 // positive).
 func (v validator) validateResourceServers(c *Config) {
 	for i, r := range c.ResourceServers {

@@ -46,6 +46,7 @@ func (v validator) validate(c *Config) {
 	v.validateIssuer(c.Issuer)
 	v.validateWeb(&c.Web)
 	v.validateAlgorithm(c.algorithm)
+	validateSigningAlgs(v, c.Extensions)
 	v.validatePasswords(c)
 	v.validateClients(c.StaticClients)
 	v.validateOAuth2(&c.OAuth2)
@@ -142,9 +143,7 @@ func (v validator) validateClients(cs []Client) {
 	ids := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("staticClients[%d]", i)
-		if c.IDTokenSigningAlg != "" && !slices.Contains(oidc.SigningAlgorithms, c.IDTokenSigningAlg) {
-			v.fail(p+".idTokenSigningAlg", "unknown algorithm %q (%s)", c.IDTokenSigningAlg, orList(oidc.SigningAlgorithms))
-		}
+		validateClientAlgs(v, p, c)
 		if c.ID == "" {
 			v.fail(p+".id", "required")
 		} else if j, dup := ids[c.ID]; dup {

@@ -40,9 +40,6 @@ const (
 // only, never none nor HS* (OpenID Connect Core §9).
 var ClientAssertionSigningAlgorithms = []string{RS256, PS256, ES256}
 
-// PS256 is RSASSA-PSS with SHA-256, for client assertions.
-const PS256 = "PS256"
-
 // assertionVerifier checks client assertions for the token function.
 type assertionVerifier struct {
 	b       *base

@@ -49,13 +49,13 @@ type Client struct {
 	// credentials token may be issued for, by the resource or audience
 	// parameter (RFC 8707); none asked: the default audience.
 	AllowedAudiences []string
-	// IDTokenSigningAlg is the JWS algorithm of this client's ID tokens
-	// (OpenID Connect Dynamic Client Registration's
-	// id_token_signed_response_alg): one of
-	// Settings.IDTokenSigningAlgorithms; empty: the provider's default
-	// (Settings.IDTokenSigningAlgorithm, RS256). ES256 for a client that
-	// accepts it makes a refresh sign no RSA at all.
+	// IDTokenSigningAlg (id_token_signed_response_alg) is the algorithm of
+	// its ID tokens, one of Settings.IDTokenSigningAlgorithms; empty:
+	// Settings.IDTokenSigningAlgorithm. ES256: a refresh signs no RSA.
 	IDTokenSigningAlg string
+	// UserInfoSigningAlg (userinfo_signed_response_alg, the same set), when
+	// set, makes userinfo answer a signed JWT (OpenID Connect Core §5.3.2).
+	UserInfoSigningAlg string
 	// OmitRefreshIDToken leaves the ID token out of refresh responses
 	// (OpenID Connect Core §12.2 makes it optional): a refresh then signs
 	// the access token alone.

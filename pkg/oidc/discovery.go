@@ -59,10 +59,12 @@ type discoveryMetadata struct {
 	GrantTypesSupported                    []string `json:"grant_types_supported"`
 	SubjectTypesSupported                  []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported       []string `json:"id_token_signing_alg_values_supported"`
-	ScopesSupported                        []string `json:"scopes_supported"`
-	ClaimsSupported                        []string `json:"claims_supported"`
-	TokenEndpointAuthMethodsSupported      []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationAuthMethodsSupported         []string `json:"revocation_endpoint_auth_methods_supported"`
+	// Signed userinfo responses (OpenID Connect Core §5.3.2), per client.
+	UserInfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
 	// The JWS algorithms of private_key_jwt assertions at each endpoint.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
@@ -109,6 +111,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		GrantTypesSupported:                        grantTypesSupported(d.s),
 		SubjectTypesSupported:                      []string{"public"},
 		IDTokenSigningAlgValuesSupported:           d.s.IDTokenSigningAlgorithms,
+		UserInfoSigningAlgValuesSupported:          d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
 		TokenEndpointAuthMethodsSupported:          authMethods,

@@ -296,14 +296,16 @@ func (b *base) mintIDToken(ctx context.Context, g grant, user User, accessToken,
 }
 
 // accessTokenKey is the key access tokens are signed with: the key of alg
-// when a resource server asks for one (ResourceServer.SigningAlg); else
-// the ES256 key when the signer has one (cheap to sign, and a response
-// then needs at most one RSA signature), else the key of the default ID
-// token algorithm (a KMS key list with RSA keys only).
+// when a resource server asks for one (ResourceServer.SigningAlg), else of
+// Settings.AccessTokenAlgorithm when set; else the ES256 key when the
+// signer has one (cheap to sign, and a response then needs at most one RSA
+// signature), else the key of the default ID token algorithm (a KMS key
+// list with RSA keys only).
 func (b *base) accessTokenKey(ctx context.Context, alg string) (PublicKey, error) {
 	if b.signer == nil {
 		return PublicKey{}, errNoSigner
 	}
+	alg = cmp.Or(alg, b.s.AccessTokenAlgorithm)
 	key, err := b.signer.SigningKey(ctx, cmp.Or(alg, ES256))
 	if errors.Is(err, ErrNoSigningKey) && alg == "" {
 		key, err = b.signer.SigningKey(ctx, b.s.IDTokenSigningAlgorithm)
@@ -355,8 +357,8 @@ func (b *base) sign(ctx context.Context, key PublicKey, typ string, claims jwt.C
 
 // leftHalfHash is at_hash / c_hash (OpenID Connect Core §3.1.3.6): the
 // base64url left half of the hash that matches the JWS algorithm, SHA-256
-// for RS256 and ES256, the only algorithms the provider signs with (sign
-// refuses any other).
+// for RS256, PS256 and ES256, the only algorithms the provider signs with
+// (sign refuses any other).
 func leftHalfHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -34,6 +35,8 @@ type clientMetadata struct {
 	PolicyURI                string   `json:"policy_uri,omitempty"`
 	TOSURI                   string   `json:"tos_uri,omitempty"`
 	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty"`
+	// OpenID Connect Dynamic Client Registration §2: userinfo as a JWT.
+	UserInfoSignedResponseAlg string `json:"userinfo_signed_response_alg,omitempty"`
 	// OpenID Connect Back-Channel Logout 1.0 §2.2.
 	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
@@ -109,6 +112,9 @@ func (g *registrar) validate(m clientMetadata) error {
 	}
 	if m.IDTokenSignedResponseAlg != "" && !slices.Contains(g.s.IDTokenSigningAlgorithms, m.IDTokenSignedResponseAlg) {
 		return badMetadata("id_token_signed_response_alg must be one of %s", strings.Join(g.s.IDTokenSigningAlgorithms, ", "))
+	}
+	if m.UserInfoSignedResponseAlg != "" && !slices.Contains(g.s.IDTokenSigningAlgorithms, m.UserInfoSignedResponseAlg) {
+		return badMetadata("userinfo_signed_response_alg must be one of %s", strings.Join(g.s.IDTokenSigningAlgorithms, ", "))
 	}
 	if err := checkBackchannelMetadata(m.BackchannelLogoutURI); err != nil {
 		return err
@@ -312,15 +318,19 @@ func printable(s string) bool {
 func storedClient(m clientMetadata) StoredClient {
 	c := StoredClient{
 		Client: Client{
-			Name:                    m.ClientName,
-			Public:                  m.TokenEndpointAuthMethod == authNone,
-			RedirectURIs:            m.RedirectURIs,
-			PostLogoutRedirectURIs:  m.PostLogoutRedirectURIs,
-			GrantTypes:              slices.DeleteFunc(slices.Clone(m.GrantTypes), func(g string) bool { return g == grantImplicit }),
-			SSOSharedWith:           []string{},
-			SSOSharedWithSet:        true,
-			LogoURL:                 m.LogoURI,
-			IDTokenSigningAlg:       m.IDTokenSignedResponseAlg,
+			Name:                   m.ClientName,
+			Public:                 m.TokenEndpointAuthMethod == authNone,
+			RedirectURIs:           m.RedirectURIs,
+			PostLogoutRedirectURIs: m.PostLogoutRedirectURIs,
+			GrantTypes:             slices.DeleteFunc(slices.Clone(m.GrantTypes), func(g string) bool { return g == grantImplicit }),
+			SSOSharedWith:          []string{},
+			SSOSharedWithSet:       true,
+			LogoURL:                m.LogoURI,
+			// Dynamic Client Registration §2: "The default, if omitted,
+			// is RS256", whatever the provider's default for static
+			// clients (signer.config.algorithm).
+			IDTokenSigningAlg:       cmp.Or(m.IDTokenSignedResponseAlg, RS256),
+			UserInfoSigningAlg:      m.UserInfoSignedResponseAlg,
 			TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
 
 			BackchannelLogoutURI:             m.BackchannelLogoutURI,
@@ -358,20 +368,21 @@ func metadataOf(c StoredClient) clientMetadata {
 		}
 	}
 	m := clientMetadata{
-		ClientID:                 c.ID,
-		RedirectURIs:             c.RedirectURIs,
-		PostLogoutRedirectURIs:   c.PostLogoutRedirectURIs,
-		GrantTypes:               gts,
-		ResponseTypes:            c.ResponseTypes,
-		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
-		ClientName:               c.Name,
-		LogoURI:                  c.LogoURL,
-		Scope:                    c.Scope,
-		Contacts:                 c.Contacts,
-		ClientURI:                c.ClientURI,
-		PolicyURI:                c.PolicyURI,
-		TOSURI:                   c.TOSURI,
-		IDTokenSignedResponseAlg: c.IDTokenSigningAlg,
+		ClientID:                  c.ID,
+		RedirectURIs:              c.RedirectURIs,
+		PostLogoutRedirectURIs:    c.PostLogoutRedirectURIs,
+		GrantTypes:                gts,
+		ResponseTypes:             c.ResponseTypes,
+		TokenEndpointAuthMethod:   c.TokenEndpointAuthMethod,
+		ClientName:                c.Name,
+		LogoURI:                   c.LogoURL,
+		Scope:                     c.Scope,
+		Contacts:                  c.Contacts,
+		ClientURI:                 c.ClientURI,
+		PolicyURI:                 c.PolicyURI,
+		TOSURI:                    c.TOSURI,
+		IDTokenSignedResponseAlg:  c.IDTokenSigningAlg,
+		UserInfoSignedResponseAlg: c.UserInfoSigningAlg,
 
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,

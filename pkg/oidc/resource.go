@@ -39,7 +39,7 @@ type ResourceServer struct {
 	// lives as long as the shortest.
 	AccessTokenTTL time.Duration
 	// SigningAlg, when set, is the JWS algorithm of its access tokens
-	// (RS256 or ES256; the signer must have a key of it), instead of the
+	// (RS256, ES256 or PS256; the signer must have a key of it), instead of the
 	// default (ES256 when the signer has an ES256 key).
 	SigningAlg string
 }

@@ -21,10 +21,15 @@ type Settings struct {
 	Issuer string
 
 	// IDTokenSigningAlgorithms are the JWS algorithms the signer can sign
-	// ID tokens with, RS256 first, for discovery (which must not call the
-	// signer: id_token_signing_alg_values_supported). An ID token is never
-	// signed with another. Default [RS256].
+	// ID tokens and userinfo responses with, RS256 first, for discovery
+	// (which must not call the signer: id_token_signing_alg_values_supported,
+	// userinfo_signing_alg_values_supported) and for registration. Neither
+	// is ever signed with another. Default [RS256].
 	IDTokenSigningAlgorithms []string
+	// AccessTokenAlgorithm signs access tokens (RFC 9068); the signer MUST
+	// have a key of it. Empty: ES256 when the signer has an ES256 key,
+	// else IDTokenSigningAlgorithm. A resource server may name its own.
+	AccessTokenAlgorithm string
 	// IDTokenSigningAlgorithm signs the ID tokens of a client that names
 	// no algorithm (Client.IDTokenSigningAlg): signer.config.algorithm, one
 	// of IDTokenSigningAlgorithms. Default: RS256 if listed, else the first.
@@ -166,6 +171,14 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	}
 	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
 		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
+	}
+	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
+		// A registered client that names no algorithm gets RS256 (Dynamic
+		// Client Registration §2; OpenID Connect Core §15.1).
+		return s, nil, fmt.Errorf("oidc: dynamic registration needs RS256 among the ID token algorithms %v", s.IDTokenSigningAlgorithms)
+	}
+	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(SigningAlgorithms, a) {
+		return s, nil, fmt.Errorf("oidc: unsupported access token signing algorithm %q", a)
 	}
 	if err := resourceServers(s.ResourceServers).validate(s.Issuer); err != nil {
 		return s, nil, err

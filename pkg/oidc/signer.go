@@ -5,8 +5,10 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,17 +17,22 @@ import (
 	"time"
 )
 
-// JWS algorithms the provider signs with. RS256 is mandatory for OpenID
-// Providers (OpenID Connect Core §15.1); ES256 gives smaller, cheaper tokens.
+// JWS algorithms the provider signs with (RFC 7518 §3.1). RS256 is
+// mandatory for OpenID Providers (OpenID Connect Core §15.1); ES256 gives
+// smaller, cheaper tokens; PS256 (RSASSA-PSS, RFC 7518 §3.5) is what FAPI
+// profiles ask of RSA keys.
 const (
 	RS256 = "RS256"
 	ES256 = "ES256"
+	PS256 = "PS256"
 )
 
 // SigningAlgorithms lists the JWS algorithms a signer may use, RS256
-// first: the values signer.config.algorithm and a client's
-// idTokenSigningAlg may name.
-var SigningAlgorithms = []string{RS256, ES256}
+// first, in the order signers publish their active keys: the values
+// signer.config.algorithm and a client's idTokenSigningAlg or
+// userInfoSigningAlg may name. A signer holds one key per algorithm (a
+// JWK names one alg), so the RS256 and PS256 keys are distinct RSA keys.
+var SigningAlgorithms = []string{RS256, ES256, PS256}
 
 // ErrNoSigningKey is returned (wrapped) by Signer.SigningKey when the signer
 // has no active key of the algorithm asked for. The provider then signs
@@ -43,7 +50,7 @@ var ErrNoSigningKey = errors.New("oidc: the signer has no key of this algorithm"
 // Both MUST pass oidctest.TestSigner.
 type Signer interface {
 	// SigningKey returns the public half of the active key of algorithm
-	// alg (RS256 or ES256), or an error wrapping ErrNoSigningKey when the
+	// alg (one of SigningAlgorithms), or an error wrapping ErrNoSigningKey when the
 	// signer has none. Its KeyID and Algorithm go into the JWS header
 	// before Sign is called.
 	SigningKey(ctx context.Context, alg string) (PublicKey, error)
@@ -51,11 +58,12 @@ type Signer interface {
 	// Sign returns the JWS signature (RFC 7515 §5.1) of signingInput made with
 	// the active key named by kid, which MUST be an active key (never a
 	// verification-only one); for ES256 that is the 64-byte R||S form of
-	// RFC 7518 §3.4, never ASN.1 DER. Safe for concurrent use.
+	// RFC 7518 §3.4, never ASN.1 DER; for PS256 RSASSA-PSS with a 32-byte
+	// salt (RFC 7518 §3.5). Safe for concurrent use.
 	Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error)
 
 	// PublicKeys returns every key relying parties may see signatures from:
-	// the active keys first (RS256 before ES256), then verification-only
+	// the active keys first (in the order of SigningAlgorithms), then verification-only
 	// keys (rotation).
 	PublicKeys(ctx context.Context) ([]PublicKey, error)
 }
@@ -73,19 +81,108 @@ type Rotator interface {
 // PublicKey is a published verification key.
 type PublicKey struct {
 	KeyID     string           // RFC 7638 JWK thumbprint, base64url
-	Algorithm string           // RS256 or ES256
+	Algorithm string           // one of SigningAlgorithms
 	Key       crypto.PublicKey // *rsa.PublicKey or *ecdsa.PublicKey
 }
 
 // NewPublicKey describes key for publication: the algorithm follows from the
-// key type and the kid is its RFC 7638 thumbprint, so every container and any
-// JOSE library compute the same kid for the same key.
+// key type (RSA: RS256, P-256: ES256) and the kid is its RFC 7638
+// thumbprint, so every container and any JOSE library compute the same kid
+// for the same key. NewPublicKeyFor names another algorithm (PS256).
 func NewPublicKey(key crypto.PublicKey) (PublicKey, error) {
 	jwk, err := jwkOf(key)
 	if err != nil {
 		return PublicKey{}, err
 	}
 	return PublicKey{KeyID: jwk.thumbprint(), Algorithm: jwk.Alg, Key: key}, nil
+}
+
+// NewPublicKeyFor is NewPublicKey for a key that signs alg, one of
+// SigningAlgorithms: RS256 and PS256 need an RSA key, ES256 a P-256 key.
+func NewPublicKeyFor(alg string, key crypto.PublicKey) (PublicKey, error) {
+	pk, err := NewPublicKey(key)
+	if err != nil {
+		return PublicKey{}, err
+	}
+	if !KeyFits(alg, key) {
+		return PublicKey{}, fmt.Errorf("oidc: a %s key cannot sign %s", pk.Algorithm, alg)
+	}
+	pk.Algorithm = alg
+	return pk, nil
+}
+
+// KeyFits reports whether key, a public key the provider can publish,
+// signs alg.
+func KeyFits(alg string, key crypto.PublicKey) bool {
+	switch key.(type) {
+	case *rsa.PublicKey:
+		return alg == RS256 || alg == PS256
+	case *ecdsa.PublicKey:
+		return alg == ES256
+	}
+	return false
+}
+
+// pssOptions are RFC 7518 §3.5's: MGF1 with SHA-256, a salt as long as the
+// hash (32 bytes), for signing and, strictly, for verifying.
+var pssOptions = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+
+// SignWith signs signingInput with an in-process private key for alg:
+// RSASSA-PKCS1-v1_5 SHA-256 (RS256), RSASSA-PSS SHA-256 with MGF1 SHA-256
+// and a 32-byte salt (PS256, RFC 7518 §3.5), or ECDSA P-256 SHA-256 as the
+// 64-byte R||S of RFC 7518 §3.4 (ES256). The local and data-key signers
+// sign through it.
+func SignWith(alg string, key crypto.Signer, signingInput []byte) ([]byte, error) {
+	if !KeyFits(alg, key.Public()) {
+		return nil, fmt.Errorf("oidc: the key cannot sign %s", alg)
+	}
+	digest := sha256.Sum256(signingInput)
+	switch alg {
+	case ES256:
+		der, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		var sig struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(der, &sig); err != nil {
+			return nil, err
+		}
+		out := make([]byte, 64)
+		sig.R.FillBytes(out[:32])
+		sig.S.FillBytes(out[32:])
+		return out, nil
+	case PS256:
+		return key.Sign(rand.Reader, digest[:], pssOptions)
+	default:
+		return key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	}
+}
+
+// VerifySignature checks a JWS signature (RFC 7515 §5.2) of signingInput
+// by pk, strictly as RFC 7518 says for pk.Algorithm: PS256 only with a
+// 32-byte salt, ES256 only as the 64-byte R||S.
+func VerifySignature(pk PublicKey, signingInput, sig []byte) error {
+	if !KeyFits(pk.Algorithm, pk.Key) {
+		return fmt.Errorf("oidc: a %T cannot verify %s", pk.Key, pk.Algorithm)
+	}
+	digest := sha256.Sum256(signingInput)
+	switch k := pk.Key.(type) {
+	case *ecdsa.PublicKey:
+		if len(sig) != 64 || !ecdsa.Verify(k, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+			return errors.New("oidc: invalid ES256 signature")
+		}
+	case *rsa.PublicKey:
+		var err error
+		if pk.Algorithm == PS256 {
+			err = rsa.VerifyPSS(k, crypto.SHA256, digest[:], sig, pssOptions)
+		} else {
+			err = rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig)
+		}
+		if err != nil {
+			return fmt.Errorf("oidc: invalid %s signature: %w", pk.Algorithm, err)
+		}
+	}
+	return nil
 }
 
 // JWK is the RFC 7517 JSON form of a PublicKey.

@@ -32,7 +32,7 @@ func (e *env) verifyBoth(t *testing.T, body map[string]any, wantAT, wantID strin
 	t.Helper()
 	ctx := gooidc.ClientContext(t.Context(), testClient)
 	keys := gooidc.NewRemoteKeySet(ctx, e.issuer+oidc.PathJWKS)
-	algs := []string{oidc.RS256, oidc.ES256}
+	algs := []string{oidc.RS256, oidc.ES256, oidc.PS256}
 	at, _ := body["access_token"].(string)
 	if got := jwsAlg(t, at); got != wantAT {
 		t.Errorf("access token alg %s; want %s", got, wantAT)

@@ -65,75 +65,80 @@ func (u *UserInfo) handlers() map[string]http.HandlerFunc {
 // record, which the claims come from.
 func (u *UserInfo) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	u.dpop.offerNonce(w, r)
-	body, err := u.userInfo(w, r)
+	body, client, err := u.userInfo(w, r)
 	var e *Error
 	if errors.As(err, &e) && e.WWWAuthenticate == "" && e.Code == ErrCodeInvalidRequest {
 		// OpenID Connect Core §5.3.3: userinfo errors are RFC 6750 §3
 		// errors, carried in the challenge, invalid_request too.
 		e.WWWAuthenticate = bearerChallenge(e.Code, e.Description)
 	}
+	if err == nil && client.UserInfoSigningAlg != "" {
+		err = u.writeSigned(w, r, body, client)
+	}
 	if err != nil {
 		u.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	if client.UserInfoSigningAlg == "" {
+		writeJSON(w, http.StatusOK, body)
+	}
 }
 
-func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+func (u *UserInfo) userInfo(w http.ResponseWriter, r *http.Request) (map[string]any, Client, error) {
 	token, dpop, err := u.bearerToken(w, r)
 	if err != nil {
-		return nil, err
+		return nil, Client{}, err
 	}
-	body, err := u.answer(w, r, token, dpop)
+	body, client, err := u.answer(w, r, token, dpop)
 	if dpop {
 		// RFC 9449 §7.1: a request with the DPoP scheme is answered with
 		// a DPoP challenge.
 		err = dpopScheme(err)
 	}
-	return body, err
+	return body, client, err
 }
 
 // answer is userinfo's answer for an access token presented with the
 // Bearer scheme (or in the form), or with the DPoP scheme when dpop.
-func (u *UserInfo) answer(w http.ResponseWriter, r *http.Request, token string, dpop bool) (map[string]any, error) {
+func (u *UserInfo) answer(w http.ResponseWriter, r *http.Request, token string, dpop bool) (map[string]any, Client, error) {
 	ctx := r.Context()
 	claims, err := u.verifyAccessToken(ctx, token)
 	switch {
 	case errors.Is(err, errInvalidToken):
-		return nil, invalidToken("the access token is invalid or expired")
+		return nil, Client{}, invalidToken("the access token is invalid or expired")
 	case err != nil:
-		return nil, internalError(err)
+		return nil, Client{}, internalError(err)
 	case isClientToken(claims):
 		// A client credentials token has no user to answer about.
-		return nil, invalidToken("the access token was issued to a client for itself: it has no user")
+		return nil, Client{}, invalidToken("the access token was issued to a client for itself: it has no user")
 	case !u.forUserInfo(claims):
 		// RFC 9068 §4: a token exchanged for another resource server's
 		// audience is not for this one.
-		return nil, invalidToken("the access token is for another audience")
+		return nil, Client{}, invalidToken("the access token is for another audience")
 	case !slices.Contains(strings.Fields(claims.Scope), ScopeOpenID):
 		// OpenID Connect Core §5.3: userinfo answers for access tokens of
 		// an OpenID request; a refresh narrowed to plain OAuth gives one
 		// without openid (RFC 6750 §3.1: 403 insufficient_scope).
-		return nil, &Error{Code: ErrCodeInsufficientScope, Description: "the access token lacks the openid scope", Status: http.StatusForbidden,
+		return nil, Client{}, &Error{Code: ErrCodeInsufficientScope, Description: "the access token lacks the openid scope", Status: http.StatusForbidden,
 			WWWAuthenticate: bearerChallenge(ErrCodeInsufficientScope, "the access token lacks the openid scope") + `, scope="openid"`}
 	}
 	if err := u.checkBinding(r, token, dpop, claims); err != nil {
-		return nil, err
+		return nil, Client{}, err
 	}
 	// One read: the token or its refresh family may have been revoked.
 	revoked, err := u.revocations.AccessTokenRevoked(ctx, claims.ID, claims.GrantID)
 	switch {
 	case err != nil:
-		return nil, internalError(err)
+		return nil, Client{}, internalError(err)
 	case revoked:
-		return nil, invalidToken("the access token was revoked")
+		return nil, Client{}, invalidToken("the access token was revoked")
 	}
 	user, err := u.users.User(ctx, claims.Subject)
 	switch {
 	case isNotFound(err) || (err == nil && user.Disabled):
-		return nil, invalidToken("the user no longer exists")
+		return nil, Client{}, invalidToken("the user no longer exists")
 	case err != nil:
-		return nil, internalError(err)
+		return nil, Client{}, internalError(err)
 	}
 	// A client since removed, disabled or whose registration was deleted
 	// (RFC 7592 §2.3) no longer speaks for the user with its tokens. Static
@@ -142,16 +147,16 @@ func (u *UserInfo) answer(w http.ResponseWriter, r *http.Request, token string, 
 	client, err := u.clients.Client(ctx, claims.ClientID)
 	switch {
 	case isNotFound(err):
-		return nil, invalidToken("the client the access token was issued to no longer exists")
+		return nil, Client{}, invalidToken("the client the access token was issued to no longer exists")
 	case err != nil:
-		return nil, internalError(err)
+		return nil, Client{}, internalError(err)
 	}
 	if r.Header.Get("Origin") != "" {
 		u.narrowCORS(w, r, client)
 	}
 	body := userClaims(user, strings.Fields(claims.Scope), claims.UserInfoClaims)
 	body["sub"] = claims.Subject
-	return body, nil
+	return body, client, nil
 }
 
 // bearerToken reads the access token from the Authorization header or, for

@@ -41,6 +41,14 @@ func (b *base) ownKeys(ctx context.Context, access bool, loadErr *error) jwt.Key
 		if !ok || key.Algorithm != t.Method.Alg() {
 			return nil, errors.New("unknown key")
 		}
+		if key.Algorithm == PS256 {
+			// golang-jwt verifies PS256 with any salt length; RFC 7518
+			// §3.5 and this provider's signers use exactly 32 bytes.
+			input := t.Raw[:max(strings.LastIndexByte(t.Raw, '.'), 0)]
+			if err := VerifySignature(key, []byte(input), t.Signature); err != nil {
+				return nil, err
+			}
+		}
 		return key.Key, nil
 	}
 }
@@ -56,7 +64,7 @@ func (b *base) verifyAccessToken(ctx context.Context, raw string) (*accessTokenC
 	claims := &accessTokenClaims{}
 	var loadErr error
 	tok, err := jwt.ParseWithClaims(raw, claims, b.ownKeys(ctx, true, &loadErr),
-		jwt.WithValidMethods([]string{RS256, ES256}),
+		jwt.WithValidMethods(SigningAlgorithms),
 		jwt.WithIssuer(b.s.Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(b.now),
@@ -91,11 +99,13 @@ func (b *base) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, e
 	claims := jwt.RegisteredClaims{}
 	var loadErr error
 	tok, err := jwt.ParseWithClaims(raw, &claims, b.ownKeys(ctx, false, &loadErr),
-		jwt.WithValidMethods([]string{RS256, ES256}), jwt.WithoutClaimsValidation())
+		jwt.WithValidMethods(SigningAlgorithms), jwt.WithoutClaimsValidation())
 	if loadErr != nil {
 		return idTokenHint{}, loadErr
 	}
-	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != b.s.Issuer {
+	// An ID token always has exp (OpenID Connect Core §2); a signed
+	// userinfo response, by the same keys, has none (writeSigned).
+	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != b.s.Issuer || claims.ExpiresAt == nil {
 		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)
 	}
 	return idTokenHint{Subject: claims.Subject, Audience: claims.Audience}, nil

@@ -30,9 +30,11 @@ type Config struct {
 	// Table is the DynamoDB table that holds the wrapped keys: the
 	// provider's own table (storage.config.table).
 	Table string `yaml:"table" config:"expand"`
-	// Algorithm is the ID token algorithm, RS256 (default) or ES256, as for
-	// the other signers. Keys are kept for it, for every client's
-	// idTokenSigningAlg, and for ES256 (access tokens).
+	// Algorithm is the ID token algorithm, RS256 (default), ES256 or
+	// PS256, as for the other signers. Keys are kept for it, for every
+	// algorithm the provider signs with (clients' idTokenSigningAlg and
+	// userInfoSigningAlg, RS256 for OpenID Connect Core §15.1), and for
+	// ES256 (access tokens): one key per algorithm.
 	Algorithm string `yaml:"algorithm" config:"expand"`
 	// RotationPeriod is how long a key signs before a successor is made (by
 	// the first signing call after it, once for the fleet); 0, the
@@ -94,7 +96,7 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	})
 	return New(Options{
 		KMS: kmsClient, DynamoDB: db, Table: c.Table, WrappingKey: c.WrappingKey,
-		Algorithms:     Algorithms(cmp.Or(c.Algorithm, oidc.RS256), env.IDTokenAlgorithms),
+		Algorithms:     Algorithms(cmp.Or(c.Algorithm, oidc.RS256), env.Algorithms()),
 		TokenLifetime:  env.TokenLifetime,
 		RotationPeriod: c.RotationPeriod,
 		Now:            env.Now,

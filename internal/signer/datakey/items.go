@@ -141,7 +141,9 @@ func (it item) key() (*storedKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datakey signer: key %s: public key: %w", it.KID, err)
 	}
-	pub, err := oidc.NewPublicKey(parsed)
+	// The item's alg names the algorithm (an RSA key may be RS256's or
+	// PS256's); NewPublicKeyFor refuses one the key cannot sign.
+	pub, err := oidc.NewPublicKeyFor(it.Alg, parsed)
 	if err != nil {
 		return nil, fmt.Errorf("datakey signer: key %s: %w", it.KID, err)
 	}

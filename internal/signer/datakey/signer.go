@@ -3,13 +3,9 @@ package datakey
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"slices"
 	"sync"
 	"time"
@@ -143,7 +139,8 @@ func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, er
 }
 
 // Sign signs with the key kid names, which MUST sign now (or have signed
-// within the last few seconds): RS256 (RSASSA-PKCS1-v1_5 SHA-256) or ES256
+// within the last few seconds): RS256 (RSASSA-PKCS1-v1_5 SHA-256), PS256
+// (RSASSA-PSS SHA-256, 32-byte salt, RFC 7518 §3.5) or ES256
 // (the 64-byte R||S of RFC 7518 §3.4). No KMS call once the key is
 // unwrapped.
 func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error) {
@@ -163,15 +160,7 @@ func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	digest := sha256.Sum256(signingInput)
-	if key, ok := priv.(*ecdsa.PrivateKey); ok {
-		r, ss, err := ecdsa.Sign(rand.Reader, key, digest[:])
-		if err != nil {
-			return nil, fmt.Errorf("datakey signer: %w", err)
-		}
-		return fixedRS(r, ss), nil
-	}
-	sig, err := priv.Sign(rand.Reader, digest[:], crypto.SHA256)
+	sig, err := oidc.SignWith(s.set.keys[i].pub.Algorithm, priv, signingInput)
 	if err != nil {
 		return nil, fmt.Errorf("datakey signer: %w", err)
 	}
@@ -286,11 +275,4 @@ func (s *Signer) privateKey(ctx context.Context, k *storedKey) (crypto.Signer, e
 	}
 	s.priv[k.pub.KeyID] = p
 	return p, nil
-}
-
-func fixedRS(r, s *big.Int) []byte {
-	out := make([]byte, 64)
-	r.FillBytes(out[:32])
-	s.FillBytes(out[32:])
-	return out
 }

@@ -38,7 +38,11 @@ func sign(t *testing.T, s oidc.Signer, alg string) oidc.PublicKey {
 	digest := sha256.Sum256(input)
 	switch k := pk.Key.(type) {
 	case *rsa.PublicKey:
-		err = rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig)
+		if pk.Algorithm == oidc.PS256 {
+			err = rsa.VerifyPSS(k, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: 32})
+		} else {
+			err = rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig)
+		}
 	case *ecdsa.PublicKey:
 		if len(sig) != 64 || !ecdsa.Verify(k, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
 			err = errors.New("bad ES256 signature")

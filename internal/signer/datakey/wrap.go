@@ -53,12 +53,12 @@ func encryptionContext(kid string) map[string]string {
 // GenerateDataKeyPair.
 func generate(alg string) (crypto.Signer, error) {
 	switch alg {
-	case oidc.RS256:
+	case oidc.RS256, oidc.PS256: // one RSA key per algorithm
 		return rsa.GenerateKey(rand.Reader, 2048)
 	case oidc.ES256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	return nil, fmt.Errorf("datakey signer: unsupported algorithm %q (want RS256 or ES256)", alg)
+	return nil, fmt.Errorf("datakey signer: unsupported algorithm %q (want RS256, ES256 or PS256)", alg)
 }
 
 // wrap generates a key of alg and wraps it under wrappingKey.
@@ -67,7 +67,7 @@ func wrap(ctx context.Context, client KMSAPI, wrappingKey, alg string, now time.
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, err := oidc.NewPublicKey(priv.Public())
+	pub, err := oidc.NewPublicKeyFor(alg, priv.Public())
 	if err != nil {
 		return nil, nil, err
 	}

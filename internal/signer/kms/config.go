@@ -19,11 +19,13 @@ import (
 // AWS SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_KMS).
 type Config struct {
 	// Keys are key ids, ARNs or aliases: the first RSA key signs RS256, the
-	// first ECC_NIST_P256 key signs ES256 (access tokens), the rest are
+	// first ECC_NIST_P256 key signs ES256 (access tokens), the first key
+	// written PS256:<key> (another RSA key) signs PS256, the rest are
 	// published for verification only.
 	Keys []string `yaml:"keys" config:"expand"`
 	// Algorithm is the ID token algorithm, RS256 (default: an
-	// RSA_2048/3072/4096 key) or ES256 (ECC_NIST_P256). The config package
+	// RSA_2048/3072/4096 key), ES256 (ECC_NIST_P256) or PS256 (a key
+	// listed as PS256:<key>). The config package
 	// validates it (Config.SigningAlgorithm) and discovery advertises it
 	// without calling KMS; a key list without a key of it is refused at
 	// signing time.
@@ -43,7 +45,11 @@ func (c Config) Validate(report func(key, msg string)) {
 		report("keys", "at least one KMS key id, ARN or alias is required (the first signs)")
 	}
 	for i, k := range c.Keys {
-		if strings.TrimSpace(k) == "" {
+		_, id, err := ParseKey(k)
+		switch {
+		case err != nil:
+			report(fmt.Sprintf("keys[%d]", i), strings.TrimPrefix(err.Error(), "kms signer: "))
+		case strings.TrimSpace(id) == "":
 			report(fmt.Sprintf("keys[%d]", i), "must not be empty")
 		}
 	}
@@ -65,7 +71,7 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	})
-	required := env.IDTokenAlgorithms
+	required := env.Algorithms()
 	if len(required) == 0 {
 		required = []string{cmp.Or(c.Algorithm, oidc.RS256)}
 	}

@@ -188,13 +188,13 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			f.t.Error(err)
 		}
-		alg := "RSASSA_PKCS1_V1_5_SHA_256"
+		algs := []string{"RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PSS_SHA_256"} // as KMS lists for RSA keys (and SHA-384/512)
 		if strings.HasPrefix(k.spec, "ECC") {
-			alg = "ECDSA_SHA_256"
+			algs = []string{"ECDSA_SHA_256"}
 		}
 		f.writeJSON(w, map[string]any{
 			"KeyId": k.arn, "PublicKey": der, "KeySpec": k.spec, "CustomerMasterKeySpec": k.spec,
-			"KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": []string{alg},
+			"KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": algs,
 		})
 	case "Sign":
 		var digest []byte
@@ -217,6 +217,13 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var err error
 		switch priv := k.priv.(type) {
 		case *rsa.PrivateKey:
+			if req.SigningAlgorithm == "RSASSA_PSS_SHA_256" {
+				// KMS documents RSASSA_PSS_SHA_256 as PKCS #1 v2.2 §8.1
+				// with SHA-256 for the digest and MGF1, "along with a
+				// 256-bit salt".
+				sig, err = rsa.SignPSS(rand.Reader, priv, crypto.SHA256, digest, &rsa.PSSOptions{SaltLength: 32})
+				break
+			}
 			sig, err = rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, digest)
 		case *ecdsa.PrivateKey:
 			sig, err = ecdsa.SignASN1(rand.Reader, priv, digest) // DER, like KMS

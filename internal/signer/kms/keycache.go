@@ -48,7 +48,7 @@ func (s *Signer) key(ctx context.Context, sl *slot) (*key, error) {
 			sl.mu.Unlock()
 			close(f.done)
 		}()
-		f.key, f.err = s.fetch(ctx, sl.id)
+		f.key, f.err = s.fetch(ctx, sl.id, sl.alg)
 		return f.key, f.err
 	}
 	sl.mu.Unlock()
@@ -79,9 +79,10 @@ func (s *Signer) mismatch(alg string, keys []*key) error {
 }
 
 // fetch asks KMS for a key's public half and derives the JWS algorithm from
-// its KeySpec. GetPublicKey returns KeySpec and KeyUsage, so DescribeKey (and
-// its IAM permission) is not needed.
-func (s *Signer) fetch(ctx context.Context, id string) (*key, error) {
+// its KeySpec, or checks the one its prefix names (want: PS256 for an RSA
+// key signing RSASSA_PSS_SHA_256). GetPublicKey returns KeySpec and
+// KeyUsage, so DescribeKey (and its IAM permission) is not needed.
+func (s *Signer) fetch(ctx context.Context, id, want string) (*key, error) {
 	out, err := s.client.GetPublicKey(ctx, &awskms.GetPublicKeyInput{KeyId: aws.String(id)})
 	if err != nil {
 		return nil, classify("GetPublicKey", id, err)
@@ -101,10 +102,16 @@ func (s *Signer) fetch(ctx context.Context, id string) (*key, error) {
 	switch spec {
 	case types.KeySpecRsa2048, types.KeySpecRsa3072, types.KeySpecRsa4096:
 		alg, joseAlg = types.SigningAlgorithmSpecRsassaPkcs1V15Sha256, oidc.RS256
+		if want == oidc.PS256 {
+			alg, joseAlg = types.SigningAlgorithmSpecRsassaPssSha256, oidc.PS256
+		}
 	case types.KeySpecEccNistP256:
 		alg, joseAlg = types.SigningAlgorithmSpecEcdsaSha256, oidc.ES256
 	default:
-		return nil, fmt.Errorf("kms signer: key %s has KeySpec %q; want RSA_2048, RSA_3072, RSA_4096 (RS256) or ECC_NIST_P256 (ES256)", id, spec)
+		return nil, fmt.Errorf("kms signer: key %s has KeySpec %q; want RSA_2048, RSA_3072, RSA_4096 (RS256, or PS256 when listed as PS256:<key>) or ECC_NIST_P256 (ES256)", id, spec)
+	}
+	if want != "" && want != joseAlg {
+		return nil, fmt.Errorf("kms signer: key %s is listed as %s but has KeySpec %s", id, want, spec)
 	}
 	if len(out.SigningAlgorithms) > 0 && !slices.Contains(out.SigningAlgorithms, alg) {
 		return nil, fmt.Errorf("kms signer: key %s does not offer %s (offers %v)", id, alg, out.SigningAlgorithms)
@@ -113,7 +120,7 @@ func (s *Signer) fetch(ctx context.Context, id string) (*key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms signer: key %s: public key: %w", id, err)
 	}
-	pub, err := oidc.NewPublicKey(parsed)
+	pub, err := oidc.NewPublicKeyFor(joseAlg, parsed)
 	if err != nil {
 		return nil, fmt.Errorf("kms signer: key %s: %w", id, err)
 	}

@@ -5,22 +5,22 @@
 // signatures, the per-container public key cache, and the translation of KMS
 // failures into oidc.ErrUnavailable.
 //
-// The key list holds at most one active key per kind: the first RSA key
-// signs RS256, the first ECC_NIST_P256 key signs ES256, the others are
-// published for verification only. Rotation is a configuration change of
-// that list (docs/kms.md).
+// The key list holds at most one active key per algorithm: the first RSA
+// key signs RS256, the first ECC_NIST_P256 key signs ES256, the first key
+// listed as PS256:<key> (an RSA key, another than the RS256 one) signs PS256
+// with RSASSA_PSS_SHA_256; the others are published for verification only.
+// Rotation is a configuration change of that list (docs/kms.md).
 package kms
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,8 +46,9 @@ var (
 // Larger signing inputs are hashed locally and sent as MessageType DIGEST.
 const MaxRawMessage = 4096
 
-// Signer signs with the first configured KMS key of each kind (RSA: RS256,
-// ECC_NIST_P256: ES256) and publishes all of them. It is safe for
+// Signer signs with the first configured KMS key of each algorithm (RSA:
+// RS256, ECC_NIST_P256: ES256, PS256:<RSA key>: PS256) and publishes all
+// of them. It is safe for
 // concurrent use; concurrent Sign calls run in parallel.
 type Signer struct {
 	client   API
@@ -62,7 +63,8 @@ type Signer struct {
 
 // slot caches one configured key for the container's lifetime.
 type slot struct {
-	id string // as configured: key id, key ARN, alias name or alias ARN
+	id  string // as configured: key id, key ARN, alias name or alias ARN
+	alg string // the JWS algorithm a PS256: (or RS256:, ES256:) prefix names; "": from the key spec
 
 	mu       sync.Mutex
 	key      *key   // set by the first successful fetch, then never changed
@@ -83,9 +85,10 @@ type key struct {
 }
 
 // New returns a signer for keyIDs: the first RSA key signs RS256, the first
-// ECC_NIST_P256 key signs ES256, the others are published for verification
-// only. Each may be a key id, key ARN, alias name (alias/NAME) or alias
-// ARN. required are the JWS algorithms discovery advertises for ID tokens
+// ECC_NIST_P256 key signs ES256, the first RSA key listed as PS256:<key>
+// signs PS256, the others are published for verification only. Each may be
+// a key id, key ARN, alias name (alias/NAME) or alias ARN, after an
+// optional algorithm prefix (ParseKey). required are the JWS algorithms discovery advertises for ID tokens
 // (signer.config.algorithm and the clients' idTokenSigningAlg): each MUST
 // have a key in the list, or SigningKey, Sign and PublicKeys fail with
 // ErrAlgorithmMismatch and no key is published; none: no check (tests).
@@ -110,14 +113,18 @@ func New(client API, keyIDs []string, required ...string) (*Signer, error) {
 		}
 	}
 	s := &Signer{client: client, required: required}
-	for i, id := range keyIDs {
+	for i, entry := range keyIDs {
+		alg, id, err := ParseKey(entry)
+		if err != nil {
+			return nil, err
+		}
 		if id == "" {
 			return nil, fmt.Errorf("kms signer: key %d is empty", i+1)
 		}
-		if slices.Index(keyIDs, id) != i {
+		if slices.ContainsFunc(s.slots, func(sl *slot) bool { return sl.id == id }) {
 			return nil, fmt.Errorf("kms signer: key %q is listed twice", id)
 		}
-		s.slots = append(s.slots, &slot{id: id})
+		s.slots = append(s.slots, &slot{id: id, alg: alg})
 	}
 	return s, nil
 }
@@ -161,7 +168,26 @@ func (s *Signer) PublicKeys(ctx context.Context) ([]oidc.PublicKey, error) {
 }
 
 // keySpecs names the KMS key specs of each JWS algorithm, for messages.
-var keySpecs = map[string]string{oidc.RS256: "RSA_2048, RSA_3072 or RSA_4096", oidc.ES256: "ECC_NIST_P256"}
+var keySpecs = map[string]string{oidc.RS256: "RSA_2048, RSA_3072 or RSA_4096", oidc.ES256: "ECC_NIST_P256",
+	oidc.PS256: "RSA_2048, RSA_3072 or RSA_4096 listed as PS256:<key>"}
+
+// ParseKey splits a configured key into its algorithm prefix and the key id,
+// ARN or alias: "PS256:alias/oidc-ps" is the PS256 key alias/oidc-ps (KMS
+// cannot tell which JWS algorithm an RSA key is for: one key per
+// algorithm, so the PS256 key is another RSA key than the RS256 one).
+// Without a prefix the key spec decides (RSA: RS256, ECC_NIST_P256: ES256).
+// No key id, ARN ("arn:…") or alias ("alias/…") starts with an algorithm
+// name and a colon.
+func ParseKey(entry string) (alg, id string, err error) {
+	prefix, rest, ok := strings.Cut(entry, ":")
+	if !ok || strings.HasPrefix(entry, "arn:") || strings.HasPrefix(entry, "alias/") {
+		return "", entry, nil
+	}
+	if !slices.Contains(oidc.SigningAlgorithms, prefix) {
+		return "", "", fmt.Errorf("kms signer: key %q: unknown algorithm prefix %q (want %s, or none)", entry, prefix, strings.Join(oidc.SigningAlgorithms, ", "))
+	}
+	return prefix, rest, nil
+}
 
 // activeKeys fetches every configured key (those not yet cached
 // concurrently, so a cold container pays one round trip, not one per key)
@@ -278,21 +304,17 @@ func (s *Signer) Sign(ctx context.Context, kid string, signingInput []byte) ([]b
 		return nil, classify("Sign", k.arn, err)
 	}
 	sig := out.Signature
-	switch pub := k.pub.Key.(type) {
-	case *ecdsa.PublicKey:
+	if k.pub.Algorithm == oidc.ES256 {
 		if sig, err = joseES256(sig); err != nil {
 			return nil, fmt.Errorf("kms signer: Sign %s: %w", k.arn, err)
 		}
-		if !ecdsa.Verify(pub, digest[:], bigInt(sig[:32]), bigInt(sig[32:])) {
-			return nil, fmt.Errorf("kms signer: Sign %s (%s): the signature does not verify with the published key", k.arn, in.MessageType)
-		}
-	case *rsa.PublicKey:
-		if len(sig) != pub.Size() {
-			return nil, fmt.Errorf("kms signer: Sign %s: RSA signature is %d bytes; want %d", k.arn, len(sig), pub.Size())
-		}
-		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
-			return nil, fmt.Errorf("kms signer: Sign %s (%s): the signature does not verify with the published key", k.arn, in.MessageType)
-		}
+	} else if pub, ok := k.pub.Key.(*rsa.PublicKey); ok && len(sig) != pub.Size() {
+		return nil, fmt.Errorf("kms signer: Sign %s: RSA signature is %d bytes; want %d", k.arn, len(sig), pub.Size())
+	}
+	// PS256: KMS's RSASSA_PSS_SHA_256 uses a 256-bit salt, the 32 bytes
+	// RFC 7518 §3.5 asks; VerifySignature accepts no other length.
+	if err := oidc.VerifySignature(k.pub, signingInput, sig); err != nil {
+		return nil, fmt.Errorf("kms signer: Sign %s (%s, %s): the signature does not verify with the published key: %w", k.arn, in.MessageType, k.alg, err)
 	}
 	return sig, nil
 }

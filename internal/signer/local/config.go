@@ -6,6 +6,9 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/serverless-oidc/op/internal/backend"
@@ -15,11 +18,15 @@ import (
 
 // Config is signer.config for type local.
 type Config struct {
-	// Algorithm is Dex's key: the ID token algorithm, RS256 (default) or
-	// ES256, for clients that name none (idTokenSigningAlg). The config
-	// package validates it (Config.SigningAlgorithm) and discovery
+	// Algorithm is Dex's key: the ID token algorithm, RS256 (default),
+	// ES256 or PS256, for clients that name none (idTokenSigningAlg). The
+	// config package validates it (Config.SigningAlgorithm) and discovery
 	// advertises it.
 	Algorithm string `yaml:"algorithm" config:"expand"`
+	// KeyFiles are PEM private keys by JWS algorithm (RS256, PS256: RSA,
+	// distinct keys; ES256: P-256), one per algorithm: instead of keyFile
+	// and accessTokenKeyFile, and the only way to give a PS256 key.
+	KeyFiles map[string]string `yaml:"keyFiles" config:"expand"`
 	// KeyFile is a PEM private key of Algorithm; without it an RSA-2048 key
 	// and a P-256 key are generated at start.
 	KeyFile string `yaml:"keyFile" config:"expand"`
@@ -47,6 +54,19 @@ func (c Config) Validate(report func(key, msg string)) {
 		report("keysRotationPeriod", "rotates generated keys only: remove it, or remove keyFile (the process cannot replace a key file's key)")
 	case p < MinRotationPeriod:
 		report("keysRotationPeriod", fmt.Sprintf("%s is too short: at least %s, the time relying parties may cache the JWKS", p, MinRotationPeriod))
+	}
+	if len(c.KeyFiles) > 0 && (c.KeyFile != "" || c.AccessTokenKeyFile != "") {
+		report("keyFiles", "replaces keyFile and accessTokenKeyFile: use one or the other")
+	}
+	if len(c.KeyFiles) > 0 && c.KeysRotationPeriod != 0 {
+		report("keysRotationPeriod", "rotates generated keys only: remove it, or remove keyFiles")
+	}
+	for _, alg := range slices.Sorted(maps.Keys(c.KeyFiles)) {
+		if !slices.Contains(oidc.SigningAlgorithms, alg) {
+			report("keyFiles."+alg, "unknown algorithm (want "+strings.Join(oidc.SigningAlgorithms, ", ")+")")
+		} else if c.KeyFiles[alg] == "" {
+			report("keyFiles."+alg, "must name a file")
+		}
 	}
 	switch {
 	case c.AccessTokenKeyFile == "":
@@ -78,6 +98,9 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
+	if len(c.KeyFiles) > 0 {
+		return openKeyFiles(ctx, c, env)
+	}
 	if c.KeyFile == "" {
 		if env.Lambda {
 			if !env.AllowInstanceState {
@@ -90,9 +113,9 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 			if now == nil {
 				now = time.Now
 			}
-			return NewRotating(nil, c.KeysRotationPeriod, now)
+			return NewRotating(generated(c, env), c.KeysRotationPeriod, now)
 		}
-		return Generate()
+		return Generate(generated(c, env)...)
 	}
 	key, err := loadKey(c.KeyFile)
 	if err != nil {
@@ -116,9 +139,49 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 	if c.AccessTokenKeyFile != "" && algorithmOf(keys[1]) != oidc.ES256 {
 		return nil, fmt.Errorf("local signer: %s holds an %s key; accessTokenKeyFile must hold a P-256 (ES256) key", c.AccessTokenKeyFile, algorithmOf(keys[1]))
 	}
-	for _, alg := range env.IDTokenAlgorithms {
+	return checkKeys(ctx, s, env)
+}
+
+// generated are the algorithms a generated key set holds: RS256 and ES256
+// (DefaultAlgorithms), signer.config.algorithm, and every other algorithm
+// the provider signs with.
+func generated(c Config, env backend.Env) []string {
+	var out []string
+	for _, alg := range oidc.SigningAlgorithms {
+		if slices.Contains(DefaultAlgorithms, alg) || slices.Contains(env.Algorithms(), alg) || alg == c.Algorithm {
+			out = append(out, alg)
+		}
+	}
+	return out
+}
+
+// openKeyFiles is Open with keyFiles: one PEM key per algorithm.
+func openKeyFiles(ctx context.Context, c Config, env backend.Env) (oidc.Signer, error) {
+	keys := map[string]crypto.Signer{}
+	for alg, path := range c.KeyFiles {
+		key, err := loadKey(path)
+		if err != nil {
+			return nil, err
+		}
+		keys[alg] = key
+	}
+	if _, ok := keys[cmp.Or(c.Algorithm, oidc.RS256)]; !ok {
+		return nil, fmt.Errorf("local signer: keyFiles has no %s key, but signer.config.algorithm is %s (the algorithm discovery advertises)", cmp.Or(c.Algorithm, oidc.RS256), cmp.Or(c.Algorithm, oidc.RS256))
+	}
+	s, err := NewKeys(keys)
+	if err != nil {
+		return nil, err
+	}
+	return checkKeys(ctx, s, env)
+}
+
+// checkKeys refuses a signer without a key of each algorithm the provider
+// signs with (env.Algorithms), and says which algorithm access tokens get
+// without an ES256 key.
+func checkKeys(ctx context.Context, s *Signer, env backend.Env) (oidc.Signer, error) {
+	for _, alg := range env.Algorithms() {
 		if _, err := s.SigningKey(ctx, alg); err != nil {
-			return nil, fmt.Errorf("local signer: no %s key, but ID tokens may be %s (signer.config.algorithm or a client's idTokenSigningAlg): %w", alg, alg, err)
+			return nil, fmt.Errorf("local signer: no %s key, but tokens may be %s (signer.config.algorithm, extensions.accessTokenSigningAlg or signingAlgs, a client's idTokenSigningAlg or userInfoSigningAlg, or RS256 for OpenID Connect Core §15.1): %w", alg, alg, err)
 		}
 	}
 	if _, err := s.SigningKey(ctx, oidc.ES256); err != nil && env.Logger != nil {

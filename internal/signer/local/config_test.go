@@ -52,8 +52,8 @@ func TestOpenRotation(t *testing.T) {
 					t.Errorf("got a fixed key; want rotation every %s", tt.period)
 				}
 			case *local.Rotating:
-				if s.Period() != tt.period || !slices.Equal(s.Algorithms(), oidc.SigningAlgorithms) {
-					t.Errorf("rotating %v every %s; want %v every %s", s.Algorithms(), s.Period(), oidc.SigningAlgorithms, tt.period)
+				if s.Period() != tt.period || !slices.Equal(s.Algorithms(), local.DefaultAlgorithms) {
+					t.Errorf("rotating %v every %s; want %v every %s", s.Algorithms(), s.Period(), local.DefaultAlgorithms, tt.period)
 				}
 			default:
 				t.Fatalf("got %T", s)

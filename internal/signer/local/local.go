@@ -5,26 +5,27 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 // Signer signs with in-memory private keys, one per algorithm (an
-// RSA key for RS256, a P-256 key for ES256).
+// RSA key for RS256, a P-256 key for ES256, another RSA key for PS256).
 type Signer struct {
 	keys []entry // RS256 first
 }
@@ -37,54 +38,83 @@ type entry struct {
 var _ oidc.Signer = (*Signer)(nil)
 
 // New wraps RSA (2048 bits or more) and ECDSA P-256 private keys, at most
-// one of each algorithm.
+// one of each algorithm: an RSA key signs RS256, a P-256 key ES256 (see
+// NewKeys for PS256).
 func New(keys ...crypto.Signer) (*Signer, error) {
-	if len(keys) == 0 {
-		return nil, errors.New("local signer: no key")
-	}
-	s := &Signer{}
+	byAlg := map[string]crypto.Signer{}
 	for _, key := range keys {
 		pub, err := oidc.NewPublicKey(key.Public())
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(s.Algorithms(), pub.Algorithm) {
+		if byAlg[pub.Algorithm] != nil {
 			return nil, fmt.Errorf("local signer: two %s keys (one per algorithm)", pub.Algorithm)
+		}
+		byAlg[pub.Algorithm] = key
+	}
+	return NewKeys(byAlg)
+}
+
+// NewKeys wraps one private key per JWS algorithm (oidc.SigningAlgorithms):
+// RSA keys of 2048 bits or more for RS256 and PS256, which MUST be two
+// distinct keys (a JWK names one alg), and a P-256 key for ES256.
+func NewKeys(keys map[string]crypto.Signer) (*Signer, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("local signer: no key")
+	}
+	s := &Signer{}
+	for _, alg := range oidc.SigningAlgorithms {
+		key := keys[alg]
+		if key == nil {
+			continue
+		}
+		pub, err := oidc.NewPublicKeyFor(alg, key.Public())
+		if err != nil {
+			return nil, fmt.Errorf("local signer: %s key: %w", alg, err)
+		}
+		if s.has(pub.KeyID) {
+			return nil, fmt.Errorf("local signer: the %s key is also another algorithm's: one key per algorithm", alg)
 		}
 		s.keys = append(s.keys, entry{key: key, pub: pub})
 	}
-	slices.SortStableFunc(s.keys, func(a, b entry) int {
-		return slices.Index(oidc.SigningAlgorithms, a.pub.Algorithm) - slices.Index(oidc.SigningAlgorithms, b.pub.Algorithm)
-	})
+	if len(s.keys) != len(keys) {
+		return nil, fmt.Errorf("local signer: unsupported algorithm among %v (want %s)", slices.Sorted(maps.Keys(keys)), strings.Join(oidc.SigningAlgorithms, ", "))
+	}
 	return s, nil
 }
 
-// Generate creates a fresh key for each algorithm: RS256 (RSA-2048) or
-// ES256 (P-256); "" is RS256. Without algorithms, one of each.
+// DefaultAlgorithms are the keys Generate makes when asked for none: RS256
+// for ID tokens (OpenID Connect Core §15.1) and ES256 for access tokens.
+var DefaultAlgorithms = []string{oidc.RS256, oidc.ES256}
+
+// Generate creates a fresh key for each algorithm: RS256 or PS256
+// (RSA-2048, one key each) or ES256 (P-256); "" is RS256. Without
+// algorithms, DefaultAlgorithms.
 func Generate(algorithms ...string) (*Signer, error) {
 	if len(algorithms) == 0 {
-		algorithms = oidc.SigningAlgorithms
+		algorithms = DefaultAlgorithms
 	}
-	keys := make([]crypto.Signer, 0, len(algorithms))
+	keys := make(map[string]crypto.Signer, len(algorithms))
 	for _, algorithm := range algorithms {
 		var (
 			key crypto.Signer
 			err error
 		)
+		algorithm = cmp.Or(algorithm, oidc.RS256)
 		switch algorithm {
-		case "", oidc.RS256:
+		case oidc.RS256, oidc.PS256:
 			key, err = rsa.GenerateKey(rand.Reader, 2048)
 		case oidc.ES256:
 			key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		default:
-			return nil, fmt.Errorf("local signer: unsupported algorithm %q (want RS256 or ES256)", algorithm)
+			return nil, fmt.Errorf("local signer: unsupported algorithm %q (want %s)", algorithm, strings.Join(oidc.SigningAlgorithms, ", "))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("local signer: %w", err)
 		}
-		keys = append(keys, key)
+		keys[algorithm] = key
 	}
-	return New(keys...)
+	return NewKeys(keys)
 }
 
 // LoadPEM reads a PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) private key from path.
@@ -149,36 +179,19 @@ func (s *Signer) PublicKeys(context.Context) ([]oidc.PublicKey, error) {
 	return out, nil
 }
 
-// Sign signs with the key named by kid: RSASSA-PKCS1-v1_5 SHA-256 (RS256)
-// or ECDSA P-256 SHA-256 (ES256, returned as the fixed-width R||S of
-// RFC 7518 §3.4).
+// Sign signs with the key named by kid: RSASSA-PKCS1-v1_5 SHA-256 (RS256),
+// RSASSA-PSS SHA-256 with a 32-byte salt (PS256, RFC 7518 §3.5) or ECDSA
+// P-256 SHA-256 (ES256, returned as the fixed-width R||S of RFC 7518 §3.4).
 func (s *Signer) Sign(_ context.Context, kid string, signingInput []byte) ([]byte, error) {
 	i := slices.IndexFunc(s.keys, func(e entry) bool { return e.pub.KeyID == kid })
 	if i < 0 {
 		return nil, errors.New("local signer: unknown key id")
 	}
-	digest := sha256.Sum256(signingInput)
-	switch key := s.keys[i].key.(type) {
-	case *ecdsa.PrivateKey:
-		r, ss, err := ecdsa.Sign(rand.Reader, key, digest[:])
-		if err != nil {
-			return nil, fmt.Errorf("local signer: %w", err)
-		}
-		return fixedRS(r, ss), nil
-	default:
-		sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("local signer: %w", err)
-		}
-		return sig, nil
+	sig, err := oidc.SignWith(s.keys[i].pub.Algorithm, s.keys[i].key, signingInput)
+	if err != nil {
+		return nil, fmt.Errorf("local signer: %w", err)
 	}
-}
-
-func fixedRS(r, s *big.Int) []byte {
-	out := make([]byte, 64)
-	r.FillBytes(out[:32])
-	s.FillBytes(out[32:])
-	return out
+	return sig, nil
 }
 
 // Algorithms are the JWS algorithms of the keys, RS256 first.

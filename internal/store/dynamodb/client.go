@@ -43,6 +43,7 @@ type clientItem struct {
 	AllowedScopes           []string `dynamodbav:"allowed_scopes,omitempty"`
 	AllowedAudiences        []string `dynamodbav:"allowed_audiences,omitempty"`
 	IDTokenSigningAlg       string   `dynamodbav:"id_token_signing_alg,omitempty"`
+	UserInfoSigningAlg      string   `dynamodbav:"userinfo_signing_alg,omitempty"`
 	OmitRefreshIDToken      bool     `dynamodbav:"omit_refresh_id_token,omitempty"`
 	RequireDPoP             bool     `dynamodbav:"require_dpop,omitempty"`
 	TokenEndpointAuthMethod string   `dynamodbav:"token_endpoint_auth_method,omitempty"`
@@ -77,7 +78,7 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes,
 		AllowedConnectors: c.AllowedConnectors, SSOSharedWith: c.SSOSharedWith, SSOSharedWithSet: c.SSOSharedWithSet,
 		LogoURL: c.LogoURL, AllowedScopes: c.AllowedScopes, AllowedAudiences: c.AllowedAudiences,
-		IDTokenSigningAlg: c.IDTokenSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
+		IDTokenSigningAlg: c.IDTokenSigningAlg, UserInfoSigningAlg: c.UserInfoSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		BackchannelLogoutURI:    c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 		JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequestObjectSigningAlg: c.RequestObjectSigningAlg, RequirePAR: c.RequirePAR,
@@ -95,7 +96,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			PostLogoutRedirectURIs: it.PostLogoutRedirectURIs, GrantTypes: it.GrantTypes,
 			AllowedConnectors: it.AllowedConnectors, SSOSharedWith: it.SSOSharedWith, SSOSharedWithSet: it.SSOSharedWithSet,
 			LogoURL: it.LogoURL, AllowedScopes: it.AllowedScopes, AllowedAudiences: it.AllowedAudiences,
-			IDTokenSigningAlg: it.IDTokenSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
+			IDTokenSigningAlg: it.IDTokenSigningAlg, UserInfoSigningAlg: it.UserInfoSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
 			BackchannelLogoutURI:    it.BackchannelLogoutURI, BackchannelLogoutSessionRequired: it.BackchannelLogoutSessionRequired,
 			JWKS: it.JWKS, JWKSURI: it.JWKSURI, RequestObjectSigningAlg: it.RequestObjectSigningAlg, RequirePAR: it.RequirePAR,

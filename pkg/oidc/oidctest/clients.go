@@ -46,7 +46,7 @@ func FullClient(id string, clock *Clock) oidc.StoredClient {
 			GrantTypes: []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken}, AllowedConnectors: []string{"local"},
 			SSOSharedWith: []string{}, SSOSharedWithSet: true, LogoURL: "https://rp.example/logo.png",
 			AllowedScopes: []string{"api"}, AllowedAudiences: []string{"https://api.example"},
-			IDTokenSigningAlg: oidc.ES256, OmitRefreshIDToken: true, RequireDPoP: true, TokenEndpointAuthMethod: "client_secret_post",
+			IDTokenSigningAlg: oidc.ES256, UserInfoSigningAlg: oidc.PS256, OmitRefreshIDToken: true, RequireDPoP: true, TokenEndpointAuthMethod: "client_secret_post",
 			BackchannelLogoutURI: "https://rp.example/backchannel-logout", BackchannelLogoutSessionRequired: true,
 			JWKS: `{"keys":[]}`, JWKSURI: "https://rp.example/jwks.json", RequestObjectSigningAlg: oidc.PS256, RequirePAR: true,
 		},

@@ -2,6 +2,9 @@ package oidctest
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -81,13 +84,34 @@ func verifyJWT(token string, keys []oidc.PublicKey) (jwt.MapClaims, error) {
 				if tok.Method.Alg() != k.Algorithm {
 					return nil, fmt.Errorf("token alg %s, key alg %s", tok.Method.Alg(), k.Algorithm)
 				}
+				if k.Algorithm == oidc.PS256 {
+					// golang-jwt accepts any PSS salt length; RFC 7518
+					// §3.5 says 32 bytes (the hash's length).
+					if err := verifyPSS(tok, k); err != nil {
+						return nil, err
+					}
+				}
 				return k.Key, nil
 			}
 		}
 		return nil, fmt.Errorf("no published key with kid %q", kid)
-	}, jwt.WithValidMethods([]string{oidc.RS256, oidc.ES256}), jwt.WithExpirationRequired())
+	}, jwt.WithValidMethods([]string{oidc.RS256, oidc.ES256, oidc.PS256}), jwt.WithExpirationRequired())
 	if err != nil {
 		return nil, err
 	}
 	return claims, nil
+}
+
+// verifyPSS checks a PS256 signature with crypto/rsa as RFC 7518 §3.5 says:
+// SHA-256, MGF1 with SHA-256, a 32-byte salt.
+func verifyPSS(tok *jwt.Token, k oidc.PublicKey) error {
+	pub, ok := k.Key.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("PS256 key %s is a %T", k.KeyID, k.Key)
+	}
+	digest := sha256.Sum256([]byte(tok.Raw[:strings.LastIndexByte(tok.Raw, '.')]))
+	if err := rsa.VerifyPSS(pub, crypto.SHA256, digest[:], tok.Signature, &rsa.PSSOptions{SaltLength: 32, Hash: crypto.SHA256}); err != nil {
+		return fmt.Errorf("PS256 signature with a 32-byte salt: %w", err)
+	}
+	return nil
 }

@@ -71,18 +71,20 @@ var signerChecks = []signerCheck{
 
 // TestSigner is the contract every oidc.Signer MUST pass:
 //
-//   - for each algorithm (RS256, ES256) SigningKey returns the active key of
+//   - for each algorithm (RS256, ES256, PS256) SigningKey returns the active key of
 //     that algorithm or an error wrapping oidc.ErrNoSigningKey, and the
 //     signer has at least one (every one WithAlgorithms names); each check
 //     below runs for each algorithm the signer has;
 //   - SigningKey's kid is the RFC 7638 JWK thumbprint of its key, computed
 //     here independently (go-jose), and its JWK is a public key of the
-//     declared algorithm (RS256: RSA ≥ 2048 bits; ES256: P-256);
-//   - PublicKeys lists the active keys first (RS256 before ES256), with
-//     unique kids;
+//     declared algorithm (RS256, PS256: RSA ≥ 2048 bits; ES256: P-256);
+//   - PublicKeys lists the active keys first (in the order of
+//     oidc.SigningAlgorithms), with unique kids (so the RS256 and PS256
+//     keys are distinct keys);
 //   - a signature over a JWT signing input verifies with golang-jwt against
-//     the published key (ES256: exactly 64 bytes R||S, RFC 7518 §3.4), and a
-//     tampered token does not;
+//     the published key (ES256: exactly 64 bytes R||S, RFC 7518 §3.4;
+//     PS256: also with crypto/rsa and a salt of exactly 32 bytes, RFC 7518
+//     §3.5), and a tampered token does not;
 //   - Sign with an unknown or verification-only kid fails;
 //   - 20 concurrent Sign calls all produce valid signatures;
 //   - a signing input larger than 4096 bytes signs and verifies (the KMS
@@ -171,8 +173,8 @@ func checkActiveKeysFirst(ctx context.Context, s oidc.Signer, algs []string) err
 func checkKeyShape(pk oidc.PublicKey) error {
 	switch k := pk.Key.(type) {
 	case *rsa.PublicKey:
-		if pk.Algorithm != oidc.RS256 {
-			return fmt.Errorf("RSA key %s: algorithm %q; want RS256", pk.KeyID, pk.Algorithm)
+		if pk.Algorithm != oidc.RS256 && pk.Algorithm != oidc.PS256 {
+			return fmt.Errorf("RSA key %s: algorithm %q; want RS256 or PS256", pk.KeyID, pk.Algorithm)
 		}
 		if k.N.BitLen() < 2048 {
 			return fmt.Errorf("RSA key %s: %d bits; want at least 2048", pk.KeyID, k.N.BitLen())
@@ -301,7 +303,7 @@ func signAndVerify(ctx context.Context, s oidc.Signer, alg string, claims jwt.Ma
 		}
 	case *rsa.PublicKey:
 		if len(sig) != k.Size() {
-			return "", fmt.Errorf("RS256 signature is %d bytes; want %d", len(sig), k.Size())
+			return "", fmt.Errorf("%s signature is %d bytes; want %d", alg, len(sig), k.Size())
 		}
 	}
 	keys, err := s.PublicKeys(ctx)
