@@ -66,6 +66,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		IDTokenSigningAlg:  c.IDTokenSigningAlg,
 		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
 		RequireDPoP:        c.RequireDPoP,
+		Profile:            c.Profile,
 
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,

@@ -11,6 +11,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -80,13 +81,24 @@ func (c *Config) IDTokenSigningAlgorithms() []string {
 	for _, alg := range oidc.SigningAlgorithms {
 		used := alg == c.SigningAlgorithm()
 		for _, cl := range c.StaticClients {
-			used = used || cl.IDTokenSigningAlg == alg
+			used = used || cl.idTokenAlg(c.Extensions.Profile) == alg
 		}
 		if used {
 			out = append(out, alg)
 		}
 	}
 	return out
+}
+
+// idTokenAlg is the algorithm the client's ID tokens are signed with
+// when it names one, or ES256 under the FAPI 2.0 profile, which allows no
+// RS256 (oidc.FAPI2SigningAlgorithms); "" for the provider's default.
+func (cl Client) idTokenAlg(global string) string {
+	fapi := cl.Profile == oidc.ProfileFAPI2 || (cl.Profile == "" && global == oidc.ProfileFAPI2)
+	if fapi && !slices.Contains(oidc.FAPI2SigningAlgorithms, cl.IDTokenSigningAlg) {
+		return oidc.ES256
+	}
+	return cl.IDTokenSigningAlg
 }
 
 // Web configures the local listener and browser access.
@@ -191,6 +203,9 @@ type Client struct {
 	// with private_key_jwt (OpenID Connect Core §9, RFC 7523). Ours.
 	JWKS    string `yaml:"jwks"`
 	JWKSURI string `yaml:"jwksURI"`
+	// Profile holds this client to a security profile (fapi2) whatever
+	// extensions.profile says. Ours.
+	Profile string `yaml:"profile"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
@@ -276,6 +291,9 @@ type Extensions struct {
 	Registration Registration `yaml:"registration"`
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoP `yaml:"dpop"`
+	// Profile holds every client to a security profile: fapi2 (the FAPI
+	// 2.0 Security Profile, docs/fapi.md); absent: none.
+	Profile string `yaml:"profile"`
 }
 
 // DPoP is extensions.dpop. DPoP itself is always on: a client that sends

@@ -60,6 +60,7 @@ func (v validator) validate(c *Config) {
 		v.fail("extensions.dpop.nonceSecret", "requireNonce needs a nonceSecret of at least 32 characters")
 	}
 	v.validateResourceServers(c)
+	v.validateProfiles(c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

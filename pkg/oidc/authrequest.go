@@ -32,6 +32,9 @@ func (a *Authorize) validateAuthorize(r *http.Request, params url.Values) (AuthR
 	if err != nil {
 		return AuthRequest{}, err
 	}
+	if e := checkProfileRedirect(client, redirectURI); e != nil {
+		return AuthRequest{}, e
+	}
 	return a.checkParams(r, params, client, redirectURI)
 }
 
@@ -80,6 +83,9 @@ func (a *Authorize) checkParams(r *http.Request, params url.Values, client Clien
 		return fail(errorf(ErrCodeInvalidRequest, "unsupported response_mode"))
 	}
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
+		return fail(e)
+	}
+	if e := checkProfileAuthorization(client, responseType, params); e != nil {
 		return fail(e)
 	}
 	if !clientMayUse(client, GrantAuthorizationCode) {

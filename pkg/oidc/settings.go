@@ -20,6 +20,11 @@ type Settings struct {
 	// never from request headers (Host, X-Forwarded-*, Forwarded).
 	Issuer string
 
+	// Profile holds every client to a security profile: ProfileFAPI2 (the
+	// FAPI 2.0 Security Profile, profile.go) or "" (none; a client may
+	// still name one in Client.Profile).
+	Profile string
+
 	// IDTokenSigningAlgorithms are the JWS algorithms the signer can sign
 	// ID tokens with, RS256 first, for discovery (which must not call the
 	// signer: id_token_signing_alg_values_supported). An ID token is never
@@ -134,6 +139,9 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 		return s, nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", s.Issuer)
 	}
 	s.LoginThrottle = s.LoginThrottle.withDefaults()
+	if err := s.completeProfile(); err != nil {
+		return s, nil, err
+	}
 	if !validRegistrationPolicy(s.Registration) {
 		return s, nil, fmt.Errorf("oidc: unknown registration policy %q", s.Registration.Policy)
 	}
