@@ -76,4 +76,3 @@ func profileView(cl Client) oidc.Client {
 	}
 	return out
 }
-
