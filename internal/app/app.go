@@ -127,6 +127,7 @@ func logWarnings(ctx context.Context, logger *slog.Logger, warnings []config.War
 func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, logger *slog.Logger) oidc.Settings {
 	return oidc.Settings{
 		Issuer:                   cfg.Issuer,
+		Profile:                  cfg.Extensions.Profile,
 		IDTokenSigningAlgorithms: cfg.IDTokenSigningAlgorithms(),
 		IDTokenSigningAlgorithm:  cfg.SigningAlgorithm(),
 		AccessTokenAlgorithm:     cfg.AccessTokenSigningAlgorithm(),

@@ -67,6 +67,7 @@ func clientFromConfig(c config.Client) oidc.Client {
 		UserInfoSigningAlg: c.UserInfoSigningAlg,
 		OmitRefreshIDToken: c.RefreshIDToken != nil && !*c.RefreshIDToken,
 		RequireDPoP:        c.RequireDPoP,
+		Profile:            c.Profile,
 
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,

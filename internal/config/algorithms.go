@@ -20,6 +20,9 @@ import (
 // rs256Optional reports whether no client can ever ask for RS256: the
 // exception to OpenID Connect Core §15.1's rule (see above).
 func (c *Config) rs256Optional() bool {
+	if c.Extensions.Profile == oidc.ProfileFAPI2 {
+		return true // FAPI 2.0 §5.4.1 allows no RS256 at all
+	}
 	if c.Extensions.Registration.Policy != "" && c.Extensions.Registration.Policy != "closed" {
 		return false
 	}
@@ -27,7 +30,7 @@ func (c *Config) rs256Optional() bool {
 		return false
 	}
 	for _, cl := range c.StaticClients {
-		if cl.IDTokenSigningAlg == "" || cl.IDTokenSigningAlg == oidc.RS256 {
+		if alg := cl.idTokenAlg(""); alg == "" || alg == oidc.RS256 {
 			return false
 		}
 	}
@@ -48,7 +51,7 @@ func (c *Config) IDTokenSigningAlgorithms() []string {
 		want = append(want, oidc.RS256)
 	}
 	for _, cl := range c.StaticClients {
-		want = append(want, cl.IDTokenSigningAlg, cl.UserInfoSigningAlg)
+		want = append(want, cl.idTokenAlg(c.Extensions.Profile), cl.UserInfoSigningAlg)
 	}
 	var out []string
 	for _, alg := range oidc.SigningAlgorithms {

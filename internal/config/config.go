@@ -11,6 +11,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -68,6 +69,17 @@ func (c *Config) SigningAlgorithm() string {
 		return defaultAlgorithm
 	}
 	return c.algorithm
+}
+
+// idTokenAlg is the algorithm the client's ID tokens are signed with
+// when it names one, or ES256 under the FAPI 2.0 profile, which allows no
+// RS256 (oidc.FAPI2SigningAlgorithms); "" for the provider's default.
+func (cl Client) idTokenAlg(global string) string {
+	fapi := cl.Profile == oidc.ProfileFAPI2 || (cl.Profile == "" && global == oidc.ProfileFAPI2)
+	if fapi && !slices.Contains(oidc.FAPI2SigningAlgorithms, cl.IDTokenSigningAlg) {
+		return oidc.ES256
+	}
+	return cl.IDTokenSigningAlg
 }
 
 // Web configures the local listener and browser access.
@@ -190,6 +202,9 @@ type Client struct {
 	// RequirePushedAuthorizationRequests refuses the client's
 	// authorization requests unless pushed (RFC 9126). Ours.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
+	// Profile holds this client to a security profile (fapi2) whatever
+	// extensions.profile says. Ours.
+	Profile string `yaml:"profile"`
 }
 
 // OAuth2 holds Dex's oauth2 settings.
@@ -285,6 +300,9 @@ type Extensions struct {
 	SigningAlgs []string `yaml:"signingAlgs"`
 	// PAR configures pushed authorization requests (RFC 9126).
 	PAR PAR `yaml:"pushedAuthorizationRequests"`
+	// Profile holds every client to a security profile: fapi2 (the FAPI
+	// 2.0 Security Profile, docs/fapi.md); absent: none.
+	Profile string `yaml:"profile"`
 }
 
 // PAR is extensions.pushedAuthorizationRequests. The endpoint itself is

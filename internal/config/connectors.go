@@ -30,6 +30,9 @@ func defaultGrantTypes(c *Config) []string {
 			out = append(out, gt)
 		}
 	}
+	if c.Extensions.Profile == oidc.ProfileFAPI2 {
+		out = slices.DeleteFunc(out, func(g string) bool { return !slices.Contains(oidc.FAPI2GrantTypes, g) })
+	}
 	return out
 }
 

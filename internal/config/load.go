@@ -163,6 +163,9 @@ func (d *decoder) applyDefaults(c *Config) {
 	setDefault(&c.Web.HTTP, defaultHTTP)
 	setDefault(&c.Storage.Type, defaultStorage)
 	setDefault(&c.Signer.Type, defaultSigner)
+	if c.Extensions.Profile == oidc.ProfileFAPI2 {
+		setDefault(&c.algorithm, oidc.ES256) // FAPI 2.0 §5.4.1 does not allow RS256
+	}
 	setDefault(&c.algorithm, defaultAlgorithm)
 	if len(c.OAuth2.ResponseTypes) == 0 {
 		c.OAuth2.ResponseTypes = []string{"code"}

@@ -75,6 +75,7 @@ func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.Clients = withProfile(base.s, b.Clients)
 	cs, err := checkConnectors(b.Connectors, b.Identities)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ func (a *authValidator) validate(r *http.Request, params url.Values, pushed bool
 	if err != nil {
 		return AuthRequest{}, err
 	}
+	if e := checkProfileRedirect(client, redirectURI); e != nil {
+		return AuthRequest{}, e
+	}
 	return a.checkParams(r, params, client, redirectURI, pushed)
 }
 
@@ -96,6 +99,9 @@ func (a *authValidator) checkParams(r *http.Request, params url.Values, client C
 		return fail(errorf(ErrCodeInvalidRequest, "authorization requests of this client must be pushed (PAR)"))
 	}
 	if e := a.checkResponseType(params, rawType, responseType, typeOK, requestedMode, redirectURI); e != nil {
+		return fail(e)
+	}
+	if e := checkProfileAuthorization(client, responseType, params); e != nil {
 		return fail(e)
 	}
 	if !clientMayUse(client, GrantAuthorizationCode) {

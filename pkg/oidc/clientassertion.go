@@ -98,6 +98,9 @@ func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clie
 	if err := v.checkClaims(client.ID, claims); err != nil {
 		return Client{}, err
 	}
+	if err := checkProfileAssertion(client, payload, v.b.s.Issuer); err != nil {
+		return Client{}, err
+	}
 	return client, v.useOnce(r, client.ID, claims)
 }
 

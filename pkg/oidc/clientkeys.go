@@ -201,6 +201,9 @@ var errJWKSUnreadable = errors.New("oidc: the client's jwks_uri could not be rea
 // in constant time.
 func (c *clientKeySets) verify(ctx context.Context, client Client, jws *jose.JSONWebSignature, fail error) ([]byte, error) {
 	h := jws.Signatures[0].Header
+	if !profileAllowsJWS(client, h.Algorithm) {
+		return nil, fail
+	}
 	if bits, ok := hmacBits[h.Algorithm]; ok {
 		if client.TokenEndpointAuthMethod != authClientSecretJWT || len(client.HMACSecret)*8 < bits {
 			return nil, fail

@@ -98,6 +98,9 @@ type Client struct {
 	// page, whatever skipApprovalScreen says (RFC 9700 §4.11.2). Set by
 	// ClientDirectory, never stored.
 	SelfRegistered bool
+	// Profile holds this client to a security profile (ProfileFAPI2), or
+	// "" for the provider's (Settings.Profile).
+	Profile string
 }
 
 // ClientStore looks up relying parties.

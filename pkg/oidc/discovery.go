@@ -114,16 +114,16 @@ func (d *Discovery) metadata() ([]byte, error) {
 		UserInfoSigningAlgValuesSupported:          d.s.IDTokenSigningAlgorithms,
 		ScopesSupported:                            scopesSupported(d.s.GrantTypes),
 		ClaimsSupported:                            supportedClaims,
-		TokenEndpointAuthMethodsSupported:          authMethods,
-		TokenEndpointAuthSigningAlgValuesSupported: RequestObjectSigningAlgorithms,
-		RevocationAuthMethodsSupported:             authMethods,
-		RevocationAuthSigningAlgValuesSupported:    RequestObjectSigningAlgorithms,
-		IntrospectionAuthMethodsSupported:          authMethods[:len(authMethods)-1],
-		IntrospectionAuthSigningAlgValuesSupported: RequestObjectSigningAlgorithms,
+		TokenEndpointAuthMethodsSupported:          tokenEndpointAuthMethods(d.s, true),
+		TokenEndpointAuthSigningAlgValuesSupported: jwsAlgsFor(d.s, RequestObjectSigningAlgorithms),
+		RevocationAuthMethodsSupported:             tokenEndpointAuthMethods(d.s, true),
+		RevocationAuthSigningAlgValuesSupported:    jwsAlgsFor(d.s, RequestObjectSigningAlgorithms),
+		IntrospectionAuthMethodsSupported:          tokenEndpointAuthMethods(d.s, false),
+		IntrospectionAuthSigningAlgValuesSupported: jwsAlgsFor(d.s, RequestObjectSigningAlgorithms),
 		PushedAuthorizationRequestEndpoint:         d.URL(PathPAR),
 		RequirePushedAuthorizationRequests:         d.s.PAR.Required,
 		RequestParameterSupported:                  true,
-		RequestObjectSigningAlgValuesSupported:     RequestObjectSigningAlgorithms,
+		RequestObjectSigningAlgValuesSupported:     jwsAlgsFor(d.s, RequestObjectSigningAlgorithms),
 		CodeChallengeMethodsSupported:              []string{pkceS256},
 		PromptValuesSupported:                      prompts,
 		ACRValuesSupported:                         []string{acrPassword},
@@ -134,10 +134,6 @@ func (d *Discovery) metadata() ([]byte, error) {
 		BackchannelLogoutSessionSupported:          true,
 	})
 }
-
-// authMethods are the client authentication methods at the back-channel
-// endpoints, none last (introspection leaves it out).
-var authMethods = []string{authClientSecretBasic, authClientSecretPost, authPrivateKeyJWT, authClientSecretJWT, authNone}
 
 // serveDiscovery answers both well-known metadata paths. The document is
 // public and changes only with a deployment.

@@ -83,7 +83,7 @@ func (t *Token) refreshTokenGrant(ctx context.Context, req tokenRequest) (tokenS
 	if err != nil {
 		return tokenSet{}, internalError(err)
 	}
-	successor, err := t.rotate(ctx, raw, g, now, req.client.Public)
+	successor, err := t.rotate(ctx, raw, g, now, req.client)
 	if err != nil {
 		return tokenSet{}, err
 	}
@@ -113,9 +113,10 @@ func (t *Token) classify(raw string, g RefreshGrant, now time.Time) tokenState {
 // rotate returns the token the client should use next, storing the rotation.
 //
 // Public clients are always rotated, whatever DisableRotation says: their
-// refresh tokens are not sender-constrained (RFC 9700 §4.14.2).
-func (t *Token) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time, public bool) (string, error) {
-	disableRotation := t.s.RefreshTokens.DisableRotation && !public
+// refresh tokens are not sender-constrained (RFC 9700 §4.14.2). FAPI 2.0
+// clients never are (noRefreshRotation).
+func (t *Token) rotate(ctx context.Context, raw string, g RefreshGrant, now time.Time, client Client) (string, error) {
+	disableRotation := (t.s.RefreshTokens.DisableRotation || noRefreshRotation(client)) && !client.Public
 	for attempt := 0; attempt < 3; attempt++ {
 		state := t.classify(raw, g, now)
 		switch {

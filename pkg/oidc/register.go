@@ -38,6 +38,9 @@ const (
 func newRegistrar(b *base, registry ClientRegistry, clients ClientStore, t *throttle) *registrar {
 	g := &registrar{base: b, policy: b.s.Registration, registry: registry, throttle: t,
 		forget: func(string) {}, isStatic: func(context.Context, string) (bool, error) { return false, nil }}
+	if p, ok := clients.(profileClients); ok {
+		clients = p.ClientStore
+	}
 	if d, ok := clients.(*ClientDirectory); ok {
 		g.forget, g.isStatic = d.Forget, d.IsStatic
 	}
@@ -85,7 +88,7 @@ func (g *registrar) register(w http.ResponseWriter, r *http.Request) (clientMeta
 	if m.ClientID != "" || m.ClientSecret != "" {
 		return clientMetadata{}, badMetadata("client_id and client_secret are assigned by the server")
 	}
-	m = m.withDefaults()
+	m = m.withDefaults(&g.s)
 	if err := g.validate(m); err != nil {
 		return clientMetadata{}, err
 	}
@@ -297,7 +300,7 @@ func (g *registrar) update(w http.ResponseWriter, r *http.Request, c StoredClien
 	if m.ClientSecret != "" && (c.SecretHash == "" || !secretMatches(m.ClientSecret, c.SecretHash)) {
 		return clientMetadata{}, badMetadata("client_secret is not the client's (RFC 7592 §2.2)")
 	}
-	m = m.withDefaults()
+	m = m.withDefaults(&g.s)
 	if err := g.validate(m); err != nil {
 		return clientMetadata{}, err
 	}

@@ -80,8 +80,9 @@ func badRedirect(format string, args ...any) *Error {
 
 // withDefaults fills in RFC 7591 §2's defaults: grant_types
 // [authorization_code], response_types [code] (none for a client without
-// the code grant), token_endpoint_auth_method client_secret_basic.
-func (m clientMetadata) withDefaults() clientMetadata {
+// the code grant), token_endpoint_auth_method client_secret_basic
+// (private_key_jwt under FAPI 2.0, which allows nothing else).
+func (m clientMetadata) withDefaults(s *Settings) clientMetadata {
 	if len(m.GrantTypes) == 0 {
 		m.GrantTypes = []string{GrantAuthorizationCode}
 	}
@@ -90,6 +91,13 @@ func (m clientMetadata) withDefaults() clientMetadata {
 	}
 	if m.TokenEndpointAuthMethod == "" {
 		m.TokenEndpointAuthMethod = authClientSecretBasic
+		if s.Profile == ProfileFAPI2 {
+			m.TokenEndpointAuthMethod = authPrivateKeyJWT
+		}
+	}
+	if s.Profile == ProfileFAPI2 && m.IDTokenSignedResponseAlg == "" {
+		// Not RS256, the registration default (§5.4.1).
+		m.IDTokenSignedResponseAlg = fapi2IDTokenAlg(*s)
 	}
 	return m
 }
@@ -121,6 +129,9 @@ func (g *registrar) validate(m clientMetadata) error {
 	}
 	if err := checkRequestObjectMetadata(m); err != nil {
 		return err
+	}
+	if err := CheckClientProfile(g.s.Profile, storedClient(m).Client); err != nil {
+		return badMetadata("%s", strings.TrimPrefix(err.Error(), ErrProfile.Error()+": "))
 	}
 	return checkDescriptive(m)
 }

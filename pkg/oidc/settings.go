@@ -20,6 +20,11 @@ type Settings struct {
 	// never from request headers (Host, X-Forwarded-*, Forwarded).
 	Issuer string
 
+	// Profile holds every client to a security profile: ProfileFAPI2 (the
+	// FAPI 2.0 Security Profile, profile.go) or "" (none; a client may
+	// still name one in Client.Profile).
+	Profile string
+
 	// IDTokenSigningAlgorithms are the JWS algorithms the signer can sign
 	// ID tokens and userinfo responses with, RS256 first, for discovery
 	// (which must not call the signer: id_token_signing_alg_values_supported,
@@ -141,6 +146,9 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 		return s, nil, fmt.Errorf("oidc: issuer %q must use https (http only on loopback hosts)", s.Issuer)
 	}
 	s.LoginThrottle = s.LoginThrottle.withDefaults()
+	if err := s.completeProfile(); err != nil {
+		return s, nil, err
+	}
 	if !validRegistrationPolicy(s.Registration) {
 		return s, nil, fmt.Errorf("oidc: unknown registration policy %q", s.Registration.Policy)
 	}
@@ -172,9 +180,10 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
 		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
 	}
-	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
+	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) && s.Profile != ProfileFAPI2 {
 		// A registered client that names no algorithm gets RS256 (Dynamic
-		// Client Registration §2; OpenID Connect Core §15.1).
+		// Client Registration §2; OpenID Connect Core §15.1), except under
+		// FAPI 2.0, which allows no RS256 (§5.4.1): it gets PS256 or ES256.
 		return s, nil, fmt.Errorf("oidc: dynamic registration needs RS256 among the ID token algorithms %v", s.IDTokenSigningAlgorithms)
 	}
 	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(SigningAlgorithms, a) {

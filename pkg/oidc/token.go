@@ -69,6 +69,7 @@ func NewToken(s Settings, b TokenBackends) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.Clients = withProfile(base.s, b.Clients)
 	if b.Attempts == nil && slices.Contains(base.s.GrantTypes, GrantPassword) {
 		return nil, errMissingBackend("token", "Attempts (the password grant is enabled)")
 	}

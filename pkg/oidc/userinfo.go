@@ -45,6 +45,7 @@ func NewUserInfo(s Settings, b UserInfoBackends) (*UserInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.Clients = withProfile(base.s, b.Clients)
 	users := directory{users: b.Users, identities: b.Identities, plain: base.s.PlainSubjects, known: b.ConnectorIDs}
 	u := &UserInfo{base: base, clients: b.Clients, users: users, revocations: b.Revocations}
 	u.dpop = dpopChecker{b: &u.base, replays: b.Replays}

@@ -54,6 +54,7 @@ type clientItem struct {
 	JWKSURI                          string `dynamodbav:"jwks_uri,omitempty"`
 	RequestObjectSigningAlg          string `dynamodbav:"request_object_signing_alg,omitempty"`
 	RequirePAR                       bool   `dynamodbav:"require_par,omitempty"`
+	Profile                          string `dynamodbav:"profile,omitempty"`
 
 	Disabled              bool     `dynamodbav:"disabled,omitempty"`
 	RegistrationTokenHash string   `dynamodbav:"registration_token_hash,omitempty"`
@@ -81,7 +82,7 @@ func toClientItem(c oidc.StoredClient) clientItem {
 		IDTokenSigningAlg: c.IDTokenSigningAlg, UserInfoSigningAlg: c.UserInfoSigningAlg, OmitRefreshIDToken: c.OmitRefreshIDToken, RequireDPoP: c.RequireDPoP,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		BackchannelLogoutURI:    c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequestObjectSigningAlg: c.RequestObjectSigningAlg, RequirePAR: c.RequirePAR,
+		JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequestObjectSigningAlg: c.RequestObjectSigningAlg, RequirePAR: c.RequirePAR, Profile: c.Profile,
 		Disabled: c.Disabled, RegistrationTokenHash: c.RegistrationTokenHash,
 		ResponseTypes: c.ResponseTypes, Scope: c.Scope, Contacts: c.Contacts,
 		ClientURI: c.ClientURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI, CreatedAt: millis(c.CreatedAt),
@@ -99,7 +100,7 @@ func (it clientItem) stored() oidc.StoredClient {
 			IDTokenSigningAlg: it.IDTokenSigningAlg, UserInfoSigningAlg: it.UserInfoSigningAlg, OmitRefreshIDToken: it.OmitRefreshIDToken, RequireDPoP: it.RequireDPoP,
 			TokenEndpointAuthMethod: it.TokenEndpointAuthMethod,
 			BackchannelLogoutURI:    it.BackchannelLogoutURI, BackchannelLogoutSessionRequired: it.BackchannelLogoutSessionRequired,
-			JWKS: it.JWKS, JWKSURI: it.JWKSURI, RequestObjectSigningAlg: it.RequestObjectSigningAlg, RequirePAR: it.RequirePAR,
+			JWKS: it.JWKS, JWKSURI: it.JWKSURI, RequestObjectSigningAlg: it.RequestObjectSigningAlg, RequirePAR: it.RequirePAR, Profile: it.Profile,
 		},
 		Disabled: it.Disabled, RegistrationTokenHash: it.RegistrationTokenHash,
 		ResponseTypes: it.ResponseTypes, Scope: it.Scope, Contacts: it.Contacts,

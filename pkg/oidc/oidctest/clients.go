@@ -48,7 +48,7 @@ func FullClient(id string, clock *Clock) oidc.StoredClient {
 			AllowedScopes: []string{"api"}, AllowedAudiences: []string{"https://api.example"},
 			IDTokenSigningAlg: oidc.ES256, UserInfoSigningAlg: oidc.PS256, OmitRefreshIDToken: true, RequireDPoP: true, TokenEndpointAuthMethod: "client_secret_post",
 			BackchannelLogoutURI: "https://rp.example/backchannel-logout", BackchannelLogoutSessionRequired: true,
-			JWKS: `{"keys":[]}`, JWKSURI: "https://rp.example/jwks.json", RequestObjectSigningAlg: oidc.PS256, RequirePAR: true,
+			JWKS: `{"keys":[]}`, JWKSURI: "https://rp.example/jwks.json", RequestObjectSigningAlg: oidc.PS256, RequirePAR: true, Profile: oidc.ProfileFAPI2,
 		},
 		Disabled: false, RegistrationTokenHash: oidc.HashSecret("token-" + id),
 		ResponseTypes: []string{"code"}, Scope: "openid email api", Contacts: []string{"ops@rp.example"},
