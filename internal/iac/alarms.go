@@ -46,7 +46,13 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 //     functions saw them after retries (system errors included);
 //   - KMSThrottlesAlarm: any KMS call that stayed throttled after retries;
 //   - MisconfiguredStartsAlarm: any function that started misconfigured;
-//   - LoginFailuresAlarm: a spike of failed or throttled logins.
+//   - LoginFailuresAlarm: a spike of failed or throttled logins;
+//   - RefreshTokenReuseAlarm: 5 refresh token reuse detections in 5
+//     minutes (each revokes a family: stolen tokens, or a client that
+//     retries after the reuse interval);
+//   - OriginRejectionsAlarm: 20 requests refused by the edge's origin
+//     check in 5 minutes (calls around CloudFront, or a stale origin
+//     secret; never fires without the edge).
 //
 // Missing data is not breaching: no traffic is not an incident.
 func Alarms(s AlarmSettings) map[string]map[string]any {
@@ -69,6 +75,10 @@ func Alarms(s AlarmSettings) map[string]map[string]any {
 			"GreaterThanThreshold", s.LoginThreshold, 1, 1, math("failed + throttled", "failed and throttled logins",
 				stat("failed", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "failed")),
 				stat("throttled", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "throttled")))),
+		"RefreshTokenReuseAlarm": alarm(s, "refresh-token-reuse", "Rotated refresh tokens came back and their families were revoked: stolen tokens? (docs/operations.md)",
+			"GreaterThanOrEqualToThreshold", 5, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "refresh_token_reuse")))),
+		"OriginRejectionsAlarm": alarm(s, "origin-rejections", "Requests without the edge's X-Origin-Verify were refused: calls around CloudFront, or a stale origin secret (docs/operations.md)",
+			"GreaterThanOrEqualToThreshold", 20, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "origin_rejected")))),
 	}
 	for _, name := range oidc.Functions {
 		id := FunctionLogicalID[name]
