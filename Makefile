@@ -74,6 +74,7 @@ lint: fmt-check vet check-imports
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags xray ./internal/backend/awssdk/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -128,6 +128,8 @@ func TestTracingSubsegments(t *testing.T) {
 	}
 	segs := d.segments(t, time.Second)
 	p.stop()
+	splitOutput(t, p.stdout.String()) // every line JSON: the SDK logs nothing in text
+	checkJSONLogs(t, p.stderr.String())
 	ops := map[string]bool{}
 	traceIDs := map[any]bool{}
 	for _, s := range segs {

@@ -4,10 +4,14 @@ package awssdk
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-xray-sdk-go/xray"
+	"github.com/aws/aws-xray-sdk-go/xraylog"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -17,6 +21,24 @@ const (
 	traceMiddlewareID       = "ServerlessOIDCTraceCall"
 	traceHeaderMiddlewareID = "ServerlessOIDCTraceHeader"
 )
+
+// The X-Ray SDK logs in text to standard output at INFO by default; a
+// function's lines are JSON (CloudWatch Logs Insights reads fields), so its
+// warnings and errors (a daemon that cannot be reached) are JSON lines on
+// standard error, and the rest is dropped. The SDK wants its logger set in
+// an init function.
+func init() { xray.SetLogger(xrayLogger{slog.New(slog.NewJSONHandler(os.Stderr, nil))}) }
+
+type xrayLogger struct{ log *slog.Logger }
+
+func (l xrayLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
+	switch {
+	case level >= xraylog.LogLevelError:
+		l.log.Error("xray: " + msg.String())
+	case level == xraylog.LogLevelWarn:
+		l.log.Warn("xray: " + msg.String())
+	}
+}
 
 // subsegmentKey carries a call's subsegment from the initialize step,
 // which spans the whole call (retries included), to the deserialize step,
