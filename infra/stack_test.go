@@ -67,22 +67,25 @@ var (
 )
 
 const (
-	testDomain   = "id.example.com"
-	testCert     = "arn:aws:acm:eu-west-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
-	testZone     = "Z0123456789ABCDEFGHIJ"
-	testKeyA     = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	testKeyB     = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
-	testSecretA  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github-AbC123"
-	testSecretB  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/google-x9Y8z7"
-	defaultStack = "default"
-	domainStack  = "domain"
-	keysStack    = "keys"
-	tunedStack   = "tuned"
-	edgeStack    = "edge"
-	edgeACLStack = "edge-acl"
-	dataKeyStack = "datakey"
-	testWebACL   = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
-	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
+	testDomain      = "id.example.com"
+	testCert        = "arn:aws:acm:eu-west-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+	testZone        = "Z0123456789ABCDEFGHIJ"
+	testKeyA        = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	testKeyB        = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+	testSecretA     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github-AbC123"
+	testSecretB     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/google-x9Y8z7"
+	defaultStack    = "default"
+	domainStack     = "domain"
+	keysStack       = "keys"
+	tunedStack      = "tuned"
+	edgeStack       = "edge"
+	edgeACLStack    = "edge-acl"
+	edgeDomainStack = "edge-domain"
+	testEdgeDomain  = "login.example.com"
+	testEdgeCert    = "arn:aws:acm:us-east-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+	dataKeyStack    = "datakey"
+	testWebACL      = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
+	testTopic       = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
 
 // stacks are the deployments the tests synthesize: defaults; a custom
@@ -96,6 +99,8 @@ var stacks = map[string]OIDCStackProps{
 		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
 	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
 	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
+	edgeDomainStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL, DomainName: testDomain, CertificateArn: testCert,
+		HostedZoneID: testZone, EdgeDomainName: testEdgeDomain, EdgeCertificateArn: testEdgeCert},
 	dataKeyStack: {TableDeletionProtection: true, SigningMode: iac.SigningModeDataKey, RegistrationTokensSecretArn: testSecretA},
 }
 
