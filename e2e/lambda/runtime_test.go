@@ -116,6 +116,8 @@ type runtimeAPI struct {
 	// sampled makes the trace header of the next invocations say
 	// Sampled=1, as Lambda's does with active tracing.
 	sampled atomic.Bool
+	// lastTrace is the trace header of the last invocation handed out.
+	lastTrace atomic.Value
 }
 
 func newRuntimeAPI(tb testing.TB, function string) *runtimeAPI {
@@ -165,7 +167,9 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 		if rt.sampled.Load() {
 			decision = "1"
 		}
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+hexID(4)+"-"+hexID(12)+";Parent="+hexID(8)+";Sampled="+decision)
+		trace := "Root=1-" + hexID(4) + "-" + hexID(12) + ";Parent=" + hexID(8) + ";Sampled=" + decision
+		rt.lastTrace.Store(trace)
+		h.Set("Lambda-Runtime-Trace-Id", trace)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload)
 	case <-r.Context().Done():

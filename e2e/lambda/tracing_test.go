@@ -127,6 +127,17 @@ func TestTracingSubsegments(t *testing.T) {
 		t.Fatalf("sampled: %d %s", res.StatusCode, res.Body)
 	}
 	segs := d.segments(t, time.Second)
+	trace, _ := p.api.lastTrace.Load().(string)
+	var root, parent string
+	for _, kv := range strings.Split(trace, ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "Root":
+			root = v
+		case "Parent":
+			parent = v
+		}
+	}
 	p.stop()
 	splitOutput(t, p.stdout.String()) // every line JSON: the SDK logs nothing in text
 	checkJSONLogs(t, p.stderr.String())
@@ -146,8 +157,10 @@ func TestTracingSubsegments(t *testing.T) {
 		op, _ := s["aws"].(map[string]any)["operation"].(string)
 		ops[op] = true
 		traceIDs[s["trace_id"]] = true
-		if s["parent_id"] == nil || s["start_time"] == nil || s["end_time"] == nil {
-			t.Errorf("subsegment without parent_id, start_time or end_time: %s", raw)
+		// Lambda's invocation segment (the trace header's Parent) is the
+		// parent: the subsegments join the invocation's trace.
+		if s["trace_id"] != root || s["parent_id"] != parent || s["start_time"] == nil || s["end_time"] == nil {
+			t.Errorf("subsegment %s; want trace_id %s, parent_id %s, start and end times", raw, root, parent)
 		}
 		if status, _ := s["http"].(map[string]any)["response"].(map[string]any)["status"].(float64); status != 200 {
 			t.Errorf("subsegment HTTP status %v; want 200: %s", status, raw)
