@@ -145,7 +145,8 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		}
 	}
 	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit,
-		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "edgeRateLimit": &p.EdgeRateLimit} {
+		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "refreshReuseAlarmThreshold": &p.RefreshReuseAlarmThreshold,
+		"edgeRateLimit": &p.EdgeRateLimit} {
 		if v := get(key); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {

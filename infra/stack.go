@@ -78,6 +78,9 @@ type OIDCStackProps struct {
 	// LoginFailureAlarmThreshold is the failed plus throttled logins in
 	// five minutes that raise LoginFailuresAlarm (default 50).
 	LoginFailureAlarmThreshold float64
+	// RefreshReuseAlarmThreshold is the refresh token reuse detections in
+	// five minutes that raise RefreshTokenReuseAlarm (default 5).
+	RefreshReuseAlarmThreshold float64
 	// Edge puts CloudFront with AWS WAF in front of the API (off by
 	// default); the issuer becomes https://EdgeDomainName, or the
 	// distribution's URL without it. With DomainName, the API's custom
@@ -153,6 +156,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	}
 	if p.LoginFailureAlarmThreshold == 0 {
 		p.LoginFailureAlarmThreshold = 50
+	}
+	if p.RefreshReuseAlarmThreshold == 0 {
+		p.RefreshReuseAlarmThreshold = 5
 	}
 	if p.EdgeRateLimit == 0 {
 		p.EdgeRateLimit = 300

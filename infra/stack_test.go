@@ -96,7 +96,8 @@ var stacks = map[string]OIDCStackProps{
 	keysStack: {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB},
 		ConnectorSecretArns: []string{testSecretA, testSecretB}},
 	tunedStack: {TableDeletionProtection: true, Tracing: true, ReservedConcurrency: 20, MemorySize: 1024,
-		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
+		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200,
+		RefreshReuseAlarmThreshold: 12},
 	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
 	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
 	edgeDomainStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL, DomainName: testDomain, CertificateArn: testCert,
@@ -572,7 +573,7 @@ func TestPropsFromContext(t *testing.T) {
 		"domainName": testDomain, "certificateArn": testCert, "signingKeyArns": testKeyA + ", " + testKeyB,
 		"tableDeletionProtection": "false", "logRetentionDays": "90", "throttlingRateLimit": "10", "logLevel": "debug",
 		"connectorSecretArns": testSecretA + " , " + testSecretB, "tracing": "true", "reservedConcurrency": "5",
-		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20",
+		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20", "refreshReuseAlarmThreshold": "3",
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -589,6 +590,7 @@ func TestPropsFromContext(t *testing.T) {
 	wantEqual(t, "memory", p.MemorySize, 512.0)
 	wantEqual(t, "topic", p.AlarmTopicArn, testTopic)
 	wantEqual(t, "login threshold", p.LoginFailureAlarmThreshold, 20.0)
+	wantEqual(t, "refresh reuse threshold", p.RefreshReuseAlarmThreshold, 3.0)
 
 	for _, bad := range []map[string]string{
 		{"signingKeyArns": "alias/oidc"},

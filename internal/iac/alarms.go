@@ -21,12 +21,17 @@ type AlarmSettings struct {
 	// LoginThreshold is the failed plus throttled logins in five minutes
 	// that raise LoginFailuresAlarm: {"Ref": "LoginFailureAlarmThreshold"}.
 	LoginThreshold any
+	// RefreshReuseThreshold is the refresh token reuse detections in five
+	// minutes that raise RefreshTokenReuseAlarm:
+	// {"Ref": "RefreshReuseAlarmThreshold"}.
+	RefreshReuseThreshold any
 }
 
 // SAMAlarmSettings are template.yaml's.
 var SAMAlarmSettings = AlarmSettings{
-	Actions:        map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, []any{}}},
-	LoginThreshold: ref("LoginFailureAlarmThreshold"),
+	Actions:               map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, []any{}}},
+	LoginThreshold:        ref("LoginFailureAlarmThreshold"),
+	RefreshReuseThreshold: ref("RefreshReuseAlarmThreshold"),
 }
 
 func ref(name string) map[string]any { return map[string]any{"Ref": name} }
@@ -47,9 +52,9 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 //   - KMSThrottlesAlarm: any KMS call that stayed throttled after retries;
 //   - MisconfiguredStartsAlarm: any function that started misconfigured;
 //   - LoginFailuresAlarm: a spike of failed or throttled logins;
-//   - RefreshTokenReuseAlarm: 5 refresh token reuse detections in 5
-//     minutes (each revokes a family: stolen tokens, or a client that
-//     retries after the reuse interval);
+//   - RefreshTokenReuseAlarm: a spike of refresh token reuse detections
+//     (each revokes a family: stolen tokens, or a client that retries
+//     after the reuse interval);
 //   - OriginRejectionsAlarm: 20 requests refused by the edge's origin
 //     check in 5 minutes (calls around CloudFront, or a stale origin
 //     secret; never fires without the edge).
@@ -76,7 +81,7 @@ func Alarms(s AlarmSettings) map[string]map[string]any {
 				stat("failed", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "failed")),
 				stat("throttled", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "throttled")))),
 		"RefreshTokenReuseAlarm": alarm(s, "refresh-token-reuse", "Rotated refresh tokens came back and their families were revoked: stolen tokens? (docs/operations.md)",
-			"GreaterThanOrEqualToThreshold", 5, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "refresh_token_reuse")))),
+			"GreaterThanOrEqualToThreshold", s.RefreshReuseThreshold, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "refresh_token_reuse")))),
 		"OriginRejectionsAlarm": alarm(s, "origin-rejections", "Requests without the edge's X-Origin-Verify were refused: calls around CloudFront, or a stale origin secret (docs/operations.md)",
 			"GreaterThanOrEqualToThreshold", 20, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "origin_rejected")))),
 	}
