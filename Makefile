@@ -6,7 +6,10 @@ CONFIG ?= examples/config.dev.yaml
 # The Lambda builds refuse a configuration holding the public demo
 # credentials (examples/) unless ALLOW_DEMO_CONFIG=1 (a throwaway test).
 ALLOW_DEMO_CONFIG ?=
-BUILDFLAGS = -config $(CONFIG)$(if $(filter 1 true yes,$(ALLOW_DEMO_CONFIG)), -allow-demo-config)
+# XRAY=1 links the AWS X-Ray SDK (build tag xray): with Tracing=Active the
+# AWS SDK calls become X-Ray subsegments (docs/lambda.md, Tracing).
+XRAY ?=
+BUILDFLAGS = -config $(CONFIG)$(if $(filter 1 true yes,$(ALLOW_DEMO_CONFIG)), -allow-demo-config)$(if $(filter 1 true yes,$(XRAY)), -xray)
 PKGS := ./...
 
 .PHONY: run run-dynamodb test infra-test fuzz bench bench-aws build lint tools check-imports vet fmt-check clean \
@@ -71,6 +74,7 @@ lint: fmt-check vet check-imports
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags xray ./internal/backend/awssdk/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -12,14 +13,47 @@ import (
 // edgeRegion is where AWS WAF keeps CLOUDFRONT-scope Web ACLs.
 const edgeRegion = "us-east-1"
 
-// addEdge creates template.yaml's opt-in edge (iac.EdgeResources, same
-// logical ids): CloudFront with AWS WAF in front of the API. It returns
-// the issuer: the distribution's URL. originVerify is the value CloudFront
-// sends in config.OriginVerifyHeader.
-func addEdge(stack awscdk.Stack, p OIDCStackProps, originVerify *string) *string {
-	if p.DomainName != "" {
-		panic("infra: edge does not take domainName yet (the domain would have to point at CloudFront, with a us-east-1 certificate)")
+// edgeCertificateArn matches an ACM certificate in us-east-1, where
+// CloudFront reads them (template.yaml's EdgeCertificateArn pattern).
+var edgeCertificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/.+$`)
+
+// checkEdge refuses what template.yaml's edge rules refuse: a custom
+// domain for the edge without the edge or without its us-east-1
+// certificate, and the API's custom domain behind the edge without a
+// public one (the API's would answer only 403s).
+func checkEdge(p OIDCStackProps) {
+	switch {
+	case p.EdgeDomainName != "" && !p.Edge:
+		panic("infra: edgeDomainName needs edge")
+	case p.EdgeDomainName != "" && !edgeCertificateArn.MatchString(p.EdgeCertificateArn):
+		panic("infra: edgeDomainName needs edgeCertificateArn, an ACM certificate in us-east-1")
+	case p.Edge && p.DomainName != "" && p.EdgeDomainName == "":
+		panic("infra: with edge, domainName is the API's (the edge's origin): name the public edgeDomainName too")
+	case p.Edge && p.DomainName != "" && p.EdgeDomainName == p.DomainName:
+		panic("infra: edgeDomainName (on CloudFront) and domainName (the API's, the edge's origin) must differ")
 	}
+}
+
+// edgeSettings are the edge's settings for p.
+func edgeSettings(p OIDCStackProps, webACL any, originVerify *string) iac.EdgeSettings {
+	s := iac.EdgeSettings{WebACLArn: webACL, RateLimit: p.EdgeRateLimit, OriginVerify: originVerify,
+		OriginDomain: map[string]any{"Fn::Sub": iac.ExecuteAPIDomain}}
+	if p.DomainName != "" {
+		s.OriginDomain = p.DomainName // its execute-api endpoint is disabled
+	}
+	if p.EdgeDomainName != "" {
+		s.Aliases = []any{p.EdgeDomainName}
+		s.ViewerCertificate = iac.EdgeViewerCertificate(p.EdgeCertificateArn)
+	}
+	return s
+}
+
+// addEdge creates template.yaml's opt-in edge (iac.EdgeResources and
+// iac.EdgeRecords, same logical ids): CloudFront with AWS WAF in front of
+// the API. It returns the issuer: https://EdgeDomainName, or the
+// distribution's URL. originVerify is the value CloudFront sends in
+// config.OriginVerifyHeader.
+func addEdge(stack awscdk.Stack, p OIDCStackProps, originVerify *string) *string {
 	var webACL any = p.EdgeWebAclArn
 	if p.EdgeWebAclArn == "" {
 		if r := *stack.Region(); !*awscdk.Token_IsUnresolved(jsii.String(r)) && r != edgeRegion {
@@ -39,7 +73,7 @@ func addEdge(stack awscdk.Stack, p OIDCStackProps, originVerify *string) *string
 		"EdgeDocumentsCachePolicy": "AWS::CloudFront::CachePolicy",
 		"EdgeDistribution":         "AWS::CloudFront::Distribution",
 	}
-	res := iac.EdgeResources(iac.EdgeSettings{WebACLArn: webACL, RateLimit: p.EdgeRateLimit, OriginVerify: originVerify})
+	res := iac.EdgeResources(edgeSettings(p, webACL, originVerify))
 	var dist awscdk.CfnResource
 	for _, id := range []string{"EdgeWebAcl", "EdgeDocumentsCachePolicy", "EdgeDistribution"} {
 		if id == "EdgeWebAcl" && p.EdgeWebAclArn != "" {
@@ -54,5 +88,14 @@ func addEdge(stack awscdk.Stack, p OIDCStackProps, originVerify *string) *string
 		Description: jsii.String("The CloudFront distribution (invalidate /.well-known/* after a key rotation step to skip the edge's wait)."),
 		Value:       dist.Ref(),
 	})
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.GetAtt(jsii.String("DomainName"), awscdk.ResolutionTypeHint_STRING).ToString()})
+	if p.EdgeDomainName == "" {
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.GetAtt(jsii.String("DomainName"), awscdk.ResolutionTypeHint_STRING).ToString()})
+	}
+	if p.HostedZoneID != "" {
+		for id, props := range iac.EdgeRecords(p.HostedZoneID, p.EdgeDomainName) {
+			r := awscdk.NewCfnResource(stack, jsii.String(id), &awscdk.CfnResourceProps{Type: jsii.String("AWS::Route53::RecordSet"), Properties: &props})
+			r.OverrideLogicalId(jsii.String(id))
+		}
+	}
+	return jsii.String("https://" + p.EdgeDomainName)
 }

@@ -23,8 +23,8 @@ func TestEdge(t *testing.T) {
 		stack    string
 		settings iac.EdgeSettings
 	}{
-		{edgeStack, iac.EdgeSettings{WebACLArn: getAtt("EdgeWebAcl", "Arn"), RateLimit: 500, OriginVerify: originSecretRef}},
-		{edgeACLStack, iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300, OriginVerify: originSecretRef}},
+		{edgeStack, iac.EdgeSettings{WebACLArn: getAtt("EdgeWebAcl", "Arn"), RateLimit: 500, OriginVerify: originSecretRef, OriginDomain: executeAPI}},
+		{edgeACLStack, iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300, OriginVerify: originSecretRef, OriginDomain: executeAPI}},
 	} {
 		s := synth(t, tt.stack)
 		for id, props := range iac.EdgeResources(tt.settings) {
@@ -65,6 +65,41 @@ func TestEdge(t *testing.T) {
 	}
 }
 
+// executeAPI is the execute-api host name, the edge's origin without a
+// custom domain for the API.
+var executeAPI = map[string]any{"Fn::Sub": iac.ExecuteAPIDomain}
+
+// TestEdgeDomain: with edgeDomainName the distribution answers for it
+// with its us-east-1 certificate, the issuer is https://<edgeDomainName>,
+// its A and AAAA records (iac.EdgeRecords) point at the distribution, and
+// the origin is the API's custom domain (its execute-api endpoint
+// disabled), whose own records stay, with the origin check.
+func TestEdgeDomain(t *testing.T) {
+	s := synth(t, edgeDomainStack)
+	want := iac.EdgeResources(iac.EdgeSettings{WebACLArn: testWebACL, RateLimit: 300, OriginVerify: originSecretRef,
+		OriginDomain: testDomain, Aliases: []any{testEdgeDomain}, ViewerCertificate: iac.EdgeViewerCertificate(testEdgeCert)})
+	for id, props := range iac.EdgeRecords(testZone, testEdgeDomain) {
+		want[id] = props
+	}
+	delete(want, "EdgeWebAcl")
+	for id, props := range want {
+		if g, w := normalized(t, iac.Path(s.resource(id), "Properties")), normalized(t, props); !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("%s:\n got %s\nwant %s", id, gj, wj)
+		}
+	}
+	for _, name := range oidc.Functions {
+		wantEqual(t, name+" issuer", iac.Path(s.resource(iac.FunctionLogicalID[name]), "Properties", "Environment", "Variables", config.EnvIssuer),
+			"https://"+testEdgeDomain)
+	}
+	wantEqual(t, "IssuerUrl", iac.Path(s.json, "Outputs", "IssuerUrl", "Value"), "https://"+testEdgeDomain)
+	wantEqual(t, "execute-api disabled", iac.Path(s.resource("HttpApi"), "Properties", "DisableExecuteApiEndpoint"), true)
+	for _, id := range []string{"ApiDomainRecord", "ApiDomainRecordIPv6"} {
+		wantEqual(t, id+" name", iac.Path(s.resource(id), "Properties", "Name"), testDomain)
+	}
+}
+
 // originSecretRef is the generated X-Origin-Verify value, as CloudFront
 // and the functions get it: a dynamic reference that CloudFormation
 // resolves at deployment.
@@ -75,8 +110,12 @@ var originSecretRef = map[string]any{"Fn::Join": []any{"", []any{
 // ACL in a stack pinned to another Region, is refused at synthesis.
 func TestEdgeRefusals(t *testing.T) {
 	for name, props := range map[string]OIDCStackProps{
-		"domain": {Edge: true, DomainName: testDomain, CertificateArn: testCert},
-		"region": {Edge: true, StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}}},
+		"domain":                          {Edge: true, DomainName: testDomain, CertificateArn: testCert},
+		"same-domain":                     {Edge: true, DomainName: testDomain, CertificateArn: testCert, EdgeDomainName: testDomain, EdgeCertificateArn: testEdgeCert},
+		"edge-domain-without-edge":        {EdgeDomainName: testEdgeDomain, EdgeCertificateArn: testEdgeCert},
+		"edge-domain-without-certificate": {Edge: true, EdgeDomainName: testEdgeDomain},
+		"edge-certificate-elsewhere":      {Edge: true, EdgeDomainName: testEdgeDomain, EdgeCertificateArn: testCert},
+		"region":                          {Edge: true, StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			props.BuildDir = buildDir

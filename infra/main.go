@@ -112,6 +112,10 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 	}
 	p.Tracing = get("tracing") == "true" || get("tracing") == "Active"
 	p.Edge = get("edge") == "true"
+	p.EdgeDomainName, p.EdgeCertificateArn = get("edgeDomainName"), get("edgeCertificateArn")
+	if p.EdgeDomainName != "" && !edgeCertificateArn.MatchString(p.EdgeCertificateArn) {
+		return p, fmt.Errorf("edgeDomainName needs edgeCertificateArn, an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:ACCOUNT:certificate/ID)")
+	}
 	if a := get("edgeWebAclArn"); a != "" {
 		if !webACLArn.MatchString(a) {
 			return p, fmt.Errorf("edgeWebAclArn: %q is not a CLOUDFRONT-scope Web ACL ARN (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)", a)
@@ -141,7 +145,8 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		}
 	}
 	for key, dst := range map[string]*float64{"throttlingRateLimit": &p.ThrottlingRateLimit, "throttlingBurstLimit": &p.ThrottlingBurstLimit,
-		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "edgeRateLimit": &p.EdgeRateLimit} {
+		"loginFailureAlarmThreshold": &p.LoginFailureAlarmThreshold, "refreshReuseAlarmThreshold": &p.RefreshReuseAlarmThreshold,
+		"edgeRateLimit": &p.EdgeRateLimit} {
 		if v := get(key); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {

@@ -24,7 +24,7 @@ func addObservability(stack awscdk.Stack, p OIDCStackProps) {
 	if p.AlarmTopicArn != "" {
 		actions = []any{p.AlarmTopicArn}
 	}
-	settings := iac.AlarmSettings{Actions: actions, LoginThreshold: p.LoginFailureAlarmThreshold}
+	settings := iac.AlarmSettings{Actions: actions, LoginThreshold: p.LoginFailureAlarmThreshold, RefreshReuseThreshold: p.RefreshReuseAlarmThreshold}
 	for id, props := range iac.Alarms(settings) {
 		r := awscdk.NewCfnResource(stack, jsii.String(id), &awscdk.CfnResourceProps{
 			Type:       jsii.String("AWS::CloudWatch::Alarm"),

@@ -29,8 +29,8 @@ func normalized(t *testing.T, v any) any {
 // notifying the topic when one is given and no one otherwise.
 func TestAlarms(t *testing.T) {
 	for stack, settings := range map[string]iac.AlarmSettings{
-		defaultStack: {Actions: []any{}, LoginThreshold: 50},
-		tunedStack:   {Actions: []any{testTopic}, LoginThreshold: 200},
+		defaultStack: {Actions: []any{}, LoginThreshold: 50, RefreshReuseThreshold: 5},
+		tunedStack:   {Actions: []any{testTopic}, LoginThreshold: 200, RefreshReuseThreshold: 12},
 	} {
 		s := synth(t, stack)
 		want := iac.Alarms(settings)

@@ -78,10 +78,19 @@ type OIDCStackProps struct {
 	// LoginFailureAlarmThreshold is the failed plus throttled logins in
 	// five minutes that raise LoginFailuresAlarm (default 50).
 	LoginFailureAlarmThreshold float64
+	// RefreshReuseAlarmThreshold is the refresh token reuse detections in
+	// five minutes that raise RefreshTokenReuseAlarm (default 5).
+	RefreshReuseAlarmThreshold float64
 	// Edge puts CloudFront with AWS WAF in front of the API (off by
-	// default); the issuer becomes the distribution's URL. Not with
-	// DomainName yet.
+	// default); the issuer becomes https://EdgeDomainName, or the
+	// distribution's URL without it. With DomainName, the API's custom
+	// domain is the edge's origin and EdgeDomainName is required.
 	Edge bool
+	// EdgeDomainName, with EdgeCertificateArn (ACM, us-east-1), is the
+	// edge's public custom domain; with HostedZoneID its A and AAAA
+	// alias records point at the distribution.
+	EdgeDomainName     string
+	EdgeCertificateArn string
 	// EdgeWebAclArn is an existing CLOUDFRONT-scope Web ACL; empty creates
 	// one, which AWS WAF allows only in us-east-1.
 	EdgeWebAclArn string
@@ -148,6 +157,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 	if p.LoginFailureAlarmThreshold == 0 {
 		p.LoginFailureAlarmThreshold = 50
 	}
+	if p.RefreshReuseAlarmThreshold == 0 {
+		p.RefreshReuseAlarmThreshold = 5
+	}
 	if p.EdgeRateLimit == 0 {
 		p.EdgeRateLimit = 300
 	}
@@ -206,14 +218,9 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 			BurstLimit: jsii.Number(p.ThrottlingBurstLimit),
 		},
 	}
+	checkEdge(p)
 	var issuer, originVerify *string
-	switch {
-	case p.Edge:
-		originVerify = edgeOriginSecret(stack)
-		issuer = addEdge(stack, p, originVerify)
-	case !hasDomain:
-		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
-	default:
+	if hasDomain {
 		domain := awsapigatewayv2.NewDomainName(stack, jsii.String("ApiDomain"), &awsapigatewayv2.DomainNameProps{
 			DomainName:     jsii.String(p.DomainName),
 			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(p.CertificateArn)),
@@ -240,6 +247,12 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 				})
 			}
 		}
+	} else {
+		issuer = api.ApiEndpoint() // https://<id>.execute-api.<region>.<suffix>
+	}
+	if p.Edge {
+		originVerify = edgeOriginSecret(stack)
+		issuer = addEdge(stack, p, originVerify)
 	}
 	cfnStage := api.AddStage(jsii.String("DefaultStage"), stage).Node().DefaultChild().(awsapigatewayv2.CfnStage)
 	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{

@@ -67,22 +67,25 @@ var (
 )
 
 const (
-	testDomain   = "id.example.com"
-	testCert     = "arn:aws:acm:eu-west-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
-	testZone     = "Z0123456789ABCDEFGHIJ"
-	testKeyA     = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	testKeyB     = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
-	testSecretA  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github-AbC123"
-	testSecretB  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/google-x9Y8z7"
-	defaultStack = "default"
-	domainStack  = "domain"
-	keysStack    = "keys"
-	tunedStack   = "tuned"
-	edgeStack    = "edge"
-	edgeACLStack = "edge-acl"
-	dataKeyStack = "datakey"
-	testWebACL   = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
-	testTopic    = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
+	testDomain      = "id.example.com"
+	testCert        = "arn:aws:acm:eu-west-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+	testZone        = "Z0123456789ABCDEFGHIJ"
+	testKeyA        = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	testKeyB        = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+	testSecretA     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/github-AbC123"
+	testSecretB     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oidc/google-x9Y8z7"
+	defaultStack    = "default"
+	domainStack     = "domain"
+	keysStack       = "keys"
+	tunedStack      = "tuned"
+	edgeStack       = "edge"
+	edgeACLStack    = "edge-acl"
+	edgeDomainStack = "edge-domain"
+	testEdgeDomain  = "login.example.com"
+	testEdgeCert    = "arn:aws:acm:us-east-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+	dataKeyStack    = "datakey"
+	testWebACL      = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/oidc/0f0e0d0c-0b0a-0908-0706-050403020100"
+	testTopic       = "arn:aws:sns:eu-west-1:111122223333:oidc-alarms"
 )
 
 // stacks are the deployments the tests synthesize: defaults; a custom
@@ -93,9 +96,12 @@ var stacks = map[string]OIDCStackProps{
 	keysStack: {TableDeletionProtection: false, SigningKeyArns: []string{testKeyA, testKeyB},
 		ConnectorSecretArns: []string{testSecretA, testSecretB}},
 	tunedStack: {TableDeletionProtection: true, Tracing: true, ReservedConcurrency: 20, MemorySize: 1024,
-		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200},
+		AuthorizeMemorySize: 2048, AlarmTopicArn: testTopic, LoginFailureAlarmThreshold: 200,
+		RefreshReuseAlarmThreshold: 12},
 	edgeStack:    {TableDeletionProtection: true, Edge: true, EdgeRateLimit: 500},
 	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
+	edgeDomainStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL, DomainName: testDomain, CertificateArn: testCert,
+		HostedZoneID: testZone, EdgeDomainName: testEdgeDomain, EdgeCertificateArn: testEdgeCert},
 	dataKeyStack: {TableDeletionProtection: true, SigningMode: iac.SigningModeDataKey, RegistrationTokensSecretArn: testSecretA},
 }
 
@@ -567,7 +573,7 @@ func TestPropsFromContext(t *testing.T) {
 		"domainName": testDomain, "certificateArn": testCert, "signingKeyArns": testKeyA + ", " + testKeyB,
 		"tableDeletionProtection": "false", "logRetentionDays": "90", "throttlingRateLimit": "10", "logLevel": "debug",
 		"connectorSecretArns": testSecretA + " , " + testSecretB, "tracing": "true", "reservedConcurrency": "5",
-		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20",
+		"memorySize": "512", "alarmTopicArn": testTopic, "loginFailureAlarmThreshold": "20", "refreshReuseAlarmThreshold": "3",
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -584,6 +590,7 @@ func TestPropsFromContext(t *testing.T) {
 	wantEqual(t, "memory", p.MemorySize, 512.0)
 	wantEqual(t, "topic", p.AlarmTopicArn, testTopic)
 	wantEqual(t, "login threshold", p.LoginFailureAlarmThreshold, 20.0)
+	wantEqual(t, "refresh reuse threshold", p.RefreshReuseAlarmThreshold, 3.0)
 
 	for _, bad := range []map[string]string{
 		{"signingKeyArns": "alias/oidc"},

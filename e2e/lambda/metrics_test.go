@@ -43,6 +43,7 @@ func allowedValues() map[string][]string {
 		metrics.DimGrant:       append(slices.Clone(oidc.GrantTypes), metrics.Other),
 		metrics.DimOutcome:     {metrics.OutcomeSucceeded, metrics.OutcomeFailed, metrics.OutcomeThrottled},
 		metrics.DimService:     {"DynamoDB", "KMS", metrics.Other},
+		metrics.DimEvent:       append(slices.Clone(metrics.Events), metrics.Other),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,6 +112,12 @@ type runtimeAPI struct {
 	pending   map[string]chan result
 	initError []byte
 	problems  []string // protocol misuse by the function
+
+	// sampled makes the trace header of the next invocations say
+	// Sampled=1, as Lambda's does with active tracing.
+	sampled atomic.Bool
+	// lastTrace is the trace header of the last invocation handed out.
+	lastTrace atomic.Value
 }
 
 func newRuntimeAPI(tb testing.TB, function string) *runtimeAPI {
@@ -156,7 +163,13 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(invokeTimeout).UnixMilli(), 10))
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:oidc-"+rt.function)
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+hexID(4)+"-"+hexID(12)+";Parent="+hexID(8)+";Sampled=0")
+		decision := "0"
+		if rt.sampled.Load() {
+			decision = "1"
+		}
+		trace := "Root=1-" + hexID(4) + "-" + hexID(12) + ";Parent=" + hexID(8) + ";Sampled=" + decision
+		rt.lastTrace.Store(trace)
+		h.Set("Lambda-Runtime-Trace-Id", trace)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload)
 	case <-r.Context().Done():
@@ -229,7 +242,12 @@ type process struct {
 // ends.
 func startFunction(tb testing.TB, function string, extra ...string) *process {
 	tb.Helper()
-	bin := filepath.Join(binaries(tb), function)
+	return startBinary(tb, function, filepath.Join(binaries(tb), function), extra...)
+}
+
+// startBinary is startFunction with the binary bin.
+func startBinary(tb testing.TB, function, bin string, extra ...string) *process {
+	tb.Helper()
 	p := &process{name: function, api: newRuntimeAPI(tb, function), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = append([]string{

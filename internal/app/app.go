@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-oidc/op/internal/backend"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector"
+	"github.com/serverless-oidc/op/internal/metrics"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -38,6 +39,8 @@ type Backends struct {
 	// observeAWSCall records the metrics of AWS calls (set by
 	// NewFunction), passed to the storage and signer openers.
 	observeAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
+	// recorder records security events (set by NewFunction); nil: none.
+	recorder *metrics.Recorder
 }
 
 // New builds the whole provider cfg describes (all five endpoint types), as
@@ -85,6 +88,9 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 		return parts{}, err
 	}
 	p := parts{settings: settings(cfg, dir.origins, now, logger), clients: dir.clients, users: dir.users}
+	if backends.recorder != nil {
+		p.settings.OnSecurityEvent = backends.recorder.SecurityEvent
+	}
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
 		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), AccessTokenAlgorithm: cfg.AccessTokenSigningAlgorithm(),
 		TokenLifetime:  cfg.Expiry.IDTokens,

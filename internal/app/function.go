@@ -96,6 +96,7 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	rec = newRecorder(backends.Metrics, function, issuerPath(cfg.Issuer))
 	if rec != nil {
 		backends.observeAWSCall = rec.AWSCall
+		backends.recorder = rec
 	}
 	h, err := endpoint(ctx, function, cfg, logger, backends, inLambda)
 	if errors.Is(err, oidc.ErrUnavailable) {
@@ -222,7 +223,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 	if err != nil {
 		return nil, err
 	}
-	return guardOrigin(ctx, cfg, backends.Secrets, e.Handler())
+	return guardOrigin(ctx, cfg, backends.Secrets, backends.recorder.OriginRejected, e.Handler())
 }
 
 // misconfigured logs why the function cannot serve, on one line, and returns

@@ -30,8 +30,9 @@ const forbiddenBody = `{"error":"access_denied","error_description":"requests mu
 // The value may be a secretsmanager:<id>[#<json key>] reference, read
 // once here, with secrets; an unreachable Secrets Manager is
 // oidc.ErrUnavailable (the start is retried). Without OIDC_ORIGIN_VERIFY,
-// h is returned as it is. Errors never show the value.
-func guardOrigin(ctx context.Context, cfg *config.Config, secrets connector.SecretReader, h http.Handler) (http.Handler, error) {
+// h is returned as it is. Errors never show the value. rejected is told
+// of each request refused (the SecurityEvents metric).
+func guardOrigin(ctx context.Context, cfg *config.Config, secrets connector.SecretReader, rejected func(), h http.Handler) (http.Handler, error) {
 	value := cfg.OriginVerify
 	if value == "" {
 		return h, nil
@@ -58,6 +59,7 @@ func guardOrigin(ctx context.Context, cfg *config.Config, secrets connector.Secr
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := sha256.Sum256([]byte(r.Header.Get(config.OriginVerifyHeader)))
 		if len(r.Header.Values(config.OriginVerifyHeader)) != 1 || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			rejected()
 			serveForbidden(w)
 			return
 		}

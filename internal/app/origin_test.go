@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
+	"github.com/serverless-oidc/op/internal/metrics"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -41,8 +42,10 @@ func TestOriginCheck(t *testing.T) {
 	path := validConfig(t, "debug", "json")
 	for _, fn := range oidc.Functions {
 		t.Run(fn, func(t *testing.T) {
-			var logs bytes.Buffer
-			f := NewFunction(context.Background(), fn, allBackends,
+			var logs, emf bytes.Buffer
+			backends := allBackends
+			backends.Metrics = &emf
+			f := NewFunction(context.Background(), fn, backends,
 				env{config.EnvConfig: path, config.EnvOriginVerify: originValue}.get, &logs)
 			var route oidc.Route
 			for _, rt := range oidc.Routes {
@@ -72,8 +75,12 @@ func TestOriginCheck(t *testing.T) {
 			if res.StatusCode == http.StatusForbidden {
 				t.Errorf("with the header: %d %s; want served", res.StatusCode, res.Body)
 			}
-			if strings.Contains(logs.String(), originValue) {
+			if strings.Contains(logs.String(), originValue) || strings.Contains(emf.String(), originValue) {
 				t.Errorf("the origin value reached the log:\n%s", logs.String())
+			}
+			// Each refusal is one SecurityEvents line (Event origin_rejected).
+			if n := strings.Count(emf.String(), `"Event":"`+metrics.EventOriginRejected+`"`); n != 4 {
+				t.Errorf("%d origin_rejected metric lines; want 4:\n%s", n, emf.String())
 			}
 		})
 	}

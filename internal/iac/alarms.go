@@ -21,12 +21,17 @@ type AlarmSettings struct {
 	// LoginThreshold is the failed plus throttled logins in five minutes
 	// that raise LoginFailuresAlarm: {"Ref": "LoginFailureAlarmThreshold"}.
 	LoginThreshold any
+	// RefreshReuseThreshold is the refresh token reuse detections in five
+	// minutes that raise RefreshTokenReuseAlarm:
+	// {"Ref": "RefreshReuseAlarmThreshold"}.
+	RefreshReuseThreshold any
 }
 
 // SAMAlarmSettings are template.yaml's.
 var SAMAlarmSettings = AlarmSettings{
-	Actions:        map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, []any{}}},
-	LoginThreshold: ref("LoginFailureAlarmThreshold"),
+	Actions:               map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, []any{}}},
+	LoginThreshold:        ref("LoginFailureAlarmThreshold"),
+	RefreshReuseThreshold: ref("RefreshReuseAlarmThreshold"),
 }
 
 func ref(name string) map[string]any { return map[string]any{"Ref": name} }
@@ -46,7 +51,13 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 //     functions saw them after retries (system errors included);
 //   - KMSThrottlesAlarm: any KMS call that stayed throttled after retries;
 //   - MisconfiguredStartsAlarm: any function that started misconfigured;
-//   - LoginFailuresAlarm: a spike of failed or throttled logins.
+//   - LoginFailuresAlarm: a spike of failed or throttled logins;
+//   - RefreshTokenReuseAlarm: a spike of refresh token reuse detections
+//     (each revokes a family: stolen tokens, or a client that retries
+//     after the reuse interval);
+//   - OriginRejectionsAlarm: 20 requests refused by the edge's origin
+//     check in 5 minutes (calls around CloudFront, or a stale origin
+//     secret; never fires without the edge).
 //
 // Missing data is not breaching: no traffic is not an incident.
 func Alarms(s AlarmSettings) map[string]map[string]any {
@@ -69,6 +80,10 @@ func Alarms(s AlarmSettings) map[string]map[string]any {
 			"GreaterThanThreshold", s.LoginThreshold, 1, 1, math("failed + throttled", "failed and throttled logins",
 				stat("failed", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "failed")),
 				stat("throttled", MetricNamespace, "Logins", "Sum", 300, dim("Outcome", "throttled")))),
+		"RefreshTokenReuseAlarm": alarm(s, "refresh-token-reuse", "Rotated refresh tokens came back and their families were revoked: stolen tokens? (docs/operations.md)",
+			"GreaterThanOrEqualToThreshold", s.RefreshReuseThreshold, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "refresh_token_reuse")))),
+		"OriginRejectionsAlarm": alarm(s, "origin-rejections", "Requests without the edge's X-Origin-Verify were refused: calls around CloudFront, or a stale origin secret (docs/operations.md)",
+			"GreaterThanOrEqualToThreshold", 20, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "origin_rejected")))),
 	}
 	for _, name := range oidc.Functions {
 		id := FunctionLogicalID[name]

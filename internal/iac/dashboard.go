@@ -64,7 +64,8 @@ func DashboardBody() string {
 			{"AWS/DynamoDB", "ReadThrottleEvents", "TableName", "${Table}", map[string]any{"stat": "Sum"}},
 			{"AWS/DynamoDB", "WriteThrottleEvents", "TableName", "${Table}", map[string]any{"stat": "Sum"}},
 		}, 12, 30),
-		map[string]any{"type": "alarm", "x": 0, "y": 36, "width": 24, "height": 4,
+		graph("Security events", search("{"+MetricNamespace+",Event} MetricName=\"SecurityEvents\"", "events"), 0, 36),
+		map[string]any{"type": "alarm", "x": 0, "y": 42, "width": 24, "height": 4,
 			"properties": map[string]any{"title": "Alarms", "alarms": alarms}},
 	}
 	data, err := json.Marshal(map[string]any{"widgets": widgets})

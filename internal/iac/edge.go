@@ -41,6 +41,32 @@ type EdgeSettings struct {
 	// OIDC_ORIGIN_VERIFY, which refuses requests without it): in the
 	// template {"Ref": "EdgeOriginSecret"}.
 	OriginVerify any
+	// OriginDomain is the API's host name CloudFront forwards to: the
+	// API's custom domain when there is one (its execute-api endpoint is
+	// then disabled), else the execute-api endpoint.
+	OriginDomain any
+	// Aliases are the distribution's alternate domain names (the edge's
+	// custom domain, EdgeDomainName); nil: none, the issuer is the
+	// distribution's own name.
+	Aliases any
+	// ViewerCertificate is the distribution's certificate for Aliases
+	// (ACM, us-east-1); nil: CloudFront's own (*.cloudfront.net).
+	ViewerCertificate any
+}
+
+// ExecuteAPIDomain is the execute-api host name of the stack's HTTP API,
+// for Fn::Sub.
+const ExecuteAPIDomain = "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+
+// CloudFrontHostedZoneID is the Route 53 hosted zone of every CloudFront
+// distribution, the target of alias records (fixed by AWS).
+const CloudFrontHostedZoneID = "Z2FDTNDATAQYW2"
+
+// EdgeViewerCertificate is the distribution's ViewerCertificate for an
+// ACM certificate (in us-east-1, where CloudFront reads certificates):
+// SNI only (a dedicated IP costs $600 a month) and TLS 1.2 at least.
+func EdgeViewerCertificate(certificateArn any) map[string]any {
+	return map[string]any{"AcmCertificateArn": certificateArn, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
 }
 
 // SAMEdgeSettings are template.yaml's.
@@ -49,6 +75,24 @@ var SAMEdgeSettings = EdgeSettings{
 		map[string]any{"Fn::GetAtt": []any{"EdgeWebAcl", "Arn"}}, ref("EdgeWebAclArn")}},
 	RateLimit:    ref("EdgeRateLimit"),
 	OriginVerify: ref("EdgeOriginSecret"),
+	OriginDomain: map[string]any{"Fn::If": []any{"HasDomain", ref("DomainName"), map[string]any{"Fn::Sub": ExecuteAPIDomain}}},
+	Aliases:      map[string]any{"Fn::If": []any{"HasEdgeDomain", []any{ref("EdgeDomainName")}, ref("AWS::NoValue")}},
+	ViewerCertificate: map[string]any{"Fn::If": []any{"HasEdgeDomain",
+		EdgeViewerCertificate(ref("EdgeCertificateArn")), ref("AWS::NoValue")}},
+}
+
+// EdgeRecords are the Properties of the Route 53 alias records (A and
+// AAAA: the distribution is dual-stack) that point the edge's custom
+// domain name at the distribution, in hostedZone; the template creates
+// them under HasEdgeDomainZone.
+func EdgeRecords(hostedZone, name any) map[string]map[string]any {
+	record := func(typ string) map[string]any {
+		return map[string]any{"HostedZoneId": hostedZone, "Name": name, "Type": typ, "AliasTarget": map[string]any{
+			"DNSName":      map[string]any{"Fn::GetAtt": []any{"EdgeDistribution", "DomainName"}},
+			"HostedZoneId": CloudFrontHostedZoneID,
+		}}
+	}
+	return map[string]map[string]any{"EdgeDomainRecord": record("A"), "EdgeDomainRecordIPv6": record("AAAA")}
 }
 
 // EdgeResources are the Properties of the opt-in edge by logical id:
@@ -143,7 +187,7 @@ func edgeDistribution(s EdgeSettings) map[string]any {
 		b["PathPattern"] = p
 		cached = append(cached, b)
 	}
-	return map[string]any{"DistributionConfig": map[string]any{
+	dc := map[string]any{
 		"Enabled":     true,
 		"Comment":     map[string]any{"Fn::Sub": "${AWS::StackName} OpenID provider edge"},
 		"HttpVersion": "http2and3",
@@ -151,7 +195,7 @@ func edgeDistribution(s EdgeSettings) map[string]any {
 		"WebACLId":    s.WebACLArn,
 		"Origins": []any{map[string]any{
 			"Id":         "api",
-			"DomainName": map[string]any{"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+			"DomainName": s.OriginDomain,
 			"CustomOriginConfig": map[string]any{
 				"OriginProtocolPolicy": "https-only",
 				"OriginSSLProtocols":   []any{"TLSv1.2"},
@@ -165,5 +209,12 @@ func edgeDistribution(s EdgeSettings) map[string]any {
 		"DefaultCacheBehavior": behavior(CachePolicyCachingDisabled,
 			[]any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}, false),
 		"CacheBehaviors": cached,
-	}}
+	}
+	if s.Aliases != nil {
+		dc["Aliases"] = s.Aliases
+	}
+	if s.ViewerCertificate != nil {
+		dc["ViewerCertificate"] = s.ViewerCertificate
+	}
+	return map[string]any{"DistributionConfig": dc}
 }

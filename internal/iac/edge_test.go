@@ -15,6 +15,17 @@ import (
 // edgeConditions are the conditions of the edge resources.
 var edgeConditions = map[string]string{
 	"EdgeWebAcl": "CreateEdgeWebAcl", "EdgeDocumentsCachePolicy": "EdgeOn", "EdgeDistribution": "EdgeOn",
+	"EdgeDomainRecord": "HasEdgeDomainZone", "EdgeDomainRecordIPv6": "HasEdgeDomainZone",
+}
+
+// samEdge is every edge resource of template.yaml: iac.EdgeResources and
+// iac.EdgeRecords.
+func samEdge() map[string]map[string]any {
+	out := iac.EdgeResources(iac.SAMEdgeSettings)
+	for id, props := range iac.EdgeRecords(ref("HostedZoneId"), ref("EdgeDomainName")) {
+		out[id] = props
+	}
+	return out
 }
 
 // TestTemplateEdge: template.yaml holds exactly iac.EdgeResources, each
@@ -23,7 +34,7 @@ var edgeConditions = map[string]string{
 func TestTemplateEdge(t *testing.T) {
 	tpl := loadSAM(t)
 	wantEqual(t, "Edge default", iac.Path(tpl, "Parameters", "Edge", "Default"), "false")
-	for id, props := range iac.EdgeResources(iac.SAMEdgeSettings) {
+	for id, props := range samEdge() {
 		r := tpl.Resources()[id]
 		if r == nil {
 			t.Errorf("%s missing", id)
@@ -37,8 +48,8 @@ func TestTemplateEdge(t *testing.T) {
 		}
 	}
 	for id, r := range tpl.Resources() {
-		if strings.HasPrefix(id, "Edge") && iac.EdgeResources(iac.SAMEdgeSettings)[id] == nil {
-			t.Errorf("%s is not in iac.EdgeResources", id)
+		if strings.HasPrefix(id, "Edge") && samEdge()[id] == nil {
+			t.Errorf("%s is not in iac.EdgeResources or iac.EdgeRecords", id)
 		}
 		typ, _ := r["Type"].(string)
 		if (strings.HasPrefix(typ, "AWS::CloudFront::") || strings.HasPrefix(typ, "AWS::WAFv2::")) && edgeConditions[id] == "" {
@@ -50,7 +61,7 @@ func TestTemplateEdge(t *testing.T) {
 	if !strings.Contains(string(data), `"EdgeOn"`) || !strings.Contains(string(data), "${EdgeDistribution.DomainName}") {
 		t.Errorf("%s = %s; want the distribution's URL under EdgeOn", config.EnvIssuer, data)
 	}
-	for _, rule := range []string{"EdgeWebAclInUsEast1", "EdgeWithoutDomain"} {
+	for _, rule := range []string{"EdgeWebAclInUsEast1", "EdgeDomainWithDomain", "EdgeDomainNeedsEdge"} {
 		if iac.Path(tpl, "Rules", rule) == nil {
 			t.Errorf("rule %s missing", rule)
 		}
@@ -109,4 +120,38 @@ func TestTransformedEdge(t *testing.T) {
 		wantEqual(t, id+" Condition", tpl.Resources()[id]["Condition"], edgeConditions[id])
 	}
 	wantEqual(t, "distribution type", tpl.Resources()["EdgeDistribution"]["Type"], "AWS::CloudFront::Distribution")
+}
+
+// TestTemplateEdgeDomain: with EdgeDomainName the distribution answers
+// for it with the us-east-1 certificate (SNI, TLS 1.2 at least), the
+// issuer is https://<EdgeDomainName> first of all, its A and AAAA alias
+// records point at the distribution when a hosted zone is given, and the
+// origin is the API's custom domain when there is one (its execute-api
+// endpoint is then disabled), else the execute-api endpoint, always with
+// X-Origin-Verify.
+func TestTemplateEdgeDomain(t *testing.T) {
+	tpl := loadSAM(t)
+	wantEqual(t, "EdgeCertificateArn pattern", iac.Path(tpl, "Parameters", "EdgeCertificateArn", "AllowedPattern"),
+		"^$|^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/.+$")
+	wantEqual(t, "HasEdgeDomain", iac.Path(tpl, "Conditions", "HasEdgeDomain"), map[string]any{"Fn::And": []any{
+		map[string]any{"Condition": "EdgeOn"}, map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref("EdgeDomainName"), ""}}}}}})
+	dc := iac.Path(tpl.Resources()["EdgeDistribution"], "Properties", "DistributionConfig").(map[string]any)
+	wantEqual(t, "Aliases", normalized(t, dc["Aliases"]), normalized(t, iac.SAMEdgeSettings.Aliases))
+	wantEqual(t, "ViewerCertificate", normalized(t, dc["ViewerCertificate"]), normalized(t, map[string]any{"Fn::If": []any{"HasEdgeDomain",
+		map[string]any{"AcmCertificateArn": ref("EdgeCertificateArn"), "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+		ref("AWS::NoValue")}}))
+	origin := iac.Path(dc, "Origins", "0").(map[string]any)
+	wantEqual(t, "origin", normalized(t, origin["DomainName"]), normalized(t, map[string]any{"Fn::If": []any{"HasDomain", ref("DomainName"),
+		sub("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")}}))
+	wantEqual(t, "origin header", iac.Path(origin, "OriginCustomHeaders", "0", "HeaderName"), config.OriginVerifyHeader)
+	for id, typ := range map[string]string{"EdgeDomainRecord": "A", "EdgeDomainRecordIPv6": "AAAA"} {
+		p := iac.Path(tpl.Resources()[id], "Properties")
+		wantEqual(t, id+" Type", iac.Path(p, "Type"), typ)
+		wantEqual(t, id+" Name", iac.Path(p, "Name"), ref("EdgeDomainName"))
+		wantEqual(t, id+" target zone", iac.Path(p, "AliasTarget", "HostedZoneId"), iac.CloudFrontHostedZoneID)
+	}
+	for _, out := range []string{"IssuerUrl", "DiscoveryUrl"} {
+		v := iac.Path(tpl, "Outputs", out, "Value", "Fn::If").([]any)
+		wantEqual(t, out+" first condition", v[0], "HasEdgeDomain")
+	}
 }

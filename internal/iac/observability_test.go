@@ -39,6 +39,7 @@ var documentedMetrics = []string{
 	metrics.MetricRequests, metrics.MetricLatency, metrics.MetricOAuthErrors, metrics.MetricTokensIssued,
 	metrics.MetricLogins, metrics.MetricColdStarts, metrics.MetricMisconfiguredStarts, metrics.MetricAWSCalls,
 	metrics.MetricAWSCallLatency, metrics.MetricAWSCallErrors, metrics.MetricAWSCallThrottles,
+	metrics.MetricSecurityEvents,
 }
 
 // TestTemplateAlarms: template.yaml holds exactly iac.Alarms with its

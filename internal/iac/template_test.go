@@ -152,10 +152,11 @@ func TestTemplateFunctions(t *testing.T) {
 				slices.Sorted(slices.Values(append(iac.FunctionEnv(), iac.FunctionExtraEnv[name]...))))
 			wantEqual(t, config.EnvConfig, env[config.EnvConfig], iac.BundledConfig)
 			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], map[string]any{"Fn::If": []any{
-				"HasDomain",
-				sub("https://${DomainName}"),
+				"HasEdgeDomain",
+				sub("https://${EdgeDomainName}"),
 				map[string]any{"Fn::If": []any{"EdgeOn", sub("https://${EdgeDistribution.DomainName}"),
-					sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")}},
+					map[string]any{"Fn::If": []any{"HasDomain", sub("https://${DomainName}"),
+						sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")}}}},
 			}})
 			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
 			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], map[string]any{"Fn::If": []any{

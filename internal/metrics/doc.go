@@ -30,6 +30,7 @@
 //		AWSCallLatency       Milliseconds  {Function, Service, Operation}, {Service}
 //		AWSCallErrors        Count         {Function, Service, Operation}, {Service}
 //		AWSCallThrottles     Count         {Function, Service, Operation}, {Service}
+//		SecurityEvents       Count         {Function, Event}, {Event}
 //
 //	  - Function: one of oidc.Functions.
 //	  - Route: "METHOD /path" of oidc.Routes (the API's route keys), or "other".
@@ -45,6 +46,10 @@
 //	    an upstream identity provider (GET /callback).
 //	  - Service, Operation: the AWS SDK's service id (DynamoDB, KMS) and
 //	    operation name (GetItem, Sign, …), fixed by the code.
+//	  - Event: one of Events: the core's oidc.SecurityEvents, reported
+//	    through oidc.Settings.OnSecurityEvent (Recorder.SecurityEvent),
+//	    and EventOriginRejected, the origin check's refusals
+//	    (Recorder.OriginRejected).
 //
 // AWSCallLatency includes the SDK's retries. A conditional write that
 // loses (ConditionalCheckFailedException, TransactionCanceledException) is

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,36 @@ func TestNilRecorder(t *testing.T) {
 	r.Start(true)
 	r.Request(context.Background(), req("GET", "/", ""), jsonRes(200, ""), 0)
 	r.AWSCall("KMS", "Sign", 0, false, false)
+}
+
+// TestSecurityEvent: each event is one EMF line of SecurityEvents with
+// its bounded Event dimension and nothing else.
+func TestSecurityEvent(t *testing.T) {
+	var b bytes.Buffer
+	r := metrics.New(&b, oidc.FunctionToken, "", func() time.Time { return fixed })
+	r.SecurityEvent(context.Background(), oidc.EventRefreshTokenReuse)
+	r.SecurityEvent(context.Background(), oidc.SecurityEvent("alice@example.com"))
+	r.OriginRejected()
+	ls := lines(t, &b)
+	if len(ls) != 3 {
+		t.Fatalf("%d lines; want 3", len(ls))
+	}
+	for i, want := range []string{"refresh_token_reuse", metrics.Other, metrics.EventOriginRejected} {
+		l := ls[i]
+		if l["Event"] != want || l["SecurityEvents"] != 1.0 || l["Function"] != oidc.FunctionToken || len(l) != 4 {
+			t.Errorf("line %d = %v; want Event %s, SecurityEvents 1, Function token and _aws alone", i, l, want)
+		}
+		d := l["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+		if got, _ := json.Marshal(d["Dimensions"]); string(got) != `[["Function","Event"],["Event"]]` {
+			t.Errorf("dimensions %s", got)
+		}
+	}
+	for _, e := range oidc.SecurityEvents {
+		if !slices.Contains(metrics.Events, string(e)) {
+			t.Errorf("metrics.Events lacks %s", e)
+		}
+	}
+	var nilRec *metrics.Recorder
+	nilRec.SecurityEvent(context.Background(), oidc.EventDPoPProofReplay)
+	nilRec.OriginRejected()
 }

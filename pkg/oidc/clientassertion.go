@@ -145,6 +145,7 @@ func (v assertionVerifier) useOnce(r *http.Request, clientID string, c jwt.Claim
 	err := v.replays.UseOnce(r.Context(), key, c.Expiry.Time().Add(assertionSkew+time.Second))
 	switch {
 	case errors.Is(err, ErrConflict):
+		v.b.securityEvent(r.Context(), EventClientAssertionReplay)
 		return invalidClient(false, "client_assertion was already used")
 	case err != nil:
 		return internalError(err)

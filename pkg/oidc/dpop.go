@@ -129,6 +129,7 @@ func (d dpopChecker) proof(r *http.Request, path, accessToken string) (string, e
 	err = d.replays.UseOnce(r.Context(), replayKey, numericDate(*claims.IAT).Add(d.b.s.DPoP.ProofWindow+time.Second))
 	switch {
 	case errors.Is(err, ErrConflict):
+		d.b.securityEvent(r.Context(), EventDPoPProofReplay)
 		return "", dpopError("the DPoP proof was already used")
 	case err != nil:
 		return "", internalError(err)

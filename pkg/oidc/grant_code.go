@@ -134,6 +134,7 @@ func (t *Token) redeemable(ctx context.Context, req tokenRequest, raw string) (A
 // concurrent redemption are treated alike.
 func (t *Token) replayed(ctx context.Context, code AuthCode) error {
 	t.log.WarnContext(ctx, "authorization code replayed: grant revoked", "client_id", code.ClientID, "request_id", RequestID(ctx))
+	t.securityEvent(ctx, EventAuthorizationCodeReplay)
 	if code.GrantID != "" {
 		if err := t.refresh.RevokeRefreshGrant(ctx, code.GrantID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {
 			return internalError(err)

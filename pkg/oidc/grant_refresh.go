@@ -182,6 +182,7 @@ func (t *Token) rotate(ctx context.Context, raw string, g RefreshGrant, now time
 func (t *Token) reuseDetected(ctx context.Context, g RefreshGrant, clientID string) error {
 	t.log.WarnContext(ctx, "refresh token reuse detected: family revoked",
 		"client_id", clientID, "subject", g.Subject, "generation", g.Generation, "request_id", RequestID(ctx))
+	t.securityEvent(ctx, EventRefreshTokenReuse)
 	wctx, cancel := detach(ctx)
 	defer cancel()
 	if err := t.refresh.RevokeRefreshGrant(wctx, g.ID, t.now().Add(t.s.maxAccessTokenLifetime())); err != nil && !isNotFound(err) {

@@ -131,6 +131,10 @@ type Settings struct {
 	// (backchannel.go).
 	BackchannelLogout BackchannelLogoutDelivery
 
+	// OnSecurityEvent, if set, is told of each SecurityEvent (events.go):
+	// the functions' metrics count them.
+	OnSecurityEvent SecurityEventFunc
+
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand
 	Logger *slog.Logger     // default slog.Default()

@@ -115,6 +115,7 @@ func (u *upstream) callback(r *http.Request, params map[string][]string) (callba
 	cookie, _ := r.Cookie(u.cookieName(browserCookie))
 	if cookie == nil || !secretMatches(cookie.Value, st.BrowserHash) {
 		u.log.WarnContext(ctx, "connector callback from another browser refused", "connector", st.ConnectorID, "request_id", RequestID(ctx))
+		u.securityEvent(ctx, EventConnectorBrowserMismatch)
 		return callbackLogin{}, &Error{Code: ErrCodeAccessDenied, Status: http.StatusForbidden, Page: true,
 			Description: "This sign-in was started in another browser. Return to the application and sign in again here."}
 	}

@@ -28,6 +28,9 @@ func Config(ctx context.Context, region string, observe ...CallObserver) (aws.Co
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
+	if Tracing {
+		cfg.APIOptions = append(cfg.APIOptions, traceOption)
+	}
 	for _, o := range observe {
 		if o != nil {
 			cfg.APIOptions = append(cfg.APIOptions, observeOption(o))

@@ -70,6 +70,7 @@ func main() {
 	flag.StringVar(&o.function, "function", "", "build only this function (one of "+strings.Join(oidc.Functions, ", ")+")")
 	flag.StringVar(&o.dir, "dir", "", "with -function: write bootstrap and "+bundledConfig+" into this directory, no zip (SAM's $(ARTIFACTS_DIR))")
 	flag.StringVar(&o.arch, "arch", "arm64", "GOARCH of the Lambda functions: arm64 or amd64")
+	flag.BoolVar(&o.xray, "xray", false, "link the AWS X-Ray SDK (build tag xray): with Tracing=Active, AWS SDK calls become X-Ray subsegments (docs/lambda.md, Tracing)")
 	flag.BoolVar(&o.allowDemo, "allow-demo-config", false, "build even though the configuration holds the public demo credentials (throwaway tests only)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -86,6 +87,14 @@ type options struct {
 	config, out, function, dir, arch string
 	// allowDemo builds with the public demo credentials (checkDemo).
 	allowDemo bool
+	// xray adds the build tag xray (internal/backend/awssdk/tracing_xray.go).
+	xray bool
+}
+
+// target is what every go build of a run shares.
+type target struct {
+	arch string
+	tags string // -tags
 }
 
 // built is one function's output.
@@ -121,15 +130,19 @@ func run(o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	t := target{arch: o.arch, tags: "lambda.norpc"}
+	if o.xray {
+		t.tags += ",xray"
+	}
 	var out []built
 	if o.dir != "" {
-		b, err := buildInto(o.function, o.dir, o.arch, config, assets)
+		b, err := buildInto(o.function, o.dir, t, config, assets)
 		if err != nil {
 			return err
 		}
 		out = append(out, b)
 	} else {
-		if out, err = buildAll(names, o.out, o.arch, config, assets); err != nil {
+		if out, err = buildAll(names, o.out, t, config, assets); err != nil {
 			return err
 		}
 	}
@@ -138,12 +151,12 @@ func run(o options, stdout, stderr io.Writer) error {
 
 // buildInto builds one function into dir: dir/bootstrap and dir/config.yaml
 // (and, for authorize, the frontend assets).
-func buildInto(name, dir, arch string, config []byte, assets []asset) (built, error) {
+func buildInto(name, dir string, t target, config []byte, assets []asset) (built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return built{}, err
 	}
 	bootstrap := filepath.Join(dir, "bootstrap")
-	if err := goBuild(arch, bootstrap, name); err != nil {
+	if err := goBuild(t, bootstrap, name); err != nil {
 		return built{}, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, bundledConfig), config, 0o644); err != nil {
@@ -158,7 +171,7 @@ func buildInto(name, dir, arch string, config []byte, assets []asset) (built, er
 // buildAll builds names (one go build per set of build tags; the shared
 // packages compile once), then lays out out/<name>/ and zips each to
 // out/<name>.zip.
-func buildAll(names []string, out, arch string, config []byte, assets []asset) ([]built, error) {
+func buildAll(names []string, out string, t target, config []byte, assets []asset) ([]built, error) {
 	bin := filepath.Join(out, ".bin")
 	if err := os.RemoveAll(bin); err != nil {
 		return nil, err
@@ -167,7 +180,7 @@ func buildAll(names []string, out, arch string, config []byte, assets []asset) (
 		return nil, err
 	}
 	defer os.RemoveAll(bin)
-	if err := goBuild(arch, bin+string(filepath.Separator), names...); err != nil {
+	if err := goBuild(t, bin+string(filepath.Separator), names...); err != nil {
 		return nil, err
 	}
 	var res []built
@@ -200,14 +213,15 @@ func buildAll(names []string, out, arch string, config []byte, assets []asset) (
 
 // goBuild cross-compiles the named functions to output (a file for one
 // function, a directory ending in a separator for several). Each links only
-// what its main imports: no build tags choose backends.
-func goBuild(arch, output string, names ...string) error {
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", output}
+// what its main imports: no build tags choose backends (the tag xray adds
+// the X-Ray SDK's subsegments, not a backend).
+func goBuild(t target, output string, names ...string) error {
+	args := []string{"build", "-tags", t.tags, "-trimpath", "-ldflags", "-s -w", "-o", output}
 	for _, n := range names {
 		args = append(args, modulePath+"/functions/"+n)
 	}
 	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+t.arch, "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
