@@ -129,6 +129,10 @@ func newDeployment(t *testing.T, mode string) *deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
+	macKey, err := kc.CreateKey(ctx, &awskms.CreateKeyInput{KeySpec: kmstypes.KeySpecHmac256, KeyUsage: kmstypes.KeyUsageTypeGenerateVerifyMac})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A user of the password database that lives in the table, not in
 	// staticPasswords: logins and claims then read the table.
@@ -167,11 +171,19 @@ func newDeployment(t *testing.T, mode string) *deployment {
 		config.EnvDynamoDBTable:       table,
 		config.EnvKMSKeyIDs:           aws.ToString(key.KeyMetadata.Arn),
 		config.EnvKMSWrappingKey:      "",
+		config.EnvKMSMACKey:           "",
 		config.EnvClientAddressHeader: "",
 		config.EnvOriginVerify:        "",
 	}
 	if mode == iac.SigningModeDataKey {
 		env[config.EnvKMSKeyIDs], env[config.EnvKMSWrappingKey] = "", aws.ToString(key.KeyMetadata.Arn)
+		env[config.EnvKMSMACKey] = aws.ToString(macKey.KeyMetadata.Arn)
+	}
+	for v := range iac.DataKeySettings {
+		env[v] = ""
+		if mode == iac.SigningModeDataKey {
+			env[v] = iac.DataKeyDefaults[v]
+		}
 	}
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(config.EnvVars)); !slices.Equal(got, want) {
 		t.Fatalf("test environment %v; want config.EnvVars %v", got, want)
