@@ -56,8 +56,7 @@ type Config struct {
 }
 
 var (
-	_ config.Validator     = Config{}
-	_ backend.SignerOpener = Open
+	_ config.Validator = Config{}
 )
 
 var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
@@ -86,14 +85,22 @@ func (c Config) Validate(report func(key, msg string)) {
 	awssdk.CheckEndpoint(report, "dynamodbEndpoint", c.DynamoDBEndpoint)
 }
 
-// Open is the opener of signer type kms-datakey. It does no network I/O:
+// Opener returns the opener of signer type kms-datakey. It does no network I/O:
 // the key set is read on first need (see New).
-func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+// Its AWS clients are configured by load (awssdk.FromEnvironment in the
+// Lambda functions, awsdefault.Config elsewhere).
+func Opener(load awssdk.Loader) backend.SignerOpener {
+	return func(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+		return open(ctx, section, env, load)
+	}
+}
+
+func open(ctx context.Context, section config.Section, env backend.Env, load awssdk.Loader) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region)
+	awsCfg, err := load(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}
