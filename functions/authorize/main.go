@@ -49,6 +49,6 @@ import (
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionAuthorize,
 		app.Backends{Storage: lambdastore.Backends, Signer: lambdasigner.Backends,
-			Connectors: connectors.Types, Secrets: secretsmanager.Reader(awssdk.FromEnvironment), Metrics: os.Stdout}, os.Getenv, os.Stdout)
+			Connectors: connectors.Types, Secrets: secretsmanager.Reader(awssdk.FromEnvironment), Pages: oidc.HTMLPages(), Metrics: os.Stdout}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

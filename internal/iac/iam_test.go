@@ -232,7 +232,7 @@ func (d *deployment) route(name string) http.Handler {
 // functions/<name>/main.go does.
 func (d *deployment) newFunction(t *testing.T, name string, env map[string]string) http.Handler {
 	var log bytes.Buffer
-	backends := app.Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Secrets: secretsmanager.Reader(awsdefault.Config)}
+	backends := app.Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Secrets: secretsmanager.Reader(awsdefault.Config), Pages: oidc.HTMLPages()}
 	fn := app.NewFunction(context.Background(), name, backends, func(k string) string { return env[k] }, &log)
 	if strings.Contains(log.String(), "misconfigured") {
 		t.Fatalf("function %s is misconfigured:\n%s", name, log.String())

@@ -55,18 +55,21 @@ type AuthorizeBackends struct {
 	// Devices holds device authorizations; needed only when the device
 	// grant (GrantDeviceCode) is enabled: the user page decides them.
 	Devices DeviceRequestStore
+	// Pages renders the login, consent, device and error pages: HTMLPages().
+	Pages Pages
 }
 
 // NewAuthorize builds the authorize function's endpoints. It does no I/O.
 func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if b.Clients == nil || b.Users == nil || b.AuthRequests == nil || b.Codes == nil || b.Sessions == nil ||
-		b.Consents == nil || b.Attempts == nil || b.Signer == nil {
-		return nil, errMissingBackend("authorize", "Clients", "Users", "AuthRequests", "Codes", "Sessions", "Consents", "Attempts", "Signer")
+		b.Consents == nil || b.Attempts == nil || b.Signer == nil || b.Pages == nil {
+		return nil, errMissingBackend("authorize", "Clients", "Users", "AuthRequests", "Codes", "Sessions", "Consents", "Attempts", "Signer", "Pages")
 	}
 	base, err := newBase(s, b.Signer)
 	if err != nil {
 		return nil, err
 	}
+	base.pages = b.Pages
 	cs, err := checkConnectors(b.Connectors, b.Identities)
 	if err != nil {
 		return nil, err
