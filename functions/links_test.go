@@ -78,3 +78,30 @@ func TestFunctionsLinkOnlyTheirBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyAuthorizeExecutesTemplates: text/template's reflection
+// (reflect.Value.MethodByName) makes the linker keep every exported method
+// of every type, about 4 MiB of a bootstrap; only the authorize function,
+// which shows pages, may link it (its main passes oidc.HTMLPages()).
+func TestOnlyAuthorizeExecutesTemplates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the functions")
+	}
+	dir := t.TempDir()
+	for _, fn := range oidc.Functions {
+		t.Run(fn, func(t *testing.T) {
+			bin := dir + "/" + fn
+			if out, err := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "github.com/serverless-oidc/op/functions/"+fn).CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, out)
+			}
+			out, err := exec.Command("go", "tool", "nm", bin).Output()
+			if err != nil {
+				t.Fatalf("go tool nm: %v", err)
+			}
+			has := strings.Contains(string(out), " text/template.(*state).evalField")
+			if want := fn == oidc.FunctionAuthorize; has != want {
+				t.Errorf("%s links text/template's execution: %v; want %v", fn, has, want)
+			}
+		})
+	}
+}
