@@ -149,7 +149,11 @@ func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, er
 			s.o.Logger.WarnContext(ctx, "oidc: signing key rotation failed; the current key keeps signing", "alg", alg, "error", err.Error())
 		}
 	case !now.Before(s.set.manifest.issuedAt.Add(manifestRenewAfter)):
-		if err := s.commit(ctx, nil, nil); err != nil {
+		err := s.commit(ctx, nil, nil)
+		if errors.Is(err, ErrLostRace) { // another instance renewed it
+			err = s.refresh(ctx, true)
+		}
+		if err != nil {
 			s.o.Logger.WarnContext(ctx, "oidc: signing key manifest renewal failed; retried at the next token", "error", err.Error())
 		}
 	}

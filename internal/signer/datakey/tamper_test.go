@@ -237,6 +237,7 @@ func TestReplayRefused(t *testing.T) {
 	if got := kids(t, cold); len(got) != 0 || !strings.Contains(log.String(), "expired") {
 		t.Errorf("JWKS of an expired manifest = %v (log %s); want none", got, log.String())
 	}
+
 	if pk := sign(t, cold, oidc.ES256); pk.KeyID == k1.KeyID {
 		t.Errorf("signed with %s from an expired manifest; want a new key", k1.KeyID)
 	}
@@ -261,5 +262,17 @@ func TestManifestRenewed(t *testing.T) {
 	c.advance(datakey.ManifestLifetime - time.Hour)
 	if got := kids(t, e.signer(t, c.now)); !slices.Contains(got, k.KeyID) {
 		t.Errorf("JWKS %v after renewal; want %s", got, k.KeyID)
+	}
+
+	// Idle for ManifestLifetime: no key is trusted, which is not an attack
+	// (no ERROR line), and the next token makes new keys.
+	c.advance(2 * time.Hour)
+	var log logBuffer
+	idle := e.signer(t, c.now, withLog(&log))
+	if got := kids(t, idle); len(got) != 0 || strings.Contains(log.String(), datakey.RefusedMessage) {
+		t.Errorf("JWKS of an expired manifest = %v (log %s); want none, and no refusal", got, log.String())
+	}
+	if pk := sign(t, idle, oidc.ES256); pk.KeyID == k.KeyID {
+		t.Errorf("signed with %s from an expired manifest; want a new key", k.KeyID)
 	}
 }

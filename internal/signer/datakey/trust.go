@@ -49,10 +49,11 @@ func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, 
 	if it != nil {
 		set.exists, set.version = true, it.Version
 	}
+	var expired *manifest
 	if m != nil && !now.Before(m.validUntil) {
 		s.o.Logger.WarnContext(ctx, "oidc: the signing key manifest has expired: no key is trusted until a signing call makes new ones",
 			"version", m.version, "validUntil", m.validUntil.Format(time.RFC3339))
-		m = nil
+		m, expired = nil, m
 	}
 	if m != nil {
 		set.manifest, set.stored, set.heads = m, it, maps.Clone(m.heads)
@@ -62,6 +63,10 @@ func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, 
 		switch want, listed := set.manifestKey(k.pub.KeyID); {
 		case listed && bytes.Equal(want, k.digest):
 			set.keys = append(set.keys, k)
+		case expired != nil && bytes.Equal(expired.keys[k.pub.KeyID], k.digest):
+			// A key of the expired set: not trusted, not an attack; the
+			// next write deletes it.
+			set.untrusted = append(set.untrusted, keySK(k.pub.KeyID))
 		case !k.live(now):
 		case listed:
 			refused[keySK(k.pub.KeyID)] = "the item differs from the one the manifest lists (altered, or an old version written back)"
