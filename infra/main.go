@@ -11,12 +11,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/iac"
+	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 func main() {
@@ -104,6 +107,20 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 	default:
 		return p, fmt.Errorf("signingMode: %q; want kms or datakey", m)
 	}
+	for v, param := range iac.DataKeySettings {
+		if x, ok := lookupContext(get, strings.ToLower(param[:1])+param[1:]); ok {
+			if p.SigningMode != iac.SigningModeDataKey {
+				return p, fmt.Errorf("%s%s: a data-key setting; set signingMode=datakey", strings.ToLower(param[:1]), param[1:])
+			}
+			if p.DataKeySettings == nil {
+				p.DataKeySettings = map[string]string{}
+			}
+			if err := checkDataKeySetting(v, x); err != nil {
+				return p, fmt.Errorf("%s%s: %w", strings.ToLower(param[:1]), param[1:], err)
+			}
+			p.DataKeySettings[v] = x
+		}
+	}
 	if a := strings.TrimSpace(get("registrationTokensSecretArn")); a != "" {
 		if !secretArn.MatchString(a) {
 			return p, fmt.Errorf("registrationTokensSecretArn: %q is not a complete secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX)", a)
@@ -156,4 +173,25 @@ func propsFromContext(get func(string) string) (OIDCStackProps, error) {
 		}
 	}
 	return p, nil
+}
+
+// lookupContext reads a context value; an empty value counts as unset.
+func lookupContext(get func(string) string, key string) (string, bool) {
+	v := strings.TrimSpace(get(key))
+	return v, v != ""
+}
+
+// checkDataKeySetting checks the value of a data-key setting at synth
+// time, where a mistake is cheaper than at the functions' start.
+func checkDataKeySetting(v, x string) error {
+	if v == config.EnvSigningAlgorithm {
+		if x != oidc.RS256 && x != oidc.ES256 {
+			return fmt.Errorf("%q; want RS256 or ES256", x)
+		}
+		return nil
+	}
+	if d, err := time.ParseDuration(x); err != nil || d <= 0 {
+		return fmt.Errorf("%q; want a positive Go duration such as 2160h", x)
+	}
+	return nil
 }

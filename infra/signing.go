@@ -18,8 +18,10 @@ import (
 // (SigningModeKMS) or the symmetric wrapping key (SigningModeDataKey).
 type signing struct {
 	mode        string
-	keyArns     []*string // kms mode
-	wrappingKey *string   // data-key mode: its ARN
+	keyArns     []*string         // kms mode
+	wrappingKey *string           // data-key mode: its ARN
+	macKey      *string           // data-key mode: the key set's MAC key ARN
+	settings    map[string]string // data-key mode: iac.DataKeySettings' values
 }
 
 // newSigning creates template.yaml's SigningKey (kms mode, unless
@@ -45,6 +47,24 @@ func newSigning(stack awscdk.Stack, p OIDCStackProps) signing {
 		})
 		logicalID(key, "WrappingKey")
 		s.wrappingKey = key.KeyArn()
+		mac := awskms.NewKey(stack, jsii.String("KeySetMacKey"), &awskms.KeyProps{
+			Description:   jsii.String(fmt.Sprintf("OIDC signing-key set MAC key of stack %s", *stack.StackName())),
+			KeySpec:       awskms.KeySpec_HMAC_256,
+			KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
+			Alias:         jsii.String("alias/" + *stack.StackName() + "-oidc-keyset-mac"),
+			PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
+			// Without it the stored key set is refused: retained.
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
+		})
+		logicalID(mac, "KeySetMacKey")
+		s.macKey = mac.KeyArn()
+		s.settings = map[string]string{}
+		for v := range iac.DataKeySettings {
+			s.settings[v] = iac.DataKeyDefaults[v]
+			if x, ok := p.DataKeySettings[v]; ok {
+				s.settings[v] = x
+			}
+		}
 	case s.mode != iac.SigningModeKMS:
 		panic(fmt.Sprintf("infra: signingMode %q; want kms or datakey", s.mode))
 	case len(p.SigningKeyArns) == 0:
@@ -68,11 +88,15 @@ func newSigning(stack awscdk.Stack, p OIDCStackProps) signing {
 	return s
 }
 
-// env sets OIDC_KMS_KEY_IDS and OIDC_KMS_WRAPPING_KEY (one empty).
+// env sets OIDC_KMS_KEY_IDS or OIDC_KMS_WRAPPING_KEY with
+// OIDC_KMS_MAC_KEY and the data-key settings (the others empty).
 func (s signing) env(env map[string]*string) {
-	env[config.EnvKMSKeyIDs], env[config.EnvKMSWrappingKey] = jsii.String(""), jsii.String("")
+	env[config.EnvKMSKeyIDs], env[config.EnvKMSWrappingKey], env[config.EnvKMSMACKey] = jsii.String(""), jsii.String(""), jsii.String("")
+	for v := range iac.DataKeySettings {
+		env[v] = jsii.String(s.settings[v])
+	}
 	if s.mode == iac.SigningModeDataKey {
-		env[config.EnvKMSWrappingKey] = s.wrappingKey
+		env[config.EnvKMSWrappingKey], env[config.EnvKMSMACKey] = s.wrappingKey, s.macKey
 	} else {
 		env[config.EnvKMSKeyIDs] = awscdk.Fn_Join(jsii.String(","), &s.keyArns)
 	}
@@ -85,6 +109,10 @@ func (s signing) output(stack awscdk.Stack, env map[string]*string) {
 			Description: jsii.String("The symmetric KMS key of OIDC_KMS_WRAPPING_KEY (data-key signing)."),
 			Value:       s.wrappingKey,
 		})
+		awscdk.NewCfnOutput(stack, jsii.String("KeySetMacKeyArn"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The HMAC KMS key of OIDC_KMS_MAC_KEY (data-key signing)."),
+			Value:       s.macKey,
+		})
 		return
 	}
 	awscdk.NewCfnOutput(stack, jsii.String("SigningKeyArns"), &awscdk.CfnOutputProps{
@@ -93,21 +121,32 @@ func (s signing) output(stack awscdk.Stack, env map[string]*string) {
 	})
 }
 
-// grant adds function name's KMS statement: iac.KMSActions on the signing
-// keys, or iac.DataKeyKMSActions on the wrapping key under the signing
-// keys' encryption context.
+// grant adds function name's KMS statements: iac.KMSActions on the
+// signing keys, or iac.DataKeyKMSActions on the wrapping key under the
+// signing keys' encryption context and iac.DataKeyMACActions on the MAC
+// key for the manifest's MAC algorithm.
 func (s signing) grant(role awsiam.Role, name string) {
-	actions := iac.KMSActionsIn(s.mode, name)
-	if len(actions) == 0 {
+	if s.mode == iac.SigningModeDataKey {
+		if a := iac.DataKeyKMSActions[name]; len(a) > 0 {
+			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("WrappingKey"),
+				Actions:    jsii.Strings(a...),
+				Resources:  &[]*string{s.wrappingKey},
+				Conditions: &map[string]any{"StringEquals": map[string]any{iac.EncryptionContextPurposeKey: iac.EncryptionContextPurpose}},
+			}))
+		}
+		if a := iac.DataKeyMACActions[name]; len(a) > 0 {
+			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("KeySetMac"),
+				Actions:    jsii.Strings(a...),
+				Resources:  &[]*string{s.macKey},
+				Conditions: &map[string]any{"StringEquals": map[string]any{iac.MACAlgorithmKey: iac.MACAlgorithm}},
+			}))
+		}
 		return
 	}
-	if s.mode == iac.SigningModeDataKey {
-		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("WrappingKey"),
-			Actions:    jsii.Strings(actions...),
-			Resources:  &[]*string{s.wrappingKey},
-			Conditions: &map[string]any{"StringEquals": map[string]any{iac.EncryptionContextPurposeKey: iac.EncryptionContextPurpose}},
-		}))
+	actions := iac.KMSActionsIn(s.mode, name)
+	if len(actions) == 0 {
 		return
 	}
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -27,6 +27,11 @@ func TestDataKeySigning(t *testing.T) {
 	wantEqual(t, "EnableKeyRotation", iac.Path(key, "Properties", "EnableKeyRotation"), true)
 	wantEqual(t, "DeletionPolicy", iac.Path(key, "DeletionPolicy"), "RetainExceptOnCreate")
 	wantEqual(t, "WrappingKeyArn output", iac.Path(s.json, "Outputs", "WrappingKeyArn", "Value"), getAtt("WrappingKey", "Arn"))
+	mac := s.resource("KeySetMacKey")
+	wantEqual(t, "MAC key KeySpec", iac.Path(mac, "Properties", "KeySpec"), "HMAC_256")
+	wantEqual(t, "MAC key KeyUsage", iac.Path(mac, "Properties", "KeyUsage"), "GENERATE_VERIFY_MAC")
+	wantEqual(t, "MAC key DeletionPolicy", iac.Path(mac, "DeletionPolicy"), "RetainExceptOnCreate")
+	wantEqual(t, "KeySetMacKeyArn output", iac.Path(s.json, "Outputs", "KeySetMacKeyArn", "Value"), getAtt("KeySetMacKey", "Arn"))
 	if iac.Path(s.json, "Outputs", "SigningKeyArns") != nil {
 		t.Error("SigningKeyArns output in data-key mode")
 	}
@@ -40,6 +45,14 @@ func TestDataKeySigning(t *testing.T) {
 		wantEqual(t, name+" variables", slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(want)))
 		wantEqual(t, name+" "+config.EnvKMSWrappingKey, env[config.EnvKMSWrappingKey], getAtt("WrappingKey", "Arn"))
 		wantEqual(t, name+" "+config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], "")
+		wantEqual(t, name+" "+config.EnvKMSMACKey, env[config.EnvKMSMACKey], getAtt("KeySetMacKey", "Arn"))
+		for v := range iac.DataKeySettings {
+			want := iac.DataKeyDefaults[v]
+			if v == config.EnvDataKeyRotationPeriod {
+				want = "720h" // the test stack's own
+			}
+			wantEqual(t, name+" "+v, env[v], want)
+		}
 	}
 }
 
@@ -49,15 +62,19 @@ func TestSigningModeRefusals(t *testing.T) {
 	for _, ctx := range []map[string]string{
 		{"signingMode": "hsm"},
 		{"registrationTokensSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:partial"},
+		{"dataKeyRotationPeriod": "2160h"}, // without signingMode datakey
+		{"signingMode": "datakey", "dataKeyAlgorithm": "HS256"},
+		{"signingMode": "datakey", "dataKeyRotationPeriod": "90d"},
 	} {
 		if _, err := propsFromContext(func(k string) string { return ctx[k] }); err == nil {
 			t.Errorf("propsFromContext(%v) succeeded; want an error", ctx)
 		}
 	}
 	p, err := propsFromContext(func(k string) string {
-		return map[string]string{"signingMode": "datakey", "registrationTokensSecretArn": testSecretA}[k]
+		return map[string]string{"signingMode": "datakey", "registrationTokensSecretArn": testSecretA, "dataKeyAlgorithm": "ES256"}[k]
 	})
-	if err != nil || p.SigningMode != iac.SigningModeDataKey || p.RegistrationTokensSecretArn != testSecretA {
+	if err != nil || p.SigningMode != iac.SigningModeDataKey || p.RegistrationTokensSecretArn != testSecretA ||
+		!maps.Equal(p.DataKeySettings, map[string]string{config.EnvSigningAlgorithm: "ES256"}) {
 		t.Errorf("propsFromContext = %+v, %v", p, err)
 	}
 }

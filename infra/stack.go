@@ -100,6 +100,11 @@ type OIDCStackProps struct {
 	// SigningMode is iac.SigningModeKMS (default) or SigningModeDataKey
 	// (a created symmetric wrapping key; docs/kms.md, "Data-key mode").
 	SigningMode string
+	// DataKeySettings are the data-key signer's settings, by variable of
+	// iac.DataKeySettings (OIDC_SIGNING_ALGORITHM,
+	// OIDC_DATAKEY_ROTATION_PERIOD, OIDC_DATAKEY_VERIFICATION_OVERLAP);
+	// a variable left out takes iac.DataKeyDefaults. Data-key mode only.
+	DataKeySettings map[string]string
 	// RegistrationTokensSecretArn, a complete secret ARN, gives the token
 	// function OIDC_REGISTRATION_TOKENS=secretsmanager:<ARN> and the right
 	// to read exactly that secret.

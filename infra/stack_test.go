@@ -102,7 +102,8 @@ var stacks = map[string]OIDCStackProps{
 	edgeACLStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL},
 	edgeDomainStack: {TableDeletionProtection: true, Edge: true, EdgeWebAclArn: testWebACL, DomainName: testDomain, CertificateArn: testCert,
 		HostedZoneID: testZone, EdgeDomainName: testEdgeDomain, EdgeCertificateArn: testEdgeCert},
-	dataKeyStack: {TableDeletionProtection: true, SigningMode: iac.SigningModeDataKey, RegistrationTokensSecretArn: testSecretA},
+	dataKeyStack: {TableDeletionProtection: true, SigningMode: iac.SigningModeDataKey, RegistrationTokensSecretArn: testSecretA,
+		DataKeySettings: map[string]string{config.EnvDataKeyRotationPeriod: "720h"}},
 }
 
 // synth synthesizes one of stacks once per test binary (each synthesis
@@ -206,7 +207,8 @@ func TestFunctions(t *testing.T) {
 			wantEqual(t, config.EnvIssuer, env[config.EnvIssuer], getAtt("HttpApi", "ApiEndpoint"))
 			wantEqual(t, config.EnvDynamoDBTable, env[config.EnvDynamoDBTable], ref("Table"))
 			wantEqual(t, config.EnvKMSKeyIDs, env[config.EnvKMSKeyIDs], getAtt("SigningKey", "Arn"))
-			for _, k := range []string{config.EnvKMSWrappingKey, config.EnvClientAddressHeader, config.EnvOriginVerify} {
+			for _, k := range []string{config.EnvKMSWrappingKey, config.EnvKMSMACKey, config.EnvSigningAlgorithm, config.EnvDataKeyRotationPeriod,
+				config.EnvDataKeyVerificationOverlap, config.EnvClientAddressHeader, config.EnvOriginVerify} {
 				wantEqual(t, k, env[k], "")
 			}
 
@@ -448,10 +450,14 @@ func TestIAM(t *testing.T) {
 					if st["NotAction"] != nil || st["NotResource"] != nil {
 						t.Errorf("statement %v: NotAction and NotResource are not expected", st["Sid"])
 					}
-					// Only data-key mode's KMS statement has a Condition.
-					if mode == iac.SigningModeDataKey && strings.HasPrefix(iac.Strings(st["Action"])[0], "kms:") {
+					// Only data-key mode's KMS statements have a Condition.
+					isMAC := st["Sid"] == "KeySetMac"
+					switch {
+					case mode == iac.SigningModeDataKey && isMAC:
+						wantEqual(t, "MAC key condition", st["Condition"], iac.DataKeyMACCondition())
+					case mode == iac.SigningModeDataKey && strings.HasPrefix(iac.Strings(st["Action"])[0], "kms:"):
 						wantEqual(t, "wrapping key condition", st["Condition"], iac.DataKeyCondition())
-					} else if st["Condition"] != nil {
+					case st["Condition"] != nil:
 						t.Errorf("statement %v: Condition %v not expected", st["Sid"], st["Condition"])
 					}
 					actions := iac.Strings(st["Action"])
@@ -469,7 +475,11 @@ func TestIAM(t *testing.T) {
 					case "logs":
 						wantEqual(t, "logs resource", st["Resource"], getAtt(lg, "Arn"))
 					case "kms":
-						wantEqual(t, "kms resource", st["Resource"], keyResource)
+						want := keyResource
+						if isMAC {
+							want = getAtt("KeySetMacKey", "Arn")
+						}
+						wantEqual(t, "kms resource", st["Resource"], want)
 					case "dynamodb":
 						wantEqual(t, "dynamodb resource", st["Resource"], getAtt("Table", "Arn"))
 					case "secretsmanager":

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/backend/awsdefault"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
 	"github.com/serverless-oidc/op/internal/connectors"
@@ -47,7 +48,7 @@ func run(ctx context.Context, configPath string, out io.Writer, ready chan<- str
 	}
 	logger := app.NewLogger(cfg.Logger, out)
 	provider, err := app.New(ctx, cfg, logger, app.Backends{Storage: store.Backends, Signer: signer.Backends,
-		Connectors: connectors.Types, Secrets: secretsmanager.Reader()})
+		Connectors: connectors.Types, Secrets: secretsmanager.Reader(awsdefault.Config)})
 	if err != nil {
 		return err
 	}

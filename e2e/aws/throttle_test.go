@@ -49,7 +49,7 @@ func containers(t *testing.T, n int, throttle oidc.LoginThrottle, users func(oid
 	for i := range handlers {
 		store := dynamodb.New(ddb, table, time.Now)
 		a, err := oidc.NewAuthorize(oidc.Settings{Issuer: issuer, SkipApprovalScreen: true, LoginThrottle: throttle, Logger: slog.New(slog.DiscardHandler)},
-			oidc.AuthorizeBackends{Clients: static, Users: gated, AuthRequests: store, Codes: store, Sessions: store, Consents: store, Attempts: store, Devices: store, Signer: signer})
+			oidc.AuthorizeBackends{Clients: static, Users: gated, AuthRequests: store, Codes: store, Sessions: store, Consents: store, Attempts: store, Devices: store, Signer: signer, Pages: oidc.HTMLPages()})
 		if err != nil {
 			t.Fatal(err)
 		}

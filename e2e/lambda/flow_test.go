@@ -102,7 +102,7 @@ func sharedBackends() app.Backends {
 			return sg, sgErr
 		}
 	}
-	return app.Backends{Storage: storages, Signer: signers}
+	return app.Backends{Storage: storages, Signer: signers, Pages: oidc.HTMLPages()}
 }
 
 // localBrowser is a browser talking to provider.Handler() on a real

@@ -2,7 +2,14 @@ package lambda
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -632,8 +639,15 @@ func TestRuntimeAPIMisconfigured(t *testing.T) {
 // architecture) as bootstrap-MiB. Each iteration is a process start, so
 // the default -benchtime of 1s runs about ten per function; -benchtime=5x
 // bounds it.
+//
+// The functions load testdata/config.yaml with signer.config.keyFile and
+// accessTokenKeyFile (keys written by the benchmark), as a deployment
+// loads its keys from KMS or a file: no key is generated at start (the
+// generated-key path costs 35-65 ms of RSA key generation, and Lambda
+// refuses it without extensions.allowInstanceState).
 func BenchmarkColdStart(b *testing.B) {
 	dir := binaries(b)
+	cfg := keyFileConfig(b)
 	for _, fn := range oidc.Functions {
 		b.Run(fn, func(b *testing.B) {
 			if st, err := os.Stat(filepath.Join(dir, fn)); err == nil {
@@ -642,7 +656,7 @@ func BenchmarkColdStart(b *testing.B) {
 			c := smokeCases(fn)[0]
 			var total time.Duration
 			for range b.N {
-				p := startFunction(b, fn, config.EnvConfig+"="+testConfig)
+				p := startFunction(b, fn, config.EnvConfig+"="+cfg)
 				_, res := p.invoke(b, event(b, c.method, c.path, c.header, c.body))
 				total += res.at.Sub(p.started)
 				p.stop()
@@ -688,4 +702,46 @@ func TestTrimmedFunctionsOnAWSSettings(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("jwks binary on AWS settings, foreign route: %d %s; want the JSON 404 of a configured function", res.StatusCode, res.Body)
 	}
+}
+
+// keyFileConfig writes testdata/config.yaml with its signer replaced by
+// key files (RS256 and ES256, generated here) into a temporary directory,
+// web/ beside it, and returns its path.
+func keyFileConfig(b *testing.B) string {
+	b.Helper()
+	data, err := os.ReadFile(testConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := os.Symlink(filepath.Join(filepath.Dir(testConfig), "web"), filepath.Join(dir, "web")); err != nil {
+		b.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, key := range map[string]crypto.Signer{"rs256.pem": rsaKey, "es256.pem": ecKey} {
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	signer := "signer:\n  type: local\n  config:\n    algorithm: RS256\n"
+	if !strings.Contains(string(data), signer) {
+		b.Fatalf("testdata/config.yaml: no %q", signer)
+	}
+	out := strings.Replace(string(data), signer, signer+"    keyFile: "+filepath.Join(dir, "rs256.pem")+"\n    accessTokenKeyFile: "+filepath.Join(dir, "es256.pem")+"\n", 1)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }

@@ -21,12 +21,12 @@ import (
 
 	"github.com/serverless-oidc/op/internal/app"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
-	"github.com/serverless-oidc/op/internal/signer"
+	"github.com/serverless-oidc/op/internal/signer/lambdasigner"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionJWKS,
-		app.Backends{Signer: signer.Backends, Metrics: os.Stdout}, os.Getenv, os.Stdout)
+		app.Backends{Signer: lambdasigner.Backends, Metrics: os.Stdout}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

@@ -33,17 +33,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/backend/awssdk"
 	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
 	"github.com/serverless-oidc/op/internal/connectors"
 	"github.com/serverless-oidc/op/internal/lambdahttp"
-	"github.com/serverless-oidc/op/internal/signer"
-	"github.com/serverless-oidc/op/internal/store"
+	"github.com/serverless-oidc/op/internal/signer/lambdasigner"
+	"github.com/serverless-oidc/op/internal/store/lambdastore"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
 func main() {
 	fn := app.NewFunction(context.Background(), oidc.FunctionToken,
-		app.Backends{Storage: store.Backends, Signer: signer.Backends,
-			Connectors: connectors.Types, Secrets: secretsmanager.Reader(), Metrics: os.Stdout}, os.Getenv, os.Stdout)
+		app.Backends{Storage: lambdastore.Backends, Signer: lambdasigner.Backends,
+			Connectors: connectors.Types, Secrets: secretsmanager.Reader(awssdk.FromEnvironment), Metrics: os.Stdout}, os.Getenv, os.Stdout)
 	lambda.Start(lambdahttp.Handler(fn.Handler, lambdahttp.WithLogger(fn.Logger), lambdahttp.WithObserver(fn.Metrics.Request)))
 }

@@ -31,6 +31,11 @@ type Backends struct {
 	// Secrets reads the secretsmanager: values of connector sections
 	// (secretsmanager.Reader()); nil: such a value is an error.
 	Secrets connector.SecretReader
+	// Pages renders the HTML pages: oidc.HTMLPages(), which the authorize
+	// function's main passes (NewFunction requires it for authorize; New,
+	// the whole provider, uses the built-in pages). The other mains leave it
+	// nil and link no template engine.
+	Pages oidc.Pages
 	// Metrics receives the function's metrics as CloudWatch Embedded
 	// Metric Format lines (in Lambda, standard output; package metrics);
 	// nil: no metrics. Only NewFunction uses it.

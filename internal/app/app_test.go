@@ -78,4 +78,4 @@ signer:
 
 // allBackends are every backend table, as the local server and the
 // token, userinfo and authorize functions pass them.
-var allBackends = Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types}
+var allBackends = Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Pages: oidc.HTMLPages()}

@@ -218,7 +218,7 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 			Clients: p.clients, Users: p.users, AuthRequests: p.store, Codes: p.store,
 			Sessions: p.store, Consents: p.store, Attempts: p.store, Signer: p.signer,
 			Connectors: p.connectors, ConnectorStates: p.store, Identities: p.store,
-			Devices: p.store, PushedRequests: p.store, Replays: p.store})
+			Devices: p.store, PushedRequests: p.store, Replays: p.store, Pages: backends.Pages})
 	}
 	if err != nil {
 		return nil, err

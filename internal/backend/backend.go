@@ -81,7 +81,7 @@ type Env struct {
 	// it last signed. Zero: one hour.
 	TokenLifetime time.Duration
 	// ObserveAWSCall, if set, is told of every call of the AWS clients a
-	// backend builds (awssdk.Config installs it as SDK middleware): the
+	// backend builds (the awssdk.Loader installs it as SDK middleware): the
 	// functions' DynamoDB and KMS metrics (metrics.Recorder.AWSCall).
 	ObserveAWSCall func(service, operation string, latency time.Duration, failed, throttled bool)
 }

@@ -32,6 +32,21 @@ const (
 	// in the table of OIDC_DYNAMODB_TABLE (docs/kms.md, "Data-key mode").
 	// Setting it and OIDC_KMS_KEY_IDS is an error.
 	EnvKMSWrappingKey = "OIDC_KMS_WRAPPING_KEY"
+	// EnvKMSMACKey is the data-key signer's macKey: the KMS HMAC key
+	// (HMAC_256) that authenticates the key set. Required with
+	// OIDC_KMS_WRAPPING_KEY, refused without it.
+	EnvKMSMACKey = "OIDC_KMS_MAC_KEY"
+	// EnvSigningAlgorithm is signer.config.algorithm (the ID token
+	// algorithm, RS256 or ES256) of the signer that OIDC_KMS_KEY_IDS or
+	// OIDC_KMS_WRAPPING_KEY makes; refused without either (the file's
+	// signer has its own algorithm).
+	EnvSigningAlgorithm = "OIDC_SIGNING_ALGORITHM"
+	// EnvDataKeyRotationPeriod is the data-key signer's rotationPeriod (a
+	// Go duration, "2160h"); only with OIDC_KMS_WRAPPING_KEY.
+	EnvDataKeyRotationPeriod = "OIDC_DATAKEY_ROTATION_PERIOD"
+	// EnvDataKeyVerificationOverlap is the data-key signer's
+	// verificationOverlap (a Go duration); only with OIDC_KMS_WRAPPING_KEY.
+	EnvDataKeyVerificationOverlap = "OIDC_DATAKEY_VERIFICATION_OVERLAP"
 	// EnvClientAddressHeader replaces web.clientRemoteIP.header: the one
 	// header that carries the client's address (CloudFront-Viewer-Address
 	// behind the edge).
@@ -60,11 +75,13 @@ const OriginVerifyHeader = "X-Origin-Verify"
 // EnvVars lists every environment variable this package reads, in the
 // order above.
 var EnvVars = []string{EnvConfig, EnvIssuer, EnvDynamoDBTable, EnvKMSKeyIDs,
-	EnvKMSWrappingKey, EnvClientAddressHeader, EnvOriginVerify}
+	EnvKMSWrappingKey, EnvKMSMACKey, EnvSigningAlgorithm, EnvDataKeyRotationPeriod,
+	EnvDataKeyVerificationOverlap, EnvClientAddressHeader, EnvOriginVerify}
 
 // FromEnvironment is what a Lambda function calls at cold start: it loads
 // the file named by OIDC_CONFIG, applies the overrides of OIDC_ISSUER,
-// OIDC_DYNAMODB_TABLE, OIDC_KMS_KEY_IDS, OIDC_KMS_WRAPPING_KEY,
+// OIDC_DYNAMODB_TABLE, OIDC_KMS_KEY_IDS, OIDC_KMS_WRAPPING_KEY (with
+// OIDC_KMS_MAC_KEY and the OIDC_DATAKEY_ settings), OIDC_SIGNING_ALGORITHM,
 // OIDC_CLIENT_ADDRESS_HEADER and OIDC_ORIGIN_VERIFY, then applies defaults and
 // validates. A problem with an overriding value is reported on one line
 // that starts with the variable's name.
@@ -120,6 +137,7 @@ func envOverrides(d *decoder, c *Config) {
 		d.override("signer", EnvKMSKeyIDs)
 	}
 	envDataKey(d, c)
+	envAlgorithm(d, c)
 	if v := strings.TrimSpace(d.getenv(EnvClientAddressHeader)); v != "" {
 		c.Web.ClientRemoteIP.Header = v
 		d.override("web.clientRemoteIP.header", EnvClientAddressHeader)
@@ -127,11 +145,25 @@ func envOverrides(d *decoder, c *Config) {
 	c.OriginVerify = strings.TrimSpace(d.getenv(EnvOriginVerify))
 }
 
+// dataKeyEnv are the data-key signer's settings that only come with
+// OIDC_KMS_WRAPPING_KEY: variable → key of signer.config.
+var dataKeyEnv = [][2]string{
+	{EnvKMSMACKey, "macKey"},
+	{EnvDataKeyRotationPeriod, "rotationPeriod"},
+	{EnvDataKeyVerificationOverlap, "verificationOverlap"},
+}
+
 // envDataKey applies OIDC_KMS_WRAPPING_KEY: signer kms-datakey, its keys
-// wrapped under that key in the table of OIDC_DYNAMODB_TABLE.
+// wrapped under that key in the table of OIDC_DYNAMODB_TABLE, with the
+// settings of dataKeyEnv.
 func envDataKey(d *decoder, c *Config) {
 	v := strings.TrimSpace(d.getenv(EnvKMSWrappingKey))
 	if v == "" {
+		for _, e := range dataKeyEnv {
+			if strings.TrimSpace(d.getenv(e[0])) != "" {
+				d.addAt(where{env: e[0]}, "", "set without "+EnvKMSWrappingKey+": it is a setting of the data-key signer")
+			}
+		}
 		return
 	}
 	if d.getenv(EnvKMSKeyIDs) != "" {
@@ -144,11 +176,42 @@ func envDataKey(d *decoder, c *Config) {
 		d.addAt(where{env: EnvKMSWrappingKey}, "", "needs "+EnvDynamoDBTable+": the wrapped signing keys live in the provider's table")
 		return
 	}
+	if strings.TrimSpace(d.getenv(EnvKMSMACKey)) == "" {
+		d.addAt(where{env: EnvKMSWrappingKey}, "", "needs "+EnvKMSMACKey+": the HMAC key that authenticates the signing key set")
+		return
+	}
 	m := envSection("signer.config", EnvKMSWrappingKey, "wrappingKey", plainString(v))
-	m.node.(*ast.MappingNode).Values = append(m.node.(*ast.MappingNode).Values,
-		&ast.MappingValueNode{BaseNode: &ast.BaseNode{}, Key: plainString("table"), Value: plainString(table)})
+	addEntry(m, "table", table)
+	for _, e := range dataKeyEnv {
+		if s := strings.TrimSpace(d.getenv(e[0])); s != "" {
+			addEntry(m, e[1], s)
+		}
+	}
 	c.Signer = Backend{Type: "kms-datakey", Config: m}
 	d.override("signer", EnvKMSWrappingKey)
+}
+
+// envAlgorithm applies OIDC_SIGNING_ALGORITHM to the signer that
+// OIDC_KMS_KEY_IDS or OIDC_KMS_WRAPPING_KEY made.
+func envAlgorithm(d *decoder, c *Config) {
+	v := strings.TrimSpace(d.getenv(EnvSigningAlgorithm))
+	if v == "" {
+		return
+	}
+	if c.Signer.Config.at.env == "" {
+		d.addAt(where{env: EnvSigningAlgorithm}, "", "set without "+EnvKMSKeyIDs+" or "+EnvKMSWrappingKey+
+			": it sets the algorithm of the signer they make (the file's signer has signer.config.algorithm)")
+		return
+	}
+	addEntry(c.Signer.Config, "algorithm", v)
+	c.algorithm = v
+	d.pos["signer.config.algorithm"] = where{env: EnvSigningAlgorithm}
+}
+
+// addEntry adds key: value to an environment-made section.
+func addEntry(s Section, key, value string) {
+	m := s.node.(*ast.MappingNode)
+	m.Values = append(m.Values, &ast.MappingValueNode{BaseNode: &ast.BaseNode{}, Key: plainString(key), Value: plainString(value)})
 }
 
 // override records that the value at prefix now comes from environment

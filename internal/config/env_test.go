@@ -6,11 +6,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEnvVars(t *testing.T) {
 	want := []string{"OIDC_CONFIG", "OIDC_ISSUER", "OIDC_DYNAMODB_TABLE", "OIDC_KMS_KEY_IDS",
-		"OIDC_KMS_WRAPPING_KEY", "OIDC_CLIENT_ADDRESS_HEADER", "OIDC_ORIGIN_VERIFY"}
+		"OIDC_KMS_WRAPPING_KEY", "OIDC_KMS_MAC_KEY", "OIDC_SIGNING_ALGORITHM", "OIDC_DATAKEY_ROTATION_PERIOD",
+		"OIDC_DATAKEY_VERIFICATION_OVERLAP", "OIDC_CLIENT_ADDRESS_HEADER", "OIDC_ORIGIN_VERIFY"}
 	if !reflect.DeepEqual(EnvVars, want) {
 		t.Errorf("got %q; want %q", EnvVars, want)
 	}
@@ -64,17 +66,36 @@ func TestFromEnvironment(t *testing.T) {
 			func(c *Config) any { return c.Storage.Type }, "dynamodb"},
 		{"OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: "alias/oidc"},
 			func(c *Config) any { return []string{c.Signer.Type, c.SigningAlgorithm()} }, []string{"kms", "RS256"}},
-		{"OIDC_KMS_WRAPPING_KEY", map[string]string{EnvKMSWrappingKey: "alias/wrap", EnvDynamoDBTable: "oidc-prod"},
+		{"OIDC_KMS_WRAPPING_KEY", map[string]string{EnvKMSWrappingKey: "alias/wrap", EnvKMSMACKey: "alias/mac", EnvDynamoDBTable: "oidc-prod"},
 			func(c *Config) any {
 				var sc struct {
 					WrappingKey string `yaml:"wrappingKey"`
+					MACKey      string `yaml:"macKey"`
 					Table       string `yaml:"table"`
 				}
 				if err := c.Signer.Config.Decode(&sc); err != nil {
 					return err
 				}
-				return []string{c.Signer.Type, sc.WrappingKey, sc.Table}
-			}, []string{"kms-datakey", "alias/wrap", "oidc-prod"}},
+				return []string{c.Signer.Type, sc.WrappingKey, sc.MACKey, sc.Table, c.SigningAlgorithm()}
+			}, []string{"kms-datakey", "alias/wrap", "alias/mac", "oidc-prod", "RS256"}},
+		{"OIDC_DATAKEY_ settings", map[string]string{EnvKMSWrappingKey: "alias/wrap", EnvKMSMACKey: "alias/mac", EnvDynamoDBTable: "oidc-prod",
+			EnvDataKeyRotationPeriod: "2160h", EnvDataKeyVerificationOverlap: "3h", EnvSigningAlgorithm: "ES256"},
+			func(c *Config) any {
+				var sc struct {
+					WrappingKey         string        `yaml:"wrappingKey"`
+					MACKey              string        `yaml:"macKey"`
+					Table               string        `yaml:"table"`
+					RotationPeriod      time.Duration `yaml:"rotationPeriod"`
+					VerificationOverlap time.Duration `yaml:"verificationOverlap"`
+					Algorithm           string        `yaml:"algorithm"`
+				}
+				if err := c.Signer.Config.Decode(&sc); err != nil {
+					return err.Error()
+				}
+				return []string{sc.RotationPeriod.String(), sc.VerificationOverlap.String(), sc.Algorithm, c.SigningAlgorithm(), strings.Join(c.IDTokenSigningAlgorithms(), " ")}
+			}, []string{"2160h0m0s", "3h0m0s", "ES256", "ES256", "ES256"}},
+		{"OIDC_SIGNING_ALGORITHM with OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: "alias/ec", EnvSigningAlgorithm: "ES256"},
+			func(c *Config) any { return c.SigningAlgorithm() }, "ES256"},
 		{"OIDC_KMS_WRAPPING_KEY empty: file's signer", map[string]string{EnvKMSWrappingKey: "", EnvKMSKeyIDs: "k"},
 			func(c *Config) any { return c.Signer.Type }, "kms"},
 		{"OIDC_CLIENT_ADDRESS_HEADER", map[string]string{EnvClientAddressHeader: "CloudFront-Viewer-Address"},
@@ -154,6 +175,14 @@ func TestFromEnvironmentErrors(t *testing.T) {
 			"OIDC_KMS_WRAPPING_KEY: set together with OIDC_KMS_KEY_IDS; set one: OIDC_KMS_KEY_IDS for KMS signing, OIDC_KMS_WRAPPING_KEY for data-key signing"},
 		{"OIDC_KMS_WRAPPING_KEY without table", map[string]string{EnvConfig: valid, EnvKMSWrappingKey: "alias/w"},
 			"OIDC_KMS_WRAPPING_KEY: needs OIDC_DYNAMODB_TABLE: the wrapped signing keys live in the provider's table"},
+		{"OIDC_KMS_WRAPPING_KEY without MAC key", map[string]string{EnvConfig: valid, EnvKMSWrappingKey: "alias/w", EnvDynamoDBTable: "oidc"},
+			"OIDC_KMS_WRAPPING_KEY: needs OIDC_KMS_MAC_KEY: the HMAC key that authenticates the signing key set"},
+		{"OIDC_DATAKEY_ROTATION_PERIOD alone", map[string]string{EnvConfig: valid, EnvDataKeyRotationPeriod: "2160h"},
+			"OIDC_DATAKEY_ROTATION_PERIOD: set without OIDC_KMS_WRAPPING_KEY: it is a setting of the data-key signer"},
+		{"OIDC_SIGNING_ALGORITHM alone", map[string]string{EnvConfig: valid, EnvSigningAlgorithm: "ES256"},
+			"OIDC_SIGNING_ALGORITHM: set without OIDC_KMS_KEY_IDS or OIDC_KMS_WRAPPING_KEY: it sets the algorithm of the signer they make (the file's signer has signer.config.algorithm)"},
+		{"OIDC_SIGNING_ALGORITHM unknown", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "k", EnvSigningAlgorithm: "HS256"},
+			`OIDC_SIGNING_ALGORITHM: signer.config.algorithm: unknown algorithm "HS256" (RS256 or ES256)`},
 		{"OIDC_CLIENT_ADDRESS_HEADER forgeable", map[string]string{EnvConfig: valid, EnvClientAddressHeader: "X-Forwarded-For"},
 			`OIDC_CLIENT_ADDRESS_HEADER: web.clientRemoteIP.header: "X-Forwarded-For" can be written by any client; name the one header your CDN sets and overwrites (CloudFront-Viewer-Address)`},
 		{"OIDC_KMS_KEY_IDS blank", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: " "},

@@ -2,6 +2,7 @@ package iac_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,11 +19,13 @@ import (
 // flow) and wraps the keys, then, every container restarted, authorize
 // unwraps them for a hybrid response; and authorize signs first and wraps,
 // then token, another container, unwraps. Each signing function is thus
-// seen to need both actions its role has.
+// seen to need both actions its role has; a jwks container started after
+// the keys exist verifies their manifest (kms:VerifyMac).
 func dataKeyLifecycle(t *testing.T) *deployment {
 	d := newDeployment(t, iac.SigningModeDataKey)
 	runDeviceFlow(t, d.issuer)
 	d.restart(t)
+	fetchJWKS(t, d.issuer) // a cold jwks verifies the key set's manifest
 	runHybridLogin(t, d.issuer)
 	e := newDeployment(t, iac.SigningModeDataKey)
 	runHybridLogin(t, e.issuer)
@@ -59,5 +62,21 @@ func (d *deployment) merge(e *deployment) *deployment {
 	return &deployment{
 		issuer: d.issuer, upstream: d.upstream,
 		dynamo: d.dynamo.merge(e.dynamo), kms: d.kms.merge(e.kms), secrets: d.secrets.merge(e.secrets),
+	}
+}
+
+// fetchJWKS gets the JWKS and fails unless it publishes keys.
+func fetchJWKS(t *testing.T, issuer string) {
+	t.Helper()
+	res, err := http.Get(issuer + oidc.PathJWKS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&set); err != nil || res.StatusCode != http.StatusOK || len(set.Keys) == 0 {
+		t.Fatalf("JWKS: %d, %d keys, %v; want keys", res.StatusCode, len(set.Keys), err)
 	}
 }

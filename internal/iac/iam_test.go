@@ -29,6 +29,7 @@ import (
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/serverless-oidc/op/internal/app"
+	"github.com/serverless-oidc/op/internal/backend/awsdefault"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
 	"github.com/serverless-oidc/op/internal/connectors"
@@ -129,6 +130,10 @@ func newDeployment(t *testing.T, mode string) *deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
+	macKey, err := kc.CreateKey(ctx, &awskms.CreateKeyInput{KeySpec: kmstypes.KeySpecHmac256, KeyUsage: kmstypes.KeyUsageTypeGenerateVerifyMac})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A user of the password database that lives in the table, not in
 	// staticPasswords: logins and claims then read the table.
@@ -167,11 +172,19 @@ func newDeployment(t *testing.T, mode string) *deployment {
 		config.EnvDynamoDBTable:       table,
 		config.EnvKMSKeyIDs:           aws.ToString(key.KeyMetadata.Arn),
 		config.EnvKMSWrappingKey:      "",
+		config.EnvKMSMACKey:           "",
 		config.EnvClientAddressHeader: "",
 		config.EnvOriginVerify:        "",
 	}
 	if mode == iac.SigningModeDataKey {
 		env[config.EnvKMSKeyIDs], env[config.EnvKMSWrappingKey] = "", aws.ToString(key.KeyMetadata.Arn)
+		env[config.EnvKMSMACKey] = aws.ToString(macKey.KeyMetadata.Arn)
+	}
+	for v := range iac.DataKeySettings {
+		env[v] = ""
+		if mode == iac.SigningModeDataKey {
+			env[v] = iac.DataKeyDefaults[v]
+		}
 	}
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(config.EnvVars)); !slices.Equal(got, want) {
 		t.Fatalf("test environment %v; want config.EnvVars %v", got, want)
@@ -219,7 +232,7 @@ func (d *deployment) route(name string) http.Handler {
 // functions/<name>/main.go does.
 func (d *deployment) newFunction(t *testing.T, name string, env map[string]string) http.Handler {
 	var log bytes.Buffer
-	backends := app.Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Secrets: secretsmanager.Reader()}
+	backends := app.Backends{Storage: store.Backends, Signer: signer.Backends, Connectors: connectors.Types, Secrets: secretsmanager.Reader(awsdefault.Config), Pages: oidc.HTMLPages()}
 	fn := app.NewFunction(context.Background(), name, backends, func(k string) string { return env[k] }, &log)
 	if strings.Contains(log.String(), "misconfigured") {
 		t.Fatalf("function %s is misconfigured:\n%s", name, log.String())

@@ -14,8 +14,10 @@ const (
 	// (OIDC_KMS_KEY_IDS; KMSActions). The default.
 	SigningModeKMS = "kms"
 	// SigningModeDataKey signs in process with keys wrapped under a
-	// symmetric KMS key and kept in the table (signer kms-datakey,
-	// OIDC_KMS_WRAPPING_KEY; DataKeyKMSActions, DataKeyDynamoDBActions).
+	// symmetric KMS key and kept in the table, the set authenticated by a
+	// KMS HMAC key (signer kms-datakey, OIDC_KMS_WRAPPING_KEY,
+	// OIDC_KMS_MAC_KEY; DataKeyKMSActions, DataKeyMACActions,
+	// DataKeyDynamoDBActions).
 	SigningModeDataKey = "datakey"
 )
 
@@ -56,6 +58,48 @@ var DataKeyKMSActions = map[string][]string{
 	oidc.FunctionJWKS:      nil,
 }
 
+// DataKeyMACActions are the KMS actions each function needs on the MAC
+// key (HMAC_256) in data-key mode: the functions that write the key set
+// MAC its manifest (GenerateMac) and, like every function that reads the
+// set (jwks, userinfo), verify it (VerifyMac). None decrypts with it.
+var DataKeyMACActions = map[string][]string{
+	oidc.FunctionAuthorize: {"kms:GenerateMac", "kms:VerifyMac"},
+	oidc.FunctionToken:     {"kms:GenerateMac", "kms:VerifyMac"},
+	oidc.FunctionUserInfo:  {"kms:VerifyMac"},
+	oidc.FunctionDiscovery: nil,
+	oidc.FunctionJWKS:      {"kms:VerifyMac"},
+}
+
+// MACAlgorithmKey and MACAlgorithm: the MAC statements hold only for the
+// manifest's MAC algorithm (datakey.MACAlgorithm; tested equal).
+const (
+	MACAlgorithmKey = "kms:MacAlgorithm"
+	MACAlgorithm    = "HMAC_SHA_256"
+)
+
+// DataKeyMACCondition is the Condition of every MAC key statement.
+func DataKeyMACCondition() map[string]any {
+	return map[string]any{"StringEquals": map[string]any{MACAlgorithmKey: MACAlgorithm}}
+}
+
+// DataKeySettings are the data-key signer's settings a deployment chooses:
+// environment variable → template.yaml parameter (the CDK app's context
+// key is the parameter name with a lower-case first letter). Each
+// function gets the variable in data-key mode, empty otherwise.
+var DataKeySettings = map[string]string{
+	config.EnvSigningAlgorithm:           "DataKeyAlgorithm",
+	config.EnvDataKeyRotationPeriod:      "DataKeyRotationPeriod",
+	config.EnvDataKeyVerificationOverlap: "DataKeyVerificationOverlap",
+}
+
+// DataKeyDefaults are the deployments' defaults of DataKeySettings, by
+// variable: RS256 ID tokens, a new key every 90 days, the least overlap.
+var DataKeyDefaults = map[string]string{
+	config.EnvSigningAlgorithm:           oidc.RS256,
+	config.EnvDataKeyRotationPeriod:      "2160h",
+	config.EnvDataKeyVerificationOverlap: "",
+}
+
 // DataKeyDynamoDBActions are the DynamoDB actions each function needs on
 // the table in data-key mode beyond DynamoDBActions: the Query of the key
 // set (pk SIGNKEY#set). A key's creation is a transaction of PutItem and
@@ -68,10 +112,16 @@ var DataKeyDynamoDBActions = map[string][]string{
 	oidc.FunctionJWKS:      {"dynamodb:Query"},
 }
 
-// KMSActionsIn are the KMS actions of function name in a signing mode.
+// KMSActionsIn are the KMS actions of function name in a signing mode
+// (in data-key mode, those on the wrapping key and the MAC key), sorted.
 func KMSActionsIn(mode, name string) []string {
 	if mode == SigningModeDataKey {
-		return DataKeyKMSActions[name]
+		out := slices.Concat(DataKeyKMSActions[name], DataKeyMACActions[name])
+		slices.Sort(out)
+		if len(out) == 0 {
+			return nil
+		}
+		return out
 	}
 	return KMSActions[name]
 }

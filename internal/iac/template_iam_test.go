@@ -127,7 +127,8 @@ func (g grants) add(mode, service string, actions []string) {
 // TestTemplateIAM: each role grants its log group; in kms mode (under
 // KMSSigning) its KMS actions on the signing keys; in data-key mode
 // (under DataKeySigning) its data-key KMS actions on the wrapping key,
-// only under the signing keys' encryption context, and the Query of the
+// only under the signing keys' encryption context, its MAC actions on
+// the MAC key, only for the manifest's MAC algorithm, and the Query of the
 // key set; DynamoDB actions on the table; for the functions that open
 // connectors, GetSecretValue on the connector secrets named (only when
 // some are), and for token on the registration tokens' secret (only when
@@ -204,6 +205,10 @@ func checkStatement(t *testing.T, name, logGroup string, s map[string]any, got g
 	case service == "kms" && cond == kmsMode:
 		got.add(iac.SigningModeKMS, service, actions)
 		wantEqual(t, "kms resource", s["Resource"], signingKeys)
+	case service == "kms" && cond == dataKeyMode && s["Sid"] == "KeySetMac":
+		got.add(iac.SigningModeDataKey, service, actions)
+		wantEqual(t, "MAC key resource", s["Resource"], getAtt("KeySetMacKey", "Arn"))
+		wantEqual(t, "MAC key condition", s["Condition"], iac.DataKeyMACCondition())
 	case service == "kms" && cond == dataKeyMode:
 		got.add(iac.SigningModeDataKey, service, actions)
 		wantEqual(t, "wrapping key resource", s["Resource"], getAtt("WrappingKey", "Arn"))

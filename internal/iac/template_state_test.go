@@ -81,6 +81,16 @@ func TestTemplateSigningMode(t *testing.T) {
 	wantEqual(t, "EnableKeyRotation", iac.Path(key, "Properties", "EnableKeyRotation"), true)
 	wantEqual(t, "purpose", iac.EncryptionContextPurposeKey, "kms:EncryptionContext:"+datakey.ContextPurpose)
 	wantEqual(t, "purpose value", iac.EncryptionContextPurpose, datakey.PurposeValue)
+	mac := tpl.Resources()["KeySetMacKey"]
+	wantEqual(t, "MAC key Type", mac["Type"], "AWS::KMS::Key")
+	wantEqual(t, "MAC key Condition", mac["Condition"], iac.SigningModeCondition[iac.SigningModeDataKey])
+	wantEqual(t, "MAC key DeletionPolicy", mac["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEqual(t, "MAC key KeySpec", iac.Path(mac, "Properties", "KeySpec"), "HMAC_256")
+	wantEqual(t, "MAC key KeyUsage", iac.Path(mac, "Properties", "KeyUsage"), "GENERATE_VERIFY_MAC")
+	wantEqual(t, "MAC algorithm", iac.MACAlgorithm, string(datakey.MACAlgorithm))
+	for env, param := range iac.DataKeySettings {
+		wantEqual(t, param+" default", iac.Path(tpl, "Parameters", param, "Default"), iac.DataKeyDefaults[env])
+	}
 	if iac.Path(tpl, "Rules", "DataKeyWithoutSigningKeyArns") == nil {
 		t.Error("rule DataKeyWithoutSigningKeyArns missing")
 	}

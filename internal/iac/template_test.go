@@ -164,6 +164,11 @@ func TestTemplateFunctions(t *testing.T) {
 			}})
 			wantEqual(t, config.EnvKMSWrappingKey, env[config.EnvKMSWrappingKey], map[string]any{"Fn::If": []any{
 				"DataKeySigning", getAtt("WrappingKey", "Arn"), ""}})
+			wantEqual(t, config.EnvKMSMACKey, env[config.EnvKMSMACKey], map[string]any{"Fn::If": []any{
+				"DataKeySigning", getAtt("KeySetMacKey", "Arn"), ""}})
+			for v, param := range iac.DataKeySettings {
+				wantEqual(t, v, env[v], map[string]any{"Fn::If": []any{"DataKeySigning", ref(param), ""}})
+			}
 			wantEqual(t, config.EnvClientAddressHeader, env[config.EnvClientAddressHeader], map[string]any{"Fn::If": []any{
 				"EdgeOn", iac.EdgeClientAddressHeader, ""}})
 			wantEqual(t, config.EnvOriginVerify, env[config.EnvOriginVerify], map[string]any{"Fn::If": []any{
@@ -363,7 +368,7 @@ func references(v any) map[string]bool {
 // TestTemplateOutputs: the values the README tells readers to look up.
 func TestTemplateOutputs(t *testing.T) {
 	tpl := loadSAM(t)
-	for _, k := range []string{"IssuerUrl", "DiscoveryUrl", "TableName", "SigningKeyArns", "WrappingKeyArn"} {
+	for _, k := range []string{"IssuerUrl", "DiscoveryUrl", "TableName", "SigningKeyArns", "WrappingKeyArn", "KeySetMacKeyArn"} {
 		if iac.Path(tpl, "Outputs", k, "Value") == nil {
 			t.Errorf("output %s missing", k)
 		}

@@ -6,7 +6,7 @@
 // It observes from outside the protocol core: the Lambda adapter reports
 // each request with its API Gateway event and response (Recorder.Request),
 // the composition root reports each start (Recorder.Start), and an AWS SDK
-// middleware on the DynamoDB and KMS clients (installed by awssdk.Config
+// middleware on the DynamoDB and KMS clients (installed by the awssdk.Loader
 // from backend.Env.ObserveAWSCall) reports each call (Recorder.AWSCall).
 // pkg/oidc knows nothing of it, and the package links no AWS SDK (the
 // discovery function, which calls no AWS service, links none).

@@ -157,7 +157,7 @@ func (r *Recorder) Start(misconfigured bool) {
 }
 
 // AWSCall records one AWS call (backend.Env.ObserveAWSCall, installed as
-// SDK middleware by awssdk.Config): AWSCalls, AWSCallLatency (retries
+// SDK middleware by the awssdk.Loader): AWSCalls, AWSCallLatency (retries
 // included), AWSCallErrors and AWSCallThrottles per service and operation.
 func (r *Recorder) AWSCall(service, operation string, latency time.Duration, failed, throttled bool) {
 	if r == nil {

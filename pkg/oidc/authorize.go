@@ -63,19 +63,22 @@ type AuthorizeBackends struct {
 	// Replays remembers the jti of request objects (RFC 9101); nil:
 	// request objects are refused (request_not_supported).
 	Replays ReplayStore
+	// Pages renders the login, consent, device and error pages: HTMLPages().
+	Pages Pages
 }
 
 // NewAuthorize builds the authorize function's endpoints. It does no I/O.
 func NewAuthorize(s Settings, b AuthorizeBackends) (*Authorize, error) {
 	if b.Clients == nil || b.Users == nil || b.AuthRequests == nil || b.Codes == nil || b.Sessions == nil ||
-		b.Consents == nil || b.Attempts == nil || b.Signer == nil {
-		return nil, errMissingBackend("authorize", "Clients", "Users", "AuthRequests", "Codes", "Sessions", "Consents", "Attempts", "Signer")
+		b.Consents == nil || b.Attempts == nil || b.Signer == nil || b.Pages == nil {
+		return nil, errMissingBackend("authorize", "Clients", "Users", "AuthRequests", "Codes", "Sessions", "Consents", "Attempts", "Signer", "Pages")
 	}
 	base, err := newBase(s, b.Signer)
 	if err != nil {
 		return nil, err
 	}
 	b.Clients = withProfile(base.s, b.Clients)
+	base.pages = b.Pages
 	cs, err := checkConnectors(b.Connectors, b.Identities)
 	if err != nil {
 		return nil, err

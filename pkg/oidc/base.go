@@ -24,6 +24,7 @@ type base struct {
 
 	signer Signer    // nil in an endpoint type that signs nothing
 	keys   *keyCache // the signer's published keys; nil without a signer
+	pages  Pages     // the HTML pages; nil but in Authorize
 }
 
 // newBase validates s (see Settings) and builds the shared part of an

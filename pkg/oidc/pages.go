@@ -113,27 +113,11 @@ var logoHost = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-
 // formPostScript submits the form_post page; allowed by its hash.
 const formPostScript = `document.forms[0].submit()`
 
-var (
-	scriptHash = cspHash(formPostScript)
-	pages      = map[string]*template.Template{
-		"login":      parsePage("login"),
-		"consent":    parsePage("consent"),
-		"error":      parsePage("error"),
-		"oob":        parsePage("oob"),
-		"formpost":   parsePage("formpost"),
-		"logout":     parsePage("logout"),
-		"device":     parsePage("device"),
-		"devicedone": parsePage("devicedone"),
-	}
-)
+var scriptHash = cspHash(formPostScript)
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}
-
-func parsePage(name string) *template.Template {
-	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 }
 
 // page is the data of one page: its template (templates/<name>.html, shown
@@ -303,7 +287,11 @@ func (b *base) render(w http.ResponseWriter, r *http.Request, status int, redire
 		logo = "" // same origin: img-src 'self'
 	}
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", l); err != nil {
+	err := errNoPages
+	if b.pages != nil {
+		err = b.pages.execute(&buf, name, l)
+	}
+	if err != nil {
 		b.log.ErrorContext(r.Context(), "render page", "page", name, "error", err, "request_id", RequestID(r.Context()))
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
 	}

@@ -81,7 +81,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	a, err := NewAuthorize(cfg.Settings, AuthorizeBackends{
 		Clients: cfg.Clients, Users: cfg.Users, AuthRequests: cfg.AuthRequests, Codes: cfg.Codes,
-		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer,
+		Sessions: cfg.Sessions, Consents: cfg.Consents, Attempts: cfg.Attempts, Signer: cfg.Signer, Pages: HTMLPages(),
 		Connectors: cfg.Connectors, ConnectorStates: cfg.ConnectorStates, Identities: cfg.Identities,
 		Devices: cfg.Devices, LogoutHTTPClient: cfg.LogoutHTTPClient,
 		PushedRequests: cfg.PushedRequests, Replays: cfg.Replays,

@@ -72,7 +72,7 @@ func TestFunctionRoutes(t *testing.T) {
 			Clients: e.store, Users: e.store, Codes: e.store, Refresh: e.store, Revocations: e.store, Devices: e.store, Signer: testSigner})),
 		oidc.FunctionAuthorize: must(oidc.NewAuthorize(s, oidc.AuthorizeBackends{
 			Clients: e.store, Users: e.store, AuthRequests: e.store, Codes: e.store, Sessions: e.store,
-			Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner})),
+			Consents: e.store, Attempts: e.store, Devices: e.store, Signer: testSigner, Pages: oidc.HTMLPages()})),
 	}
 	for _, fn := range oidc.Functions {
 		for _, rt := range oidc.Routes {

@@ -31,6 +31,9 @@ var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 // observeMiddlewareID names the middleware in the SDK's stack.
 const observeMiddlewareID = "ServerlessOIDCObserveCall"
 
+// Observe is observeOption for loaders outside this package.
+func Observe(observe CallObserver) func(*middleware.Stack) error { return observeOption(observe) }
+
 // observeOption installs observe in a client's stack: in the initialize
 // step, after the service metadata is set and before the retry loop
 // (finalize step), so one operation is one observation whatever its

@@ -28,7 +28,7 @@ func TestObserveCalls(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	var calls []call
-	cfg, err := awssdk.Config(context.Background(), "eu-west-1", func(service, operation string, latency time.Duration, failed, throttled bool) {
+	cfg, err := awssdk.FromEnvironment(context.Background(), "eu-west-1", func(service, operation string, latency time.Duration, failed, throttled bool) {
 		if latency <= 0 {
 			t.Errorf("%s %s latency %v", service, operation, latency)
 		}

@@ -27,13 +27,14 @@ type API interface {
 
 var _ API = (*awssm.Client)(nil)
 
-// Reader returns a reader with the SDK's default settings (region from
-// AWS_REGION; AWS_ENDPOINT_URL_SECRETS_MANAGER overrides the endpoint),
-// loaded on first use: a config without secretsmanager: values costs
-// nothing at cold start.
-func Reader() connector.SecretReader {
+// Reader returns a reader whose client is configured by load
+// (awssdk.FromEnvironment in the Lambda functions, awsdefault.Config
+// elsewhere; AWS_ENDPOINT_URL_SECRETS_MANAGER overrides the endpoint) on
+// first use: a config without secretsmanager: values costs nothing at
+// cold start.
+func Reader(load awssdk.Loader) connector.SecretReader {
 	client := sync.OnceValues(func() (API, error) {
-		cfg, err := awssdk.Config(context.Background(), "")
+		cfg, err := load(context.Background(), "")
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/serverless-oidc/op/internal/backend/awsdefault"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/connector"
 	"github.com/serverless-oidc/op/internal/connector/secretsmanager"
@@ -119,7 +120,7 @@ func TestSecretsInConfig(t *testing.T) {
 		ClientID     string `yaml:"clientID"`
 		ClientSecret string `yaml:"clientSecret"`
 	}
-	s := cfg.Connectors[0].Config.WithSecrets(connector.NewSecrets(secretsmanager.Reader()).Resolver(t.Context()))
+	s := cfg.Connectors[0].Config.WithSecrets(connector.NewSecrets(secretsmanager.Reader(awsdefault.Config)).Resolver(t.Context()))
 	if err := s.Decode(&keys); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,11 @@ type Config struct {
 	// KeyUsage ENCRYPT_DECRYPT) that wraps the private keys: a key id, ARN
 	// or alias.
 	WrappingKey string `yaml:"wrappingKey" config:"expand"`
+	// MACKey is the KMS HMAC key (KeySpec HMAC_256, KeyUsage
+	// GENERATE_VERIFY_MAC) that authenticates the key set: a key id, ARN
+	// or alias. Required: without it, whoever can write the table could
+	// add a trusted key.
+	MACKey string `yaml:"macKey" config:"expand"`
 	// Table is the DynamoDB table that holds the wrapped keys: the
 	// provider's own table (storage.config.table).
 	Table string `yaml:"table" config:"expand"`
@@ -42,6 +47,10 @@ type Config struct {
 	// operator's tool).
 	// At least MinRotationPeriod.
 	RotationPeriod time.Duration `yaml:"rotationPeriod" config:"zero"`
+	// VerificationOverlap is how long a retired key stays published after
+	// its successor starts signing; 0, the default, is expiry.idTokens +
+	// 5 minutes (RetireMargin), which is also the least it may be.
+	VerificationOverlap time.Duration `yaml:"verificationOverlap" config:"zero"`
 
 	Region           string `yaml:"region" config:"expand"`
 	KMSEndpoint      string `yaml:"kmsEndpoint" config:"expand"`      // optional, for moto
@@ -49,8 +58,7 @@ type Config struct {
 }
 
 var (
-	_ config.Validator     = Config{}
-	_ backend.SignerOpener = Open
+	_ config.Validator = Config{}
 )
 
 var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
@@ -59,6 +67,12 @@ var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 func (c Config) Validate(report func(key, msg string)) {
 	if strings.TrimSpace(c.WrappingKey) == "" {
 		report("wrappingKey", "required: the symmetric KMS key (id, ARN or alias) that wraps the signing keys")
+	}
+	if strings.TrimSpace(c.MACKey) == "" {
+		report("macKey", "required: the HMAC_256 KMS key (id, ARN or alias) that authenticates the key set")
+	}
+	if c.VerificationOverlap < 0 {
+		report("verificationOverlap", "must not be negative")
 	}
 	switch {
 	case c.Table == "":
@@ -73,14 +87,22 @@ func (c Config) Validate(report func(key, msg string)) {
 	awssdk.CheckEndpoint(report, "dynamodbEndpoint", c.DynamoDBEndpoint)
 }
 
-// Open is the opener of signer type kms-datakey. It does no network I/O:
+// Opener returns the opener of signer type kms-datakey. It does no network I/O:
 // the key set is read on first need (see New).
-func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+// Its AWS clients are configured by load (awssdk.FromEnvironment in the
+// Lambda functions, awsdefault.Config elsewhere).
+func Opener(load awssdk.Loader) backend.SignerOpener {
+	return func(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+		return open(ctx, section, env, load)
+	}
+}
+
+func open(ctx context.Context, section config.Section, env backend.Env, load awssdk.Loader) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region)
+	awsCfg, err := load(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +117,12 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Si
 		}
 	})
 	return New(Options{
-		KMS: kmsClient, DynamoDB: db, Table: c.Table, WrappingKey: c.WrappingKey,
+		KMS: kmsClient, DynamoDB: db, Table: c.Table, WrappingKey: c.WrappingKey, MACKey: c.MACKey,
 		Algorithms:     Algorithms(cmp.Or(c.Algorithm, oidc.RS256), env.Algorithms()),
 		TokenLifetime:  env.TokenLifetime,
-		RotationPeriod: c.RotationPeriod,
-		Now:            env.Now,
-		Logger:         env.Logger,
+		RotationPeriod: c.RotationPeriod, VerificationOverlap: c.VerificationOverlap,
+		Now:    env.Now,
+		Logger: env.Logger,
 	})
 }
 

@@ -84,6 +84,7 @@ type env struct {
 	db          *dynamodb.Client
 	table       string
 	wrappingKey string
+	macKey      string
 	calls       *calls
 }
 
@@ -104,6 +105,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.wrappingKey = aws.ToString(out.KeyMetadata.KeyId)
+	mac, err := e.kms.CreateKey(t.Context(), &awskms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.macKey = aws.ToString(mac.KeyMetadata.KeyId)
 	e.calls.snapshot()
 	return e
 }
@@ -111,7 +117,7 @@ func newEnv(t *testing.T) *env {
 // signer is one container's signer; now nil is time.Now.
 func (e *env) signer(t *testing.T, now func() time.Time, opts ...func(*datakey.Options)) *datakey.Signer {
 	t.Helper()
-	o := datakey.Options{KMS: e.kms, DynamoDB: e.db, Table: e.table, WrappingKey: e.wrappingKey,
+	o := datakey.Options{KMS: e.kms, DynamoDB: e.db, Table: e.table, WrappingKey: e.wrappingKey, MACKey: e.macKey,
 		Algorithms: []string{oidc.RS256, oidc.ES256}, TokenLifetime: time.Hour, Now: now}
 	for _, opt := range opts {
 		opt(&o)

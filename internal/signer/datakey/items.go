@@ -30,31 +30,28 @@ var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 //
 //	item                 pk            sk                ttl
 //	signing key          SIGNKEY#set   SIGNKEY#<kid>     once retired
-//	newest key of alg    SIGNKEY#set   HEAD#<alg>        no
+//	manifest             SIGNKEY#set   MANIFEST          no
 //
 // A signing key item holds the public key in clear (PKIX DER), so that
 // publishing the key set needs no KMS call, and the private key (PKCS #8)
 // encrypted under the wrapping key with the encryption context of
-// encryptionContext. The head item of an algorithm names its newest key:
-// every key creation moves it with a condition on its old value, in the
-// same transaction that writes the key, so concurrent creators (cold
-// starts, rotations) make one key, not two.
+// encryptionContext. The manifest (manifest.go) lists the digest of every
+// trusted key item and names the newest key of each algorithm, under a
+// KMS MAC; every change of the set rewrites it with a condition on its
+// version, in the same transaction that writes the keys, so concurrent
+// writers (cold starts, rotations) make one key, not two.
 const (
 	setPK       = "SIGNKEY#set"
 	typeKey     = "SIGNKEY"
-	typeHead    = "SIGNKEYHEAD"
 	attrPK      = "pk"
 	attrSK      = "sk"
-	attrKID     = "kid"
-	attrExpiry  = "exp"
-	attrTTL     = "ttl"
 	keySKPrefix = "SIGNKEY#"
 )
 
-func keySK(kid string) string  { return keySKPrefix + kid }
-func headSK(alg string) string { return "HEAD#" + alg }
+func keySK(kid string) string { return keySKPrefix + kid }
 
-// item is a signing key item or a head item (Type tells).
+// item is a signing key item, or the common fields of another item of the
+// set (Type tells).
 type item struct {
 	PK          string `dynamodbav:"pk"`
 	SK          string `dynamodbav:"sk"`
@@ -78,16 +75,38 @@ type storedKey struct {
 	createdAt   time.Time
 	notBefore   time.Time // signs from
 	expiry      time.Time // published until; zero while it is the newest
+	digest      []byte    // itemDigest of its item as stored
 }
 
 // live reports whether the key is still published at now.
 func (k *storedKey) live(now time.Time) bool { return k.expiry.IsZero() || now.Before(k.expiry) }
 
-// keySet is what one Query returned: the keys and the head of each algorithm.
-type keySet struct {
-	keys  []*storedKey
-	heads map[string]string // alg → kid of its newest key
+// rawSet is what one Query returned, not yet checked against the
+// manifest: the key items that parsed, the items that did not (sk →
+// reason), and the manifest item (nil if none).
+type rawSet struct {
+	keys        []*storedKey
+	bad         map[string]string
+	manifest    *manifestItem
+	badManifest string // why the manifest item did not decode
 }
+
+// keySet is the trusted key set: the keys the verified manifest lists.
+type keySet struct {
+	keys     []*storedKey
+	heads    map[string]string // alg → kid of its newest key
+	manifest *manifest         // nil: no trusted manifest (a new deployment, or refused)
+	stored   *manifestItem     // the verified manifest item
+	version  int64             // of the manifest read, trusted or expired (writers condition on it)
+	exists   bool              // a manifest item exists (writers condition on it)
+	// untrusted are the sort keys of the refused items: the next write
+	// deletes them (at most maxCleanup).
+	untrusted []string
+}
+
+// maxCleanup bounds the refused items one transaction deletes (a
+// transaction holds at most 100 items).
+const maxCleanup = 50
 
 // keyTable reads and writes the key items of one table.
 type keyTable struct {
@@ -96,9 +115,10 @@ type keyTable struct {
 }
 
 // load reads the whole key set with one strongly consistent Query (pages
-// followed, though the set is a handful of items).
-func (t keyTable) load(ctx context.Context) (keySet, error) {
-	set := keySet{heads: map[string]string{}}
+// followed, though the set is a handful of items). Items of other types
+// (the head items of earlier versions) are ignored.
+func (t keyTable) load(ctx context.Context) (rawSet, error) {
+	set := rawSet{bad: map[string]string{}}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(t.name),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -109,28 +129,47 @@ func (t keyTable) load(ctx context.Context) (keySet, error) {
 	for {
 		out, err := t.client.Query(ctx, in)
 		if err != nil {
-			return keySet{}, wrapAWS("DynamoDB Query "+setPK, err)
+			return rawSet{}, wrapAWS("DynamoDB Query "+setPK, err)
 		}
 		for _, av := range out.Items {
-			var it item
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return keySet{}, fmt.Errorf("datakey signer: key item: %w", err)
-			}
-			switch it.Type {
-			case typeHead:
-				set.heads[it.Alg] = it.KID
-			case typeKey:
-				k, err := it.key()
-				if err != nil {
-					return keySet{}, err
-				}
-				set.keys = append(set.keys, k)
-			}
+			set.add(av)
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return set, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// add decodes one item of the set; an item that does not decode is
+// recorded in bad, not fatal (a stray item must not hide the others).
+func (set *rawSet) add(av map[string]types.AttributeValue) {
+	sk, _ := av[attrSK].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return
+	}
+	if sk.Value == manifestSK {
+		var m manifestItem
+		if err := attributevalue.UnmarshalMap(av, &m); err != nil || m.Type != typeManifest {
+			set.badManifest = fmt.Sprintf("the manifest item does not decode (%v)", err)
+			return
+		}
+		set.manifest = &m
+		return
+	}
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		set.bad[sk.Value] = err.Error()
+		return
+	}
+	switch it.Type {
+	case typeKey:
+		k, err := it.key()
+		if err != nil {
+			set.bad[it.SK] = err.Error()
+			return
+		}
+		set.keys = append(set.keys, k)
 	}
 }
 
@@ -150,63 +189,74 @@ func (it item) key() (*storedKey, error) {
 	if pub.KeyID != it.KID || pub.Algorithm != it.Alg || it.SK != keySK(it.KID) {
 		return nil, fmt.Errorf("datakey signer: key item %s: kid or alg does not match its public key (%s %s)", it.SK, pub.KeyID, pub.Algorithm)
 	}
-	return &storedKey{
+	k := &storedKey{
 		pub: pub, wrapped: it.WrappedKey, wrappingKey: it.WrappingKey,
 		createdAt: fromMillis(it.CreatedAt), notBefore: fromMillis(it.NotBefore), expiry: fromMillis(it.Expiry),
-	}, nil
+	}
+	k.digest = itemDigest(k, it.PublicKey)
+	return k, nil
 }
 
-// ErrLostRace is returned (wrapped) by create when another writer moved the
-// head first: the caller reloads the set and uses that writer's key.
-var ErrLostRace = errors.New("datakey signer: another instance created the key first")
+// ErrLostRace is returned (wrapped) by write when another writer changed
+// the manifest first: the caller reloads the set and uses that writer's
+// keys.
+var ErrLostRace = errors.New("datakey signer: another instance changed the key set first")
 
-// create writes k as the newest key of its algorithm in one transaction:
-// the head moves from prev ("" for the first key: the head must not
-// exist) to k, and prev, if any, is retired: published until retireAt,
-// then reclaimed by TTL. ErrLostRace if the head is no longer prev.
-func (t keyTable) create(ctx context.Context, k *storedKey, prev string, retireAt time.Time) error {
+// keyItem is k's item, with k.digest set.
+func keyItem(k *storedKey) (map[string]types.AttributeValue, error) {
 	pkix, err := x509.MarshalPKIXPublicKey(k.pub.Key)
 	if err != nil {
-		return fmt.Errorf("datakey signer: %w", err)
+		return nil, fmt.Errorf("datakey signer: %w", err)
 	}
-	keyAV, err := attributevalue.MarshalMap(item{
+	k.digest = itemDigest(k, pkix)
+	it := item{
 		PK: setPK, SK: keySK(k.pub.KeyID), Type: typeKey, KID: k.pub.KeyID, Alg: k.pub.Algorithm,
 		PublicKey: pkix, WrappedKey: k.wrapped, WrappingKey: k.wrappingKey,
-		CreatedAt: k.createdAt.UnixMilli(), NotBefore: k.notBefore.UnixMilli(),
-	})
-	if err != nil {
-		return fmt.Errorf("datakey signer: %w", err)
+		CreatedAt: millis(k.createdAt), NotBefore: millis(k.notBefore), Expiry: millis(k.expiry),
 	}
-	headAV, err := attributevalue.MarshalMap(item{PK: setPK, SK: headSK(k.pub.Algorithm), Type: typeHead, KID: k.pub.KeyID, Alg: k.pub.Algorithm})
-	if err != nil {
-		return fmt.Errorf("datakey signer: %w", err)
+	if !k.expiry.IsZero() {
+		it.TTL = (k.expiry.UnixMilli() + 999) / 1000
 	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("datakey signer: %w", err)
+	}
+	return av, nil
+}
+
+// write stores, in one transaction, the new keys (which must not exist),
+// the retired keys (which must exist; their exp and ttl now set), deletes
+// the refused items (untrusted) and stores the manifest m, conditioned on the manifest version the writer read (prev;
+// with prevExists false: no manifest may exist). Each key's digest is set
+// before seal is called with m's key list complete. ErrLostRace if the
+// manifest moved.
+func (t keyTable) write(ctx context.Context, fresh, retired []map[string]types.AttributeValue, untrusted []string, m *manifestItem, prev int64, prevExists bool) error {
+	var items []types.TransactWriteItem
 	names := map[string]string{"#pk": attrPK}
-	headPut := &types.Put{TableName: aws.String(t.name), Item: headAV, ExpressionAttributeNames: names,
+	for _, sk := range untrusted[:min(len(untrusted), maxCleanup)] {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.name),
+			Key: map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: setPK}, attrSK: &types.AttributeValueMemberS{Value: sk}}}})
+	}
+	for i, av := range slices.Concat(fresh, retired) {
+		cond := "attribute_not_exists(#pk)"
+		if i >= len(fresh) {
+			cond = "attribute_exists(#pk)"
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(t.name), Item: av,
+			ExpressionAttributeNames: names, ConditionExpression: aws.String(cond)}})
+	}
+	mav, err := attributevalue.MarshalMap(m)
+	if err != nil {
+		return fmt.Errorf("datakey signer: %w", err)
+	}
+	put := &types.Put{TableName: aws.String(t.name), Item: mav, ExpressionAttributeNames: names,
 		ConditionExpression: aws.String("attribute_not_exists(#pk)")}
-	if prev != "" {
-		headPut.ConditionExpression = aws.String("#kid = :prev")
-		headPut.ExpressionAttributeNames = map[string]string{"#kid": attrKID}
-		headPut.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: prev}}
+	if prevExists {
+		put.ConditionExpression = aws.String("#v = :v")
+		put.ExpressionAttributeNames = map[string]string{"#v": "version"}
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(prev)}}
 	}
-	items := []types.TransactWriteItem{
-		{Put: headPut},
-		{Put: &types.Put{TableName: aws.String(t.name), Item: keyAV, ExpressionAttributeNames: names,
-			ConditionExpression: aws.String("attribute_not_exists(#pk)")}},
-	}
-	if prev != "" {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                aws.String(t.name),
-			Key:                      map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: setPK}, attrSK: &types.AttributeValueMemberS{Value: keySK(prev)}},
-			UpdateExpression:         aws.String("SET #exp = :exp, #ttl = :ttl"),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#exp": attrExpiry, "#ttl": attrTTL},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(retireAt.UnixMilli())},
-				":ttl": &types.AttributeValueMemberN{Value: fmt.Sprint((retireAt.UnixMilli() + 999) / 1000)},
-			},
-		}})
-	}
+	items = append(items, types.TransactWriteItem{Put: put})
 	// The client request token makes the SDK's retries of this transaction
 	// idempotent (for ten minutes), so a lost response is not a lost race.
 	_, err = t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -214,14 +264,14 @@ func (t keyTable) create(ctx context.Context, k *storedKey, prev string, retireA
 	})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && slices.ContainsFunc(canceled.CancellationReasons, func(r types.CancellationReason) bool {
-		// TransactionConflict: another creator's transaction on the
-		// same head was in flight.
+		// TransactionConflict: another writer's transaction on the
+		// manifest was in flight.
 		return aws.ToString(r.Code) == "ConditionalCheckFailed" || aws.ToString(r.Code) == "TransactionConflict"
 	}) {
-		return fmt.Errorf("%w: %s key", ErrLostRace, k.pub.Algorithm)
+		return ErrLostRace
 	}
 	if err != nil {
-		return wrapAWS("DynamoDB TransactWriteItems (new "+k.pub.Algorithm+" key)", err)
+		return wrapAWS("DynamoDB TransactWriteItems (signing key set)", err)
 	}
 	return nil
 }

@@ -2,10 +2,14 @@ package datakey
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
@@ -14,47 +18,130 @@ import (
 // creator's sign with it too; nothing was signed before it.
 const firstKeyBackdate = time.Minute
 
-// create makes a new key of alg and writes it as the newest one, after
-// prev (the head; "" if there is none). With immediate (no key of alg
-// signs yet: a new deployment) it signs at once; otherwise it signs
-// PublishLead from now, and prev is retired then. Losing the race to
-// another instance reloads the set and returns the winner's key that
-// signs now. The caller holds s.mu.
-func (s *Signer) create(ctx context.Context, alg, prev string, immediate bool) (*storedKey, error) {
-	now := s.o.Now()
-	k, priv, err := wrap(ctx, s.o.KMS, s.o.WrappingKey, alg, now)
-	if err != nil {
-		return nil, err
-	}
-	k.notBefore = now.Add(-firstKeyBackdate)
-	if !immediate {
-		k.notBefore = now.Add(PublishLead)
-	}
-	retireAt := k.notBefore.Add(s.o.TokenLifetime + RetireMargin)
-	err = s.table.create(ctx, k, prev, retireAt)
-	if errors.Is(err, ErrLostRace) {
+// create makes a new key of each of algs and writes them, with a new
+// manifest, in one transaction. With immediate (no key of those
+// algorithms signs yet: a new deployment) they sign at once; otherwise
+// each signs PublishLead from now, and the key it follows (its head) is
+// retired VerificationOverlap later. Losing the race to another instance
+// reloads the set; if a key is still missing then (the winner changed
+// something else), it tries once more. The caller holds s.mu.
+func (s *Signer) create(ctx context.Context, algs []string, immediate bool) error {
+	for attempt := 0; ; attempt++ {
+		err := s.createOnce(ctx, algs, immediate)
+		if !errors.Is(err, ErrLostRace) {
+			return err
+		}
 		if err := s.refresh(ctx, true); err != nil {
-			return nil, err
+			return err
 		}
-		if a := s.active(alg, s.o.Now()); a != nil {
-			return a, nil
+		if !immediate {
+			return nil // another instance rotated or renewed; the next token retries if due
 		}
-		return nil, fmt.Errorf("%w: %w, and no %s key signs yet", oidc.ErrUnavailable, ErrLostRace, alg)
+		now := s.o.Now()
+		var still []string
+		for _, alg := range algs {
+			if s.active(alg, now) == nil {
+				still = append(still, alg)
+			}
+		}
+		if len(still) == 0 {
+			return nil
+		}
+		if attempt > 0 {
+			return fmt.Errorf("%w: %w", oidc.ErrUnavailable, ErrLostRace)
+		}
+		algs = still
 	}
+}
+
+func (s *Signer) createOnce(ctx context.Context, algs []string, immediate bool) error {
+	now := s.o.Now()
+	var fresh, retired []*storedKey
+	privs := map[string]crypto.Signer{}
+	for _, alg := range algs {
+		k, priv, err := wrap(ctx, s.o.KMS, s.o.WrappingKey, alg, now)
+		if err != nil {
+			return err
+		}
+		k.notBefore = now.Add(-firstKeyBackdate)
+		if immediate {
+			// No key of alg signs now. A successor that waits to sign
+			// (its predecessor's item was refused) never signed: it
+			// leaves the set, and the new key signs at once.
+			for _, o := range s.set.keys {
+				if o.pub.Algorithm == alg && o.live(now) && now.Before(o.notBefore) {
+					gone := *o
+					gone.expiry = now
+					retired = append(retired, &gone)
+				}
+			}
+		} else {
+			k.notBefore = now.Add(PublishLead)
+			if i := slices.IndexFunc(s.set.keys, func(o *storedKey) bool { return o.pub.KeyID == s.set.heads[alg] }); i >= 0 {
+				old := *s.set.keys[i]
+				old.expiry = k.notBefore.Add(s.o.VerificationOverlap)
+				retired = append(retired, &old)
+			}
+		}
+		fresh = append(fresh, k)
+		privs[k.pub.KeyID] = priv
+	}
+	if err := s.commit(ctx, fresh, retired); err != nil {
+		return err
+	}
+	maps.Copy(s.priv, privs)
+	for _, k := range fresh {
+		s.o.Logger.InfoContext(ctx, "oidc: new signing key", "alg", k.pub.Algorithm, "kid", k.pub.KeyID,
+			"notBefore", k.notBefore.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// commit writes fresh keys (new), retired keys (new versions of trusted
+// items) and a new manifest that lists them with every trusted key still
+// live, one version above the one read, valid ManifestLifetime from now:
+// one kms:GenerateMac and one transaction. With no keys it renews the
+// manifest. On success the signer's set is the one written. The caller
+// holds s.mu.
+func (s *Signer) commit(ctx context.Context, fresh, retired []*storedKey) error {
+	now := s.o.Now()
+	keys := map[string]*storedKey{}
+	for _, k := range s.set.keys {
+		if k.live(now) {
+			keys[k.pub.KeyID] = k
+		}
+	}
+	var freshAV, retiredAV []map[string]types.AttributeValue
+	for i, k := range slices.Concat(fresh, retired) {
+		av, err := keyItem(k) // sets k.digest
+		if err != nil {
+			return err
+		}
+		if i < len(fresh) {
+			freshAV = append(freshAV, av)
+		} else {
+			retiredAV = append(retiredAV, av)
+		}
+		keys[k.pub.KeyID] = k
+	}
+	m := &manifest{version: s.set.version + 1, issuedAt: now, validUntil: now.Add(ManifestLifetime),
+		keys: map[string][]byte{}, heads: maps.Clone(s.set.heads)}
+	for kid, k := range keys {
+		m.keys[kid] = k.digest
+	}
+	for _, k := range fresh {
+		m.heads[k.pub.Algorithm] = k.pub.KeyID
+	}
+	it, err := seal(ctx, s.o.KMS, s.o.MACKey, s.o.Table, m)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, old := range s.set.keys {
-		if old.pub.KeyID == prev {
-			old.expiry = retireAt
-		}
+	if err := s.table.write(ctx, freshAV, retiredAV, s.set.untrusted, it, s.set.version, s.set.exists); err != nil {
+		return err
 	}
-	s.set.keys = append(s.set.keys, k)
-	s.set.heads[alg] = k.pub.KeyID
-	s.priv[k.pub.KeyID] = priv
-	s.o.Logger.InfoContext(ctx, "oidc: new signing key", "alg", alg, "kid", k.pub.KeyID,
-		"notBefore", k.notBefore.Format(time.RFC3339), "previous", prev)
-	return k, nil
+	s.set = keySet{keys: slices.Collect(maps.Values(keys)), heads: m.heads, manifest: m, stored: it, version: m.version, exists: true}
+	s.maxVersion = m.version
+	return nil
 }
 
 // Rotate creates a successor for the newest key of each algorithm (or a
@@ -69,14 +156,34 @@ func (s *Signer) Rotate(ctx context.Context) ([]oidc.PublicKey, error) {
 	if err := s.refresh(ctx, true); err != nil {
 		return nil, err
 	}
-	var made []oidc.PublicKey
+	var first, next []string
 	for _, alg := range s.o.Algorithms {
-		head := s.set.heads[alg]
-		k, err := s.create(ctx, alg, head, head == "")
-		if err != nil {
-			return made, err
+		if s.set.heads[alg] == "" {
+			first = append(first, alg)
+		} else {
+			next = append(next, alg)
 		}
-		made = append(made, k.pub)
+	}
+	before := map[string]bool{}
+	for _, k := range s.set.keys {
+		before[k.pub.KeyID] = true
+	}
+	for _, c := range []struct {
+		algs      []string
+		immediate bool
+	}{{first, true}, {next, false}} {
+		if len(c.algs) == 0 {
+			continue
+		}
+		if err := s.create(ctx, c.algs, c.immediate); err != nil {
+			return nil, err
+		}
+	}
+	var made []oidc.PublicKey
+	for _, k := range s.set.keys {
+		if !before[k.pub.KeyID] {
+			made = append(made, k.pub)
+		}
 	}
 	return made, nil
 }

@@ -42,9 +42,14 @@ type Options struct {
 	DynamoDB    DynamoDBAPI
 	Table       string
 	WrappingKey string   // symmetric KMS key id, ARN or alias
+	MACKey      string   // HMAC_256 KMS key id, ARN or alias: the manifest's MAC
 	Algorithms  []string // keys kept: RS256 and/or ES256 (see Algorithms)
 	// TokenLifetime is the longest life of a signed token (0: one hour).
 	TokenLifetime time.Duration
+	// VerificationOverlap is how long a retired key stays published after
+	// its successor starts signing; at least (and by default)
+	// TokenLifetime + RetireMargin.
+	VerificationOverlap time.Duration
 	// RotationPeriod: a signing call makes a successor for a key that has
 	// signed this long; 0 never (Rotate does).
 	RotationPeriod time.Duration
@@ -60,10 +65,12 @@ type Signer struct {
 	o     Options
 	table keyTable
 
-	mu       sync.Mutex
-	set      keySet
-	loadedAt time.Time                // zero: never loaded
-	priv     map[string]crypto.Signer // unwrapped keys, by kid
+	mu         sync.Mutex
+	set        keySet
+	loadedAt   time.Time                // zero: never loaded
+	priv       map[string]crypto.Signer // unwrapped keys, by kid
+	maxVersion int64                    // the highest manifest version verified
+	refused    map[string]string        // key items refused and logged: sk → reason
 }
 
 var _ oidc.Rotator = (*Signer)(nil)
@@ -73,8 +80,8 @@ func New(o Options) (*Signer, error) {
 	switch {
 	case o.KMS == nil || o.DynamoDB == nil:
 		return nil, errors.New("datakey signer: nil KMS or DynamoDB client")
-	case o.Table == "" || o.WrappingKey == "":
-		return nil, errors.New("datakey signer: a table and a wrapping key are required")
+	case o.Table == "" || o.WrappingKey == "" || o.MACKey == "":
+		return nil, errors.New("datakey signer: a table, a wrapping key and a MAC key are required")
 	case len(o.Algorithms) == 0:
 		return nil, errors.New("datakey signer: no algorithm")
 	}
@@ -86,13 +93,15 @@ func New(o Options) (*Signer, error) {
 	if o.TokenLifetime <= 0 {
 		o.TokenLifetime = time.Hour
 	}
+	o.VerificationOverlap = max(o.VerificationOverlap, o.TokenLifetime+RetireMargin)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Signer{o: o, table: keyTable{client: o.DynamoDB, name: o.Table}, priv: map[string]crypto.Signer{}}, nil
+	return &Signer{o: o, table: keyTable{client: o.DynamoDB, name: o.Table},
+		priv: map[string]crypto.Signer{}, refused: map[string]string{}}, nil
 }
 
 // SigningKey returns the public half of the key of alg that signs now.
@@ -111,26 +120,43 @@ func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, er
 	}
 	now := s.o.Now()
 	k := s.active(alg, now)
-	if k == nil {
-		// A new deployment: make a first key of every algorithm that has
-		// none, so that the published set is complete from now on. A key
-		// another instance made meanwhile (create reloads the set when it
-		// loses the race) counts, whatever its notBefore.
+	switch {
+	case k == nil:
+		// A new deployment (or an expired manifest, or a refused
+		// signing key): make a key that signs at once for every
+		// algorithm that has none, in one transaction, so that the
+		// published set is complete from now on. A key another instance
+		// made meanwhile (create reloads the set when it loses the race)
+		// counts.
+		var missing []string
 		for _, a := range s.o.Algorithms {
-			if slices.ContainsFunc(s.set.keys, func(k *storedKey) bool { return k.pub.Algorithm == a && k.live(s.o.Now()) }) {
-				continue
+			if s.active(a, now) == nil {
+				missing = append(missing, a)
 			}
-			if _, err := s.create(ctx, a, s.set.heads[a], true); err != nil {
-				return oidc.PublicKey{}, err
-			}
+		}
+		if err := s.create(ctx, missing, true); err != nil {
+			return oidc.PublicKey{}, err
 		}
 		if k = s.active(alg, s.o.Now()); k == nil {
 			return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: no %s key signs yet", oidc.ErrUnavailable, alg)
 		}
-	} else if p := s.o.RotationPeriod; p > 0 && !now.Before(k.notBefore.Add(p)) && s.set.heads[alg] == k.pub.KeyID {
-		if _, err := s.create(ctx, alg, k.pub.KeyID, false); err != nil && !errors.Is(err, ErrLostRace) {
+	case s.o.RotationPeriod > 0 && !now.Before(k.notBefore.Add(s.o.RotationPeriod)) && s.set.heads[alg] == k.pub.KeyID:
+		if err := s.create(ctx, []string{alg}, false); err != nil {
 			s.o.Logger.WarnContext(ctx, "oidc: signing key rotation failed; the current key keeps signing", "alg", alg, "error", err.Error())
 		}
+	case !now.Before(s.set.manifest.issuedAt.Add(manifestRenewAfter)):
+		err := s.commit(ctx, nil, nil)
+		if errors.Is(err, ErrLostRace) { // another instance renewed it
+			err = s.refresh(ctx, true)
+		}
+		if err != nil {
+			s.o.Logger.WarnContext(ctx, "oidc: signing key manifest renewal failed; retried at the next token", "error", err.Error())
+		}
+	}
+	// A token must stay verifiable for its lifetime: the manifest that
+	// publishes its key must outlive it.
+	if m := s.set.manifest; m == nil || m.validUntil.Before(s.o.Now().Add(s.o.TokenLifetime)) {
+		return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: the key manifest expires within the token lifetime and could not be renewed", oidc.ErrUnavailable)
 	}
 	if _, err := s.privateKey(ctx, k); err != nil {
 		return oidc.PublicKey{}, err
@@ -215,15 +241,26 @@ func (s *Signer) NextRotation() time.Time {
 	return next
 }
 
-// refresh reloads the set if it is older than RefreshInterval (or force).
-// A failed reload keeps a set younger than StaleLimit.
+// refresh reloads the set if it is older than RefreshInterval, or its
+// manifest has expired (or force). A failed reload, or a set refused as a
+// whole (ErrManifest, logged at ERROR), keeps a set younger than
+// StaleLimit.
 func (s *Signer) refresh(ctx context.Context, force bool) error {
 	now := s.o.Now()
-	if !force && !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(s.interval(now))) {
+	if !force && !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(s.interval(now))) &&
+		(s.set.manifest == nil || now.Before(s.set.manifest.validUntil)) {
 		return nil
 	}
-	set, err := s.table.load(ctx)
+	raw, err := s.table.load(ctx)
+	var set keySet
+	if err == nil {
+		set, err = s.trust(ctx, raw, now)
+	}
 	if err != nil {
+		if errors.Is(err, ErrManifest) {
+			s.o.Logger.ErrorContext(ctx, RefusedMessage, "table", s.o.Table, "error", err.Error())
+			err = fmt.Errorf("%w: %w", oidc.ErrUnavailable, err)
+		}
 		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
 			s.o.Logger.WarnContext(ctx, "oidc: signing key set reload failed; the cached set stays in use", "error", err.Error())
 			return nil

@@ -65,15 +65,15 @@ func TestZeroKMSCallsWhenWarm(t *testing.T) {
 	sign(t, first, oidc.RS256)
 	sign(t, first, oidc.ES256)
 	got := e.calls.snapshot()
-	if got["KMS Encrypt"] != 2 || got["DynamoDB TransactWriteItems"] != 2 || got["KMS Decrypt"] != 0 {
-		t.Errorf("first start of the deployment: calls %v; want 2 KMS Encrypt, 2 TransactWriteItems (one key per algorithm) and no Decrypt", got)
+	if got["KMS Encrypt"] != 2 || got["KMS GenerateMac"] != 1 || got["DynamoDB TransactWriteItems"] != 1 || got["KMS Decrypt"] != 0 {
+		t.Errorf("first start of the deployment: calls %v; want 2 KMS Encrypt (one key per algorithm), one GenerateMac and one TransactWriteItems (the keys and their manifest) and no Decrypt", got)
 	}
 
 	cold := e.signer(t, c.now) // another container
 	sign(t, cold, oidc.RS256)
 	sign(t, cold, oidc.ES256)
-	if got := e.calls.snapshot(); got["KMS Decrypt"] != 2 || total(got, "KMS") != 2 || got["DynamoDB Query"] != 1 || total(got, "DynamoDB") != 1 {
-		t.Errorf("cold start: calls %v; want one DynamoDB Query and one KMS Decrypt per key", got)
+	if got := e.calls.snapshot(); got["KMS Decrypt"] != 2 || got["KMS VerifyMac"] != 1 || total(got, "KMS") != 3 || got["DynamoDB Query"] != 1 || total(got, "DynamoDB") != 1 {
+		t.Errorf("cold start: calls %v; want one DynamoDB Query, one KMS VerifyMac (the manifest) and one KMS Decrypt per key", got)
 	}
 	for range 100 { // warm: a refresh signs an ID token and an access token
 		sign(t, cold, oidc.RS256)
@@ -91,7 +91,8 @@ func TestZeroKMSCallsWhenWarm(t *testing.T) {
 }
 
 // TestPublishingNeedsNoKMS: the jwks and userinfo functions read the set
-// (public keys in clear) and never call KMS.
+// (public keys in clear) and never decrypt: one kms:VerifyMac per cold
+// start authenticates the set, and none on a re-read of an unchanged set.
 func TestPublishingNeedsNoKMS(t *testing.T) {
 	e := newEnv(t)
 	sign(t, e.signer(t, nil), oidc.RS256)
@@ -105,8 +106,14 @@ func TestPublishingNeedsNoKMS(t *testing.T) {
 	if len(keys) != 2 || keys[0].Algorithm != oidc.RS256 || keys[1].Algorithm != oidc.ES256 {
 		t.Errorf("PublicKeys = %v; want the RS256 key, then the ES256 key", keys)
 	}
+	if got := e.calls.snapshot(); total(got, "KMS") != 1 || got["KMS VerifyMac"] != 1 || got["DynamoDB Query"] != 1 {
+		t.Errorf("PublicKeys: calls %v; want one DynamoDB Query and one KMS VerifyMac", got)
+	}
+	if _, err := jwks.Keys(t.Context()); err != nil { // a forced re-read
+		t.Fatal(err)
+	}
 	if got := e.calls.snapshot(); total(got, "KMS") != 0 || got["DynamoDB Query"] != 1 {
-		t.Errorf("PublicKeys: calls %v; want one DynamoDB Query and no KMS call", got)
+		t.Errorf("re-read of an unchanged set: calls %v; want one DynamoDB Query and no KMS call", got)
 	}
 }
 

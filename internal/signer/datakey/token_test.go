@@ -62,7 +62,8 @@ func (p *countingProxy) snapshot() map[string]int {
 // config with signer type kms-datakey as in Lambda, with client
 // credentials requests (each signs an ES256 access token): the first
 // function instance of the deployment creates the keys; a second instance
-// (a cold start) makes one kms:Decrypt for the one key it signs with, and
+// (a cold start) makes one kms:VerifyMac for the key manifest and one
+// kms:Decrypt for the one key it signs with, and
 // then no KMS call at all, however many tokens it issues.
 func TestTokenEndpointZeroKMSCalls(t *testing.T) {
 	e := newEnv(t)
@@ -79,6 +80,7 @@ signer:
   type: kms-datakey
   config:
     wrappingKey: ` + e.wrappingKey + `
+    macKey: ` + e.macKey + `
     table: ` + e.table + `
     kmsEndpoint: ` + kmsURL + `
     dynamodbEndpoint: ` + dbURL + `
@@ -115,15 +117,15 @@ staticClients:
 
 	first := app.NewFunction(t.Context(), oidc.FunctionToken, backends, getenv, io.Discard)
 	request(first)
-	if got := kmsCalls.snapshot(); got["Encrypt"] != 2 || got["Decrypt"] != 0 {
-		t.Errorf("first request of the deployment: KMS calls %v; want two Encrypt (the first RS256 and ES256 keys)", got)
+	if got := kmsCalls.snapshot(); got["Encrypt"] != 2 || got["GenerateMac"] != 1 || got["Decrypt"] != 0 {
+		t.Errorf("first request of the deployment: KMS calls %v; want two Encrypt (the first RS256 and ES256 keys) and one GenerateMac (their manifest)", got)
 	}
 	dbCalls.snapshot()
 
 	cold := app.NewFunction(t.Context(), oidc.FunctionToken, backends, getenv, io.Discard)
 	request(cold)
-	if got := kmsCalls.snapshot(); len(got) != 1 || got["Decrypt"] != 1 {
-		t.Errorf("cold start, first request: KMS calls %v; want one Decrypt", got)
+	if got := kmsCalls.snapshot(); len(got) != 2 || got["Decrypt"] != 1 || got["VerifyMac"] != 1 {
+		t.Errorf("cold start, first request: KMS calls %v; want one VerifyMac (the manifest) and one Decrypt", got)
 	}
 	if got := dbCalls.snapshot(); len(got) != 1 || got["Query"] != 1 {
 		t.Errorf("cold start, first request: DynamoDB calls %v; want one Query (the key set)", got)

@@ -20,11 +20,14 @@ import (
 	"github.com/serverless-oidc/op/pkg/oidc"
 )
 
-// KMSAPI is the part of the KMS client the signer uses: Encrypt when it
-// creates a key, Decrypt once per key and container when it first signs.
+// KMSAPI is the part of the KMS client the signer uses: Encrypt and
+// GenerateMac when it creates a key, Decrypt once per key and container
+// when it first signs, VerifyMac when it reads a new key manifest.
 type KMSAPI interface {
 	Encrypt(ctx context.Context, in *awskms.EncryptInput, optFns ...func(*awskms.Options)) (*awskms.EncryptOutput, error)
 	Decrypt(ctx context.Context, in *awskms.DecryptInput, optFns ...func(*awskms.Options)) (*awskms.DecryptOutput, error)
+	GenerateMac(ctx context.Context, in *awskms.GenerateMacInput, optFns ...func(*awskms.Options)) (*awskms.GenerateMacOutput, error)
+	VerifyMac(ctx context.Context, in *awskms.VerifyMacInput, optFns ...func(*awskms.Options)) (*awskms.VerifyMacOutput, error)
 }
 
 var _ KMSAPI = (*awskms.Client)(nil)

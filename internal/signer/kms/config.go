@@ -35,8 +35,7 @@ type Config struct {
 }
 
 var (
-	_ config.Validator     = Config{}
-	_ backend.SignerOpener = Open
+	_ config.Validator = Config{}
 )
 
 // Validate implements config.Validator.
@@ -56,13 +55,21 @@ func (c Config) Validate(report func(key, msg string)) {
 	awssdk.CheckEndpoint(report, "endpoint", c.Endpoint)
 }
 
-// Open is the opener of signer type kms. It does no network I/O (see New).
-func Open(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+// Opener returns the opener of signer type kms. It does no network I/O (see New).
+// Its AWS clients are configured by load (awssdk.FromEnvironment in the
+// Lambda functions, awsdefault.Config elsewhere).
+func Opener(load awssdk.Loader) backend.SignerOpener {
+	return func(ctx context.Context, section config.Section, env backend.Env) (oidc.Signer, error) {
+		return open(ctx, section, env, load)
+	}
+}
+
+func open(ctx context.Context, section config.Section, env backend.Env, load awssdk.Loader) (oidc.Signer, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region, env.ObserveAWSCall)
+	awsCfg, err := load(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/backend/awsdefault"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/signer/kms"
 	"github.com/serverless-oidc/op/pkg/oidc"
@@ -95,7 +96,7 @@ func TestAlgorithmMismatchLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s, err := kms.Open(t.Context(), cfg.Signer.Config, backend.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s, err := kms.Opener(awsdefault.Config)(t.Context(), cfg.Signer.Config, backend.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestNoECCKeyFallsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		var logs bytes.Buffer
-		s, err := kms.Open(t.Context(), cfg.Signer.Config, backend.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil)), IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()})
+		s, err := kms.Opener(awsdefault.Config)(t.Context(), cfg.Signer.Config, backend.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil)), IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,8 +24,7 @@ type Config struct {
 }
 
 var (
-	_ config.Validator      = Config{}
-	_ backend.StorageOpener = Open
+	_ config.Validator = Config{}
 )
 
 var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
@@ -41,12 +40,20 @@ func (c Config) Validate(report func(key, msg string)) {
 	awssdk.CheckEndpoint(report, "endpoint", c.Endpoint)
 }
 
-// Open is the opener of storage type dynamodb. It builds the SDK client
+// Opener returns the opener of storage type dynamodb. It builds the SDK client
 // without network I/O: the client connects on first use, so a cold start
 // stays fast. createTable creates the table if it is missing: the one
 // network call Open may make, and never in Lambda, where the table comes
 // from the deployment.
-func Open(ctx context.Context, section config.Section, env backend.Env) (backend.Storage, error) {
+// Its AWS clients are configured by load (awssdk.FromEnvironment in the
+// Lambda functions, awsdefault.Config elsewhere).
+func Opener(load awssdk.Loader) backend.StorageOpener {
+	return func(ctx context.Context, section config.Section, env backend.Env) (backend.Storage, error) {
+		return open(ctx, section, env, load)
+	}
+}
+
+func open(ctx context.Context, section config.Section, env backend.Env, load awssdk.Loader) (backend.Storage, error) {
 	var c Config
 	if err := section.Decode(&c); err != nil {
 		return nil, err
@@ -57,7 +64,7 @@ func Open(ctx context.Context, section config.Section, env backend.Env) (backend
 		// deployment rightly does not grant.
 		return nil, errors.New("storage.config.createTable is for local use; in Lambda the table comes from the deployment")
 	}
-	awsCfg, err := awssdk.Config(ctx, c.Region, env.ObserveAWSCall)
+	awsCfg, err := load(ctx, c.Region, env.ObserveAWSCall)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/serverless-oidc/op/internal/backend"
+	"github.com/serverless-oidc/op/internal/backend/awssdk"
 	"github.com/serverless-oidc/op/internal/config"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	store "github.com/serverless-oidc/op/internal/store/dynamodb"
@@ -26,7 +27,7 @@ func TestOpenCreatesTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(t.Context(), c.Storage.Config, backend.Env{Now: time.Now})
+	s, err := store.Opener(awssdk.FromEnvironment)(t.Context(), c.Storage.Config, backend.Env{Now: time.Now})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -38,7 +39,7 @@ func TestOpenCreatesTable(t *testing.T) {
 		t.Errorf("UserByLogin: %+v, %v", got, err)
 	}
 	// A second Open finds the table there.
-	if _, err := store.Open(t.Context(), c.Storage.Config, backend.Env{}); err != nil {
+	if _, err := store.Opener(awssdk.FromEnvironment)(t.Context(), c.Storage.Config, backend.Env{}); err != nil {
 		t.Errorf("Open on an existing table: %v", err)
 	}
 }
@@ -73,7 +74,7 @@ func TestCreateTableRefusedInLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = store.Open(t.Context(), cfg.Storage.Config, backend.Env{Lambda: true})
+	_, err = store.Opener(awssdk.FromEnvironment)(t.Context(), cfg.Storage.Config, backend.Env{Lambda: true})
 	if err == nil || !strings.Contains(err.Error(), "createTable") {
 		t.Errorf("Open in Lambda with createTable: %v; want it refused", err)
 	}
