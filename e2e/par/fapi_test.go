@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/serverless-oidc/op/e2e/e2etest"
@@ -160,4 +161,75 @@ staticPasswords:
 `, issuer, storage, jwks, redirectURI, userEmail)
 	e2etest.Serve(t, srv, yaml, nil)
 	return issuer
+}
+
+// TestOpenIDClientPublicPARWithDPoP: a single-page or mobile app (a
+// public client) with openid-client pushes its request (client_id alone,
+// PKCE, dpop_jkt), signs in through chromium with the request_uri, and
+// gets DPoP-bound tokens; its refresh token is bound to the same key and
+// rotated (RFC 9449 §5, RFC 9700 §4.14.2).
+func TestOpenIDClientPublicPARWithDPoP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Node and chromium")
+	}
+	dpopKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpopPrivate, _ := json.Marshal(jose.JSONWebKey{Key: dpopKey})
+	thumb, _ := (&jose.JSONWebKey{Key: &dpopKey.PublicKey}).Thumbprint(crypto.SHA256)
+	redirectURI := callbackServer(t)
+	srv := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + srv.Listener.Addr().String()
+	e2etest.Serve(t, srv, fmt.Sprintf(`issuer: %s
+storage: {type: memory}
+enablePasswordDB: true
+staticClients:
+  - id: spa
+    name: A single-page app
+    public: true
+    requireDPoP: true
+    requirePushedAuthorizationRequests: true
+    redirectURIs: [%s]
+staticPasswords:
+  - email: %s
+    hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"
+    username: admin
+    userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
+`, issuer, redirectURI, userEmail), nil)
+	verifier, state, nonce := rand.Text()+rand.Text(), rand.Text(), rand.Text()
+	args := []string{issuer, `{"client_id":"spa","token_endpoint_auth_method":"none"}`, "", redirectURI, verifier, state, nonce,
+		string(dpopPrivate), base64.RawURLEncoding.EncodeToString(thumb)}
+	var pushed fapiPush
+	e2etest.Node(t, "fapi.cjs", &pushed, append([]string{"push"}, args...)...)
+	callback := newTab(t).loginApproving(t, pushed.URL, redirectURI)
+	var got fapiCallback
+	e2etest.Node(t, "fapi.cjs", &got, append(append([]string{"callback"}, args...), callback)...)
+	if got.TokenType != "DPoP" || got.RefreshedTokenType != "DPoP" || got.Sub != userSubject || got.UserinfoSub != userSubject ||
+		got.RefreshToken == "" || got.RefreshedRefreshToken == got.RefreshToken {
+		t.Errorf("public client with PAR and DPoP: %+v; want DPoP-bound tokens, the user, a rotated refresh token", got)
+	}
+}
+
+// loginApproving is login for a client whose users always see the
+// approval page (a public client on a loopback redirect URI, RFC 8252
+// §8.6): sign in, approve, and return where the browser ended.
+func (b *tab) loginApproving(t *testing.T, authURL, redirectURI string) string {
+	t.Helper()
+	b.t = t
+	b.do("open the authorization URL, sign in and approve",
+		chromedp.Navigate(authURL),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), userEmail),
+		chromedp.SendKeys(chromedp.ID("password"), userPassword),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[name=approve]`)),
+		chromedp.Click(chromedp.CSS(`button[name=approve]`)),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	loc := read(b, "read the location", chromedp.Location())
+	if !strings.HasPrefix(loc, redirectURI+"?") {
+		t.Fatalf("the browser ended at %s; want %s", loc, redirectURI)
+	}
+	return loc
 }

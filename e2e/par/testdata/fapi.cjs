@@ -1,8 +1,10 @@
-// A FAPI 2.0 client of npm's openid-client (5.x): private_key_jwt with
-// PS256, every authorization request pushed (RFC 9126) with its code bound
-// to a DPoP key (dpop_jkt, RFC 9449 §10), PKCE S256, DPoP-bound tokens.
+// A client of npm's openid-client (5.x) that pushes every authorization
+// request (RFC 9126) with its code bound to a DPoP key (dpop_jkt, RFC 9449
+// §10), uses PKCE S256 and gets DPoP-bound tokens: a FAPI 2.0 client
+// (private_key_jwt with PS256), or a public client (an SPA or a mobile
+// app: token_endpoint_auth_method none, no private JWK).
 //
-//   node fapi.cjs <tools dir> push <issuer> <client JSON> <client private JWK> <redirect URI> <code verifier> <state> <nonce> <DPoP private JWK> <DPoP jkt>
+//   node fapi.cjs <tools dir> push <issuer> <client JSON> <client private JWK or ""> <redirect URI> <code verifier> <state> <nonce> <DPoP private JWK> <DPoP jkt>
 //   node fapi.cjs <tools dir> callback <same arguments> <callback URL>
 //
 // push prints the provider's metadata the profile shows and the
@@ -18,7 +20,7 @@ const { Issuer, generators } = require(path.join(tools, 'node_modules', 'openid-
 async function main() {
   const issuer = await Issuer.discover(issuerURL);
   const client = new issuer.Client({ ...JSON.parse(clientJSON), redirect_uris: [redirectURI], response_types: ['code'] },
-    { keys: [JSON.parse(privateJWK)] });
+    privateJWK ? { keys: [JSON.parse(privateJWK)] } : undefined);
   const dpop = crypto.createPrivateKey({ key: JSON.parse(dpopJWK), format: 'jwk' });
   if (step === 'push') {
     const pushed = await client.pushedAuthorizationRequest({
