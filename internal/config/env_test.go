@@ -93,7 +93,7 @@ func TestFromEnvironment(t *testing.T) {
 					return err.Error()
 				}
 				return []string{sc.RotationPeriod.String(), sc.VerificationOverlap.String(), sc.Algorithm, c.SigningAlgorithm(), strings.Join(c.IDTokenSigningAlgorithms(), " ")}
-			}, []string{"2160h0m0s", "3h0m0s", "ES256", "ES256", "ES256"}},
+			}, []string{"2160h0m0s", "3h0m0s", "ES256", "ES256", "RS256 ES256"}}, // RS256 too: OpenID Connect Core §15.1 (algorithms.go)
 		{"OIDC_SIGNING_ALGORITHM with OIDC_KMS_KEY_IDS", map[string]string{EnvKMSKeyIDs: "alias/ec", EnvSigningAlgorithm: "ES256"},
 			func(c *Config) any { return c.SigningAlgorithm() }, "ES256"},
 		{"OIDC_KMS_WRAPPING_KEY empty: file's signer", map[string]string{EnvKMSWrappingKey: "", EnvKMSKeyIDs: "k"},
@@ -182,7 +182,7 @@ func TestFromEnvironmentErrors(t *testing.T) {
 		{"OIDC_SIGNING_ALGORITHM alone", map[string]string{EnvConfig: valid, EnvSigningAlgorithm: "ES256"},
 			"OIDC_SIGNING_ALGORITHM: set without OIDC_KMS_KEY_IDS or OIDC_KMS_WRAPPING_KEY: it sets the algorithm of the signer they make (the file's signer has signer.config.algorithm)"},
 		{"OIDC_SIGNING_ALGORITHM unknown", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: "k", EnvSigningAlgorithm: "HS256"},
-			`OIDC_SIGNING_ALGORITHM: signer.config.algorithm: unknown algorithm "HS256" (RS256 or ES256)`},
+			`OIDC_SIGNING_ALGORITHM: signer.config.algorithm: unknown algorithm "HS256" (RS256, ES256 or PS256)`},
 		{"OIDC_CLIENT_ADDRESS_HEADER forgeable", map[string]string{EnvConfig: valid, EnvClientAddressHeader: "X-Forwarded-For"},
 			`OIDC_CLIENT_ADDRESS_HEADER: web.clientRemoteIP.header: "X-Forwarded-For" can be written by any client; name the one header your CDN sets and overwrites (CloudFront-Viewer-Address)`},
 		{"OIDC_KMS_KEY_IDS blank", map[string]string{EnvConfig: valid, EnvKMSKeyIDs: " "},
