@@ -137,13 +137,14 @@ func logWarnings(ctx context.Context, logger *slog.Logger, warnings []config.War
 // settings maps the config onto the core's settings.
 func settings(cfg *config.Config, clientOrigins []string, now func() time.Time, logger *slog.Logger) oidc.Settings {
 	return oidc.Settings{
-		Issuer:                   cfg.Issuer,
-		Profile:                  cfg.Extensions.Profile,
-		IDTokenSigningAlgorithms: cfg.IDTokenSigningAlgorithms(),
-		IDTokenSigningAlgorithm:  cfg.SigningAlgorithm(),
-		AccessTokenAlgorithm:     cfg.AccessTokenSigningAlgorithm(),
-		ResponseTypes:            cfg.OAuth2.ResponseTypes,
-		GrantTypes:               cfg.OAuth2.GrantTypes,
+		Issuer:                         cfg.Issuer,
+		Profile:                        cfg.Extensions.Profile,
+		AssertionTokenEndpointAudience: cfg.Extensions.AssertionTokenEndpointAudience,
+		IDTokenSigningAlgorithms:       cfg.IDTokenSigningAlgorithms(),
+		IDTokenSigningAlgorithm:        cfg.SigningAlgorithm(),
+		AccessTokenAlgorithm:           cfg.AccessTokenSigningAlgorithm(),
+		ResponseTypes:                  cfg.OAuth2.ResponseTypes,
+		GrantTypes:                     cfg.OAuth2.GrantTypes,
 		RefreshTokens: oidc.RefreshPolicy{
 			ValidIfNotUsedFor: cfg.Expiry.RefreshTokens.ValidIfNotUsedFor,
 			AbsoluteLifetime:  cfg.Expiry.RefreshTokens.AbsoluteLifetime,

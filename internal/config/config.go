@@ -300,6 +300,10 @@ type Extensions struct {
 	SigningAlgs []string `yaml:"signingAlgs"`
 	// PAR configures pushed authorization requests (RFC 9126).
 	PAR PAR `yaml:"pushedAuthorizationRequests"`
+	// AssertionTokenEndpointAudience accepts the token endpoint URL as the
+	// aud of client assertions beside the issuer (default false: see
+	// oidc.Settings.AssertionTokenEndpointAudience).
+	AssertionTokenEndpointAudience bool `yaml:"assertionTokenEndpointAudience"`
 	// Profile holds every client to a security profile: fapi2 (the FAPI
 	// 2.0 Security Profile, docs/fapi.md); absent: none.
 	Profile string `yaml:"profile"`

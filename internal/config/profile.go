@@ -32,6 +32,9 @@ func (v validator) validateProfiles(c *Config) {
 		}
 		anyFAPI = anyFAPI || cl.Profile == oidc.ProfileFAPI2
 	}
+	if anyFAPI {
+		v.validateFAPI2Shared(c)
+	}
 	if anyFAPI && c.Extensions.AuthCodes > time.Minute {
 		// FAPI 2.0 §5.3.2.1: codes live at most 60 seconds.
 		v.fail("extensions.authCodes", "FAPI 2.0 allows authorization codes of at most 1m, not %s", c.Extensions.AuthCodes)
@@ -68,9 +71,19 @@ func (v validator) validateFAPI2Provider(c *Config) {
 			v.fail(fmt.Sprintf("extensions.signingAlgs[%d]", i), "FAPI 2.0 does not allow %s; use %s", a, orList(oidc.FAPI2SigningAlgorithms))
 		}
 	}
+}
+
+// validateFAPI2Shared checks what a FAPI 2.0 client shares with every
+// other client (§5.3.2.2 item 13, §5.4.1): the request_uri lifetime and the
+// algorithm of the resource servers' access tokens.
+func (v validator) validateFAPI2Shared(c *Config) {
 	if c.Extensions.PAR.Lifetime >= 10*time.Minute {
-		// §5.3.2.2 item 13: expires_in under 600 seconds.
 		v.fail("extensions.pushedAuthorizationRequests.lifetime", "FAPI 2.0 needs request_uri lifetimes under 10m")
+	}
+	for i, rs := range c.ResourceServers {
+		if rs.SigningAlg != "" && !slices.Contains(oidc.FAPI2SigningAlgorithms, rs.SigningAlg) {
+			v.fail(fmt.Sprintf("resourceServers[%d].signingAlg", i), "FAPI 2.0 does not allow %s; use %s", rs.SigningAlg, orList(oidc.FAPI2SigningAlgorithms))
+		}
 	}
 }
 

@@ -65,6 +65,10 @@ func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clie
 	if err != nil || len(jws.Signatures) != 1 {
 		return Client{}, invalidClient(false, "client_assertion is not a JWS signed with "+strings.Join(algs, ", "))
 	}
+	if typ, _ := jws.Signatures[0].Header.ExtraHeaders[jose.HeaderType].(string); strings.EqualFold(typ, "oauth-authz-req+jwt") {
+		// RFC 9101 §10.8: a request object is no client assertion.
+		return Client{}, invalidClient(false, "client_assertion is a request object")
+	}
 	var unverified jwt.Claims
 	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified) != nil || unverified.Subject == "" {
 		return Client{}, invalidClient(false, "client_assertion has no usable sub")
@@ -83,7 +87,7 @@ func (v assertionVerifier) authenticate(r *http.Request, params url.Values, clie
 	if client.TokenEndpointAuthMethod != authPrivateKeyJWT && client.TokenEndpointAuthMethod != authClientSecretJWT {
 		return Client{}, invalidClient(false, "the client does not authenticate with private_key_jwt or client_secret_jwt")
 	}
-	payload, err := v.keys.verify(r.Context(), client, jws,
+	payload, err := v.keys.verify(r.Context(), client, raw, jws,
 		invalidClient(false, "client_assertion's signature does not verify with the client's keys"))
 	if errors.Is(err, errJWKSUnreadable) {
 		return Client{}, invalidClient(false, "the client's jwks_uri could not be read")
@@ -112,7 +116,7 @@ func (v assertionVerifier) checkClaims(clientID string, c jwt.Claims) error {
 		// §3 items 1 and 2: iss and sub are the client_id.
 		return invalidClient(false, "client_assertion's iss and sub must be the client_id")
 	case !v.audienceOK(c.Audience):
-		// §3 item 3; OpenID Connect Core §9 allows the token endpoint URL.
+		// §3 item 3.
 		return invalidClient(false, "client_assertion's aud must be the issuer")
 	case c.Expiry == nil:
 		return invalidClient(false, "client_assertion has no exp")
@@ -133,9 +137,16 @@ func (v assertionVerifier) checkClaims(clientID string, c jwt.Claims) error {
 	return nil
 }
 
-// audienceOK: some aud is exactly the issuer or the token endpoint URL.
+// audienceOK: some aud is exactly the issuer, or, only when
+// Settings.AssertionTokenEndpointAudience allows it, the token endpoint URL
+// (what OpenID Connect Core §9 once recommended). A client that uses an
+// endpoint URL as aud can be led by a malicious authorization server,
+// which advertises this provider's token endpoint as its own, to sign an
+// assertion the attacker replays here (the 2025 "audience injection"
+// disclosure); the issuer, which a client checks in discovery, cannot be
+// borrowed that way.
 func (v assertionVerifier) audienceOK(aud jwt.Audience) bool {
-	return slices.Contains(aud, v.b.s.Issuer) || slices.Contains(aud, v.b.URL(PathToken))
+	return slices.Contains(aud, v.b.s.Issuer) || (v.b.s.AssertionTokenEndpointAudience && slices.Contains(aud, v.b.URL(PathToken)))
 }
 
 // useOnce records the jti until the assertion expires (RFC 7523 §3 item

@@ -125,13 +125,31 @@ func TestPrivateKeyJWTCodeFlow(t *testing.T) {
 	if status != http.StatusOK || body["id_token"] == nil {
 		t.Fatalf("token: %d %v", status, body)
 	}
-	// The token endpoint URL is an accepted aud too (Core §9).
-	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer+oidc.PathToken, e.clock.Now(), nil))); status != http.StatusOK {
-		t.Fatalf("aud = token endpoint: %d %v", status, body)
+	// The token endpoint URL is no accepted aud by default (audience
+	// injection, clientassertion.go audienceOK).
+	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer+oidc.PathToken, e.clock.Now(), nil))); status != http.StatusUnauthorized {
+		t.Fatalf("aud = token endpoint: %d %v; want 401", status, body)
 	}
 	// The client has no secret, and may not use one.
 	if status, _ := e.introspectAs(url.Values{"client_id": {jwtClientID}, "client_secret": {"x"}}); status != http.StatusUnauthorized {
 		t.Fatalf("secret for a private_key_jwt client: %d", status)
+	}
+}
+
+// TestAssertionTokenEndpointAudience: with the setting, the token endpoint
+// URL is an aud too (what OpenID Connect Core §9 once recommended), for
+// every client but a FAPI 2.0 one.
+func TestAssertionTokenEndpointAudience(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *oidc.Config) { c.Settings.AssertionTokenEndpointAudience = true })
+	key := newJWTKey(t, jose.ES256, "k1")
+	e.store.PutClient(oidc.Client{ID: jwtClientID, RedirectURIs: []string{redirectURI}, JWKS: key.jwks(t), TokenEndpointAuthMethod: "private_key_jwt"})
+	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer+oidc.PathToken, e.clock.Now(), nil))); status != http.StatusOK {
+		t.Fatalf("aud = token endpoint: %d %v", status, body)
+	}
+	e.store.PutClient(oidc.Client{ID: jwtClientID, RedirectURIs: []string{redirectURI}, JWKS: key.jwks(t), TokenEndpointAuthMethod: "private_key_jwt", Profile: oidc.ProfileFAPI2})
+	if status, body := e.introspectAs(assertionForm(key.assertion(t, e.issuer+oidc.PathToken, e.clock.Now(), nil))); status != http.StatusUnauthorized {
+		t.Fatalf("aud = token endpoint for a FAPI client: %d %v; want 401", status, body)
 	}
 }
 

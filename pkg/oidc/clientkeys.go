@@ -199,7 +199,7 @@ var errJWKSUnreadable = errors.New("oidc: the client's jwks_uri could not be rea
 // (RFC 7518 §3.2: a key at least as long as the hash), every other
 // client's are asymmetric with its JWK Set; the JWS library compares MACs
 // in constant time.
-func (c *clientKeySets) verify(ctx context.Context, client Client, jws *jose.JSONWebSignature, fail error) ([]byte, error) {
+func (c *clientKeySets) verify(ctx context.Context, client Client, raw string, jws *jose.JSONWebSignature, fail error) ([]byte, error) {
 	h := jws.Signatures[0].Header
 	if !profileAllowsJWS(client, h.Algorithm) {
 		return nil, fail
@@ -222,7 +222,7 @@ func (c *clientKeySets) verify(ctx context.Context, client Client, jws *jose.JSO
 		if err != nil {
 			return nil, fail
 		}
-		return verifyWith(jws, candidates(set, h), fail)
+		return verifyWith(raw, jws, candidates(set, h), fail)
 	}
 	keyCache := c.keys
 	if client.SelfRegistered {
@@ -244,7 +244,7 @@ func (c *clientKeySets) verify(ctx context.Context, client Client, jws *jose.JSO
 		}
 		keys = candidates(set, h)
 	}
-	return verifyWith(jws, keys, fail)
+	return verifyWith(raw, jws, keys, fail)
 }
 
 // HMAC algorithms of client_secret_jwt (RFC 7518 §3.2).
@@ -287,11 +287,22 @@ func candidates(set jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
 	return out
 }
 
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, fail error) ([]byte, error) {
+func verifyWith(raw string, jws *jose.JSONWebSignature, keys []jose.JSONWebKey, fail error) ([]byte, error) {
 	for _, k := range keys {
-		if payload, err := jws.Verify(k); err == nil {
+		if payload, err := jws.Verify(k); err == nil && strictPSS(raw, jws, k.Key) {
 			return payload, nil
 		}
 	}
 	return nil, fail
+}
+
+// strictPSS: a PS256 signature go-jose accepted has RFC 7518 §3.5's salt,
+// as long as the hash (go-jose verifies PSS with any salt length).
+func strictPSS(raw string, jws *jose.JSONWebSignature, key any) bool {
+	pub, ok := key.(*rsa.PublicKey)
+	if !ok || jws.Signatures[0].Header.Algorithm != PS256 {
+		return true
+	}
+	i := strings.LastIndexByte(raw, '.')
+	return i > 0 && VerifySignature(PublicKey{Algorithm: PS256, Key: pub}, []byte(raw[:i]), jws.Signatures[0].Signature) == nil
 }

@@ -129,7 +129,7 @@ func (d *Discovery) metadata() ([]byte, error) {
 		ACRValuesSupported:                         []string{acrPassword},
 		ClaimsParameterSupported:                   true,
 		AuthorizationResponseISSParameterSupported: true,
-		DPoPSigningAlgValuesSupported:              DPoPSigningAlgorithms,
+		DPoPSigningAlgValuesSupported:              dpopAlgsFor(d.s),
 		BackchannelLogoutSupported:                 true,
 		BackchannelLogoutSessionSupported:          true,
 	})

@@ -196,6 +196,9 @@ func parseDPoP(raw string) (*jose.JSONWebKey, dpopClaims, error) {
 	if err != nil {
 		return nil, c, err
 	}
+	if !strictPSS(raw, jws, key.Key) {
+		return nil, c, errors.New("PS256 signature without RFC 7518 §3.5's salt")
+	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, c, err
 	}
@@ -210,9 +213,12 @@ func numericDate(f float64) time.Time {
 
 // asymmetricPublic reports whether k is a public key of an allowed kind.
 func asymmetricPublic(k any) bool {
-	switch k.(type) {
-	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
+	switch k := k.(type) {
+	case *ecdsa.PublicKey, ed25519.PublicKey:
 		return true
+	case *rsa.PublicKey:
+		// RFC 7518 §3.3: 2048 bits or more (FAPI 2.0 §5.4.1 the same).
+		return k.N.BitLen() >= 2048
 	}
 	return false
 }

@@ -219,8 +219,14 @@ func TestPARDPoP(t *testing.T) {
 // secret's bytes), kid in the header when not "".
 func signJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
 	t.Helper()
+	return signTypedJWT(t, "oauth-authz-req+jwt", alg, key, kid, claims)
+}
+
+// signTypedJWT is signJWT with the typ header typ.
+func signTypedJWT(t testing.TB, typ jose.ContentType, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
+	t.Helper()
 	payload, _ := json.Marshal(claims)
-	opts := (&jose.SignerOptions{}).WithType("oauth-authz-req+jwt")
+	opts := (&jose.SignerOptions{}).WithType(typ)
 	if kid != "" {
 		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
 	}

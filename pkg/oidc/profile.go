@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // The FAPI 2.0 Security Profile (OpenID FAPI 2.0 Security Profile, final,
@@ -34,6 +37,9 @@ var Profiles = []string{ProfileFAPI2}
 // those the provider signs with (PS256, ES256 and EdDSA are allowed; RS256
 // is not).
 var FAPI2SigningAlgorithms = []string{PS256, ES256}
+
+// grantNone is no grant type: a GrantTypes list of it alone allows none.
+const grantNone = "none"
 
 // FAPI2GrantTypes are the grants a FAPI 2.0 client may use: the code flow
 // (§5.3.2.1 item 2 refuses the password grant; implicit and hybrid are
@@ -117,8 +123,16 @@ func fapi2Client(c Client, idTokenAlg string) Client {
 		grants = []string{GrantAuthorizationCode, GrantRefreshToken}
 	}
 	c.GrantTypes = slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return !slices.Contains(FAPI2GrantTypes, g) })
+	if len(c.GrantTypes) == 0 {
+		// None left: no grant at all, not "every default one" (an empty
+		// list's meaning, clientMayUse).
+		c.GrantTypes = []string{grantNone}
+	}
 	if !slices.Contains(FAPI2SigningAlgorithms, c.IDTokenSigningAlg) {
 		c.IDTokenSigningAlg = idTokenAlg
+	}
+	if c.UserInfoSigningAlg != "" && !slices.Contains(FAPI2SigningAlgorithms, c.UserInfoSigningAlg) {
+		c.UserInfoSigningAlg = idTokenAlg
 	}
 	return c
 }
@@ -277,6 +291,11 @@ func (s *Settings) completeProfile() error {
 	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(FAPI2SigningAlgorithms, a) {
 		return fmt.Errorf("oidc: FAPI 2.0 does not allow %s access tokens (%v only)", a, FAPI2SigningAlgorithms)
 	}
+	for _, rs := range s.ResourceServers {
+		if rs.SigningAlg != "" && !slices.Contains(FAPI2SigningAlgorithms, rs.SigningAlg) {
+			return fmt.Errorf("oidc: FAPI 2.0 does not allow %s access tokens (resource server %q)", rs.SigningAlg, rs.ID)
+		}
+	}
 	s.RequirePKCE = true
 	s.PAR.Required = true
 	return nil
@@ -294,6 +313,28 @@ func jwsAlgsFor(s Settings, algs []string) []string {
 		return algs
 	}
 	return slices.DeleteFunc(slices.Clone(algs), func(a string) bool { return !slices.Contains(FAPI2SigningAlgorithms, a) })
+}
+
+// fapi2DPoPAlgorithms are the DPoP proof algorithms §5.4.1 allows.
+var fapi2DPoPAlgorithms = []string{PS256, ES256, "EdDSA"}
+
+// dpopAlgsFor lists dpop_signing_alg_values_supported: under the FAPI 2.0
+// profile, those §5.4.1 allows.
+func dpopAlgsFor(s Settings) []string {
+	if s.Profile != ProfileFAPI2 {
+		return DPoPSigningAlgorithms
+	}
+	return fapi2DPoPAlgorithms
+}
+
+// profileAllowsDPoP: a FAPI client's DPoP proof (already verified by the
+// DPoP checker) is signed with an algorithm §5.4.1 allows, not RS256.
+func profileAllowsDPoP(c Client, r *http.Request) bool {
+	if c.Profile != ProfileFAPI2 {
+		return true
+	}
+	jws, err := jose.ParseSignedCompact(r.Header.Get("DPoP"), joseAlgs(DPoPSigningAlgorithms))
+	return err == nil && len(jws.Signatures) == 1 && slices.Contains(fapi2DPoPAlgorithms, string(jws.Signatures[0].Header.Algorithm))
 }
 
 // profileAllowsJWS: §5.4.1, a FAPI client's assertions and request objects

@@ -115,15 +115,20 @@ func (o *requestObjects) verify(ctx context.Context, client Client, raw string) 
 		}
 		return payload, false, nil
 	}
-	if (want != "" && want != algNone && h.Alg != want) || !slices.Contains(RequestObjectSigningAlgorithms, h.Alg) {
-		return nil, false, badRequestObject("the request object's alg is not one the client may use")
-	}
 	jws, err := jose.ParseSignedCompact(raw, joseAlgs(RequestObjectSigningAlgorithms))
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, false, badRequestObject("the request object is not a JWS")
 	}
+	// The algorithm the signature is verified with is go-jose's reading of
+	// the header, never a second parse of ours: encoding/json matches keys
+	// case-insensitively, so {"alg":"RS256","Alg":"PS256"} would pass a
+	// pin here and verify as RS256 there.
+	alg := jws.Signatures[0].Header.Algorithm
+	if (want != "" && want != algNone && alg != want) || !slices.Contains(RequestObjectSigningAlgorithms, alg) {
+		return nil, false, badRequestObject("the request object's alg is not one the client may use")
+	}
 	fail := badRequestObject("the request object's signature does not verify with the client's keys")
-	payload, err = o.keys.verify(ctx, client, jws, fail)
+	payload, err = o.keys.verify(ctx, client, raw, jws, fail)
 	if errors.Is(err, errJWKSUnreadable) {
 		return nil, false, badRequestObject("the client's jwks_uri could not be read")
 	}
@@ -147,6 +152,11 @@ func (o *requestObjects) checkClaims(clientID string, c jwt.Claims, signed bool)
 		return nil
 	case c.Issuer != clientID:
 		return badRequestObject("the request object's iss must be the client_id")
+	case c.Subject == clientID:
+		// RFC 9101 §10.8: iss = sub = client_id is a client assertion's
+		// shape; refusing it here (and the request object type there)
+		// keeps one JWT from serving as both.
+		return badRequestObject("the request object's sub must not be the client_id")
 	case !slices.Contains(c.Audience, o.b.s.Issuer):
 		return badRequestObject("the request object's aud must be the issuer")
 	case c.Expiry == nil:

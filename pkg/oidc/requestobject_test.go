@@ -165,7 +165,7 @@ const (
 
 // hmacAssertion is a client_secret_jwt assertion of hmacClientID.
 func hmacAssertion(t testing.TB, alg jose.SignatureAlgorithm, secret, aud string, now time.Time) string {
-	return signJWT(t, alg, []byte(secret), "", map[string]any{"iss": hmacClientID, "sub": hmacClientID, "aud": aud,
+	return signTypedJWT(t, "JWT", alg, []byte(secret), "", map[string]any{"iss": hmacClientID, "sub": hmacClientID, "aud": aud,
 		"jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
 }
 
@@ -189,7 +189,7 @@ func TestClientSecretJWT(t *testing.T) {
 		t.Fatalf("PAR: %d %v", status, body)
 	}
 	code := e.code(byReference(hmacClientID, body["request_uri"].(string)))
-	form = assertionForm(hmacAssertion(t, jose.HS256, hmacSecret, e.issuer+oidc.PathToken, now))
+	form = assertionForm(hmacAssertion(t, jose.HS256, hmacSecret, e.issuer, now))
 	form.Set("grant_type", "authorization_code")
 	form.Set("code", code)
 	form.Set("redirect_uri", redirectURI)

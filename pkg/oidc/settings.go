@@ -103,6 +103,10 @@ type Settings struct {
 	Frontend Frontend
 	// DPoP is sender-constrained tokens' policy (RFC 9449; dpop.go).
 	DPoP DPoPPolicy
+	// AssertionTokenEndpointAudience accepts the token endpoint URL as the
+	// aud of client assertions beside the issuer (clientassertion.go
+	// audienceOK says why it is off by default). Never for FAPI clients.
+	AssertionTokenEndpointAudience bool
 	// PAR is pushed authorization requests' policy (RFC 9126; par.go).
 	PAR PARPolicy
 	// ResourceServers are the APIs access tokens may be issued for, named

@@ -108,5 +108,10 @@ func (b *base) parseIDTokenHint(ctx context.Context, raw string) (idTokenHint, e
 	if err != nil || !tok.Valid || claims.Subject == "" || claims.Issuer != b.s.Issuer || claims.ExpiresAt == nil {
 		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: %v", errInvalidToken, err)
 	}
+	// The type is an ID token's, not a logout token's (logout+jwt, which
+	// has exp too) nor anything else this provider signs.
+	if typ, _ := tok.Header["typ"].(string); !strings.EqualFold(typ, typIDToken) {
+		return idTokenHint{}, fmt.Errorf("%w: id_token_hint: a %q token is no ID token", errInvalidToken, typ)
+	}
 	return idTokenHint{Subject: claims.Subject, Audience: claims.Audience}, nil
 }
