@@ -14,7 +14,7 @@ import (
 // and, for the FAPI 2.0 profile, the provider-wide settings it narrows:
 // oidc.Settings.Profile). The core refuses the same at run time; here the
 // operator learns it before deploying, with the setting's path.
-func (v validator) validateProfiles(c *Config) {
+func validateProfiles(v validator, c *Config) {
 	global := c.Extensions.Profile
 	if global != "" && !slices.Contains(oidc.Profiles, global) {
 		v.fail("extensions.profile", "unknown profile %q (%s)", global, orList(oidc.Profiles))
@@ -33,20 +33,20 @@ func (v validator) validateProfiles(c *Config) {
 		anyFAPI = anyFAPI || cl.Profile == oidc.ProfileFAPI2
 	}
 	if anyFAPI {
-		v.validateFAPI2Shared(c)
+		validateFAPI2Shared(v, c)
 	}
 	if anyFAPI && c.Extensions.AuthCodes > time.Minute {
 		// FAPI 2.0 §5.3.2.1: codes live at most 60 seconds.
 		v.fail("extensions.authCodes", "FAPI 2.0 allows authorization codes of at most 1m, not %s", c.Extensions.AuthCodes)
 	}
 	if global == oidc.ProfileFAPI2 {
-		v.validateFAPI2Provider(c)
+		validateFAPI2Provider(v, c)
 	}
 }
 
 // validateFAPI2Provider checks the provider-wide settings under
 // extensions.profile: fapi2 (FAPI 2.0 §5.3.2, §5.4.1).
-func (v validator) validateFAPI2Provider(c *Config) {
+func validateFAPI2Provider(v validator, c *Config) {
 	if !slices.Contains(oidc.FAPI2SigningAlgorithms, c.SigningAlgorithm()) {
 		v.fail("signer.config.algorithm", "FAPI 2.0 does not allow %s; use %s", c.SigningAlgorithm(), orList(oidc.FAPI2SigningAlgorithms))
 	}
@@ -76,7 +76,7 @@ func (v validator) validateFAPI2Provider(c *Config) {
 // validateFAPI2Shared checks what a FAPI 2.0 client shares with every
 // other client (§5.3.2.2 item 13, §5.4.1): the request_uri lifetime and the
 // algorithm of the resource servers' access tokens.
-func (v validator) validateFAPI2Shared(c *Config) {
+func validateFAPI2Shared(v validator, c *Config) {
 	if c.Extensions.PAR.Lifetime >= 10*time.Minute {
 		v.fail("extensions.pushedAuthorizationRequests.lifetime", "FAPI 2.0 needs request_uri lifetimes under 10m")
 	}

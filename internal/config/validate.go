@@ -62,7 +62,7 @@ func (v validator) validate(c *Config) {
 	}
 	v.validateResourceServers(c)
 	validatePAR(v, c.Extensions.PAR)
-	v.validateProfiles(c)
+	validateProfiles(v, c)
 }
 
 // isLoopback reports whether host (without brackets) is localhost or a

@@ -171,31 +171,8 @@ func (s Settings) complete() (Settings, *url.URL, error) {
 	if len(s.ResponseTypes) == 0 {
 		s.ResponseTypes = []string{"code"}
 	}
-	if len(s.IDTokenSigningAlgorithms) == 0 {
-		s.IDTokenSigningAlgorithms = []string{RS256}
-	}
-	for _, alg := range s.IDTokenSigningAlgorithms {
-		if !slices.Contains(SigningAlgorithms, alg) {
-			return s, nil, fmt.Errorf("oidc: unsupported ID token signing algorithm %q", alg)
-		}
-	}
-	if s.IDTokenSigningAlgorithm == "" {
-		s.IDTokenSigningAlgorithm = s.IDTokenSigningAlgorithms[0]
-		if slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
-			s.IDTokenSigningAlgorithm = RS256
-		}
-	}
-	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
-		return s, nil, fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
-	}
-	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) && s.Profile != ProfileFAPI2 {
-		// A registered client that names no algorithm gets RS256 (Dynamic
-		// Client Registration §2; OpenID Connect Core §15.1), except under
-		// FAPI 2.0, which allows no RS256 (§5.4.1): it gets PS256 or ES256.
-		return s, nil, fmt.Errorf("oidc: dynamic registration needs RS256 among the ID token algorithms %v", s.IDTokenSigningAlgorithms)
-	}
-	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(SigningAlgorithms, a) {
-		return s, nil, fmt.Errorf("oidc: unsupported access token signing algorithm %q", a)
+	if err := s.completeAlgorithms(); err != nil {
+		return s, nil, err
 	}
 	if err := resourceServers(s.ResourceServers).validate(s.Issuer); err != nil {
 		return s, nil, err
@@ -245,4 +222,37 @@ func isLoopbackHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// completeAlgorithms defaults and checks the signing algorithms: those of
+// ID tokens (RS256 unless told otherwise, OpenID Connect Core §15.1) and
+// of access tokens.
+func (s *Settings) completeAlgorithms() error {
+	if len(s.IDTokenSigningAlgorithms) == 0 {
+		s.IDTokenSigningAlgorithms = []string{RS256}
+	}
+	for _, alg := range s.IDTokenSigningAlgorithms {
+		if !slices.Contains(SigningAlgorithms, alg) {
+			return fmt.Errorf("oidc: unsupported ID token signing algorithm %q", alg)
+		}
+	}
+	if s.IDTokenSigningAlgorithm == "" {
+		s.IDTokenSigningAlgorithm = s.IDTokenSigningAlgorithms[0]
+		if slices.Contains(s.IDTokenSigningAlgorithms, RS256) {
+			s.IDTokenSigningAlgorithm = RS256
+		}
+	}
+	if !slices.Contains(s.IDTokenSigningAlgorithms, s.IDTokenSigningAlgorithm) {
+		return fmt.Errorf("oidc: the default ID token algorithm %s is not among %v", s.IDTokenSigningAlgorithm, s.IDTokenSigningAlgorithms)
+	}
+	if p := s.Registration.Policy; p != "" && p != RegistrationClosed && !slices.Contains(s.IDTokenSigningAlgorithms, RS256) && s.Profile != ProfileFAPI2 {
+		// A registered client that names no algorithm gets RS256 (Dynamic
+		// Client Registration §2; OpenID Connect Core §15.1), except under
+		// FAPI 2.0, which allows no RS256 (§5.4.1): it gets PS256 or ES256.
+		return fmt.Errorf("oidc: dynamic registration needs RS256 among the ID token algorithms %v", s.IDTokenSigningAlgorithms)
+	}
+	if a := s.AccessTokenAlgorithm; a != "" && !slices.Contains(SigningAlgorithms, a) {
+		return fmt.Errorf("oidc: unsupported access token signing algorithm %q", a)
+	}
+	return nil
 }
