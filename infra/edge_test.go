@@ -65,6 +65,29 @@ func TestEdge(t *testing.T) {
 	}
 }
 
+// TestEdgeWebACLRules: the synthesized Web ACL counts every spelling of
+// /login and /token (URL-decoded, normalized, lower-cased, as a prefix)
+// and sets the common rule set's rules that block OAuth traffic to Count.
+func TestEdgeWebACLRules(t *testing.T) {
+	rules := iac.Path(synth(t, edgeStack).resource("EdgeWebAcl"), "Properties", "Rules").([]any)
+	for _, st := range iac.Path(rules[0], "Statement", "RateBasedStatement", "ScopeDownStatement", "OrStatement", "Statements").([]any) {
+		bm := iac.Path(st, "ByteMatchStatement")
+		wantEqual(t, "positional constraint", iac.Path(bm, "PositionalConstraint"), "STARTS_WITH")
+		var types []any
+		for _, tr := range iac.Path(bm, "TextTransformations").([]any) {
+			types = append(types, iac.Path(tr, "Type"))
+		}
+		wantEqual(t, "transformations", types, []any{"URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"})
+	}
+	var counted []any
+	for _, o := range iac.Path(rules[1], "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides").([]any) {
+		wantEqual(t, "override action", iac.Path(o, "ActionToUse"), map[string]any{"Count": map[string]any{}})
+		counted = append(counted, iac.Path(o, "Name"))
+	}
+	wantEqual(t, "counted rules", counted, []any{"GenericRFI_QUERYARGUMENTS", "GenericRFI_BODY",
+		"SizeRestrictions_QUERYSTRING", "SizeRestrictions_BODY", "NoUserAgent_HEADER"})
+}
+
 // executeAPI is the execute-api host name, the edge's origin without a
 // custom domain for the API.
 var executeAPI = map[string]any{"Fn::Sub": iac.ExecuteAPIDomain}

@@ -102,7 +102,7 @@ func TestRuntimeMetricsAWS(t *testing.T) {
 	_, lines := splitOutput(t, tok.stdout.String())
 	_, jl := splitOutput(t, jwks.stdout.String())
 	for _, l := range append(slices.Clone(lines), jl...) {
-		checkEMF(t, l)
+		checkEMF(t, l, "INFO")
 		for _, secretish := range []string{"admin@example.com", "wrong-password", "bWFjaGluZS1zZWNyZXQ", secret, "eyJ"} {
 			for k, v := range l {
 				if s, ok := v.(string); ok && (s == secretish || len(s) > 60) {

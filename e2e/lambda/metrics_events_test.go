@@ -53,7 +53,7 @@ func TestRuntimeSecurityEventMetrics(t *testing.T) {
 	_, lines := splitOutput(t, p.stdout.String())
 	var got []string
 	for _, l := range lines {
-		checkEMF(t, l)
+		checkEMF(t, l, "INFO")
 		if strings.Contains(stringOf(l), rt1) || strings.Contains(stringOf(l), "admin") {
 			t.Errorf("EMF line carries request data: %v", l)
 		}

@@ -52,8 +52,9 @@ func allowedValues() map[string][]string {
 // names that are string members, metrics that are number members) and
 // against the package's documentation: one namespace, documented
 // dimensions with values from their bounded sets, nothing else at the
-// root (no user, client, secret or token can ride along).
-func checkEMF(t *testing.T, l emf) {
+// root (no user, client, secret or token can ride along) but the "level"
+// (wantLevel) and the RFC 3339 "timestamp" of Lambda's log-level filtering.
+func checkEMF(t *testing.T, l emf, wantLevel string) {
 	t.Helper()
 	aws, _ := l["_aws"].(map[string]any)
 	if ts, ok := aws["Timestamp"].(float64); !ok || time.Since(time.UnixMilli(int64(ts))) > time.Hour {
@@ -64,7 +65,16 @@ func checkEMF(t *testing.T, l emf) {
 		t.Errorf("EMF line without CloudWatchMetrics: %v", l)
 	}
 	allowed := allowedValues()
-	known := map[string]bool{"_aws": true, metrics.DimOperation: true}
+	// level and timestamp: what Lambda's log-level filtering reads
+	// (metrics.LineLevel); without them a line counts as INFO and is
+	// dropped when LogLevel is WARN or above.
+	if lvl := l[metrics.FieldLevel]; lvl != wantLevel {
+		t.Errorf("level = %v; want %s", lvl, wantLevel)
+	}
+	if ts, err := time.Parse(time.RFC3339, fmt.Sprint(l[metrics.FieldTimestamp])); err != nil || ts.UnixMilli() != int64(aws["Timestamp"].(float64)) {
+		t.Errorf("timestamp = %v (%v); want RFC 3339, the instant of _aws.Timestamp", l[metrics.FieldTimestamp], err)
+	}
+	known := map[string]bool{"_aws": true, metrics.DimOperation: true, metrics.FieldLevel: true, metrics.FieldTimestamp: true}
 	for _, d := range directives {
 		d := d.(map[string]any)
 		if d["Namespace"] != metrics.Namespace {
@@ -120,12 +130,16 @@ func find(lines []emf, name string) []emf {
 // writes EMF lines that parse and carry the documented metrics: one cold
 // start, not misconfigured; one Requests and Latency per event with its
 // route and status class; the OAuth error of each error answer; the
-// failed login.
+// failed login; each line at a level Lambda's log-level filtering keeps,
+// whatever the function's application log level.
 func TestRuntimeMetrics(t *testing.T) {
 	binaries(t)
 	for _, fn := range oidc.Functions {
 		t.Run(fn, func(t *testing.T) {
-			p := startFunction(t, fn, config.EnvConfig+"="+testConfig)
+			// Lambda's log-level filtering keeps each line (TestLineLevel).
+			logLevel := map[string]string{oidc.FunctionDiscovery: "", oidc.FunctionJWKS: "WARN",
+				oidc.FunctionToken: "ERROR", oidc.FunctionUserInfo: "FATAL", oidc.FunctionAuthorize: "INFO"}[fn]
+			p := startFunction(t, fn, config.EnvConfig+"="+testConfig, "AWS_LAMBDA_LOG_LEVEL="+logLevel)
 			cases := smokeCases(fn)
 			for _, c := range cases {
 				p.invoke(t, event(t, c.method, c.path, c.header, c.body))
@@ -133,7 +147,7 @@ func TestRuntimeMetrics(t *testing.T) {
 			p.stop()
 			_, lines := splitOutput(t, p.stdout.String())
 			for _, l := range lines {
-				checkEMF(t, l)
+				checkEMF(t, l, metrics.LineLevel(logLevel))
 				if l[metrics.DimFunction] != fn {
 					t.Errorf("Function = %v; want %s", l[metrics.DimFunction], fn)
 				}
@@ -190,7 +204,7 @@ func TestRuntimeMetricsMisconfigured(t *testing.T) {
 	p.stop()
 	_, lines := splitOutput(t, p.stdout.String())
 	for _, l := range lines {
-		checkEMF(t, l)
+		checkEMF(t, l, "INFO")
 	}
 	starts := find(lines, metrics.MetricColdStarts)
 	if len(starts) != 1 || starts[0][metrics.MetricMisconfiguredStarts] != 1.0 {

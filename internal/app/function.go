@@ -83,7 +83,7 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	if !slices.Contains(oidc.Functions, function) {
 		metricsFunction = metrics.Other // bounded: never an arbitrary name
 	}
-	rec := newRecorder(backends.Metrics, metricsFunction, "")
+	rec := newRecorder(backends.Metrics, metricsFunction, "", getenv(EnvLambdaLogLevel))
 
 	if !slices.Contains(oidc.Functions, function) {
 		return misconfigured(ctx, logger, rec, errors.New("unknown function name; want one of "+strings.Join(oidc.Functions, ", ")))
@@ -93,7 +93,7 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 		return misconfigured(ctx, logger, rec, err)
 	}
 	logger = functionLogger(cfg.Logger, inLambda, getenv, w, function)
-	rec = newRecorder(backends.Metrics, function, issuerPath(cfg.Issuer))
+	rec = newRecorder(backends.Metrics, function, issuerPath(cfg.Issuer), getenv(EnvLambdaLogLevel))
 	if rec != nil {
 		backends.observeAWSCall = rec.AWSCall
 		backends.recorder = rec
@@ -114,12 +114,13 @@ func NewFunction(ctx context.Context, function string, backends Backends, getenv
 	return Function{Handler: h, Logger: logger, Metrics: rec}
 }
 
-// newRecorder is the metrics recorder writing to w, or nil without w.
-func newRecorder(w io.Writer, function, issuerPath string) *metrics.Recorder {
+// newRecorder is the metrics recorder writing to w, or nil without w; its
+// lines carry a level Lambda's log-level filtering at logLevel keeps.
+func newRecorder(w io.Writer, function, issuerPath, logLevel string) *metrics.Recorder {
 	if w == nil {
 		return nil
 	}
-	return metrics.New(w, function, issuerPath, nil)
+	return metrics.New(w, function, issuerPath, logLevel, nil)
 }
 
 // issuerPath is the path of the issuer URL, which prefixes every route.

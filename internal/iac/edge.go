@@ -24,8 +24,48 @@ const (
 var EdgeCachedPaths = []string{oidc.PathDiscovery, oidc.PathOAuthMetadata, oidc.PathJWKS}
 
 // EdgeRateLimitedPaths are the paths the Web ACL's rate-based rule counts
-// per client address: where passwords and client secrets are tried.
+// per client address: where passwords and client secrets are tried. The
+// rule matches every spelling API Gateway could route to them: the path is
+// URL-decoded, normalized (repeated slashes, "/./", "/../") and lower-cased
+// before the comparison (EdgeRateLimitTransformations), and it matches as a
+// prefix, so "/%6cogin", "//login", "/LOGIN" and "/login/" are counted too.
+// A prefix also counts a path that merely starts so ("/tokens"): such a
+// request finds no route (404) and only brings its own sender closer to
+// the limit.
 var EdgeRateLimitedPaths = []string{oidc.PathLogin, oidc.PathToken}
+
+// EdgeRateLimitTransformations are the AWS WAF text transformations applied,
+// in order, to the URI path before the rate-based rule's scope-down compares
+// it with EdgeRateLimitedPaths.
+var EdgeRateLimitTransformations = []string{"URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"}
+
+// EdgeCountedCommonRules are the rules of AWSManagedRulesCommonRuleSet
+// whose action the Web ACL overrides to Count (they still label and show
+// in the WAF metrics and sampled requests, but block nothing), each
+// because it blocks legitimate OAuth and OpenID Connect traffic:
+//   - GenericRFI_QUERYARGUMENTS, GenericRFI_BODY: they block an IPv4
+//     address in a URL-valued parameter, which is every native app's
+//     redirect_uri=http://127.0.0.1:<port>/… (RFC 8252 §7.3, "Loopback
+//     Interface Redirection"), at /authorize (query) and /token and /par
+//     (body).
+//   - SizeRestrictions_QUERYSTRING (2 KB): an authorization request with
+//     a request object by value (OpenID Connect Core §6.1, "request"),
+//     many scopes or claims, or a long state easily exceeds it.
+//   - SizeRestrictions_BODY (8 KB): a pushed authorization request with a
+//     signed (and possibly encrypted) request object (RFC 9126 §3, RFC
+//     9101), a client assertion with a certificate chain, or a token
+//     exchange with a large subject token.
+//   - NoUserAgent_HEADER: OAuth clients are servers and devices, not only
+//     browsers; no RFC asks them for a User-Agent, and many HTTP libraries
+//     send none.
+//
+// The provider validates every one of these inputs itself (exact
+// redirect_uri match, size-limited bodies, signed request objects).
+var EdgeCountedCommonRules = []string{
+	"GenericRFI_QUERYARGUMENTS", "GenericRFI_BODY",
+	"SizeRestrictions_QUERYSTRING", "SizeRestrictions_BODY",
+	"NoUserAgent_HEADER",
+}
 
 // EdgeSettings are what differs between template.yaml and the CDK app in
 // the edge resources.
@@ -114,14 +154,22 @@ func visibility(name string) map[string]any {
 }
 
 func edgeWebACL(s EdgeSettings) map[string]any {
+	var transformations []any
+	for i, t := range EdgeRateLimitTransformations {
+		transformations = append(transformations, map[string]any{"Priority": i, "Type": t})
+	}
 	var paths []any
 	for _, p := range EdgeRateLimitedPaths {
 		paths = append(paths, map[string]any{"ByteMatchStatement": map[string]any{
 			"FieldToMatch":         map[string]any{"UriPath": map[string]any{}},
-			"PositionalConstraint": "EXACTLY",
+			"PositionalConstraint": "STARTS_WITH",
 			"SearchString":         p,
-			"TextTransformations":  []any{map[string]any{"Priority": 0, "Type": "NONE"}},
+			"TextTransformations":  transformations,
 		}})
+	}
+	var counted []any
+	for _, name := range EdgeCountedCommonRules {
+		counted = append(counted, map[string]any{"Name": name, "ActionToUse": map[string]any{"Count": map[string]any{}}})
 	}
 	return map[string]any{
 		"Name":             map[string]any{"Fn::Sub": "${AWS::StackName}-oidc-edge"},
@@ -146,6 +194,7 @@ func edgeWebACL(s EdgeSettings) map[string]any {
 				"OverrideAction": map[string]any{"None": map[string]any{}},
 				"Statement": map[string]any{"ManagedRuleGroupStatement": map[string]any{
 					"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+					"RuleActionOverrides": counted,
 				}},
 				"VisibilityConfig": visibility("oidc-aws-common-rule-set"),
 			},

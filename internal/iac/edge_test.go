@@ -69,8 +69,9 @@ func TestTemplateEdge(t *testing.T) {
 }
 
 // TestEdgeResources checks what the edge does, whichever stack builds it:
-// the rate-based rule counts exactly /login and /token per address; the
-// AWS common rule set applies; discovery and JWKS have their own cached
+// the rate-based rule counts /login and /token per address (every
+// spelling: TestEdgeRateLimitScope); the AWS common rule set applies, with
+// the rules that block legitimate OAuth traffic set to Count; discovery and JWKS have their own cached
 // behaviour keyed by Origin and honouring Cache-Control (no minimum, no
 // default); everything else is uncached with every viewer header, cookie
 // and query string but Host forwarded (Authorization, Cookie and
@@ -88,6 +89,13 @@ func TestEdgeResources(t *testing.T) {
 	}
 	wantEqual(t, "rate-limited paths", paths, []string{oidc.PathLogin, oidc.PathToken})
 	wantEqual(t, "managed rule set", iac.Path(rules[1], "Statement", "ManagedRuleGroupStatement", "Name"), "AWSManagedRulesCommonRuleSet")
+	counted := map[string]any{}
+	for _, o := range iac.Path(rules[1], "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides").([]any) {
+		counted[iac.Path(o, "Name").(string)] = iac.Path(o, "ActionToUse")
+	}
+	count := map[string]any{"Count": map[string]any{}}
+	wantEqual(t, "common rules set to Count", counted, map[string]any{"GenericRFI_QUERYARGUMENTS": count, "GenericRFI_BODY": count,
+		"SizeRestrictions_QUERYSTRING": count, "SizeRestrictions_BODY": count, "NoUserAgent_HEADER": count})
 
 	cp := iac.Path(res["EdgeDocumentsCachePolicy"], "CachePolicyConfig").(map[string]any)
 	wantEqual(t, "MinTTL", cp["MinTTL"], 0)

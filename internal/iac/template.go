@@ -47,11 +47,19 @@ var FunctionLogicalID = map[string]string{
 
 // Environment variables of the AWS SDK that template.yaml declares, empty,
 // on every function so that `sam local start-api --env-vars` can set them
-// (SAM CLI overrides only declared variables). The SDK ignores empty values.
+// (SAM CLI overrides only declared variables). An empty value is no
+// override (awssdk.FromEnvironment, as the SDK).
 const (
-	EnvEndpointDynamoDB = "AWS_ENDPOINT_URL_DYNAMODB"
-	EnvEndpointKMS      = "AWS_ENDPOINT_URL_KMS"
+	EnvEndpointDynamoDB       = "AWS_ENDPOINT_URL_DYNAMODB"
+	EnvEndpointKMS            = "AWS_ENDPOINT_URL_KMS"
+	EnvEndpointSecretsManager = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+	// EnvEndpoint is every service's endpoint (one emulator for all,
+	// LocalStack-style); a service's own variable wins.
+	EnvEndpoint = "AWS_ENDPOINT_URL"
 )
+
+// EnvEndpoints are the endpoint overrides template.yaml declares.
+var EnvEndpoints = []string{EnvEndpointDynamoDB, EnvEndpointKMS, EnvEndpointSecretsManager, EnvEndpoint}
 
 // BundledConfig is OIDC_CONFIG in Lambda: the build bundles the YAML next
 // to bootstrap, and Lambda unpacks the zip into /var/task.
@@ -61,7 +69,7 @@ const BundledConfig = "/var/task/config.yaml"
 // template.yaml: config.EnvVars, then the SDK endpoint overrides. The CDK
 // stack sets config.EnvVars only (it has no sam local).
 func FunctionEnv() []string {
-	return append(slices.Clone(config.EnvVars), EnvEndpointDynamoDB, EnvEndpointKMS)
+	return append(slices.Clone(config.EnvVars), EnvEndpoints...)
 }
 
 // KMSActions are the KMS actions each function needs on every signing key

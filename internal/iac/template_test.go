@@ -177,8 +177,9 @@ func TestTemplateFunctions(t *testing.T) {
 				wantEqual(t, config.EnvRegistrationTokens, env[config.EnvRegistrationTokens], map[string]any{"Fn::If": []any{
 					"HasRegistrationTokens", sub("secretsmanager:${RegistrationTokensSecretArn}"), ""}})
 			}
-			wantEqual(t, iac.EnvEndpointDynamoDB, env[iac.EnvEndpointDynamoDB], "")
-			wantEqual(t, iac.EnvEndpointKMS, env[iac.EnvEndpointKMS], "")
+			for _, v := range iac.EnvEndpoints {
+				wantEqual(t, v, env[v], "")
+			}
 
 			// Its own role, used by no other function.
 			role, _ := iac.Path(p, "Role", "Fn::GetAtt", "0").(string)

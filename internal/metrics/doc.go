@@ -51,6 +51,10 @@
 //	    and EventOriginRejected, the origin check's refusals
 //	    (Recorder.OriginRejected).
 //
+// Every line also carries "level" and an RFC 3339 "timestamp" for Lambda's
+// log-level filtering (LineLevel), so that no application log level drops
+// a metric.
+//
 // AWSCallLatency includes the SDK's retries. A conditional write that
 // loses (ConditionalCheckFailedException, TransactionCanceledException) is
 // how the store enforces single use; it is a call, not an error.

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -55,6 +57,7 @@ const Other = "other"
 type Recorder struct {
 	function   string
 	issuerPath string // the issuer's path, which prefixes every route
+	level      string // each line's "level" (LineLevel)
 	now        func() time.Time
 
 	mu sync.Mutex
@@ -63,17 +66,52 @@ type Recorder struct {
 
 // New returns the recorder of function (one of oidc.Functions) writing to
 // w (in Lambda, standard output). issuerPath is the path of the issuer URL
-// ("" or "/" for none): routes are relative to it. now is the clock (nil:
-// time.Now).
-func New(w io.Writer, function, issuerPath string, now func() time.Time) *Recorder {
+// ("" or "/" for none): routes are relative to it. logLevel is the
+// function's Lambda application log level (AWS_LAMBDA_LOG_LEVEL; "" when
+// Lambda filters nothing): every line carries LineLevel(logLevel). now is
+// the clock (nil: time.Now).
+func New(w io.Writer, function, issuerPath, logLevel string, now func() time.Time) *Recorder {
 	if now == nil {
 		now = time.Now
 	}
 	if issuerPath == "/" {
 		issuerPath = ""
 	}
-	return &Recorder{w: w, function: function, issuerPath: issuerPath, now: now}
+	return &Recorder{w: w, function: function, issuerPath: issuerPath, level: LineLevel(logLevel), now: now}
 }
+
+// lambdaLevels are the application log levels of Lambda's advanced logging
+// controls, from the most detailed to the least.
+var lambdaLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// LineLevel is the "level" of every EMF line of a function whose Lambda
+// application log level is logLevel: that level itself when it is WARN,
+// ERROR or FATAL, else INFO.
+//
+// With the JSON log format and an application log level, Lambda sends a
+// line to CloudWatch Logs only if its level is that level or a less
+// detailed one, and "If the "level" value field is invalid or missing,
+// Lambda will assign the log output the level INFO. [...] If you don't
+// supply a valid timestamp, Lambda will assign the log the level INFO"
+// (AWS Lambda Developer Guide, "Log-level filtering"). An EMF line without
+// a level was therefore dropped at WARN, ERROR and FATAL, and every metric
+// and alarm of Namespace went silent. A line at the configured level is
+// never filtered; at the default (INFO) and the more detailed levels it
+// stays INFO, as it always was. Each line also carries an RFC 3339
+// "timestamp" for the same reason.
+func LineLevel(logLevel string) string {
+	l := strings.ToUpper(strings.TrimSpace(logLevel))
+	if i := slices.Index(lambdaLevels, l); i > slices.Index(lambdaLevels, "INFO") {
+		return l
+	}
+	return "INFO"
+}
+
+// Members every line carries for Lambda's log-level filtering (LineLevel).
+const (
+	FieldLevel     = "level"
+	FieldTimestamp = "timestamp"
+)
 
 // directive is one CloudWatchMetrics entry of an EMF line.
 type directive struct {
@@ -119,11 +157,14 @@ func (r *Recorder) write(l *line) {
 	if len(l.directives) == 0 {
 		return
 	}
-	root := make(map[string]any, len(l.fields)+1)
+	root := make(map[string]any, len(l.fields)+3)
 	for k, v := range l.fields {
 		root[k] = v
 	}
-	root["_aws"] = map[string]any{"Timestamp": r.now().UnixMilli(), "CloudWatchMetrics": l.directives}
+	now := r.now()
+	root[FieldLevel] = r.level
+	root[FieldTimestamp] = now.UTC().Format(time.RFC3339Nano)
+	root["_aws"] = map[string]any{"Timestamp": now.UnixMilli(), "CloudWatchMetrics": l.directives}
 	data, err := json.Marshal(root)
 	if err != nil {
 		return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func TestRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			r := metrics.New(&b, oidc.FunctionToken, "/prod", func() time.Time { return fixed })
+			r := metrics.New(&b, oidc.FunctionToken, "/prod", "", func() time.Time { return fixed })
 			r.Request(context.Background(), tt.e, tt.res, 1500*time.Microsecond)
 			ls := lines(t, &b)
 			if len(ls) != 1 {
@@ -133,7 +134,7 @@ func TestRequest(t *testing.T) {
 
 func TestStartAndAWSCall(t *testing.T) {
 	var b bytes.Buffer
-	r := metrics.New(&b, oidc.FunctionJWKS, "", nil)
+	r := metrics.New(&b, oidc.FunctionJWKS, "", "", nil)
 	r.Start(true)
 	r.AWSCall("KMS", "GetPublicKey", 12*time.Millisecond, true, true)
 	r.AWSCall("", "", time.Millisecond, false, false)
@@ -164,7 +165,7 @@ func TestNilRecorder(t *testing.T) {
 // its bounded Event dimension and nothing else.
 func TestSecurityEvent(t *testing.T) {
 	var b bytes.Buffer
-	r := metrics.New(&b, oidc.FunctionToken, "", func() time.Time { return fixed })
+	r := metrics.New(&b, oidc.FunctionToken, "", "", func() time.Time { return fixed })
 	r.SecurityEvent(context.Background(), oidc.EventRefreshTokenReuse)
 	r.SecurityEvent(context.Background(), oidc.SecurityEvent("alice@example.com"))
 	r.OriginRejected()
@@ -174,8 +175,8 @@ func TestSecurityEvent(t *testing.T) {
 	}
 	for i, want := range []string{"refresh_token_reuse", metrics.Other, metrics.EventOriginRejected} {
 		l := ls[i]
-		if l["Event"] != want || l["SecurityEvents"] != 1.0 || l["Function"] != oidc.FunctionToken || len(l) != 4 {
-			t.Errorf("line %d = %v; want Event %s, SecurityEvents 1, Function token and _aws alone", i, l, want)
+		if l["Event"] != want || l["SecurityEvents"] != 1.0 || l["Function"] != oidc.FunctionToken || len(l) != 6 {
+			t.Errorf("line %d = %v; want Event %s, SecurityEvents 1, Function token, level, timestamp and _aws alone", i, l, want)
 		}
 		d := l["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
 		if got, _ := json.Marshal(d["Dimensions"]); string(got) != `[["Function","Event"],["Event"]]` {
@@ -190,4 +191,37 @@ func TestSecurityEvent(t *testing.T) {
 	var nilRec *metrics.Recorder
 	nilRec.SecurityEvent(context.Background(), oidc.EventDPoPProofReplay)
 	nilRec.OriginRejected()
+}
+
+// TestLineLevel: every line carries a "level" that Lambda's log-level
+// filtering at the function's application log level keeps (the level
+// itself from WARN up, else INFO) and an RFC 3339 "timestamp" (without
+// one Lambda assigns INFO), the same instant as _aws.Timestamp.
+func TestLineLevel(t *testing.T) {
+	for _, tt := range []struct{ logLevel, want string }{
+		{"", "INFO"}, {"TRACE", "INFO"}, {"DEBUG", "INFO"}, {"INFO", "INFO"},
+		{"WARN", "WARN"}, {"ERROR", "ERROR"}, {"FATAL", "FATAL"}, {" error ", "ERROR"}, {"bogus", "INFO"},
+	} {
+		t.Run(tt.logLevel, func(t *testing.T) {
+			var b bytes.Buffer
+			r := metrics.New(&b, oidc.FunctionToken, "", tt.logLevel, func() time.Time { return fixed })
+			r.Start(false)
+			r.AWSCall("KMS", "Sign", time.Millisecond, false, false)
+			r.SecurityEvent(context.Background(), oidc.EventRefreshTokenReuse)
+			r.Request(context.Background(), req("GET", "/userinfo", ""), jsonRes(200, `{}`), time.Millisecond)
+			ls := lines(t, &b)
+			if len(ls) != 4 {
+				t.Fatalf("%d lines; want 4", len(ls))
+			}
+			for _, l := range ls {
+				if l[metrics.FieldLevel] != tt.want {
+					t.Errorf("level = %v; want %s", l[metrics.FieldLevel], tt.want)
+				}
+				ts, err := time.Parse(time.RFC3339, fmt.Sprint(l[metrics.FieldTimestamp]))
+				if err != nil || !ts.Equal(fixed) || float64(ts.UnixMilli()) != l["_aws"].(map[string]any)["Timestamp"] {
+					t.Errorf("timestamp = %v (%v); want %s, as _aws.Timestamp", l[metrics.FieldTimestamp], err, fixed.Format(time.RFC3339Nano))
+				}
+			}
+		})
+	}
 }

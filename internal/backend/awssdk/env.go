@@ -26,13 +26,19 @@ var _ Loader = FromEnvironment
 // the credentials come from the variables Lambda sets in every function
 // (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN:
 // the function role's session), endpoints from AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_<SERVICE> (sam local, emulators). It reads no shared
-// config file and has no credential chain (STS, SSO, IMDS, container or
-// process credentials): in Lambda the SDK's default chain resolves the same
-// environment credentials, so the functions link none of that (about
-// 2 MiB of each bootstrap) and run none of it at cold start. Missing
-// credentials or region are an error that names the variables. Three
-// attempts per call, as Config.
+// AWS_ENDPOINT_URL_<SERVICE> (sam local, emulators; empty means not set).
+// Without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the credentials come
+// from a container credentials endpoint when
+// AWS_CONTAINER_CREDENTIALS_FULL_URI names one (with
+// AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE),
+// as the SDK's default chain would take them: an execution environment
+// that hands out credentials that way rather than in variables, or an
+// emulator. It reads no shared config file and has no other credential
+// source (STS, SSO, IMDS, process credentials): the functions link none of
+// that (about 2 MiB of each bootstrap; the container provider alone adds
+// little, as it shares the SDK's HTTP client) and run none of it at cold
+// start. Missing credentials or region are an error that names the
+// variables. Three attempts per call, as Config.
 func FromEnvironment(_ context.Context, region string, observe ...CallObserver) (aws.Config, error) {
 	return fromEnvironment(os.Getenv, region, observe...)
 }
@@ -41,16 +47,16 @@ func fromEnvironment(getenv func(string) string, region string, observe ...CallO
 	if region == "" {
 		region = cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
 	}
-	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
-	switch {
-	case region == "":
+	if region == "" {
 		return aws.Config{}, fmt.Errorf("aws config: no region: AWS_REGION is not set")
-	case id == "" || secret == "":
-		return aws.Config{}, fmt.Errorf("aws config: no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them from the function's role)")
+	}
+	creds, err := environmentCredentials(getenv)
+	if err != nil {
+		return aws.Config{}, err
 	}
 	cfg := aws.Config{
 		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")),
+		Credentials:      creds,
 		RetryMaxAttempts: 3,
 		ConfigSources:    []any{envEndpoints(getenv)},
 	}
@@ -78,4 +84,18 @@ type envEndpoints func(string) string
 func (getenv envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
 	v := getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
 	return v, v != "", nil
+}
+
+// environmentCredentials are the static credentials of AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else those of the container
+// credentials endpoint AWS_CONTAINER_CREDENTIALS_FULL_URI.
+func environmentCredentials(getenv func(string) string) (aws.CredentialsProvider, error) {
+	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	switch {
+	case id != "" && secret != "":
+		return credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")), nil
+	case getenv(EnvContainerCredentialsFullURI) != "":
+		return containerCredentials(getenv, getenv(EnvContainerCredentialsFullURI))
+	}
+	return nil, fmt.Errorf("aws config: no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them from the function's role), nor %s", EnvContainerCredentialsFullURI)
 }

@@ -36,6 +36,22 @@ func TestFromEnvironment(t *testing.T) {
 	if cfg, _ := fromEnvironment(func(k string) string { return env[k] }, "us-east-1"); aws.ToString(cfg.BaseEndpoint) != env["AWS_ENDPOINT_URL"] || cfg.Region != "us-east-1" {
 		t.Errorf("config %+v; want the global endpoint and the region given", cfg)
 	}
+	// Declared but empty (template.yaml's Globals, for sam local): no override.
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
+		env[k] = ""
+	}
+	cfg, _ = fromEnvironment(func(k string) string { return env[k] }, "")
+	src = cfg.ConfigSources[0].(interface {
+		GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
+	})
+	for _, id := range []string{"DynamoDB", "KMS", "Secrets Manager"} {
+		if got, found, _ := src.GetServiceBaseEndpoint(context.Background(), id); found || got != "" {
+			t.Errorf("empty endpoint of %s = %q, %v; want none", id, got, found)
+		}
+	}
+	if cfg.BaseEndpoint != nil {
+		t.Errorf("empty AWS_ENDPOINT_URL gave BaseEndpoint %q; want none", *cfg.BaseEndpoint)
+	}
 	for _, unset := range []string{"AWS_REGION", "AWS_SECRET_ACCESS_KEY"} {
 		v := env[unset]
 		env[unset] = ""
