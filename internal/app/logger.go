@@ -23,9 +23,22 @@ func NewLogger(c config.Logger, w io.Writer) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if strings.ToLower(c.Format) == "json" {
+		opts.ReplaceAttr = lambdaTimestamp
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// lambdaTimestamp names the time of a JSON line "timestamp" (RFC 3339),
+// the key Lambda's log-level filtering reads: a line whose timestamp it
+// cannot find counts as INFO whatever its "level", so with the function's
+// ApplicationLogLevel at WARN or above slog's "time" would drop every
+// WARN and ERROR line (Lambda developer guide, log-level filtering).
+func lambdaTimestamp(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		a.Key = "timestamp"
+	}
+	return a
 }
 
 // functionLogger builds a function's logger; see NewFunction.

@@ -27,7 +27,17 @@ const (
 // warnings and errors (a daemon that cannot be reached) are JSON lines on
 // standard error, and the rest is dropped. The SDK wants its logger set in
 // an init function.
-func init() { xray.SetLogger(xrayLogger{slog.New(slog.NewJSONHandler(os.Stderr, nil))}) }
+// Its time is "timestamp", which Lambda's log-level filtering reads (as
+// app.NewLogger's).
+func init() {
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			a.Key = "timestamp"
+		}
+		return a
+	}}
+	xray.SetLogger(xrayLogger{slog.New(slog.NewJSONHandler(os.Stderr, opts))})
+}
 
 type xrayLogger struct{ log *slog.Logger }
 
