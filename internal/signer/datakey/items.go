@@ -41,12 +41,16 @@ var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 // version, in the same transaction that writes the keys, so concurrent
 // writers (cold starts, rotations) make one key, not two.
 const (
-	setPK       = "SIGNKEY#set"
+	setPK       = PartitionKey
 	typeKey     = "SIGNKEY"
 	attrPK      = "pk"
 	attrSK      = "sk"
 	keySKPrefix = "SIGNKEY#"
 )
+
+// PartitionKey is the partition key value of the key set's items (IAM
+// policies limit the key set's Query to it: dynamodb:LeadingKeys).
+const PartitionKey = "SIGNKEY#set"
 
 func keySK(kid string) string { return keySKPrefix + kid }
 
