@@ -108,7 +108,6 @@ type keySet struct {
 	keys     []*storedKey
 	heads    map[string]string // alg → kid of its newest key
 	manifest *manifest         // nil: no trusted manifest (a new deployment, or refused)
-	stored   *manifestItem     // the verified manifest item
 	version  int64             // of the manifest read, trusted or expired (writers condition on it)
 	issuedAt time.Time         // of the manifest read, trusted or expired (writers issue after it)
 	exists   bool              // a manifest item exists (writers condition on it)

@@ -147,7 +147,7 @@ func (s *Signer) commit(ctx context.Context, fresh, retired []*storedKey) error 
 	if err := s.table.write(ctx, freshAV, retiredAV, s.set.untrusted, it, s.set.version, s.set.exists); err != nil {
 		return err
 	}
-	s.set = keySet{keys: slices.Collect(maps.Values(keys)), heads: m.heads, manifest: m, stored: it, version: m.version,
+	s.set = keySet{keys: slices.Collect(maps.Values(keys)), heads: m.heads, manifest: m, version: m.version,
 		issuedAt: m.issuedAt, exists: true}
 	s.newest = it
 	return nil

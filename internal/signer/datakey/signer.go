@@ -269,8 +269,8 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 		return nil
 	}
 	if !force && !s.failedAt.IsZero() && now.Before(s.failedAt.Add(emptyRetry)) {
-		// A failed or refused read is retried emptyRetry later, not at
-		// every request (one Query, one VerifyMac and one ERROR line each).
+		// A refused set is read again emptyRetry later, not at every
+		// request (one Query, one VerifyMac and one ERROR line each).
 		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
 			return nil
 		}
@@ -288,8 +288,8 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 				s.o.OnRefused(ctx)
 			}
 			err = fmt.Errorf("%w: %w", oidc.ErrUnavailable, err)
+			s.failedAt, s.failure = now, err
 		}
-		s.failedAt, s.failure = now, err
 		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
 			s.o.Logger.WarnContext(ctx, "oidc: signing key set reload failed; the cached set stays in use", "error", err.Error())
 			return nil

@@ -43,8 +43,10 @@ func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, 
 			fromMillis(s.newest.IssuedAt).Format(time.RFC3339Nano))
 	case it == nil:
 		// A new deployment: no key is trusted yet.
-	case sameManifest(it, s.set.stored):
-		m = s.set.manifest
+	case sameManifest(it, s.newest):
+		// Verified before (by this container's read or write): no
+		// VerifyMac, even once it has expired and trusts nothing.
+		m = it.manifest()
 	default:
 		v, err := verify(ctx, s.o.KMS, s.o.MACKey, s.o.Table, it)
 		if err != nil {
@@ -66,7 +68,7 @@ func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, 
 		m, expired = nil, m
 	}
 	if m != nil {
-		set.manifest, set.stored, set.heads = m, it, maps.Clone(m.heads)
+		set.manifest, set.heads = m, maps.Clone(m.heads)
 	}
 	for _, k := range raw.keys {
 		sk := keySK(k.pub.KeyID)
