@@ -312,7 +312,8 @@ func NewOIDCStack(scope constructs.Construct, id string, p OIDCStackProps) awscd
 // newFunction creates one function with its log group and its own role,
 // which grants only its log group, its KMS actions on the signing keys
 // and its DynamoDB actions on the table in the signing mode
-// (iac.KMSActionsIn, iac.DynamoDBActionsIn).
+// (iac.KMSActionsIn, iac.DynamoDBActions, and iac.DataKeyDynamoDBActions
+// on the key set's partition alone).
 func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[string]*string,
 	table awsdynamodb.Table, keys signing) awsapigatewayv2.HttpRouteIntegration {
 	id := iac.FunctionLogicalID[name]
@@ -330,11 +331,20 @@ func newFunction(stack awscdk.Stack, name string, p OIDCStackProps, env map[stri
 		Resources: &[]*string{logGroup.LogGroupArn()},
 	}))
 	keys.grant(role, name)
-	if actions := iac.DynamoDBActionsIn(keys.mode, name); len(actions) > 0 {
+	if actions := iac.DynamoDBActions[name]; len(actions) > 0 {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("Table"),
 			Actions:   jsii.Strings(actions...),
 			Resources: &[]*string{table.TableArn()},
+		}))
+	}
+	// The key set's Query, in data-key mode: its partition alone.
+	if actions := iac.DataKeyDynamoDBActions[name]; keys.mode == iac.SigningModeDataKey && len(actions) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("SigningKeySet"),
+			Actions:    jsii.Strings(actions...),
+			Resources:  &[]*string{table.TableArn()},
+			Conditions: &map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": jsii.Strings(iac.SigningKeySetPartition)}},
 		}))
 	}
 	// Connector secrets, read once per cold start: only the ARNs named,

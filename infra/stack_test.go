@@ -450,9 +450,11 @@ func TestIAM(t *testing.T) {
 					if st["NotAction"] != nil || st["NotResource"] != nil {
 						t.Errorf("statement %v: NotAction and NotResource are not expected", st["Sid"])
 					}
-					// Only data-key mode's KMS statements have a Condition.
+					// Only data-key mode's statements have a Condition.
 					isMAC := st["Sid"] == "KeySetMac"
 					switch {
+					case mode == iac.SigningModeDataKey && st["Sid"] == "SigningKeySet":
+						wantEqual(t, "key set condition", st["Condition"], iac.DataKeySetCondition())
 					case mode == iac.SigningModeDataKey && isMAC:
 						wantEqual(t, "MAC key condition", st["Condition"], iac.DataKeyMACCondition())
 					case mode == iac.SigningModeDataKey && strings.HasPrefix(iac.Strings(st["Action"])[0], "kms:"):

@@ -66,7 +66,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, backends 
 }
 
 // needs says which backends an endpoint type uses.
-type needs struct{ storage, signer, connectors, registration bool }
+// signOnly: the endpoint signs but never changes the signer's key set.
+type needs struct{ storage, signer, signOnly, connectors, registration bool }
 
 // parts are the composed pieces: settings, the static clients and users of
 // the config, and the backends opened as far as they are needed.
@@ -99,7 +100,11 @@ func compose(ctx context.Context, cfg *config.Config, logger *slog.Logger, backe
 	env := backend.Env{Now: now, Logger: logger, Lambda: lambda, AllowInstanceState: cfg.Extensions.AllowInstanceState,
 		IDTokenAlgorithms: cfg.IDTokenSigningAlgorithms(), AccessTokenAlgorithm: cfg.AccessTokenSigningAlgorithm(),
 		TokenLifetime:  cfg.Expiry.IDTokens,
+		SignOnly:       need.signOnly,
 		ObserveAWSCall: backends.observeAWSCall}
+	if backends.recorder != nil {
+		env.OnSigningKeyRefused = backends.recorder.SigningKeyRefused
+	}
 	var storeErr, signerErr, connErr, regErr error
 	if need.registration {
 		p.settings.Registration.InitialAccessTokens, regErr = initialAccessTokens(ctx, cfg, backends.Secrets)

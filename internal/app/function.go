@@ -190,7 +190,11 @@ func endpoint(ctx context.Context, function string, cfg *config.Config, logger *
 	case oidc.FunctionDiscovery:
 		need = needs{}
 	case oidc.FunctionJWKS:
-		need = needs{signer: true}
+		need = needs{signer: true, signOnly: true}
+	case oidc.FunctionUserInfo:
+		// Signed userinfo signs with the current key; the token and
+		// authorize functions make and renew keys.
+		need.signOnly = true
 	case oidc.FunctionAuthorize, oidc.FunctionToken:
 		need.connectors = true
 		need.registration = function == oidc.FunctionToken

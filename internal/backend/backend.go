@@ -80,6 +80,14 @@ type Env struct {
 	// own keys MUST keep publishing a retired key at least this long after
 	// it last signed. Zero: one hour.
 	TokenLifetime time.Duration
+	// SignOnly: the function signs (userinfo's signed answers) but MUST
+	// NOT change a key set the signer keeps itself (no first key,
+	// rotation or renewal): its role may not.
+	SignOnly bool
+	// OnSigningKeyRefused, if set, is told when a signer refuses a stored
+	// key or key set as not authenticated (tampering): the functions'
+	// SecurityEvents metric.
+	OnSigningKeyRefused func(context.Context)
 	// ObserveAWSCall, if set, is told of every call of the AWS clients a
 	// backend builds (the awssdk.Loader installs it as SDK middleware): the
 	// functions' DynamoDB and KMS metrics (metrics.Recorder.AWSCall).

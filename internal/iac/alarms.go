@@ -57,7 +57,10 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 //     after the reuse interval);
 //   - OriginRejectionsAlarm: 20 requests refused by the edge's origin
 //     check in 5 minutes (calls around CloudFront, or a stale origin
-//     secret; never fires without the edge).
+//     secret; never fires without the edge);
+//   - SigningKeyRefusedAlarm: any stored signing key or key set refused
+//     as not authenticated by its manifest (data-key mode: tampering with
+//     the table, or the manifest deleted for recovery; docs/kms.md).
 //
 // Missing data is not breaching: no traffic is not an incident.
 func Alarms(s AlarmSettings) map[string]map[string]any {
@@ -84,6 +87,8 @@ func Alarms(s AlarmSettings) map[string]map[string]any {
 			"GreaterThanOrEqualToThreshold", s.RefreshReuseThreshold, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "refresh_token_reuse")))),
 		"OriginRejectionsAlarm": alarm(s, "origin-rejections", "Requests without the edge's X-Origin-Verify were refused: calls around CloudFront, or a stale origin secret (docs/operations.md)",
 			"GreaterThanOrEqualToThreshold", 20, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "origin_rejected")))),
+		"SigningKeyRefusedAlarm": alarm(s, "signing-key-refused", "Stored signing keys or their manifest were refused as not authenticated: table tampering, or a recovery in progress (docs/kms.md, docs/operations.md)",
+			"GreaterThanOrEqualToThreshold", 1, 1, 1, single(stat("m", MetricNamespace, "SecurityEvents", "Sum", 300, dim("Event", "signing_key_refused")))),
 	}
 	for _, name := range oidc.Functions {
 		id := FunctionLogicalID[name]

@@ -62,7 +62,8 @@ const (
 
 // The bundled configuration of this deployment: everything the code can
 // do at the endpoints (hybrid response types so that authorize signs,
-// refresh tokens, a public origin for CORS).
+// refresh tokens, a public origin for CORS, signed userinfo so that
+// userinfo signs).
 var testConfig = fmt.Sprintf(`issuer: https://id.example.com
 web:
   allowedOrigins: ["http://127.0.0.1:5555"]
@@ -75,6 +76,7 @@ staticClients:
     secret: %s
     redirectURIs: [%s]
     postLogoutRedirectURIs: [%s]
+    userInfoSigningAlg: RS256
 staticPasswords:
   - email: %s
     hash: %q

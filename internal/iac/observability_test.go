@@ -167,3 +167,31 @@ func TestTransformedObservability(t *testing.T) {
 	}
 	wantEqual(t, "Dashboard", tpl.Resources()["Dashboard"]["Type"], "AWS::CloudWatch::Dashboard")
 }
+
+// TestSecurityEventAlarms: every alarm on SecurityEvents names an event
+// the functions emit (metrics.Events), among them the data-key signer's
+// refusals (SigningKeyRefusedAlarm).
+func TestSecurityEventAlarms(t *testing.T) {
+	seen := map[string]bool{}
+	for id, a := range iac.Alarms(iac.SAMAlarmSettings) {
+		for _, q := range a["Metrics"].([]any) {
+			m, _ := iac.Path(q, "MetricStat", "Metric").(map[string]any)
+			if m == nil || m["MetricName"] != metrics.MetricSecurityEvents {
+				continue
+			}
+			for _, d := range m["Dimensions"].([]any) {
+				d := d.(map[string]any)
+				if d["Name"] == metrics.DimEvent {
+					ev, _ := d["Value"].(string)
+					if !slices.Contains(metrics.Events, ev) {
+						t.Errorf("%s: Event %q is not one the functions emit", id, ev)
+					}
+					seen[id+"/"+ev] = true
+				}
+			}
+		}
+	}
+	if !seen["SigningKeyRefusedAlarm/"+metrics.EventSigningKeyRefused] {
+		t.Errorf("no SigningKeyRefusedAlarm on Event %s (saw %v)", metrics.EventSigningKeyRefused, seen)
+	}
+}

@@ -47,13 +47,15 @@ func DataKeyCondition() map[string]any {
 
 // DataKeyKMSActions are the KMS actions each function needs on the
 // wrapping key in data-key mode (docs/kms.md, "Data-key mode"): the
-// functions that sign unwrap keys (Decrypt) and make the first key of a
-// deployment and its successors (Encrypt); jwks and userinfo read the
-// public keys, stored in clear, and need no KMS action.
+// functions that sign tokens unwrap keys (Decrypt) and make the first key
+// of a deployment and its successors (Encrypt); userinfo unwraps the
+// current key for the clients that ask for signed userinfo (Decrypt, once
+// per container) but never makes one (its signer is sign-only); jwks
+// reads the public keys, stored in clear, and needs no KMS action.
 var DataKeyKMSActions = map[string][]string{
 	oidc.FunctionAuthorize: {"kms:Decrypt", "kms:Encrypt"},
 	oidc.FunctionToken:     {"kms:Decrypt", "kms:Encrypt"},
-	oidc.FunctionUserInfo:  nil,
+	oidc.FunctionUserInfo:  {"kms:Decrypt"},
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      nil,
 }
@@ -100,10 +102,23 @@ var DataKeyDefaults = map[string]string{
 	config.EnvDataKeyVerificationOverlap: "",
 }
 
+// SigningKeySetPartition is the partition key value of the data-key
+// signer's key set (datakey.PartitionKey; tested equal): the key set
+// statements (Sid SigningKeySet) hold only for it.
+const SigningKeySetPartition = "SIGNKEY#set"
+
+// DataKeySetCondition is the Condition of the key set statements: the
+// Query reads the key set's partition and no other (dynamodb:LeadingKeys),
+// so jwks, whose role has no other table action, reads nothing else.
+func DataKeySetCondition() map[string]any {
+	return map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": []any{SigningKeySetPartition}}}
+}
+
 // DataKeyDynamoDBActions are the DynamoDB actions each function needs on
-// the table in data-key mode beyond DynamoDBActions: the Query of the key
-// set (pk SIGNKEY#set). A key's creation is a transaction of PutItem and
-// UpdateItem, which the signing functions have already.
+// the table in data-key mode beyond DynamoDBActions, under
+// DataKeySetCondition: the Query of the key set (pk SIGNKEY#set). A key's
+// creation is a transaction of PutItem and UpdateItem, which the signing
+// functions have already.
 var DataKeyDynamoDBActions = map[string][]string{
 	oidc.FunctionAuthorize: {"dynamodb:Query"},
 	oidc.FunctionToken:     {"dynamodb:Query"},

@@ -76,11 +76,14 @@ func FunctionEnv() []string {
 // (docs/kms.md, "IAM permissions per function"): the signer reads a key's
 // public half for its kid and algorithm before it signs, so signing
 // functions need both. authorize signs ID tokens and access tokens for the
-// implicit and hybrid response types and verifies id_token_hint.
+// implicit and hybrid response types and verifies id_token_hint. userinfo
+// verifies access tokens (GetPublicKey, once per container) and signs the
+// answer for the clients that ask for signed userinfo
+// (userinfo_signed_response_alg): a Sign only for those.
 var KMSActions = map[string][]string{
 	oidc.FunctionAuthorize: {"kms:GetPublicKey", "kms:Sign"},
 	oidc.FunctionToken:     {"kms:GetPublicKey", "kms:Sign"},
-	oidc.FunctionUserInfo:  {"kms:GetPublicKey"},
+	oidc.FunctionUserInfo:  {"kms:GetPublicKey", "kms:Sign"},
 	oidc.FunctionDiscovery: nil,
 	oidc.FunctionJWKS:      {"kms:GetPublicKey"},
 }

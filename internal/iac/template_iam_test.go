@@ -194,8 +194,8 @@ func checkStatement(t *testing.T, name, logGroup string, s map[string]any, got g
 	}
 	cond, _ := s[conditionKey].(string)
 	kmsMode, dataKeyMode := iac.SigningModeCondition[iac.SigningModeKMS], iac.SigningModeCondition[iac.SigningModeDataKey]
-	// Only the data-key KMS statement has an IAM Condition.
-	if s["Condition"] != nil && (service != "kms" || cond != dataKeyMode) {
+	// Only the data-key statements have an IAM Condition.
+	if s["Condition"] != nil && cond != dataKeyMode {
 		t.Errorf("statement %v: Condition %v not expected", s["Sid"], s["Condition"])
 	}
 	switch {
@@ -216,6 +216,10 @@ func checkStatement(t *testing.T, name, logGroup string, s map[string]any, got g
 	case service == "dynamodb" && (cond == "" || cond == dataKeyMode):
 		if cond != "" {
 			got.add(iac.SigningModeDataKey, service, actions)
+			// The key set's Query reads its partition alone.
+			wantEqual(t, "key set condition", s["Condition"], iac.DataKeySetCondition())
+		} else if s["Condition"] != nil {
+			t.Errorf("statement %v: Condition %v not expected", s["Sid"], s["Condition"])
 		}
 		wantEqual(t, "dynamodb resource", s["Resource"], getAtt("Table", "Arn"))
 		for _, a := range actions {

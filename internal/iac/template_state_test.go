@@ -88,6 +88,7 @@ func TestTemplateSigningMode(t *testing.T) {
 	wantEqual(t, "MAC key KeySpec", iac.Path(mac, "Properties", "KeySpec"), "HMAC_256")
 	wantEqual(t, "MAC key KeyUsage", iac.Path(mac, "Properties", "KeyUsage"), "GENERATE_VERIFY_MAC")
 	wantEqual(t, "MAC algorithm", iac.MACAlgorithm, string(datakey.MACAlgorithm))
+	wantEqual(t, "key set partition", iac.SigningKeySetPartition, datakey.PartitionKey)
 	for env, param := range iac.DataKeySettings {
 		wantEqual(t, param+" default", iac.Path(tpl, "Parameters", param, "Default"), iac.DataKeyDefaults[env])
 	}

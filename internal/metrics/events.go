@@ -19,10 +19,16 @@ const DimEvent = "Event"
 // composition root sees it, not the core.
 const EventOriginRejected = "origin_rejected"
 
-// Events are the values of DimEvent: the core's oidc.SecurityEvents and
-// EventOriginRejected.
+// EventSigningKeyRefused is a stored signing key or key set refused as
+// not authenticated (the data-key signer's RefusedMessage: a table
+// writer's tampering, or the manifest deleted for recovery). The signer
+// sees it, not the core.
+const EventSigningKeyRefused = "signing_key_refused"
+
+// Events are the values of DimEvent: the core's oidc.SecurityEvents,
+// EventOriginRejected and EventSigningKeyRefused.
 var Events = func() []string {
-	out := []string{EventOriginRejected}
+	out := []string{EventOriginRejected, EventSigningKeyRefused}
 	for _, e := range oidc.SecurityEvents {
 		out = append(out, string(e))
 	}
@@ -39,6 +45,10 @@ func (r *Recorder) SecurityEvent(_ context.Context, e oidc.SecurityEvent) {
 
 // OriginRejected records a request refused by the origin check.
 func (r *Recorder) OriginRejected() { r.event(EventOriginRejected) }
+
+// SigningKeyRefused records a signing key or key set refused by the
+// signer (backend.Env.OnSigningKeyRefused).
+func (r *Recorder) SigningKeyRefused(context.Context) { r.event(EventSigningKeyRefused) }
 
 func (r *Recorder) event(name string) {
 	if r == nil {

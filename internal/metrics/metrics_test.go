@@ -169,11 +169,12 @@ func TestSecurityEvent(t *testing.T) {
 	r.SecurityEvent(context.Background(), oidc.EventRefreshTokenReuse)
 	r.SecurityEvent(context.Background(), oidc.SecurityEvent("alice@example.com"))
 	r.OriginRejected()
+	r.SigningKeyRefused(context.Background())
 	ls := lines(t, &b)
-	if len(ls) != 3 {
-		t.Fatalf("%d lines; want 3", len(ls))
+	if len(ls) != 4 {
+		t.Fatalf("%d lines; want 4", len(ls))
 	}
-	for i, want := range []string{"refresh_token_reuse", metrics.Other, metrics.EventOriginRejected} {
+	for i, want := range []string{"refresh_token_reuse", metrics.Other, metrics.EventOriginRejected, metrics.EventSigningKeyRefused} {
 		l := ls[i]
 		if l["Event"] != want || l["SecurityEvents"] != 1.0 || l["Function"] != oidc.FunctionToken || len(l) != 6 {
 			t.Errorf("line %d = %v; want Event %s, SecurityEvents 1, Function token, level, timestamp and _aws alone", i, l, want)

@@ -106,13 +106,21 @@ func (c *keyCache) key(ctx context.Context, kid string) (PublicKey, bool, error)
 
 // serveJWKS publishes the verification keys (RFC 7517), active key first.
 func (k *JWKS) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	_, body, err := k.keys.load(r.Context())
+	keys, body, err := k.keys.load(r.Context())
 	if err != nil {
 		k.writeError(w, r, internalError(err))
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", publicCache)
+	cache := publicCache
+	if len(keys) == 0 {
+		// An empty set (a signer that makes its first keys on the first
+		// token, or whose set expired) is about to change: a cached copy
+		// would hide the first keys from relying parties and the edge
+		// for JWKSMaxAge, while those keys sign at once.
+		cache = "no-store"
+	}
+	h.Set("Cache-Control", cache)
 	_, _ = w.Write(body)
 }

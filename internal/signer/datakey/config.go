@@ -121,6 +121,7 @@ func open(ctx context.Context, section config.Section, env backend.Env, load aws
 		Algorithms:     Algorithms(cmp.Or(c.Algorithm, oidc.RS256), env.Algorithms()),
 		TokenLifetime:  env.TokenLifetime,
 		RotationPeriod: c.RotationPeriod, VerificationOverlap: c.VerificationOverlap,
+		SignOnly: env.SignOnly, OnRefused: env.OnSigningKeyRefused,
 		Now:    env.Now,
 		Logger: env.Logger,
 	})

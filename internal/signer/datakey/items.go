@@ -41,12 +41,16 @@ var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 // version, in the same transaction that writes the keys, so concurrent
 // writers (cold starts, rotations) make one key, not two.
 const (
-	setPK       = "SIGNKEY#set"
+	setPK       = PartitionKey
 	typeKey     = "SIGNKEY"
 	attrPK      = "pk"
 	attrSK      = "sk"
 	keySKPrefix = "SIGNKEY#"
 )
+
+// PartitionKey is the partition key value of the key set's items (IAM
+// policies limit the key set's Query to it: dynamodb:LeadingKeys).
+const PartitionKey = "SIGNKEY#set"
 
 func keySK(kid string) string { return keySKPrefix + kid }
 
@@ -89,18 +93,30 @@ type rawSet struct {
 	bad         map[string]string
 	manifest    *manifestItem
 	badManifest string // why the manifest item did not decode
+	tooMany     bool   // more than maxSetItems items: refused unread
 }
+
+// maxSetItems bounds the items of the key set's partition one read
+// takes: a handful in use (a key per algorithm, its successor, retired
+// keys until TTL reclaims them). More is a table writer's flood, which
+// would cost every container a long read and a log line per item: the
+// set is refused as a whole (ErrManifest) with one line.
+const maxSetItems = 100
 
 // keySet is the trusted key set: the keys the verified manifest lists.
 type keySet struct {
 	keys     []*storedKey
 	heads    map[string]string // alg → kid of its newest key
 	manifest *manifest         // nil: no trusted manifest (a new deployment, or refused)
-	stored   *manifestItem     // the verified manifest item
 	version  int64             // of the manifest read, trusted or expired (writers condition on it)
+	issuedAt time.Time         // of the manifest read, trusted or expired (writers issue after it)
 	exists   bool              // a manifest item exists (writers condition on it)
-	// untrusted are the sort keys of the refused items: the next write
-	// deletes them (at most maxCleanup).
+	// untrusted are the sort keys of the items the next write deletes (at
+	// most maxCleanup): the items of an expired manifest, and refused
+	// items that predate the trusted manifest. A refused item made after
+	// it (a newer set's key, rolled back by a replay), or refused while no
+	// manifest is trusted, is kept for the operator (and logged) until a
+	// write under a newer manifest.
 	untrusted []string
 }
 
@@ -115,7 +131,7 @@ type keyTable struct {
 }
 
 // load reads the whole key set with one strongly consistent Query (pages
-// followed, though the set is a handful of items). Items of other types
+// followed, though the set is a handful of items; at most maxSetItems). Items of other types
 // (the head items of earlier versions) are ignored.
 func (t keyTable) load(ctx context.Context) (rawSet, error) {
 	set := rawSet{bad: map[string]string{}}
@@ -126,10 +142,14 @@ func (t keyTable) load(ctx context.Context) (rawSet, error) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: setPK}},
 		ConsistentRead:            aws.Bool(true),
 	}
-	for {
+	for n := 0; ; {
+		in.Limit = aws.Int32(int32(maxSetItems + 1 - n))
 		out, err := t.client.Query(ctx, in)
 		if err != nil {
 			return rawSet{}, wrapAWS("DynamoDB Query "+setPK, err)
+		}
+		if n += len(out.Items); n > maxSetItems {
+			return rawSet{tooMany: true}, nil
 		}
 		for _, av := range out.Items {
 			set.add(av)

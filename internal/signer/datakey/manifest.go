@@ -24,16 +24,23 @@ import (
 // reads a manifest it has not verified yet. A key item whose digest the
 // manifest does not list (added, altered, moved from another table, an
 // old version written back) is refused: its key is neither published nor
-// used. The manifest binds the table name, a version that only grows (a
-// container refuses a manifest older than one it verified) and a validity
-// period (a replayed old manifest is refused once expired; writers renew
-// it long before).
+// used. The manifest binds the table name, an issue time that only grows
+// (a container refuses a manifest issued before one it verified: a
+// rollback) and a validity period (a replayed old manifest is refused
+// once expired; writers renew it long before).
 const (
-	// ManifestLifetime is how long a manifest is valid after it is
-	// written; a writer renews it once it is manifestRenewAfter old, on
-	// its next signing call.
-	ManifestLifetime   = 7 * 24 * time.Hour
-	manifestRenewAfter = 24 * time.Hour
+	// ManifestLifetime bounds how long a manifest may be renewed or sign:
+	// a manifest is valid until ManifestLifetime plus the token lifetime
+	// after it was written (issued_at, under the MAC), a signing call
+	// renews it once it is manifestRenewAfter old and signs with its keys
+	// only while every token it signs expires within its validity (so
+	// for ManifestLifetime at most), and an expired manifest is never
+	// renewed: its keys leave the set. A manifest written back by a table
+	// writer (a replay) can thus become the current set again only if it
+	// was written less than ManifestLifetime plus the token lifetime ago;
+	// older, it trusts nothing and the next signing call makes new keys.
+	ManifestLifetime   = 24 * time.Hour
+	manifestRenewAfter = 12 * time.Hour
 
 	typeManifest = "SIGNKEYMANIFEST"
 	manifestSK   = "MANIFEST"

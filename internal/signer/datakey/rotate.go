@@ -99,7 +99,8 @@ func (s *Signer) createOnce(ctx context.Context, algs []string, immediate bool) 
 
 // commit writes fresh keys (new), retired keys (new versions of trusted
 // items) and a new manifest that lists them with every trusted key still
-// live, one version above the one read, valid ManifestLifetime from now:
+// live, one version above the one read, valid ManifestLifetime plus the
+// token lifetime from now:
 // one kms:GenerateMac and one transaction. With no keys it renews the
 // manifest. On success the signer's set is the one written. The caller
 // holds s.mu.
@@ -124,7 +125,14 @@ func (s *Signer) commit(ctx context.Context, fresh, retired []*storedKey) error 
 		}
 		keys[k.pub.KeyID] = k
 	}
-	m := &manifest{version: s.set.version + 1, issuedAt: now, validUntil: now.Add(ManifestLifetime),
+	// issued_at only grows along the chain of manifests, whatever the
+	// writers' clocks: containers order manifests by it (a rollback is
+	// refused, a recreated manifest accepted).
+	issued := now
+	if !s.set.issuedAt.IsZero() && !issued.After(s.set.issuedAt) {
+		issued = s.set.issuedAt.Add(time.Millisecond)
+	}
+	m := &manifest{version: s.set.version + 1, issuedAt: issued, validUntil: issued.Add(ManifestLifetime + s.o.TokenLifetime),
 		keys: map[string][]byte{}, heads: maps.Clone(s.set.heads)}
 	for kid, k := range keys {
 		m.keys[kid] = k.digest
@@ -139,8 +147,9 @@ func (s *Signer) commit(ctx context.Context, fresh, retired []*storedKey) error 
 	if err := s.table.write(ctx, freshAV, retiredAV, s.set.untrusted, it, s.set.version, s.set.exists); err != nil {
 		return err
 	}
-	s.set = keySet{keys: slices.Collect(maps.Values(keys)), heads: m.heads, manifest: m, stored: it, version: m.version, exists: true}
-	s.maxVersion = m.version
+	s.set = keySet{keys: slices.Collect(maps.Values(keys)), heads: m.heads, manifest: m, version: m.version,
+		issuedAt: m.issuedAt, exists: true}
+	s.newest = it
 	return nil
 }
 

@@ -16,14 +16,17 @@ import (
 // Timing of the key set. Every container re-reads the set every
 // RefreshInterval (one DynamoDB Query, no KMS call); if that fails it keeps
 // its set for StaleLimit at most. A new key is created PublishLead before
-// it signs: every jwks container publishes it within StaleLimit, and
-// relying parties' caches (oidc.JWKSMaxAge) expire before it signs, with
-// five minutes to spare for clocks. A retired key stays published for the
+// it signs: every jwks container publishes it within StaleLimit, and a
+// JWKS cached without it expires before it signs, with five minutes to
+// spare for clocks. Behind the edge a cache may hold it twice
+// oidc.JWKSMaxAge (CloudFront keeps the document up to max-age, then a
+// relying party that fetched it at the last moment keeps it as long
+// again: docs/deploy.md). A retired key stays published for the
 // token lifetime plus RetireMargin after its successor starts signing.
 const (
 	RefreshInterval = 5 * time.Minute
 	StaleLimit      = 10 * time.Minute
-	PublishLead     = time.Duration(oidc.JWKSMaxAge)*time.Second + StaleLimit + 5*time.Minute
+	PublishLead     = 2*time.Duration(oidc.JWKSMaxAge)*time.Second + StaleLimit + 5*time.Minute
 	RetireMargin    = 5 * time.Minute
 	// MinRotationPeriod is the shortest rotationPeriod: a key signs at
 	// least as long as its successor waits to.
@@ -53,8 +56,17 @@ type Options struct {
 	// RotationPeriod: a signing call makes a successor for a key that has
 	// signed this long; 0 never (Rotate does).
 	RotationPeriod time.Duration
-	Now            func() time.Time // nil: time.Now
-	Logger         *slog.Logger     // nil: discard
+	// SignOnly: this container signs with the keys of the set but never
+	// writes it (no first key, rotation or renewal): the userinfo
+	// function, whose role may decrypt keys but not make them. With no
+	// key that signs, SigningKey is oidc.ErrUnavailable.
+	SignOnly bool
+	// OnRefused, if set, is told (once per read) that items or the
+	// manifest were refused and logged (RefusedMessage): the functions'
+	// SecurityEvents metric.
+	OnRefused func(context.Context)
+	Now       func() time.Time // nil: time.Now
+	Logger    *slog.Logger     // nil: discard
 }
 
 // Signer signs with private keys kept wrapped under a KMS key in DynamoDB
@@ -65,12 +77,14 @@ type Signer struct {
 	o     Options
 	table keyTable
 
-	mu         sync.Mutex
-	set        keySet
-	loadedAt   time.Time                // zero: never loaded
-	priv       map[string]crypto.Signer // unwrapped keys, by kid
-	maxVersion int64                    // the highest manifest version verified
-	refused    map[string]string        // key items refused and logged: sk → reason
+	mu       sync.Mutex
+	set      keySet
+	loadedAt time.Time                // zero: never loaded
+	priv     map[string]crypto.Signer // unwrapped keys, by kid
+	newest   *manifestItem            // the newest manifest verified (nil: none yet)
+	failedAt time.Time                // the last failed reload (reloads wait emptyRetry after it)
+	failure  error                    // its error
+	refused  map[string]string        // key items refused and logged: sk → reason
 }
 
 var _ oidc.Rotator = (*Signer)(nil)
@@ -121,6 +135,9 @@ func (s *Signer) SigningKey(ctx context.Context, alg string) (oidc.PublicKey, er
 	now := s.o.Now()
 	k := s.active(alg, now)
 	switch {
+	case k == nil && s.o.SignOnly:
+		return oidc.PublicKey{}, fmt.Errorf("datakey signer: %w: no %s key signs yet, and this function makes none", oidc.ErrUnavailable, alg)
+	case s.o.SignOnly:
 	case k == nil:
 		// A new deployment (or an expired manifest, or a refused
 		// signing key): make a key that signs at once for every
@@ -251,6 +268,14 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 		(s.set.manifest == nil || now.Before(s.set.manifest.validUntil)) {
 		return nil
 	}
+	if !force && !s.failedAt.IsZero() && now.Before(s.failedAt.Add(emptyRetry)) {
+		// A refused set is read again emptyRetry later, not at every
+		// request (one Query, one VerifyMac and one ERROR line each).
+		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
+			return nil
+		}
+		return s.failure
+	}
 	raw, err := s.table.load(ctx)
 	var set keySet
 	if err == nil {
@@ -259,7 +284,11 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 	if err != nil {
 		if errors.Is(err, ErrManifest) {
 			s.o.Logger.ErrorContext(ctx, RefusedMessage, "table", s.o.Table, "error", err.Error())
+			if s.o.OnRefused != nil {
+				s.o.OnRefused(ctx)
+			}
 			err = fmt.Errorf("%w: %w", oidc.ErrUnavailable, err)
+			s.failedAt, s.failure = now, err
 		}
 		if !s.loadedAt.IsZero() && now.Before(s.loadedAt.Add(StaleLimit)) {
 			s.o.Logger.WarnContext(ctx, "oidc: signing key set reload failed; the cached set stays in use", "error", err.Error())
@@ -267,7 +296,7 @@ func (s *Signer) refresh(ctx context.Context, force bool) error {
 		}
 		return err
 	}
-	s.set, s.loadedAt = set, now
+	s.set, s.loadedAt, s.failedAt, s.failure = set, now, time.Time{}, nil
 	for kid := range s.priv {
 		if !slices.ContainsFunc(set.keys, func(k *storedKey) bool { return k.pub.KeyID == kid }) {
 			delete(s.priv, kid)

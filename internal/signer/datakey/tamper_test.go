@@ -194,11 +194,18 @@ func TestUnsignedRefused(t *testing.T) {
 	if got := kids(t, jwks); len(got) != 0 || !strings.Contains(log.String(), old.KeyID) {
 		t.Errorf("JWKS without a manifest = %v (log %s); want none, %s logged", got, log.String(), old.KeyID)
 	}
-	// A container that had verified a manifest refuses its disappearance
-	// (and keeps its verified set for StaleLimit).
+	// A container that had verified a manifest trusts nothing once it is
+	// gone, and says so at ERROR (deleting it is the documented recovery,
+	// or a table writer's doing).
+	var warmLog logBuffer
+	s = e.signer(t, c.now, withLog(&warmLog))
+	sign(t, s, oidc.ES256)
+	if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: aws.String(e.table), Key: itemKey("MANIFEST")}); err != nil {
+		t.Fatal(err)
+	}
 	c.advance(datakey.StaleLimit)
-	if _, err := s.Keys(t.Context()); !errors.Is(err, datakey.ErrManifest) {
-		t.Errorf("re-read after the manifest vanished: %v; want ErrManifest", err)
+	if keys, err := s.Keys(t.Context()); err != nil || len(keys) != 0 || !strings.Contains(warmLog.String(), "the manifest item is gone") {
+		t.Errorf("re-read after the manifest vanished: %v, %v (log %s); want no key trusted, logged", keys, err, warmLog.String())
 	}
 	wantRefused(t, e, old.KeyID) // makes new keys and a new manifest
 
@@ -228,10 +235,10 @@ func TestReplayRefused(t *testing.T) {
 
 	e.put(t, oldManifest)
 	c.advance(datakey.StaleLimit)
-	if _, err := s.Keys(t.Context()); !errors.Is(err, datakey.ErrManifest) || !strings.Contains(err.Error(), "replay") {
-		t.Errorf("re-read of an older manifest: %v; want ErrManifest (a replay)", err)
+	if _, err := s.Keys(t.Context()); !errors.Is(err, datakey.ErrManifest) || !strings.Contains(err.Error(), "rollback") {
+		t.Errorf("re-read of an older manifest: %v; want ErrManifest (a rollback)", err)
 	}
-	c.advance(datakey.ManifestLifetime)
+	c.advance(datakey.ManifestLifetime + time.Hour) // past its lifetime plus the token lifetime
 	var log logBuffer
 	cold := e.signer(t, c.now, withLog(&log))
 	if got := kids(t, cold); len(got) != 0 || !strings.Contains(log.String(), "expired") {
@@ -244,15 +251,16 @@ func TestReplayRefused(t *testing.T) {
 }
 
 // TestManifestRenewed: a writer renews the manifest (one GenerateMac, one
-// write) a day after it was written, so that a busy deployment's manifest
-// never expires; a deployment idle for ManifestLifetime makes new keys.
+// write) 12 hours after it was written, so that a busy deployment's
+// manifest never expires; a deployment idle for ManifestLifetime plus the
+// token lifetime makes new keys.
 func TestManifestRenewed(t *testing.T) {
 	e := newEnv(t)
 	c := &clock{t: time.Now()}
 	s := e.signer(t, c.now)
 	k := sign(t, s, oidc.ES256)
 	e.calls.snapshot()
-	c.advance(25 * time.Hour)
+	c.advance(13 * time.Hour)
 	if pk := sign(t, s, oidc.ES256); pk.KeyID != k.KeyID {
 		t.Errorf("signing key changed at renewal: %s; want %s", pk.KeyID, k.KeyID)
 	}
@@ -264,9 +272,10 @@ func TestManifestRenewed(t *testing.T) {
 		t.Errorf("JWKS %v after renewal; want %s", got, k.KeyID)
 	}
 
-	// Idle for ManifestLifetime: no key is trusted, which is not an attack
-	// (no ERROR line), and the next token makes new keys.
-	c.advance(2 * time.Hour)
+	// Idle for ManifestLifetime plus the token lifetime: no key is
+	// trusted, which is not an attack (no ERROR line), and the next token
+	// makes new keys.
+	c.advance(3 * time.Hour)
 	var log logBuffer
 	idle := e.signer(t, c.now, withLog(&log))
 	if got := kids(t, idle); len(got) != 0 || strings.Contains(log.String(), datakey.RefusedMessage) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -16,38 +17,49 @@ const RefusedMessage = "oidc: signing key refused: not authenticated by the key 
 // trust checks what a Query returned against the manifest and returns the
 // trusted set: the keys whose items the manifest lists, digest for
 // digest. The manifest costs one kms:VerifyMac, and none when it is the
-// one this container verified last. A manifest that does not verify, is
-// older than one verified before, or disappeared after one was verified
-// is ErrManifest: nothing in the set is trusted. An expired manifest
-// (nobody signed for ManifestLifetime, or a replayed old one) trusts no
-// key, and the next signing call makes new keys. Key items the manifest
-// does not list are ignored and logged at ERROR (RefusedMessage), unless
+// one this container verified last. A manifest that does not verify, or
+// was issued before one verified before (a rollback: an old manifest
+// written back), is ErrManifest: nothing in the set is trusted. Manifests
+// are ordered by their issue time (under the MAC; writers make it grow),
+// not by the version counter, which restarts when the manifest item is
+// deleted. No manifest (a new deployment, or the item deleted: the
+// recovery of docs/kms.md, or a table writer) and an expired manifest
+// (nobody signed for its lifetime, or a replayed old one) trust no key,
+// and the next signing call makes new keys. Key items the manifest does
+// not list are ignored and logged at ERROR (RefusedMessage), unless
 // expired anyway (TTL reclaims retired items some time after exp).
 func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, error) {
 	set := keySet{heads: map[string]string{}}
 	it := raw.manifest
+	refused := map[string]string{}
 	var m *manifest
 	switch {
 	case raw.badManifest != "":
 		return keySet{}, fmt.Errorf("%w: %s", ErrManifest, raw.badManifest)
-	case it == nil && s.maxVersion > 0:
-		return keySet{}, fmt.Errorf("%w: the manifest item is gone (version %d was verified)", ErrManifest, s.maxVersion)
+	case raw.tooMany:
+		return keySet{}, fmt.Errorf("%w: more than %d items in the key set's partition (a table writer's flood?)", ErrManifest, maxSetItems)
+	case it == nil && s.newest != nil:
+		refused[manifestSK] = fmt.Sprintf("the manifest item is gone (one issued at %s was verified): new keys are made by the next signing call",
+			fromMillis(s.newest.IssuedAt).Format(time.RFC3339Nano))
 	case it == nil:
 		// A new deployment: no key is trusted yet.
-	case sameManifest(it, s.set.stored):
-		m = s.set.manifest
+	case sameManifest(it, s.newest):
+		// Verified before (by this container's read or write): no
+		// VerifyMac, even once it has expired and trusts nothing.
+		m = it.manifest()
 	default:
 		v, err := verify(ctx, s.o.KMS, s.o.MACKey, s.o.Table, it)
 		if err != nil {
 			return keySet{}, err
 		}
-		if v.version < s.maxVersion || (v.version == s.maxVersion && s.set.stored != nil && !sameManifest(it, s.set.stored)) {
-			return keySet{}, fmt.Errorf("%w: version %d is older than version %d, verified before (a replay)", ErrManifest, v.version, s.maxVersion)
+		if n := s.newest; n != nil && (it.IssuedAt < n.IssuedAt || (it.IssuedAt == n.IssuedAt && (it.Version < n.Version || !sameManifest(it, n)))) {
+			return keySet{}, fmt.Errorf("%w: version %d issued at %s precedes version %d issued at %s, verified before (a rollback: an old manifest written back)",
+				ErrManifest, it.Version, v.issuedAt.Format(time.RFC3339Nano), n.Version, fromMillis(n.IssuedAt).Format(time.RFC3339Nano))
 		}
-		m, s.maxVersion = v, v.version
+		m, s.newest = v, it
 	}
 	if it != nil {
-		set.exists, set.version = true, it.Version
+		set.exists, set.version, set.issuedAt = true, it.Version, fromMillis(it.IssuedAt)
 	}
 	var expired *manifest
 	if m != nil && !now.Before(m.validUntil) {
@@ -56,29 +68,37 @@ func (s *Signer) trust(ctx context.Context, raw rawSet, now time.Time) (keySet, 
 		m, expired = nil, m
 	}
 	if m != nil {
-		set.manifest, set.stored, set.heads = m, it, maps.Clone(m.heads)
+		set.manifest, set.heads = m, maps.Clone(m.heads)
 	}
-	refused := map[string]string{}
 	for _, k := range raw.keys {
+		sk := keySK(k.pub.KeyID)
 		switch want, listed := set.manifestKey(k.pub.KeyID); {
 		case listed && bytes.Equal(want, k.digest):
 			set.keys = append(set.keys, k)
+			continue
 		case expired != nil && bytes.Equal(expired.keys[k.pub.KeyID], k.digest):
 			// A key of the expired set: not trusted, not an attack; the
 			// next write deletes it.
-			set.untrusted = append(set.untrusted, keySK(k.pub.KeyID))
+			set.untrusted = append(set.untrusted, sk)
+			continue
 		case !k.live(now):
+			continue
 		case listed:
-			refused[keySK(k.pub.KeyID)] = "the item differs from the one the manifest lists (altered, or an old version written back)"
+			refused[sk] = "the item differs from the one the manifest lists (altered, or an old version written back)"
 		default:
-			refused[keySK(k.pub.KeyID)] = "the manifest does not list it (added by a table write, or moved from another table)"
+			refused[sk] = "the manifest does not list it (added by a table write, moved from another table, or a newer set's key rolled back)"
+		}
+		if m != nil && k.createdAt.Before(m.issuedAt) {
+			set.untrusted = append(set.untrusted, sk)
 		}
 	}
-	maps.Copy(refused, raw.bad)
-	s.logRefused(ctx, refused)
-	for sk := range refused {
-		set.untrusted = append(set.untrusted, sk)
+	for sk, reason := range raw.bad {
+		refused[sk] = reason
+		if m != nil {
+			set.untrusted = append(set.untrusted, sk)
+		}
 	}
+	s.logRefused(ctx, refused)
 	return set, nil
 }
 
@@ -91,13 +111,29 @@ func (set *keySet) manifestKey(kid string) ([]byte, bool) {
 	return d, ok
 }
 
-// logRefused logs each refused item once per container and reason.
+// maxRefusedLines bounds the ERROR lines of one read: a flood of items
+// (at most maxSetItems) is logged with this many and a count.
+const maxRefusedLines = 10
+
+// logRefused logs each refused item once per container and reason (at
+// most maxRefusedLines, then one line with the count) and tells
+// OnRefused once if any is new.
 func (s *Signer) logRefused(ctx context.Context, refused map[string]string) {
-	for sk, reason := range refused {
+	n := 0
+	for _, sk := range slices.Sorted(maps.Keys(refused)) {
+		reason := refused[sk]
 		if s.refused[sk] == reason {
 			continue
 		}
-		s.o.Logger.ErrorContext(ctx, RefusedMessage, "table", s.o.Table, "item", sk, "reason", reason)
+		if n++; n <= maxRefusedLines {
+			s.o.Logger.ErrorContext(ctx, RefusedMessage, "table", s.o.Table, "item", sk, "reason", reason)
+		}
+	}
+	if n > maxRefusedLines {
+		s.o.Logger.ErrorContext(ctx, RefusedMessage, "table", s.o.Table, "items", n-maxRefusedLines, "reason", "more refused items, not logged one by one")
+	}
+	if n > 0 && s.o.OnRefused != nil {
+		s.o.OnRefused(ctx)
 	}
 	s.refused = refused
 }
