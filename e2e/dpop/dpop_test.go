@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -57,9 +56,8 @@ func TestOpenIDClientDPoP(t *testing.T) {
 		t.Skip("starts Node (and DynamoDB Local)")
 	}
 	for _, tt := range []struct{ name, storage, dpop string }{
-		{"memory", "storage: {type: memory}", ""},
-		{"dynamodb, nonces", fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: dpop-%d, endpoint: %s, createTable: true}",
-			time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t)),
+		{"memory", e2etest.MemoryStorage, ""},
+		{"dynamodb, nonces", e2etest.DynamoDBStorage(t, "dpop"),
 			"requireNonce: true\n    nonceSecret: $" + envNonce},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

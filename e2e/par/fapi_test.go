@@ -15,13 +15,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/serverless-oidc/op/e2e/e2etest"
-	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 )
 
 // fapiPush and fapiCallback are what fapi.cjs prints.
@@ -73,17 +71,13 @@ func TestOpenIDClientFAPI2(t *testing.T) {
 	}
 	jkt := base64.RawURLEncoding.EncodeToString(thumb)
 	const metadata = `{"client_id":"bank","token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_signing_alg":"PS256","id_token_signed_response_alg":"PS256"}`
-	for _, tt := range []struct{ name, storage string }{
-		{"memory", "storage: {type: memory}"},
-		{"dynamodb", fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: fapi-%d, endpoint: %s, createTable: true}",
-			time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t))},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range e2etest.Storages(t, "fapi") {
+		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 			t.Setenv("AWS_REGION", "us-east-1")
 			redirectURI := callbackServer(t)
-			issuer := startFAPIProvider(t, tt.storage, string(clientPublic), redirectURI)
+			issuer := startFAPIProvider(t, tt.YAML, string(clientPublic), redirectURI)
 			verifier, state, nonce := rand.Text()+rand.Text(), rand.Text(), rand.Text()
 			args := []string{issuer, metadata, string(clientPrivate), redirectURI, verifier, state, nonce, string(dpopPrivate), jkt}
 			var pushed fapiPush

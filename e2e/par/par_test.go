@@ -73,17 +73,13 @@ func TestOpenIDClientPARWithRequestObjects(t *testing.T) {
 		{"private_key_jwt", `{"client_id":"fapi","token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_signing_alg":"ES256","request_object_signing_alg":"ES256"}`, string(private)},
 		{"client_secret_jwt", `{"client_id":"hmac","client_secret":"` + hmacSecret + `","token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"HS256","request_object_signing_alg":"HS256"}`, ""},
 	}
-	for _, tt := range []struct{ name, storage string }{
-		{"memory", "storage: {type: memory}"},
-		{"dynamodb", fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: par-%d, endpoint: %s, createTable: true}",
-			time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t))},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range e2etest.Storages(t, "par") {
+		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 			t.Setenv("AWS_REGION", "us-east-1")
 			redirectURI := callbackServer(t)
-			issuer := startProvider(t, tt.storage, string(public), redirectURI)
+			issuer := startProvider(t, tt.YAML, string(public), redirectURI)
 			tab := newTab(t)
 			for _, c := range clients {
 				t.Run(c.name, func(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -52,12 +51,8 @@ func TestOpenIDClientPrivateKeyJWT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Node (and DynamoDB Local)")
 	}
-	for _, tt := range []struct{ name, storage string }{
-		{"memory", "storage: {type: memory}"},
-		{"dynamodb", fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: pkjwt-%d, endpoint: %s, createTable: true}",
-			time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t))},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range e2etest.Storages(t, "pkjwt") {
+		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 			t.Setenv("AWS_REGION", "us-east-1")
@@ -67,7 +62,7 @@ func TestOpenIDClientPrivateKeyJWT(t *testing.T) {
 			}
 			private, _ := json.Marshal(jose.JSONWebKey{Key: priv, KeyID: "k1", Algorithm: "ES256", Use: "sig"})
 			public, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &priv.PublicKey, KeyID: "k1", Use: "sig"}}})
-			issuer := startProvider(t, tt.storage, string(public))
+			issuer := startProvider(t, tt.YAML, string(public))
 			verifier, state, nonce := rand.Text()+rand.Text(), rand.Text(), rand.Text()
 			sum := sha256.Sum256([]byte(verifier))
 			q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"},

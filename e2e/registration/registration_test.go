@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
-	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -40,9 +39,8 @@ func TestRegisteredClientSignsIn(t *testing.T) {
 	for _, tt := range []struct {
 		name, storage, registration, token string
 	}{
-		{"memory, open", "storage: {type: memory}", "policy: open", ""},
-		{"dynamodb, initial access token", fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: reg-%d, endpoint: %s, createTable: true}",
-			time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t)),
+		{"memory, open", e2etest.MemoryStorage, "policy: open", ""},
+		{"dynamodb, initial access token", e2etest.DynamoDBStorage(t, "reg"),
 			"policy: initialAccessToken\n    initialAccessTokensEnv: " + envTokens, initialToken},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package resource
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/serverless-oidc/op/e2e/e2etest"
 	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 	"github.com/serverless-oidc/op/pkg/oidc"
 	"github.com/serverless-oidc/op/pkg/oidc/oidctest"
@@ -49,10 +49,9 @@ func TestNodeResourceFlow(t *testing.T) {
 		name    string
 		storage func(t *testing.T) string
 	}{
-		{"memory", func(*testing.T) string { return "storage: {type: memory}" }},
+		{"memory", func(*testing.T) string { return e2etest.MemoryStorage }},
 		{"dynamodb", func(t *testing.T) string {
-			return fmt.Sprintf("storage:\n  type: dynamodb\n  config: {table: resource-%d, endpoint: %s, createTable: true}",
-				time.Now().UnixNano(), emulatortest.SharedDynamoDBLocal(t))
+			return e2etest.DynamoDBStorage(t, "resource")
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
