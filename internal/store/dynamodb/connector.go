@@ -56,24 +56,7 @@ func (s connectorItems) CreateConnectorState(ctx context.Context, st oidc.Connec
 	if err != nil {
 		return fmt.Errorf("dynamodb: %s: %w", op, err)
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.name),
-		Item:                                av,
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #exp <= :now"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#exp": attrExpiry},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": numberAV(s.nowMillis())},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, ok := conditionFailed(err); ok {
-		if writtenBy(old, attrWriteID, writeID) {
-			return nil
-		}
-		return fmt.Errorf("dynamodb: %s: id already in use: %w", op, oidc.ErrConflict)
-	}
-	if err != nil {
-		return wrapErr(op, err)
-	}
-	return nil
+	return s.createUnlessLive(ctx, op, av, writeID)
 }
 
 // ConnectorState implements oidc.ConnectorStateStore: one strongly

@@ -121,6 +121,28 @@ func (t *table) putUnlessLive(item map[string]types.AttributeValue) types.Transa
 	}}
 }
 
+// createUnlessLive puts item (written with writeID) on condition that no
+// live item has its key: a retry whose first answer was lost finds its
+// own write and succeeds; another live item is ErrConflict.
+func (t *table) createUnlessLive(ctx context.Context, op string, item map[string]types.AttributeValue, writeID string) error {
+	put := t.putUnlessLive(item).Put
+	_, err := t.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		if writtenBy(old, attrWriteID, writeID) {
+			return nil
+		}
+		return fmt.Errorf("dynamodb: %s: id already in use: %w", op, oidc.ErrConflict)
+	}
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	return nil
+}
+
 // DeviceRequest implements oidc.DeviceRequestStore: one strongly
 // consistent GetItem, so that a decision or redemption a moment ago is
 // seen.
