@@ -57,7 +57,7 @@ func TestOpenIDClientDPoP(t *testing.T) {
 	}
 	for _, tt := range []struct{ name, storage, dpop string }{
 		{"memory", e2etest.MemoryStorage, ""},
-		{"dynamodb, nonces", e2etest.DynamoDBStorage(t, "dpop"),
+		{"dynamodb, nonces", e2etest.DynamoDBStorage("dpop", emulatortest.SharedDynamoDBLocal(t)),
 			"requireNonce: true\n    nonceSecret: $" + envNonce},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

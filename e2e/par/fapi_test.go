@@ -20,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/serverless-oidc/op/e2e/e2etest"
+	"github.com/serverless-oidc/op/internal/emulator/emulatortest"
 )
 
 // fapiPush and fapiCallback are what fapi.cjs prints.
@@ -71,7 +72,7 @@ func TestOpenIDClientFAPI2(t *testing.T) {
 	}
 	jkt := base64.RawURLEncoding.EncodeToString(thumb)
 	const metadata = `{"client_id":"bank","token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_signing_alg":"PS256","id_token_signed_response_alg":"PS256"}`
-	for _, tt := range e2etest.Storages(t, "fapi") {
+	for _, tt := range e2etest.Storages("fapi", emulatortest.SharedDynamoDBLocal(t)) {
 		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

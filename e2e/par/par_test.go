@@ -73,7 +73,7 @@ func TestOpenIDClientPARWithRequestObjects(t *testing.T) {
 		{"private_key_jwt", `{"client_id":"fapi","token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_signing_alg":"ES256","request_object_signing_alg":"ES256"}`, string(private)},
 		{"client_secret_jwt", `{"client_id":"hmac","client_secret":"` + hmacSecret + `","token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"HS256","request_object_signing_alg":"HS256"}`, ""},
 	}
-	for _, tt := range e2etest.Storages(t, "par") {
+	for _, tt := range e2etest.Storages("par", emulatortest.SharedDynamoDBLocal(t)) {
 		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

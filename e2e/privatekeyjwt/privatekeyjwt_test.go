@@ -51,7 +51,7 @@ func TestOpenIDClientPrivateKeyJWT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Node (and DynamoDB Local)")
 	}
-	for _, tt := range e2etest.Storages(t, "pkjwt") {
+	for _, tt := range e2etest.Storages("pkjwt", emulatortest.SharedDynamoDBLocal(t)) {
 		t.Run(tt.Name, func(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "local")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

@@ -40,7 +40,7 @@ func TestRegisteredClientSignsIn(t *testing.T) {
 		name, storage, registration, token string
 	}{
 		{"memory, open", e2etest.MemoryStorage, "policy: open", ""},
-		{"dynamodb, initial access token", e2etest.DynamoDBStorage(t, "reg"),
+		{"dynamodb, initial access token", e2etest.DynamoDBStorage("reg", emulatortest.SharedDynamoDBLocal(t)),
 			"policy: initialAccessToken\n    initialAccessTokensEnv: " + envTokens, initialToken},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,7 +51,7 @@ func TestNodeResourceFlow(t *testing.T) {
 	}{
 		{"memory", func(*testing.T) string { return e2etest.MemoryStorage }},
 		{"dynamodb", func(t *testing.T) string {
-			return e2etest.DynamoDBStorage(t, "resource")
+			return e2etest.DynamoDBStorage("resource", emulatortest.SharedDynamoDBLocal(t))
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
