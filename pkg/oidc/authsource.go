@@ -112,8 +112,8 @@ func (a *authValidator) redirectTo(r *http.Request, params url.Values, err error
 	if !ok || e.Page {
 		return pageError(err)
 	}
-	_, redirectURI, perr := a.proveClient(r.Context(), params)
-	if perr != nil {
+	client, redirectURI, perr := a.proveClient(r.Context(), params)
+	if perr != nil || checkProfileRedirect(client, redirectURI) != nil {
 		return pageError(e)
 	}
 	rawType := params.Get("response_type")

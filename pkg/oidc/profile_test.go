@@ -163,6 +163,11 @@ func TestFAPI2AuthorizationRefusals(t *testing.T) {
 	if got := e.get(e.browser(), oidc.PathAuthorize, p); got.status != http.StatusBadRequest || got.header.Get("Location") != "" {
 		t.Errorf("http redirect URI = %d %q; want an error page", got.status, got.header.Get("Location"))
 	}
+	// Nor does an error about a request object go there.
+	p.Set("request", "not.a.jws")
+	if got := e.get(e.browser(), oidc.PathAuthorize, p); got.status != http.StatusBadRequest || got.header.Get("Location") != "" {
+		t.Errorf("bad request object, http redirect URI = %d %q; want an error page", got.status, got.header.Get("Location"))
+	}
 }
 
 // unsignedRequestObject is p as an alg none request object.
