@@ -100,8 +100,10 @@ type dpopChecker struct {
 // proof checks the DPoP header of r for a request to path (§4.3) and
 // returns the RFC 7638 thumbprint of its key; "" and no error when r has
 // no DPoP header. accessToken, when not "", must be bound by ath (§7).
+// algs, when not nil, narrows DPoPSigningAlgorithms (a FAPI 2.0 client's,
+// dpopAlgsOf); a proof in another is refused before its jti is spent.
 // Errors are *Error with ErrCodeInvalidDPoPProof or ErrCodeUseDPoPNonce.
-func (d dpopChecker) proof(r *http.Request, path, accessToken string) (string, error) {
+func (d dpopChecker) proof(r *http.Request, path, accessToken string, algs []string) (string, error) {
 	values := r.Header.Values(HeaderDPoP)
 	switch {
 	case len(values) == 0:
@@ -112,9 +114,12 @@ func (d dpopChecker) proof(r *http.Request, path, accessToken string) (string, e
 	case d.replays == nil:
 		return "", dpopError("DPoP is not available")
 	}
-	key, claims, err := parseDPoP(values[0])
+	if algs == nil {
+		algs = DPoPSigningAlgorithms
+	}
+	key, claims, err := parseDPoP(values[0], algs)
 	if err != nil {
-		return "", dpopError("the DPoP proof is invalid")
+		return "", dpopError("the DPoP proof is invalid (its algorithm one of " + strings.Join(algs, ", ") + ")")
 	}
 	jkt, err := thumbprint(key)
 	if err != nil {
@@ -171,16 +176,12 @@ func (d dpopChecker) checkClaims(c dpopClaims, method, htu, accessToken string, 
 
 // parseDPoP parses and verifies a proof's signature with the public key in
 // its own header (§4.3 checks 2 to 7, 8 by the caller).
-func parseDPoP(raw string) (*jose.JSONWebKey, dpopClaims, error) {
+func parseDPoP(raw string, allowed []string) (*jose.JSONWebKey, dpopClaims, error) {
 	var c dpopClaims
 	if len(raw) > maxDPoPProof || strings.Count(raw, ".") != 2 {
 		return nil, c, errors.New("not a compact JWS")
 	}
-	algs := make([]jose.SignatureAlgorithm, len(DPoPSigningAlgorithms))
-	for i, a := range DPoPSigningAlgorithms {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	jws, err := jose.ParseSignedCompact(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, joseAlgs(allowed))
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, c, errors.New("malformed JWS")
 	}

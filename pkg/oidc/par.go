@@ -75,12 +75,9 @@ func (p *parEndpoint) push(w http.ResponseWriter, r *http.Request) (parResponse,
 		}
 	}
 	params = authParams(params, client.ID)
-	jkt, err := p.t.dpop.proof(r, PathPAR, "")
+	jkt, err := p.t.dpop.proof(r, PathPAR, "", dpopAlgsOf(client))
 	if err != nil {
 		return parResponse{}, err
-	}
-	if jkt != "" && !profileAllowsDPoP(client, r) {
-		return parResponse{}, dpopError("FAPI 2.0: the DPoP proof must be signed with PS256, ES256 or EdDSA")
 	}
 	if jkt != "" {
 		// RFC 9449 §10.1: a proof at PAR binds the code to its key, as

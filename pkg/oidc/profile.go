@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 )
 
 // The FAPI 2.0 Security Profile (OpenID FAPI 2.0 Security Profile, final,
@@ -327,14 +324,13 @@ func dpopAlgsFor(s Settings) []string {
 	return fapi2DPoPAlgorithms
 }
 
-// profileAllowsDPoP: a FAPI client's DPoP proof (already verified by the
-// DPoP checker) is signed with an algorithm §5.4.1 allows, not RS256.
-func profileAllowsDPoP(c Client, r *http.Request) bool {
+// dpopAlgsOf are the DPoP proof algorithms of client c: under FAPI 2.0,
+// those §5.4.1 allows (not RS256); nil: every one DPoP offers.
+func dpopAlgsOf(c Client) []string {
 	if c.Profile != ProfileFAPI2 {
-		return true
+		return nil
 	}
-	jws, err := jose.ParseSignedCompact(r.Header.Get("DPoP"), joseAlgs(DPoPSigningAlgorithms))
-	return err == nil && len(jws.Signatures) == 1 && slices.Contains(fapi2DPoPAlgorithms, string(jws.Signatures[0].Header.Algorithm))
+	return fapi2DPoPAlgorithms
 }
 
 // profileAllowsJWS: §5.4.1, a FAPI client's assertions and request objects

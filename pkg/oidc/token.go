@@ -209,15 +209,13 @@ func (t *Token) token(w http.ResponseWriter, r *http.Request) (tokenSet, error) 
 	if grantType == "" {
 		return tokenSet{}, errorf(ErrCodeInvalidRequest, "grant_type is missing")
 	}
-	jkt, err := t.dpop.proof(r, PathToken, "")
+	jkt, err := t.dpop.proof(r, PathToken, "", dpopAlgsOf(client))
 	switch {
 	case err != nil:
 		return tokenSet{}, err
 	case jkt == "" && client.RequireDPoP:
 		// RFC 9449 §5.2.1: a client registered for bound tokens only.
 		return tokenSet{}, dpopError("this client must send a DPoP proof")
-	case jkt != "" && !profileAllowsDPoP(client, r):
-		return tokenSet{}, dpopError("FAPI 2.0: the DPoP proof must be signed with PS256, ES256 or EdDSA")
 	}
 	if slices.Contains(t.s.GrantTypes, grantType) {
 		for _, g := range grants {

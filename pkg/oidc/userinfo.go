@@ -214,7 +214,7 @@ func (u *UserInfo) checkBinding(r *http.Request, token string, dpop bool, claims
 		const d = "the access token is DPoP-bound: use the DPoP scheme with a proof"
 		return &Error{Code: ErrCodeInvalidToken, Description: d, Status: http.StatusUnauthorized, WWWAuthenticate: dpopChallenge(ErrCodeInvalidToken, d)}
 	}
-	jkt, err := u.dpop.proof(r, PathUserInfo, token)
+	jkt, err := u.dpop.proof(r, PathUserInfo, token, nil)
 	switch {
 	case err != nil:
 		return resourceDPoPError(err)
