@@ -48,14 +48,6 @@ var FAPI2GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantC
 // lifetime of 60 seconds" (§5.3.2.1 item 11).
 const fapi2MaxCodeLifetime = 60 * time.Second
 
-// ProfileOf is the profile client is under: its own, else the provider's.
-func ProfileOf(s Settings, c Client) string {
-	if c.Profile != "" {
-		return c.Profile
-	}
-	return s.Profile
-}
-
 // profileClients is the ClientStore every endpoint uses: the clients as
 // their profile makes them, so that no endpoint can forget a rule.
 type profileClients struct {
@@ -139,7 +131,7 @@ func fapi2Client(c Client, idTokenAlg string) Client {
 // refresh token is bound to its private_key_jwt authentication (and its
 // DPoP key), so rotation adds nothing but lost tokens when a response
 // does not arrive.
-func noRefreshRotation(c Client) bool { return c.Profile == ProfileFAPI2 && !c.Public }
+func noRefreshRotation(c Client) bool { return c.Profile == ProfileFAPI2 }
 
 // checkProfileAuthorization refuses an authorization request that breaks
 // the client's profile (FAPI 2.0 §5.3.2.2), after the client and its
