@@ -29,9 +29,9 @@ func TestMain(m *testing.M) {
 const (
 	clientID     = "spa"
 	redirectURI  = "http://127.0.0.1:5555/callback"
-	userEmail    = "admin@example.com"
-	userPassword = "password"
-	userSubject  = "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs"
+	userEmail    = e2etest.AdminEmail
+	userPassword = e2etest.AdminPassword
+	userSubject  = e2etest.AdminSubject
 	envNonce     = "OIDC_TEST_DPOP_NONCE_SECRET"
 )
 
@@ -132,12 +132,7 @@ staticClients:
     public: true
     requireDPoP: true
     redirectURIs: [%s]
-staticPasswords:
-  - email: %s
-    hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"
-    username: admin
-    userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
-`, issuer, storage, clientID, redirectURI, userEmail)
+%s`, issuer, storage, clientID, redirectURI, e2etest.StaticPasswords)
 	if dpop != "" {
 		yaml += "extensions:\n  dpop:\n    " + dpop + "\n"
 	}

@@ -148,12 +148,7 @@ staticClients:
     jwks: '%s'
     idTokenSigningAlg: PS256
     redirectURIs: [%s]
-staticPasswords:
-  - email: %s
-    hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"
-    username: admin
-    userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
-`, issuer, storage, jwks, redirectURI, userEmail)
+%s`, issuer, storage, jwks, redirectURI, e2etest.StaticPasswords)
 	e2etest.Serve(t, srv, yaml, nil)
 	return issuer
 }
@@ -186,12 +181,7 @@ staticClients:
     requireDPoP: true
     requirePushedAuthorizationRequests: true
     redirectURIs: [%s]
-staticPasswords:
-  - email: %s
-    hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"
-    username: admin
-    userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
-`, issuer, redirectURI, userEmail), nil)
+%s`, issuer, redirectURI, e2etest.StaticPasswords), nil)
 	verifier, state, nonce := rand.Text()+rand.Text(), rand.Text(), rand.Text()
 	args := []string{issuer, `{"client_id":"spa","token_endpoint_auth_method":"none"}`, "", redirectURI, verifier, state, nonce,
 		string(dpopPrivate), base64.RawURLEncoding.EncodeToString(thumb)}

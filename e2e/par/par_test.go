@@ -31,9 +31,9 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	userEmail    = "admin@example.com"
-	userPassword = "password"
-	userSubject  = "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs"
+	userEmail    = e2etest.AdminEmail
+	userPassword = e2etest.AdminPassword
+	userSubject  = e2etest.AdminSubject
 	// hmacSecret is the client_secret_jwt client's secret: at least 32
 	// bytes (HS256's key size).
 	hmacSecret = "a-client-secret-of-more-than-thirty-two-bytes"
@@ -147,12 +147,7 @@ staticClients:
     redirectURIs: [%s]
 extensions:
   pushedAuthorizationRequests: {required: true, lifetime: 60s}
-staticPasswords:
-  - email: %s
-    hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W"
-    username: admin
-    userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
-`, issuer, storage, jwks, redirectURI, hmacSecret, redirectURI, userEmail)
+%s`, issuer, storage, jwks, redirectURI, hmacSecret, redirectURI, e2etest.StaticPasswords)
 	e2etest.Serve(t, srv, yaml, nil)
 	return issuer
 }
